@@ -1,0 +1,234 @@
+//! Settings: a TOML file layered with `TSUNAGU_*` environment variables. Flat names for the common
+//! settings (`TSUNAGU_DATABASE_URL`), `TSUNAGU_SECTION__KEY` for nested ones.
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A secret value whose `Debug` never shows it.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://…` or `postgres://…`; empty means `<data_dir>/tsunagu.db`.
+    pub database_url: Option<Secret>,
+    pub listen: String,
+    /// The https address the world reaches tsunagu at; webhook URLs are built from it.
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    /// 32 bytes as 64 hex characters.
+    pub encryption_key: Option<Secret>,
+    /// Comma-separated addresses or CIDR ranges whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: String,
+    pub security: SecuritySettings,
+    pub webhooks: WebhookSettings,
+    pub outbox: OutboxSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecuritySettings {
+    /// Minutes without user action before a staff session ends.
+    pub idle_timeout_minutes: u32,
+    /// Failed sign-ins per e-mail (and per address) within the window before further tries wait.
+    pub login_max_failures: u32,
+    pub login_window_minutes: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboxSettings {
+    /// Run the delivery workers in this process.
+    pub workers: bool,
+    pub max_attempts: u32,
+    /// Seconds between polls when the queue is idle.
+    pub poll_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            data_dir: PathBuf::from("./data"),
+            encryption_key: None,
+            trusted_proxies: String::new(),
+            security: SecuritySettings::default(),
+            webhooks: WebhookSettings::default(),
+            outbox: OutboxSettings::default(),
+        }
+    }
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self { idle_timeout_minutes: 30, login_max_failures: 5, login_window_minutes: 15 }
+    }
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self { max_body_bytes: 4 * 1024 * 1024 }
+    }
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self { workers: true, max_attempts: 12, poll_seconds: 1 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read settings: {0}")]
+    Load(String),
+    #[error("TSUNAGU_DATABASE_URL must start with sqlite:// or postgres:// (got a {0} URL)")]
+    DatabaseScheme(String),
+    #[error("TSUNAGU_PUBLIC_URL is not a valid http(s) URL: {0}")]
+    PublicUrl(String),
+    #[error("TSUNAGU_ENCRYPTION_KEY must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`")]
+    EncryptionKey,
+    #[error("TSUNAGU_ENCRYPTION_KEY is not set: it encrypts channel credentials and 2FA secrets at rest; generate one with `openssl rand -hex 32`")]
+    MissingEncryptionKey,
+    #[error("TSUNAGU_LISTEN is not an address like 127.0.0.1:8080: {0}")]
+    Listen(String),
+}
+
+impl Settings {
+    /// Defaults, then the TOML file (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError::Load(format!("config file {} does not exist", f.display())));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("TSUNAGU_").split("__").ignore(&["config"]));
+        let s: Settings = fig.extract().map_err(|e| ConfigError::Load(e.to_string()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database_url {
+            let u = url.expose();
+            if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                let scheme = u.split(':').next().unwrap_or("").to_string();
+                return Err(ConfigError::DatabaseScheme(scheme));
+            }
+        }
+        if let Some(p) = &self.public_url {
+            let ok = url::Url::parse(p).map(|u| matches!(u.scheme(), "http" | "https")).unwrap_or(false);
+            if !ok {
+                return Err(ConfigError::PublicUrl(p.clone()));
+            }
+        }
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Listen(self.listen.clone()));
+        }
+        if let Some(k) = &self.encryption_key {
+            self::parse_key(k.expose())?;
+        }
+        Ok(())
+    }
+
+    /// The database URL to use: the configured one or the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) if !u.expose().is_empty() => u.expose().to_string(),
+            _ => format!("sqlite://{}/tsunagu.db?mode=rwc", self.data_dir.display()),
+        }
+    }
+
+    /// The 32-byte key, or a clear error when it is missing.
+    pub fn encryption_key(&self) -> Result<[u8; 32], ConfigError> {
+        match &self.encryption_key {
+            Some(k) => parse_key(k.expose()),
+            None => Err(ConfigError::MissingEncryptionKey),
+        }
+    }
+
+    /// The base URL webhooks are reached at (no trailing slash).
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// Cookies carry `Secure` when the public address is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+pub fn parse_key(hex_key: &str) -> Result<[u8; 32], ConfigError> {
+    let bytes = hex::decode(hex_key.trim()).map_err(|_| ConfigError::EncryptionKey)?;
+    bytes.try_into().map_err(|_| ConfigError::EncryptionKey)
+}
+
+/// The commented example printed by `tsunagu print-config`.
+pub const EXAMPLE_CONFIG: &str = include_str!("../tsunagu.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_to_the_defaults() {
+        let parsed: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string(EXAMPLE_CONFIG))
+            .extract()
+            .unwrap_or_else(|e| panic!("example config does not parse: {e}"));
+        let d = Settings::default();
+        assert_eq!(parsed.listen, d.listen);
+        assert_eq!(parsed.security.idle_timeout_minutes, d.security.idle_timeout_minutes);
+        assert_eq!(parsed.webhooks.max_body_bytes, d.webhooks.max_body_bytes);
+        assert_eq!(parsed.outbox.max_attempts, d.outbox.max_attempts);
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let s = Settings { encryption_key: Some(Secret::new("00".repeat(32))), ..Default::default() };
+        assert!(!format!("{s:?}").contains("0000"));
+    }
+
+    #[test]
+    fn a_mysql_url_is_refused_with_a_clear_error() {
+        let s = Settings { database_url: Some(Secret::new("mysql://x")), ..Default::default() };
+        assert!(matches!(s.validate(), Err(ConfigError::DatabaseScheme(_))));
+    }
+
+    #[test]
+    fn a_short_key_is_refused() {
+        assert!(parse_key("abcd").is_err());
+        assert!(parse_key(&"ab".repeat(32)).is_ok());
+    }
+}

@@ -1,0 +1,9 @@
+//! The vocabulary every other crate shares: ids, the clock, roles and permissions, settings.
+pub mod clock;
+pub mod config;
+pub mod ids;
+pub mod roles;
+
+pub use clock::{Clock, FakeClock, SharedClock, SystemClock};
+pub use ids::*;
+pub use roles::{Permission, Role, TokenScope};

@@ -1,0 +1,23 @@
+-- Per-clinic API tokens; only the SHA-256 of the token is stored.
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL CONSTRAINT api_tokens_hash_key UNIQUE,
+    scopes TEXT NOT NULL,            -- comma-separated: admin, read, reply, broadcast
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT,
+    revoked_at BIGINT
+);
+
+-- `Idempotency-Key` on API writes: a repeat within 24 hours returns the first response.
+CREATE TABLE idempotency_keys (
+    clinic_id TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response_status BIGINT NOT NULL,
+    response_body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (clinic_id, actor_id, key)
+);

@@ -1,0 +1,390 @@
+//! Conversations (one per channel thread) and their messages.
+use anyhow::Context;
+use sqlx::{AnyConnection, FromRow};
+use tsunagu_core::{new_id, ChannelId, ClinicId, ConversationId, MessageId};
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct Conversation {
+    pub id: String,
+    pub clinic_id: String,
+    pub channel_id: String,
+    pub kind: String,
+    pub thread_key: String,
+    pub patient_id: Option<String>,
+    pub channel_identity_id: Option<String>,
+    pub title: Option<String>,
+    pub status: String,
+    pub assignee_id: Option<String>,
+    pub team_id: Option<String>,
+    pub priority: i64,
+    pub unread_count: i64,
+    pub last_message_at: i64,
+    pub last_inbound_at: Option<i64>,
+    pub last_message_preview: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct Message {
+    pub id: String,
+    pub clinic_id: String,
+    pub conversation_id: String,
+    pub channel_id: String,
+    pub direction: String,
+    pub kind: String,
+    pub body: Option<String>,
+    pub payload: String,
+    pub sender_identity_id: Option<String>,
+    pub author_kind: String,
+    pub author_staff_id: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub status: String,
+    pub failure_code: Option<String>,
+    pub failure_reason: Option<String>,
+    pub unsent_at: Option<i64>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at";
+const MSG_COLS: &str = "id, clinic_id, conversation_id, channel_id, direction, kind, body, payload, sender_identity_id, author_kind, author_staff_id, provider_message_id, status, failure_code, failure_reason, unsent_at, created_at, sent_at";
+
+pub struct NewConversation<'a> {
+    pub clinic_id: &'a ClinicId,
+    pub channel_id: &'a ChannelId,
+    /// direct | group | room
+    pub kind: &'a str,
+    pub thread_key: &'a str,
+    pub patient_id: Option<&'a str>,
+    pub channel_identity_id: Option<&'a str>,
+    pub title: Option<&'a str>,
+}
+
+/// The conversation of a channel thread, created on first contact.
+pub async fn find_or_create(
+    conn: &mut AnyConnection,
+    c: NewConversation<'_>,
+    now_ms: i64,
+) -> anyhow::Result<Conversation> {
+    sqlx::query(
+        "INSERT INTO conversations (id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, last_message_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9)
+         ON CONFLICT (channel_id, thread_key) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(c.clinic_id.as_str())
+    .bind(c.channel_id.as_str())
+    .bind(c.kind)
+    .bind(c.thread_key)
+    .bind(c.patient_id)
+    .bind(c.channel_identity_id)
+    .bind(c.title)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await
+    .context("creating the conversation")?;
+    sqlx::query_as(&format!("SELECT {CONV_COLS} FROM conversations WHERE channel_id = $1 AND thread_key = $2"))
+        .bind(c.channel_id.as_str())
+        .bind(c.thread_key)
+        .fetch_one(conn)
+        .await
+        .context("reading the conversation")
+}
+
+pub async fn by_id(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ConversationId,
+) -> anyhow::Result<Option<Conversation>> {
+    sqlx::query_as(&format!("SELECT {CONV_COLS} FROM conversations WHERE id = $1 AND clinic_id = $2"))
+        .bind(id.as_str())
+        .bind(clinic.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("reading the conversation")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboxFilter<'a> {
+    All,
+    Unassigned,
+    AssignedTo(&'a str),
+}
+
+/// Newest first. The cursor is the last row's `(last_message_at, id)`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    filter: InboxFilter<'_>,
+    cursor: Option<(i64, &str)>,
+    limit: i64,
+) -> anyhow::Result<Vec<Conversation>> {
+    let (cur_at, cur_id) = cursor.unwrap_or((i64::MAX, ""));
+    let has_cursor = cursor.is_some() as i64;
+    let (assign_clause, assignee) = match filter {
+        InboxFilter::All => ("", None),
+        InboxFilter::Unassigned => (" AND assignee_id IS NULL", None),
+        InboxFilter::AssignedTo(s) => (" AND assignee_id = $6", Some(s)),
+    };
+    let sql = format!(
+        "SELECT {CONV_COLS} FROM conversations WHERE clinic_id = $1
+           AND ($2 = 0 OR last_message_at < $3 OR (last_message_at = $3 AND id < $4)){assign_clause}
+         ORDER BY last_message_at DESC, id DESC LIMIT $5"
+    );
+    let mut q = sqlx::query_as(&sql)
+        .bind(clinic.as_str())
+        .bind(has_cursor)
+        .bind(cur_at)
+        .bind(cur_id)
+        .bind(limit);
+    if let Some(a) = assignee {
+        q = q.bind(a);
+    }
+    q.fetch_all(conn).await.context("listing conversations")
+}
+
+pub async fn mark_read(conn: &mut AnyConnection, clinic: &ClinicId, id: &ConversationId) -> anyhow::Result<()> {
+    sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND clinic_id = $2")
+        .bind(id.as_str())
+        .bind(clinic.as_str())
+        .execute(conn)
+        .await
+        .context("marking the conversation read")?;
+    Ok(())
+}
+
+pub async fn assign(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ConversationId,
+    staff_id: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2 AND clinic_id = $3")
+        .bind(staff_id)
+        .bind(id.as_str())
+        .bind(clinic.as_str())
+        .execute(conn)
+        .await
+        .context("assigning the conversation")?;
+    Ok(())
+}
+
+pub struct NewMessage<'a> {
+    pub clinic_id: &'a ClinicId,
+    pub conversation_id: &'a ConversationId,
+    pub channel_id: &'a ChannelId,
+    pub direction: &'a str,
+    pub kind: &'a str,
+    pub body: Option<&'a str>,
+    pub payload: &'a str,
+    pub sender_identity_id: Option<&'a str>,
+    pub author_kind: &'a str,
+    pub author_staff_id: Option<&'a str>,
+    pub provider_message_id: Option<&'a str>,
+    pub status: &'a str,
+    /// When the provider says it happened (inbound) or now (outbound).
+    pub at_ms: i64,
+}
+
+/// Inserts a message and moves the conversation's clock, preview and unread count.
+pub async fn insert_message(conn: &mut AnyConnection, m: NewMessage<'_>) -> anyhow::Result<MessageId> {
+    let id = new_id();
+    sqlx::query(&format!(
+        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, NULL, $14, NULL)"
+    ))
+    .bind(&id)
+    .bind(m.clinic_id.as_str())
+    .bind(m.conversation_id.as_str())
+    .bind(m.channel_id.as_str())
+    .bind(m.direction)
+    .bind(m.kind)
+    .bind(m.body)
+    .bind(m.payload)
+    .bind(m.sender_identity_id)
+    .bind(m.author_kind)
+    .bind(m.author_staff_id)
+    .bind(m.provider_message_id)
+    .bind(m.status)
+    .bind(m.at_ms)
+    .execute(&mut *conn)
+    .await
+    .context("storing the message")?;
+    let preview: Option<String> = m.body.map(|b| b.chars().take(80).collect());
+    let inbound = m.direction == "in";
+    sqlx::query(
+        "UPDATE conversations SET
+            last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END,
+            last_message_preview = COALESCE($2, last_message_preview),
+            unread_count = unread_count + $3,
+            last_inbound_at = CASE WHEN $3 = 1 THEN $1 ELSE last_inbound_at END,
+            status = CASE WHEN $3 = 1 THEN 'open' ELSE status END
+         WHERE id = $4",
+    )
+    .bind(m.at_ms)
+    .bind(preview.as_deref().or(Some(kind_preview(m.kind))))
+    .bind(inbound as i64)
+    .bind(m.conversation_id.as_str())
+    .execute(conn)
+    .await
+    .context("updating the conversation after a message")?;
+    Ok(MessageId::from_db(id))
+}
+
+fn kind_preview(kind: &str) -> &'static str {
+    match kind {
+        "image" => "[image]",
+        "video" => "[video]",
+        "audio" => "[audio]",
+        "file" => "[file]",
+        "location" => "[location]",
+        "sticker" => "[sticker]",
+        "postback" => "[postback]",
+        _ => "[message]",
+    }
+}
+
+pub async fn message_by_id(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &MessageId,
+) -> anyhow::Result<Option<Message>> {
+    sqlx::query_as(&format!("SELECT {MSG_COLS} FROM messages WHERE id = $1 AND clinic_id = $2"))
+        .bind(id.as_str())
+        .bind(clinic.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("reading the message")
+}
+
+/// Oldest first; the cursor is the last row's `(created_at, id)`.
+pub async fn messages(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    conversation: &ConversationId,
+    cursor: Option<(i64, &str)>,
+    limit: i64,
+) -> anyhow::Result<Vec<Message>> {
+    let (cur_at, cur_id) = cursor.unwrap_or((i64::MIN, ""));
+    sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 AND clinic_id = $2
+           AND ($3 = 0 OR created_at > $4 OR (created_at = $4 AND id > $5))
+         ORDER BY created_at, id LIMIT $6"
+    ))
+    .bind(conversation.as_str())
+    .bind(clinic.as_str())
+    .bind(cursor.is_some() as i64)
+    .bind(cur_at)
+    .bind(cur_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .context("listing the conversation's messages")
+}
+
+/// The patient unsent a message: the body goes, a tombstone stays.
+pub async fn mark_unsent(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    provider_message_id: &str,
+    at_ms: i64,
+) -> anyhow::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE messages SET body = NULL, payload = '{}', unsent_at = $1
+         WHERE channel_id = $2 AND provider_message_id = $3 AND direction = 'in'",
+    )
+    .bind(at_ms)
+    .bind(channel.as_str())
+    .bind(provider_message_id)
+    .execute(&mut *conn)
+    .await
+    .context("hiding an unsent message")?;
+    sqlx::query("DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE channel_id = $1 AND provider_message_id = $2 AND direction = 'in')")
+        .bind(channel.as_str())
+        .bind(provider_message_id)
+        .execute(conn)
+        .await
+        .context("removing an unsent message's attachments")?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub struct Delivery<'a> {
+    pub status: &'a str,
+    pub provider_message_id: Option<&'a str>,
+    pub failure_code: Option<&'a str>,
+    pub failure_reason: Option<&'a str>,
+    pub sent_at: Option<i64>,
+}
+
+/// Records what the provider said about an outbound message.
+pub async fn set_delivery(conn: &mut AnyConnection, id: &MessageId, d: Delivery<'_>) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE messages SET status = $1, provider_message_id = COALESCE($2, provider_message_id),
+            failure_code = $3, failure_reason = $4, sent_at = COALESCE($5, sent_at)
+         WHERE id = $6",
+    )
+    .bind(d.status)
+    .bind(d.provider_message_id)
+    .bind(d.failure_code)
+    .bind(d.failure_reason)
+    .bind(d.sent_at)
+    .bind(id.as_str())
+    .execute(conn)
+    .await
+    .context("recording the message's delivery status")?;
+    Ok(())
+}
+
+pub struct NewAttachment<'a> {
+    pub clinic_id: &'a ClinicId,
+    pub message_id: &'a MessageId,
+    pub content_type: &'a str,
+    pub data: &'a [u8],
+    pub sha256_hex: &'a str,
+}
+
+pub async fn insert_attachment(conn: &mut AnyConnection, a: NewAttachment<'_>, now_ms: i64) -> anyhow::Result<String> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO attachments (id, clinic_id, message_id, content_type, size_bytes, sha256, data, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(a.clinic_id.as_str())
+    .bind(a.message_id.as_str())
+    .bind(a.content_type)
+    .bind(a.data.len() as i64)
+    .bind(a.sha256_hex)
+    .bind(a.data.to_vec())
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .context("storing the attachment")?;
+    Ok(id)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Attachment {
+    pub id: String,
+    pub message_id: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub data: Vec<u8>,
+}
+
+pub async fn attachment(conn: &mut AnyConnection, clinic: &ClinicId, id: &str) -> anyhow::Result<Option<Attachment>> {
+    sqlx::query_as("SELECT id, message_id, content_type, size_bytes, data FROM attachments WHERE id = $1 AND clinic_id = $2")
+        .bind(id)
+        .bind(clinic.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("reading the attachment")
+}
+
+/// Attachment ids of a message (without the bytes).
+pub async fn attachment_ids(conn: &mut AnyConnection, message: &str) -> anyhow::Result<Vec<(String, String)>> {
+    sqlx::query_as("SELECT id, content_type FROM attachments WHERE message_id = $1 ORDER BY id")
+        .bind(message)
+        .fetch_all(conn)
+        .await
+        .context("listing the message's attachments")
+}

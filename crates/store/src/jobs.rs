@@ -1,0 +1,177 @@
+//! The durable job queue (outbox). Jobs are enqueued in the transaction that decided the work;
+//! workers claim due jobs under a lease, so several processes can share one PostgreSQL.
+use crate::{Backend, Db};
+use anyhow::Context;
+use sqlx::{AnyConnection, FromRow};
+use tsunagu_core::{new_id, ClinicId, JobId};
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct Job {
+    pub id: String,
+    pub clinic_id: Option<String>,
+    pub kind: String,
+    pub payload: String,
+    pub idempotency_key: String,
+    pub state: String,
+    pub run_at: i64,
+    pub attempts: i64,
+    pub lease_until: Option<i64>,
+    pub last_error: Option<String>,
+    pub first_attempt_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Job {
+    pub fn job_id(&self) -> JobId {
+        JobId::from_db(self.id.clone())
+    }
+}
+
+const COLS: &str = "id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, lease_until, last_error, first_attempt_at, created_at, updated_at";
+
+pub struct NewJob<'a> {
+    pub clinic_id: Option<&'a ClinicId>,
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub idempotency_key: &'a str,
+    pub run_at: i64,
+}
+
+/// Enqueues once per idempotency key; `None` when that key was already enqueued.
+pub async fn enqueue(conn: &mut AnyConnection, j: NewJob<'_>, now_ms: i64) -> anyhow::Result<Option<JobId>> {
+    let id = new_id();
+    let r = sqlx::query(
+        "INSERT INTO outbox_jobs (id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, 0, $7, $7)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(j.clinic_id.map(|c| c.as_str().to_string()))
+    .bind(j.kind)
+    .bind(j.payload)
+    .bind(j.idempotency_key)
+    .bind(j.run_at)
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .context("enqueueing a job")?;
+    Ok((r.rows_affected() == 1).then(|| JobId::from_db(id)))
+}
+
+/// Claims up to `limit` due jobs, marking them running until `now + lease_ms`.
+pub async fn claim_due(db: &Db, now_ms: i64, lease_ms: i64, limit: i64) -> anyhow::Result<Vec<Job>> {
+    let lock = match db.backend() {
+        // Two workers never take the same row; neither waits on the other's rows.
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        // SQLite has a single writer: the UPDATE itself is the lock.
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE outbox_jobs SET state = 'running', lease_until = $1, attempts = attempts + 1,
+            first_attempt_at = COALESCE(first_attempt_at, $2), updated_at = $2
+         WHERE id IN (SELECT id FROM outbox_jobs WHERE state = 'queued' AND run_at <= $2
+                      ORDER BY run_at, id LIMIT $3 {lock})
+         RETURNING {COLS}"
+    );
+    let mut tx = db.begin().await?;
+    let jobs: Vec<Job> = sqlx::query_as(&sql)
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(tx.conn())
+        .await
+        .context("claiming due jobs")?;
+    tx.commit().await?;
+    Ok(jobs)
+}
+
+/// Jobs whose worker vanished mid-run (lease expired while running).
+pub async fn expired_leases(conn: &mut AnyConnection, now_ms: i64) -> anyhow::Result<Vec<Job>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM outbox_jobs WHERE state = 'running' AND lease_until < $1 ORDER BY id"
+    ))
+    .bind(now_ms)
+    .fetch_all(conn)
+    .await
+    .context("finding jobs with expired leases")
+}
+
+async fn set_state(
+    conn: &mut AnyConnection,
+    id: &JobId,
+    state: &str,
+    run_at: Option<i64>,
+    error: Option<&str>,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbox_jobs SET state = $1, run_at = COALESCE($2, run_at), last_error = COALESCE($3, last_error),
+            lease_until = NULL, updated_at = $4 WHERE id = $5",
+    )
+    .bind(state)
+    .bind(run_at)
+    .bind(error)
+    .bind(now_ms)
+    .bind(id.as_str())
+    .execute(conn)
+    .await
+    .with_context(|| format!("marking a job {state}"))?;
+    Ok(())
+}
+
+pub async fn complete(conn: &mut AnyConnection, id: &JobId, now_ms: i64) -> anyhow::Result<()> {
+    set_state(conn, id, "done", None, None, now_ms).await
+}
+
+pub async fn retry_at(conn: &mut AnyConnection, id: &JobId, run_at: i64, error: &str, now_ms: i64) -> anyhow::Result<()> {
+    set_state(conn, id, "queued", Some(run_at), Some(error), now_ms).await
+}
+
+/// Given up: shown to staff with the reason and a retry button.
+pub async fn dead(conn: &mut AnyConnection, id: &JobId, error: &str, now_ms: i64) -> anyhow::Result<()> {
+    set_state(conn, id, "dead", None, Some(error), now_ms).await
+}
+
+/// The outcome is unknown and re-sending could deliver twice: never retried automatically.
+pub async fn in_doubt(conn: &mut AnyConnection, id: &JobId, error: &str, now_ms: i64) -> anyhow::Result<()> {
+    set_state(conn, id, "in_doubt", None, Some(error), now_ms).await
+}
+
+/// Staff pressed retry: the job runs again now with a fresh attempt count.
+pub async fn requeue(conn: &mut AnyConnection, id: &JobId, now_ms: i64) -> anyhow::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE outbox_jobs SET state = 'queued', run_at = $1, attempts = 0, lease_until = NULL, updated_at = $1
+         WHERE id = $2 AND state IN ('dead', 'in_doubt')",
+    )
+    .bind(now_ms)
+    .bind(id.as_str())
+    .execute(conn)
+    .await
+    .context("requeueing a job")?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: &JobId) -> anyhow::Result<Option<Job>> {
+    sqlx::query_as(&format!("SELECT {COLS} FROM outbox_jobs WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("reading a job")
+}
+
+pub async fn by_key(conn: &mut AnyConnection, key: &str) -> anyhow::Result<Option<Job>> {
+    sqlx::query_as(&format!("SELECT {COLS} FROM outbox_jobs WHERE idempotency_key = $1"))
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+        .context("reading a job by key")
+}
+
+/// The earliest time a queued job becomes due (so an idle worker sleeps just long enough).
+pub async fn next_run_at(conn: &mut AnyConnection) -> anyhow::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT MIN(run_at) FROM outbox_jobs WHERE state = 'queued'")
+        .fetch_one(conn)
+        .await
+        .context("finding the next due job")
+}

@@ -1,0 +1,17 @@
+//! Storage: one pool over SQLite (embedded default) or PostgreSQL, chosen by URL at run time.
+//! All SQL is written once with `$1` binds through sqlx's Any driver; what truly differs between
+//! the dialects lives in explicit arms here (`Backend`).
+pub mod channels;
+pub mod clinics;
+pub mod conversations;
+pub mod db;
+pub mod jobs;
+pub mod patients;
+pub mod webhooks;
+
+pub use db::{Backend, Db, Tx};
+
+/// A row's `INTEGER` flag as a bool (both dialects store flags as integers).
+pub fn flag(v: i64) -> bool {
+    v != 0
+}

@@ -1,0 +1,178 @@
+//! Patients and their identities on each channel.
+use anyhow::Context;
+use sqlx::{AnyConnection, FromRow};
+use tsunagu_core::{new_id, ChannelId, ChannelIdentityId, ClinicId, PatientId};
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct Patient {
+    pub id: String,
+    pub clinic_id: String,
+    pub display_name: String,
+    pub kana: Option<String>,
+    pub birth_date: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub language: Option<String>,
+    pub picture_url: Option<String>,
+    pub provisional: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct Identity {
+    pub id: String,
+    pub clinic_id: String,
+    pub channel_id: String,
+    pub external_id: String,
+    pub patient_id: String,
+    pub display_name: Option<String>,
+    pub picture_url: Option<String>,
+    pub status_message: Option<String>,
+    pub language: Option<String>,
+    pub follow_state: String,
+    pub verified: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const PATIENT_COLS: &str = "id, clinic_id, display_name, kana, birth_date, phone, email, language, picture_url, provisional, created_at, updated_at";
+const IDENTITY_COLS: &str = "id, clinic_id, channel_id, external_id, patient_id, display_name, picture_url, status_message, language, follow_state, verified, created_at, updated_at";
+
+pub async fn by_id(conn: &mut AnyConnection, clinic: &ClinicId, id: &PatientId) -> anyhow::Result<Option<Patient>> {
+    sqlx::query_as(&format!("SELECT {PATIENT_COLS} FROM patients WHERE id = $1 AND clinic_id = $2"))
+        .bind(id.as_str())
+        .bind(clinic.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("reading the patient")
+}
+
+pub async fn identity(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    external_id: &str,
+) -> anyhow::Result<Option<Identity>> {
+    sqlx::query_as(&format!(
+        "SELECT {IDENTITY_COLS} FROM channel_identities WHERE channel_id = $1 AND external_id = $2"
+    ))
+    .bind(channel.as_str())
+    .bind(external_id)
+    .fetch_optional(conn)
+    .await
+    .context("looking up the channel identity")
+}
+
+pub async fn identities_of(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    patient: &PatientId,
+) -> anyhow::Result<Vec<Identity>> {
+    sqlx::query_as(&format!(
+        "SELECT {IDENTITY_COLS} FROM channel_identities WHERE patient_id = $1 AND clinic_id = $2 ORDER BY id"
+    ))
+    .bind(patient.as_str())
+    .bind(clinic.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing the patient's channel identities")
+}
+
+/// A first message from someone new: a provisional patient and their identity on the channel.
+pub async fn create_provisional(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    channel: &ChannelId,
+    external_id: &str,
+    display_name: &str,
+    now_ms: i64,
+) -> anyhow::Result<Identity> {
+    let patient_id = new_id();
+    sqlx::query(
+        "INSERT INTO patients (id, clinic_id, display_name, provisional, created_at, updated_at)
+         VALUES ($1, $2, $3, 1, $4, $4)",
+    )
+    .bind(&patient_id)
+    .bind(clinic.as_str())
+    .bind(display_name)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await
+    .context("creating a provisional patient")?;
+    let identity_id = new_id();
+    sqlx::query(
+        "INSERT INTO channel_identities (id, clinic_id, channel_id, external_id, patient_id, follow_state, verified, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'unknown', 0, $6, $6)",
+    )
+    .bind(&identity_id)
+    .bind(clinic.as_str())
+    .bind(channel.as_str())
+    .bind(external_id)
+    .bind(&patient_id)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await
+    .context("creating the channel identity")?;
+    identity(conn, channel, external_id)
+        .await?
+        .context("reading back the new channel identity")
+}
+
+pub struct Profile<'a> {
+    pub display_name: &'a str,
+    pub picture_url: Option<&'a str>,
+    pub status_message: Option<&'a str>,
+    pub language: Option<&'a str>,
+}
+
+/// Stores the provider profile on the identity, and names a provisional patient after it.
+pub async fn set_profile(
+    conn: &mut AnyConnection,
+    identity_id: &ChannelIdentityId,
+    p: Profile<'_>,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE channel_identities SET display_name = $1, picture_url = $2, status_message = $3, language = $4, updated_at = $5
+         WHERE id = $6",
+    )
+    .bind(p.display_name)
+    .bind(p.picture_url)
+    .bind(p.status_message)
+    .bind(p.language)
+    .bind(now_ms)
+    .bind(identity_id.as_str())
+    .execute(&mut *conn)
+    .await
+    .context("storing the channel profile")?;
+    sqlx::query(
+        "UPDATE patients SET display_name = $1, picture_url = $2, language = COALESCE(language, $3), updated_at = $4
+         WHERE provisional = 1 AND id = (SELECT patient_id FROM channel_identities WHERE id = $5)",
+    )
+    .bind(p.display_name)
+    .bind(p.picture_url)
+    .bind(p.language)
+    .bind(now_ms)
+    .bind(identity_id.as_str())
+    .execute(conn)
+    .await
+    .context("naming the provisional patient after the profile")?;
+    Ok(())
+}
+
+/// following | blocked | unknown
+pub async fn set_follow_state(
+    conn: &mut AnyConnection,
+    identity_id: &ChannelIdentityId,
+    state: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE channel_identities SET follow_state = $1, updated_at = $2 WHERE id = $3")
+        .bind(state)
+        .bind(now_ms)
+        .bind(identity_id.as_str())
+        .execute(conn)
+        .await
+        .context("recording the follow state")?;
+    Ok(())
+}
