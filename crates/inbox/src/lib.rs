@@ -1,1 +1,6 @@
-//! placeholder
+//! The inbox domain: turning provider events into patients, conversations and messages, and
+//! staff replies into queued sends.
+pub mod live;
+pub mod reply;
+
+pub use live::{LiveEvent, LiveHub};

@@ -1,1 +1,46 @@
-//! placeholder
+//! The web face of tsunagu: provider webhooks, the `/api/v1` JSON API and the staff UI.
+//! Each area owns its `router()`; `router()` here merges them and adds the security headers.
+pub mod api;
+pub mod assets;
+pub mod client_ip;
+pub mod error;
+pub mod i18n;
+pub mod security;
+pub mod state;
+pub mod ui;
+pub mod webhooks;
+
+pub use error::{ApiError, PageError};
+pub use state::AppState;
+
+use axum::Router;
+
+/// The whole application router (no emulators: `serve` never mounts them).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(webhooks::router())
+        .merge(api::router())
+        .merge(ui::router())
+        .merge(assets::router())
+        .merge(health_router())
+        .layer(axum::middleware::from_fn(security::headers))
+        .with_state(state)
+}
+
+fn health_router() -> Router<AppState> {
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(|State(s): State<AppState>| async move {
+                if s.db.ping().await {
+                    (StatusCode::OK, "ready")
+                } else {
+                    (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+                }
+            }),
+        )
+}

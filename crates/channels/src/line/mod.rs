@@ -1,0 +1,8 @@
+//! LINE Messaging API adapter.
+//! <https://developers.line.biz/en/reference/messaging-api/>
+pub mod client;
+pub mod events;
+pub mod signature;
+
+pub use client::{text_message, LineClient, Profile, Quota, SendError, SendOk, TextError};
+pub use events::{EventDetail, InboundMessage, ParseError, Source, WebhookBody};

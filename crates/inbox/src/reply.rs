@@ -1,0 +1,140 @@
+//! A staff member's reply: the message (queued) and its send job commit together, so a reply is
+//! either fully queued or not at all, and the worker delivers it exactly once.
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tsunagu_core::{ClinicId, ConversationId, MessageId};
+use tsunagu_store::conversations::{self, Conversation, NewMessage};
+use tsunagu_store::{channels, jobs, patients, Db};
+
+/// The job payload of an outbound message.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SendJob {
+    pub message_id: String,
+    pub channel_id: String,
+    /// Provider address: LINE user/group id.
+    pub to: String,
+    /// Provider message objects, ready to send.
+    pub messages: Vec<serde_json::Value>,
+    /// LINE `X-Line-Retry-Key`: fixed at enqueue so every attempt carries the same key.
+    pub retry_key: String,
+}
+
+pub const SEND_JOB: &str = "message.send";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyRefused {
+    #[error("the message is empty")]
+    Empty,
+    #[error("the message is longer than the channel allows ({max} characters)")]
+    TooLong { max: usize },
+    #[error("the patient has blocked this account")]
+    Blocked,
+    #[error("the channel is disabled")]
+    ChannelDisabled,
+}
+
+impl ReplyRefused {
+    /// Stable error key for the API and UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReplyRefused::Empty => "empty_message",
+            ReplyRefused::TooLong { .. } => "message_too_long",
+            ReplyRefused::Blocked => "recipient_blocked",
+            ReplyRefused::ChannelDisabled => "channel_disabled",
+        }
+    }
+}
+
+pub enum ReplyOutcome {
+    Queued(conversations::Message),
+    Refused(ReplyRefused),
+}
+
+/// Queues a staff text reply in a conversation.
+pub async fn queue_staff_reply(
+    db: &Db,
+    clinic: &ClinicId,
+    conversation: &Conversation,
+    staff_id: Option<&str>,
+    text: &str,
+    now_ms: i64,
+) -> anyhow::Result<ReplyOutcome> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(ReplyOutcome::Refused(ReplyRefused::Empty));
+    }
+    if text.chars().count() > 5000 {
+        return Ok(ReplyOutcome::Refused(ReplyRefused::TooLong { max: 5000 }));
+    }
+    let mut tx = db.begin().await?;
+    let channel_id = tsunagu_core::ChannelId::from_db(conversation.channel_id.clone());
+    let channel = channels::by_id(tx.conn(), clinic, &channel_id).await?.context("the conversation's channel")?;
+    if channel.enabled == 0 {
+        return Ok(ReplyOutcome::Refused(ReplyRefused::ChannelDisabled));
+    }
+    if conversation.kind == "direct" {
+        if let Some(ident) = patients::identity(tx.conn(), &channel_id, &conversation.thread_key).await? {
+            if ident.follow_state == "blocked" {
+                return Ok(ReplyOutcome::Refused(ReplyRefused::Blocked));
+            }
+        }
+    }
+    let conv_id = ConversationId::from_db(conversation.id.clone());
+    let payload = serde_json::json!({"type": "text", "text": text});
+    let message_id = conversations::insert_message(
+        tx.conn(),
+        NewMessage {
+            clinic_id: clinic,
+            conversation_id: &conv_id,
+            channel_id: &channel_id,
+            direction: "out",
+            kind: "text",
+            body: Some(text),
+            payload: &payload.to_string(),
+            sender_identity_id: None,
+            author_kind: if staff_id.is_some() { "staff" } else { "automation" },
+            author_staff_id: staff_id,
+            provider_message_id: None,
+            status: "queued",
+            at_ms: now_ms,
+        },
+    )
+    .await?;
+    enqueue_send(&mut tx, clinic, &message_id, &channel_id, &conversation.thread_key, vec![payload], now_ms).await?;
+    let msg = conversations::message_by_id(tx.conn(), clinic, &message_id).await?.context("the queued message")?;
+    tx.commit().await?;
+    Ok(ReplyOutcome::Queued(msg))
+}
+
+/// The send job of a message already inserted in this transaction.
+pub async fn enqueue_send(
+    tx: &mut tsunagu_store::Tx,
+    clinic: &ClinicId,
+    message_id: &MessageId,
+    channel_id: &tsunagu_core::ChannelId,
+    to: &str,
+    messages: Vec<serde_json::Value>,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let job = SendJob {
+        message_id: message_id.to_string(),
+        channel_id: channel_id.to_string(),
+        to: to.to_string(),
+        messages,
+        retry_key: uuid::Uuid::new_v4().to_string(),
+    };
+    let payload = serde_json::to_string(&job)?;
+    jobs::enqueue(
+        tx.conn(),
+        jobs::NewJob {
+            clinic_id: Some(clinic),
+            kind: SEND_JOB,
+            payload: &payload,
+            idempotency_key: &format!("send:{message_id}"),
+            run_at: now_ms,
+        },
+        now_ms,
+    )
+    .await?;
+    Ok(())
+}
