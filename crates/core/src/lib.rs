@@ -2,6 +2,7 @@
 pub mod clock;
 pub mod config;
 pub mod ids;
+pub mod job_kinds;
 pub mod roles;
 
 pub use clock::{Clock, FakeClock, SharedClock, SystemClock};

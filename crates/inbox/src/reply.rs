@@ -19,7 +19,7 @@ pub struct SendJob {
     pub retry_key: String,
 }
 
-pub const SEND_JOB: &str = "message.send";
+pub use tsunagu_core::job_kinds::SEND_MESSAGE as SEND_JOB;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplyRefused {

@@ -1,1 +1,9 @@
-//! placeholder
+//! Delivery workers: claim due jobs, do them, record the outcome. Retries use exponential
+//! backoff with jitter; what cannot succeed is dead-lettered with its reason for staff, and what
+//! might already have happened is marked in doubt rather than done twice.
+pub mod backoff;
+mod line_jobs;
+pub mod retry;
+pub mod worker;
+
+pub use worker::{Worker, WorkerConfig};

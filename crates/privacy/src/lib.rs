@@ -1,6 +1,12 @@
 //! Keeping health data safe: secret encryption, passwords and second factors, the audit trail.
 pub mod audit;
 pub mod crypto;
+pub mod passwords;
+pub mod sessions;
+pub mod staff;
+pub mod throttle;
+pub mod tokens;
+pub mod totp;
 
 pub use audit::{Actor, AuditEntry};
 pub use crypto::Cipher;

@@ -1,1 +1,3 @@
-//! placeholder
+//! Provider emulators with the real wire formats, limits and signatures, for tests and the demo.
+//! Strict on purpose: a payload the real provider would reject must fail here too.
+pub mod line;

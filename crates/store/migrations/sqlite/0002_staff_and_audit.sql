@@ -5,6 +5,8 @@ CREATE TABLE staff (
     password_hash TEXT NOT NULL,                             -- argon2id PHC string
     totp_secret_enc TEXT,                                    -- AES-GCM with the configured key
     totp_enabled INTEGER NOT NULL DEFAULT 0,
+    -- The last 30-second TOTP step accepted: a code is never accepted twice.
+    totp_last_step INTEGER NOT NULL DEFAULT 0,
     recovery_codes TEXT NOT NULL DEFAULT '[]',               -- JSON array of SHA-256 hashes
     locale TEXT,
     disabled INTEGER NOT NULL DEFAULT 0,

@@ -9,8 +9,14 @@ CREATE TABLE api_tokens (
     last_used_at INTEGER,
     revoked_at INTEGER
 );
+CREATE INDEX api_tokens_clinic_idx ON api_tokens(clinic_id);
 
 -- `Idempotency-Key` on API writes: a repeat within 24 hours returns the first response.
+-- The primary key is the lock: a request first inserts a placeholder row (response_status 0,
+-- empty body) and only the request whose insert succeeded does the work; a concurrent repeat
+-- finds the placeholder and waits for (or is told about) the first response instead of acting
+-- twice. A failed attempt deletes its placeholder so the client may retry with the same key.
+-- actor_id is the API token id.
 CREATE TABLE idempotency_keys (
     clinic_id TEXT NOT NULL,
     actor_id TEXT NOT NULL,
@@ -21,3 +27,4 @@ CREATE TABLE idempotency_keys (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (clinic_id, actor_id, key)
 );
+CREATE INDEX idempotency_keys_created_idx ON idempotency_keys(created_at);

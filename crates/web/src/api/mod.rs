@@ -1,8 +1,100 @@
 //! `/api/v1`: JSON for integrators, bearer tokens with scopes, one clinic per token.
-use axum::Router;
+//!
+//! The router is built from one table (`operations`), so the list of mounted routes that the
+//! OpenAPI test walks (`routes()`) cannot drift from what is served.
+pub mod auth;
+pub mod channels;
+pub mod conversations;
+pub mod extract;
+pub mod idempotency;
+pub mod messages;
+pub mod openapi;
+pub mod patients;
+pub mod reply;
 
-use crate::AppState;
+use axum::handler::Handler;
+use axum::http::StatusCode;
+use axum::routing::{self, MethodRouter};
+use axum::Router;
+use sqlx::pool::PoolConnection;
+use sqlx::Any;
+
+pub use auth::ApiAuth;
+
+use crate::{ApiError, AppState};
+
+struct Operation {
+    method: &'static str,
+    path: &'static str,
+    route: MethodRouter<AppState>,
+}
+
+fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operation {
+    Operation {
+        method: "GET",
+        path,
+        route: routing::get(h),
+    }
+}
+
+fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operation {
+    Operation {
+        method: "POST",
+        path,
+        route: routing::post(h),
+    }
+}
+
+/// Every operation of the API. Add a route here (and its handler to `openapi::ApiDoc`).
+fn operations() -> Vec<Operation> {
+    vec![
+        get("/api/v1/openapi.json", openapi::openapi_json),
+        post("/api/v1/channels", channels::create),
+        get("/api/v1/channels", channels::list),
+        get("/api/v1/conversations", conversations::list),
+        get("/api/v1/conversations/{id}/messages", messages::list),
+        post("/api/v1/conversations/{id}/messages", reply::create),
+        get("/api/v1/attachments/{id}", messages::attachment),
+        get("/api/v1/patients/{id}", patients::get),
+    ]
+}
+
+/// The mounted `(method, path)` pairs, paths in OpenAPI/axum `{param}` form.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    operations()
+        .into_iter()
+        .map(|o| (o.method, o.path))
+        .collect()
+}
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let mut r = Router::new();
+    for op in operations() {
+        r = r.route(op.path, op.route);
+    }
+    // Unknown API paths and wrong methods answer in the API's error envelope, not plain text.
+    r.method_not_allowed_fallback(method_not_allowed)
+        .route("/api/v1/{*rest}", routing::any(unknown_route))
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This path does not accept that method.",
+    )
+}
+
+/// A pooled connection for reads (writes go through `Db::begin`).
+pub(crate) async fn read_conn(state: &AppState) -> Result<PoolConnection<Any>, ApiError> {
+    Ok(state
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("acquiring a database connection"))?)
 }

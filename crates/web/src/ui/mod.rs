@@ -1,4 +1,6 @@
 //! The staff UI: server-rendered pages under /app, sign-in under /login.
+pub mod auth;
+pub mod inbox;
 pub mod session;
 
 use axum::Router;
@@ -6,5 +8,5 @@ use axum::Router;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(session::router())
+    Router::new().merge(session::router()).merge(inbox::router()).merge(auth::router())
 }

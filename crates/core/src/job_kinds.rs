@@ -1,0 +1,8 @@
+//! Names of durable job kinds: enqueued by the domain crates, run by the outbox workers.
+
+/// Deliver one outbound message (payload: `tsunagu_inbox::reply::SendJob`).
+pub const SEND_MESSAGE: &str = "message.send";
+/// Fetch a new LINE user's profile (name, picture).
+pub const LINE_FETCH_PROFILE: &str = "line.fetch_profile";
+/// Download an inbound LINE message's media from the content endpoint.
+pub const LINE_FETCH_CONTENT: &str = "line.fetch_content";

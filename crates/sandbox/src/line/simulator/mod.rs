@@ -1,0 +1,176 @@
+//! The patient simulator at `/simulator`: pick a sandbox user, chat with the clinic as on LINE.
+//! No inline script or style, so it runs under `script-src 'self'`; the page polls
+//! `/simulator/api/messages` every second. Sending goes through the real webhook driver.
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{ids, LineSandbox, UserProfile};
+
+const INDEX_HTML: &str = include_str!("index.html");
+const APP_JS: &str = include_str!("app.js");
+const STYLE_CSS: &str = include_str!("style.css");
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+impl LineSandbox {
+    /// `/simulator` (page, `app.js`, `style.css`) and its JSON API under `/simulator/api/`.
+    pub fn simulator_router(&self) -> Router {
+        Router::new()
+            .route(
+                "/simulator",
+                get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
+            )
+            .route(
+                "/simulator/app.js",
+                get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+            )
+            .route(
+                "/simulator/style.css",
+                get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
+            )
+            .route("/simulator/api/users", get(users).post(new_user))
+            .route("/simulator/api/messages", get(messages))
+            .route("/simulator/api/send", axum::routing::post(send))
+            .with_state(self.clone())
+    }
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut resp = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn api(status: u16, body: Value) -> Response {
+    let status = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+#[derive(Serialize)]
+struct SimUser {
+    channel: String,
+    user_id: String,
+    display_name: String,
+    blocked: bool,
+}
+
+async fn users(State(sb): State<LineSandbox>) -> Response {
+    let st = sb.lock();
+    let mut list: Vec<SimUser> = st
+        .channels
+        .values()
+        .flat_map(|c| {
+            c.users.iter().map(|u| SimUser {
+                channel: c.config.bot_user_id.clone(),
+                user_id: u.user_id.clone(),
+                display_name: u.display_name.clone(),
+                blocked: c.blocked.contains(&u.user_id),
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| (&a.channel, &a.display_name).cmp(&(&b.channel, &b.display_name)));
+    api(200, json!({ "users": list }))
+}
+
+#[derive(Deserialize)]
+struct NewUser {
+    channel: String,
+    display_name: String,
+}
+
+/// A new patient adds the clinic as a friend (a `follow` webhook is sent).
+async fn new_user(State(sb): State<LineSandbox>, Json(req): Json<NewUser>) -> Response {
+    let name = req.display_name.trim();
+    if name.is_empty() || name.chars().count() > 20 {
+        return api(
+            400,
+            json!({ "error": "display_name must be 1–20 characters" }),
+        );
+    }
+    let user_id = ids::user_id();
+    let Some(token) = sb.lock().resolve(&req.channel) else {
+        return api(404, json!({ "error": "unknown channel" }));
+    };
+    let profile = UserProfile {
+        user_id: user_id.clone(),
+        display_name: name.to_owned(),
+        language: Some("ja".into()),
+        ..Default::default()
+    };
+    sb.add_user(&token, profile);
+    let event = sb.follow(&user_id);
+    deliver(&sb, &token, event, json!({ "user_id": user_id })).await
+}
+
+async fn messages(
+    State(sb): State<LineSandbox>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(user) = q.get("user") else {
+        return api(400, json!({ "error": "user is required" }));
+    };
+    let channel = q.get("channel");
+    let entries: Vec<_> = sb
+        .chat(user)
+        .into_iter()
+        .filter(|e| channel.is_none_or(|c| *c == e.channel))
+        .collect();
+    api(200, json!({ "messages": entries }))
+}
+
+#[derive(Deserialize)]
+struct SendReq {
+    channel: String,
+    user: String,
+    /// text | image | postback | follow | unfollow
+    kind: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    data: String,
+}
+
+async fn send(State(sb): State<LineSandbox>, Json(req): Json<SendReq>) -> Response {
+    let Some(token) = sb.lock().resolve(&req.channel) else {
+        return api(404, json!({ "error": "unknown channel" }));
+    };
+    let event = match req.kind.as_str() {
+        "text" if !req.text.trim().is_empty() => sb.user_text(&req.user, &req.text),
+        "image" => sb.user_image(&req.user),
+        "postback" => sb.postback(&req.user, &req.data),
+        "follow" => sb.follow(&req.user),
+        "unfollow" => sb.unfollow(&req.user),
+        _ => return api(400, json!({ "error": "nothing to send" })),
+    };
+    deliver(&sb, &token, event, json!({})).await
+}
+
+async fn deliver(sb: &LineSandbox, token: &str, event: Value, mut extra: Value) -> Response {
+    match sb.send_event(token, event).await {
+        Ok(status) => {
+            extra["webhook_status"] = json!(status);
+            api(200, extra)
+        }
+        Err(e) => api(502, json!({ "error": format!("{e:#}") })),
+    }
+}

@@ -1,0 +1,159 @@
+//! `tsunagu demo`: a sample clinic on embedded SQLite with its LINE channel wired to the
+//! built-in LINE sandbox on its own port, a patient simulator, and printed sign-in details.
+//! The emulator runs only here (and in tests); `serve` never mounts it.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tsunagu_core::config::{Secret, Settings};
+use tsunagu_core::{Clock, Role, SystemClock};
+use tsunagu_sandbox::line::{ChannelConfig, LineSandbox, UserProfile};
+use tsunagu_store::{channels, clinics};
+
+use crate::admin;
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Where the demo keeps its database and key (recreated at every start).
+    #[arg(long, default_value = "./data/demo")]
+    pub data_dir: PathBuf,
+    /// The staff web UI.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The LINE sandbox and patient simulator.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub sandbox_listen: String,
+    /// Require 2FA enrolment at first sign-in, as a real clinic does (relaxed by default so the
+    /// demo opens in seconds).
+    #[arg(long)]
+    pub require_2fa: bool,
+}
+
+pub const DEMO_PASSWORD: &str = "tsunagu-demo-2026";
+pub const DEMO_RECEPTION: &str = "reception@sakura-clinic.example";
+pub const DEMO_OWNER: &str = "owner@sakura-clinic.example";
+
+const PATIENTS: [(&str, &str); 3] = [
+    ("U4af4980629a1b2c3d4e5f60718293a4b", "山田 花子"),
+    ("U5bf5091730b2c3d4e5f60718293a4b5c", "佐藤 健一"),
+    ("U6c06102841c3d4e5f60718293a4b5c6d", "Emily Carter"),
+];
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let clock = Arc::new(SystemClock);
+    if args.data_dir.exists() {
+        std::fs::remove_dir_all(&args.data_dir).with_context(|| format!("resetting {}", args.data_dir.display()))?;
+    }
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let key = demo_key(&args.data_dir)?;
+    let settings = Settings {
+        listen: args.listen.clone(),
+        data_dir: args.data_dir.clone(),
+        encryption_key: Some(Secret::new(hex::encode(key))),
+        ..Settings::default()
+    };
+    settings.validate()?;
+    let services = crate::Services::start(settings, clock.clone()).await?;
+    let db = services.state.db.clone();
+    let now = clock.now_ms();
+
+    let spec = admin::ClinicSpec {
+        slug: "sakura",
+        name: "さくら内科クリニック",
+        timezone: "Asia/Tokyo",
+        locale: "ja",
+        org: Some("医療法人さくら会"),
+    };
+    let clinic = admin::create_clinic(&db, spec, now).await?;
+    let mut conn = db.pool().acquire().await?;
+    clinics::set_require_2fa(&mut conn, &clinic, args.require_2fa).await?;
+    drop(conn);
+    for (email, role) in [(DEMO_RECEPTION, Role::Receptionist), (DEMO_OWNER, Role::Owner)] {
+        tsunagu_privacy::staff::add_user(&db, "sakura", email, role, Some(DEMO_PASSWORD), now).await?;
+    }
+    let (_, token) = admin::create_token(&db, "sakura", "demo", &[tsunagu_core::TokenScope::Admin], now).await?;
+
+    // The LINE channel, pointed at the sandbox.
+    let sandbox = LineSandbox::new();
+    let sandbox_addr = sandbox.spawn(&args.sandbox_listen).await.context("starting the LINE sandbox")?;
+    let sandbox_url = format!("http://{sandbox_addr}");
+    let secret = hex::encode(rand::random::<[u8; 16]>());
+    let access_token = format!("demo-{}", hex::encode(rand::random::<[u8; 24]>()));
+    let creds = services.state.cipher.encrypt_json(&serde_json::json!({
+        "channel_secret": secret, "channel_access_token": access_token,
+    }));
+    let mut tx = db.begin().await?;
+    let channel = channels::create(
+        tx.conn(),
+        channels::NewChannel {
+            clinic_id: &clinic,
+            kind: "line",
+            name: "さくら内科 LINE公式アカウント",
+            credentials_enc: &creds,
+            api_base_url: &sandbox_url,
+            api_data_base_url: Some(&sandbox_url),
+            settings: "{}",
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    sandbox.add_channel(ChannelConfig {
+        channel_secret: secret,
+        access_token: access_token.clone(),
+        bot_user_id: "Ubot0000000000000000000000000demo".into(),
+        webhook_url: Some(format!("http://{}/webhooks/line/{channel}", args.listen)),
+        quota: None,
+    });
+    for (user_id, name) in PATIENTS {
+        sandbox.add_user(
+            &access_token,
+            UserProfile {
+                user_id: user_id.into(),
+                display_name: name.into(),
+                picture_url: None,
+                status_message: None,
+                language: Some(if name.is_ascii() { "en" } else { "ja" }.into()),
+            },
+        );
+    }
+
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {} (is another tsunagu running?)", args.listen))?;
+    let shutdown = crate::shutdown_signal();
+    let server = tokio::spawn(services.run(listener, shutdown));
+
+    // A first patient message so the inbox is not empty.
+    let first = sandbox.user_text(PATIENTS[0].0, "明日の予約を午後に変更できますか？");
+    if let Err(e) = sandbox.send_event(&access_token, first).await {
+        tracing::warn!("seeding the first demo message: {e:#}");
+    }
+
+    println!();
+    println!("  tsunagu demo is running (data in {}, recreated at every start)", args.data_dir.display());
+    println!();
+    println!("  Staff inbox        http://{}/login", args.listen);
+    println!("    reception        {DEMO_RECEPTION}  /  {DEMO_PASSWORD}");
+    println!("    owner            {DEMO_OWNER}  /  {DEMO_PASSWORD}");
+    if args.require_2fa {
+        println!("    2FA              required: enrol with any TOTP app at first sign-in");
+    } else {
+        println!("    2FA              relaxed for this demo clinic (use --require-2fa to try it)");
+    }
+    println!("  Patient simulator  {sandbox_url}/simulator   (chat as a patient on \"LINE\")");
+    println!("  API                http://{}/api/v1/openapi.json", args.listen);
+    println!("    admin token      {token}");
+    println!();
+    println!("  Ctrl-C stops the demo.");
+    server.await.context("the web server task")??;
+    Ok(())
+}
+
+/// The demo's own encryption key, generated once per data directory.
+fn demo_key(dir: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    let path = dir.join("encryption.key");
+    let key: [u8; 32] = rand::random();
+    std::fs::write(&path, hex::encode(key)).with_context(|| format!("writing {}", path.display()))?;
+    Ok(key)
+}

@@ -1,0 +1,97 @@
+//! Assembles tsunagu from its parts: settings → database → web state and workers. `main.rs` is
+//! a thin command-line shim over this, and the end-to-end tests start the same pieces.
+pub mod admin;
+pub mod demo;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tsunagu_core::config::Settings;
+use tsunagu_core::SharedClock;
+use tsunagu_inbox::{LiveEvent, LiveHub};
+use tsunagu_outbox::{Worker, WorkerConfig};
+use tsunagu_privacy::Cipher;
+use tsunagu_store::Db;
+use tsunagu_web::AppState;
+
+/// Everything a running tsunagu needs, built once.
+#[derive(Clone)]
+pub struct Services {
+    pub state: AppState,
+    pub worker: Worker,
+}
+
+impl Services {
+    /// Connects to the configured database, migrates it and wires web state and workers.
+    pub async fn start(settings: Settings, clock: SharedClock) -> anyhow::Result<Services> {
+        let key = settings.encryption_key()?;
+        let url = settings.database_url();
+        let db = Db::connect_and_migrate(&url).await.map_err(|e| {
+            anyhow::anyhow!("{e:#}\n(the database is chosen by TSUNAGU_DATABASE_URL; check that it is reachable)")
+        })?;
+        Ok(Self::with_db(db, settings, clock, &key))
+    }
+
+    pub fn with_db(db: Db, settings: Settings, clock: SharedClock, key: &[u8; 32]) -> Services {
+        let settings = Arc::new(settings);
+        let cipher = Cipher::new(key);
+        let live = LiveHub::new();
+        let state = AppState::new(db.clone(), settings.clone(), clock.clone(), cipher.clone(), live.clone());
+        let on_change: tsunagu_outbox::worker::OnChange = Arc::new(move |clinic: &str, conv: &str| {
+            live.publish(LiveEvent { clinic_id: clinic.into(), conversation_id: conv.into(), kind: "message.updated" })
+        });
+        let config = WorkerConfig {
+            max_attempts: settings.outbox.max_attempts as i64,
+            poll: std::time::Duration::from_secs(settings.outbox.poll_seconds.max(1)),
+            ..WorkerConfig::default()
+        };
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("tsunagu/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        let worker = Worker { db, clock, cipher, http, config, on_change };
+        Services { state, worker }
+    }
+
+    /// Serves HTTP on `listener` (and runs the workers if configured) until `shutdown` fires.
+    pub async fn run(self, listener: TcpListener, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<()> {
+        if self.state.settings.outbox.workers {
+            tokio::spawn(self.worker.clone().run(shutdown.clone()));
+        }
+        let app = tsunagu_web::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let mut stop = shutdown.clone();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+            .context("serving HTTP")?;
+        Ok(())
+    }
+}
+
+/// A watch channel that flips on Ctrl-C or SIGTERM.
+pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    let _ = tx.send(true);
+                    return;
+                }
+            };
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        let _ = tx.send(true);
+    });
+    rx
+}

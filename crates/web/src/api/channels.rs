@@ -1,0 +1,292 @@
+//! `/api/v1/channels`: connecting a clinic's provider account. Credentials go in encrypted and
+//! never come back out (not in responses, not in logs).
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tsunagu_core::Permission;
+use tsunagu_store::channels::{self, Channel, NewChannel};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::{audit_change, ApiAuth, Event};
+use super::extract::{
+    decode_cursor, encode_cursor, page_limit, rfc3339, ApiJson, ApiQuery, ErrorBody,
+};
+use super::read_conn;
+use crate::client_ip::ClientIp;
+use crate::{ApiError, AppState};
+
+const LINE_API: &str = "https://api.line.me";
+const LINE_DATA_API: &str = "https://api-data.line.me";
+
+// No `Debug`: it holds secrets.
+/// A new channel. Only `line` is supported for now.
+#[derive(Deserialize, ToSchema)]
+pub struct CreateChannel {
+    #[schema(example = "line")]
+    pub kind: String,
+    #[schema(example = "さくら内科 LINE")]
+    pub name: String,
+    /// Kind-specific secrets; for `line` a `LineCredentials` object. Stored encrypted, never
+    /// returned.
+    #[schema(value_type = LineCredentials)]
+    pub credentials: Option<serde_json::Value>,
+    /// Defaults to `https://api.line.me`; point it at a sandbox to test.
+    pub api_base_url: Option<String>,
+    /// Defaults to `https://api-data.line.me` (content downloads).
+    pub api_data_base_url: Option<String>,
+}
+
+/// From the LINE Developers console (Messaging API channel).
+#[derive(Deserialize, ToSchema)]
+pub struct LineCredentials {
+    pub channel_secret: String,
+    pub channel_access_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedChannel {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    /// Paste this into the provider's webhook setting.
+    pub webhook_url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChannelOut {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub webhook_url: String,
+    pub api_base_url: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChannelPage {
+    pub items: Vec<ChannelOut>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListChannels {
+    /// 1–100, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn unprocessable(code: &'static str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+/// An http(s) URL without credentials, query or fragment, stored without a trailing slash.
+fn base_url(given: Option<&str>, default: &str, field: &str) -> Result<String, ApiError> {
+    let raw = given
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(default);
+    let bad = || {
+        unprocessable(
+            "invalid_base_url",
+            &format!("{field} must be an http(s) URL without credentials."),
+        )
+    };
+    let u = url::Url::parse(raw).map_err(|_| bad())?;
+    let ok = matches!(u.scheme(), "http" | "https")
+        && u.host_str().is_some_and(|h| !h.is_empty())
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.query().is_none()
+        && u.fragment().is_none();
+    if !ok {
+        return Err(bad());
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+fn webhook_url(state: &AppState, c: &Channel) -> String {
+    format!(
+        "{}/webhooks/{}/{}",
+        state.settings.public_base(),
+        c.kind,
+        c.id
+    )
+}
+
+/// Connect a channel.
+///
+/// Scope: `administer` (token scope `admin`). Validates the kind (`line` only for now; others
+/// are `unsupported_channel_kind`), the credentials and the base URLs, stores the credentials
+/// encrypted and answers with the webhook URL to configure at the provider.
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels",
+    tag = "channels",
+    request_body = CreateChannel,
+    responses(
+        (status = 201, description = "Connected", body = CreatedChannel),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The token lacks `administer`", body = ErrorBody),
+        (status = 422, description = "`unsupported_channel_kind`, `invalid_channel_name`, `invalid_credentials`, `invalid_base_url`, `invalid_request`", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<CreateChannel>,
+) -> Result<(StatusCode, Json<CreatedChannel>), ApiError> {
+    auth.require(Permission::Administer)?;
+    if body.kind != "line" {
+        return Err(unprocessable(
+            "unsupported_channel_kind",
+            "Only \"line\" channels can be connected so far.",
+        ));
+    }
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(unprocessable(
+            "invalid_channel_name",
+            "name must be 1 to 100 characters.",
+        ));
+    }
+    let missing = || {
+        unprocessable(
+            "invalid_credentials",
+            "credentials need non-empty channel_secret and channel_access_token.",
+        )
+    };
+    let creds: LineCredentials = body
+        .credentials
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(missing)?;
+    let (secret, access_token) = (
+        creds.channel_secret.trim(),
+        creds.channel_access_token.trim(),
+    );
+    if secret.is_empty() || access_token.is_empty() {
+        return Err(missing());
+    }
+    let api_base = base_url(body.api_base_url.as_deref(), LINE_API, "api_base_url")?;
+    let data_base = base_url(
+        body.api_data_base_url.as_deref(),
+        LINE_DATA_API,
+        "api_data_base_url",
+    )?;
+    let credentials_enc = state.cipher.encrypt_json(&serde_json::json!({
+        "channel_secret": secret,
+        "channel_access_token": access_token,
+    }));
+
+    let now = state.now_ms();
+    let mut tx = state.db.begin().await?;
+    let id = channels::create(
+        tx.conn(),
+        NewChannel {
+            clinic_id: &auth.clinic,
+            kind: "line",
+            name,
+            credentials_enc: &credentials_enc,
+            api_base_url: &api_base,
+            api_data_base_url: Some(&data_base),
+            settings: "{}",
+        },
+        now,
+    )
+    .await?;
+    let event = Event {
+        action: "api.channel.create",
+        subject_type: "channel",
+        subject_ids: &[id.as_str()],
+    };
+    audit_change(&mut tx, &state, &auth, &ip, event).await?;
+    tx.commit().await?;
+
+    let webhook_url = format!("{}/webhooks/line/{id}", state.settings.public_base());
+    let out = CreatedChannel {
+        id: id.into_string(),
+        kind: "line".into(),
+        name: name.into(),
+        webhook_url,
+    };
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// List the clinic's channels (oldest first).
+///
+/// Scope: `administer` (token scope `admin`). Never includes credentials.
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels",
+    tag = "channels",
+    params(ListChannels),
+    responses(
+        (status = 200, description = "A page of channels", body = ChannelPage),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The token lacks `administer`", body = ErrorBody),
+        (status = 422, description = "`invalid_limit`, `invalid_cursor`", body = ErrorBody),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    ApiQuery(q): ApiQuery<ListChannels>,
+) -> Result<Json<ChannelPage>, ApiError> {
+    auth.require(Permission::Administer)?;
+    let limit = page_limit(q.limit)? as usize;
+    let after: Option<String> = decode_cursor(q.cursor.as_deref())?;
+    let mut conn = read_conn(&state).await?;
+    // A clinic has a handful of channels: page over the full list, keyed by id.
+    let all = channels::list(&mut conn, &auth.clinic).await?;
+    let mut rows: Vec<Channel> = all
+        .into_iter()
+        .filter(|c| after.as_deref().is_none_or(|a| c.id.as_str() > a))
+        .take(limit + 1)
+        .collect();
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = if more {
+        rows.last().map(|c| encode_cursor(&c.id))
+    } else {
+        None
+    };
+    let items = rows
+        .iter()
+        .map(|c| ChannelOut {
+            id: c.id.clone(),
+            kind: c.kind.clone(),
+            name: c.name.clone(),
+            webhook_url: webhook_url(&state, c),
+            api_base_url: c.api_base_url.clone(),
+            created_at: rfc3339(c.created_at),
+        })
+        .collect();
+    Ok(Json(ChannelPage { items, next_cursor }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_must_be_plain_http_or_https() {
+        assert_eq!(
+            base_url(None, LINE_API, "x").ok().as_deref(),
+            Some("https://api.line.me")
+        );
+        assert_eq!(
+            base_url(Some("http://127.0.0.1:9/line/"), LINE_API, "x")
+                .ok()
+                .as_deref(),
+            Some("http://127.0.0.1:9/line")
+        );
+        assert!(base_url(Some("ftp://example.com"), LINE_API, "x").is_err());
+        assert!(base_url(Some("https://user:pw@example.com"), LINE_API, "x").is_err());
+        assert!(base_url(Some("not a url"), LINE_API, "x").is_err());
+    }
+}

@@ -1,0 +1,99 @@
+//! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`. Every handler
+//! carries `#[utoipa::path]`; a test checks the document against the mounted routes.
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{channels, conversations, extract, messages, patients, reply};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tsunagu API",
+        version = "1",
+        description = "Patient communication for clinics. Authenticate with `Authorization: Bearer tsu_…` \
+            (create tokens with `tsunagu token create --clinic SLUG --name NAME --scope read`). A token \
+            acts only within its clinic. Token scopes grant permissions: `admin` everything; `read` \
+            read_patients, read_messages, read_figures; `reply` read_patients, read_messages, reply; \
+            `broadcast` read_patients, broadcast. Each operation names the permission it needs. Errors \
+            are `{\"error\": {\"code\": \"snake_case_key\", \"message\": \"…\"}}`. Lists take `limit` \
+            (1–100, default 50) and `cursor`, and return `{items, next_cursor}` (null on the last page). \
+            Reads of patient data are recorded in the clinic's audit trail."
+    ),
+    paths(
+        openapi_json,
+        channels::create,
+        channels::list,
+        conversations::list,
+        messages::list,
+        reply::create,
+        messages::attachment,
+        patients::get,
+    ),
+    components(schemas(
+        extract::ErrorBody,
+        extract::ErrorDetail,
+        channels::CreateChannel,
+        channels::LineCredentials,
+        channels::CreatedChannel,
+        channels::ChannelOut,
+        channels::ChannelPage,
+        conversations::ConversationOut,
+        conversations::ConversationPage,
+        messages::MessageOut,
+        messages::AttachmentRef,
+        messages::MessagePage,
+        reply::ReplyRequest,
+        patients::PatientOut,
+        patients::IdentityOut,
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "channels", description = "Provider accounts of the clinic (administer)"),
+        (name = "conversations", description = "The inbox"),
+        (name = "messages", description = "Messages, replies and attachments"),
+        (name = "patients", description = "Patient records"),
+        (name = "meta", description = "This document"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("tsu_<43 characters>")
+                    .description(Some(
+                        "An API token of one clinic, created with `tsunagu token create`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document itself.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// This OpenAPI document.
+///
+/// No token needed: the document holds no clinic data.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}

@@ -1,0 +1,211 @@
+//! The password step, and signing out (this session, or every session of the account).
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use tsunagu_core::ClinicId;
+use tsunagu_privacy::audit::{self, Actor, AuditEntry};
+use tsunagu_privacy::staff::{self, StaffRow};
+use tsunagu_privacy::{passwords, sessions, throttle};
+
+use super::csrf::{self, csrf_rejection, CsrfForm};
+use super::{audit_account_event, browser_lang, clinic_ids_of, finish_sign_in, redirect_with_cookies, render};
+use crate::client_ip::ClientIp;
+use crate::i18n::text;
+use crate::ui::session::{clear_session_cookie, session_cookie, session_token, Staff};
+use crate::{AppState, PageError};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    csrf_token: String,
+    email: String,
+    password: String,
+}
+
+/// Forms that carry nothing but their CSRF token.
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+#[derive(Serialize)]
+struct LoginPage<'a> {
+    lang: &'a str,
+    csrf_token: &'a str,
+    email: &'a str,
+    error: Option<String>,
+}
+
+/// GET /login. Someone already signed in goes straight to the app.
+pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
+    if let Some(token) = session_token(&headers) {
+        let idle = crate::ui::session::idle_ms(&state);
+        if let sessions::Resolved::Active(_) = sessions::resolve(&state.db, &token, state.now_ms(), idle, false).await?
+        {
+            return Ok(Redirect::to("/app").into_response());
+        }
+    }
+    let (token, cookie) = csrf::login_token(&headers, &state);
+    let page = LoginPage { lang: browser_lang(&headers), csrf_token: &token, email: "", error: None };
+    let mut res = render(&state, "auth/login.html", page)?.into_response();
+    super::add_cookies(&mut res, cookie.as_slice());
+    Ok(res)
+}
+
+fn again(state: &AppState, headers: &HeaderMap, status: StatusCode, email: &str, error: String) -> Response {
+    let (token, cookie) = csrf::login_token(headers, state);
+    let page = LoginPage { lang: browser_lang(headers), csrf_token: &token, email, error: Some(error) };
+    match render(state, "auth/login.html", page) {
+        Ok(html) => {
+            let mut res = (status, html).into_response();
+            super::add_cookies(&mut res, cookie.as_slice());
+            res
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// POST /login: throttle, password, then the second factor or straight in.
+pub async fn submit(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    if !csrf::login_token_ok(&headers, &f.csrf_token) {
+        return Ok(csrf_rejection());
+    }
+    let (now, lang, backend) = (state.now_ms(), browser_lang(&headers), state.db.backend());
+    let source_ip = ip.as_string();
+    let email = staff::normalize_email(&f.email);
+    let email_hash = throttle::email_hash(&email);
+    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
+    let found = staff::by_email(&mut conn, &email).await?;
+    let wait = throttle::check(&mut conn, &state.settings.security, &email_hash, source_ip.as_deref(), now).await?;
+    let clinics = match &found {
+        Some(st) => clinic_ids_of(&mut conn, &st.staff_id()).await?,
+        None => Vec::new(),
+    };
+    drop(conn);
+    let staff_id = found.as_ref().map(StaffRow::staff_id);
+
+    if let Some(minutes) = wait {
+        // Refused without checking the password, so guessing gains nothing; still on the trail.
+        let mut tx = state.db.begin().await?;
+        let action = "auth.sign_in_throttled";
+        audit_account_event(tx.conn(), backend, &clinics, &Actor::Anonymous, action, staff_id.as_ref(), source_ip.as_deref(), now)
+            .await?;
+        tx.commit().await?;
+        let msg = text(lang, "auth.error.throttled").replace("{minutes}", &minutes.to_string());
+        return Ok(again(&state, &headers, StatusCode::TOO_MANY_REQUESTS, &email, msg));
+    }
+
+    // argon2 takes tens of milliseconds of CPU: keep it off the async worker threads.
+    let stored = found.as_ref().map(|s| s.password_hash.clone());
+    let password = f.password;
+    let password_ok = tokio::task::spawn_blocking(move || match stored {
+        Some(h) => passwords::verify(&h, &password),
+        None => {
+            passwords::dummy_verify(&password);
+            false
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+
+    let st = match found {
+        Some(st) if password_ok && !st.is_disabled() && !clinics.is_empty() => st,
+        _ => {
+            let mut tx = state.db.begin().await?;
+            throttle::record(tx.conn(), &email_hash, source_ip.as_deref(), false, now).await?;
+            let action = "auth.sign_in_failed";
+            audit_account_event(tx.conn(), backend, &clinics, &Actor::Anonymous, action, staff_id.as_ref(), source_ip.as_deref(), now)
+                .await?;
+            tx.commit().await?;
+            return Ok(again(&state, &headers, StatusCode::UNAUTHORIZED, &email, text(lang, "auth.error.invalid")));
+        }
+    };
+
+    let clinic = clinics.first();
+    let next = next_step(&state, &st).await?;
+    let mut tx = state.db.begin().await?;
+    // Whatever session the browser had before is ended: a signed-in session always has a new id.
+    if let Some(old) = session_token(&headers) {
+        sessions::delete(tx.conn(), &sessions::token_hash(&old)).await?;
+    }
+    let token = match next {
+        Some(_) => {
+            let s = sessions::create(tx.conn(), &st.staff_id(), clinic, false, source_ip.as_deref(), now).await?;
+            s.token
+        }
+        None => finish_sign_in(&mut tx, backend, &st, clinic, source_ip.as_deref(), now).await?,
+    };
+    housekeeping(&mut tx, &state, now).await?;
+    tx.commit().await?;
+    Ok(redirect_with_cookies(next.unwrap_or("/app"), &[session_cookie(&state, &token)]))
+}
+
+/// Where a password-checked account goes next: its second factor, 2FA enrolment when any of
+/// its clinics requires 2FA, or nowhere (None: signed in).
+async fn next_step(state: &AppState, st: &StaffRow) -> anyhow::Result<Option<&'static str>> {
+    if st.totp_on() {
+        return Ok(Some("/login/2fa"));
+    }
+    let mut conn = state.db.pool().acquire().await?;
+    let required = staff::memberships(&mut conn, &st.staff_id()).await?.iter().any(|m| m.require_2fa != 0);
+    Ok(required.then_some("/login/2fa/setup"))
+}
+
+/// Void sessions and attempts that no longer count are removed now and then (on sign-in).
+async fn housekeeping(tx: &mut tsunagu_store::Tx, state: &AppState, now: i64) -> anyhow::Result<()> {
+    sessions::purge_idle(tx.conn(), crate::ui::session::idle_ms(state), now).await?;
+    let window = i64::from(state.settings.security.login_window_minutes) * 60_000;
+    throttle::purge(tx.conn(), now - window.max(86_400_000)).await?;
+    Ok(())
+}
+
+/// POST /logout: ends this session.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    if let Some(token) = session_token(&headers) {
+        let mut tx = state.db.begin().await?;
+        if let Some(s) = sessions::find(tx.conn(), &token).await? {
+            sessions::delete(tx.conn(), &s.id_hash).await?;
+            let clinic = s.clinic_id.clone().map(ClinicId::from_db);
+            let source_ip = ip.as_string();
+            let e = AuditEntry {
+                clinic_id: clinic.as_ref(),
+                actor: &Actor::Staff(s.staff_id.clone()),
+                action: "auth.sign_out",
+                subject_type: Some("staff"),
+                subject_ids: &[s.staff_id.as_str()],
+                source_ip: source_ip.as_deref(),
+            };
+            audit::record(tx.conn(), state.db.backend(), e, state.now_ms()).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(redirect_with_cookies("/login", &[clear_session_cookie(&state)]))
+}
+
+/// POST /logout/everywhere: ends every session of the account, on every device.
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    staff: Staff,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    let now = state.now_ms();
+    let mut tx = state.db.begin().await?;
+    sessions::sign_out_everywhere(tx.conn(), &staff.staff_id, now).await?;
+    let clinics = clinic_ids_of(tx.conn(), &staff.staff_id).await?;
+    let source_ip = ip.as_string();
+    let action = "auth.sign_out_everywhere";
+    audit_account_event(tx.conn(), state.db.backend(), &clinics, &staff.actor(), action, Some(&staff.staff_id), source_ip.as_deref(), now)
+        .await?;
+    tx.commit().await?;
+    Ok(redirect_with_cookies("/login", &[clear_session_cookie(&state)]))
+}

@@ -1,0 +1,35 @@
+//! `GET /app/live`: server-sent events for open inbox pages, only about the staff member's current
+//! clinic. An event names a conversation and what happened, never patient data; the page then
+//! fetches the re-rendered fragments, which are checked and audited like any page.
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::IntoResponse;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::StreamExt;
+use tsunagu_core::Permission;
+
+use crate::ui::session::Staff;
+use crate::{AppState, PageError};
+
+pub async fn stream(staff: Staff, State(state): State<AppState>) -> Result<impl IntoResponse, PageError> {
+    staff.require(Permission::ReadPatients)?;
+    let clinic = staff.clinic.id.clone();
+    let events = BroadcastStream::new(state.live.subscribe()).filter_map(move |r| match r {
+        Ok(e) if e.clinic_id == clinic => {
+            serde_json::to_string(&e).ok().map(|json| Ok::<_, Infallible>(Event::default().event("inbox").data(json)))
+        }
+        Ok(_) => None,
+        // This page fell behind: it should reload what it shows rather than trust the gap.
+        Err(BroadcastStreamRecvError::Lagged(_)) => {
+            Some(Ok(Event::default().event("inbox").data(r#"{"kind":"resync"}"#)))
+        }
+    });
+    let sse = Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"));
+    // Proxies such as nginx would otherwise hold events back in their buffers.
+    Ok(([(HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"))], sse))
+}

@@ -1,0 +1,272 @@
+//! One chat bubble per message: what kind it is, what to show for it, who sent it and, for our
+//! replies, whether it went out. Bodies are escaped by the templates; nothing here builds HTML.
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use tsunagu_store::conversations::Message;
+
+use super::queries::AttachmentRef;
+use super::view::{size_label, Zone};
+use crate::i18n;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AttachmentView {
+    pub href: String,
+    pub is_image: bool,
+    pub size: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LocationView {
+    pub title: String,
+    pub address: String,
+    pub coords: String,
+    pub map_href: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageView {
+    pub id: String,
+    /// in | out
+    pub direction: String,
+    /// text | image | video | audio | file | sticker | location | postback | unsent | system | unknown
+    pub kind: &'static str,
+    pub text: Option<String>,
+    pub time_label: String,
+    pub time_iso: String,
+    /// Who wrote it, when that is worth saying: the sender in a group, the staff member or
+    /// the automation for our replies.
+    pub author: Option<String>,
+    /// queued | sent | read | failed | in_doubt (outbound only).
+    pub status: Option<&'static str>,
+    pub failure_reason: Option<String>,
+    pub retryable: bool,
+    pub attachments: Vec<AttachmentView>,
+    pub file_name: Option<String>,
+    pub sticker: Option<(String, String)>,
+    pub location: Option<LocationView>,
+    pub postback_data: Option<String>,
+}
+
+/// Everything a page of messages needs besides the rows.
+pub struct Decorations<'a> {
+    pub lang: &'a str,
+    pub zone: Zone,
+    pub now_ms: i64,
+    pub group: bool,
+    pub attachments: &'a [AttachmentRef],
+    pub senders: &'a HashMap<String, String>,
+    pub staff: &'a HashMap<String, String>,
+}
+
+fn text_at(v: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match v.pointer(k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn outbound_status(status: &str) -> &'static str {
+    match status {
+        "sent" | "delivered" => "sent",
+        "read" => "read",
+        "failed" => "failed",
+        "in_doubt" => "in_doubt",
+        _ => "queued",
+    }
+}
+
+fn location(payload: &Value, body: Option<&str>) -> Option<LocationView> {
+    let lat = payload.get("latitude").and_then(Value::as_f64)?;
+    let lon = payload.get("longitude").and_then(Value::as_f64)?;
+    let title = text_at(payload, &["/title"]).unwrap_or_default();
+    let address = text_at(payload, &["/address"]).unwrap_or_else(|| if title.is_empty() { body.unwrap_or("").to_string() } else { String::new() });
+    Some(LocationView {
+        title,
+        address,
+        coords: format!("{lat:.6}, {lon:.6}"),
+        map_href: format!("https://www.google.com/maps/search/?api=1&query={lat:.6},{lon:.6}"),
+    })
+}
+
+pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
+    let payload: Value = serde_json::from_str(&m.payload).unwrap_or(Value::Null);
+    let outbound = m.direction == "out";
+    let attachments: Vec<AttachmentView> = d
+        .attachments
+        .iter()
+        .filter(|a| a.message_id == m.id)
+        .map(|a| AttachmentView {
+            href: format!("/app/attachments/{}", a.id),
+            is_image: super::attachments::shows_inline_image(&a.content_type),
+            size: size_label(a.size_bytes),
+        })
+        .collect();
+    let mut v = MessageView {
+        id: m.id.clone(),
+        direction: if outbound { "out".into() } else { "in".into() },
+        kind: "unknown",
+        text: None,
+        time_label: d.zone.label(m.created_at, d.now_ms),
+        time_iso: d.zone.iso(m.created_at),
+        author: None,
+        status: None,
+        failure_reason: None,
+        retryable: false,
+        attachments,
+        file_name: None,
+        sticker: None,
+        location: None,
+        postback_data: None,
+    };
+    if outbound {
+        let status = outbound_status(&m.status);
+        v.status = Some(status);
+        v.retryable = matches!(status, "failed" | "in_doubt");
+        v.failure_reason = m.failure_reason.clone().or_else(|| m.failure_code.clone()).filter(|_| v.retryable);
+        v.author = match m.author_kind.as_str() {
+            "staff" => Some(
+                m.author_staff_id
+                    .as_ref()
+                    .and_then(|id| d.staff.get(id).cloned())
+                    .unwrap_or_else(|| i18n::text(d.lang, "msg.author.staff")),
+            ),
+            "automation" => Some(i18n::text(d.lang, "msg.author.automation")),
+            _ => None,
+        };
+    } else if d.group {
+        v.author = m.sender_identity_id.as_ref().and_then(|id| d.senders.get(id).cloned());
+    }
+    if m.unsent_at.is_some() {
+        v.kind = "unsent";
+        v.attachments.clear();
+        return v;
+    }
+    let body = m.body.clone().filter(|b| !b.is_empty());
+    match m.kind.as_str() {
+        "text" => {
+            v.kind = "text";
+            v.text = body.or_else(|| text_at(&payload, &["/text"]));
+        }
+        k @ ("image" | "video" | "audio" | "file") => {
+            v.kind = match k {
+                "image" => "image",
+                "video" => "video",
+                "audio" => "audio",
+                _ => "file",
+            };
+            v.file_name = text_at(&payload, &["/fileName"]).or(if k == "file" { body } else { None });
+        }
+        "sticker" => {
+            v.kind = "sticker";
+            v.sticker = text_at(&payload, &["/packageId"]).zip(text_at(&payload, &["/stickerId"]));
+        }
+        "location" => {
+            v.kind = "location";
+            v.location = location(&payload, body.as_deref());
+            if v.location.is_none() {
+                v.text = body;
+            }
+        }
+        "postback" => {
+            v.kind = "postback";
+            v.postback_data = text_at(&payload, &["/data", "/postback/data"]).or(body);
+        }
+        "event" | "system" => {
+            v.kind = "system";
+            v.text = body;
+        }
+        _ => {
+            v.kind = "unknown";
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(kind: &str, body: Option<&str>, payload: &str) -> Message {
+        Message {
+            id: "m1".into(),
+            clinic_id: "c".into(),
+            conversation_id: "cv".into(),
+            channel_id: "ch".into(),
+            direction: "in".into(),
+            kind: kind.into(),
+            body: body.map(str::to_string),
+            payload: payload.into(),
+            sender_identity_id: None,
+            author_kind: "patient".into(),
+            author_staff_id: None,
+            provider_message_id: None,
+            status: "received".into(),
+            failure_code: None,
+            failure_reason: None,
+            unsent_at: None,
+            created_at: 0,
+            sent_at: None,
+        }
+    }
+
+    fn view(m: &Message) -> MessageView {
+        let empty = HashMap::new();
+        let d = Decorations {
+            lang: "ja",
+            zone: Zone::of(&tsunagu_store::clinics::Clinic {
+                id: "c".into(),
+                organization_id: "o".into(),
+                slug: "s".into(),
+                name: "n".into(),
+                timezone: "Asia/Tokyo".into(),
+                locale: "ja-JP".into(),
+                require_2fa: 1,
+                created_at: 0,
+            }),
+            now_ms: 0,
+            group: false,
+            attachments: &[],
+            senders: &empty,
+            staff: &empty,
+        };
+        message_view(m, &d)
+    }
+
+    #[test]
+    fn a_location_links_to_a_map_at_its_coordinates() {
+        let v = view(&msg("location", Some("院"), r#"{"type":"location","title":"さくら内科","address":"東京都","latitude":35.68,"longitude":139.76}"#));
+        let loc = v.location.unwrap_or_else(|| panic!("no location"));
+        assert_eq!(loc.title, "さくら内科");
+        assert!(loc.map_href.ends_with("query=35.680000,139.760000"));
+    }
+
+    #[test]
+    fn a_sticker_keeps_its_ids_and_an_unknown_kind_is_marked() {
+        assert_eq!(view(&msg("sticker", None, r#"{"packageId":"446","stickerId":"1988"}"#)).sticker, Some(("446".into(), "1988".into())));
+        assert_eq!(view(&msg("beacon", None, "{}")).kind, "unknown");
+    }
+
+    #[test]
+    fn an_unsent_message_is_a_tombstone() {
+        let mut m = msg("text", None, "{}");
+        m.unsent_at = Some(1);
+        assert_eq!(view(&m).kind, "unsent");
+    }
+
+    #[test]
+    fn only_failed_or_doubtful_replies_offer_a_retry() {
+        let mut m = msg("text", Some("はい"), "{}");
+        m.direction = "out".into();
+        m.author_kind = "staff".into();
+        m.status = "failed".into();
+        m.failure_reason = Some("429".into());
+        let v = view(&m);
+        assert!(v.retryable);
+        assert_eq!(v.failure_reason.as_deref(), Some("429"));
+        m.status = "sent".into();
+        assert!(!view(&m).retryable);
+    }
+}

@@ -1,0 +1,127 @@
+//! The inbox, where reception and nurses spend the day: the conversation list, one conversation
+//! with its messages and the reply box, attachments, and the live stream that keeps open pages
+//! current. Pages are server-rendered; `static/app.js` swaps in re-rendered fragments on events.
+mod attachments;
+mod conversation;
+mod list;
+mod messages;
+mod live;
+mod queries;
+mod reply;
+pub mod shell;
+mod view;
+
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+use tsunagu_core::ClinicId;
+use tsunagu_privacy::audit::{self, AuditEntry};
+
+use crate::client_ip::ClientIp;
+use crate::ui::session::Staff;
+use crate::{AppState, PageError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app", get(|| async { Redirect::to("/app/inbox") }))
+        .route("/app/inbox", get(list::page))
+        .route("/app/inbox/fragment", get(list::fragment))
+        .route("/app/conversations/{id}", get(conversation::page))
+        .route("/app/conversations/{id}/fragment", get(conversation::fragment))
+        .route("/app/conversations/{id}/reply", post(reply::send))
+        .route("/app/attachments/{id}", get(attachments::serve))
+        .route("/app/live", get(live::stream))
+}
+
+/// Renders a template from the embedded set.
+fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
+    let tmpl = state.templates.get_template(name).map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
+    let html = tmpl.render(ctx).map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
+    Ok(Html(html))
+}
+
+/// An entry in the trail, always written (a page view, a reply).
+async fn audit_event(
+    state: &AppState,
+    staff: &Staff,
+    ip: &ClientIp,
+    action: &str,
+    subject_type: &str,
+    ids: &[&str],
+) -> Result<(), PageError> {
+    let clinic = staff.clinic.clinic_id();
+    let actor = staff.actor();
+    let source_ip = ip.as_string();
+    let entry = AuditEntry {
+        clinic_id: Some(&clinic),
+        actor: &actor,
+        action,
+        subject_type: Some(subject_type),
+        subject_ids: ids,
+        source_ip: source_ip.as_deref(),
+    };
+    audit::record_now(&state.db, entry, state.now_ms()).await?;
+    Ok(())
+}
+
+/// A repeated read (a live refresh, an image shown again): written unless the same staff member
+/// read the same subjects within the last minute. The check reads the trail itself, so every
+/// instance of the server agrees and nothing is kept in memory.
+async fn audit_throttled(
+    state: &AppState,
+    staff: &Staff,
+    ip: &ClientIp,
+    action: &str,
+    subject_type: &str,
+    ids: &[&str],
+) -> Result<(), PageError> {
+    const WINDOW_MS: i64 = 60_000;
+    let clinic: ClinicId = staff.clinic.clinic_id();
+    let actor = staff.actor();
+    let staff_id = staff.staff_id.to_string();
+    let subject_json = serde_json::to_string(ids).map_err(anyhow::Error::from)?;
+    let now = state.now_ms();
+    let mut tx = state.db.begin().await?;
+    if queries::recently_audited(tx.conn(), &clinic, &staff_id, action, &subject_json, now - WINDOW_MS).await? {
+        return Ok(());
+    }
+    let source_ip = ip.as_string();
+    let entry = AuditEntry {
+        clinic_id: Some(&clinic),
+        actor: &actor,
+        action,
+        subject_type: Some(subject_type),
+        subject_ids: ids,
+        source_ip: source_ip.as_deref(),
+    };
+    audit::record(tx.conn(), state.db.backend(), entry, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A `before=<ms>.<id>` cursor; anything malformed means "from the newest".
+fn parse_cursor(s: Option<&str>) -> Option<(i64, String)> {
+    let (at, id) = s?.split_once('.')?;
+    let at = at.parse::<i64>().ok()?;
+    let id = uuid::Uuid::try_parse(id).ok()?;
+    Some((at, id.to_string()))
+}
+
+fn cursor_param(at: i64, id: &str) -> String {
+    format!("{at}.{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_ignored() {
+        let id = tsunagu_core::new_id();
+        assert_eq!(parse_cursor(Some(&cursor_param(42, &id))), Some((42, id)));
+        assert_eq!(parse_cursor(Some("42.' OR 1=1")), None);
+        assert_eq!(parse_cursor(Some("x.y")), None);
+        assert_eq!(parse_cursor(None), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! The `/api/v1` contract over the real router, on SQLite by default and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set. One test binary (modules under `tests/api/`) keeps linking cheap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api {
+    pub mod support;
+
+    mod auth;
+    mod channels;
+    mod openapi;
+    mod reading;
+    mod reply;
+}

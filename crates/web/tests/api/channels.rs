@@ -1,0 +1,159 @@
+//! Connecting channels: validation, encryption at rest, the webhook URL.
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use tsunagu_core::config::Settings;
+use tsunagu_core::TokenScope;
+use tsunagu_privacy::Cipher;
+
+use super::support::{app, App, KEY};
+
+const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
+const ACCESS: &str = "Jq3PGhZ9Ek0oVvEXAMPLEaccessTOKEN+/=";
+
+fn line(extra: Value) -> Value {
+    let mut v = json!({
+        "kind": "line",
+        "name": "さくら内科 LINE",
+        "credentials": {"channel_secret": SECRET, "channel_access_token": ACCESS},
+    });
+    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    v
+}
+
+async fn admin() -> (App, String) {
+    let app = app().await;
+    let s = app.clinic("sakura").await;
+    let token = app.token(&s.clinic, &[TokenScope::Admin]).await;
+    (app, token)
+}
+
+#[tokio::test]
+async fn a_line_channel_is_connected_with_encrypted_credentials_and_a_webhook_url() {
+    let (app, token) = admin().await;
+    let res = app.post("/api/v1/channels", &token, line(json!({}))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let id = res.body["id"].as_str().unwrap().to_string();
+    let base = Settings::default().public_base();
+    assert_eq!(
+        res.body["webhook_url"],
+        format!("{base}/webhooks/line/{id}")
+    );
+    assert_eq!(res.body["kind"], "line");
+    assert_eq!(res.body["name"], "さくら内科 LINE");
+    assert!(!String::from_utf8_lossy(&res.bytes).contains(SECRET));
+
+    let (enc, api, data): (String, String, Option<String>) = sqlx::query_as(
+        "SELECT credentials_enc, api_base_url, api_data_base_url FROM channels WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert!(
+        !enc.contains(SECRET) && !enc.contains(ACCESS),
+        "no plaintext secret in the database"
+    );
+    let creds = Cipher::new(&KEY).decrypt_json(&enc).unwrap();
+    assert_eq!(creds["channel_secret"], SECRET);
+    assert_eq!(creds["channel_access_token"], ACCESS);
+    assert_eq!(api, "https://api.line.me");
+    assert_eq!(data.as_deref(), Some("https://api-data.line.me"));
+    let leaked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM channels WHERE settings LIKE $1 OR name LIKE $1")
+            .bind(format!("%{SECRET}%"))
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(leaked, 0);
+    assert_eq!(app.audits("api.channel.create").await.len(), 1);
+
+    let list = app.get("/api/v1/channels", &token).await;
+    let item = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    let mut keys: Vec<_> = item.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "api_base_url",
+            "created_at",
+            "id",
+            "kind",
+            "name",
+            "webhook_url"
+        ]
+    );
+    assert!(!String::from_utf8_lossy(&list.bytes).contains(SECRET));
+}
+
+#[tokio::test]
+async fn sandbox_base_urls_are_kept() {
+    let (app, token) = admin().await;
+    let body = line(
+        json!({"api_base_url": "http://127.0.0.1:9000/line/", "api_data_base_url": "http://127.0.0.1:9000/data"}),
+    );
+    let res = app.post("/api/v1/channels", &token, body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let api: String = app
+        .scalar_text(
+            "SELECT api_base_url FROM channels WHERE id = $1",
+            &res.body["id"],
+        )
+        .await;
+    assert_eq!(api, "http://127.0.0.1:9000/line");
+}
+
+#[tokio::test]
+async fn bad_channels_are_refused_with_their_reasons() {
+    let (app, token) = admin().await;
+    let cases = [
+        (json!({"kind": "whatsapp"}), "unsupported_channel_kind"),
+        (json!({"name": "  "}), "invalid_channel_name"),
+        (json!({"credentials": null}), "invalid_credentials"),
+        (
+            json!({"credentials": {"channel_secret": "", "channel_access_token": "t"}}),
+            "invalid_credentials",
+        ),
+        (
+            json!({"credentials": {"channel_secret": "s"}}),
+            "invalid_credentials",
+        ),
+        (
+            json!({"api_base_url": "ftp://example.com"}),
+            "invalid_base_url",
+        ),
+        (
+            json!({"api_data_base_url": "javascript:alert(1)"}),
+            "invalid_base_url",
+        ),
+    ];
+    for (extra, code) in cases {
+        let res = app
+            .post("/api/v1/channels", &token, line(extra.clone()))
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{extra}");
+        assert_eq!(res.code(), code, "{extra}");
+    }
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM channels")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "only the seeded channel");
+}
+
+impl App {
+    async fn scalar_text(&self, sql: &str, id: &Value) -> String {
+        sqlx::query_scalar(sql)
+            .bind(id.as_str().unwrap())
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
+    }
+}

@@ -1,0 +1,91 @@
+//! The OpenAPI document matches the mounted routes, both ways.
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+
+use super::support::app;
+
+fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete", "head", "options"] {
+            if item.get(method).is_some() {
+                out.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_document_parses_and_lists_exactly_the_mounted_routes() {
+    let app = app().await;
+    let res = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let doc: Value = serde_json::from_slice(&res.bytes).expect("the document is JSON");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+
+    let mounted: BTreeSet<(String, String)> = tsunagu_web::api::routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let in_doc = documented(&doc);
+    assert_eq!(
+        mounted,
+        in_doc,
+        "mounted but undocumented: {:?}; documented but not mounted: {:?}",
+        mounted.difference(&in_doc).collect::<Vec<_>>(),
+        in_doc.difference(&mounted).collect::<Vec<_>>()
+    );
+
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let envelope = &doc["components"]["schemas"]["ErrorBody"];
+    assert!(
+        envelope["properties"]["error"].is_object(),
+        "the error envelope is documented"
+    );
+    for (method, path) in &mounted {
+        let op = &doc["paths"][path][method.to_lowercase()];
+        assert!(
+            op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+            "{method} {path} has a tag"
+        );
+        if path != "/api/v1/openapi.json" {
+            let text = format!("{} {}", op["summary"], op["description"]);
+            assert!(
+                text.contains("Scope:"),
+                "{method} {path} documents its scope"
+            );
+            assert!(
+                op["responses"]["401"].is_object(),
+                "{method} {path} documents 401"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_listed_route_is_really_mounted() {
+    let app = app().await;
+    let id = uuid::Uuid::now_v7().to_string();
+    for (method, path) in tsunagu_web::api::routes() {
+        let path = path.replace("{id}", &id);
+        let method: Method = method.parse().unwrap();
+        let body = (method == Method::POST).then(|| serde_json::json!({}));
+        let res = app
+            .call(method.clone(), &path, None, body.as_ref(), &[])
+            .await;
+        let expected = if path.ends_with("openapi.json") {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(res.status, expected, "{method} {path}");
+    }
+}
