@@ -41,7 +41,8 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 fn hash_unchecked(password: &str) -> anyhow::Result<String> {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("encoding a password salt: {e}"))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| anyhow::anyhow!("encoding a password salt: {e}"))?;
     // Argon2::default() is argon2id v0x13 with the OWASP-recommended minimum (19 MiB, t=2, p=1).
     let phc = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -55,7 +56,9 @@ pub fn verify(stored_phc: &str, password: &str) -> bool {
         return false;
     }
     match PasswordHash::new(stored_phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -72,10 +75,13 @@ pub fn dummy_verify(password: &str) {
 pub fn generate(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    (0..len.max(MIN_LENGTH)).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..len.max(MIN_LENGTH))
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

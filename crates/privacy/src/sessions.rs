@@ -45,7 +45,8 @@ pub struct NewSession {
     pub csrf_token: String,
 }
 
-const COLS: &str = "id_hash, staff_id, clinic_id, csrf_token, mfa_passed, created_at, last_active_at, source_ip";
+const COLS: &str =
+    "id_hash, staff_id, clinic_id, csrf_token, mfa_passed, created_at, last_active_at, source_ip";
 
 pub fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
@@ -99,7 +100,11 @@ pub async fn delete(conn: &mut AnyConnection, id_hash: &str) -> anyhow::Result<(
 
 /// Ends every session of the staff member and voids any that another instance is still
 /// about to read ("sign out everywhere").
-pub async fn sign_out_everywhere(conn: &mut AnyConnection, staff: &StaffId, now_ms: i64) -> anyhow::Result<()> {
+pub async fn sign_out_everywhere(
+    conn: &mut AnyConnection,
+    staff: &StaffId,
+    now_ms: i64,
+) -> anyhow::Result<()> {
     staff::bump_sessions_valid_after(&mut *conn, staff, now_ms).await?;
     sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
         .bind(staff.as_str())
@@ -109,7 +114,11 @@ pub async fn sign_out_everywhere(conn: &mut AnyConnection, staff: &StaffId, now_
     Ok(())
 }
 
-pub async fn set_clinic(conn: &mut AnyConnection, id_hash: &str, clinic: &ClinicId) -> anyhow::Result<()> {
+pub async fn set_clinic(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    clinic: &ClinicId,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE sessions SET clinic_id = $1 WHERE id_hash = $2")
         .bind(clinic.as_str())
         .bind(id_hash)
@@ -120,17 +129,23 @@ pub async fn set_clinic(conn: &mut AnyConnection, id_hash: &str, clinic: &Clinic
 }
 
 pub async fn touch(conn: &mut AnyConnection, id_hash: &str, now_ms: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sessions SET last_active_at = $1 WHERE id_hash = $2 AND last_active_at < $1")
-        .bind(now_ms)
-        .bind(id_hash)
-        .execute(conn)
-        .await
-        .context("refreshing the session")?;
+    sqlx::query(
+        "UPDATE sessions SET last_active_at = $1 WHERE id_hash = $2 AND last_active_at < $1",
+    )
+    .bind(now_ms)
+    .bind(id_hash)
+    .execute(conn)
+    .await
+    .context("refreshing the session")?;
     Ok(())
 }
 
 /// Removes sessions idle longer than `idle_ms` (housekeeping; they are void anyway).
-pub async fn purge_idle(conn: &mut AnyConnection, idle_ms: i64, now_ms: i64) -> anyhow::Result<u64> {
+pub async fn purge_idle(
+    conn: &mut AnyConnection,
+    idle_ms: i64,
+    now_ms: i64,
+) -> anyhow::Result<u64> {
     let r = sqlx::query("DELETE FROM sessions WHERE last_active_at < $1")
         .bind(now_ms - idle_ms)
         .execute(conn)
@@ -149,6 +164,13 @@ pub struct ActiveSession {
     pub role: Role,
 }
 
+/// A session between password and second factor.
+#[derive(Clone, Debug)]
+pub struct PendingSession {
+    pub session: SessionRow,
+    pub staff: StaffRow,
+}
+
 #[derive(Clone, Debug)]
 pub enum Resolved {
     /// No such session (never existed, signed out, or removed).
@@ -158,31 +180,45 @@ pub enum Resolved {
     /// Signed out everywhere, account disabled or membership gone; it has been removed.
     Void,
     /// Password checked, second factor still to come.
-    PendingMfa { session: SessionRow, staff: StaffRow },
+    PendingMfa(Box<PendingSession>),
     Active(Box<ActiveSession>),
 }
 
 /// Checks the session behind a cookie token. `live` marks requests that must not count as
 /// activity (the SSE stream): they neither refresh the idle clock nor keep a session alive.
-pub async fn resolve(db: &Db, token: &str, now_ms: i64, idle_ms: i64, live: bool) -> anyhow::Result<Resolved> {
+pub async fn resolve(
+    db: &Db,
+    token: &str,
+    now_ms: i64,
+    idle_ms: i64,
+    live: bool,
+) -> anyhow::Result<Resolved> {
     let mut conn = db.pool().acquire().await.context("reading the session")?;
-    let Some(s) = find(&mut conn, token).await? else { return Ok(Resolved::Missing) };
+    let Some(s) = find(&mut conn, token).await? else {
+        return Ok(Resolved::Missing);
+    };
     if now_ms - s.last_active_at > idle_ms {
         drop(conn);
         remove(db, &s.id_hash).await?;
         return Ok(Resolved::Idle);
     }
     let st = staff::by_id(&mut conn, &s.staff_id()).await?;
-    let Some(st) = st.filter(|st| !st.is_disabled() && s.created_at >= st.sessions_valid_after) else {
+    let Some(st) = st.filter(|st| !st.is_disabled() && s.created_at >= st.sessions_valid_after)
+    else {
         drop(conn);
         remove(db, &s.id_hash).await?;
         return Ok(Resolved::Void);
     };
     if !s.mfa_passed() {
-        return Ok(Resolved::PendingMfa { session: s, staff: st });
+        return Ok(Resolved::PendingMfa(Box::new(PendingSession {
+            session: s,
+            staff: st,
+        })));
     }
     let role = match s.clinic_id() {
-        Some(c) => staff::role_in(&mut conn, &st.staff_id(), &c).await?.map(|r| (c, r)),
+        Some(c) => staff::role_in(&mut conn, &st.staff_id(), &c)
+            .await?
+            .map(|r| (c, r)),
         None => None,
     };
     drop(conn);
@@ -195,7 +231,12 @@ pub async fn resolve(db: &Db, token: &str, now_ms: i64, idle_ms: i64, live: bool
         touch(tx.conn(), &s.id_hash, now_ms).await?;
         tx.commit().await?;
     }
-    Ok(Resolved::Active(Box::new(ActiveSession { session: s, staff: st, clinic_id, role })))
+    Ok(Resolved::Active(Box::new(ActiveSession {
+        session: s,
+        staff: st,
+        clinic_id,
+        role,
+    })))
 }
 
 async fn remove(db: &Db, id_hash: &str) -> anyhow::Result<()> {

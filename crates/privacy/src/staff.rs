@@ -53,7 +53,8 @@ impl MembershipRow {
     }
 }
 
-const COLS: &str = "id, email, display_name, password_hash, totp_secret_enc, totp_enabled, totp_last_step, \
+const COLS: &str =
+    "id, email, display_name, password_hash, totp_secret_enc, totp_enabled, totp_last_step, \
                     recovery_codes, locale, disabled, sessions_valid_after, created_at";
 
 /// E-mail addresses are compared lowercased and trimmed everywhere.
@@ -122,7 +123,10 @@ pub async fn add_membership(
 }
 
 /// The staff member's clinics, oldest membership first (the first is the default at sign-in).
-pub async fn memberships(conn: &mut AnyConnection, staff: &StaffId) -> anyhow::Result<Vec<MembershipRow>> {
+pub async fn memberships(
+    conn: &mut AnyConnection,
+    staff: &StaffId,
+) -> anyhow::Result<Vec<MembershipRow>> {
     sqlx::query_as(
         "SELECT m.clinic_id, c.name AS clinic_name, c.slug AS clinic_slug, m.role, c.require_2fa
          FROM memberships m JOIN clinics c ON c.id = m.clinic_id
@@ -135,7 +139,11 @@ pub async fn memberships(conn: &mut AnyConnection, staff: &StaffId) -> anyhow::R
 }
 
 /// The role in one clinic, or None when the membership is gone.
-pub async fn role_in(conn: &mut AnyConnection, staff: &StaffId, clinic: &ClinicId) -> anyhow::Result<Option<Role>> {
+pub async fn role_in(
+    conn: &mut AnyConnection,
+    staff: &StaffId,
+    clinic: &ClinicId,
+) -> anyhow::Result<Option<Role>> {
     let role: Option<String> =
         sqlx::query_scalar("SELECT role FROM memberships WHERE staff_id = $1 AND clinic_id = $2")
             .bind(staff.as_str())
@@ -147,7 +155,11 @@ pub async fn role_in(conn: &mut AnyConnection, staff: &StaffId, clinic: &ClinicI
 }
 
 /// Stores a new password hash (the caller hashed it with `passwords::hash`).
-pub async fn set_password(conn: &mut AnyConnection, staff: &StaffId, password_hash: &str) -> anyhow::Result<()> {
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    staff: &StaffId,
+    password_hash: &str,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(staff.as_str())
@@ -158,7 +170,11 @@ pub async fn set_password(conn: &mut AnyConnection, staff: &StaffId, password_ha
 }
 
 /// Keeps a not-yet-confirmed TOTP seed (encrypted) while the staff member scans the QR code.
-pub async fn set_pending_totp(conn: &mut AnyConnection, staff: &StaffId, secret_enc: &str) -> anyhow::Result<()> {
+pub async fn set_pending_totp(
+    conn: &mut AnyConnection,
+    staff: &StaffId,
+    secret_enc: &str,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE staff SET totp_secret_enc = $1 WHERE id = $2 AND totp_enabled = 0")
         .bind(secret_enc)
         .bind(staff.as_str())
@@ -194,13 +210,18 @@ pub async fn enable_totp(
 
 /// Records an accepted TOTP step. Returns false when a concurrent request already used this or
 /// a later step (the compare-and-set keeps one code to one sign-in).
-pub async fn advance_totp_step(conn: &mut AnyConnection, staff: &StaffId, step: i64) -> anyhow::Result<bool> {
-    let r = sqlx::query("UPDATE staff SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
-        .bind(step)
-        .bind(staff.as_str())
-        .execute(conn)
-        .await
-        .context("recording the used TOTP step")?;
+pub async fn advance_totp_step(
+    conn: &mut AnyConnection,
+    staff: &StaffId,
+    step: i64,
+) -> anyhow::Result<bool> {
+    let r =
+        sqlx::query("UPDATE staff SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+            .bind(step)
+            .bind(staff.as_str())
+            .execute(conn)
+            .await
+            .context("recording the used TOTP step")?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -211,18 +232,23 @@ pub async fn replace_recovery_codes(
     expected: &str,
     remaining: &str,
 ) -> anyhow::Result<bool> {
-    let r = sqlx::query("UPDATE staff SET recovery_codes = $1 WHERE id = $2 AND recovery_codes = $3")
-        .bind(remaining)
-        .bind(staff.as_str())
-        .bind(expected)
-        .execute(conn)
-        .await
-        .context("spending a recovery code")?;
+    let r =
+        sqlx::query("UPDATE staff SET recovery_codes = $1 WHERE id = $2 AND recovery_codes = $3")
+            .bind(remaining)
+            .bind(staff.as_str())
+            .bind(expected)
+            .execute(conn)
+            .await
+            .context("spending a recovery code")?;
     Ok(r.rows_affected() == 1)
 }
 
 /// Voids every session created before now ("sign out everywhere").
-pub async fn bump_sessions_valid_after(conn: &mut AnyConnection, staff: &StaffId, now_ms: i64) -> anyhow::Result<()> {
+pub async fn bump_sessions_valid_after(
+    conn: &mut AnyConnection,
+    staff: &StaffId,
+    now_ms: i64,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE staff SET sessions_valid_after = $1 WHERE id = $2")
         .bind(now_ms)
         .bind(staff.as_str())
@@ -242,11 +268,12 @@ pub async fn display_names(
         if out.contains_key(id) {
             continue;
         }
-        let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM staff WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await
-            .context("reading staff display names")?;
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT display_name FROM staff WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await
+                .context("reading staff display names")?;
         if let Some(n) = name {
             out.insert(id.clone(), n);
         }
@@ -304,7 +331,11 @@ pub async fn add_user(
             let pw_owned = pw.to_string();
             let hash = tokio::task::spawn_blocking(move || passwords::hash(&pw_owned)).await??;
             let name = email.split('@').next().unwrap_or(&email).to_string();
-            (create(tx.conn(), &email, &name, &hash, now_ms).await?, generated, false)
+            (
+                create(tx.conn(), &email, &name, &hash, now_ms).await?,
+                generated,
+                false,
+            )
         }
     };
     let clinic_id = clinic.clinic_id();
@@ -319,13 +350,19 @@ pub async fn add_user(
     };
     audit::record(tx.conn(), db.backend(), entry, now_ms).await?;
     tx.commit().await?;
-    Ok(AddedUser { staff_id, generated_password, existed })
+    Ok(AddedUser {
+        staff_id,
+        generated_password,
+        existed,
+    })
 }
 
 fn plausible_email(e: &str) -> bool {
     match e.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !e.chars().any(|c| c.is_whitespace() || c == ':')
+            !local.is_empty()
+                && domain.contains('.')
+                && !e.chars().any(|c| c.is_whitespace() || c == ':')
         }
         None => false,
     }

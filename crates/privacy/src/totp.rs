@@ -38,14 +38,24 @@ pub fn decrypt_secret(cipher: &Cipher, stored: &str) -> anyhow::Result<Vec<u8>> 
 fn totp(secret: &[u8], account: &str) -> anyhow::Result<TOTP> {
     // The otpauth label may not contain ':' (it separates issuer and account).
     let account = account.replace(':', "_");
-    TOTP::new(Algorithm::SHA1, 6, SKEW_STEPS as u8, STEP_SECONDS, secret.to_vec(), Some(ISSUER.into()), account)
-        .map_err(|e| anyhow::anyhow!("building the TOTP generator: {e}"))
+    TOTP::new(
+        Algorithm::SHA1,
+        6,
+        SKEW_STEPS as u8,
+        STEP_SECONDS,
+        secret.to_vec(),
+        Some(ISSUER.into()),
+        account,
+    )
+    .map_err(|e| anyhow::anyhow!("building the TOTP generator: {e}"))
 }
 
 /// The otpauth URI and QR code for an authenticator app.
 pub fn enrolment(secret: &[u8], account: &str) -> anyhow::Result<Enrolment> {
     let t = totp(secret, account)?;
-    let png = t.get_qr_base64().map_err(|e| anyhow::anyhow!("drawing the TOTP QR code: {e}"))?;
+    let png = t
+        .get_qr_base64()
+        .map_err(|e| anyhow::anyhow!("drawing the TOTP QR code: {e}"))?;
     Ok(Enrolment {
         secret_base32: t.get_secret_base32(),
         otpauth_uri: t.get_url(),
@@ -64,7 +74,12 @@ fn seconds(now_ms: i64) -> u64 {
 
 /// Checks `code` at `now_ms`, accepting only steps after `last_step`. Returns the matching step,
 /// which the caller stores as the new `last_step` in the same transaction.
-pub fn verify(secret: &[u8], code: &str, now_ms: i64, last_step: i64) -> anyhow::Result<Option<i64>> {
+pub fn verify(
+    secret: &[u8],
+    code: &str,
+    now_ms: i64,
+    last_step: i64,
+) -> anyhow::Result<Option<i64>> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(None);
@@ -91,19 +106,26 @@ pub fn new_recovery_codes() -> (Vec<String>, String) {
     let mut rng = rand::thread_rng();
     let plain: Vec<String> = (0..RECOVERY_CODES)
         .map(|_| {
-            let raw: String =
-                (0..10).map(|_| ALPHABET[rand::Rng::gen_range(&mut rng, 0..ALPHABET.len())] as char).collect();
+            let raw: String = (0..10)
+                .map(|_| ALPHABET[rand::Rng::gen_range(&mut rng, 0..ALPHABET.len())] as char)
+                .collect();
             format!("{}-{}", &raw[..5], &raw[5..])
         })
         .collect();
     let hashes: Vec<String> = plain.iter().map(|c| hash_recovery_code(c)).collect();
-    (plain, serde_json::to_string(&hashes).unwrap_or_else(|_| "[]".into()))
+    (
+        plain,
+        serde_json::to_string(&hashes).unwrap_or_else(|_| "[]".into()),
+    )
 }
 
 /// Case, spaces and hyphens do not matter when a code is typed back.
 fn hash_recovery_code(code: &str) -> String {
-    let norm: String =
-        code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
+    let norm: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
     sha256_hex(norm.as_bytes())
 }
 
@@ -122,16 +144,24 @@ pub fn use_recovery_code(stored_json: &str, code: &str) -> Option<String> {
         }
     }
     let i = hit?;
-    let rest: Vec<&String> = hashes.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, h)| h).collect();
+    let rest: Vec<&String> = hashes
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != i)
+        .map(|(_, h)| h)
+        .collect();
     Some(serde_json::to_string(&rest).unwrap_or_else(|_| "[]".into()))
 }
 
 /// How many unused recovery codes remain (for the account page).
 pub fn recovery_codes_left(stored_json: &str) -> usize {
-    serde_json::from_str::<Vec<String>>(stored_json).map(|v| v.len()).unwrap_or(0)
+    serde_json::from_str::<Vec<String>>(stored_json)
+        .map(|v| v.len())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -142,8 +172,12 @@ mod tests {
         let s = new_secret();
         let now_code = code_at(&s, T0).unwrap();
         assert!(verify(&s, &now_code, T0, 0).unwrap().is_some());
-        assert!(verify(&s, &code_at(&s, T0 - 30_000).unwrap(), T0, 0).unwrap().is_some());
-        assert!(verify(&s, &code_at(&s, T0 + 30_000).unwrap(), T0, 0).unwrap().is_some());
+        assert!(verify(&s, &code_at(&s, T0 - 30_000).unwrap(), T0, 0)
+            .unwrap()
+            .is_some());
+        assert!(verify(&s, &code_at(&s, T0 + 30_000).unwrap(), T0, 0)
+            .unwrap()
+            .is_some());
         let old = code_at(&s, T0 - 120_000).unwrap();
         assert!(verify(&s, &old, T0, 0).unwrap().is_none() || old == now_code);
     }
@@ -159,7 +193,9 @@ mod tests {
     #[test]
     fn enrolment_gives_an_otpauth_uri_and_a_png_data_url() {
         let e = enrolment(&new_secret(), "sato@example.jp").unwrap();
-        assert!(e.otpauth_uri.starts_with("otpauth://totp/tsunagu:sato%40example.jp?secret="));
+        assert!(e
+            .otpauth_uri
+            .starts_with("otpauth://totp/tsunagu:sato%40example.jp?secret="));
         assert!(e.qr_data_url.starts_with("data:image/png;base64,"));
         assert_eq!(e.secret_base32.len(), 32);
     }

@@ -15,9 +15,17 @@ const IDLE: i64 = 30 * 60_000;
 
 async fn two_clinics(db: &Db) {
     let mut tx = db.begin().await.unwrap();
-    let org = clinics::create_organization(tx.conn(), "医療法人テスト会", T0).await.unwrap();
+    let org = clinics::create_organization(tx.conn(), "医療法人テスト会", T0)
+        .await
+        .unwrap();
     for (slug, name) in [("sakura", "さくら内科"), ("momiji", "もみじ皮膚科")] {
-        let c = clinics::NewClinic { organization_id: &org, slug, name, timezone: "Asia/Tokyo", locale: "ja" };
+        let c = clinics::NewClinic {
+            organization_id: &org,
+            slug,
+            name,
+            timezone: "Asia/Tokyo",
+            locale: "ja",
+        };
         clinics::create_clinic(tx.conn(), c, T0).await.unwrap();
     }
     tx.commit().await.unwrap();
@@ -27,41 +35,105 @@ async fn two_clinics(db: &Db) {
 async fn an_existing_email_gains_a_membership_in_the_new_clinic() {
     let t = test_db().await;
     two_clinics(&t.db).await;
-    let first = staff::add_user(&t.db, "sakura", " Sato@Example.JP ", Role::Receptionist, None, T0).await.unwrap();
+    let first = staff::add_user(
+        &t.db,
+        "sakura",
+        " Sato@Example.JP ",
+        Role::Receptionist,
+        None,
+        T0,
+    )
+    .await
+    .unwrap();
     assert!(!first.existed);
     let generated = first.generated_password.clone().unwrap();
     assert!(generated.chars().count() >= 16);
 
-    let second = staff::add_user(&t.db, "momiji", "sato@example.jp", Role::Admin, None, T0 + 1).await.unwrap();
+    let second = staff::add_user(
+        &t.db,
+        "momiji",
+        "sato@example.jp",
+        Role::Admin,
+        None,
+        T0 + 1,
+    )
+    .await
+    .unwrap();
     assert!(second.existed);
     assert_eq!(second.staff_id, first.staff_id);
     assert!(second.generated_password.is_none());
 
     let mut c = t.db.pool().acquire().await.unwrap();
-    let row = staff::by_email(&mut c, "SATO@example.jp").await.unwrap().unwrap();
+    let row = staff::by_email(&mut c, "SATO@example.jp")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.email, "sato@example.jp");
     assert!(passwords::verify(&row.password_hash, &generated));
     let ms = staff::memberships(&mut c, &first.staff_id).await.unwrap();
-    let names: Vec<_> = ms.iter().map(|m| (m.clinic_name.as_str(), m.role.as_str())).collect();
-    assert_eq!(names, [("さくら内科", "receptionist"), ("もみじ皮膚科", "admin")]);
+    let names: Vec<_> = ms
+        .iter()
+        .map(|m| (m.clinic_name.as_str(), m.role.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [("さくら内科", "receptionist"), ("もみじ皮膚科", "admin")]
+    );
 }
 
 #[tokio::test]
 async fn add_user_refuses_a_short_password_and_an_unknown_clinic() {
     let t = test_db().await;
     two_clinics(&t.db).await;
-    let short = staff::add_user(&t.db, "sakura", "a@example.jp", Role::Owner, Some("short"), T0).await;
-    assert!(matches!(short.unwrap_err().downcast_ref(), Some(AddUserError::WeakPassword)));
-    let unknown = staff::add_user(&t.db, "nowhere", "a@example.jp", Role::Owner, Some("long enough pw"), T0).await;
-    assert!(matches!(unknown.unwrap_err().downcast_ref(), Some(AddUserError::UnknownClinic(_))));
+    let short = staff::add_user(
+        &t.db,
+        "sakura",
+        "a@example.jp",
+        Role::Owner,
+        Some("short"),
+        T0,
+    )
+    .await;
+    assert!(matches!(
+        short.unwrap_err().downcast_ref(),
+        Some(AddUserError::WeakPassword)
+    ));
+    let unknown = staff::add_user(
+        &t.db,
+        "nowhere",
+        "a@example.jp",
+        Role::Owner,
+        Some("long enough pw"),
+        T0,
+    )
+    .await;
+    assert!(matches!(
+        unknown.unwrap_err().downcast_ref(),
+        Some(AddUserError::UnknownClinic(_))
+    ));
 }
 
 async fn signed_in(db: &Db) -> (tsunagu_core::StaffId, String) {
     two_clinics(db).await;
-    let added = staff::add_user(db, "sakura", "ito@example.jp", Role::Clinician, Some("a long password"), T0).await.unwrap();
+    let added = staff::add_user(
+        db,
+        "sakura",
+        "ito@example.jp",
+        Role::Clinician,
+        Some("a long password"),
+        T0,
+    )
+    .await
+    .unwrap();
     let mut c = db.pool().acquire().await.unwrap();
-    let clinic = clinics::by_slug(&mut c, "sakura").await.unwrap().unwrap().clinic_id();
-    let s = sessions::create(&mut c, &added.staff_id, Some(&clinic), true, None, T0).await.unwrap();
+    let clinic = clinics::by_slug(&mut c, "sakura")
+        .await
+        .unwrap()
+        .unwrap()
+        .clinic_id();
+    let s = sessions::create(&mut c, &added.staff_id, Some(&clinic), true, None, T0)
+        .await
+        .unwrap();
     (added.staff_id, s.token)
 }
 
@@ -69,7 +141,10 @@ async fn signed_in(db: &Db) -> (tsunagu_core::StaffId, String) {
 async fn only_the_hash_of_the_session_token_is_stored() {
     let t = test_db().await;
     let (_, token) = signed_in(&t.db).await;
-    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions").fetch_all(t.db.pool()).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
+        .fetch_all(t.db.pool())
+        .await
+        .unwrap();
     assert_eq!(stored, [sessions::token_hash(&token)]);
     assert_ne!(stored[0], token);
 }
@@ -78,13 +153,30 @@ async fn only_the_hash_of_the_session_token_is_stored() {
 async fn a_session_idle_longer_than_the_timeout_is_void_and_removed() {
     let t = test_db().await;
     let (_, token) = signed_in(&t.db).await;
-    let r = sessions::resolve(&t.db, &token, T0 + 20 * 60_000, IDLE, false).await.unwrap();
+    let r = sessions::resolve(&t.db, &token, T0 + 20 * 60_000, IDLE, false)
+        .await
+        .unwrap();
     assert!(matches!(r, Resolved::Active(ref a) if a.role == Role::Clinician));
     // Refreshed at 20 minutes, so still alive at 45.
-    assert!(matches!(sessions::resolve(&t.db, &token, T0 + 45 * 60_000, IDLE, true).await.unwrap(), Resolved::Active(_)));
+    assert!(matches!(
+        sessions::resolve(&t.db, &token, T0 + 45 * 60_000, IDLE, true)
+            .await
+            .unwrap(),
+        Resolved::Active(_)
+    ));
     // The live request at 45 did not refresh it: 31 minutes after 20 it is over.
-    assert!(matches!(sessions::resolve(&t.db, &token, T0 + 51 * 60_000, IDLE, false).await.unwrap(), Resolved::Idle));
-    assert!(matches!(sessions::resolve(&t.db, &token, T0 + 51 * 60_000, IDLE, false).await.unwrap(), Resolved::Missing));
+    assert!(matches!(
+        sessions::resolve(&t.db, &token, T0 + 51 * 60_000, IDLE, false)
+            .await
+            .unwrap(),
+        Resolved::Idle
+    ));
+    assert!(matches!(
+        sessions::resolve(&t.db, &token, T0 + 51 * 60_000, IDLE, false)
+            .await
+            .unwrap(),
+        Resolved::Missing
+    ));
 }
 
 #[tokio::test]
@@ -92,49 +184,105 @@ async fn signing_out_everywhere_voids_every_session() {
     let t = test_db().await;
     let (staff_id, token) = signed_in(&t.db).await;
     let mut tx = t.db.begin().await.unwrap();
-    sessions::sign_out_everywhere(tx.conn(), &staff_id, T0 + 1000).await.unwrap();
+    sessions::sign_out_everywhere(tx.conn(), &staff_id, T0 + 1000)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    assert!(matches!(sessions::resolve(&t.db, &token, T0 + 2000, IDLE, false).await.unwrap(), Resolved::Missing));
+    assert!(matches!(
+        sessions::resolve(&t.db, &token, T0 + 2000, IDLE, false)
+            .await
+            .unwrap(),
+        Resolved::Missing
+    ));
 }
 
 #[tokio::test]
 async fn a_session_whose_membership_is_gone_is_void() {
     let t = test_db().await;
     let (staff_id, token) = signed_in(&t.db).await;
-    sqlx::query("DELETE FROM memberships WHERE staff_id = $1").bind(staff_id.as_str()).execute(t.db.pool()).await.unwrap();
-    assert!(matches!(sessions::resolve(&t.db, &token, T0 + 1, IDLE, false).await.unwrap(), Resolved::Void));
+    sqlx::query("DELETE FROM memberships WHERE staff_id = $1")
+        .bind(staff_id.as_str())
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        sessions::resolve(&t.db, &token, T0 + 1, IDLE, false)
+            .await
+            .unwrap(),
+        Resolved::Void
+    ));
 }
 
 #[tokio::test]
 async fn failures_per_email_and_per_address_are_throttled_within_the_window() {
     let t = test_db().await;
-    let sec = SecuritySettings { login_max_failures: 3, login_window_minutes: 15, ..Default::default() };
+    let sec = SecuritySettings {
+        login_max_failures: 3,
+        login_window_minutes: 15,
+        ..Default::default()
+    };
     let mut c = t.db.pool().acquire().await.unwrap();
     let a = throttle::email_hash("A@example.jp");
     assert_eq!(a, throttle::email_hash("a@example.jp "));
     for i in 0..3 {
-        assert_eq!(throttle::check(&mut c, &sec, &a, Some("192.0.2.1"), T0 + i).await.unwrap(), None);
-        throttle::record(&mut c, &a, Some("192.0.2.1"), false, T0 + i * 60_000).await.unwrap();
+        assert_eq!(
+            throttle::check(&mut c, &sec, &a, Some("192.0.2.1"), T0 + i)
+                .await
+                .unwrap(),
+            None
+        );
+        throttle::record(&mut c, &a, Some("192.0.2.1"), false, T0 + i * 60_000)
+            .await
+            .unwrap();
     }
     // The oldest failure leaves the window 15 minutes after it, just under 13 minutes from now.
     let now = T0 + 2 * 60_000 + 1;
-    assert_eq!(throttle::check(&mut c, &sec, &a, None, now).await.unwrap(), Some(13));
+    assert_eq!(
+        throttle::check(&mut c, &sec, &a, None, now).await.unwrap(),
+        Some(13)
+    );
     // Another e-mail from the same address is refused too; from elsewhere it is not.
     let b = throttle::email_hash("b@example.jp");
-    assert!(throttle::check(&mut c, &sec, &b, Some("192.0.2.1"), now).await.unwrap().is_some());
-    assert_eq!(throttle::check(&mut c, &sec, &b, Some("192.0.2.9"), now).await.unwrap(), None);
+    assert!(throttle::check(&mut c, &sec, &b, Some("192.0.2.1"), now)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        throttle::check(&mut c, &sec, &b, Some("192.0.2.9"), now)
+            .await
+            .unwrap(),
+        None
+    );
     // Once the oldest failure leaves the window, one more try is allowed.
-    assert_eq!(throttle::check(&mut c, &sec, &a, None, T0 + 15 * 60_000 + 1).await.unwrap(), None);
+    assert_eq!(
+        throttle::check(&mut c, &sec, &a, None, T0 + 15 * 60_000 + 1)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
 async fn a_successful_sign_in_clears_the_email_count() {
     let t = test_db().await;
-    let sec = SecuritySettings { login_max_failures: 2, login_window_minutes: 15, ..Default::default() };
+    let sec = SecuritySettings {
+        login_max_failures: 2,
+        login_window_minutes: 15,
+        ..Default::default()
+    };
     let mut c = t.db.pool().acquire().await.unwrap();
     let a = throttle::email_hash("a@example.jp");
     throttle::record(&mut c, &a, None, false, T0).await.unwrap();
-    throttle::record(&mut c, &a, None, true, T0 + 1).await.unwrap();
-    throttle::record(&mut c, &a, None, false, T0 + 2).await.unwrap();
-    assert_eq!(throttle::check(&mut c, &sec, &a, None, T0 + 3).await.unwrap(), None);
+    throttle::record(&mut c, &a, None, true, T0 + 1)
+        .await
+        .unwrap();
+    throttle::record(&mut c, &a, None, false, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        throttle::check(&mut c, &sec, &a, None, T0 + 3)
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -49,16 +49,26 @@ pub async fn page(
 ) -> Result<Html<String>, PageError> {
     staff.require(Permission::ReadAudit)?;
     let clinic = staff.clinic.clinic_id();
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
+    let mut conn = state
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(anyhow::Error::from)?;
     let rows = audit::list(&mut conn, &clinic, q.before, PAGE_SIZE).await?;
-    let staff_ids: Vec<String> =
-        rows.iter().filter(|r| r.actor_kind == "staff").filter_map(|r| r.actor_id.clone()).collect();
+    let staff_ids: Vec<String> = rows
+        .iter()
+        .filter(|r| r.actor_kind == "staff")
+        .filter_map(|r| r.actor_id.clone())
+        .collect();
     let names = staff::display_names(&mut conn, &staff_ids).await?;
     drop(conn);
 
     let tz: chrono_tz::Tz = staff.clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
     let lang = staff.lang;
-    let older = (rows.len() as i64 == PAGE_SIZE).then(|| rows.last().map(|r| r.seq)).flatten();
+    let older = (rows.len() as i64 == PAGE_SIZE)
+        .then(|| rows.last().map(|r| r.seq))
+        .flatten();
     let lines = rows.iter().map(|r| line(r, lang, &tz, &names)).collect();
 
     let (actor, source_ip) = (staff.actor(), ip.as_string());
@@ -72,12 +82,26 @@ pub async fn page(
     };
     audit::record_now(&state.db, e, state.now_ms()).await?;
 
-    let page = AuditPage { lang, clinic_name: &staff.clinic.name, timezone: &staff.clinic.timezone, lines, older };
+    let page = AuditPage {
+        lang,
+        clinic_name: &staff.clinic.name,
+        timezone: &staff.clinic.timezone,
+        lines,
+        older,
+    };
     render(&state, "audit/list.html", page)
 }
 
-fn line(r: &AuditRow, lang: &str, tz: &chrono_tz::Tz, names: &std::collections::HashMap<String, String>) -> Line {
-    let at = tsunagu_core::clock::from_ms(r.at).with_timezone(tz).format("%Y-%m-%d %H:%M:%S").to_string();
+fn line(
+    r: &AuditRow,
+    lang: &str,
+    tz: &chrono_tz::Tz,
+    names: &std::collections::HashMap<String, String>,
+) -> Line {
+    let at = tsunagu_core::clock::from_ms(r.at)
+        .with_timezone(tz)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
     let id = r.actor_id.clone().unwrap_or_default();
     let actor = match r.actor_kind.as_str() {
         "staff" => names.get(&id).cloned().unwrap_or(id),
@@ -88,7 +112,11 @@ fn line(r: &AuditRow, lang: &str, tz: &chrono_tz::Tz, names: &std::collections::
     // Known actions read as words; others (from areas without a label yet) as their key.
     let key = format!("audit.action.{}", r.action);
     let label = text(lang, &key);
-    let action = if label == key { r.action.clone() } else { label };
+    let action = if label == key {
+        r.action.clone()
+    } else {
+        label
+    };
     let subjects: Vec<String> = serde_json::from_str(&r.subject_ids).unwrap_or_default();
     Line {
         seq: r.seq,

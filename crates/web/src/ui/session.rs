@@ -74,7 +74,10 @@ impl IntoResponse for AuthRejection {
 impl FromRequestParts<AppState> for Staff {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         // A handler may take `Staff` and `CsrfForm`: look the session up once per request.
         if let Some(s) = parts.extensions.get::<Staff>() {
             return Ok(s.clone());
@@ -82,15 +85,28 @@ impl FromRequestParts<AppState> for Staff {
         let redirect = parts.method == Method::GET || parts.method == Method::HEAD;
         let sign_in = || AuthRejection::SignIn { redirect };
         let internal = |e: anyhow::Error| AuthRejection::Internal(PageError::from(e));
-        let Some(token) = session_token(&parts.headers) else { return Err(sign_in()) };
+        let Some(token) = session_token(&parts.headers) else {
+            return Err(sign_in());
+        };
         let live = is_live(parts);
         let resolved = sessions::resolve(&state.db, &token, state.now_ms(), idle_ms(state), live)
             .await
             .map_err(internal)?;
-        let Resolved::Active(active) = resolved else { return Err(sign_in()) };
-        let mut conn = state.db.pool().acquire().await.map_err(|e| internal(e.into()))?;
-        let clinic = clinics::by_id(&mut conn, &active.clinic_id).await.map_err(internal)?;
-        let Some(clinic) = clinic else { return Err(sign_in()) };
+        let Resolved::Active(active) = resolved else {
+            return Err(sign_in());
+        };
+        let mut conn = state
+            .db
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| internal(e.into()))?;
+        let clinic = clinics::by_id(&mut conn, &active.clinic_id)
+            .await
+            .map_err(internal)?;
+        let Some(clinic) = clinic else {
+            return Err(sign_in());
+        };
         let staff = Staff {
             staff_id: active.staff.staff_id(),
             email: active.staff.email.clone(),
@@ -112,12 +128,19 @@ pub fn idle_ms(state: &AppState) -> i64 {
 
 /// Background requests that must not count as the person being active.
 pub fn is_live(parts: &Parts) -> bool {
-    parts.uri.path() == LIVE_PATH || parts.headers.get(LIVE_HEADER).is_some_and(|v| v.as_bytes() == b"1")
+    parts.uri.path() == LIVE_PATH
+        || parts
+            .headers
+            .get(LIVE_HEADER)
+            .is_some_and(|v| v.as_bytes() == b"1")
 }
 
 /// The raw session token from the cookie header, if any.
 pub fn session_token(headers: &axum::http::HeaderMap) -> Option<String> {
-    CookieJar::from_headers(headers).get(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty())
+    CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// The session cookie: script cannot read it, cross-site requests do not carry it on posts,

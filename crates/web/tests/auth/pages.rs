@@ -26,12 +26,19 @@ async fn an_owner_reads_the_audit_log_newest_first_in_clinic_time_and_the_read_i
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     // T0 is 00:00 UTC, 09:00 in Tokyo.
     assert!(res.body.contains("2026-01-05 09:00:00"), "{}", res.body);
-    assert!(res.body.contains(">incho<"), "the actor's display name: {}", res.body);
+    assert!(
+        res.body.contains(">incho<"),
+        "the actor's display name: {}",
+        res.body
+    );
     assert!(res.body.contains("192.0.2.10"));
     let first = between(&res.body, "data-action=\"", "\"").unwrap();
     assert_eq!(first, "auth.sign_in");
     assert!(res.body.contains(&owner.to_string()));
-    assert_eq!(app.actions().await.last().map(String::as_str), Some("audit.read"));
+    assert_eq!(
+        app.actions().await.last().map(String::as_str),
+        Some("audit.read")
+    );
 }
 
 #[tokio::test]
@@ -58,7 +65,12 @@ async fn the_audit_log_pages_by_a_hundred_with_an_older_link() {
     // 150 fillers + staff added + sign-in = 152 rows before the first read.
     assert_eq!(page2.body.matches("data-testid=\"audit-row\"").count(), 52);
     assert!(!page2.body.contains("data-testid=\"audit-older\""));
-    let seqs: Vec<i64> = page2.body.split("data-seq=\"").skip(1).filter_map(|s| s.split('"').next()?.parse().ok()).collect();
+    let seqs: Vec<i64> = page2
+        .body
+        .split("data-seq=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect();
     assert!(seqs.windows(2).all(|w| w[0] > w[1]), "newest first");
 }
 
@@ -66,13 +78,20 @@ async fn the_audit_log_pages_by_a_hundred_with_an_older_link() {
 async fn the_account_page_says_who_is_signed_in_in_the_clinic_language() {
     let app = app(false).await;
     app.staff("sato@example.jp", Role::Clinician).await;
-    let mut b = Browser { accept_language: Some("en".into()), ..Default::default() };
+    let mut b = Browser {
+        accept_language: Some("en".into()),
+        ..Default::default()
+    };
     app.sign_in(&mut b, "sato@example.jp").await;
     let res = app.get(&mut b, "/app/account").await;
     assert_eq!(res.status, StatusCode::OK);
     // After sign-in the clinic's locale (ja) wins over the browser's.
     assert!(res.body.contains("lang=\"ja\""));
-    assert!(res.body.contains("sato@example.jp") && res.body.contains("医療職") && res.body.contains("未設定"));
+    assert!(
+        res.body.contains("sato@example.jp")
+            && res.body.contains("医療職")
+            && res.body.contains("未設定")
+    );
     let forms = res.body.matches("<form").count();
     assert_eq!(res.body.matches("name=\"csrf_token\"").count(), forms);
 }

@@ -10,7 +10,9 @@ async fn a_wrong_password_gives_no_session_and_is_audited_without_the_email() {
     let app = app(false).await;
     let id = app.staff("sato@example.jp", Role::Receptionist).await;
     let mut b = Browser::default();
-    let res = app.password_step(&mut b, "sato@example.jp", "wrong password!").await;
+    let res = app
+        .password_step(&mut b, "sato@example.jp", "wrong password!")
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     assert!(res.session_cookie().is_none());
     assert!(res.body.contains("data-testid=\"login-error\""));
@@ -34,7 +36,9 @@ async fn a_wrong_password_gives_no_session_and_is_audited_without_the_email() {
 async fn an_unknown_email_fails_the_same_way_with_a_clinic_less_audit_row() {
     let app = app(false).await;
     let mut b = Browser::default();
-    let res = app.password_step(&mut b, "nobody@example.jp", PASSWORD).await;
+    let res = app
+        .password_step(&mut b, "nobody@example.jp", PASSWORD)
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     let n = app
         .count("SELECT COUNT(*) FROM audit_events WHERE action = 'auth.sign_in_failed' AND clinic_id IS NULL AND subject_ids = '[]'")
@@ -48,14 +52,19 @@ async fn after_too_many_failures_even_the_right_password_waits() {
     app.staff("sato@example.jp", Role::Receptionist).await;
     let mut b = Browser::default();
     for _ in 0..5 {
-        let res = app.password_step(&mut b, "sato@example.jp", "wrong password!").await;
+        let res = app
+            .password_step(&mut b, "sato@example.jp", "wrong password!")
+            .await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
     let res = app.password_step(&mut b, "SATO@example.jp", PASSWORD).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(res.body.contains("15 分後"), "{}", res.body);
     assert!(res.session_cookie().is_none());
-    assert_eq!(app.actions().await.last().map(String::as_str), Some("auth.sign_in_throttled"));
+    assert_eq!(
+        app.actions().await.last().map(String::as_str),
+        Some("auth.sign_in_throttled")
+    );
 
     app.clock.advance(chrono::Duration::minutes(16));
     app.sign_in(&mut b, "sato@example.jp").await;
@@ -68,17 +77,25 @@ async fn failures_from_one_address_throttle_other_emails_from_it() {
     let mut attacker = Browser::from_ip("198.51.100.4");
     for i in 0..5 {
         let email = format!("guess{i}@example.jp");
-        assert_eq!(app.password_step(&mut attacker, &email, "whatever123").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.password_step(&mut attacker, &email, "whatever123")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
     }
-    let res = app.password_step(&mut attacker, "sato@example.jp", PASSWORD).await;
+    let res = app
+        .password_step(&mut attacker, "sato@example.jp", PASSWORD)
+        .await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     // The same person from another address is not held up by it.
     let mut elsewhere = Browser::from_ip("198.51.100.5");
     app.sign_in(&mut elsewhere, "sato@example.jp").await;
-    let ip: Option<String> = sqlx::query_scalar("SELECT source_ip FROM audit_events WHERE action = 'auth.sign_in'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let ip: Option<String> =
+        sqlx::query_scalar("SELECT source_ip FROM audit_events WHERE action = 'auth.sign_in'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!(ip.as_deref(), Some("198.51.100.5"));
 }
 
@@ -94,19 +111,46 @@ async fn the_session_cookie_is_http_only_and_lax_and_secure_only_over_https() {
     assert!(cookie.contains("Path=/"), "{cookie}");
     assert!(!cookie.contains("Secure"), "{cookie}");
     // The 32-byte token, URL-safe base64.
-    let token = cookie.trim_start_matches("tsunagu_session=").split(';').next().unwrap();
+    let token = cookie
+        .trim_start_matches("tsunagu_session=")
+        .split(';')
+        .next()
+        .unwrap();
     assert_eq!(token.len(), 43);
 
-    let settings = Settings { public_url: Some("https://tsunagu.example-clinic.jp".into()), ..Default::default() };
+    let settings = Settings {
+        public_url: Some("https://tsunagu.example-clinic.jp".into()),
+        ..Default::default()
+    };
     let app = app_with(settings, false).await;
     app.staff("sato@example.jp", Role::Receptionist).await;
     let mut b = Browser::default();
     let form = app.get(&mut b, "/login").await;
-    let login_cookie = form.set_cookies().into_iter().find(|c| c.starts_with("tsunagu_login_csrf=")).unwrap();
-    assert!(login_cookie.contains("SameSite=Strict") && login_cookie.contains("Secure"), "{login_cookie}");
-    let res = app.post(&mut b, "/login", &[("csrf_token", &form.csrf()), ("email", "sato@example.jp"), ("password", PASSWORD)]).await;
+    let login_cookie = form
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("tsunagu_login_csrf="))
+        .unwrap();
+    assert!(
+        login_cookie.contains("SameSite=Strict") && login_cookie.contains("Secure"),
+        "{login_cookie}"
+    );
+    let res = app
+        .post(
+            &mut b,
+            "/login",
+            &[
+                ("csrf_token", &form.csrf()),
+                ("email", "sato@example.jp"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     let cookie = res.session_cookie().unwrap();
-    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
@@ -119,9 +163,29 @@ async fn the_sign_in_form_needs_its_csrf_cookie() {
     assert!(!csrf.is_empty());
     // Another browser (no cookie) posting the same token is refused.
     let mut other = Browser::default();
-    let res = app.post(&mut other, "/login", &[("csrf_token", &csrf), ("email", "sato@example.jp"), ("password", PASSWORD)]).await;
+    let res = app
+        .post(
+            &mut other,
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "sato@example.jp"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
-    let res = app.post(&mut b, "/login", &[("csrf_token", "forged"), ("email", "sato@example.jp"), ("password", PASSWORD)]).await;
+    let res = app
+        .post(
+            &mut b,
+            "/login",
+            &[
+                ("csrf_token", "forged"),
+                ("email", "sato@example.jp"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 }
@@ -131,9 +195,13 @@ async fn a_pre_login_session_id_is_never_kept() {
     let app = app(false).await;
     app.staff("sato@example.jp", Role::Receptionist).await;
     let mut b = Browser::default();
-    b.cookies.insert("tsunagu_session".into(), "planted-by-an-attacker".into());
+    b.cookies
+        .insert("tsunagu_session".into(), "planted-by-an-attacker".into());
     app.sign_in(&mut b, "sato@example.jp").await;
-    assert_ne!(b.session().map(String::as_str), Some("planted-by-an-attacker"));
+    assert_ne!(
+        b.session().map(String::as_str),
+        Some("planted-by-an-attacker")
+    );
 }
 
 #[tokio::test]
@@ -142,7 +210,10 @@ async fn the_sign_in_page_is_japanese_unless_the_browser_prefers_english() {
     let mut b = Browser::default();
     let res = app.get(&mut b, "/login").await;
     assert!(res.body.contains("lang=\"ja\"") && res.body.contains("サインイン"));
-    let mut en = Browser { accept_language: Some("en-US,en;q=0.9,ja;q=0.5".into()), ..Default::default() };
+    let mut en = Browser {
+        accept_language: Some("en-US,en;q=0.9,ja;q=0.5".into()),
+        ..Default::default()
+    };
     let res = app.get(&mut en, "/login").await;
     assert!(res.body.contains("lang=\"en\"") && res.body.contains("Sign in"));
 }

@@ -48,18 +48,37 @@ pub async fn app_with(settings: Settings, require_2fa: bool) -> App {
         Cipher::new(&[7; 32]),
         LiveHub::new(),
     );
-    App { router: tsunagu_web::router(state), db: t.db.clone(), clock, clinic, _t: t }
+    App {
+        router: tsunagu_web::router(state),
+        db: t.db.clone(),
+        clock,
+        clinic,
+        _t: t,
+    }
 }
 
 pub async fn clinic(db: &Db, slug: &str, name: &str, require_2fa: bool) -> ClinicId {
     let mut tx = db.begin().await.unwrap();
-    let org = match clinics::organization_by_name(tx.conn(), "医療法人テスト会").await.unwrap() {
+    let org = match clinics::organization_by_name(tx.conn(), "医療法人テスト会")
+        .await
+        .unwrap()
+    {
         Some(o) => o,
-        None => clinics::create_organization(tx.conn(), "医療法人テスト会", T0).await.unwrap(),
+        None => clinics::create_organization(tx.conn(), "医療法人テスト会", T0)
+            .await
+            .unwrap(),
     };
-    let c = clinics::NewClinic { organization_id: &org, slug, name, timezone: "Asia/Tokyo", locale: "ja" };
+    let c = clinics::NewClinic {
+        organization_id: &org,
+        slug,
+        name,
+        timezone: "Asia/Tokyo",
+        locale: "ja",
+    };
     let id = clinics::create_clinic(tx.conn(), c, T0).await.unwrap();
-    clinics::set_require_2fa(tx.conn(), &id, require_2fa).await.unwrap();
+    clinics::set_require_2fa(tx.conn(), &id, require_2fa)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     id
 }
@@ -72,13 +91,22 @@ pub struct Res {
 
 impl Res {
     pub fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
     pub fn set_cookies(&self) -> Vec<String> {
-        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok().map(String::from)).collect()
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(String::from))
+            .collect()
     }
     pub fn session_cookie(&self) -> Option<String> {
-        self.set_cookies().into_iter().find(|c| c.starts_with("tsunagu_session=") && !c.starts_with("tsunagu_session=;"))
+        self.set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with("tsunagu_session=") && !c.starts_with("tsunagu_session=;"))
     }
     /// The value of the first hidden `csrf_token` field.
     pub fn csrf(&self) -> String {
@@ -102,7 +130,10 @@ pub struct Browser {
 
 impl Browser {
     pub fn from_ip(ip: &str) -> Self {
-        Browser { ip: Some(format!("{ip}:50000").parse().unwrap()), ..Default::default() }
+        Browser {
+            ip: Some(format!("{ip}:50000").parse().unwrap()),
+            ..Default::default()
+        }
     }
     fn absorb(&mut self, res: &Res) {
         for c in res.set_cookies() {
@@ -122,10 +153,22 @@ impl Browser {
 }
 
 impl App {
-    pub async fn send(&self, b: &mut Browser, method: Method, path: &str, form: Option<&[(&str, &str)]>, extra: &[(&str, &str)]) -> Res {
+    pub async fn send(
+        &self,
+        b: &mut Browser,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+        extra: &[(&str, &str)],
+    ) -> Res {
         let mut req = Request::builder().method(method).uri(path);
         if !b.cookies.is_empty() {
-            let cookie = b.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            let cookie = b
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
             req = req.header(header::COOKIE, cookie);
         }
         if let Some(l) = &b.accept_language {
@@ -149,15 +192,28 @@ impl App {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let res = Res { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() };
+        let res = Res {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
         b.absorb(&res);
         res
     }
 
     /// A GET whose body is never read (the SSE stream does not end).
     pub async fn status_of_stream(&self, b: &Browser, path: &str) -> StatusCode {
-        let cookie = b.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-        let req = Request::builder().uri(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+        let cookie = b
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let req = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
         self.router.clone().oneshot(req).await.unwrap().status()
     }
 
@@ -171,7 +227,10 @@ impl App {
 
     /// A staff member with `PASSWORD` and `role` in the test clinic.
     pub async fn staff(&self, email: &str, role: Role) -> StaffId {
-        staff::add_user(&self.db, "sakura", email, role, Some(PASSWORD), T0).await.unwrap().staff_id
+        staff::add_user(&self.db, "sakura", email, role, Some(PASSWORD), T0)
+            .await
+            .unwrap()
+            .staff_id
     }
 
     /// GET the form, POST e-mail and password. Returns the POST's response.
@@ -179,13 +238,27 @@ impl App {
         let form = self.get(b, "/login").await;
         assert_eq!(form.status, StatusCode::OK, "{}", form.body);
         let csrf = form.csrf();
-        self.post(b, "/login", &[("csrf_token", &csrf), ("email", email), ("password", password)]).await
+        self.post(
+            b,
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
     }
 
     /// Signs in where no second factor is needed.
     pub async fn sign_in(&self, b: &mut Browser, email: &str) {
         let res = self.password_step(b, email, PASSWORD).await;
-        assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/app"), "{}", res.body);
+        assert_eq!(
+            (res.status, res.location()),
+            (StatusCode::SEE_OTHER, "/app"),
+            "{}",
+            res.body
+        );
     }
 
     /// Enrols TOTP for a half-signed-in browser; returns the seed and the recovery codes.
@@ -193,23 +266,46 @@ impl App {
         let page = self.get(b, "/login/2fa/setup").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         // (minijinja escapes "/" as &#x2f; inside the attribute; the browser reads it back.)
-        assert!(page.body.replace("&#x2f;", "/").contains("src=\"data:image/png;base64,"), "{}", page.body);
+        assert!(
+            page.body
+                .replace("&#x2f;", "/")
+                .contains("src=\"data:image/png;base64,"),
+            "{}",
+            page.body
+        );
         let b32 = between(&page.body, "data-testid=\"totp-secret\">", "<").unwrap();
         let secret = totp_rs::Secret::Encoded(b32).to_bytes().unwrap();
         let code = totp::code_at(&secret, self.clock.now_ms()).unwrap();
-        let res = self.post(b, "/login/2fa/setup", &[("csrf_token", &page.csrf()), ("code", &code)]).await;
+        let res = self
+            .post(
+                b,
+                "/login/2fa/setup",
+                &[("csrf_token", &page.csrf()), ("code", &code)],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
         let list = between(&res.body, "data-testid=\"recovery-codes\">", "</ul>").unwrap();
-        let codes = list.split("<code>").skip(1).filter_map(|c| c.split("</code>").next()).map(String::from).collect();
+        let codes = list
+            .split("<code>")
+            .skip(1)
+            .filter_map(|c| c.split("</code>").next())
+            .map(String::from)
+            .collect();
         (secret, codes)
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.db.pool()).await.unwrap()
+        sqlx::query_scalar(sql)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
     }
 
     /// Actions in the trail, oldest first.
     pub async fn actions(&self) -> Vec<String> {
-        sqlx::query_scalar("SELECT action FROM audit_events ORDER BY seq").fetch_all(self.db.pool()).await.unwrap()
+        sqlx::query_scalar("SELECT action FROM audit_events ORDER BY seq")
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
     }
 }

@@ -9,7 +9,10 @@ use super::support::{app, App, Browser, PASSWORD};
 /// Password step for an account with TOTP on: lands on the code form.
 async fn to_code_form(app: &App, b: &mut Browser, email: &str) -> String {
     let res = app.password_step(b, email, PASSWORD).await;
-    assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/login/2fa"));
+    assert_eq!(
+        (res.status, res.location()),
+        (StatusCode::SEE_OTHER, "/login/2fa")
+    );
     let form = app.get(b, "/login/2fa").await;
     assert_eq!(form.status, StatusCode::OK);
     form.csrf()
@@ -24,7 +27,12 @@ async fn enrolled(app: &App, email: &str) -> (Vec<u8>, Vec<String>) {
     let enrolment = app.enrol(&mut b).await;
     let account = app.get(&mut b, "/app/account").await;
     let csrf = account.csrf();
-    assert_eq!(app.post(&mut b, "/logout", &[("csrf_token", &csrf)]).await.location(), "/login");
+    assert_eq!(
+        app.post(&mut b, "/logout", &[("csrf_token", &csrf)])
+            .await
+            .location(),
+        "/login"
+    );
     enrolment
 }
 
@@ -34,13 +42,22 @@ async fn a_session_without_the_second_factor_cannot_reach_the_app() {
     app.staff("sato@example.jp", Role::Owner).await;
     let mut b = Browser::default();
     let res = app.password_step(&mut b, "sato@example.jp", PASSWORD).await;
-    assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/login/2fa/setup"));
+    assert_eq!(
+        (res.status, res.location()),
+        (StatusCode::SEE_OTHER, "/login/2fa/setup")
+    );
     assert!(b.session().is_some());
     for path in ["/app/account", "/app/audit"] {
         let res = app.get(&mut b, path).await;
-        assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/login"), "{path}");
+        assert_eq!(
+            (res.status, res.location()),
+            (StatusCode::SEE_OTHER, "/login"),
+            "{path}"
+        );
     }
-    let res = app.post(&mut b, "/app/clinic", &[("clinic_id", app.clinic.as_str())]).await;
+    let res = app
+        .post(&mut b, "/app/clinic", &[("clinic_id", app.clinic.as_str())])
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     assert!(!app.actions().await.contains(&"auth.sign_in".to_string()));
 }
@@ -50,25 +67,52 @@ async fn enrolment_shows_recovery_codes_once_and_then_codes_sign_in() {
     let app = app(true).await;
     let (secret, codes) = enrolled(&app, "sato@example.jp").await;
     assert_eq!(codes.len(), 10);
-    assert_eq!(app.count("SELECT COUNT(*) FROM staff WHERE totp_enabled = 1 AND totp_secret_enc LIKE 'v1:%'").await, 1);
-    let stored: String = sqlx::query_scalar("SELECT recovery_codes FROM staff").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM staff WHERE totp_enabled = 1 AND totp_secret_enc LIKE 'v1:%'"
+        )
+        .await,
+        1
+    );
+    let stored: String = sqlx::query_scalar("SELECT recovery_codes FROM staff")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert!(!stored.contains(&codes[0]));
     let actions = app.actions().await;
-    assert!(actions.contains(&"auth.2fa_enrolled".to_string()) && actions.contains(&"auth.sign_in".to_string()));
+    assert!(
+        actions.contains(&"auth.2fa_enrolled".to_string())
+            && actions.contains(&"auth.sign_in".to_string())
+    );
 
     app.clock.advance(Duration::seconds(60));
     let mut b = Browser::default();
     let csrf = to_code_form(&app, &mut b, "sato@example.jp").await;
     let pending = b.session().cloned();
     let code = totp::code_at(&secret, app.clock.now_ms()).unwrap();
-    let res = app.post(&mut b, "/login/2fa", &[("csrf_token", &csrf), ("code", &code)]).await;
-    assert_eq!((res.status, res.location()), (StatusCode::SEE_OTHER, "/app"), "{}", res.body);
+    let res = app
+        .post(
+            &mut b,
+            "/login/2fa",
+            &[("csrf_token", &csrf), ("code", &code)],
+        )
+        .await;
+    assert_eq!(
+        (res.status, res.location()),
+        (StatusCode::SEE_OTHER, "/app"),
+        "{}",
+        res.body
+    );
     // The elevated session has a new id.
     assert_ne!(b.session().cloned(), pending);
     let account = app.get(&mut b, "/app/account").await;
     assert_eq!(account.status, StatusCode::OK);
     assert!(account.body.contains("data-testid=\"account-2fa\""));
-    assert!(account.body.contains("残りのリカバリーコード: 10") || account.body.contains(": 10"), "{}", account.body);
+    assert!(
+        account.body.contains("残りのリカバリーコード: 10") || account.body.contains(": 10"),
+        "{}",
+        account.body
+    );
 }
 
 #[tokio::test]
@@ -79,19 +123,40 @@ async fn a_used_totp_code_is_refused_within_its_window() {
     let mut b = Browser::default();
     let csrf = to_code_form(&app, &mut b, "sato@example.jp").await;
     let code = totp::code_at(&secret, app.clock.now_ms()).unwrap();
-    let res = app.post(&mut b, "/login/2fa", &[("csrf_token", &csrf), ("code", &code)]).await;
+    let res = app
+        .post(
+            &mut b,
+            "/login/2fa",
+            &[("csrf_token", &csrf), ("code", &code)],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.get(&mut b, "/app/account").await.location(), "/login");
-    assert_eq!(app.actions().await.last().map(String::as_str), Some("auth.sign_in_failed"));
+    assert_eq!(
+        app.actions().await.last().map(String::as_str),
+        Some("auth.sign_in_failed")
+    );
 
     app.clock.advance(Duration::seconds(30));
     let fresh = totp::code_at(&secret, app.clock.now_ms()).unwrap();
-    let res = app.post(&mut b, "/login/2fa", &[("csrf_token", &csrf), ("code", &fresh)]).await;
+    let res = app
+        .post(
+            &mut b,
+            "/login/2fa",
+            &[("csrf_token", &csrf), ("code", &fresh)],
+        )
+        .await;
     assert_eq!(res.location(), "/app");
     // ...and that one cannot be used by a second browser either.
     let mut other = Browser::default();
     let csrf = to_code_form(&app, &mut other, "sato@example.jp").await;
-    let res = app.post(&mut other, "/login/2fa", &[("csrf_token", &csrf), ("code", &fresh)]).await;
+    let res = app
+        .post(
+            &mut other,
+            "/login/2fa",
+            &[("csrf_token", &csrf), ("code", &fresh)],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -102,16 +167,37 @@ async fn a_recovery_code_works_once() {
     let mut b = Browser::default();
     let csrf = to_code_form(&app, &mut b, "sato@example.jp").await;
     let typed = codes[2].to_uppercase();
-    let res = app.post(&mut b, "/login/2fa", &[("csrf_token", &csrf), ("code", &typed)]).await;
+    let res = app
+        .post(
+            &mut b,
+            "/login/2fa",
+            &[("csrf_token", &csrf), ("code", &typed)],
+        )
+        .await;
     assert_eq!(res.location(), "/app");
-    assert_eq!(app.actions().await.last().map(String::as_str), Some("auth.recovery_code_used"));
+    assert_eq!(
+        app.actions().await.last().map(String::as_str),
+        Some("auth.recovery_code_used")
+    );
     assert_eq!(app.get(&mut b, "/app/account").await.status, StatusCode::OK);
 
     let mut again = Browser::default();
     let csrf = to_code_form(&app, &mut again, "sato@example.jp").await;
-    let res = app.post(&mut again, "/login/2fa", &[("csrf_token", &csrf), ("code", &codes[2])]).await;
+    let res = app
+        .post(
+            &mut again,
+            "/login/2fa",
+            &[("csrf_token", &csrf), ("code", &codes[2])],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
-    let res = app.post(&mut again, "/login/2fa", &[("csrf_token", &csrf), ("code", &codes[3])]).await;
+    let res = app
+        .post(
+            &mut again,
+            "/login/2fa",
+            &[("csrf_token", &csrf), ("code", &codes[3])],
+        )
+        .await;
     assert_eq!(res.location(), "/app");
 }
 
@@ -122,9 +208,19 @@ async fn a_wrong_enrolment_code_does_not_turn_2fa_on() {
     let mut b = Browser::default();
     app.password_step(&mut b, "sato@example.jp", PASSWORD).await;
     let page = app.get(&mut b, "/login/2fa/setup").await;
-    let res = app.post(&mut b, "/login/2fa/setup", &[("csrf_token", &page.csrf()), ("code", "000000")]).await;
+    let res = app
+        .post(
+            &mut b,
+            "/login/2fa/setup",
+            &[("csrf_token", &page.csrf()), ("code", "000000")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.count("SELECT COUNT(*) FROM staff WHERE totp_enabled = 1").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staff WHERE totp_enabled = 1")
+            .await,
+        0
+    );
     assert_eq!(app.get(&mut b, "/app/account").await.location(), "/login");
 }
 
@@ -135,9 +231,21 @@ async fn code_guesses_are_throttled_like_password_guesses() {
     let mut b = Browser::default();
     let csrf = to_code_form(&app, &mut b, "sato@example.jp").await;
     for _ in 0..5 {
-        let res = app.post(&mut b, "/login/2fa", &[("csrf_token", &csrf), ("code", "123456")]).await;
+        let res = app
+            .post(
+                &mut b,
+                "/login/2fa",
+                &[("csrf_token", &csrf), ("code", "123456")],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
-    let res = app.post(&mut b, "/login/2fa", &[("csrf_token", &csrf), ("code", "654321")]).await;
+    let res = app
+        .post(
+            &mut b,
+            "/login/2fa",
+            &[("csrf_token", &csrf), ("code", "654321")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
 }

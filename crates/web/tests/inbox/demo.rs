@@ -57,14 +57,34 @@ async fn serve_a_seeded_inbox() {
     println!("conversations: hanako={} misaki={} kenichi={} taro={}", hanako.id, misaki.id, kenichi.id, taro.id);
 
     let cookie = HeaderValue::from_str(&format!("tsunagu_session={}", me.cookie)).unwrap();
-    let router = app.router.clone().layer(axum::middleware::map_request(move |mut req: Request| {
+    let app = Arc::new(app);
+    let s = Arc::new(s);
+    let convs = Arc::new([hanako, misaki, kenichi, taro]);
+    // POST /demo/inbound/{n}: the patient of conversation n (0-3) writes again, as a webhook would.
+    let (a2, s2, c2) = (app.clone(), s.clone(), convs.clone());
+    let poke = axum::Router::new().route(
+        "/demo/inbound/{n}",
+        axum::routing::post(move |axum::extract::Path(n): axum::extract::Path<usize>| {
+            let (app, s, convs) = (a2.clone(), s2.clone(), c2.clone());
+            async move {
+                let c = &convs[n.min(3)];
+                app.message(&s, c, "in", "text", Some("追加の質問です。"), "{}", SystemClock.now_ms()).await;
+                app.live.publish(tsunagu_inbox::LiveEvent {
+                    clinic_id: s.clinic.to_string(),
+                    conversation_id: c.id.to_string(),
+                    kind: "message.created",
+                });
+                "ok"
+            }
+        }),
+    );
+    let router = app.router.clone().merge(poke).layer(axum::middleware::map_request(move |mut req: Request| {
         let cookie = cookie.clone();
         async move {
             req.headers_mut().insert("cookie", cookie);
             req
         }
     }));
-    let _keep = Arc::new(app);
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     println!("serving the seeded inbox on http://{addr}/app/inbox");
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();

@@ -36,8 +36,15 @@ struct AccountPage<'a> {
 
 /// GET /app/account
 pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Html<String>, PageError> {
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
-    let row = staff::by_id(&mut conn, &staff.staff_id).await?.ok_or_else(PageError::not_found)?;
+    let mut conn = state
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(anyhow::Error::from)?;
+    let row = staff::by_id(&mut conn, &staff.staff_id)
+        .await?
+        .ok_or_else(PageError::not_found)?;
     let clinics = staff::memberships(&mut conn, &staff.staff_id)
         .await?
         .into_iter()
@@ -75,10 +82,16 @@ pub async fn switch_clinic(
     staff: Staff,
     CsrfForm(f): CsrfForm<SwitchForm>,
 ) -> Result<Response, PageError> {
-    let target = ClinicId::parse(&f.clinic_id).map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "bad_request"))?;
-    let Some(token) = session_token(&headers) else { return Ok(Redirect::to("/login").into_response()) };
+    let target = ClinicId::parse(&f.clinic_id)
+        .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "bad_request"))?;
+    let Some(token) = session_token(&headers) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     let mut tx = state.db.begin().await?;
-    if staff::role_in(tx.conn(), &staff.staff_id, &target).await?.is_none() {
+    if staff::role_in(tx.conn(), &staff.staff_id, &target)
+        .await?
+        .is_none()
+    {
         return Err(PageError::forbidden());
     }
     sessions::set_clinic(tx.conn(), &sessions::token_hash(&token), &target).await?;

@@ -39,10 +39,14 @@ where
         let expected = match parts.extensions.get::<Staff>() {
             Some(s) => Some(s.csrf_token.clone()),
             // Pages before the second factor (and sign-out) have a session but no `Staff`.
-            None => session_csrf(state, &parts.headers).await.map_err(|e| PageError::from(e).into_response())?,
+            None => session_csrf(state, &parts.headers)
+                .await
+                .map_err(|e| PageError::from(e).into_response())?,
         };
         let bytes = read_body(body).await?;
-        let sent = serde_urlencoded::from_bytes::<TokenField>(&bytes).ok().and_then(|t| t.csrf_token);
+        let sent = serde_urlencoded::from_bytes::<TokenField>(&bytes)
+            .ok()
+            .and_then(|t| t.csrf_token);
         if !tokens_match(expected.as_deref(), sent.as_deref()) {
             return Err(csrf_rejection());
         }
@@ -60,9 +64,13 @@ async fn read_body(body: Body) -> Result<axum::body::Bytes, Response> {
 }
 
 async fn session_csrf(state: &AppState, headers: &HeaderMap) -> anyhow::Result<Option<String>> {
-    let Some(token) = session_token(headers) else { return Ok(None) };
+    let Some(token) = session_token(headers) else {
+        return Ok(None);
+    };
     let mut conn = state.db.pool().acquire().await?;
-    Ok(sessions::find(&mut conn, &token).await?.map(|s| s.csrf_token))
+    Ok(sessions::find(&mut conn, &token)
+        .await?
+        .map(|s| s.csrf_token))
 }
 
 /// Equal, non-empty tokens, compared in constant time.
@@ -101,7 +109,9 @@ pub fn login_token(headers: &HeaderMap, state: &AppState) -> (String, Option<Coo
 
 /// Whether the sign-in form's token matches its cookie.
 pub fn login_token_ok(headers: &HeaderMap, sent: &str) -> bool {
-    let cookie = CookieJar::from_headers(headers).get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    let cookie = CookieJar::from_headers(headers)
+        .get(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string());
     tokens_match(cookie.as_deref(), Some(sent))
 }
 

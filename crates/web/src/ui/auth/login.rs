@@ -9,7 +9,9 @@ use tsunagu_privacy::staff::{self, StaffRow};
 use tsunagu_privacy::{passwords, sessions, throttle};
 
 use super::csrf::{self, csrf_rejection, CsrfForm};
-use super::{audit_account_event, browser_lang, clinic_ids_of, finish_sign_in, redirect_with_cookies, render};
+use super::{
+    audit_account_event, browser_lang, clinic_ids_of, finish_sign_in, redirect_with_cookies, render,
+};
 use crate::client_ip::ClientIp;
 use crate::i18n::text;
 use crate::ui::session::{clear_session_cookie, session_cookie, session_token, Staff};
@@ -36,24 +38,44 @@ struct LoginPage<'a> {
 }
 
 /// GET /login. Someone already signed in goes straight to the app.
-pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     if let Some(token) = session_token(&headers) {
         let idle = crate::ui::session::idle_ms(&state);
-        if let sessions::Resolved::Active(_) = sessions::resolve(&state.db, &token, state.now_ms(), idle, false).await?
+        if let sessions::Resolved::Active(_) =
+            sessions::resolve(&state.db, &token, state.now_ms(), idle, false).await?
         {
             return Ok(Redirect::to("/app").into_response());
         }
     }
     let (token, cookie) = csrf::login_token(&headers, &state);
-    let page = LoginPage { lang: browser_lang(&headers), csrf_token: &token, email: "", error: None };
+    let page = LoginPage {
+        lang: browser_lang(&headers),
+        csrf_token: &token,
+        email: "",
+        error: None,
+    };
     let mut res = render(&state, "auth/login.html", page)?.into_response();
     super::add_cookies(&mut res, cookie.as_slice());
     Ok(res)
 }
 
-fn again(state: &AppState, headers: &HeaderMap, status: StatusCode, email: &str, error: String) -> Response {
+fn again(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    email: &str,
+    error: String,
+) -> Response {
     let (token, cookie) = csrf::login_token(headers, state);
-    let page = LoginPage { lang: browser_lang(headers), csrf_token: &token, email, error: Some(error) };
+    let page = LoginPage {
+        lang: browser_lang(headers),
+        csrf_token: &token,
+        email,
+        error: Some(error),
+    };
     match render(state, "auth/login.html", page) {
         Ok(html) => {
             let mut res = (status, html).into_response();
@@ -78,9 +100,21 @@ pub async fn submit(
     let source_ip = ip.as_string();
     let email = staff::normalize_email(&f.email);
     let email_hash = throttle::email_hash(&email);
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
+    let mut conn = state
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(anyhow::Error::from)?;
     let found = staff::by_email(&mut conn, &email).await?;
-    let wait = throttle::check(&mut conn, &state.settings.security, &email_hash, source_ip.as_deref(), now).await?;
+    let wait = throttle::check(
+        &mut conn,
+        &state.settings.security,
+        &email_hash,
+        source_ip.as_deref(),
+        now,
+    )
+    .await?;
     let clinics = match &found {
         Some(st) => clinic_ids_of(&mut conn, &st.staff_id()).await?,
         None => Vec::new(),
@@ -92,11 +126,26 @@ pub async fn submit(
         // Refused without checking the password, so guessing gains nothing; still on the trail.
         let mut tx = state.db.begin().await?;
         let action = "auth.sign_in_throttled";
-        audit_account_event(tx.conn(), backend, &clinics, &Actor::Anonymous, action, staff_id.as_ref(), source_ip.as_deref(), now)
-            .await?;
+        audit_account_event(
+            tx.conn(),
+            backend,
+            &clinics,
+            &Actor::Anonymous,
+            action,
+            staff_id.as_ref(),
+            source_ip.as_deref(),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         let msg = text(lang, "auth.error.throttled").replace("{minutes}", &minutes.to_string());
-        return Ok(again(&state, &headers, StatusCode::TOO_MANY_REQUESTS, &email, msg));
+        return Ok(again(
+            &state,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            &email,
+            msg,
+        ));
     }
 
     // argon2 takes tens of milliseconds of CPU: keep it off the async worker threads.
@@ -118,10 +167,25 @@ pub async fn submit(
             let mut tx = state.db.begin().await?;
             throttle::record(tx.conn(), &email_hash, source_ip.as_deref(), false, now).await?;
             let action = "auth.sign_in_failed";
-            audit_account_event(tx.conn(), backend, &clinics, &Actor::Anonymous, action, staff_id.as_ref(), source_ip.as_deref(), now)
-                .await?;
+            audit_account_event(
+                tx.conn(),
+                backend,
+                &clinics,
+                &Actor::Anonymous,
+                action,
+                staff_id.as_ref(),
+                source_ip.as_deref(),
+                now,
+            )
+            .await?;
             tx.commit().await?;
-            return Ok(again(&state, &headers, StatusCode::UNAUTHORIZED, &email, text(lang, "auth.error.invalid")));
+            return Ok(again(
+                &state,
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                &email,
+                text(lang, "auth.error.invalid"),
+            ));
         }
     };
 
@@ -134,14 +198,25 @@ pub async fn submit(
     }
     let token = match next {
         Some(_) => {
-            let s = sessions::create(tx.conn(), &st.staff_id(), clinic, false, source_ip.as_deref(), now).await?;
+            let s = sessions::create(
+                tx.conn(),
+                &st.staff_id(),
+                clinic,
+                false,
+                source_ip.as_deref(),
+                now,
+            )
+            .await?;
             s.token
         }
         None => finish_sign_in(&mut tx, backend, &st, clinic, source_ip.as_deref(), now).await?,
     };
     housekeeping(&mut tx, &state, now).await?;
     tx.commit().await?;
-    Ok(redirect_with_cookies(next.unwrap_or("/app"), &[session_cookie(&state, &token)]))
+    Ok(redirect_with_cookies(
+        next.unwrap_or("/app"),
+        &[session_cookie(&state, &token)],
+    ))
 }
 
 /// Where a password-checked account goes next: its second factor, 2FA enrolment when any of
@@ -151,12 +226,19 @@ async fn next_step(state: &AppState, st: &StaffRow) -> anyhow::Result<Option<&'s
         return Ok(Some("/login/2fa"));
     }
     let mut conn = state.db.pool().acquire().await?;
-    let required = staff::memberships(&mut conn, &st.staff_id()).await?.iter().any(|m| m.require_2fa != 0);
+    let required = staff::memberships(&mut conn, &st.staff_id())
+        .await?
+        .iter()
+        .any(|m| m.require_2fa != 0);
     Ok(required.then_some("/login/2fa/setup"))
 }
 
 /// Void sessions and attempts that no longer count are removed now and then (on sign-in).
-async fn housekeeping(tx: &mut tsunagu_store::Tx, state: &AppState, now: i64) -> anyhow::Result<()> {
+async fn housekeeping(
+    tx: &mut tsunagu_store::Tx,
+    state: &AppState,
+    now: i64,
+) -> anyhow::Result<()> {
     sessions::purge_idle(tx.conn(), crate::ui::session::idle_ms(state), now).await?;
     let window = i64::from(state.settings.security.login_window_minutes) * 60_000;
     throttle::purge(tx.conn(), now - window.max(86_400_000)).await?;
@@ -188,7 +270,10 @@ pub async fn sign_out(
         }
         tx.commit().await?;
     }
-    Ok(redirect_with_cookies("/login", &[clear_session_cookie(&state)]))
+    Ok(redirect_with_cookies(
+        "/login",
+        &[clear_session_cookie(&state)],
+    ))
 }
 
 /// POST /logout/everywhere: ends every session of the account, on every device.
@@ -204,8 +289,20 @@ pub async fn sign_out_everywhere(
     let clinics = clinic_ids_of(tx.conn(), &staff.staff_id).await?;
     let source_ip = ip.as_string();
     let action = "auth.sign_out_everywhere";
-    audit_account_event(tx.conn(), state.db.backend(), &clinics, &staff.actor(), action, Some(&staff.staff_id), source_ip.as_deref(), now)
-        .await?;
+    audit_account_event(
+        tx.conn(),
+        state.db.backend(),
+        &clinics,
+        &staff.actor(),
+        action,
+        Some(&staff.staff_id),
+        source_ip.as_deref(),
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_cookies("/login", &[clear_session_cookie(&state)]))
+    Ok(redirect_with_cookies(
+        "/login",
+        &[clear_session_cookie(&state)],
+    ))
 }

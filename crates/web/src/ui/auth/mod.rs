@@ -28,7 +28,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login::form).post(login::submit))
         .route("/login/2fa", get(two_factor::form).post(two_factor::submit))
-        .route("/login/2fa/setup", get(two_factor::setup_form).post(two_factor::setup_submit))
+        .route(
+            "/login/2fa/setup",
+            get(two_factor::setup_form).post(two_factor::setup_submit),
+        )
         .route("/logout", post(login::sign_out))
         .route("/logout/everywhere", post(login::sign_out_everywhere))
         .route("/app/account", get(account::page))
@@ -37,21 +40,39 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Renders a template from the embedded set.
-pub(crate) fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
-    let tmpl = state.templates.get_template(name).map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
-    let html = tmpl.render(ctx).map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
+pub(crate) fn render(
+    state: &AppState,
+    name: &str,
+    ctx: impl Serialize,
+) -> Result<Html<String>, PageError> {
+    let tmpl = state
+        .templates
+        .get_template(name)
+        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
+    let html = tmpl
+        .render(ctx)
+        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
     Ok(Html(html))
 }
 
 /// The language before a clinic is known: Japanese unless the browser prefers English.
 pub(crate) fn browser_lang(headers: &HeaderMap) -> &'static str {
-    let Some(v) = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else { return "ja" };
+    let Some(v) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return "ja";
+    };
     let mut best: Option<(f32, &'static str)> = None;
     for item in v.split(',') {
         let mut it = item.trim().split(';');
         let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = it
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
             .unwrap_or(1.0);
         let lang = match tag.split('-').next() {
             Some("ja") => "ja",
@@ -67,7 +88,11 @@ pub(crate) fn browser_lang(headers: &HeaderMap) -> &'static str {
 }
 
 /// The language for a session that has a clinic (the 2FA steps), else the browser's.
-pub(crate) async fn session_lang(state: &AppState, clinic: Option<&ClinicId>, headers: &HeaderMap) -> &'static str {
+pub(crate) async fn session_lang(
+    state: &AppState,
+    clinic: Option<&ClinicId>,
+    headers: &HeaderMap,
+) -> &'static str {
     if let Some(c) = clinic {
         if let Ok(mut conn) = state.db.pool().acquire().await {
             if let Ok(Some(c)) = tsunagu_store::clinics::by_id(&mut conn, c).await {
@@ -93,8 +118,11 @@ pub(crate) async fn audit_account_event(
     now_ms: i64,
 ) -> anyhow::Result<()> {
     let subject: Vec<&str> = staff_id.map(|s| s.as_str()).into_iter().collect();
-    let targets: Vec<Option<&ClinicId>> =
-        if clinics.is_empty() { vec![None] } else { clinics.iter().map(Some).collect() };
+    let targets: Vec<Option<&ClinicId>> = if clinics.is_empty() {
+        vec![None]
+    } else {
+        clinics.iter().map(Some).collect()
+    };
     for clinic_id in targets {
         let e = AuditEntry {
             clinic_id,
@@ -109,8 +137,15 @@ pub(crate) async fn audit_account_event(
     Ok(())
 }
 
-pub(crate) async fn clinic_ids_of(conn: &mut sqlx::AnyConnection, staff: &StaffId) -> anyhow::Result<Vec<ClinicId>> {
-    Ok(staff::memberships(conn, staff).await?.into_iter().map(|m| ClinicId::from_db(m.clinic_id)).collect())
+pub(crate) async fn clinic_ids_of(
+    conn: &mut sqlx::AnyConnection,
+    staff: &StaffId,
+) -> anyhow::Result<Vec<ClinicId>> {
+    Ok(staff::memberships(conn, staff)
+        .await?
+        .into_iter()
+        .map(|m| ClinicId::from_db(m.clinic_id))
+        .collect())
 }
 
 /// Completes a sign-in inside the caller's transaction: a fresh session that has passed every
@@ -125,11 +160,27 @@ pub(crate) async fn finish_sign_in(
 ) -> anyhow::Result<String> {
     let staff_id = st.staff_id();
     let new = sessions::create(tx.conn(), &staff_id, clinic, true, source_ip, now_ms).await?;
-    throttle::record(tx.conn(), &throttle::email_hash(&st.email), source_ip, true, now_ms).await?;
+    throttle::record(
+        tx.conn(),
+        &throttle::email_hash(&st.email),
+        source_ip,
+        true,
+        now_ms,
+    )
+    .await?;
     let clinics = clinic_ids_of(tx.conn(), &staff_id).await?;
     let actor = Actor::Staff(staff_id.to_string());
-    audit_account_event(tx.conn(), backend, &clinics, &actor, "auth.sign_in", Some(&staff_id), source_ip, now_ms)
-        .await?;
+    audit_account_event(
+        tx.conn(),
+        backend,
+        &clinics,
+        &actor,
+        "auth.sign_in",
+        Some(&staff_id),
+        source_ip,
+        now_ms,
+    )
+    .await?;
     Ok(new.token)
 }
 

@@ -29,10 +29,15 @@ struct CodePage<'a> {
 }
 
 /// The session between password and second factor, if the browser has one.
-async fn pending(state: &AppState, headers: &HeaderMap) -> anyhow::Result<Option<(SessionRow, StaffRow)>> {
-    let Some(token) = session_token(headers) else { return Ok(None) };
+async fn pending(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> anyhow::Result<Option<(SessionRow, StaffRow)>> {
+    let Some(token) = session_token(headers) else {
+        return Ok(None);
+    };
     match sessions::resolve(&state.db, &token, state.now_ms(), idle_ms(state), false).await? {
-        Resolved::PendingMfa { session, staff } => Ok(Some((session, staff))),
+        Resolved::PendingMfa(p) => Ok(Some((p.session, p.staff))),
         _ => Ok(None),
     }
 }
@@ -42,13 +47,27 @@ fn to_login() -> Response {
 }
 
 /// GET /login/2fa
-pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
-    let Some((s, st)) = pending(&state, &headers).await? else { return Ok(to_login()) };
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some((s, st)) = pending(&state, &headers).await? else {
+        return Ok(to_login());
+    };
     if !st.totp_on() {
         return Ok(Redirect::to("/login/2fa/setup").into_response());
     }
     let lang = session_lang(&state, s.clinic_id().as_ref(), &headers).await;
-    Ok(render(&state, "auth/two_factor.html", CodePage { lang, csrf_token: &s.csrf_token, error: None })?.into_response())
+    Ok(render(
+        &state,
+        "auth/two_factor.html",
+        CodePage {
+            lang,
+            csrf_token: &s.csrf_token,
+            error: None,
+        },
+    )?
+    .into_response())
 }
 
 /// POST /login/2fa: a 6-digit code, or one of the recovery codes.
@@ -58,7 +77,9 @@ pub async fn submit(
     headers: HeaderMap,
     CsrfForm(f): CsrfForm<CodeForm>,
 ) -> Result<Response, PageError> {
-    let Some((s, st)) = pending(&state, &headers).await? else { return Ok(to_login()) };
+    let Some((s, st)) = pending(&state, &headers).await? else {
+        return Ok(to_login());
+    };
     if !st.totp_on() {
         return Ok(Redirect::to("/login/2fa/setup").into_response());
     }
@@ -67,37 +88,81 @@ pub async fn submit(
     let staff_id = st.staff_id();
     let email_hash = throttle::email_hash(&st.email);
     let page = |status: StatusCode, error: String| -> Result<Response, PageError> {
-        let html = render(&state, "auth/two_factor.html", CodePage { lang, csrf_token: &s.csrf_token, error: Some(error) })?;
+        let html = render(
+            &state,
+            "auth/two_factor.html",
+            CodePage {
+                lang,
+                csrf_token: &s.csrf_token,
+                error: Some(error),
+            },
+        )?;
         Ok((status, html).into_response())
     };
 
     // Code guesses count against the same limit as password guesses.
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
-    let wait = throttle::check(&mut conn, &state.settings.security, &email_hash, source_ip.as_deref(), now).await?;
+    let mut conn = state
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(anyhow::Error::from)?;
+    let wait = throttle::check(
+        &mut conn,
+        &state.settings.security,
+        &email_hash,
+        source_ip.as_deref(),
+        now,
+    )
+    .await?;
     let clinics = clinic_ids_of(&mut conn, &staff_id).await?;
     drop(conn);
     if let Some(minutes) = wait {
         let mut tx = state.db.begin().await?;
         let action = "auth.sign_in_throttled";
-        audit_account_event(tx.conn(), backend, &clinics, &Actor::Anonymous, action, Some(&staff_id), source_ip.as_deref(), now)
-            .await?;
+        audit_account_event(
+            tx.conn(),
+            backend,
+            &clinics,
+            &Actor::Anonymous,
+            action,
+            Some(&staff_id),
+            source_ip.as_deref(),
+            now,
+        )
+        .await?;
         tx.commit().await?;
-        return page(StatusCode::TOO_MANY_REQUESTS, text(lang, "auth.error.throttled").replace("{minutes}", &minutes.to_string()));
+        return page(
+            StatusCode::TOO_MANY_REQUESTS,
+            text(lang, "auth.error.throttled").replace("{minutes}", &minutes.to_string()),
+        );
     }
 
-    let Some(enc) = st.totp_secret_enc.as_deref() else { return Ok(to_login()) };
+    let Some(enc) = st.totp_secret_enc.as_deref() else {
+        return Ok(to_login());
+    };
     let secret = totp::decrypt_secret(&state.cipher, enc)?;
     let digits: String = f.code.chars().filter(|c| !c.is_whitespace()).collect();
     let mut tx = state.db.begin().await?;
     // Both checks end in a compare-and-set, so one code signs in one request only.
     let used_recovery = if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
         match totp::verify(&secret, &digits, now, st.totp_last_step)? {
-            Some(step) if staff::advance_totp_step(tx.conn(), &staff_id, step).await? => Some(false),
+            Some(step) if staff::advance_totp_step(tx.conn(), &staff_id, step).await? => {
+                Some(false)
+            }
             _ => None,
         }
     } else {
         match totp::use_recovery_code(&st.recovery_codes, &f.code) {
-            Some(rest) if staff::replace_recovery_codes(tx.conn(), &staff_id, &st.recovery_codes, &rest).await? => {
+            Some(rest)
+                if staff::replace_recovery_codes(
+                    tx.conn(),
+                    &staff_id,
+                    &st.recovery_codes,
+                    &rest,
+                )
+                .await? =>
+            {
                 Some(true)
             }
             _ => None,
@@ -106,22 +171,51 @@ pub async fn submit(
     let Some(used_recovery) = used_recovery else {
         throttle::record(tx.conn(), &email_hash, source_ip.as_deref(), false, now).await?;
         let action = "auth.sign_in_failed";
-        audit_account_event(tx.conn(), backend, &clinics, &Actor::Anonymous, action, Some(&staff_id), source_ip.as_deref(), now)
-            .await?;
+        audit_account_event(
+            tx.conn(),
+            backend,
+            &clinics,
+            &Actor::Anonymous,
+            action,
+            Some(&staff_id),
+            source_ip.as_deref(),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         return page(StatusCode::UNAUTHORIZED, text(lang, "auth.error.code"));
     };
     // The elevated session gets a new id too; the half-signed-in one is ended.
     sessions::delete(tx.conn(), &s.id_hash).await?;
-    let token = finish_sign_in(&mut tx, backend, &st, s.clinic_id().as_ref(), source_ip.as_deref(), now).await?;
+    let token = finish_sign_in(
+        &mut tx,
+        backend,
+        &st,
+        s.clinic_id().as_ref(),
+        source_ip.as_deref(),
+        now,
+    )
+    .await?;
     if used_recovery {
         let actor = Actor::Staff(staff_id.to_string());
         let action = "auth.recovery_code_used";
-        audit_account_event(tx.conn(), backend, &clinics, &actor, action, Some(&staff_id), source_ip.as_deref(), now)
-            .await?;
+        audit_account_event(
+            tx.conn(),
+            backend,
+            &clinics,
+            &actor,
+            action,
+            Some(&staff_id),
+            source_ip.as_deref(),
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
-    Ok(super::redirect_with_cookies("/app", &[session_cookie(&state, &token)]))
+    Ok(super::redirect_with_cookies(
+        "/app",
+        &[session_cookie(&state, &token)],
+    ))
 }
 
 #[derive(Serialize)]
@@ -134,34 +228,64 @@ struct SetupPage<'a> {
 
 /// A session that may enrol: half signed in, or signed in without 2FA yet (from the account
 /// page). The flag says whether it is still half signed in.
-async fn enrolling(state: &AppState, headers: &HeaderMap) -> anyhow::Result<Option<(SessionRow, StaffRow, bool)>> {
-    let Some(token) = session_token(headers) else { return Ok(None) };
-    Ok(match sessions::resolve(&state.db, &token, state.now_ms(), idle_ms(state), false).await? {
-        Resolved::PendingMfa { session, staff } => Some((session, staff, true)),
-        Resolved::Active(a) => Some((a.session, a.staff, false)),
-        _ => None,
-    })
+async fn enrolling(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> anyhow::Result<Option<(SessionRow, StaffRow, bool)>> {
+    let Some(token) = session_token(headers) else {
+        return Ok(None);
+    };
+    Ok(
+        match sessions::resolve(&state.db, &token, state.now_ms(), idle_ms(state), false).await? {
+            Resolved::PendingMfa(p) => Some((p.session, p.staff, true)),
+            Resolved::Active(a) => Some((a.session, a.staff, false)),
+            _ => None,
+        },
+    )
 }
 
 fn no_store(mut res: Response) -> Response {
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
 /// GET /login/2fa/setup: a fresh seed on every visit, so a QR code seen earlier is worthless.
-pub async fn setup_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
-    let Some((s, st, pending)) = enrolling(&state, &headers).await? else { return Ok(to_login()) };
+pub async fn setup_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some((s, st, pending)) = enrolling(&state, &headers).await? else {
+        return Ok(to_login());
+    };
     if st.totp_on() {
-        return Ok(Redirect::to(if pending { "/login/2fa" } else { "/app/account" }).into_response());
+        return Ok(Redirect::to(if pending {
+            "/login/2fa"
+        } else {
+            "/app/account"
+        })
+        .into_response());
     }
     let secret = totp::new_secret();
     let mut tx = state.db.begin().await?;
-    staff::set_pending_totp(tx.conn(), &st.staff_id(), &totp::encrypt_secret(&state.cipher, &secret)).await?;
+    staff::set_pending_totp(
+        tx.conn(),
+        &st.staff_id(),
+        &totp::encrypt_secret(&state.cipher, &secret),
+    )
+    .await?;
     tx.commit().await?;
     let lang = session_lang(&state, s.clinic_id().as_ref(), &headers).await;
     let enrolment = totp::enrolment(&secret, &st.email)?;
-    let page = SetupPage { lang, csrf_token: &s.csrf_token, enrolment, error: None };
-    Ok(no_store(render(&state, "auth/setup.html", page)?.into_response()))
+    let page = SetupPage {
+        lang,
+        csrf_token: &s.csrf_token,
+        enrolment,
+        error: None,
+    };
+    Ok(no_store(
+        render(&state, "auth/setup.html", page)?.into_response(),
+    ))
 }
 
 #[derive(Serialize)]
@@ -178,7 +302,9 @@ pub async fn setup_submit(
     headers: HeaderMap,
     CsrfForm(f): CsrfForm<CodeForm>,
 ) -> Result<Response, PageError> {
-    let Some((s, st, pending)) = enrolling(&state, &headers).await? else { return Ok(to_login()) };
+    let Some((s, st, pending)) = enrolling(&state, &headers).await? else {
+        return Ok(to_login());
+    };
     let (Some(enc), false) = (st.totp_secret_enc.clone(), st.totp_on()) else {
         return Ok(Redirect::to("/login/2fa/setup").into_response());
     };
@@ -201,22 +327,48 @@ pub async fn setup_submit(
             enrolment: totp::enrolment(&secret, &st.email)?,
             error: Some(text(lang, "auth.error.code")),
         };
-        let res = (StatusCode::UNPROCESSABLE_ENTITY, render(&state, "auth/setup.html", page)?).into_response();
+        let res = (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&state, "auth/setup.html", page)?,
+        )
+            .into_response();
         return Ok(no_store(res));
     }
     let clinics = clinic_ids_of(tx.conn(), &staff_id).await?;
     let actor = Actor::Staff(staff_id.to_string());
-    audit_account_event(tx.conn(), backend, &clinics, &actor, "auth.2fa_enrolled", Some(&staff_id), source_ip.as_deref(), now)
-        .await?;
+    audit_account_event(
+        tx.conn(),
+        backend,
+        &clinics,
+        &actor,
+        "auth.2fa_enrolled",
+        Some(&staff_id),
+        source_ip.as_deref(),
+        now,
+    )
+    .await?;
     let cookie = if pending {
         sessions::delete(tx.conn(), &s.id_hash).await?;
-        let token = finish_sign_in(&mut tx, backend, &st, s.clinic_id().as_ref(), source_ip.as_deref(), now).await?;
+        let token = finish_sign_in(
+            &mut tx,
+            backend,
+            &st,
+            s.clinic_id().as_ref(),
+            source_ip.as_deref(),
+            now,
+        )
+        .await?;
         Some(session_cookie(&state, &token))
     } else {
         None
     };
     tx.commit().await?;
-    let mut res = render(&state, "auth/recovery_codes.html", RecoveryPage { lang, codes })?.into_response();
+    let mut res = render(
+        &state,
+        "auth/recovery_codes.html",
+        RecoveryPage { lang, codes },
+    )?
+    .into_response();
     super::add_cookies(&mut res, cookie.as_slice());
     Ok(no_store(res))
 }
