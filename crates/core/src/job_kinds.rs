@@ -6,3 +6,5 @@ pub const SEND_MESSAGE: &str = "message.send";
 pub const LINE_FETCH_PROFILE: &str = "line.fetch_profile";
 /// Download an inbound LINE message's media from the content endpoint.
 pub const LINE_FETCH_CONTENT: &str = "line.fetch_content";
+/// Answer a LINE event with its reply token (payload: `tsunagu_inbox::reply::ReplyJob`).
+pub const LINE_REPLY: &str = "line.reply";

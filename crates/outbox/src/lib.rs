@@ -3,7 +3,9 @@
 //! might already have happened is marked in doubt rather than done twice.
 pub mod backoff;
 mod line_jobs;
+mod line_reply;
 pub mod retry;
 pub mod worker;
 
+pub use line_reply::REPLY_TOKEN_LIFETIME_MS;
 pub use worker::{Worker, WorkerConfig};

@@ -23,7 +23,7 @@ struct SendPayload {
     retry_key: String,
 }
 
-async fn client_for(w: &Worker, clinic: &ClinicId, channel: &ChannelId) -> anyhow::Result<Option<LineClient>> {
+pub(crate) async fn client_for(w: &Worker, clinic: &ClinicId, channel: &ChannelId) -> anyhow::Result<Option<LineClient>> {
     let mut conn = w.db.pool().acquire().await?;
     let Some(ch) = channels::by_id(&mut conn, clinic, channel).await? else { return Ok(None) };
     let creds = w.cipher.decrypt_json(&ch.credentials_enc).context("decrypting the channel credentials")?;
@@ -32,7 +32,7 @@ async fn client_for(w: &Worker, clinic: &ClinicId, channel: &ChannelId) -> anyho
     Ok(Some(LineClient::new(w.http.clone(), &ch.api_base_url, data_base, token)))
 }
 
-fn clinic_of(job: &Job) -> anyhow::Result<ClinicId> {
+pub(crate) fn clinic_of(job: &Job) -> anyhow::Result<ClinicId> {
     job.clinic_id.clone().map(ClinicId::from_db).context("a LINE job without a clinic")
 }
 

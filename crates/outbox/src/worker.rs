@@ -9,7 +9,7 @@ use tsunagu_store::conversations::{self, Delivery};
 use tsunagu_store::jobs::{self, Job};
 use tsunagu_store::Db;
 
-use crate::{backoff, line_jobs};
+use crate::{backoff, line_jobs, line_reply};
 
 /// Called after a job changed something staff may be looking at: (clinic id, conversation id).
 pub type OnChange = Arc<dyn Fn(&str, &str) + Send + Sync>;
@@ -109,11 +109,17 @@ impl Worker {
             job_kinds::SEND_MESSAGE => line_jobs::send(self, job).await,
             job_kinds::LINE_FETCH_PROFILE => line_jobs::fetch_profile(self, job).await,
             job_kinds::LINE_FETCH_CONTENT => line_jobs::fetch_content(self, job).await,
+            job_kinds::LINE_REPLY => line_reply::reply(self, job).await,
             other => Ok(Outcome::Dead { code: "unknown_job", error: format!("unknown job kind {other}") }),
         };
         result.unwrap_or_else(|e| {
             tracing::error!(job = %job.id, kind = %job.kind, error = %format!("{e:#}"), "job failed");
-            Outcome::Retry { after: None, error: "internal error".into() }
+            if repeatable(&job.kind) {
+                Outcome::Retry { after: None, error: "internal error".into() }
+            } else {
+                // The error may have come after the provider executed the request.
+                Outcome::InDoubt { error: "internal error while sending; it may have been delivered".into() }
+            }
         })
     }
 
@@ -167,20 +173,37 @@ impl Worker {
 
     /// Jobs whose worker died mid-run. Sends carry an idempotency key (LINE retry key), and
     /// reads are harmless to repeat, so they go back to the queue; the send handler itself
-    /// marks a send in doubt once its key may have expired.
+    /// marks a send in doubt once its key may have expired. A reply has no such key: the
+    /// worker may have died after LINE executed it, so it is in doubt, never repeated.
     async fn reclaim_expired(&self) -> anyhow::Result<()> {
         let now = self.clock.now_ms();
         let mut tx = self.db.begin().await?;
+        let mut in_doubt = Vec::new();
         for job in jobs::expired_leases(tx.conn(), now).await? {
             tracing::warn!(job = %job.id, kind = %job.kind, "reclaiming a job whose worker vanished");
-            jobs::retry_at(tx.conn(), &job.job_id(), now, "worker stopped mid-run", now).await?;
+            if repeatable(&job.kind) {
+                jobs::retry_at(tx.conn(), &job.job_id(), now, "worker stopped mid-run", now).await?;
+            } else {
+                in_doubt.push(job);
+            }
         }
-        tx.commit().await
+        tx.commit().await?;
+        for job in in_doubt {
+            let error = "the worker stopped while sending; it may have been delivered".to_string();
+            self.finish(&job, Outcome::InDoubt { error }).await?;
+        }
+        Ok(())
     }
 }
 
+/// Whether a job may run again after an attempt whose outcome is unknown. A LINE reply may not:
+/// its token is single-use and there is no retry key to make a repeat harmless.
+fn repeatable(kind: &str) -> bool {
+    kind != job_kinds::LINE_REPLY
+}
+
 fn send_message_id(job: &Job) -> Option<String> {
-    if job.kind != job_kinds::SEND_MESSAGE {
+    if job.kind != job_kinds::SEND_MESSAGE && job.kind != job_kinds::LINE_REPLY {
         return None;
     }
     let v: serde_json::Value = serde_json::from_str(&job.payload).ok()?;

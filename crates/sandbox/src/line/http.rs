@@ -24,11 +24,18 @@ pub(crate) const MONTHLY_LIMIT: &str = "You have reached your monthly limit.";
 #[derive(Clone, Debug)]
 pub(crate) struct RequestId(pub String);
 
-/// Middleware: every response carries `X-Line-Request-Id`, errors and 404s included.
-pub(crate) async fn request_id(mut req: Request, next: Next) -> Response {
+/// Middleware: every response carries `X-Line-Request-Id`, errors and 404s included. Every
+/// call is also logged (path, status), refused ones too, so tests can prove a call never left.
+pub(crate) async fn request_id(
+    axum::extract::State(sb): axum::extract::State<super::LineSandbox>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let id = ids::request_id();
+    let path = req.uri().path().to_owned();
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut resp = next.run(req).await;
+    sb.lock().calls.push((path, resp.status().as_u16()));
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().entry("x-line-request-id").or_insert(v);
     }

@@ -115,7 +115,10 @@ impl LineSandbox {
             .merge(send::routes())
             .merge(read::routes())
             .fallback(http::not_found)
-            .layer(axum::middleware::from_fn(http::request_id))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                http::request_id,
+            ))
             .with_state(self.clone())
     }
 
@@ -184,6 +187,15 @@ impl LineSandbox {
     /// Every accepted send request, in order.
     pub fn received(&self) -> Vec<Received> {
         self.lock().received.clone()
+    }
+
+    /// How many API calls reached a path ending with `path_suffix`, refused ones included.
+    pub fn calls_to(&self, path_suffix: &str) -> usize {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|(p, _)| p.ends_with(path_suffix))
+            .count()
     }
 
     /// Message objects delivered to this user (or group/room) by reply, push, multicast,

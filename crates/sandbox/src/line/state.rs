@@ -14,6 +14,8 @@ pub(crate) struct State {
     /// By access token.
     pub channels: HashMap<String, Channel>,
     pub received: Vec<Received>,
+    /// Every API call as (path, status), accepted or not.
+    pub calls: Vec<(String, u16)>,
     /// Chat history per user/group/room id, both directions (for `delivered_to` and the simulator).
     pub transcripts: HashMap<String, Vec<ChatEntry>>,
     pub reply_tokens: HashMap<String, ReplyToken>,

@@ -52,7 +52,8 @@ pub async fn spawn_app() -> TestApp {
     let (_, api_token) =
         tsunagu::admin::create_token(&db, "sakura", "tests", &[tsunagu_core::TokenScope::Admin], now).await.unwrap();
 
-    let sandbox = LineSandbox::new();
+    // The sandbox shares the app's clock, so reply-token lifetimes line up with the worker's.
+    let sandbox = LineSandbox::with_clock(Arc::new(clock.clone()));
     let sb_addr = sandbox.spawn("127.0.0.1:0").await.unwrap();
     let sb_url = format!("http://{sb_addr}");
     let creds = services

@@ -44,7 +44,14 @@ pub async fn app() -> App {
         Cipher::new(&[7; 32]),
         live.clone(),
     );
-    App { router: tsunagu_web::router(state.clone()), state, db: t.db.clone(), clock, live, _t: t }
+    App {
+        router: tsunagu_web::router(state.clone()),
+        state,
+        db: t.db.clone(),
+        clock,
+        live,
+        _t: t,
+    }
 }
 
 pub struct Seeded {
@@ -78,11 +85,19 @@ impl Res {
         self.text.replace("&#x2f;", "/").replace("&amp;", "&")
     }
     pub fn location(&self) -> &str {
-        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 }
 
-pub fn request(method: Method, path: &str, session: Option<&Session>, form: Option<String>) -> Request<Body> {
+pub fn request(
+    method: Method,
+    path: &str,
+    session: Option<&Session>,
+    form: Option<String>,
+) -> Request<Body> {
     let mut b = Request::builder().method(method).uri(path);
     if let Some(s) = session {
         b = b.header("cookie", format!("tsunagu_session={}", s.cookie));
@@ -90,7 +105,9 @@ pub fn request(method: Method, path: &str, session: Option<&Session>, form: Opti
     if form.is_some() {
         b = b.header("content-type", "application/x-www-form-urlencoded");
     }
-    let mut req = b.body(form.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
+    let mut req = b
+        .body(form.map(Body::from).unwrap_or_else(Body::empty))
+        .unwrap();
     let peer: SocketAddr = format!("{CLIENT_IP}:40000").parse().unwrap();
     req.extensions_mut().insert(ConnectInfo(peer));
     req
@@ -102,7 +119,11 @@ impl App {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Res { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+        Res {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&self, path: &str, s: &Session) -> Res {
@@ -111,16 +132,25 @@ impl App {
 
     pub async fn post_form(&self, path: &str, s: &Session, fields: &[(&str, &str)]) -> Res {
         let body = serde_urlencoded::to_string(fields).unwrap();
-        self.send(request(Method::POST, path, Some(s), Some(body))).await
+        self.send(request(Method::POST, path, Some(s), Some(body)))
+            .await
     }
 
     /// A Japanese clinic with one LINE channel.
     pub async fn clinic(&self, slug: &str, name: &str) -> Seeded {
         let mut tx = self.db.begin().await.unwrap();
-        let org = clinics::create_organization(tx.conn(), &format!("医療法人 {slug}"), T0).await.unwrap();
+        let org = clinics::create_organization(tx.conn(), &format!("医療法人 {slug}"), T0)
+            .await
+            .unwrap();
         let clinic = clinics::create_clinic(
             tx.conn(),
-            clinics::NewClinic { organization_id: &org, slug, name, timezone: "Asia/Tokyo", locale: "ja-JP" },
+            clinics::NewClinic {
+                organization_id: &org,
+                slug,
+                name,
+                timezone: "Asia/Tokyo",
+                locale: "ja-JP",
+            },
             T0,
         )
         .await
@@ -148,11 +178,28 @@ impl App {
     pub async fn sign_in(&self, clinic: &ClinicId, role: Role, name: &str) -> Session {
         let mut tx = self.db.begin().await.unwrap();
         let email = format!("{}@example.jp", uuid::Uuid::now_v7());
-        let staff_id = staff::create(tx.conn(), &email, name, "$argon2id$unused", T0).await.unwrap();
-        staff::add_membership(tx.conn(), &staff_id, clinic, role, T0).await.unwrap();
-        let s = sessions::create(tx.conn(), &staff_id, Some(clinic), true, Some(CLIENT_IP), self.now()).await.unwrap();
+        let staff_id = staff::create(tx.conn(), &email, name, "$argon2id$unused", T0)
+            .await
+            .unwrap();
+        staff::add_membership(tx.conn(), &staff_id, clinic, role, T0)
+            .await
+            .unwrap();
+        let s = sessions::create(
+            tx.conn(),
+            &staff_id,
+            Some(clinic),
+            true,
+            Some(CLIENT_IP),
+            self.now(),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
-        Session { staff_id, cookie: s.token, csrf: s.csrf_token }
+        Session {
+            staff_id,
+            cookie: s.token,
+            csrf: s.csrf_token,
+        }
     }
 
     pub fn now(&self) -> i64 {
@@ -160,9 +207,19 @@ impl App {
     }
 
     /// A patient's one-to-one chat with a profile, and one inbound text at `at`.
-    pub async fn conversation(&self, s: &Seeded, line_user: &str, name: &str, text: &str, at: i64) -> Conv {
+    pub async fn conversation(
+        &self,
+        s: &Seeded,
+        line_user: &str,
+        name: &str,
+        text: &str,
+        at: i64,
+    ) -> Conv {
         let mut tx = self.db.begin().await.unwrap();
-        let ident = patients::create_provisional(tx.conn(), &s.clinic, &s.channel, line_user, "", at).await.unwrap();
+        let ident =
+            patients::create_provisional(tx.conn(), &s.clinic, &s.channel, line_user, "", at)
+                .await
+                .unwrap();
         let ident_id = tsunagu_core::ChannelIdentityId::from_db(ident.id.clone());
         let profile = patients::Profile {
             display_name: name,
@@ -170,8 +227,12 @@ impl App {
             status_message: Some("よろしくお願いします"),
             language: Some("ja"),
         };
-        patients::set_profile(tx.conn(), &ident_id, profile, at).await.unwrap();
-        patients::set_follow_state(tx.conn(), &ident_id, "following", at).await.unwrap();
+        patients::set_profile(tx.conn(), &ident_id, profile, at)
+            .await
+            .unwrap();
+        patients::set_follow_state(tx.conn(), &ident_id, "following", at)
+            .await
+            .unwrap();
         let conv = conversations::find_or_create(
             tx.conn(),
             NewConversation {
@@ -188,8 +249,13 @@ impl App {
         .await
         .unwrap();
         tx.commit().await.unwrap();
-        let c = Conv { id: ConversationId::from_db(conv.id), patient_id: ident.patient_id, identity_id: ident.id };
-        self.message(s, &c, "in", "text", Some(text), "{}", at).await;
+        let c = Conv {
+            id: ConversationId::from_db(conv.id),
+            patient_id: ident.patient_id,
+            identity_id: ident.id,
+        };
+        self.message(s, &c, "in", "text", Some(text), "{}", at)
+            .await;
         c
     }
 
@@ -230,16 +296,34 @@ impl App {
         id
     }
 
-    pub async fn attachment(&self, s: &Seeded, message: &MessageId, content_type: &str, data: &[u8]) -> String {
+    pub async fn attachment(
+        &self,
+        s: &Seeded,
+        message: &MessageId,
+        content_type: &str,
+        data: &[u8],
+    ) -> String {
         let mut tx = self.db.begin().await.unwrap();
-        let a = NewAttachment { clinic_id: &s.clinic, message_id: message, content_type, data, sha256_hex: "00" };
-        let id = conversations::insert_attachment(tx.conn(), a, T0).await.unwrap();
+        let a = NewAttachment {
+            clinic_id: &s.clinic,
+            message_id: message,
+            content_type,
+            data,
+            sha256_hex: "00",
+        };
+        let id = conversations::insert_attachment(tx.conn(), a, T0)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         id
     }
 
     pub async fn count(&self, sql: &str, bind: &str) -> i64 {
-        sqlx::query_scalar(sql).bind(bind).fetch_one(self.db.pool()).await.unwrap()
+        sqlx::query_scalar(sql)
+            .bind(bind)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
     }
 
     /// `(actor_id, subject_ids, source_ip)` of the audit rows with this action, oldest first.

@@ -256,17 +256,20 @@ pub async fn sign_out(
         let mut tx = state.db.begin().await?;
         if let Some(s) = sessions::find(tx.conn(), &token).await? {
             sessions::delete(tx.conn(), &s.id_hash).await?;
-            let clinic = s.clinic_id.clone().map(ClinicId::from_db);
-            let source_ip = ip.as_string();
-            let e = AuditEntry {
-                clinic_id: clinic.as_ref(),
-                actor: &Actor::Staff(s.staff_id.clone()),
-                action: "auth.sign_out",
-                subject_type: Some("staff"),
-                subject_ids: &[s.staff_id.as_str()],
-                source_ip: source_ip.as_deref(),
-            };
-            audit::record(tx.conn(), state.db.backend(), e, state.now_ms()).await?;
+            // Abandoning the second-factor step is not a sign-out: nobody was signed in.
+            if s.mfa_passed() {
+                let clinic = s.clinic_id.clone().map(ClinicId::from_db);
+                let source_ip = ip.as_string();
+                let e = AuditEntry {
+                    clinic_id: clinic.as_ref(),
+                    actor: &Actor::Staff(s.staff_id.clone()),
+                    action: "auth.sign_out",
+                    subject_type: Some("staff"),
+                    subject_ids: &[s.staff_id.as_str()],
+                    source_ip: source_ip.as_deref(),
+                };
+                audit::record(tx.conn(), state.db.backend(), e, state.now_ms()).await?;
+            }
         }
         tx.commit().await?;
     }

@@ -7,13 +7,16 @@ use axum::response::Html;
 use serde::{Deserialize, Serialize};
 use tsunagu_core::{ChannelId, ConversationId, PatientId, Permission};
 use tsunagu_inbox::LiveEvent;
+use tsunagu_privacy::staff as accounts;
 use tsunagu_store::conversations::{self, Conversation};
 use tsunagu_store::{channels, patients};
 
 use super::list::{self, ListQuery};
 use super::messages::{message_view, Decorations, MessageView};
 use super::view::{self, Zone};
-use super::{audit_event, audit_throttled, cursor_param, parse_cursor, queries, render, shell};
+use super::{
+    audit_event, audit_throttled, conn, cursor_param, parse_cursor, queries, render, shell,
+};
 use crate::client_ip::ClientIp;
 use crate::i18n;
 use crate::ui::session::Staff;
@@ -64,20 +67,33 @@ pub struct ReplyBox {
 /// A conversation of the staff member's clinic, or 404 (also for malformed ids).
 pub async fn find(state: &AppState, staff: &Staff, id: &str) -> Result<Conversation, PageError> {
     let id = ConversationId::parse(id).map_err(|_| PageError::not_found())?;
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
-    conversations::by_id(&mut conn, &staff.clinic.clinic_id(), &id).await?.ok_or_else(PageError::not_found)
+    let mut conn = conn(state).await?;
+    conversations::by_id(&mut conn, &staff.clinic.clinic_id(), &id)
+        .await?
+        .ok_or_else(PageError::not_found)
 }
 
-async fn header(state: &AppState, staff: &Staff, conv: &Conversation) -> Result<(Header, Option<String>), PageError> {
+async fn header(
+    state: &AppState,
+    staff: &Staff,
+    conv: &Conversation,
+) -> Result<(Header, Option<String>), PageError> {
     let lang = staff.lang;
     let clinic = staff.clinic.clinic_id();
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
+    let mut conn = conn(state).await?;
     let channel_id = ChannelId::from_db(conv.channel_id.clone());
     let channel = channels::by_id(&mut conn, &clinic, &channel_id).await?;
     let group = conv.kind != "direct";
-    let identity = if group { None } else { patients::identity(&mut conn, &channel_id, &conv.thread_key).await? };
+    let identity = if group {
+        None
+    } else {
+        patients::identity(&mut conn, &channel_id, &conv.thread_key).await?
+    };
     let identity = identity.filter(|i| i.clinic_id == staff.clinic.id);
-    let patient_id = conv.patient_id.clone().or_else(|| identity.as_ref().map(|i| i.patient_id.clone()));
+    let patient_id = conv
+        .patient_id
+        .clone()
+        .or_else(|| identity.as_ref().map(|i| i.patient_id.clone()));
     let patient = match &patient_id {
         Some(p) => patients::by_id(&mut conn, &clinic, &PatientId::from_db(p.clone())).await?,
         None => None,
@@ -85,7 +101,10 @@ async fn header(state: &AppState, staff: &Staff, conv: &Conversation) -> Result<
     let name = if group {
         view::first_name(lang, &[conv.title.as_deref()], "inbox.group_untitled")
     } else {
-        let candidates = [patient.as_ref().map(|p| p.display_name.as_str()), identity.as_ref().and_then(|i| i.display_name.as_deref())];
+        let candidates = [
+            patient.as_ref().map(|p| p.display_name.as_str()),
+            identity.as_ref().and_then(|i| i.display_name.as_deref()),
+        ];
         view::first_name(lang, &candidates, "inbox.unknown_patient")
     };
     let picture = identity
@@ -96,7 +115,10 @@ async fn header(state: &AppState, staff: &Staff, conv: &Conversation) -> Result<
     let h = Header {
         initial: name.chars().next().map(String::from).unwrap_or_default(),
         picture_url: view::safe_picture(picture),
-        status_message: identity.as_ref().and_then(|i| i.status_message.clone()).filter(|s| !s.trim().is_empty()),
+        status_message: identity
+            .as_ref()
+            .and_then(|i| i.status_message.clone())
+            .filter(|s| !s.trim().is_empty()),
         follow_state: identity.as_ref().map(|i| i.follow_state.clone()),
         unverified: !group && patient.as_ref().is_none_or(|p| p.provisional != 0),
         group,
@@ -108,11 +130,16 @@ async fn header(state: &AppState, staff: &Staff, conv: &Conversation) -> Result<
     Ok((h, patient_id))
 }
 
-async fn thread(state: &AppState, staff: &Staff, conv: &Conversation, before: Option<&str>) -> Result<Thread, PageError> {
+async fn thread(
+    state: &AppState,
+    staff: &Staff,
+    conv: &Conversation,
+    before: Option<&str>,
+) -> Result<Thread, PageError> {
     let clinic = staff.clinic.clinic_id();
     let conv_id = ConversationId::from_db(conv.id.clone());
     let cursor = parse_cursor(before);
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
+    let mut conn = conn(state).await?;
     let mut rows = queries::latest_messages(
         &mut conn,
         &clinic,
@@ -128,14 +155,26 @@ async fn thread(state: &AppState, staff: &Staff, conv: &Conversation, before: Op
     let ids: Vec<&str> = rows.iter().map(|m| m.id.as_str()).collect();
     let attachments = queries::attachments_of(&mut conn, &clinic, &ids).await?;
     let group = conv.kind != "direct";
-    let sender_ids: HashSet<&str> = rows.iter().filter_map(|m| m.sender_identity_id.as_deref()).collect();
+    let sender_ids: HashSet<&str> = rows
+        .iter()
+        .filter_map(|m| m.sender_identity_id.as_deref())
+        .collect();
     let senders = if group {
-        queries::sender_names(&mut conn, &clinic, &sender_ids.into_iter().collect::<Vec<_>>()).await?
+        queries::sender_names(
+            &mut conn,
+            &clinic,
+            &sender_ids.into_iter().collect::<Vec<_>>(),
+        )
+        .await?
     } else {
         Default::default()
     };
-    let staff_ids: HashSet<&str> = rows.iter().filter_map(|m| m.author_staff_id.as_deref()).collect();
-    let staff_names = queries::staff_names(&mut conn, &staff_ids.into_iter().collect::<Vec<_>>()).await?;
+    let staff_ids: HashSet<String> = rows
+        .iter()
+        .filter_map(|m| m.author_staff_id.clone())
+        .collect();
+    let staff_names =
+        accounts::display_names(&mut conn, &staff_ids.into_iter().collect::<Vec<_>>()).await?;
     let d = Decorations {
         lang: staff.lang,
         zone: Zone::of(&staff.clinic),
@@ -147,7 +186,12 @@ async fn thread(state: &AppState, staff: &Staff, conv: &Conversation, before: Op
     };
     let messages = rows.iter().map(|m| message_view(m, &d)).collect();
     let base = format!("/app/conversations/{}", conv.id);
-    let older_href = more.then(|| rows.first().map(|m| format!("{base}?before={}", cursor_param(m.created_at, &m.id)))).flatten();
+    let older_href = more
+        .then(|| {
+            rows.first()
+                .map(|m| format!("{base}?before={}", cursor_param(m.created_at, &m.id)))
+        })
+        .flatten();
     let mut fragment_href = format!("{base}/fragment");
     if let Some((at, id)) = &cursor {
         fragment_href.push_str(&format!("?before={}", cursor_param(*at, id)));
@@ -167,8 +211,13 @@ async fn mark_read(state: &AppState, staff: &Staff, conv: &Conversation) -> Resu
     if conv.unread_count == 0 {
         return Ok(());
     }
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
-    conversations::mark_read(&mut conn, &staff.clinic.clinic_id(), &ConversationId::from_db(conv.id.clone())).await?;
+    let mut conn = conn(state).await?;
+    conversations::mark_read(
+        &mut conn,
+        &staff.clinic.clinic_id(),
+        &ConversationId::from_db(conv.id.clone()),
+    )
+    .await?;
     state.live.publish(LiveEvent {
         clinic_id: staff.clinic.id.clone(),
         conversation_id: conv.id.clone(),
@@ -178,7 +227,9 @@ async fn mark_read(state: &AppState, staff: &Staff, conv: &Conversation) -> Resu
 }
 
 fn read_subjects<'a>(conv: &'a Conversation, patient_id: &'a Option<String>) -> Vec<&'a str> {
-    std::iter::once(conv.id.as_str()).chain(patient_id.as_deref()).collect()
+    std::iter::once(conv.id.as_str())
+        .chain(patient_id.as_deref())
+        .collect()
 }
 
 /// Renders the whole page. `first_view` is a deliberate open (always audited); a re-render
@@ -198,11 +249,31 @@ pub async fn show(
     mark_read(state, staff, &conv).await?;
     let subjects = read_subjects(&conv, &patient_id);
     if first_view {
-        audit_event(state, staff, ip, "conversation.read", "conversation", &subjects).await?;
+        audit_event(
+            state,
+            staff,
+            ip,
+            "conversation.read",
+            "conversation",
+            &subjects,
+        )
+        .await?;
     } else {
-        audit_throttled(state, staff, ip, "conversation.read", "conversation", &subjects).await?;
+        audit_throttled(
+            state,
+            staff,
+            ip,
+            "conversation.read",
+            "conversation",
+            &subjects,
+        )
+        .await?;
     }
-    let lq = ListQuery { view: q.view.clone(), before: None, current: Some(conv.id.clone()) };
+    let lq = ListQuery {
+        view: q.view.clone(),
+        before: None,
+        current: Some(conv.id.clone()),
+    };
     let list = list::load(state, staff, &lq).await?;
     let shown: Vec<&str> = list.items.iter().map(|i| i.id.as_str()).collect();
     audit_throttled(state, staff, ip, "inbox.list", "conversation", &shown).await?;
@@ -212,7 +283,11 @@ pub async fn show(
         r
     });
     let shell = shell::shell(state, staff, "inbox").await?;
-    let title = format!("{} | {}", header.name, i18n::text(staff.lang, "inbox.title"));
+    let title = format!(
+        "{} | {}",
+        header.name,
+        i18n::text(staff.lang, "inbox.title")
+    );
     render(
         state,
         "inbox/conversation.html",
@@ -251,7 +326,15 @@ pub async fn fragment(
     };
     let thread = thread(&state, &staff, &conv, q.before.as_deref()).await?;
     mark_read(&state, &staff, &conv).await?;
-    audit_throttled(&state, &staff, &ip, "conversation.read", "conversation", &read_subjects(&conv, &patient_id)).await?;
+    audit_throttled(
+        &state,
+        &staff,
+        &ip,
+        "conversation.read",
+        "conversation",
+        &read_subjects(&conv, &patient_id),
+    )
+    .await?;
     let ctx = minijinja::context! {
         lang => staff.lang, thread, csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
     };

@@ -7,7 +7,9 @@ use tsunagu_core::Permission;
 use tsunagu_store::conversations::{self, InboxFilter};
 
 use super::view::{self, Zone};
-use super::{audit_event, audit_throttled, cursor_param, parse_cursor, queries, render, shell};
+use super::{
+    audit_event, audit_throttled, conn, cursor_param, parse_cursor, queries, render, shell,
+};
 use crate::client_ip::ClientIp;
 use crate::i18n;
 use crate::ui::session::Staff;
@@ -89,16 +91,24 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
     staff.require(Permission::ReadPatients)?;
     let clinic = staff.clinic.clinic_id();
     let lang = staff.lang;
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
+    let mut conn = conn(state).await?;
     let counts = queries::counts(&mut conn, &clinic, staff.staff_id.as_str()).await?;
-    let tab = Tab::parse(q.view.as_deref()).unwrap_or(if counts.unassigned > 0 { Tab::Unassigned } else { Tab::All });
+    let tab = Tab::parse(q.view.as_deref()).unwrap_or(if counts.unassigned > 0 {
+        Tab::Unassigned
+    } else {
+        Tab::All
+    });
     let filter = match tab {
         Tab::Unassigned => InboxFilter::Unassigned,
         Tab::Mine => InboxFilter::AssignedTo(staff.staff_id.as_str()),
         Tab::All => InboxFilter::All,
     };
     let cursor = parse_cursor(q.before.as_deref());
-    let current = q.current.as_deref().and_then(|c| uuid::Uuid::try_parse(c).ok()).map(|u| u.to_string());
+    let current = q
+        .current
+        .as_deref()
+        .and_then(|c| uuid::Uuid::try_parse(c).ok())
+        .map(|u| u.to_string());
     let mut rows = conversations::list(
         &mut conn,
         &clinic,
@@ -123,14 +133,24 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
             let name = if group {
                 view::first_name(lang, &[c.title.as_deref()], "inbox.group_untitled")
             } else {
-                view::first_name(lang, &[d.patient_name.as_deref(), d.identity_name.as_deref()], "inbox.unknown_patient")
+                view::first_name(
+                    lang,
+                    &[d.patient_name.as_deref(), d.identity_name.as_deref()],
+                    "inbox.unknown_patient",
+                )
             };
             ListItem {
                 href: can_open.then(|| format!("/app/conversations/{}?view={view}", c.id)),
                 name,
                 channel_label: view::channel_label(lang, &d.channel_kind),
                 channel_kind: d.channel_kind,
-                preview: if can_open { c.last_message_preview.as_deref().map(|p| view::preview_label(lang, p)) } else { None },
+                preview: if can_open {
+                    c.last_message_preview
+                        .as_deref()
+                        .map(|p| view::preview_label(lang, p))
+                } else {
+                    None
+                },
                 time_label: zone.label(c.last_message_at, now),
                 time_iso: zone.iso(c.last_message_at),
                 unread: c.unread_count,
@@ -141,17 +161,23 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
             }
         })
         .collect();
-    let tabs = [(Tab::Unassigned, counts.unassigned), (Tab::Mine, counts.mine), (Tab::All, counts.total)]
-        .into_iter()
-        .map(|(t, count)| TabView {
-            key: t.as_str(),
-            label: i18n::text(lang, &format!("inbox.tab.{}", t.as_str())),
-            count,
-            href: format!("/app/inbox?view={}", t.as_str()),
-            current: t == tab,
-        })
-        .collect();
-    let older = more.then(|| rows.last().map(|c| cursor_param(c.last_message_at, &c.id))).flatten();
+    let tabs = [
+        (Tab::Unassigned, counts.unassigned),
+        (Tab::Mine, counts.mine),
+        (Tab::All, counts.total),
+    ]
+    .into_iter()
+    .map(|(t, count)| TabView {
+        key: t.as_str(),
+        label: i18n::text(lang, &format!("inbox.tab.{}", t.as_str())),
+        count,
+        href: format!("/app/inbox?view={}", t.as_str()),
+        current: t == tab,
+    })
+    .collect();
+    let older = more
+        .then(|| rows.last().map(|c| cursor_param(c.last_message_at, &c.id)))
+        .flatten();
     let mut fragment_href = format!("/app/inbox/fragment?view={view}");
     if let Some((at, id)) = &cursor {
         fragment_href.push_str(&format!("&before={}", cursor_param(*at, id)));
@@ -181,7 +207,15 @@ pub async fn page(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
     let list = load(&state, &staff, &ListQuery { current: None, ..q }).await?;
-    audit_event(&state, &staff, &ip, "inbox.list", "conversation", &shown_ids(&list)).await?;
+    audit_event(
+        &state,
+        &staff,
+        &ip,
+        "inbox.list",
+        "conversation",
+        &shown_ids(&list),
+    )
+    .await?;
     let shell = shell::shell(&state, &staff, "inbox").await?;
     render(
         &state,
@@ -199,6 +233,18 @@ pub async fn fragment(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
     let list = load(&state, &staff, &q).await?;
-    audit_throttled(&state, &staff, &ip, "inbox.list", "conversation", &shown_ids(&list)).await?;
-    render(&state, "inbox/_list.html", minijinja::context! { lang => staff.lang, list })
+    audit_throttled(
+        &state,
+        &staff,
+        &ip,
+        "inbox.list",
+        "conversation",
+        &shown_ids(&list),
+    )
+    .await?;
+    render(
+        &state,
+        "inbox/_list.html",
+        minijinja::context! { lang => staff.lang, list },
+    )
 }

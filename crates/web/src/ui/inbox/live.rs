@@ -16,20 +16,33 @@ use tsunagu_core::Permission;
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
 
-pub async fn stream(staff: Staff, State(state): State<AppState>) -> Result<impl IntoResponse, PageError> {
+pub async fn stream(
+    staff: Staff,
+    State(state): State<AppState>,
+) -> Result<impl IntoResponse, PageError> {
     staff.require(Permission::ReadPatients)?;
     let clinic = staff.clinic.id.clone();
     let events = BroadcastStream::new(state.live.subscribe()).filter_map(move |r| match r {
-        Ok(e) if e.clinic_id == clinic => {
-            serde_json::to_string(&e).ok().map(|json| Ok::<_, Infallible>(Event::default().event("inbox").data(json)))
-        }
+        Ok(e) if e.clinic_id == clinic => serde_json::to_string(&e)
+            .ok()
+            .map(|json| Ok::<_, Infallible>(Event::default().event("inbox").data(json))),
         Ok(_) => None,
         // This page fell behind: it should reload what it shows rather than trust the gap.
-        Err(BroadcastStreamRecvError::Lagged(_)) => {
-            Some(Ok(Event::default().event("inbox").data(r#"{"kind":"resync"}"#)))
-        }
+        Err(BroadcastStreamRecvError::Lagged(_)) => Some(Ok(Event::default()
+            .event("inbox")
+            .data(r#"{"kind":"resync"}"#))),
     });
-    let sse = Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"));
+    let sse = Sse::new(events).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("keep-alive"),
+    );
     // Proxies such as nginx would otherwise hold events back in their buffers.
-    Ok(([(HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"))], sse))
+    Ok((
+        [(
+            HeaderName::from_static("x-accel-buffering"),
+            HeaderValue::from_static("no"),
+        )],
+        sse,
+    ))
 }

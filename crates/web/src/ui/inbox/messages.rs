@@ -82,7 +82,13 @@ fn location(payload: &Value, body: Option<&str>) -> Option<LocationView> {
     let lat = payload.get("latitude").and_then(Value::as_f64)?;
     let lon = payload.get("longitude").and_then(Value::as_f64)?;
     let title = text_at(payload, &["/title"]).unwrap_or_default();
-    let address = text_at(payload, &["/address"]).unwrap_or_else(|| if title.is_empty() { body.unwrap_or("").to_string() } else { String::new() });
+    let address = text_at(payload, &["/address"]).unwrap_or_else(|| {
+        if title.is_empty() {
+            body.unwrap_or("").to_string()
+        } else {
+            String::new()
+        }
+    });
     Some(LocationView {
         title,
         address,
@@ -125,7 +131,11 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
         let status = outbound_status(&m.status);
         v.status = Some(status);
         v.retryable = matches!(status, "failed" | "in_doubt");
-        v.failure_reason = m.failure_reason.clone().or_else(|| m.failure_code.clone()).filter(|_| v.retryable);
+        v.failure_reason = m
+            .failure_reason
+            .clone()
+            .or_else(|| m.failure_code.clone())
+            .filter(|_| v.retryable);
         v.author = match m.author_kind.as_str() {
             "staff" => Some(
                 m.author_staff_id
@@ -137,7 +147,10 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
             _ => None,
         };
     } else if d.group {
-        v.author = m.sender_identity_id.as_ref().and_then(|id| d.senders.get(id).cloned());
+        v.author = m
+            .sender_identity_id
+            .as_ref()
+            .and_then(|id| d.senders.get(id).cloned());
     }
     if m.unsent_at.is_some() {
         v.kind = "unsent";
@@ -157,7 +170,8 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
                 "audio" => "audio",
                 _ => "file",
             };
-            v.file_name = text_at(&payload, &["/fileName"]).or(if k == "file" { body } else { None });
+            v.file_name =
+                text_at(&payload, &["/fileName"]).or(if k == "file" { body } else { None });
         }
         "sticker" => {
             v.kind = "sticker";
@@ -237,7 +251,11 @@ mod tests {
 
     #[test]
     fn a_location_links_to_a_map_at_its_coordinates() {
-        let v = view(&msg("location", Some("院"), r#"{"type":"location","title":"さくら内科","address":"東京都","latitude":35.68,"longitude":139.76}"#));
+        let v = view(&msg(
+            "location",
+            Some("院"),
+            r#"{"type":"location","title":"さくら内科","address":"東京都","latitude":35.68,"longitude":139.76}"#,
+        ));
         let loc = v.location.unwrap_or_else(|| panic!("no location"));
         assert_eq!(loc.title, "さくら内科");
         assert!(loc.map_href.ends_with("query=35.680000,139.760000"));
@@ -245,7 +263,15 @@ mod tests {
 
     #[test]
     fn a_sticker_keeps_its_ids_and_an_unknown_kind_is_marked() {
-        assert_eq!(view(&msg("sticker", None, r#"{"packageId":"446","stickerId":"1988"}"#)).sticker, Some(("446".into(), "1988".into())));
+        assert_eq!(
+            view(&msg(
+                "sticker",
+                None,
+                r#"{"packageId":"446","stickerId":"1988"}"#
+            ))
+            .sticker,
+            Some(("446".into(), "1988".into()))
+        );
         assert_eq!(view(&msg("beacon", None, "{}")).kind, "unknown");
     }
 

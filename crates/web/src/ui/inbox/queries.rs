@@ -10,7 +10,10 @@ use tsunagu_store::conversations::Message;
 
 /// `$start, $start+1, …` for an `IN (…)` list of `n` binds.
 fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What a list row shows beyond the conversation itself.
@@ -49,8 +52,14 @@ pub async fn list_decorations(
     for id in ids {
         q = q.bind(*id);
     }
-    let rows = q.fetch_all(conn).await.context("reading names for the conversation list")?;
-    Ok(rows.into_iter().map(|d| (d.conversation_id.clone(), d)).collect())
+    let rows = q
+        .fetch_all(conn)
+        .await
+        .context("reading names for the conversation list")?;
+    Ok(rows
+        .into_iter()
+        .map(|d| (d.conversation_id.clone(), d))
+        .collect())
 }
 
 /// Tab counts and the clinic's total unread messages.
@@ -62,7 +71,11 @@ pub struct Counts {
     pub unread: i64,
 }
 
-pub async fn counts(conn: &mut AnyConnection, clinic: &ClinicId, staff_id: &str) -> anyhow::Result<Counts> {
+pub async fn counts(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    staff_id: &str,
+) -> anyhow::Result<Counts> {
     sqlx::query_as(
         "SELECT CAST(COUNT(*) AS BIGINT) AS total,
                 CAST(COALESCE(SUM(CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS unassigned,
@@ -132,7 +145,9 @@ pub async fn attachments_of(
     for id in message_ids {
         q = q.bind(*id);
     }
-    q.fetch_all(conn).await.context("listing the messages' attachments")
+    q.fetch_all(conn)
+        .await
+        .context("listing the messages' attachments")
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -145,7 +160,10 @@ struct NameRow {
 fn names(rows: Vec<NameRow>) -> HashMap<String, String> {
     rows.into_iter()
         .filter_map(|r| {
-            let name = [r.name, r.fallback].into_iter().flatten().find(|n| !n.trim().is_empty())?;
+            let name = [r.name, r.fallback]
+                .into_iter()
+                .flatten()
+                .find(|n| !n.trim().is_empty())?;
             Some((r.id, name))
         })
         .collect()
@@ -170,35 +188,11 @@ pub async fn sender_names(
     for id in identity_ids {
         q = q.bind(*id);
     }
-    Ok(names(q.fetch_all(conn).await.context("reading the senders' names")?))
-}
-
-/// Names of the staff who wrote the shown replies.
-pub async fn staff_names(conn: &mut AnyConnection, staff_ids: &[&str]) -> anyhow::Result<HashMap<String, String>> {
-    if staff_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT id, display_name AS name, NULL AS fallback FROM staff WHERE id IN ({})",
-        placeholders(1, staff_ids.len())
-    );
-    let mut q = sqlx::query_as::<_, NameRow>(&sql);
-    for id in staff_ids {
-        q = q.bind(*id);
-    }
-    Ok(names(q.fetch_all(conn).await.context("reading the repliers' names")?))
-}
-
-/// The clinics a staff member belongs to, for the clinic switcher.
-pub async fn clinics_of(conn: &mut AnyConnection, staff_id: &str) -> anyhow::Result<Vec<(String, String)>> {
-    sqlx::query_as(
-        "SELECT c.id, c.name FROM memberships m JOIN clinics c ON c.id = m.clinic_id
-         WHERE m.staff_id = $1 ORDER BY c.name, c.id",
-    )
-    .bind(staff_id)
-    .fetch_all(conn)
-    .await
-    .context("listing the staff member's clinics")
+    Ok(names(
+        q.fetch_all(conn)
+            .await
+            .context("reading the senders' names")?,
+    ))
 }
 
 /// Whether the same actor recorded the same action on the same subjects since `since_ms`.

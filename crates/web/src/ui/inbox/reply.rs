@@ -13,8 +13,8 @@ use super::audit_event;
 use super::conversation::{self, ConvQuery, ReplyBox};
 use super::list::Tab;
 use crate::client_ip::ClientIp;
-use crate::ui::session::{CsrfForm, Staff};
 use crate::i18n;
+use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
 
 /// `csrf_token` is checked by `CsrfForm` before this is parsed.
@@ -38,11 +38,26 @@ pub async fn send(
     let conv = conversation::find(&state, &staff, &id).await?;
     let clinic = staff.clinic.clinic_id();
     let view = Tab::parse(form.view.as_deref()).map(Tab::as_str);
-    let outcome =
-        queue_staff_reply(&state.db, &clinic, &conv, Some(staff.staff_id.as_str()), &form.text, state.now_ms()).await?;
+    let outcome = queue_staff_reply(
+        &state.db,
+        &clinic,
+        &conv,
+        Some(staff.staff_id.as_str()),
+        &form.text,
+        state.now_ms(),
+    )
+    .await?;
     match outcome {
         ReplyOutcome::Queued(msg) => {
-            audit_event(&state, &staff, &ip, "message.reply", "message", &[msg.id.as_str(), conv.id.as_str()]).await?;
+            audit_event(
+                &state,
+                &staff,
+                &ip,
+                "message.reply",
+                "message",
+                &[msg.id.as_str(), conv.id.as_str()],
+            )
+            .await?;
             state.live.publish(LiveEvent {
                 clinic_id: staff.clinic.id.clone(),
                 conversation_id: conv.id.clone(),
@@ -58,9 +73,15 @@ pub async fn send(
             let reply = ReplyBox {
                 action: String::new(),
                 text: form.text,
-                error: Some(i18n::text(staff.lang, &format!("reply.refused.{}", why.code()))),
+                error: Some(i18n::text(
+                    staff.lang,
+                    &format!("reply.refused.{}", why.code()),
+                )),
             };
-            let q = ConvQuery { view: view.map(str::to_string), before: None };
+            let q = ConvQuery {
+                view: view.map(str::to_string),
+                before: None,
+            };
             let html = conversation::show(&state, &staff, &ip, conv, q, Some(reply), false).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }

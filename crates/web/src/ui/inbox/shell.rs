@@ -4,9 +4,10 @@
 use serde::Serialize;
 use tsunagu_core::Permission;
 
-use super::queries;
+use super::conn;
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
+use tsunagu_privacy::staff as accounts;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ClinicChoice {
@@ -28,12 +29,20 @@ pub struct Shell {
     pub active: &'static str,
 }
 
-pub async fn shell(state: &AppState, staff: &Staff, active: &'static str) -> Result<Shell, PageError> {
-    let mut conn = state.db.pool().acquire().await.map_err(anyhow::Error::from)?;
-    let all = queries::clinics_of(&mut conn, staff.staff_id.as_str()).await?;
+pub async fn shell(
+    state: &AppState,
+    staff: &Staff,
+    active: &'static str,
+) -> Result<Shell, PageError> {
+    let mut conn = conn(state).await?;
+    let all = accounts::memberships(&mut conn, &staff.staff_id).await?;
     let clinics = if all.len() > 1 {
         all.into_iter()
-            .map(|(id, name)| ClinicChoice { current: id == staff.clinic.id, id, name })
+            .map(|m| ClinicChoice {
+                current: m.clinic_id == staff.clinic.id,
+                id: m.clinic_id,
+                name: m.clinic_name,
+            })
             .collect()
     } else {
         Vec::new()

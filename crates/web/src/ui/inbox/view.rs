@@ -32,7 +32,9 @@ impl Zone {
 
     /// For `<time datetime>`: RFC 3339 with the clinic's offset.
     pub fn iso(&self, ms: i64) -> String {
-        self.0.from_utc_datetime(&from_ms(ms).naive_utc()).to_rfc3339()
+        self.0
+            .from_utc_datetime(&from_ms(ms).naive_utc())
+            .to_rfc3339()
     }
 }
 
@@ -108,12 +110,29 @@ mod tests {
     #[test]
     fn an_earlier_day_shows_month_and_day_and_another_year_the_year() {
         assert_eq!(tokyo().label(NOW - 86_400_000, NOW), "11/22 09:41");
-        assert_eq!(tokyo().label(NOW - 400 * 86_400_000, NOW), "2025/10/19 09:41");
+        assert_eq!(
+            tokyo().label(NOW - 400 * 86_400_000, NOW),
+            "2025/10/19 09:41"
+        );
+    }
+
+    fn clinic(tz: &str) -> Clinic {
+        Clinic {
+            id: "c".into(),
+            organization_id: "o".into(),
+            slug: "s".into(),
+            name: "n".into(),
+            timezone: tz.into(),
+            locale: "ja".into(),
+            require_2fa: 1,
+            created_at: 0,
+        }
     }
 
     #[test]
-    fn an_unknown_zone_name_falls_back_to_tokyo() {
-        assert_eq!(Zone("Mars/Olympus".parse().unwrap_or(chrono_tz::Asia::Tokyo)).label(NOW, NOW), "09:41");
+    fn the_clinics_zone_is_used_and_an_unknown_one_falls_back_to_tokyo() {
+        assert_eq!(Zone::of(&clinic("Europe/London")).label(NOW, NOW), "00:41");
+        assert_eq!(Zone::of(&clinic("Mars/Olympus")).label(NOW, NOW), "09:41");
     }
 
     #[test]
@@ -125,7 +144,10 @@ mod tests {
 
     #[test]
     fn only_https_pictures_are_used() {
-        assert_eq!(safe_picture(Some("https://profile.line-scdn.net/x")), Some("https://profile.line-scdn.net/x".into()));
+        assert_eq!(
+            safe_picture(Some("https://profile.line-scdn.net/x")),
+            Some("https://profile.line-scdn.net/x".into())
+        );
         assert_eq!(safe_picture(Some("http://example.com/x")), None);
         assert_eq!(safe_picture(Some("javascript:alert(1)")), None);
     }

@@ -1,0 +1,112 @@
+//! Automated answers sent with a LINE reply token. LINE doc: Messaging API reference › "Send reply
+//! message". A reply token is single-use and short-lived, and a reply has no retry key: a reply
+//! that may have reached LINE is in doubt, never repeated, and never re-sent by push.
+use anyhow::Context;
+use serde::Deserialize;
+use tsunagu_channels::line::client::SendError;
+use tsunagu_core::{ChannelId, MessageId};
+use tsunagu_store::conversations::{self, Delivery};
+use tsunagu_store::jobs::Job;
+
+use crate::line_jobs::{client_for, clinic_of};
+use crate::worker::{Outcome, Worker};
+
+/// How long LINE honours a reply token. LINE documents no exact figure ("≈ 1 minute", unconfirmed
+/// in PROVIDERS.md); past it LINE answers 400, so we do not call at all.
+pub const REPLY_TOKEN_LIFETIME_MS: i64 = 60_000;
+
+#[derive(Deserialize)]
+struct ReplyPayload {
+    message_id: String,
+    channel_id: String,
+    reply_token: String,
+    reply_token_at_ms: i64,
+    messages: Vec<serde_json::Value>,
+}
+
+pub async fn reply(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
+    let p: ReplyPayload = serde_json::from_str(&job.payload).context("reading the reply job")?;
+    let clinic = clinic_of(job)?;
+    let now = w.clock.now_ms();
+    if now - p.reply_token_at_ms > REPLY_TOKEN_LIFETIME_MS {
+        return Ok(Outcome::Dead {
+            code: "reply_token_expired",
+            error: format!("the reply token expired ({} s after the event) before it could be used", (now - p.reply_token_at_ms) / 1000),
+        });
+    }
+    // Nothing has been sent yet: a database hiccup here is safe to retry.
+    let client = match client_for(w, &clinic, &ChannelId::from_db(p.channel_id.clone())).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return Ok(Outcome::Dead { code: "channel_missing", error: "the channel no longer exists".into() }),
+        Err(e) => return Ok(Outcome::Retry { after: None, error: format!("loading the channel: {e:#}") }),
+    };
+    match client.reply(&p.reply_token, &p.messages).await {
+        Ok(ok) => {
+            let mid = MessageId::from_db(p.message_id.clone());
+            let provider_id = ok.sent_message_ids.first().cloned();
+            let mut tx = w.db.begin().await?;
+            conversations::set_delivery(
+                tx.conn(),
+                &mid,
+                Delivery {
+                    status: "sent",
+                    provider_message_id: provider_id.as_deref(),
+                    failure_code: None,
+                    failure_reason: None,
+                    sent_at: Some(now),
+                },
+            )
+            .await?;
+            tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
+            let conv = conversations::message_by_id(tx.conn(), &clinic, &mid).await?.map(|m| m.conversation_id);
+            tx.commit().await?;
+            if let Some(conv) = conv {
+                (w.on_change)(clinic.as_str(), &conv);
+            }
+            Ok(Outcome::Done)
+        }
+        Err(e) => Ok(classify(e)),
+    }
+}
+
+fn classify(e: SendError) -> Outcome {
+    if e.may_have_been_sent() {
+        // 5xx or no answer: LINE may have executed it and the token is now spent.
+        return Outcome::InDoubt {
+            error: format!("{e}; the patient may already have this answer, so it is not sent again"),
+        };
+    }
+    match e {
+        // No connection, or a rate-limit 429: LINE executed nothing, so the token is unused.
+        SendError::Retryable { .. } => Outcome::Retry { after: e.retry_after(), error: e.to_string() },
+        SendError::Rejected { status: 400, ref message, .. } if message.to_ascii_lowercase().contains("reply token") => {
+            Outcome::Dead { code: "reply_token_invalid", error: format!("LINE refused the reply token: {message}") }
+        }
+        SendError::Rejected { status, message, .. } => {
+            Outcome::Dead { code: "rejected_by_provider", error: format!("LINE answered {status}: {message}") }
+        }
+        SendError::QuotaExceeded { message } => Outcome::Dead { code: "quota_exceeded", error: message },
+        // Covered by `may_have_been_sent` above; kept for exhaustiveness.
+        SendError::Unknown { message } => Outcome::InDoubt { error: message },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retryable(status: Option<u16>) -> SendError {
+        SendError::Retryable { status, retry_after: None, message: "x".into() }
+    }
+
+    #[test]
+    fn only_a_reply_that_certainly_did_not_reach_line_is_retried() {
+        assert!(matches!(classify(retryable(None)), Outcome::Retry { .. }));
+        assert!(matches!(classify(retryable(Some(429))), Outcome::Retry { .. }));
+        assert!(matches!(classify(retryable(Some(500))), Outcome::InDoubt { .. }));
+        assert!(matches!(classify(retryable(Some(503))), Outcome::InDoubt { .. }));
+        assert!(matches!(classify(SendError::Unknown { message: "timeout".into() }), Outcome::InDoubt { .. }));
+        let invalid = SendError::Rejected { status: 400, message: "Invalid reply token".into(), details: vec![] };
+        assert!(matches!(classify(invalid), Outcome::Dead { code: "reply_token_invalid", .. }));
+    }
+}

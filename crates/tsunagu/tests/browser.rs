@@ -1,0 +1,82 @@
+//! The demo in Debian's chromium, driven by playwright-core (tests/browser/). Runs when the
+//! browser and the npm package are installed; otherwise it says so loudly, and fails when
+//! TSUNAGU_REQUIRE_BROWSER_TESTS=1 (as in CI), so a missing browser cannot hide a failure.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn missing_tools() -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if !Path::new("/usr/bin/chromium").exists() {
+        missing.push("Debian's chromium (apt-get install chromium)");
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        missing.push("node");
+    }
+    if !repo().join("tests/browser/node_modules/playwright-core").exists() {
+        missing.push("playwright-core (cd tests/browser && npm ci)");
+    }
+    missing
+}
+
+struct Demo(std::process::Child);
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_demo_round_trip_works_in_a_real_browser() {
+    let missing = missing_tools();
+    if !missing.is_empty() {
+        let msg = format!("BROWSER TEST SKIPPED: missing {}", missing.join(", "));
+        if std::env::var("TSUNAGU_REQUIRE_BROWSER_TESTS").is_ok_and(|v| v == "1") {
+            panic!("{msg} (TSUNAGU_REQUIRE_BROWSER_TESTS=1)");
+        }
+        eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!! {msg}\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tsunagu-browser-{}", std::process::id()));
+    let (web, sb) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["demo", "--require-2fa", "--data-dir"])
+        .arg(&dir)
+        .args(["--listen", &format!("127.0.0.1:{web}"), "--sandbox-listen", &format!("127.0.0.1:{sb}")])
+        .env("TSUNAGU_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _demo = Demo(child);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", web)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the demo did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/demo_round_trip.mjs"))
+        .current_dir(repo().join("tests/browser"))
+        .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
+        .env("SIMULATOR_URL", format!("http://127.0.0.1:{sb}"))
+        .env("STAFF_EMAIL", tsunagu::demo::DEMO_RECEPTION)
+        .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
+        .env("SCREENSHOT_DIR", &shots)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser test failed (screenshots in {}):\n{stdout}\n{stderr}", shots.display());
+    assert!(stdout.contains("browser round trip: ok"), "{stdout}");
+}
