@@ -58,7 +58,7 @@ impl ReplyRefused {
 }
 
 pub enum ReplyOutcome {
-    Queued(conversations::Message),
+    Queued(Box<conversations::Message>),
     Refused(ReplyRefused),
 }
 
@@ -116,7 +116,7 @@ pub async fn queue_staff_reply(
     enqueue_send(&mut tx, clinic, &message_id, &channel_id, &conversation.thread_key, vec![payload], now_ms).await?;
     let msg = conversations::message_by_id(tx.conn(), clinic, &message_id).await?.context("the queued message")?;
     tx.commit().await?;
-    Ok(ReplyOutcome::Queued(msg))
+    Ok(ReplyOutcome::Queued(Box::new(msg)))
 }
 
 /// The send job of a message already inserted in this transaction.
@@ -245,5 +245,5 @@ pub async fn queue_auto_reply(
     }
     let msg = conversations::message_by_id(tx.conn(), clinic, &message_id).await?.context("the queued message")?;
     tx.commit().await?;
-    Ok(ReplyOutcome::Queued(msg))
+    Ok(ReplyOutcome::Queued(Box::new(msg)))
 }

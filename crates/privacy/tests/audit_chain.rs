@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 use tsunagu_privacy::audit::{self, Actor, AuditEntry, Verdict};
 use tsunagu_testkit::test_db;
 

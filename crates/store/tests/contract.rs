@@ -1,4 +1,5 @@
 //! The store's contract, run on SQLite and (with TEST_DATABASE_URL) on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 use tsunagu_store::{channels, clinics, conversations, jobs, patients, webhooks};
 use tsunagu_testkit::test_db;
 

@@ -1,4 +1,5 @@
 //! `tsunagu audit verify` as an operator runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 use std::process::Command;
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 

@@ -1,6 +1,7 @@
 //! The demo in Debian's chromium, driven by playwright-core (tests/browser/). Runs when the
 //! browser and the npm package are installed; otherwise it says so loudly, and fails when
 //! TSUNAGU_REQUIRE_BROWSER_TESTS=1 (as in CI), so a missing browser cannot hide a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

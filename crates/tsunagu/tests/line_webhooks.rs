@@ -1,4 +1,5 @@
 //! LINE webhooks end to end: the official SDK sample bodies, signatures, dedupe and limits.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 mod common;
 
 use common::{sign, spawn_app};

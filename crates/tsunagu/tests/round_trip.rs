@@ -1,4 +1,5 @@
 //! Patient → inbox → staff reply → patient, through the LINE sandbox, with faults.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 mod common;
 
 use common::{spawn_app, ACCESS_TOKEN, PATIENT};

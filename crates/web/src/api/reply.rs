@@ -180,7 +180,7 @@ impl Work {
         };
 
         let message_id = message.id.clone();
-        let body = serde_json::to_string(&message_out(message, Vec::new())).unwrap_or_default();
+        let body = serde_json::to_string(&message_out(*message, Vec::new())).unwrap_or_default();
         // The reply is queued: from here on, failing the request would invite a retry that
         // sends twice. The response is stored for repeats together with the audit row; if that
         // fails it is logged, the key stays held (repeats get 409) and the client gets its 201.
