@@ -42,7 +42,7 @@ try {
   const patient = await (await browser.newContext()).newPage();
   patient.setDefaultTimeout(15000);
   await patient.goto(`${sim}/simulator`);
-  await patient.waitForSelector('#user option');
+  await patient.waitForSelector('#user option', { state: 'attached' });
   await patient.fill('#text', marker);
   await patient.click('#composer button[type=submit]');
 
