@@ -301,9 +301,20 @@ pub async fn mark_unsent(
     sqlx::query("DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE channel_id = $1 AND provider_message_id = $2 AND direction = 'in')")
         .bind(channel.as_str())
         .bind(provider_message_id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await
         .context("removing an unsent message's attachments")?;
+    // The raw event kept for audit/redelivery would otherwise still hold the text. Event bodies
+    // are compact JSON written by us, so the message object contains exactly `"id":"<id>"`.
+    let pattern = format!("%\"id\":\"{}\"%", provider_message_id.replace(['%', '_', '\\'], ""));
+    sqlx::query(
+        "UPDATE webhook_events SET body = NULL WHERE channel_id = $1 AND event_type = 'message' AND body LIKE $2",
+    )
+    .bind(channel.as_str())
+    .bind(pattern)
+    .execute(conn)
+    .await
+    .context("removing an unsent message from its raw webhook event")?;
     Ok(r.rows_affected() > 0)
 }
 
