@@ -23,6 +23,10 @@ pub struct Db {
     /// SQLite has one writer: writing transactions queue here instead of failing with
     /// SQLITE_BUSY when a deferred transaction upgrades to a write lock.
     write_lock: Arc<Mutex<()>>,
+    /// Kept for connections outside the pool (PostgreSQL LISTEN). Never logged.
+    url: Arc<str>,
+    /// The group-commit writer (`group.rs`), started on first use.
+    pub(crate) group: Arc<std::sync::Mutex<Option<tokio::sync::mpsc::Sender<crate::group::Pending>>>>,
 }
 
 /// A writing transaction. On SQLite it also holds the in-process writer slot.
@@ -73,7 +77,7 @@ impl Db {
             .connect_with(opts)
             .await
             .with_context(|| format!("connecting to the {} database", backend.name()))?;
-        Ok(Db { pool, backend, write_lock: Arc::new(Mutex::new(())) })
+        Ok(Db { pool, backend, write_lock: Arc::new(Mutex::new(())), url: Arc::from(url), group: Default::default() })
     }
 
     /// Connects and applies the embedded migrations for this dialect.
@@ -108,6 +112,11 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The URL this handle was opened with (contains credentials: never log it).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     pub fn backend(&self) -> Backend {

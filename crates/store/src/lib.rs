@@ -5,11 +5,13 @@ pub mod channels;
 pub mod clinics;
 pub mod conversations;
 pub mod db;
+pub mod group;
 pub mod jobs;
 pub mod patients;
 pub mod webhooks;
 
 pub use db::{Backend, Db, Tx};
+pub use group::{BoxFuture, GroupWork};
 
 /// A row's `INTEGER` flag as a bool (both dialects store flags as integers).
 pub fn flag(v: i64) -> bool {

@@ -37,7 +37,7 @@ impl Services {
     pub fn with_db(db: Db, settings: Settings, clock: SharedClock, key: &[u8; 32]) -> Services {
         let settings = Arc::new(settings);
         let cipher = Cipher::new(key);
-        let live = LiveHub::new();
+        let live = LiveHub::for_db(&db);
         let state = AppState::new(db.clone(), settings.clone(), clock.clone(), cipher.clone(), live.clone());
         let on_change: tsunagu_outbox::worker::OnChange = Arc::new(move |clinic: &str, conv: &str| {
             live.publish(LiveEvent { clinic_id: clinic.into(), conversation_id: conv.into(), kind: "message.updated" })

@@ -28,6 +28,8 @@ enum Command {
         #[arg(long)]
         no_workers: bool,
     },
+    /// Run only the delivery workers (pair with `serve --no-workers`; PostgreSQL).
+    Worker,
     /// A sample clinic with every channel emulated, on embedded SQLite, for trying tsunagu.
     Demo(tsunagu::demo::DemoArgs),
     /// Apply database migrations and exit.
@@ -158,6 +160,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
             tracing::info!("tsunagu listening on http://{listen}");
             services.run(listener, tsunagu::shutdown_signal()).await
+        }
+        Command::Worker => {
+            let services = tsunagu::Services::start(settings, Arc::new(SystemClock)).await?;
+            tracing::info!("tsunagu delivery worker running");
+            services.worker.run(tsunagu::shutdown_signal()).await;
+            Ok(())
         }
         Command::Migrate => {
             let db = open_db(&settings).await?;

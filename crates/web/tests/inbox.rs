@@ -1,15 +1,17 @@
-//! The staff inbox over the real router: list, conversation, reply, attachments, live stream,
-//! and the page-safety rules (CSP, no inline script or style). SQLite by default, PostgreSQL when
-//! `TEST_DATABASE_URL` is set. One test binary (modules under `tests/inbox/`) keeps linking cheap.
+//! The staff inbox over the real router: list, conversation, reply, retry, assignment,
+//! attachments, live stream, and the page-safety rules (CSP, no inline script or style). SQLite
+//! by default, PostgreSQL when `TEST_DATABASE_URL` is set. One test binary (modules under
+//! `tests/inbox/`) keeps linking cheap. A seeded server to look at: `examples/seeded_inbox.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod inbox {
     pub mod support;
 
+    mod assign;
     mod conversation;
-    mod demo;
     mod list;
     mod live;
     mod page_safety;
     mod reply;
+    mod retry;
 }

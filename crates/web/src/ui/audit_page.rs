@@ -1,5 +1,5 @@
 //! GET /app/audit: the clinic's audit trail, newest first, 100 rows a page, times in the
-//! clinic's zone. Owners and admins only; reading it is itself written to the trail.
+//! clinic's zone, inside the app shell. Owners and admins only; reading it is itself written to the trail.
 use axum::extract::{Query, State};
 use axum::response::Html;
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use tsunagu_privacy::staff;
 use super::render;
 use crate::client_ip::ClientIp;
 use crate::i18n::text;
+use crate::ui::inbox::shell::{shell, Shell};
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
 
@@ -35,6 +36,8 @@ struct Line {
 #[derive(Serialize)]
 struct AuditPage<'a> {
     lang: &'a str,
+    shell: Shell,
+    title: String,
     clinic_name: &'a str,
     timezone: &'a str,
     lines: Vec<Line>,
@@ -84,6 +87,8 @@ pub async fn page(
 
     let page = AuditPage {
         lang,
+        shell: shell(&state, &staff, "audit").await?,
+        title: text(lang, "audit.title"),
         clinic_name: &staff.clinic.name,
         timezone: &staff.clinic.timezone,
         lines,

@@ -10,6 +10,8 @@ use tsunagu_privacy::{sessions, staff, totp};
 use super::csrf::CsrfForm;
 use super::render;
 use crate::client_ip::ClientIp;
+use crate::i18n::text;
+use crate::ui::inbox::shell::{shell, Shell};
 use crate::ui::session::{session_token, Staff};
 use crate::{AppState, PageError};
 
@@ -24,6 +26,8 @@ struct ClinicChoice {
 #[derive(Serialize)]
 struct AccountPage<'a> {
     lang: &'a str,
+    shell: Shell,
+    title: String,
     csrf_token: &'a str,
     display_name: &'a str,
     email: &'a str,
@@ -55,8 +59,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Html<St
             clinic_name: m.clinic_name,
         })
         .collect();
+    drop(conn);
     let page = AccountPage {
         lang: staff.lang,
+        shell: shell(&state, &staff, "account").await?,
+        title: text(staff.lang, "auth.account.title"),
         csrf_token: &staff.csrf_token,
         display_name: &staff.display_name,
         email: &staff.email,

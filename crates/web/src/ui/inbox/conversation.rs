@@ -11,11 +11,12 @@ use tsunagu_privacy::staff as accounts;
 use tsunagu_store::conversations::{self, Conversation};
 use tsunagu_store::{channels, patients};
 
-use super::list::{self, ListQuery};
+use super::list::{self, ListQuery, Tab};
 use super::messages::{message_view, Decorations, MessageView};
 use super::view::{self, Zone};
 use super::{
-    audit_event, audit_throttled, conn, cursor_param, parse_cursor, queries, render, shell,
+    assign, audit_event, audit_throttled, conn, cursor_param, parse_cursor, queries, render,
+    shell,
 };
 use crate::client_ip::ClientIp;
 use crate::i18n;
@@ -62,6 +63,32 @@ pub struct ReplyBox {
     pub action: String,
     pub text: String,
     pub error: Option<String>,
+}
+
+/// An in-doubt message whose resend waits for the staff member to confirm it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfirmRetry {
+    pub action: String,
+    pub excerpt: Option<String>,
+}
+
+/// What a re-render after a refused or unconfirmed action adds to the page.
+#[derive(Clone, Debug, Default)]
+pub struct Notices {
+    /// The reply box as submitted.
+    pub reply: Option<ReplyBox>,
+    /// Why a retry or an assignment was refused, shown above the reply box.
+    pub error: Option<String>,
+    pub confirm_retry: Option<ConfirmRetry>,
+}
+
+/// Where an action on the conversation goes back to: the conversation, beside the list tab the
+/// staff member came from.
+pub fn back_to(conversation_id: &str, view: Option<&str>) -> String {
+    match Tab::parse(view) {
+        Some(v) => format!("/app/conversations/{conversation_id}?view={}", v.as_str()),
+        None => format!("/app/conversations/{conversation_id}"),
+    }
 }
 
 /// A conversation of the staff member's clinic, or 404 (also for malformed ids).
@@ -233,14 +260,14 @@ fn read_subjects<'a>(conv: &'a Conversation, patient_id: &'a Option<String>) -> 
 }
 
 /// Renders the whole page. `first_view` is a deliberate open (always audited); a re-render
-/// after a refused reply is audited like a refresh.
+/// after a refused action is audited like a refresh.
 pub async fn show(
     state: &AppState,
     staff: &Staff,
     ip: &ClientIp,
     conv: Conversation,
     q: ConvQuery,
-    reply: Option<ReplyBox>,
+    notices: Notices,
     first_view: bool,
 ) -> Result<Html<String>, PageError> {
     staff.require(Permission::ReadMessages)?;
@@ -277,11 +304,17 @@ pub async fn show(
     let list = list::load(state, staff, &lq).await?;
     let shown: Vec<&str> = list.items.iter().map(|i| i.id.as_str()).collect();
     audit_throttled(state, staff, ip, "inbox.list", "conversation", &shown).await?;
+    let Notices {
+        reply,
+        error: notice,
+        confirm_retry,
+    } = notices;
     let reply = staff.can(Permission::Reply).then(|| {
         let mut r = reply.unwrap_or_default();
         r.action = format!("/app/conversations/{}/reply", conv.id);
         r
     });
+    let assignment = assign::view(state, staff, &conv).await?;
     let shell = shell::shell(state, staff, "inbox").await?;
     let title = format!(
         "{} | {}",
@@ -292,8 +325,8 @@ pub async fn show(
         state,
         "inbox/conversation.html",
         minijinja::context! {
-            lang => staff.lang, shell, list, header, thread, reply, title,
-            csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
+            lang => staff.lang, shell, list, header, thread, reply, title, assignment, notice,
+            confirm_retry, csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
         },
     )
 }
@@ -307,7 +340,7 @@ pub async fn page(
 ) -> Result<Html<String>, PageError> {
     staff.require(Permission::ReadMessages)?;
     let conv = find(&state, &staff, &id).await?;
-    show(&state, &staff, &ip, conv, q, None, true).await
+    show(&state, &staff, &ip, conv, q, Notices::default(), true).await
 }
 
 /// The messages alone, for a live refresh of the open conversation.

@@ -73,6 +73,8 @@ pub struct ListItem {
     pub unverified: bool,
     pub group: bool,
     pub current: bool,
+    /// Who looks after it (their display name).
+    pub assignee: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -157,6 +159,11 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
                 unverified: !group && d.provisional.unwrap_or(1) != 0,
                 group,
                 current: current.as_deref() == Some(c.id.as_str()),
+                assignee: c.assignee_id.as_ref().map(|_| {
+                    d.assignee_name
+                        .clone()
+                        .unwrap_or_else(|| i18n::text(lang, "msg.author.staff"))
+                }),
                 id: c.id.clone(),
             }
         })

@@ -1,6 +1,7 @@
 //! The inbox, where reception and nurses spend the day: the conversation list, one conversation
-//! with its messages and the reply box, attachments, and the live stream that keeps open pages
-//! current. Pages are server-rendered; `static/app.js` swaps in re-rendered fragments on events.
+//! with its messages and the reply box, assignment, retrying a failed reply, attachments, and the
+//! live stream that keeps open pages current. Pages are server-rendered; `static/app.js` swaps in re-rendered fragments on events.
+mod assign;
 mod attachments;
 mod conversation;
 mod list;
@@ -8,6 +9,7 @@ mod live;
 mod messages;
 mod queries;
 mod reply;
+mod retry;
 pub mod shell;
 mod view;
 
@@ -35,6 +37,8 @@ pub fn router() -> Router<AppState> {
             get(conversation::fragment),
         )
         .route("/app/conversations/{id}/reply", post(reply::send))
+        .route("/app/conversations/{id}/assign", post(assign::assign))
+        .route("/app/messages/{id}/retry", post(retry::retry))
         .route("/app/attachments/{id}", get(attachments::serve))
         .route("/app/live", get(live::stream))
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use sqlx::{AnyConnection, FromRow};
-use tsunagu_core::{ClinicId, ConversationId};
+use tsunagu_core::{ClinicId, ConversationId, Permission, Role};
 use tsunagu_store::conversations::Message;
 
 /// `$start, $start+1, …` for an `IN (…)` list of `n` binds.
@@ -24,6 +24,7 @@ pub struct ListDeco {
     pub patient_name: Option<String>,
     pub identity_name: Option<String>,
     pub provisional: Option<i64>,
+    pub assignee_name: Option<String>,
 }
 
 /// Names, channel kinds and verification state for a page of conversations.
@@ -39,9 +40,11 @@ pub async fn list_decorations(
     // when the conversation row does not name it.
     let sql = format!(
         "SELECT c.id AS conversation_id, ch.kind AS channel_kind, p.display_name AS patient_name,
-                ci.display_name AS identity_name, p.provisional AS provisional
+                ci.display_name AS identity_name, p.provisional AS provisional,
+                s.display_name AS assignee_name
          FROM conversations c
          JOIN channels ch ON ch.id = c.channel_id
+         LEFT JOIN staff s ON s.id = c.assignee_id
          LEFT JOIN channel_identities ci
            ON c.kind = 'direct' AND ci.channel_id = c.channel_id AND ci.external_id = c.thread_key
          LEFT JOIN patients p ON p.id = COALESCE(c.patient_id, ci.patient_id) AND p.clinic_id = c.clinic_id
@@ -59,6 +62,41 @@ pub async fn list_decorations(
     Ok(rows
         .into_iter()
         .map(|d| (d.conversation_id.clone(), d))
+        .collect())
+}
+
+/// A staff member a conversation may be given to.
+#[derive(Clone, Debug, FromRow)]
+pub struct Member {
+    pub staff_id: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+/// The clinic's staff who can take a conversation: active accounts with a membership here whose
+/// role may reply (a conversation given to someone who cannot read it would sit unanswered).
+/// By name, so the select reads like a staff list.
+pub async fn assignable_staff(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+) -> anyhow::Result<Vec<Member>> {
+    let rows: Vec<Member> = sqlx::query_as(
+        "SELECT s.id AS staff_id, s.display_name AS display_name, m.role AS role
+         FROM memberships m JOIN staff s ON s.id = m.staff_id
+         WHERE m.clinic_id = $1 AND s.disabled = 0
+         ORDER BY s.display_name, s.id",
+    )
+    .bind(clinic.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing the clinic's staff")?;
+    Ok(rows
+        .into_iter()
+        .filter(|m| {
+            m.role
+                .parse::<Role>()
+                .is_ok_and(|r| r.can(Permission::Reply))
+        })
         .collect())
 }
 

@@ -10,7 +10,7 @@ use tsunagu_inbox::reply::{queue_staff_reply, ReplyOutcome};
 use tsunagu_inbox::LiveEvent;
 
 use super::audit_event;
-use super::conversation::{self, ConvQuery, ReplyBox};
+use super::conversation::{self, ConvQuery, Notices, ReplyBox};
 use super::list::Tab;
 use crate::client_ip::ClientIp;
 use crate::i18n;
@@ -63,11 +63,7 @@ pub async fn send(
                 conversation_id: conv.id.clone(),
                 kind: "message.created",
             });
-            let to = match view {
-                Some(v) => format!("/app/conversations/{}?view={v}", conv.id),
-                None => format!("/app/conversations/{}", conv.id),
-            };
-            Ok(Redirect::to(&to).into_response())
+            Ok(Redirect::to(&conversation::back_to(&conv.id, view)).into_response())
         }
         ReplyOutcome::Refused(why) => {
             let reply = ReplyBox {
@@ -82,7 +78,11 @@ pub async fn send(
                 view: view.map(str::to_string),
                 before: None,
             };
-            let html = conversation::show(&state, &staff, &ip, conv, q, Some(reply), false).await?;
+            let notices = Notices {
+                reply: Some(reply),
+                ..Notices::default()
+            };
+            let html = conversation::show(&state, &staff, &ip, conv, q, notices, false).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
     }
