@@ -10,6 +10,7 @@
 //! one (PostgreSQL when `TEST_DATABASE_URL` is set), removed on Ctrl-C.
 //! `POST /demo/inbound/{n}` makes the patient of conversation n (0–3) write again, as a webhook
 //! would, so the live updates can be watched.
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -95,7 +96,13 @@ impl Seed {
     }
 
     /// A patient's one-to-one chat with a profile, and one inbound text at `at`.
-    async fn conversation(&self, user: &str, name: &str, text: &str, at: i64) -> anyhow::Result<Conv> {
+    async fn conversation(
+        &self,
+        user: &str,
+        name: &str,
+        text: &str,
+        at: i64,
+    ) -> anyhow::Result<Conv> {
         let mut tx = self.db.begin().await?;
         let ident =
             patients::create_provisional(tx.conn(), &self.clinic, &self.channel, user, "", at)
@@ -174,12 +181,27 @@ impl Seed {
 /// and an in-doubt reply, and a patient without a profile name (with markup in the text).
 async fn seed(s: &Seed, me: &StaffId, nurse: &StaffId) -> anyhow::Result<[Conv; 4]> {
     let kenichi = s
-        .conversation("U100", "佐藤 健一", "先日はありがとうございました。", ago(60 * 30))
+        .conversation(
+            "U100",
+            "佐藤 健一",
+            "先日はありがとうございました。",
+            ago(60 * 30),
+        )
         .await?;
-    s.say(&kenichi, "out", "text", Some("お大事になさってください。"), "{}", ago(60 * 29))
-        .await?;
-    s.exec("UPDATE patients SET provisional = 0 WHERE id = $1", &[&kenichi.patient_id])
-        .await?;
+    s.say(
+        &kenichi,
+        "out",
+        "text",
+        Some("お大事になさってください。"),
+        "{}",
+        ago(60 * 29),
+    )
+    .await?;
+    s.exec(
+        "UPDATE patients SET provisional = 0 WHERE id = $1",
+        &[&kenichi.patient_id],
+    )
+    .await?;
     s.exec(
         "UPDATE conversations SET assignee_id = $1, unread_count = 0 WHERE id = $2",
         &[me.as_str(), kenichi.id.as_str()],
@@ -195,9 +217,11 @@ async fn seed(s: &Seed, me: &StaffId, nurse: &StaffId) -> anyhow::Result<[Conv; 
         )
         .await?;
     let text = "ご連絡ありがとうございます。本日15時30分にご予約をお取りできます。";
-    s.say(&misaki, "out", "text", Some(text), "{}", ago(90)).await?;
+    s.say(&misaki, "out", "text", Some(text), "{}", ago(90))
+        .await?;
     let sticker = r#"{"packageId":"446","stickerId":"1988"}"#;
-    s.say(&misaki, "in", "sticker", None, sticker, ago(88)).await?;
+    s.say(&misaki, "in", "sticker", None, sticker, ago(88))
+        .await?;
     s.exec(
         "UPDATE conversations SET assignee_id = $1 WHERE id = $2",
         &[nurse.as_str(), misaki.id.as_str()],
@@ -208,11 +232,20 @@ async fn seed(s: &Seed, me: &StaffId, nurse: &StaffId) -> anyhow::Result<[Conv; 
         .conversation("U102", "山田 花子", "おはようございます。", ago(40))
         .await?;
     let text = "明日10時の予約を11時に変更できますか?\n仕事が長引きそうで…";
-    s.say(&hanako, "in", "text", Some(text), "{}", ago(39)).await?;
+    s.say(&hanako, "in", "text", Some(text), "{}", ago(39))
+        .await?;
     let text = "おはようございます。11時で承りました。保険証をお持ちください。";
-    s.say(&hanako, "out", "text", Some(text), "{}", ago(30)).await?;
+    s.say(&hanako, "out", "text", Some(text), "{}", ago(30))
+        .await?;
     let failed = s
-        .say(&hanako, "out", "text", Some("駐車場は裏手に3台ございます。"), "{}", ago(29))
+        .say(
+            &hanako,
+            "out",
+            "text",
+            Some("駐車場は裏手に3台ございます。"),
+            "{}",
+            ago(29),
+        )
         .await?;
     s.exec(
         "UPDATE messages SET status = 'failed', failure_reason = 'LINE API が 429(送信数の上限)を返しました' WHERE id = $1",
@@ -220,7 +253,14 @@ async fn seed(s: &Seed, me: &StaffId, nurse: &StaffId) -> anyhow::Result<[Conv; 
     )
     .await?;
     let doubtful = s
-        .say(&hanako, "out", "text", Some("お大事になさってください。"), "{}", ago(28))
+        .say(
+            &hanako,
+            "out",
+            "text",
+            Some("お大事になさってください。"),
+            "{}",
+            ago(28),
+        )
         .await?;
     s.exec(
         "UPDATE messages SET status = 'in_doubt', failure_reason = 'LINE の応答がないまま再送期限(24時間)を過ぎました' WHERE id = $1",
@@ -228,13 +268,26 @@ async fn seed(s: &Seed, me: &StaffId, nurse: &StaffId) -> anyhow::Result<[Conv; 
     )
     .await?;
     let loc = r#"{"title":"さくら内科クリニック","address":"東京都千代田区丸の内1-1-1","latitude":35.681236,"longitude":139.767125}"#;
-    s.say(&hanako, "in", "location", Some("さくら内科クリニック"), loc, ago(5))
-        .await?;
+    s.say(
+        &hanako,
+        "in",
+        "location",
+        Some("さくら内科クリニック"),
+        loc,
+        ago(5),
+    )
+    .await?;
     let text = "ここで合っていますか?<b>念のため</b>";
-    s.say(&hanako, "in", "text", Some(text), "{}", ago(2)).await?;
+    s.say(&hanako, "in", "text", Some(text), "{}", ago(2))
+        .await?;
 
     let taro = s
-        .conversation("U103", "", "<script>alert('xss')</script> 予約したいです", ago(1))
+        .conversation(
+            "U103",
+            "",
+            "<script>alert('xss')</script> 予約したいです",
+            ago(1),
+        )
         .await?;
     Ok([hanako, misaki, kenichi, taro])
 }
@@ -248,14 +301,19 @@ async fn main() -> anyhow::Result<()> {
     let role: Role = std::env::var("INBOX_DEMO_ROLE")
         .unwrap_or_else(|_| "receptionist".into())
         .parse()
-        .map_err(|_| anyhow::anyhow!("INBOX_DEMO_ROLE is not a role (owner, admin, receptionist…)"))?;
+        .map_err(|_| {
+            anyhow::anyhow!("INBOX_DEMO_ROLE is not a role (owner, admin, receptionist…)")
+        })?;
     let t = tsunagu_testkit::test_db().await;
     let s = Arc::new(Seed::new(t.db.clone()).await?);
     let me = s.staff("受付 佐藤", role).await?;
     let nurse = s.staff("看護師 田中", Role::Clinician).await?;
     let convs = Arc::new(seed(&s, &me, &nurse).await?);
     let ids: Vec<String> = convs.iter().map(|c| c.id.to_string()).collect();
-    println!("conversations: hanako={} misaki={} kenichi={} taro={}", ids[0], ids[1], ids[2], ids[3]);
+    println!(
+        "conversations: hanako={} misaki={} kenichi={} taro={}",
+        ids[0], ids[1], ids[2], ids[3]
+    );
 
     let live = LiveHub::new();
     let state = AppState::new(
@@ -275,7 +333,10 @@ async fn main() -> anyhow::Result<()> {
                 async move {
                     let c = &convs[n.min(3)];
                     let at = SystemClock.now_ms();
-                    if let Err(e) = s.say(c, "in", "text", Some("追加の質問です。"), "{}", at).await {
+                    if let Err(e) = s
+                        .say(c, "in", "text", Some("追加の質問です。"), "{}", at)
+                        .await
+                    {
                         return format!("failed: {e:#}");
                     }
                     live.publish(LiveEvent {
@@ -299,11 +360,16 @@ async fn main() -> anyhow::Result<()> {
         }));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("serving the seeded inbox on http://{addr}/app/inbox (Ctrl-C stops and cleans up)");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    );
+    // Open live streams never end by themselves, so Ctrl-C stops the server outright; the
+    // temporary database goes with `t`.
+    tokio::select! {
+        r = server.into_future() => r?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
     drop(t);
     Ok(())
 }

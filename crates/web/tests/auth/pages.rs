@@ -32,6 +32,12 @@ async fn an_owner_reads_the_audit_log_newest_first_in_clinic_time_and_the_read_i
         res.body
     );
     assert!(res.body.contains("192.0.2.10"));
+    assert!(
+        res.body
+            .contains(r#"<a href="/app/audit" aria-current="page">"#)
+            && res.body.contains(r#"class="app-header""#),
+        "in the app shell, with the audit entry current"
+    );
     let first = between(&res.body, "data-action=\"", "\"").unwrap();
     assert_eq!(first, "auth.sign_in");
     assert!(res.body.contains(&owner.to_string()));
@@ -91,6 +97,12 @@ async fn the_account_page_says_who_is_signed_in_in_the_clinic_language() {
         res.body.contains("sato@example.jp")
             && res.body.contains("医療職")
             && res.body.contains("未設定")
+    );
+    assert!(
+        res.body
+            .contains(r#"<a href="/app/account" aria-current="page">"#)
+            && res.body.contains(r#"class="app-header""#),
+        "in the app shell, with the account entry current"
     );
     let forms = res.body.matches("<form").count();
     assert_eq!(res.body.matches("name=\"csrf_token\"").count(), forms);

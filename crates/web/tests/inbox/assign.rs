@@ -64,12 +64,17 @@ async fn taking_a_conversation_moves_it_from_unassigned_to_mine_and_back() {
     assert!(!unassigned.contains(&format!(r#"data-conversation-id="{id}""#)));
     let page = app.get(res.location(), &me).await.text;
     assert!(page.contains(r#"data-testid="assignee-name">受付 佐藤<"#));
-    assert!(!page.contains(r#"data-testid="assign-me""#) && page.contains(r#"data-testid="unassign""#));
+    assert!(
+        !page.contains(r#"data-testid="assign-me""#) && page.contains(r#"data-testid="unassign""#)
+    );
 
     let res = assign(&app, &me, &id, "").await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     assert_eq!(assignee(&app, &id).await, None);
-    assert_eq!(app.audits("conversation.assign").await[1].1, format!("[\"{id}\"]"));
+    assert_eq!(
+        app.audits("conversation.assign").await[1].1,
+        format!("[\"{id}\"]")
+    );
     let unassigned = app.get("/app/inbox?view=unassigned", &me).await.text;
     assert!(unassigned.contains(&format!(r#"data-conversation-id="{id}""#)));
 }
@@ -90,12 +95,25 @@ async fn an_administrator_gives_a_conversation_to_a_colleague_of_this_clinic_onl
         .sign_in(&other.clinic, Role::Receptionist, "他院 受付")
         .await;
 
-    let page = app.get(&format!("/app/conversations/{id}"), &owner).await.text;
+    let page = app
+        .get(&format!("/app/conversations/{id}"), &owner)
+        .await
+        .text;
     assert!(page.contains(r#"data-testid="assignee-select""#));
-    assert!(page.contains(&format!(r#"<option value="{}">看護師 田中</option>"#, nurse.staff_id)));
-    assert!(!page.contains("他院 受付") && !page.contains("分析 山本"), "only staff here who may reply");
+    assert!(page.contains(&format!(
+        r#"<option value="{}">看護師 田中</option>"#,
+        nurse.staff_id
+    )));
+    assert!(
+        !page.contains("他院 受付") && !page.contains("分析 山本"),
+        "only staff here who may reply"
+    );
 
-    for who in [stranger.staff_id.as_str(), analyst.staff_id.as_str(), "nobody"] {
+    for who in [
+        stranger.staff_id.as_str(),
+        analyst.staff_id.as_str(),
+        "nobody",
+    ] {
         let res = assign(&app, &owner, &id, who).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{who}");
         assert!(res.text.contains("返信できるスタッフにだけ"), "{who}");
@@ -104,7 +122,9 @@ async fn an_administrator_gives_a_conversation_to_a_colleague_of_this_clinic_onl
     assert!(app.audits("conversation.assign").await.is_empty());
 
     // A receptionist takes conversations but does not hand them out.
-    let desk = app.sign_in(&s.clinic, Role::Receptionist, "受付 佐藤").await;
+    let desk = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
     let res = assign(&app, &desk, &id, nurse.staff_id.as_str()).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(assignee(&app, &id).await, None);
@@ -131,7 +151,9 @@ async fn an_analyst_may_not_assign_and_the_form_token_is_required() {
     let res = assign(&app, &analyst, &id, analyst.staff_id.as_str()).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 
-    let me = app.sign_in(&s.clinic, Role::Receptionist, "受付 佐藤").await;
+    let me = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
     let res = app
         .post_form(
             &format!("/app/conversations/{id}/assign"),

@@ -129,3 +129,28 @@ fn every_inbox_string_exists_in_japanese_and_english() {
         "missing in Japanese"
     );
 }
+
+/// Every `t(lang, "…")` key in the inbox templates and the app shell has Japanese and English
+/// words (keys built at render time, ending in `.`, are checked by the pages' own tests).
+#[test]
+fn every_key_in_the_inbox_templates_is_translated() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut files = Vec::new();
+    html_files(&dir.join("inbox"), &mut files);
+    files.push(dir.join("layout.html"));
+    let mut missing = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for quote in ['"', '\''] {
+            for piece in text.split(&format!("t(lang, {quote}")).skip(1) {
+                let key = piece.split(quote).next().unwrap();
+                for lang in ["ja", "en"] {
+                    if !key.ends_with('.') && tsunagu_web::i18n::text(lang, key) == key {
+                        missing.push(format!("{}: {lang}: {key}", f.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "untranslated: {missing:?}");
+}

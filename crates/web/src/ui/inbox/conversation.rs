@@ -15,8 +15,7 @@ use super::list::{self, ListQuery, Tab};
 use super::messages::{message_view, Decorations, MessageView};
 use super::view::{self, Zone};
 use super::{
-    assign, audit_event, audit_throttled, conn, cursor_param, parse_cursor, queries, render,
-    shell,
+    assign, audit_event, audit_throttled, conn, cursor_param, parse_cursor, queries, render, shell,
 };
 use crate::client_ip::ClientIp;
 use crate::i18n;
