@@ -8,3 +8,5 @@ pub const LINE_FETCH_PROFILE: &str = "line.fetch_profile";
 pub const LINE_FETCH_CONTENT: &str = "line.fetch_content";
 /// Answer a LINE event with its reply token (payload: `tsunagu_inbox::reply::ReplyJob`).
 pub const LINE_REPLY: &str = "line.reply";
+/// Decide who answers a new inbound message (payload: `tsunagu_dispatch::InboundJob`).
+pub const INBOUND_DISPATCH: &str = "inbound.dispatch";

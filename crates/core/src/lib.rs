@@ -4,6 +4,7 @@ pub mod config;
 pub mod ids;
 pub mod job_kinds;
 pub mod roles;
+pub mod text;
 
 pub use clock::{Clock, FakeClock, SharedClock, SystemClock};
 pub use ids::*;

@@ -1,11 +1,20 @@
-//! A staff member's reply: the message (queued) and its send job commit together, so a reply is
-//! either fully queued or not at all, and the worker delivers it exactly once. Automated answers
-//! to a LINE event go by reply token instead (`queue_auto_reply`).
+//! Every outbound text: the message (queued) and its send job commit together, so it is either
+//! fully queued or not at all, and the worker delivers it exactly once. Each sender states its
+//! grounds (`SendBasis`) and asks `consent::may_send` first: a reply to the patient's own action,
+//! or a purpose the patient agreed to (`queue_for_purpose`). Automated answers to a LINE event go
+//! by reply token instead (`queue_auto_reply`).
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tsunagu_core::{ClinicId, ConversationId, MessageId};
+use tsunagu_privacy::consent::{Refusal, SendBasis};
 use tsunagu_store::conversations::{self, Conversation, NewMessage};
-use tsunagu_store::{channels, jobs, patients, Db};
+use tsunagu_store::{channels, jobs, Db};
+
+mod purpose;
+mod queue;
+
+pub use purpose::queue_for_purpose;
+use queue::{checked_text, queue_in, set_basis, text_refusal};
 
 /// The job payload of an outbound message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -40,6 +49,12 @@ pub enum ReplyRefused {
     ReplyTokenUsed,
     #[error("a reply carries 1 to {max} messages")]
     MessageCount { max: usize },
+    /// The consent ledger says no (`consent_required`, `consent_withdrawn`,
+    /// `outside_reply_window`), with the reason in words.
+    #[error("{0}")]
+    Consent(Refusal),
+    #[error("the patient has no channel to reach them on")]
+    NoChannel,
 }
 
 impl ReplyRefused {
@@ -53,6 +68,8 @@ impl ReplyRefused {
             ReplyRefused::NoReplyToken => "no_reply_token",
             ReplyRefused::ReplyTokenUsed => "reply_token_used",
             ReplyRefused::MessageCount { .. } => "message_count",
+            ReplyRefused::Consent(r) => r.code,
+            ReplyRefused::NoChannel => "no_reachable_channel",
         }
     }
 }
@@ -60,6 +77,16 @@ impl ReplyRefused {
 pub enum ReplyOutcome {
     Queued(Box<conversations::Message>),
     Refused(ReplyRefused),
+}
+
+/// Who wrote an outbound text.
+#[derive(Clone, Copy, Debug)]
+pub enum Author<'a> {
+    Staff(&'a str),
+    /// An integration through the API.
+    Api,
+    /// tsunagu itself (dispatcher answers, automations).
+    Automation,
 }
 
 /// Queues a text reply in a conversation: by a staff member (`Some(staff id)`) or through the
@@ -72,51 +99,70 @@ pub async fn queue_staff_reply(
     text: &str,
     now_ms: i64,
 ) -> anyhow::Result<ReplyOutcome> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::Empty));
-    }
-    if text.chars().count() > 5000 {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::TooLong { max: 5000 }));
-    }
-    let mut tx = db.begin().await?;
-    let channel_id = tsunagu_core::ChannelId::from_db(conversation.channel_id.clone());
-    let channel = channels::by_id(tx.conn(), clinic, &channel_id).await?.context("the conversation's channel")?;
-    if channel.enabled == 0 {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::ChannelDisabled));
-    }
-    if conversation.kind == "direct" {
-        if let Some(ident) = patients::identity(tx.conn(), &channel_id, &conversation.thread_key).await? {
-            if ident.follow_state == "blocked" {
-                return Ok(ReplyOutcome::Refused(ReplyRefused::Blocked));
-            }
-        }
-    }
-    let conv_id = ConversationId::from_db(conversation.id.clone());
-    let payload = serde_json::json!({"type": "text", "text": text});
-    let message_id = conversations::insert_message(
-        tx.conn(),
-        NewMessage {
-            clinic_id: clinic,
-            conversation_id: &conv_id,
-            channel_id: &channel_id,
-            direction: "out",
-            kind: "text",
-            body: Some(text),
-            payload: &payload.to_string(),
-            sender_identity_id: None,
-            author_kind: if staff_id.is_some() { "staff" } else { "api" },
-            author_staff_id: staff_id,
-            provider_message_id: None,
-            status: "queued",
-            at_ms: now_ms,
-        },
+    let author = match staff_id {
+        Some(s) => Author::Staff(s),
+        None => Author::Api,
+    };
+    queue_text(db, clinic, conversation, author, text, now_ms).await
+}
+
+/// An automated answer sent by push (when no fresh reply token is at hand): an answer to the
+/// patient's own message, so it goes as a reply, within the reply window.
+pub async fn queue_automation_push(
+    db: &Db,
+    clinic: &ClinicId,
+    conversation: &Conversation,
+    text: &str,
+    now_ms: i64,
+) -> anyhow::Result<ReplyOutcome> {
+    let basis = SendBasis::ReplyToPatient;
+    queue_text_for(
+        db,
+        clinic,
+        conversation,
+        Author::Automation,
+        text,
+        basis,
+        now_ms,
     )
-    .await?;
-    enqueue_send(&mut tx, clinic, &message_id, &channel_id, &conversation.thread_key, vec![payload], now_ms).await?;
-    let msg = conversations::message_by_id(tx.conn(), clinic, &message_id).await?.context("the queued message")?;
-    tx.commit().await?;
-    Ok(ReplyOutcome::Queued(Box::new(msg)))
+    .await
+}
+
+/// A reply in a conversation: allowed while the patient's last action there is recent
+/// (`consent::may_send` with `ReplyToPatient`); older, it is refused with
+/// `outside_reply_window` and staff send for a purpose instead (`queue_for_purpose`).
+pub async fn queue_text(
+    db: &Db,
+    clinic: &ClinicId,
+    conversation: &Conversation,
+    author: Author<'_>,
+    text: &str,
+    now_ms: i64,
+) -> anyhow::Result<ReplyOutcome> {
+    let basis = SendBasis::ReplyToPatient;
+    queue_text_for(db, clinic, conversation, author, text, basis, now_ms).await
+}
+
+/// A text message queued for push delivery in one transaction with its send job, once the
+/// consent check allows it on `basis`.
+pub async fn queue_text_for(
+    db: &Db,
+    clinic: &ClinicId,
+    conversation: &Conversation,
+    author: Author<'_>,
+    text: &str,
+    basis: SendBasis,
+    now_ms: i64,
+) -> anyhow::Result<ReplyOutcome> {
+    let Some(text) = checked_text(text) else {
+        return Ok(ReplyOutcome::Refused(text_refusal(text)));
+    };
+    let mut tx = db.begin().await?;
+    let outcome = queue_in(&mut tx, clinic, conversation, author, text, basis, now_ms).await?;
+    if matches!(outcome, ReplyOutcome::Queued(_)) {
+        tx.commit().await?;
+    }
+    Ok(outcome)
 }
 
 /// The send job of a message already inserted in this transaction.
@@ -185,20 +231,38 @@ pub async fn queue_auto_reply(
         return Ok(ReplyOutcome::Refused(ReplyRefused::NoReplyToken));
     };
     if messages.is_empty() || messages.len() > MAX_REPLY_MESSAGES {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::MessageCount { max: MAX_REPLY_MESSAGES }));
+        return Ok(ReplyOutcome::Refused(ReplyRefused::MessageCount {
+            max: MAX_REPLY_MESSAGES,
+        }));
     }
     let mut tx = db.begin().await?;
     let channel_id = tsunagu_core::ChannelId::from_db(conversation.channel_id.clone());
-    let channel = channels::by_id(tx.conn(), clinic, &channel_id).await?.context("the conversation's channel")?;
+    let channel = channels::by_id(tx.conn(), clinic, &channel_id)
+        .await?
+        .context("the conversation's channel")?;
     if channel.enabled == 0 {
         return Ok(ReplyOutcome::Refused(ReplyRefused::ChannelDisabled));
     }
-    let texts: Vec<&str> = messages.iter().filter_map(|m| m.get("text").and_then(|t| t.as_str())).collect();
+    let texts: Vec<&str> = messages
+        .iter()
+        .filter_map(|m| m.get("text").and_then(|t| t.as_str()))
+        .collect();
     let all_text = texts.len() == messages.len();
-    let kind = if all_text { "text" } else { messages[0].get("type").and_then(|t| t.as_str()).unwrap_or("unsupported") };
+    let kind = if all_text {
+        "text"
+    } else {
+        messages[0]
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("unsupported")
+    };
     let body = (!texts.is_empty()).then(|| texts.join("\n"));
     // One object is stored as itself (like a staff reply); several keep their order.
-    let payload = if messages.len() == 1 { messages[0].clone() } else { serde_json::json!({"messages": messages}) };
+    let payload = if messages.len() == 1 {
+        messages[0].clone()
+    } else {
+        serde_json::json!({"messages": messages})
+    };
     let conv_id = ConversationId::from_db(conversation.id.clone());
     let message_id = conversations::insert_message(
         tx.conn(),
@@ -219,6 +283,9 @@ pub async fn queue_auto_reply(
         },
     )
     .await?;
+    // A reply token exists only for the patient's own action moments ago (LINE's proof), so the
+    // answer is a reply by construction; the grounds are recorded like any other send.
+    set_basis(tx.conn(), &message_id, SendBasis::ReplyToPatient).await?;
     let job = ReplyJob {
         message_id: message_id.to_string(),
         channel_id: channel_id.to_string(),
@@ -243,7 +310,9 @@ pub async fn queue_auto_reply(
         // Dropping the transaction rolls the message back.
         return Ok(ReplyOutcome::Refused(ReplyRefused::ReplyTokenUsed));
     }
-    let msg = conversations::message_by_id(tx.conn(), clinic, &message_id).await?.context("the queued message")?;
+    let msg = conversations::message_by_id(tx.conn(), clinic, &message_id)
+        .await?
+        .context("the queued message")?;
     tx.commit().await?;
     Ok(ReplyOutcome::Queued(Box::new(msg)))
 }

@@ -31,14 +31,27 @@ pub async fn reply(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     if now - p.reply_token_at_ms > REPLY_TOKEN_LIFETIME_MS {
         return Ok(Outcome::Dead {
             code: "reply_token_expired",
-            error: format!("the reply token expired ({} s after the event) before it could be used", (now - p.reply_token_at_ms) / 1000),
+            error: format!(
+                "the reply token expired ({} s after the event) before it could be used",
+                (now - p.reply_token_at_ms) / 1000
+            ),
         });
     }
     // Nothing has been sent yet: a database hiccup here is safe to retry.
     let client = match client_for(w, &clinic, &ChannelId::from_db(p.channel_id.clone())).await {
         Ok(Some(c)) => c,
-        Ok(None) => return Ok(Outcome::Dead { code: "channel_missing", error: "the channel no longer exists".into() }),
-        Err(e) => return Ok(Outcome::Retry { after: None, error: format!("loading the channel: {e:#}") }),
+        Ok(None) => {
+            return Ok(Outcome::Dead {
+                code: "channel_missing",
+                error: "the channel no longer exists".into(),
+            })
+        }
+        Err(e) => {
+            return Ok(Outcome::Retry {
+                after: None,
+                error: format!("loading the channel: {e:#}"),
+            })
+        }
     };
     match client.reply(&p.reply_token, &p.messages).await {
         Ok(ok) => {
@@ -58,7 +71,9 @@ pub async fn reply(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
             )
             .await?;
             tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
-            let conv = conversations::message_by_id(tx.conn(), &clinic, &mid).await?.map(|m| m.conversation_id);
+            let conv = conversations::message_by_id(tx.conn(), &clinic, &mid)
+                .await?
+                .map(|m| m.conversation_id);
             tx.commit().await?;
             if let Some(conv) = conv {
                 (w.on_change)(clinic.as_str(), &conv);
@@ -73,19 +88,35 @@ fn classify(e: SendError) -> Outcome {
     if e.may_have_been_sent() {
         // 5xx or no answer: LINE may have executed it and the token is now spent.
         return Outcome::InDoubt {
-            error: format!("{e}; the patient may already have this answer, so it is not sent again"),
+            error: format!(
+                "{e}; the patient may already have this answer, so it is not sent again"
+            ),
         };
     }
     match e {
         // No connection, or a rate-limit 429: LINE executed nothing, so the token is unused.
-        SendError::Retryable { .. } => Outcome::Retry { after: e.retry_after(), error: e.to_string() },
-        SendError::Rejected { status: 400, ref message, .. } if message.to_ascii_lowercase().contains("reply token") => {
-            Outcome::Dead { code: "reply_token_invalid", error: format!("LINE refused the reply token: {message}") }
-        }
-        SendError::Rejected { status, message, .. } => {
-            Outcome::Dead { code: "rejected_by_provider", error: format!("LINE answered {status}: {message}") }
-        }
-        SendError::QuotaExceeded { message } => Outcome::Dead { code: "quota_exceeded", error: message },
+        SendError::Retryable { .. } => Outcome::Retry {
+            after: e.retry_after(),
+            error: e.to_string(),
+        },
+        SendError::Rejected {
+            status: 400,
+            ref message,
+            ..
+        } if message.to_ascii_lowercase().contains("reply token") => Outcome::Dead {
+            code: "reply_token_invalid",
+            error: format!("LINE refused the reply token: {message}"),
+        },
+        SendError::Rejected {
+            status, message, ..
+        } => Outcome::Dead {
+            code: "rejected_by_provider",
+            error: format!("LINE answered {status}: {message}"),
+        },
+        SendError::QuotaExceeded { message } => Outcome::Dead {
+            code: "quota_exceeded",
+            error: message,
+        },
         // Covered by `may_have_been_sent` above; kept for exhaustiveness.
         SendError::Unknown { message } => Outcome::InDoubt { error: message },
     }
@@ -96,17 +127,45 @@ mod tests {
     use super::*;
 
     fn retryable(status: Option<u16>) -> SendError {
-        SendError::Retryable { status, retry_after: None, message: "x".into() }
+        SendError::Retryable {
+            status,
+            retry_after: None,
+            message: "x".into(),
+        }
     }
 
     #[test]
     fn only_a_reply_that_certainly_did_not_reach_line_is_retried() {
         assert!(matches!(classify(retryable(None)), Outcome::Retry { .. }));
-        assert!(matches!(classify(retryable(Some(429))), Outcome::Retry { .. }));
-        assert!(matches!(classify(retryable(Some(500))), Outcome::InDoubt { .. }));
-        assert!(matches!(classify(retryable(Some(503))), Outcome::InDoubt { .. }));
-        assert!(matches!(classify(SendError::Unknown { message: "timeout".into() }), Outcome::InDoubt { .. }));
-        let invalid = SendError::Rejected { status: 400, message: "Invalid reply token".into(), details: vec![] };
-        assert!(matches!(classify(invalid), Outcome::Dead { code: "reply_token_invalid", .. }));
+        assert!(matches!(
+            classify(retryable(Some(429))),
+            Outcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(retryable(Some(500))),
+            Outcome::InDoubt { .. }
+        ));
+        assert!(matches!(
+            classify(retryable(Some(503))),
+            Outcome::InDoubt { .. }
+        ));
+        assert!(matches!(
+            classify(SendError::Unknown {
+                message: "timeout".into()
+            }),
+            Outcome::InDoubt { .. }
+        ));
+        let invalid = SendError::Rejected {
+            status: 400,
+            message: "Invalid reply token".into(),
+            details: vec![],
+        };
+        assert!(matches!(
+            classify(invalid),
+            Outcome::Dead {
+                code: "reply_token_invalid",
+                ..
+            }
+        ));
     }
 }

@@ -43,6 +43,14 @@ pub enum Outcome {
     InDoubt { error: String },
 }
 
+/// A job kind run by a domain crate (e.g. the inbound dispatcher), registered by the wiring
+/// so the outbox knows no domain. Handlers must be safe to repeat: a job whose worker died is
+/// run again.
+#[async_trait::async_trait]
+pub trait JobHandler: Send + Sync {
+    async fn run(&self, worker: &Worker, job: &Job) -> anyhow::Result<Outcome>;
+}
+
 #[derive(Clone)]
 pub struct Worker {
     pub db: Db,
@@ -51,6 +59,8 @@ pub struct Worker {
     pub http: reqwest::Client,
     pub config: WorkerConfig,
     pub on_change: OnChange,
+    /// Handlers for job kinds outside the outbox, by kind.
+    pub handlers: Arc<Vec<(&'static str, Arc<dyn JobHandler>)>>,
 }
 
 impl Worker {
@@ -110,7 +120,10 @@ impl Worker {
             job_kinds::LINE_FETCH_PROFILE => line_jobs::fetch_profile(self, job).await,
             job_kinds::LINE_FETCH_CONTENT => line_jobs::fetch_content(self, job).await,
             job_kinds::LINE_REPLY => line_reply::reply(self, job).await,
-            other => Ok(Outcome::Dead { code: "unknown_job", error: format!("unknown job kind {other}") }),
+            other => match self.handlers.iter().find(|(k, _)| *k == other) {
+                Some((_, h)) => h.run(self, job).await,
+                None => Ok(Outcome::Dead { code: "unknown_job", error: format!("unknown job kind {other}") }),
+            },
         };
         result.unwrap_or_else(|e| {
             tracing::error!(job = %job.id, kind = %job.kind, error = %format!("{e:#}"), "job failed");

@@ -1,5 +1,6 @@
 //! Keeping health data safe: secret encryption, passwords and second factors, the audit trail.
 pub mod audit;
+pub mod consent;
 pub mod crypto;
 pub mod passwords;
 pub mod sessions;

@@ -15,7 +15,8 @@ use crate::Db;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Work for the group writer: it runs on the shared transaction's connection.
-pub type GroupWork<T> = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send>;
+pub type GroupWork<T> =
+    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send>;
 
 /// Told the batch's fate once it is known: `None` committed, `Some(reason)` not.
 type Finish = Box<dyn FnOnce(Option<String>) + Send>;
@@ -34,32 +35,36 @@ impl Db {
     /// has committed. An error from `work` rolls back only `work`'s own writes.
     pub async fn write_grouped<T: Send + 'static>(&self, work: GroupWork<T>) -> anyhow::Result<T> {
         let (answer, answered) = oneshot::channel::<anyhow::Result<T>>();
-        let run: Run = Box::new(move |conn: &mut AnyConnection| -> BoxFuture<'_, (bool, Finish)> {
-            Box::pin(async move {
-                match work(conn).await {
-                    Ok(value) => {
-                        let finish: Finish = Box::new(move |failed| {
-                            let _ = answer.send(match failed {
-                                None => Ok(value),
-                                Some(reason) => Err(anyhow::anyhow!(reason)),
+        let run: Run = Box::new(
+            move |conn: &mut AnyConnection| -> BoxFuture<'_, (bool, Finish)> {
+                Box::pin(async move {
+                    match work(conn).await {
+                        Ok(value) => {
+                            let finish: Finish = Box::new(move |failed| {
+                                let _ = answer.send(match failed {
+                                    None => Ok(value),
+                                    Some(reason) => Err(anyhow::anyhow!(reason)),
+                                });
                             });
-                        });
-                        (true, finish)
+                            (true, finish)
+                        }
+                        Err(e) => {
+                            let finish: Finish = Box::new(move |_| {
+                                let _ = answer.send(Err(e));
+                            });
+                            (false, finish)
+                        }
                     }
-                    Err(e) => {
-                        let finish: Finish = Box::new(move |_| {
-                            let _ = answer.send(Err(e));
-                        });
-                        (false, finish)
-                    }
-                }
-            })
-        });
+                })
+            },
+        );
         self.group_sender()
             .send(Pending(run))
             .await
             .map_err(|_| anyhow::anyhow!("the group writer stopped"))?;
-        answered.await.context("the group transaction did not commit")?
+        answered
+            .await
+            .context("the group transaction did not commit")?
     }
 
     /// The writer of this `Db`, started on first use (and again if its runtime went away).
@@ -146,6 +151,9 @@ fn fail_all(batch: Vec<Pending>, reason: &str) {
 }
 
 async fn exec(conn: &mut AnyConnection, sql: &str) -> anyhow::Result<()> {
-    sqlx::query(sql).execute(conn).await.with_context(|| format!("{sql} in a group transaction"))?;
+    sqlx::query(sql)
+        .execute(conn)
+        .await
+        .with_context(|| format!("{sql} in a group transaction"))?;
     Ok(())
 }

@@ -17,6 +17,12 @@ pub struct Patient {
     pub provisional: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// female | male | other | unknown
+    pub sex: String,
+    /// 診察券番号, normalized by `tsunagu_contacts::CardNumber`.
+    pub card_number: Option<String>,
+    pub preferred_channel: Option<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
@@ -36,7 +42,7 @@ pub struct Identity {
     pub updated_at: i64,
 }
 
-const PATIENT_COLS: &str = "id, clinic_id, display_name, kana, birth_date, phone, email, language, picture_url, provisional, created_at, updated_at";
+pub const PATIENT_COLS: &str = "id, clinic_id, display_name, kana, birth_date, phone, email, language, picture_url, provisional, created_at, updated_at, sex, card_number, preferred_channel, note";
 const IDENTITY_COLS: &str = "id, clinic_id, channel_id, external_id, patient_id, display_name, picture_url, status_message, language, follow_state, verified, created_at, updated_at";
 
 pub async fn by_id(conn: &mut AnyConnection, clinic: &ClinicId, id: &PatientId) -> anyhow::Result<Option<Patient>> {
@@ -61,6 +67,19 @@ pub async fn identity(
     .fetch_optional(conn)
     .await
     .context("looking up the channel identity")
+}
+
+pub async fn identity_by_id(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &str,
+) -> anyhow::Result<Option<Identity>> {
+    sqlx::query_as(&format!("SELECT {IDENTITY_COLS} FROM channel_identities WHERE id = $1 AND clinic_id = $2"))
+        .bind(id)
+        .bind(clinic.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("reading the channel identity")
 }
 
 pub async fn identities_of(
@@ -99,10 +118,15 @@ pub async fn create_provisional(
     .execute(&mut *conn)
     .await
     .context("creating a provisional patient")?;
+    refresh_search_key(conn, &PatientId::from_db(patient_id.clone())).await?;
     let identity_id = new_id();
-    sqlx::query(
+    // Two first deliveries from the same new user can race (PostgreSQL runs them concurrently):
+    // the loser waits for the winner's commit, inserts nothing, drops its own patient row and
+    // uses the winner's identity, instead of failing the webhook.
+    let inserted = sqlx::query(
         "INSERT INTO channel_identities (id, clinic_id, channel_id, external_id, patient_id, follow_state, verified, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'unknown', 0, $6, $6)",
+         VALUES ($1, $2, $3, $4, $5, 'unknown', 0, $6, $6)
+         ON CONFLICT (channel_id, external_id) DO NOTHING",
     )
     .bind(&identity_id)
     .bind(clinic.as_str())
@@ -112,7 +136,15 @@ pub async fn create_provisional(
     .bind(now_ms)
     .execute(&mut *conn)
     .await
-    .context("creating the channel identity")?;
+    .context("creating the channel identity")?
+    .rows_affected();
+    if inserted == 0 {
+        sqlx::query("DELETE FROM patients WHERE id = $1")
+            .bind(&patient_id)
+            .execute(&mut *conn)
+            .await
+            .context("dropping a patient row that lost a race")?;
+    }
     identity(conn, channel, external_id)
         .await?
         .context("reading back the new channel identity")
@@ -154,9 +186,18 @@ pub async fn set_profile(
     .bind(p.language)
     .bind(now_ms)
     .bind(identity_id.as_str())
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .context("naming the provisional patient after the profile")?;
+    let patient: Option<(String,)> =
+        sqlx::query_as("SELECT patient_id FROM channel_identities WHERE id = $1")
+            .bind(identity_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .context("finding the patient of the identity")?;
+    if let Some((patient_id,)) = patient {
+        refresh_search_key(conn, &PatientId::from_db(patient_id)).await?;
+    }
     Ok(())
 }
 
@@ -174,5 +215,46 @@ pub async fn set_follow_state(
         .execute(conn)
         .await
         .context("recording the follow state")?;
+    Ok(())
+}
+
+/// What patient search matches against: name, reading, phone (E.164 and, for Japanese numbers,
+/// the national digits staff type), card number and e-mail, each in `text::search_form`,
+/// separated by spaces (which a search term in that form never contains).
+pub fn search_key(p: &Patient) -> String {
+    let national = p
+        .phone
+        .as_deref()
+        .and_then(|ph| ph.strip_prefix("+81"))
+        .map(|rest| format!("0{rest}"));
+    [
+        Some(p.display_name.as_str()),
+        p.kana.as_deref(),
+        p.phone.as_deref(),
+        national.as_deref(),
+        p.card_number.as_deref(),
+        p.email.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(tsunagu_core::text::search_form)
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+/// Rewrites the patient's `search_key` from the row as it now is (after any change to it).
+pub async fn refresh_search_key(conn: &mut AnyConnection, id: &PatientId) -> anyhow::Result<()> {
+    let p: Option<Patient> = sqlx::query_as(&format!("SELECT {PATIENT_COLS} FROM patients WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .context("reading the patient for its search key")?;
+    let Some(p) = p else { return Ok(()) };
+    sqlx::query("UPDATE patients SET search_key = $1 WHERE id = $2")
+        .bind(search_key(&p))
+        .bind(id.as_str())
+        .execute(conn)
+        .await
+        .context("storing the patient's search key")?;
     Ok(())
 }

@@ -11,7 +11,9 @@ fn create_org(name: String, then_fail: Option<&'static str>) -> GroupWork<String
             match then_fail {
                 // A database error: on PostgreSQL it aborts the transaction until the rollback.
                 Some("sql") => {
-                    sqlx::query("SELECT * FROM no_such_table").execute(&mut *conn).await?;
+                    sqlx::query("SELECT * FROM no_such_table")
+                        .execute(&mut *conn)
+                        .await?;
                 }
                 Some(_) => anyhow::bail!("refused after writing"),
                 None => {}
@@ -22,7 +24,10 @@ fn create_org(name: String, then_fail: Option<&'static str>) -> GroupWork<String
 }
 
 async fn orgs(db: &Db) -> Vec<String> {
-    sqlx::query_scalar("SELECT name FROM organizations ORDER BY name").fetch_all(db.pool()).await.unwrap()
+    sqlx::query_scalar("SELECT name FROM organizations ORDER BY name")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -37,7 +42,14 @@ async fn concurrent_work_all_commits_and_a_failure_undoes_only_itself() {
                 13 => Some("app"),
                 _ => None,
             };
-            tokio::spawn(async move { (i, fail, db.write_grouped(create_org(format!("org-{i:02}"), fail)).await) })
+            tokio::spawn(async move {
+                (
+                    i,
+                    fail,
+                    db.write_grouped(create_org(format!("org-{i:02}"), fail))
+                        .await,
+                )
+            })
         })
         .collect();
     let mut expected = Vec::new();
@@ -51,8 +63,14 @@ async fn concurrent_work_all_commits_and_a_failure_undoes_only_itself() {
             }
         }
     }
-    assert_eq!(orgs(&db).await, expected, "committed exactly the work that succeeded");
+    assert_eq!(
+        orgs(&db).await,
+        expected,
+        "committed exactly the work that succeeded"
+    );
     // The writer keeps going after failures.
-    db.write_grouped(create_org("org-after".into(), None)).await.unwrap();
+    db.write_grouped(create_org("org-after".into(), None))
+        .await
+        .unwrap();
     assert!(orgs(&db).await.contains(&"org-after".to_string()));
 }

@@ -32,7 +32,9 @@ const USERS: usize = 500;
 fn main() -> anyhow::Result<()> {
     let requests = env_number("BENCH_REQUESTS", 20_000);
     let seconds = env_number("BENCH_SECONDS", 30);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let dir = std::env::temp_dir().join(format!("tsunagu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let result = rt.block_on(run(&dir, requests, Duration::from_secs(seconds as u64)));
@@ -41,7 +43,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 async fn run(dir: &std::path::Path, requests: usize, limit: Duration) -> anyhow::Result<()> {
@@ -63,7 +68,10 @@ async fn run(dir: &std::path::Path, requests: usize, limit: Duration) -> anyhow:
     drive(&tsunagu_url, &warmup, limit).await;
     let ours = drive(&tsunagu_url, &measured, limit).await;
 
-    println!("{:<28} {:>12} {:>9} {:>9} {:>8} {:>7}", "server", "webhooks/s", "p50 ms", "p99 ms", "sent", "errors");
+    println!(
+        "{:<28} {:>12} {:>9} {:>9} {:>8} {:>7}",
+        "server", "webhooks/s", "p50 ms", "p99 ms", "sent", "errors"
+    );
     floor.print("floor (bare axum + SQLite)");
     ours.print("tsunagu");
     println!(
@@ -128,12 +136,16 @@ impl Stats {
 async fn drive(url: &str, bodies: &[(Vec<u8>, String)], limit: Duration) -> Stats {
     let bodies: Arc<Vec<(Vec<u8>, String)>> = Arc::new(bodies.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
-    let http = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap_or_default();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .unwrap_or_default();
     let start = Instant::now();
     let deadline = start + limit;
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
-            let (bodies, next, http, url) = (bodies.clone(), next.clone(), http.clone(), url.to_string());
+            let (bodies, next, http, url) =
+                (bodies.clone(), next.clone(), http.clone(), url.to_string());
             tokio::spawn(async move {
                 let (mut lat, mut errors) = (Vec::new(), 0usize);
                 loop {
@@ -151,14 +163,20 @@ async fn drive(url: &str, bodies: &[(Vec<u8>, String)], limit: Duration) -> Stat
                         .send()
                         .await;
                     match sent {
-                        Ok(r) if r.status() == StatusCode::OK => lat.push(t0.elapsed().as_secs_f64() * 1000.0),
+                        Ok(r) if r.status() == StatusCode::OK => {
+                            lat.push(t0.elapsed().as_secs_f64() * 1000.0)
+                        }
                         _ => errors += 1,
                     }
                 }
             })
         })
         .collect();
-    let mut stats = Stats { latencies_ms: Vec::new(), errors: 0, elapsed: Duration::ZERO };
+    let mut stats = Stats {
+        latencies_ms: Vec::new(),
+        errors: 0,
+        elapsed: Duration::ZERO,
+    };
     for t in tasks {
         if let Ok((lat, errors)) = t.await {
             stats.latencies_ms.extend(lat);
@@ -176,7 +194,10 @@ async fn start_tsunagu(dir: &std::path::Path) -> anyhow::Result<String> {
     let db = Db::connect_and_migrate(&url).await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let mut settings = Settings { public_url: Some(format!("http://{addr}")), ..Settings::default() };
+    let mut settings = Settings {
+        public_url: Some(format!("http://{addr}")),
+        ..Settings::default()
+    };
     settings.outbox.workers = false;
     let clock: tsunagu_core::SharedClock = Arc::new(SystemClock);
     let services = tsunagu::Services::with_db(db.clone(), settings, clock, &[7u8; 32]);
@@ -229,7 +250,10 @@ async fn start_floor(dir: &std::path::Path) -> anyhow::Result<String> {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(5));
     // One connection: SQLite has one writer, and the pool is the simplest queue in front of it.
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS webhook_events (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
          body TEXT NOT NULL, received_at INTEGER NOT NULL)",
@@ -237,7 +261,9 @@ async fn start_floor(dir: &std::path::Path) -> anyhow::Result<String> {
     .execute(&pool)
     .await
     .context("creating the floor's table")?;
-    let app = axum::Router::new().route("/webhook", axum::routing::post(floor_webhook)).with_state(pool);
+    let app = axum::Router::new()
+        .route("/webhook", axum::routing::post(floor_webhook))
+        .with_state(pool);
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr: SocketAddr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -248,13 +274,23 @@ async fn start_floor(dir: &std::path::Path) -> anyhow::Result<String> {
     Ok(format!("http://{addr}/webhook"))
 }
 
-async fn floor_webhook(State(pool): State<SqlitePool>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let sig = headers.get("x-line-signature").and_then(|v| v.to_str().ok());
+async fn floor_webhook(
+    State(pool): State<SqlitePool>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let sig = headers
+        .get("x-line-signature")
+        .and_then(|v| v.to_str().ok());
     if !signature::verify(SECRET, &body, sig) {
         return StatusCode::UNAUTHORIZED;
     }
-    let Ok(parsed) = events::parse(&body) else { return StatusCode::BAD_REQUEST };
-    let Some(event) = parsed.events.first() else { return StatusCode::OK };
+    let Ok(parsed) = events::parse(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let Some(event) = parsed.events.first() else {
+        return StatusCode::OK;
+    };
     let stored = sqlx::query(
         "INSERT INTO webhook_events (event_id, body, received_at) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING",
     )

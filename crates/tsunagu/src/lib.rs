@@ -51,7 +51,7 @@ impl Services {
             .user_agent(concat!("tsunagu/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        let worker = Worker { db, clock, cipher, http, config, on_change };
+        let worker = Worker { db, clock, cipher, http, config, on_change, handlers: Arc::new(job_handlers()) };
         Services { state, worker }
     }
 
@@ -70,6 +70,11 @@ impl Services {
             .context("serving HTTP")?;
         Ok(())
     }
+}
+
+/// Job kinds run by domain crates, beside the outbox's own.
+fn job_handlers() -> Vec<(&'static str, Arc<dyn tsunagu_outbox::worker::JobHandler>)> {
+    vec![(tsunagu_core::job_kinds::INBOUND_DISPATCH, Arc::new(tsunagu_dispatch::InboundDispatcher))]
 }
 
 /// A watch channel that flips on Ctrl-C or SIGTERM.

@@ -20,7 +20,10 @@ struct Inbound {
 }
 
 async fn patient_sends(app: &TestApp, event: Value) -> Inbound {
-    assert_eq!(app.sandbox.send_event(ACCESS_TOKEN, event).await.unwrap(), 200);
+    assert_eq!(
+        app.sandbox.send_event(ACCESS_TOKEN, event).await.unwrap(),
+        200
+    );
     app.run_jobs().await; // the profile fetch
     let (conv_id, payload): (String, String) = sqlx::query_as(
         "SELECT conversation_id, payload FROM messages WHERE direction = 'in' ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -30,10 +33,11 @@ async fn patient_sends(app: &TestApp, event: Value) -> Inbound {
     .unwrap();
     let payload: Value = serde_json::from_str(&payload).unwrap();
     let mut conn = app.db.pool().acquire().await.unwrap();
-    let conversation = conversations::by_id(&mut conn, &app.clinic, &ConversationId::from_db(conv_id))
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation =
+        conversations::by_id(&mut conn, &app.clinic, &ConversationId::from_db(conv_id))
+            .await
+            .unwrap()
+            .unwrap();
     Inbound {
         conversation,
         reply_token: payload["reply_token"].as_str().map(str::to_string),
@@ -88,20 +92,38 @@ async fn an_automated_answer_is_sent_once_by_reply_token() {
     let inbound = patient_sends(&app, app.sandbox.user_text(PATIENT, "受付時間は？")).await;
     assert!(inbound.reply_token.is_some());
     let msg = queued(&app, &inbound).await;
-    assert_eq!((msg.author_kind.as_str(), msg.status.as_str()), ("automation", "queued"));
+    assert_eq!(
+        (msg.author_kind.as_str(), msg.status.as_str()),
+        ("automation", "queued")
+    );
     app.run_jobs().await;
 
-    let replies: Vec<_> = app.sandbox.received().into_iter().filter(|r| r.endpoint == REPLY).collect();
+    let replies: Vec<_> = app
+        .sandbox
+        .received()
+        .into_iter()
+        .filter(|r| r.endpoint == REPLY)
+        .collect();
     assert_eq!(replies.len(), 1);
-    assert_eq!(replies[0].body, json!({"replyToken": inbound.reply_token, "messages": answer()}));
+    assert_eq!(
+        replies[0].body,
+        json!({"replyToken": inbound.reply_token, "messages": answer()})
+    );
     assert_eq!(app.sandbox.delivered_to(PATIENT), answer());
     assert_eq!(app.sandbox.calls_to(PUSH), 0);
     assert_eq!(status_of(&app, &msg.id).await, ("sent".into(), None));
     assert_eq!(reply_job_state(&app).await, "done");
 
     // The token is single-use: a second answer to the same event is refused before anything is stored.
-    assert!(matches!(auto_reply(&app, &inbound).await, ReplyOutcome::Refused(ReplyRefused::ReplyTokenUsed)));
-    assert_eq!(app.count("SELECT COUNT(*) FROM messages WHERE author_kind = 'automation'").await, 1);
+    assert!(matches!(
+        auto_reply(&app, &inbound).await,
+        ReplyOutcome::Refused(ReplyRefused::ReplyTokenUsed)
+    ));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE author_kind = 'automation'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -116,10 +138,17 @@ async fn a_reply_whose_answer_is_lost_is_in_doubt_and_never_sent_again() {
         app.run_jobs().await;
     }
 
-    assert_eq!(app.sandbox.delivered_to(PATIENT), answer(), "the patient got exactly one answer");
+    assert_eq!(
+        app.sandbox.delivered_to(PATIENT),
+        answer(),
+        "the patient got exactly one answer"
+    );
     assert_eq!(app.sandbox.calls_to(REPLY), 1, "not repeated");
     assert_eq!(app.sandbox.calls_to(PUSH), 0, "never re-sent by push");
-    assert_eq!(status_of(&app, &msg.id).await, ("in_doubt".into(), Some("in_doubt".into())));
+    assert_eq!(
+        status_of(&app, &msg.id).await,
+        ("in_doubt".into(), Some("in_doubt".into()))
+    );
     assert_eq!(reply_job_state(&app).await, "in_doubt");
     // The staff retry button (a push) does not apply to an automated reply.
     let retried = tsunagu_outbox::retry::retry_message(
@@ -154,11 +183,16 @@ async fn an_expired_reply_token_is_dead_without_a_request() {
     let app = spawn_app().await;
     let inbound = patient_sends(&app, app.sandbox.user_text(PATIENT, "予約できますか")).await;
     let msg = queued(&app, &inbound).await;
-    app.clock.advance(chrono::Duration::milliseconds(tsunagu_outbox::REPLY_TOKEN_LIFETIME_MS + 1));
+    app.clock.advance(chrono::Duration::milliseconds(
+        tsunagu_outbox::REPLY_TOKEN_LIFETIME_MS + 1,
+    ));
     app.run_jobs().await;
     assert_eq!(app.sandbox.calls_to(REPLY), 0);
     assert_eq!(app.sandbox.calls_to(PUSH), 0);
-    assert_eq!(status_of(&app, &msg.id).await, ("failed".into(), Some("reply_token_expired".into())));
+    assert_eq!(
+        status_of(&app, &msg.id).await,
+        ("failed".into(), Some("reply_token_expired".into()))
+    );
     assert_eq!(reply_job_state(&app).await, "dead");
 }
 
@@ -166,13 +200,22 @@ async fn an_expired_reply_token_is_dead_without_a_request() {
 async fn no_connection_means_nothing_was_sent_so_the_reply_is_retried_while_the_token_lasts() {
     let app = spawn_app().await;
     let inbound = patient_sends(&app, app.sandbox.user_text(PATIENT, "今日は空いていますか")).await;
-    let real: String = sqlx::query_scalar("SELECT api_base_url FROM channels").fetch_one(app.db.pool()).await.unwrap();
+    let real: String = sqlx::query_scalar("SELECT api_base_url FROM channels")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     // A port nobody listens on: the connection is refused, so LINE saw nothing.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     set_api_base(&app, &format!("http://{closed}")).await;
     let msg = queued(&app, &inbound).await;
     app.run_jobs().await;
-    assert_eq!(status_of(&app, &msg.id).await, ("queued".into(), Some("retrying".into())));
+    assert_eq!(
+        status_of(&app, &msg.id).await,
+        ("queued".into(), Some("retrying".into()))
+    );
 
     set_api_base(&app, &real).await;
     app.clock.advance(chrono::Duration::seconds(3));
@@ -182,7 +225,11 @@ async fn no_connection_means_nothing_was_sent_so_the_reply_is_retried_while_the_
 }
 
 async fn set_api_base(app: &TestApp, url: &str) {
-    sqlx::query("UPDATE channels SET api_base_url = $1").bind(url).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE channels SET api_base_url = $1")
+        .bind(url)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -192,7 +239,9 @@ async fn a_reply_whose_worker_died_mid_send_is_in_doubt_not_requeued() {
     let msg = queued(&app, &inbound).await;
     // A worker claims the job and dies before recording anything.
     let lease = app.services.worker.config.lease_ms;
-    let claimed = tsunagu_store::jobs::claim_due(&app.db, app.clock.now_ms(), lease, 16).await.unwrap();
+    let claimed = tsunagu_store::jobs::claim_due(&app.db, app.clock.now_ms(), lease, 16)
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1);
     app.clock.advance(chrono::Duration::milliseconds(lease + 1));
     app.run_jobs().await;
@@ -207,8 +256,22 @@ async fn a_standby_event_has_no_reply_token_and_gets_no_reply() {
     let mut event = app.sandbox.user_text(PATIENT, "別のボットが応答中");
     event["mode"] = json!("standby");
     let inbound = patient_sends(&app, event).await;
-    assert_eq!(inbound.reply_token, None, "ingest drops a standby event's reply token");
-    assert!(matches!(auto_reply(&app, &inbound).await, ReplyOutcome::Refused(ReplyRefused::NoReplyToken)));
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox_jobs WHERE kind = 'line.reply'").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM messages WHERE direction = 'out'").await, 0);
+    assert_eq!(
+        inbound.reply_token, None,
+        "ingest drops a standby event's reply token"
+    );
+    assert!(matches!(
+        auto_reply(&app, &inbound).await,
+        ReplyOutcome::Refused(ReplyRefused::NoReplyToken)
+    ));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox_jobs WHERE kind = 'line.reply'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE direction = 'out'")
+            .await,
+        0
+    );
 }

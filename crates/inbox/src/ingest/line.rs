@@ -1,26 +1,67 @@
 //! LINE webhook events into the inbox. LINE doc: Messaging API reference › Webhook Event Objects.
 use anyhow::Context;
 use serde_json::json;
+use sqlx::AnyConnection;
 use tsunagu_channels::line::events::{Event, EventDetail, InboundMessage, Source, WebhookBody};
 use tsunagu_core::{ChannelId, ChannelIdentityId, ClinicId, ConversationId};
 use tsunagu_store::conversations::{self, NewConversation, NewMessage};
-use tsunagu_store::{jobs, patients, webhooks, Db, Tx};
+use tsunagu_store::{jobs, patients, webhooks, Backend, Db, GroupWork};
 
 use super::IngestReport;
-use tsunagu_core::job_kinds::{LINE_FETCH_CONTENT as FETCH_CONTENT_JOB, LINE_FETCH_PROFILE as FETCH_PROFILE_JOB};
+use tsunagu_core::job_kinds::{
+    LINE_FETCH_CONTENT as FETCH_CONTENT_JOB, LINE_FETCH_PROFILE as FETCH_PROFILE_JOB,
+};
 
 pub struct LineChannel<'a> {
     pub clinic_id: &'a ClinicId,
     pub channel_id: &'a ChannelId,
 }
 
-/// Stores every event of one delivery in one transaction; redelivered events change nothing.
-pub async fn ingest(db: &Db, ch: LineChannel<'_>, body: &WebhookBody, now_ms: i64) -> anyhow::Result<IngestReport> {
+/// Stores every event of one delivery atomically; redelivered events change nothing. On SQLite
+/// the delivery joins the group commit (one writer, one fsync for every delivery queued
+/// meanwhile); the answer comes only after the commit, so nothing acknowledged can be lost.
+pub async fn ingest(
+    db: &Db,
+    ch: LineChannel<'_>,
+    body: &WebhookBody,
+    now_ms: i64,
+) -> anyhow::Result<IngestReport> {
+    if body.events.is_empty() {
+        return Ok(IngestReport::default()); // LINE's connectivity check: nothing to store
+    }
+    if db.backend() == Backend::Postgres {
+        // PostgreSQL takes concurrent writers and already flushes concurrent commits together.
+        let mut tx = db.begin().await?;
+        let report = ingest_in(tx.conn(), &ch, body, now_ms).await?;
+        tx.commit().await.context("committing the LINE delivery")?;
+        return Ok(report);
+    }
+    let (clinic, channel, body) = (ch.clinic_id.clone(), ch.channel_id.clone(), body.clone());
+    let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        Box::pin(async move {
+            let ch = LineChannel {
+                clinic_id: &clinic,
+                channel_id: &channel,
+            };
+            ingest_in(conn, &ch, &body, now_ms).await
+        })
+    });
+    db.write_grouped(work)
+        .await
+        .context("committing the LINE delivery")
+}
+
+/// One delivery's events on `conn`, inside the caller's transaction (or savepoint).
+pub async fn ingest_in(
+    conn: &mut AnyConnection,
+    ch: &LineChannel<'_>,
+    body: &WebhookBody,
+    now_ms: i64,
+) -> anyhow::Result<IngestReport> {
     let mut report = IngestReport::default();
-    let mut tx = db.begin().await?;
     for event in &body.events {
         let fresh = webhooks::insert_once(
-            tx.conn(),
+            &mut *conn,
             webhooks::NewEvent {
                 clinic_id: ch.clinic_id,
                 channel_id: ch.channel_id,
@@ -37,7 +78,7 @@ pub async fn ingest(db: &Db, ch: LineChannel<'_>, body: &WebhookBody, now_ms: i6
             continue;
         }
         report.new_events += 1;
-        if let Some(conv) = apply(&mut tx, &ch, event, now_ms)
+        if let Some(conv) = apply(conn, ch, event, now_ms)
             .await
             .with_context(|| format!("applying a LINE {} event", event.kind))?
         {
@@ -46,25 +87,33 @@ pub async fn ingest(db: &Db, ch: LineChannel<'_>, body: &WebhookBody, now_ms: i6
             }
         }
     }
-    tx.commit().await.context("committing the LINE delivery")?;
     Ok(report)
 }
 
 /// The identity of a LINE user on this channel, created (with a provisional patient and a
 /// profile-fetch job) on first sight.
 async fn identity_for(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     ch: &LineChannel<'_>,
     user_id: &str,
     now_ms: i64,
 ) -> anyhow::Result<patients::Identity> {
-    if let Some(found) = patients::identity(tx.conn(), ch.channel_id, user_id).await? {
+    if let Some(found) = patients::identity(&mut *conn, ch.channel_id, user_id).await? {
         return Ok(found);
     }
-    let ident = patients::create_provisional(tx.conn(), ch.clinic_id, ch.channel_id, user_id, "LINE", now_ms).await?;
-    let payload = json!({"channel_id": ch.channel_id.as_str(), "identity_id": ident.id, "user_id": user_id});
+    let ident = patients::create_provisional(
+        &mut *conn,
+        ch.clinic_id,
+        ch.channel_id,
+        user_id,
+        "LINE",
+        now_ms,
+    )
+    .await?;
+    let payload =
+        json!({"channel_id": ch.channel_id.as_str(), "identity_id": ident.id, "user_id": user_id});
     jobs::enqueue(
-        tx.conn(),
+        &mut *conn,
         jobs::NewJob {
             clinic_id: Some(ch.clinic_id),
             kind: FETCH_PROFILE_JOB,
@@ -79,14 +128,16 @@ async fn identity_for(
 }
 
 async fn conversation_for(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     ch: &LineChannel<'_>,
     source: &Source,
     now_ms: i64,
 ) -> anyhow::Result<Option<(conversations::Conversation, Option<patients::Identity>)>> {
-    let Some(thread) = source.thread_key() else { return Ok(None) };
+    let Some(thread) = source.thread_key() else {
+        return Ok(None);
+    };
     let sender = match source.sender_user_id() {
-        Some(u) => Some(identity_for(tx, ch, u, now_ms).await?),
+        Some(u) => Some(identity_for(conn, ch, u, now_ms).await?),
         None => None,
     };
     let (kind, patient, identity, title) = match source {
@@ -102,7 +153,7 @@ async fn conversation_for(
         Source::Unknown { .. } => return Ok(None),
     };
     let conv = conversations::find_or_create(
-        tx.conn(),
+        &mut *conn,
         NewConversation {
             clinic_id: ch.clinic_id,
             channel_id: ch.channel_id,
@@ -118,51 +169,137 @@ async fn conversation_for(
     Ok(Some((conv, sender)))
 }
 
-async fn apply(tx: &mut Tx, ch: &LineChannel<'_>, event: &Event, now_ms: i64) -> anyhow::Result<Option<String>> {
-    let Some(source) = &event.source else { return Ok(None) };
-    let at = if event.timestamp_ms > 0 { event.timestamp_ms } else { now_ms };
+async fn apply(
+    conn: &mut AnyConnection,
+    ch: &LineChannel<'_>,
+    event: &Event,
+    now_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    let Some(source) = &event.source else {
+        return Ok(None);
+    };
+    let at = if event.timestamp_ms > 0 {
+        event.timestamp_ms
+    } else {
+        now_ms
+    };
     match &event.detail {
         EventDetail::Message(m) => {
-            let Some((conv, sender)) = conversation_for(tx, ch, source, now_ms).await? else { return Ok(None) };
-            store_message(tx, ch, &conv, sender.as_ref(), event, m, at, now_ms).await?;
+            let Some((conv, sender)) = conversation_for(conn, ch, source, now_ms).await? else {
+                return Ok(None);
+            };
+            store_message(conn, ch, &conv, sender.as_ref(), event, m, at, now_ms).await?;
             Ok(Some(conv.id))
         }
         EventDetail::Postback { data, params } => {
-            let Some((conv, sender)) = conversation_for(tx, ch, source, now_ms).await? else { return Ok(None) };
-            let payload = json!({"data": data, "params": params, "mode": event.mode});
-            insert(tx, ch, &conv, "in", "postback", Some(data), &payload, sender.as_ref(), None, at).await?;
+            let Some((conv, sender)) = conversation_for(conn, ch, source, now_ms).await? else {
+                return Ok(None);
+            };
+            let payload = json!({"data": data, "params": params, "mode": event.mode,
+                "reply_token": usable_reply_token(event), "reply_token_at": event.timestamp_ms});
+            let id = insert(
+                conn,
+                ch,
+                &conv,
+                "in",
+                "postback",
+                Some(data),
+                &payload,
+                sender.as_ref(),
+                None,
+                at,
+            )
+            .await?;
+            enqueue_dispatch(conn, ch, event, &id, now_ms).await?;
             Ok(Some(conv.id))
         }
         EventDetail::Follow { is_unblocked } => {
-            let Some((conv, sender)) = conversation_for(tx, ch, source, now_ms).await? else { return Ok(None) };
+            let Some((conv, sender)) = conversation_for(conn, ch, source, now_ms).await? else {
+                return Ok(None);
+            };
             if let Some(s) = &sender {
                 let id = ChannelIdentityId::from_db(s.id.clone());
-                patients::set_follow_state(tx.conn(), &id, "following", now_ms).await?;
+                patients::set_follow_state(&mut *conn, &id, "following", now_ms).await?;
             }
-            let what = if *is_unblocked { "unblocked" } else { "followed" };
-            let payload = json!({"event": what});
-            insert(tx, ch, &conv, "system", "event", Some(what), &payload, sender.as_ref(), None, at).await?;
+            let what = if *is_unblocked {
+                "unblocked"
+            } else {
+                "followed"
+            };
+            let payload = json!({"event": what, "mode": event.mode,
+                "reply_token": usable_reply_token(event), "reply_token_at": event.timestamp_ms});
+            let id = insert(
+                conn,
+                ch,
+                &conv,
+                "system",
+                "event",
+                Some(what),
+                &payload,
+                sender.as_ref(),
+                None,
+                at,
+            )
+            .await?;
+            enqueue_dispatch(conn, ch, event, &id, now_ms).await?;
             Ok(Some(conv.id))
         }
         EventDetail::Unfollow => {
-            let Some(user) = source.sender_user_id() else { return Ok(None) };
-            let Some(ident) = patients::identity(tx.conn(), ch.channel_id, user).await? else { return Ok(None) };
+            let Some(user) = source.sender_user_id() else {
+                return Ok(None);
+            };
+            let Some(ident) = patients::identity(&mut *conn, ch.channel_id, user).await? else {
+                return Ok(None);
+            };
             let id = ChannelIdentityId::from_db(ident.id.clone());
-            patients::set_follow_state(tx.conn(), &id, "blocked", now_ms).await?;
-            let Some((conv, _)) = conversation_for(tx, ch, source, now_ms).await? else { return Ok(None) };
+            patients::set_follow_state(&mut *conn, &id, "blocked", now_ms).await?;
+            let Some((conv, _)) = conversation_for(conn, ch, source, now_ms).await? else {
+                return Ok(None);
+            };
             let payload = json!({"event": "blocked"});
-            insert(tx, ch, &conv, "system", "event", Some("blocked"), &payload, Some(&ident), None, at).await?;
+            insert(
+                conn,
+                ch,
+                &conv,
+                "system",
+                "event",
+                Some("blocked"),
+                &payload,
+                Some(&ident),
+                None,
+                at,
+            )
+            .await?;
             Ok(Some(conv.id))
         }
         EventDetail::Unsend { message_id } => {
-            conversations::mark_unsent(tx.conn(), ch.channel_id, message_id, at).await?;
-            let conv = conversation_for(tx, ch, source, now_ms).await?.map(|(c, _)| c.id);
+            conversations::mark_unsent(&mut *conn, ch.channel_id, message_id, at).await?;
+            let conv = conversation_for(conn, ch, source, now_ms)
+                .await?
+                .map(|(c, _)| c.id);
             Ok(conv)
         }
-        EventDetail::Join | EventDetail::Leave | EventDetail::MemberJoined { .. } | EventDetail::MemberLeft { .. } => {
-            let Some((conv, sender)) = conversation_for(tx, ch, source, now_ms).await? else { return Ok(None) };
+        EventDetail::Join
+        | EventDetail::Leave
+        | EventDetail::MemberJoined { .. }
+        | EventDetail::MemberLeft { .. } => {
+            let Some((conv, sender)) = conversation_for(conn, ch, source, now_ms).await? else {
+                return Ok(None);
+            };
             let payload = json!({"event": event.kind, "raw": event.raw});
-            insert(tx, ch, &conv, "system", "event", Some(&event.kind), &payload, sender.as_ref(), None, at).await?;
+            insert(
+                conn,
+                ch,
+                &conv,
+                "system",
+                "event",
+                Some(&event.kind),
+                &payload,
+                sender.as_ref(),
+                None,
+                at,
+            )
+            .await?;
             Ok(Some(conv.id))
         }
         // Stored as a raw webhook event only (beacon, accountLink, future types…).
@@ -170,9 +307,45 @@ async fn apply(tx: &mut Tx, ch: &LineChannel<'_>, event: &Event, now_ms: i64) ->
     }
 }
 
+/// Standby mode: another bot answers; we keep the event but must never auto-reply to it.
+fn usable_reply_token(event: &Event) -> Option<String> {
+    if event.mode.as_deref() == Some("standby") {
+        None
+    } else {
+        event.reply_token.clone()
+    }
+}
+
+/// "Who answers" runs as a job after the commit, so the webhook answers in milliseconds.
+async fn enqueue_dispatch(
+    conn: &mut AnyConnection,
+    ch: &LineChannel<'_>,
+    event: &Event,
+    message_id: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    if event.mode.as_deref() == Some("standby") {
+        return Ok(());
+    }
+    let payload = json!({"clinic_id": ch.clinic_id.as_str(), "message_id": message_id});
+    jobs::enqueue(
+        conn,
+        jobs::NewJob {
+            clinic_id: Some(ch.clinic_id),
+            kind: tsunagu_core::job_kinds::INBOUND_DISPATCH,
+            payload: &payload.to_string(),
+            idempotency_key: &format!("dispatch:{message_id}"),
+            run_at: now_ms,
+        },
+        now_ms,
+    )
+    .await?;
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn store_message(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     ch: &LineChannel<'_>,
     conv: &conversations::Conversation,
     sender: Option<&patients::Identity>,
@@ -185,18 +358,30 @@ async fn store_message(
         "text" | "image" | "video" | "audio" | "file" | "location" | "sticker" => m.kind.as_str(),
         _ => "unsupported",
     };
-    // Standby mode: another bot answers; we keep the message but must never auto-reply to it.
     let payload = json!({
         "message": m.raw_message,
         "mode": event.mode,
-        "reply_token": if event.mode.as_deref() == Some("standby") { None } else { event.reply_token.clone() },
+        "reply_token": usable_reply_token(event),
         "reply_token_at": event.timestamp_ms,
     });
-    let message_id = insert(tx, ch, conv, "in", kind, m.text.as_deref(), &payload, sender, Some(&m.id), at).await?;
+    let message_id = insert(
+        conn,
+        ch,
+        conv,
+        "in",
+        kind,
+        m.text.as_deref(),
+        &payload,
+        sender,
+        Some(&m.id),
+        at,
+    )
+    .await?;
+    enqueue_dispatch(conn, ch, event, &message_id, now_ms).await?;
     if m.content_provider_line && matches!(kind, "image" | "video" | "audio" | "file") {
         let job = json!({"channel_id": ch.channel_id.as_str(), "message_id": message_id, "line_message_id": m.id});
         jobs::enqueue(
-            tx.conn(),
+            &mut *conn,
             jobs::NewJob {
                 clinic_id: Some(ch.clinic_id),
                 kind: FETCH_CONTENT_JOB,
@@ -213,7 +398,7 @@ async fn store_message(
 
 #[allow(clippy::too_many_arguments)]
 async fn insert(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     ch: &LineChannel<'_>,
     conv: &conversations::Conversation,
     direction: &str,
@@ -226,7 +411,7 @@ async fn insert(
 ) -> anyhow::Result<String> {
     let conv_id = ConversationId::from_db(conv.id.clone());
     let id = conversations::insert_message(
-        tx.conn(),
+        &mut *conn,
         NewMessage {
             clinic_id: ch.clinic_id,
             conversation_id: &conv_id,
@@ -236,7 +421,11 @@ async fn insert(
             body,
             payload: &payload.to_string(),
             sender_identity_id: sender.map(|s| s.id.as_str()),
-            author_kind: if direction == "system" { "system" } else { "patient" },
+            author_kind: if direction == "system" {
+                "system"
+            } else {
+                "patient"
+            },
             author_staff_id: None,
             provider_message_id,
             status: "received",

@@ -1,6 +1,6 @@
 //! The whole app on port 0 against the LINE sandbox, with a fake clock and workers driven step
 //! by step (`app.run_jobs()`) instead of sleeps.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 use std::sync::Arc;
 
 use base64::Engine;
@@ -34,32 +34,51 @@ pub struct TestApp {
 pub async fn spawn_app() -> TestApp {
     let t = test_db().await;
     let db = t.db.clone();
-    let clock = FakeClock::new(chrono::DateTime::parse_from_rfc3339("2026-11-23T09:00:00+09:00").unwrap().to_utc());
+    let clock = FakeClock::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T09:00:00+09:00")
+            .unwrap()
+            .to_utc(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut settings = Settings { public_url: Some(format!("http://{addr}")), ..Settings::default() };
+    let mut settings = Settings {
+        public_url: Some(format!("http://{addr}")),
+        ..Settings::default()
+    };
     settings.outbox.workers = false; // tests drive the queue themselves
     let key = [9u8; 32];
     let services = Services::with_db(db.clone(), settings, Arc::new(clock.clone()), &key);
     let now = tsunagu_core::Clock::now_ms(&clock);
     let clinic = tsunagu::admin::create_clinic(
         &db,
-        tsunagu::admin::ClinicSpec { slug: "sakura", name: "さくら内科", timezone: "Asia/Tokyo", locale: "ja", org: None },
+        tsunagu::admin::ClinicSpec {
+            slug: "sakura",
+            name: "さくら内科",
+            timezone: "Asia/Tokyo",
+            locale: "ja",
+            org: None,
+        },
         now,
     )
     .await
     .unwrap();
-    let (_, api_token) =
-        tsunagu::admin::create_token(&db, "sakura", "tests", &[tsunagu_core::TokenScope::Admin], now).await.unwrap();
+    let (_, api_token) = tsunagu::admin::create_token(
+        &db,
+        "sakura",
+        "tests",
+        &[tsunagu_core::TokenScope::Admin],
+        now,
+    )
+    .await
+    .unwrap();
 
     // The sandbox shares the app's clock, so reply-token lifetimes line up with the worker's.
     let sandbox = LineSandbox::with_clock(Arc::new(clock.clone()));
     let sb_addr = sandbox.spawn("127.0.0.1:0").await.unwrap();
     let sb_url = format!("http://{sb_addr}");
-    let creds = services
-        .state
-        .cipher
-        .encrypt_json(&serde_json::json!({"channel_secret": SECRET, "channel_access_token": ACCESS_TOKEN}));
+    let creds = services.state.cipher.encrypt_json(
+        &serde_json::json!({"channel_secret": SECRET, "channel_access_token": ACCESS_TOKEN}),
+    );
     let mut tx = db.begin().await.unwrap();
     let channel = channels::create(
         tx.conn(),
@@ -124,7 +143,10 @@ impl TestApp {
 
     /// Posts raw bytes as LINE would, with the given signature header (None: no header).
     pub async fn post_webhook(&self, body: &[u8], signature: Option<&str>) -> reqwest::StatusCode {
-        let mut req = self.http.post(self.webhook_url()).header("content-type", "application/json; charset=utf-8");
+        let mut req = self
+            .http
+            .post(self.webhook_url())
+            .header("content-type", "application/json; charset=utf-8");
         if let Some(s) = signature {
             req = req.header("x-line-signature", s);
         }
@@ -136,17 +158,37 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar::<_, i64>(sql).fetch_one(self.db.pool()).await.unwrap()
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
     }
 
     pub async fn api_get(&self, path: &str) -> (reqwest::StatusCode, serde_json::Value) {
-        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.api_token).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.api_token)
+            .send()
+            .await
+            .unwrap();
         let s = r.status();
         (s, r.json().await.unwrap_or(serde_json::Value::Null))
     }
 
-    pub async fn api_post(&self, path: &str, body: serde_json::Value) -> (reqwest::StatusCode, serde_json::Value) {
-        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.api_token).json(&body).send().await.unwrap();
+    pub async fn api_post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.api_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let s = r.status();
         (s, r.json().await.unwrap_or(serde_json::Value::Null))
     }

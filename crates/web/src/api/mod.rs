@@ -3,7 +3,9 @@
 //! The router is built from one table (`operations`), so the list of mounted routes that the
 //! OpenAPI test walks (`routes()`) cannot drift from what is served.
 pub mod auth;
+pub mod calendar;
 pub mod channels;
+pub mod consent;
 pub mod conversations;
 pub mod extract;
 pub mod idempotency;
@@ -45,6 +47,22 @@ fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operat
     }
 }
 
+fn put<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operation {
+    Operation {
+        method: "PUT",
+        path,
+        route: routing::put(h),
+    }
+}
+
+fn delete<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operation {
+    Operation {
+        method: "DELETE",
+        path,
+        route: routing::delete(h),
+    }
+}
+
 /// Every operation of the API. Add a route here (and its handler to `openapi::ApiDoc`).
 fn operations() -> Vec<Operation> {
     vec![
@@ -56,6 +74,15 @@ fn operations() -> Vec<Operation> {
         post("/api/v1/conversations/{id}/messages", reply::create),
         get("/api/v1/attachments/{id}", messages::attachment),
         get("/api/v1/patients/{id}", patients::get),
+        get("/api/v1/calendar", calendar::get),
+        get("/api/v1/calendar/opening", calendar::opening),
+        put("/api/v1/calendar/hours", calendar::put_hours),
+        post("/api/v1/calendar/closures", calendar::add_closures),
+        delete("/api/v1/calendar/closures/{id}", calendar::delete_closure),
+        put("/api/v1/calendar/holidays/{date}", calendar::put_holiday),
+        post("/api/v1/patients/{id}/messages", consent::send),
+        get("/api/v1/patients/{id}/consents", consent::list),
+        post("/api/v1/patients/{id}/consents", consent::create),
     ]
 }
 

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{channels, conversations, extract, messages, patients, reply};
+use super::{calendar, channels, consent, conversations, extract, messages, patients, reply};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,15 @@ use super::{channels, conversations, extract, messages, patients, reply};
         reply::create,
         messages::attachment,
         patients::get,
+        calendar::opening,
+        calendar::get,
+        calendar::put_hours,
+        calendar::add_closures,
+        calendar::delete_closure,
+        calendar::put_holiday,
+        consent::send,
+        consent::list,
+        consent::create,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -46,6 +55,21 @@ use super::{channels, conversations, extract, messages, patients, reply};
         reply::ReplyRequest,
         patients::PatientOut,
         patients::IdentityOut,
+        calendar::OpeningOut,
+        calendar::IntervalIo,
+        calendar::WeekIo,
+        calendar::HoursIn,
+        calendar::ClosureIn,
+        calendar::ClosureOut,
+        calendar::ClosureList,
+        calendar::HolidayIn,
+        calendar::HolidayOut,
+        calendar::CalendarOut,
+        consent::PurposeMessage,
+        consent::NewConsentEntry,
+        consent::ConsentEventOut,
+        consent::ConsentStateOut,
+        consent::ConsentsOut,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -54,6 +78,7 @@ use super::{channels, conversations, extract, messages, patients, reply};
         (name = "conversations", description = "The inbox"),
         (name = "messages", description = "Messages, replies and attachments"),
         (name = "patients", description = "Patient records"),
+        (name = "calendar", description = "Opening hours, closures and national holidays"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -1,5 +1,6 @@
 //! The staff UI: server-rendered pages under /app, sign-in under /login.
 pub mod auth;
+pub mod consent;
 pub mod inbox;
 pub mod session;
 
@@ -9,4 +10,5 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().merge(session::router()).merge(inbox::router()).merge(auth::router())
+        .merge(consent::router())
 }

@@ -25,7 +25,9 @@ pub struct Shell {
     /// Filled only when the staff member works in more than one clinic.
     pub clinics: Vec<ClinicChoice>,
     pub can_audit: bool,
-    /// inbox | audit | account: the nav entry marked current.
+    /// Owners and admins: the settings pages.
+    pub can_administer: bool,
+    /// inbox | audit | settings | account: the nav entry marked current.
     pub active: &'static str,
 }
 
@@ -54,6 +56,7 @@ pub async fn shell(
         csrf_token: staff.csrf_token.clone(),
         clinics,
         can_audit: staff.can(Permission::ReadAudit),
+        can_administer: staff.can(Permission::Administer),
         active,
     })
 }

@@ -1,0 +1,156 @@
+//! Japanese text normalization, shared by patient search, keyword rules and triage: what staff
+//! and patients type arrives in full-width or half-width letters, hiragana or katakana, and
+//! either case, and should match all the same.
+
+/// Half-width katakana U+FF61..=U+FF9D, in code point order, as their full-width forms.
+const HALF_KATAKANA: &str =
+    "。「」、・ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン";
+
+const DAKUTEN: [char; 3] = ['\u{FF9E}', '\u{3099}', '\u{309B}'];
+const HANDAKUTEN: [char; 3] = ['\u{FF9F}', '\u{309A}', '\u{309C}'];
+
+/// Full-width ASCII (`ＡＢＣ１２３＠`) to ASCII, the ideographic space to a space, and
+/// half-width katakana (`ﾔﾏﾀﾞ`) to full-width (`ヤマダ`), composing voiced marks on the way.
+pub fn fold_width(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let u = c as u32;
+        let mapped = match u {
+            0xFF01..=0xFF5E => char::from_u32(u - 0xFEE0).unwrap_or(c),
+            0x3000 => ' ',
+            0xFF61..=0xFF9D => HALF_KATAKANA
+                .chars()
+                .nth((u - 0xFF61) as usize)
+                .unwrap_or(c),
+            _ => c,
+        };
+        push_composed(&mut out, mapped);
+    }
+    out
+}
+
+/// Appends `c`, merging a voiced or semi-voiced sound mark into the kana before it
+/// (`カ` + `ﾞ` → `ガ`). A mark with nothing to merge into is kept as it came.
+fn push_composed(out: &mut String, c: char) {
+    let voiced = DAKUTEN.contains(&c);
+    let semi = HANDAKUTEN.contains(&c);
+    if voiced || semi {
+        if let Some(prev) = out.chars().last() {
+            if let Some(m) = compose(prev, semi) {
+                out.pop();
+                out.push(m);
+                return;
+            }
+        }
+    }
+    out.push(c);
+}
+
+fn compose(base: char, semi: bool) -> Option<char> {
+    const VOICEABLE: &str = "かきくけこさしすせそたちつてとはひふへほカキクケコサシスセソタチツテトハヒフヘホ";
+    const SEMI_VOICEABLE: &str = "はひふへほハヒフヘホ";
+    match (base, semi) {
+        ('ウ', false) => Some('ヴ'),
+        ('う', false) => Some('ゔ'),
+        (b, false) if VOICEABLE.contains(b) => char::from_u32(b as u32 + 1),
+        (b, true) if SEMI_VOICEABLE.contains(b) => char::from_u32(b as u32 + 2),
+        _ => None,
+    }
+}
+
+/// Hiragana to katakana (`やまだ` → `ヤマダ`); everything else unchanged.
+pub fn to_katakana(s: &str) -> String {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x3041..=0x3096 | 0x309D | 0x309E => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// Katakana to hiragana (`ヤマダ` → `やまだ`); letters without a hiragana form stay.
+pub fn to_hiragana(s: &str) -> String {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x30A1..=0x30F6 | 0x30FD | 0x30FE => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// Lower case (Latin, Greek, Cyrillic, full-width letters alike).
+pub fn fold_case(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// Trims and turns every run of white space (including the ideographic space) into one space.
+pub fn squeeze_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The form two texts are compared in by search and keyword rules: width folded, kana as
+/// katakana, lower case, without white space. `山田 太郎`, `ﾔﾏﾀﾞ`, `やまだ` and `ヤマダ`
+/// become `山田太郎`, `ヤマダ`, `ヤマダ`, `ヤマダ`.
+pub fn search_form(s: &str) -> String {
+    fold_case(&to_katakana(&fold_width(s)))
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// Whether `c` may appear in a name reading written in full-width katakana (フリガナ).
+pub fn is_katakana_reading_char(c: char) -> bool {
+    matches!(c as u32, 0x30A1..=0x30F6 | 0x30FB | 0x30FC | 0x30FD | 0x30FE) || c == ' '
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_width_letters_and_digits_become_ascii() {
+        assert_eq!(fold_width("ＡＢＣ　１２３＠ｅｘａｍｐｌｅ．ｊｐ"), "ABC 123@example.jp");
+    }
+
+    #[test]
+    fn half_width_katakana_becomes_full_width_with_voiced_marks_composed() {
+        assert_eq!(fold_width("ﾔﾏﾀﾞ ﾀﾛｳ"), "ヤマダ タロウ");
+        assert_eq!(fold_width("ﾎﾟﾝﾌﾟ ｳﾞｧｲｵﾘﾝ"), "ポンプ ヴァイオリン");
+        assert_eq!(fold_width("ｰ｡｢｣"), "ー。「」");
+    }
+
+    #[test]
+    fn combining_and_spacing_voiced_marks_are_composed() {
+        assert_eq!(fold_width("カ\u{3099}ハ\u{309A}"), "ガパ");
+        assert_eq!(fold_width("か゛"), "が");
+        assert_eq!(fold_width("ﾞア"), "\u{FF9E}ア");
+    }
+
+    #[test]
+    fn hiragana_and_katakana_convert_both_ways() {
+        assert_eq!(to_katakana("やまだ たろう ゝ"), "ヤマダ タロウ ヽ");
+        assert_eq!(to_hiragana("ヤマダ タロウ ー"), "やまだ たろう ー");
+        assert_eq!(to_katakana("山田abc"), "山田abc");
+    }
+
+    #[test]
+    fn the_search_form_ignores_width_kana_case_and_spaces() {
+        let forms = ["やまだ", "ヤマダ", "ﾔﾏﾀﾞ", "ヤ マ ダ"];
+        for f in forms {
+            assert_eq!(search_form(f), "ヤマダ", "{f}");
+        }
+        assert_eq!(search_form("山田　太郎"), "山田太郎");
+        assert_eq!(search_form("ＹＡＭＡＤＡ Taro"), "yamadataro");
+    }
+
+    #[test]
+    fn spaces_are_squeezed_and_trimmed() {
+        assert_eq!(squeeze_spaces("  山田　 太郎 "), "山田 太郎");
+    }
+
+    #[test]
+    fn katakana_readings_allow_the_long_vowel_and_middle_dot() {
+        assert!("ヤマダ・タロー ヴ".chars().all(is_katakana_reading_char));
+        assert!(!"やまだ".chars().all(is_katakana_reading_char));
+    }
+}

@@ -1,0 +1,66 @@
+//! Everything a dispatch step needs about one inbound message, loaded once.
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tsunagu_core::{ClinicId, ConversationId, MessageId, SharedClock};
+use tsunagu_outbox::worker::Worker;
+use tsunagu_store::conversations::{self, Conversation, Message};
+use tsunagu_store::jobs::Job;
+use tsunagu_store::{patients, Db};
+
+/// The job payload the ingest path enqueues for each new inbound message.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InboundJob {
+    pub clinic_id: String,
+    pub message_id: String,
+}
+
+pub struct Inbound {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub clinic: ClinicId,
+    pub conversation: Conversation,
+    pub message: Message,
+    /// The sender's identity on the channel (None for system events without a user).
+    pub identity: Option<patients::Identity>,
+    /// The message text as the patient typed it (trimmed), if any.
+    pub text: Option<String>,
+    /// LINE reply token and when it was issued (ms), if the event carried one.
+    pub reply_token: Option<(String, i64)>,
+    pub standby: bool,
+}
+
+impl Inbound {
+    pub async fn load(w: &Worker, job: &Job) -> anyhow::Result<Option<Inbound>> {
+        let p: InboundJob = serde_json::from_str(&job.payload).context("reading the inbound job")?;
+        let clinic = ClinicId::from_db(p.clinic_id);
+        let mut conn = w.db.pool().acquire().await?;
+        let Some(message) = conversations::message_by_id(&mut conn, &clinic, &MessageId::from_db(p.message_id)).await?
+        else {
+            return Ok(None); // erased meanwhile
+        };
+        let conv_id = ConversationId::from_db(message.conversation_id.clone());
+        let Some(conversation) = conversations::by_id(&mut conn, &clinic, &conv_id).await? else { return Ok(None) };
+        let identity = match &message.sender_identity_id {
+            Some(id) => patients::identity_by_id(&mut conn, &clinic, id).await?,
+            None => None,
+        };
+        let payload: serde_json::Value = serde_json::from_str(&message.payload).unwrap_or_default();
+        let reply_token = payload
+            .get("reply_token")
+            .and_then(|t| t.as_str())
+            .map(|t| (t.to_string(), payload.get("reply_token_at").and_then(|v| v.as_i64()).unwrap_or(0)));
+        let standby = payload.get("mode").and_then(|m| m.as_str()) == Some("standby");
+        let text = message.body.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        Ok(Some(Inbound {
+            db: w.db.clone(),
+            clock: w.clock.clone(),
+            clinic,
+            conversation,
+            message,
+            identity,
+            text,
+            reply_token,
+            standby,
+        }))
+    }
+}

@@ -1,0 +1,47 @@
+//! Who answers an incoming message (DESIGN §4), in this order: carrier keywords (STOP/HELP, with
+//! SMS) → consent commands (配信停止, 配信設定) → identity verification in chat → (later: a running
+//! flow, a pending reminder question, keyword rules, the away message) → staff. Each step looks
+//! at the message and either answers it or passes. Standby-mode messages are never answered.
+mod answer;
+mod consent_commands;
+mod context;
+
+pub use answer::answer;
+pub use context::{Inbound, InboundJob};
+
+use tsunagu_outbox::worker::{JobHandler, Outcome, Worker};
+use tsunagu_store::jobs::Job;
+
+/// What a step did with the message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Answered (or acted on); later steps and staff routing are skipped.
+    Handled,
+    /// Not this step's business.
+    Pass,
+}
+
+/// The `inbound.dispatch` job handler, registered with the outbox worker by the binary.
+pub struct InboundDispatcher;
+
+#[async_trait::async_trait]
+impl JobHandler for InboundDispatcher {
+    async fn run(&self, worker: &Worker, job: &Job) -> anyhow::Result<Outcome> {
+        let Some(inbound) = Inbound::load(worker, job).await? else { return Ok(Outcome::Done) };
+        dispatch(&inbound).await?;
+        Ok(Outcome::Done)
+    }
+}
+
+/// Runs the steps in order until one handles the message.
+pub async fn dispatch(m: &Inbound) -> anyhow::Result<Step> {
+    if m.standby {
+        // Another bot answers in standby mode: we record, never reply.
+        return Ok(Step::Pass);
+    }
+    if consent_commands::step(m).await? == Step::Handled {
+        return Ok(Step::Handled);
+    }
+    // Steps are added here in the DESIGN §4 order as they are built.
+    Ok(Step::Pass)
+}

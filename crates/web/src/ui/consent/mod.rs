@@ -1,0 +1,30 @@
+//! `/app/patients/{id}/consent`: a patient's consent per purpose × channel, the full ledger
+//! history, a form to record what the patient said (staff entries need a reason), and a form
+//! to send a message for a purpose through the consent check.
+mod forms;
+mod page;
+
+use axum::response::Html;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+
+use crate::{AppState, PageError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/patients/{id}/consent", get(page::show))
+        .route("/app/patients/{id}/consent", post(forms::record))
+        .route("/app/patients/{id}/consent/send", post(forms::send))
+}
+
+fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
+    let tmpl = state
+        .templates
+        .get_template(name)
+        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
+    let html = tmpl
+        .render(ctx)
+        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
+    Ok(Html(html))
+}

@@ -1,0 +1,61 @@
+//! Clinic settings, for owners and admins (everyone else gets 403): so far the clinic calendar
+//! at `/app/settings/calendar`. Forms post back here and redirect to the page (or re-render it
+//! with the error and what was typed); every change commits with its audit entry.
+mod calendar;
+mod calendar_view;
+
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+use tsunagu_privacy::audit::{self, AuditEntry};
+
+use crate::client_ip::ClientIp;
+use crate::ui::session::Staff;
+use crate::{AppState, PageError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/settings", get(|| async { Redirect::to("/app/settings/calendar") }))
+        .route("/app/settings/calendar", get(calendar::page))
+        .route("/app/settings/calendar/hours", post(calendar::save_hours))
+        .route("/app/settings/calendar/closures", post(calendar::add_closure))
+        .route("/app/settings/calendar/closures/{id}/delete", post(calendar::delete_closure))
+        .route("/app/settings/calendar/holidays/{date}", post(calendar::set_holiday))
+}
+
+fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
+    let tmpl = state
+        .templates
+        .get_template(name)
+        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
+    let html = tmpl.render(ctx).map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
+    Ok(Html(html))
+}
+
+/// Who changed a setting, as stored beside it.
+fn actor_ref(staff: &Staff) -> String {
+    format!("staff:{}", staff.staff_id)
+}
+
+/// Records a change inside the transaction that made it.
+async fn audit_change(
+    tx: &mut tsunagu_store::Tx,
+    state: &AppState,
+    staff: &Staff,
+    ip: &ClientIp,
+    action: &str,
+    subject: (&str, &[&str]),
+) -> Result<(), PageError> {
+    let (clinic, actor, source_ip) = (staff.clinic.clinic_id(), staff.actor(), ip.as_string());
+    let entry = AuditEntry {
+        clinic_id: Some(&clinic),
+        actor: &actor,
+        action,
+        subject_type: Some(subject.0),
+        subject_ids: subject.1,
+        source_ip: source_ip.as_deref(),
+    };
+    audit::record(tx.conn(), state.db.backend(), entry, state.now_ms()).await?;
+    Ok(())
+}
