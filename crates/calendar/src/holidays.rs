@@ -38,7 +38,8 @@ pub fn japan(year: i32) -> Vec<Holiday> {
         for h in &statutory {
             let Some(d) = next(h.0) else { continue };
             let sandwiched = next(d).is_some_and(is_statutory) && !is_statutory(d);
-            let free = !extra.iter().any(|e| e.0 == d) && (year >= 2007 || d.weekday() != Weekday::Sun);
+            let free =
+                !extra.iter().any(|e| e.0 == d) && (year >= 2007 || d.weekday() != Weekday::Sun);
             if sandwiched && free && d.year() == year {
                 extra.push((d, CITIZENS.0, CITIZENS.1));
             }
@@ -104,7 +105,11 @@ fn statutory(y: i32) -> Vec<Holiday> {
     add(mountain, "山の日", "Mountain Day");
     let aged = if y >= 2003 { monday(9, 3) } else { ymd(9, 15) };
     add(aged, "敬老の日", "Respect for the Aged Day");
-    add(ymd(9, autumn_equinox(y)), "秋分の日", "Autumnal Equinox Day");
+    add(
+        ymd(9, autumn_equinox(y)),
+        "秋分の日",
+        "Autumnal Equinox Day",
+    );
     match y {
         2020 => add(ymd(7, 24), "スポーツの日", "Sports Day"),
         2021 => add(ymd(7, 23), "スポーツの日", "Sports Day"),
@@ -119,9 +124,17 @@ fn statutory(y: i32) -> Vec<Holiday> {
     }
     // One-off days set by their own laws.
     match y {
-        1989 => add(ymd(2, 24), "昭和天皇の大喪の礼", "State Funeral of Emperor Shōwa"),
+        1989 => add(
+            ymd(2, 24),
+            "昭和天皇の大喪の礼",
+            "State Funeral of Emperor Shōwa",
+        ),
         1990 => add(ymd(11, 12), "即位礼正殿の儀", "Enthronement Ceremony Day"),
-        1993 => add(ymd(6, 9), "皇太子徳仁親王の結婚の儀", "Crown Prince's Wedding"),
+        1993 => add(
+            ymd(6, 9),
+            "皇太子徳仁親王の結婚の儀",
+            "Crown Prince's Wedding",
+        ),
         2019 => {
             add(ymd(5, 1), "即位の日", "Enthronement Day");
             add(ymd(10, 22), "即位礼正殿の儀", "Enthronement Ceremony Day");

@@ -3,10 +3,12 @@
 //! [`Schedule::is_open`] / [`Schedule::next_opening`]. The away message, SLA clocks and booking
 //! load a clinic's [`Schedule`] with [`store::load`] and ask it.
 pub mod holidays;
+pub mod hours;
 pub mod parse;
 pub mod schedule;
 pub mod store;
 
+pub use hours::{Interval, WeeklyHours};
 pub use parse::Invalid;
-pub use schedule::{DayOff, HolidayStatus, Interval, Schedule, WeeklyHours, HORIZON_DAYS};
+pub use schedule::{DayOff, HolidayStatus, Schedule, HORIZON_DAYS};
 pub use store::{Calendar, ClosureRow};

@@ -1,6 +1,6 @@
 //! Reading what staff and integrators type: `HH:MM`, `YYYY-MM-DD`, a closure reason, a zone
 //! name. Each refusal carries a stable code the API returns and the UI translates.
-use chrono::{NaiveDate, Weekday};
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
 /// Minutes in a day: `24:00` is allowed as an interval's end.
@@ -16,6 +16,8 @@ pub const MAX_CLOSURE_DAYS: i64 = 31;
 pub enum Invalid {
     #[error("{0:?} is not a time of day written HH:MM (00:00 to 24:00)")]
     Time(String),
+    #[error("{0:?} is not an RFC 3339 time such as 2027-01-09T13:00:00+09:00")]
+    Instant(String),
     #[error("an opening interval must start before it ends ({0}–{1})")]
     Interval(String, String),
     #[error("the opening intervals on {0} overlap")]
@@ -38,7 +40,7 @@ impl Invalid {
     /// The stable snake_case key (API `error.code`, UI catalog `calendar.error.<code>`).
     pub fn code(&self) -> &'static str {
         match self {
-            Invalid::Time(_) => "invalid_time",
+            Invalid::Time(_) | Invalid::Instant(_) => "invalid_time",
             Invalid::Interval(..) => "invalid_interval",
             Invalid::Overlap(_) => "overlapping_intervals",
             Invalid::TooMany(_) => "too_many_intervals",
@@ -72,6 +74,14 @@ pub fn hhmm(minutes: u16) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
+/// An RFC 3339 instant. A `+` sent unencoded in a query string arrives as a space; it is read
+/// as the `+` it was.
+pub fn instant(s: &str) -> Result<DateTime<Utc>, Invalid> {
+    DateTime::parse_from_rfc3339(&s.trim().replace(' ', "+"))
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| Invalid::Instant(s.to_string()))
+}
+
 /// A real calendar date written `YYYY-MM-DD` (no other spellings: they are stored as text and
 /// compared as text).
 pub fn parse_date(s: &str) -> Result<NaiveDate, Invalid> {
@@ -80,7 +90,9 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, Invalid> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape {
         return Err(bad());
     }
@@ -98,7 +110,9 @@ pub fn parse_reason(s: &str) -> Result<String, Invalid> {
 
 /// An IANA zone name.
 pub fn parse_timezone(s: &str) -> Result<Tz, Invalid> {
-    s.trim().parse::<Tz>().map_err(|_| Invalid::Timezone(s.to_string()))
+    s.trim()
+        .parse::<Tz>()
+        .map_err(|_| Invalid::Timezone(s.to_string()))
 }
 
 /// The days from `from` to `until` inclusive (just `from` without `until`).
@@ -111,6 +125,27 @@ pub fn date_range(from: NaiveDate, until: Option<NaiveDate>) -> Result<Vec<Naive
     Ok(from.iter_days().take(span as usize + 1).collect())
 }
 
+/// A closure request: the dates from `date` to `until` (if any) and the trimmed reason.
+pub fn closure(
+    date: &str,
+    until: Option<&str>,
+    reason: &str,
+) -> Result<(Vec<NaiveDate>, String), Invalid> {
+    let from = parse_date(date.trim())?;
+    let until = until
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(parse_date)
+        .transpose()?;
+    Ok((date_range(from, until)?, parse_reason(reason)?))
+}
+
+/// A national holiday's date.
+pub fn holiday(date: &str) -> Result<crate::holidays::Holiday, Invalid> {
+    let d = parse_date(date)?;
+    crate::holidays::on(d).ok_or(Invalid::NotAHoliday(d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,7 +155,9 @@ mod tests {
         assert_eq!(parse_hhmm("09:00"), Ok(540));
         assert_eq!(parse_hhmm("12:30"), Ok(750));
         assert_eq!(parse_hhmm("24:00"), Ok(1440));
-        for bad in ["9:00", "24:01", "12:60", "ab:cd", "", "12:3０", "25:00", "12-30"] {
+        for bad in [
+            "9:00", "24:01", "12:60", "ab:cd", "", "12:3０", "25:00", "12-30",
+        ] {
             assert!(parse_hhmm(bad).is_err(), "{bad}");
         }
         assert_eq!(hhmm(540), "09:00");
@@ -128,17 +165,45 @@ mod tests {
     }
 
     #[test]
+    fn instants_need_an_offset_and_a_lost_plus_is_restored() {
+        let t = instant("2027-01-09T13:00:00+09:00").map(|t| t.timestamp());
+        assert_eq!(t, Ok(1_799_467_200));
+        assert_eq!(
+            instant("2027-01-09T13:00:00 09:00").map(|t| t.timestamp()),
+            t
+        );
+        assert_eq!(
+            instant("2027-01-09T13:00:00").map_err(|e| e.code()),
+            Err("invalid_time")
+        );
+    }
+
+    #[test]
     fn only_real_dates_written_in_full_are_read() {
         assert!(parse_date("2027-01-11").is_ok());
         assert!(parse_date("2028-02-29").is_ok());
-        for bad in ["2027-02-29", "2027-1-11", "2027/01/11", "20270111", "2027-13-01", "x"] {
-            assert_eq!(parse_date(bad).map_err(|e| e.code()), Err("invalid_date"), "{bad}");
+        for bad in [
+            "2027-02-29",
+            "2027-1-11",
+            "2027/01/11",
+            "20270111",
+            "2027-13-01",
+            "x",
+        ] {
+            assert_eq!(
+                parse_date(bad).map_err(|e| e.code()),
+                Err("invalid_date"),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn a_reason_is_trimmed_and_bounded() {
-        assert_eq!(parse_reason("  臨時休診 院長学会出張 ").as_deref(), Ok("臨時休診 院長学会出張"));
+        assert_eq!(
+            parse_reason("  臨時休診 院長学会出張 ").as_deref(),
+            Ok("臨時休診 院長学会出張")
+        );
         assert!(parse_reason("  ").is_err());
         assert!(parse_reason(&"休".repeat(201)).is_err());
     }

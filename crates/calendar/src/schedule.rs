@@ -9,93 +9,11 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, Offset, TimeZon
 use chrono_tz::Tz;
 
 use crate::holidays::{self, Holiday};
-use crate::parse::{hhmm, parse_hhmm, Invalid, MAX_INTERVALS_PER_DAY, MINUTES_PER_DAY};
+use crate::hours::{Interval, WeeklyHours};
+use crate::parse::MINUTES_PER_DAY;
 
 /// How far ahead `next_opening` looks before deciding the clinic never opens.
 pub const HORIZON_DAYS: u64 = 400;
-
-/// One open stretch of a day, in minutes after local midnight; lunch breaks are the gaps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Interval {
-    start: u16,
-    end: u16,
-}
-
-impl Interval {
-    /// `start < end <= 24:00`.
-    pub fn new(start: u16, end: u16) -> Result<Self, Invalid> {
-        if start >= end || end > MINUTES_PER_DAY {
-            return Err(Invalid::Interval(hhmm(start), hhmm(end)));
-        }
-        Ok(Self { start, end })
-    }
-    /// From `HH:MM` text.
-    pub fn parse(start: &str, end: &str) -> Result<Self, Invalid> {
-        Self::new(parse_hhmm(start)?, parse_hhmm(end)?)
-    }
-    pub fn start(&self) -> u16 {
-        self.start
-    }
-    pub fn end(&self) -> u16 {
-        self.end
-    }
-    pub fn start_hhmm(&self) -> String {
-        hhmm(self.start)
-    }
-    pub fn end_hhmm(&self) -> String {
-        hhmm(self.end)
-    }
-    fn contains(&self, seconds_of_day: u32) -> bool {
-        u32::from(self.start) * 60 <= seconds_of_day && seconds_of_day < u32::from(self.end) * 60
-    }
-}
-
-/// Open intervals per weekday, Monday first; sorted, non-overlapping, at most three a day.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WeeklyHours {
-    days: [Vec<Interval>; 7],
-}
-
-const WEEK: [chrono::Weekday; 7] = {
-    use chrono::Weekday::*;
-    [Mon, Tue, Wed, Thu, Fri, Sat, Sun]
-};
-
-impl WeeklyHours {
-    /// Checks each day: sorted here, refused when intervals overlap or are too many.
-    pub fn new(mut days: [Vec<Interval>; 7]) -> Result<Self, Invalid> {
-        for (wd, day) in WEEK.iter().zip(days.iter_mut()) {
-            day.sort();
-            if day.len() > MAX_INTERVALS_PER_DAY {
-                return Err(Invalid::TooMany(*wd));
-            }
-            // Touching intervals (12:00–13:00, 13:00–14:00) are allowed; they read as one.
-            if day.windows(2).any(|w| w[1].start < w[0].end) {
-                return Err(Invalid::Overlap(*wd));
-            }
-        }
-        Ok(Self { days })
-    }
-
-    /// What a Japanese clinic usually keeps: Mon–Fri 09:00–12:30 and 14:00–18:00, Saturday
-    /// morning, closed on Sunday.
-    pub fn japanese_clinic_default() -> Self {
-        let (morning, afternoon) = (Interval { start: 540, end: 750 }, Interval { start: 840, end: 1080 });
-        let full = vec![morning, afternoon];
-        Self {
-            days: [full.clone(), full.clone(), full.clone(), full.clone(), full, vec![morning], vec![]],
-        }
-    }
-
-    pub fn day(&self, wd: chrono::Weekday) -> &[Interval] {
-        &self.days[wd.num_days_from_monday() as usize]
-    }
-
-    /// `(weekday, intervals)` Monday first.
-    pub fn iter(&self) -> impl Iterator<Item = (chrono::Weekday, &[Interval])> {
-        WEEK.iter().copied().zip(self.days.iter().map(Vec::as_slice))
-    }
-}
 
 /// Why a day is closed all day.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -185,7 +103,11 @@ impl Schedule {
             return Some(DayOff::Closure(reason.clone()));
         }
         let h = memo.holiday(date)?;
-        let open = self.holiday_overrides.get(&date).copied().unwrap_or(!self.national_holidays_closed);
+        let open = self
+            .holiday_overrides
+            .get(&date)
+            .copied()
+            .unwrap_or(!self.national_holidays_closed);
         (!open).then_some(DayOff::Holiday(h))
     }
 
@@ -218,6 +140,22 @@ impl Schedule {
             .collect()
     }
 
+    /// Every per-date holiday setting (any year), by date.
+    pub fn holiday_settings(&self) -> Vec<HolidayStatus> {
+        let set = self.holiday_overrides.iter();
+        set.filter_map(|(d, &open)| {
+            let (date, name_ja, name_en) = holidays::on(*d)?;
+            Some(HolidayStatus {
+                date,
+                name_ja,
+                name_en,
+                open,
+                overridden: true,
+            })
+        })
+        .collect()
+    }
+
     /// Whether the clinic is open at `at`.
     pub fn is_open(&self, at: DateTime<Utc>) -> bool {
         self.is_open_memo(at, &mut Memo::default())
@@ -226,7 +164,9 @@ impl Schedule {
     fn is_open_memo(&self, at: DateTime<Utc>, memo: &mut Memo) -> bool {
         let local = at.with_timezone(&self.timezone);
         let secs = local.num_seconds_from_midnight();
-        self.hours_memo(local.date_naive(), memo).iter().any(|i| i.contains(secs))
+        self.hours_memo(local.date_naive(), memo)
+            .iter()
+            .any(|i| i.contains(secs))
     }
 
     /// `at` itself when open; otherwise the first later instant the clinic opens, looking up to
@@ -238,13 +178,18 @@ impl Schedule {
         }
         let first = at.with_timezone(&self.timezone).date_naive();
         for day in first.iter_days().take(HORIZON_DAYS as usize + 1) {
-            let starts: Vec<u16> = self.hours_memo(day, &mut memo).iter().map(|i| i.start).collect();
+            let starts: Vec<u16> = self
+                .hours_memo(day, &mut memo)
+                .iter()
+                .map(Interval::start)
+                .collect();
             if starts.is_empty() {
                 continue;
             }
             // An opening is an interval's start on the wall clock, or the moment a DST change
             // moves the wall clock into an interval.
-            let mut candidates: Vec<DateTime<Utc>> = starts.iter().flat_map(|&m| self.instants(day, m)).collect();
+            let mut candidates: Vec<DateTime<Utc>> =
+                starts.iter().flat_map(|&m| self.instants(day, m)).collect();
             candidates.extend(self.transition_on(day));
             let found = candidates
                 .into_iter()
@@ -269,7 +214,11 @@ impl Schedule {
         for _ in 0..=HORIZON_DAYS {
             let local = t.with_timezone(&self.timezone);
             let (day, secs) = (local.date_naive(), local.num_seconds_from_midnight());
-            let end = self.hours_memo(day, &mut memo).iter().find(|i| i.contains(secs))?.end;
+            let end = self
+                .hours_memo(day, &mut memo)
+                .iter()
+                .find(|i| i.contains(secs))?
+                .end();
             let end_at = self.end_instant(day, end)?;
             if end_at <= t || !self.is_open_memo(end_at, &mut memo) {
                 return Some(end_at.max(t));
@@ -287,17 +236,25 @@ impl Schedule {
         };
         match self.timezone.from_local_datetime(&naive) {
             chrono::LocalResult::Single(t) => vec![t.with_timezone(&Utc)],
-            chrono::LocalResult::Ambiguous(a, b) => vec![a.with_timezone(&Utc), b.with_timezone(&Utc)],
+            chrono::LocalResult::Ambiguous(a, b) => {
+                vec![a.with_timezone(&Utc), b.with_timezone(&Utc)]
+            }
             chrono::LocalResult::None => Vec::new(),
         }
     }
 
     /// When the wall clock first reads `minutes` (or later) on `day`.
     fn end_instant(&self, day: NaiveDate, minutes: u16) -> Option<DateTime<Utc>> {
-        let (day, minutes) = if minutes >= MINUTES_PER_DAY { (day.checked_add_days(Days::new(1))?, 0) } else { (day, minutes) };
+        let (day, minutes) = if minutes >= MINUTES_PER_DAY {
+            (day.checked_add_days(Days::new(1))?, 0)
+        } else {
+            (day, minutes)
+        };
         let naive = local_naive(day, minutes)?;
         match self.timezone.from_local_datetime(&naive) {
-            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
+            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+                Some(t.with_timezone(&Utc))
+            }
             // Inside a spring-forward gap the clock jumps past the end at the change itself.
             chrono::LocalResult::None => self.transition_on(day),
         }
@@ -306,10 +263,19 @@ impl Schedule {
     /// The instant on local `day` at which the zone's UTC offset changes, if any.
     fn transition_on(&self, day: NaiveDate) -> Option<DateTime<Utc>> {
         // Local `day` lies within a day either side of the same UTC date (offsets are < 15 h).
-        let lo = day.checked_sub_days(Days::new(1))?.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
-        let hi = day.checked_add_days(Days::new(2))?.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+        let lo = day
+            .checked_sub_days(Days::new(1))?
+            .and_hms_opt(0, 0, 0)?
+            .and_utc()
+            .timestamp();
+        let hi = day
+            .checked_add_days(Days::new(2))?
+            .and_hms_opt(0, 0, 0)?
+            .and_utc()
+            .timestamp();
         let offset = |secs: i64| {
-            DateTime::from_timestamp(secs, 0).map(|t| self.timezone.offset_from_utc_datetime(&t.naive_utc()).fix())
+            DateTime::from_timestamp(secs, 0)
+                .map(|t| self.timezone.offset_from_utc_datetime(&t.naive_utc()).fix())
         };
         let after = offset(hi)?;
         if offset(lo)? == after {

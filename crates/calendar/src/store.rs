@@ -10,8 +10,9 @@ use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::{new_id, ClinicId};
 use tsunagu_store::clinics;
 
+use crate::hours::{Interval, WeeklyHours};
 use crate::parse::{parse_date, parse_timezone};
-use crate::schedule::{Interval, Schedule, WeeklyHours};
+use crate::schedule::Schedule;
 
 /// A closure as stored, with who added it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,12 +57,13 @@ pub async fn load(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result
         return Ok(None);
     };
     let tz = parse_timezone(&row.timezone).unwrap_or(chrono_tz::Asia::Tokyo);
-    let settings: Option<i64> =
-        sqlx::query_scalar("SELECT national_holidays_closed FROM calendar_settings WHERE clinic_id = $1")
-            .bind(clinic.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .context("reading the clinic's calendar settings")?;
+    let settings: Option<i64> = sqlx::query_scalar(
+        "SELECT national_holidays_closed FROM calendar_settings WHERE clinic_id = $1",
+    )
+    .bind(clinic.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("reading the clinic's calendar settings")?;
     let mut schedule = match settings {
         Some(closed) => {
             let mut s = Schedule::new(tz, read_hours(conn, clinic).await?);
@@ -71,9 +73,16 @@ pub async fn load(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result
         None => Schedule::japanese_clinic_default(tz),
     };
     let closures = read_closures(conn, clinic).await?;
-    schedule.closures = closures.iter().map(|c| (c.date, c.reason.clone())).collect();
+    schedule.closures = closures
+        .iter()
+        .map(|c| (c.date, c.reason.clone()))
+        .collect();
     schedule.holiday_overrides = read_overrides(conn, clinic).await?;
-    Ok(Some(Calendar { schedule, closures, configured: settings.is_some() }))
+    Ok(Some(Calendar {
+        schedule,
+        closures,
+        configured: settings.is_some(),
+    }))
 }
 
 async fn read_hours(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<WeeklyHours> {
@@ -86,14 +95,23 @@ async fn read_hours(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Resu
     .context("reading the clinic's opening hours")?;
     let mut days: [Vec<Interval>; 7] = Default::default();
     for r in rows {
-        let day = usize::try_from(r.weekday).ok().and_then(|i| days.get_mut(i));
-        let day = day.with_context(|| format!("stored opening hours name weekday {}", r.weekday))?;
-        day.push(Interval::parse(&r.start_time, &r.end_time).context("stored opening hours do not read")?);
+        let day = usize::try_from(r.weekday)
+            .ok()
+            .and_then(|i| days.get_mut(i));
+        let day =
+            day.with_context(|| format!("stored opening hours name weekday {}", r.weekday))?;
+        day.push(
+            Interval::parse(&r.start_time, &r.end_time)
+                .context("stored opening hours do not read")?,
+        );
     }
     WeeklyHours::new(days).context("stored opening hours do not read")
 }
 
-async fn read_closures(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<Vec<ClosureRow>> {
+async fn read_closures(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+) -> anyhow::Result<Vec<ClosureRow>> {
     let rows: Vec<ClosureDb> = sqlx::query_as(
         "SELECT id, date, reason, created_by, created_at FROM calendar_closures WHERE clinic_id = $1 ORDER BY date",
     )
@@ -114,7 +132,10 @@ async fn read_closures(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::R
         .collect()
 }
 
-async fn read_overrides(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<BTreeMap<NaiveDate, bool>> {
+async fn read_overrides(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+) -> anyhow::Result<BTreeMap<NaiveDate, bool>> {
     let rows: Vec<(String, i64)> =
         sqlx::query_as("SELECT date, opens FROM calendar_holiday_overrides WHERE clinic_id = $1")
             .bind(clinic.as_str())
@@ -122,7 +143,12 @@ async fn read_overrides(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::
             .await
             .context("reading the clinic's holiday settings")?;
     rows.into_iter()
-        .map(|(d, open)| Ok((parse_date(&d).context("a stored holiday date does not read")?, open != 0)))
+        .map(|(d, open)| {
+            Ok((
+                parse_date(&d).context("a stored holiday date does not read")?,
+                open != 0,
+            ))
+        })
         .collect()
 }
 
@@ -175,7 +201,11 @@ pub async fn save_hours(
 }
 
 /// Changes the clinic's zone (shared with every page that shows clinic times).
-pub async fn set_timezone(conn: &mut AnyConnection, clinic: &ClinicId, tz: Tz) -> anyhow::Result<()> {
+pub async fn set_timezone(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    tz: Tz,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE clinics SET timezone = $1 WHERE id = $2")
         .bind(tz.name())
         .bind(clinic.as_str())
@@ -223,13 +253,23 @@ pub async fn add_closures(
             return Ok(Added::Exists(date));
         }
         let (reason, created_by) = (reason.to_string(), actor.to_string());
-        out.push(ClosureRow { id, date, reason, created_by, created_at: now_ms });
+        out.push(ClosureRow {
+            id,
+            date,
+            reason,
+            created_by,
+            created_at: now_ms,
+        });
     }
     Ok(Added::Closures(out))
 }
 
 /// Removes a closure of this clinic; false when the clinic has no closure with that id.
-pub async fn delete_closure(conn: &mut AnyConnection, clinic: &ClinicId, id: &str) -> anyhow::Result<bool> {
+pub async fn delete_closure(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &str,
+) -> anyhow::Result<bool> {
     let done = sqlx::query("DELETE FROM calendar_closures WHERE id = $1 AND clinic_id = $2")
         .bind(id)
         .bind(clinic.as_str())

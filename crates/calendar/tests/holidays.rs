@@ -173,7 +173,11 @@ fn the_olympic_years_move_marine_sports_and_mountain_day() {
     };
     assert_eq!(
         summer(2020),
-        s(&[("07-23", "海の日"), ("07-24", "スポーツの日"), ("08-10", "山の日")])
+        s(&[
+            ("07-23", "海の日"),
+            ("07-24", "スポーツの日"),
+            ("08-10", "山の日")
+        ])
     );
     assert_eq!(
         summer(2021),
@@ -212,7 +216,10 @@ fn every_year_from_1980_to_2099_is_sorted_and_named() {
     for y in 1980..=2099 {
         let list = japan(y);
         assert!((12..=22).contains(&list.len()), "{y}: {}", list.len());
-        assert!(list.windows(2).all(|w| w[0].0 < w[1].0), "{y} sorted, no duplicates");
+        assert!(
+            list.windows(2).all(|w| w[0].0 < w[1].0),
+            "{y} sorted, no duplicates"
+        );
         assert!(list.iter().all(|h| !h.1.is_empty() && !h.2.is_empty()));
     }
 }

@@ -9,7 +9,9 @@ use tsunagu_testkit::test_db;
 
 async fn clinic(db: &Db, slug: &str) -> ClinicId {
     let mut tx = db.begin().await.unwrap();
-    let org = clinics::create_organization(tx.conn(), slug, 1).await.unwrap();
+    let org = clinics::create_organization(tx.conn(), slug, 1)
+        .await
+        .unwrap();
     let c = clinics::NewClinic {
         organization_id: &org,
         slug,
@@ -54,17 +56,30 @@ async fn saved_hours_closures_and_holiday_settings_read_back() {
         Interval::parse("09:00", "12:00").unwrap(),
         Interval::parse("16:00", "24:00").unwrap(),
     ];
-    let hours = WeeklyHours::new([evening, vec![], vec![], vec![], vec![], vec![], vec![]]).unwrap();
+    let hours =
+        WeeklyHours::new([evening, vec![], vec![], vec![], vec![], vec![], vec![]]).unwrap();
 
     let mut tx = t.db.begin().await.unwrap();
-    store::save_hours(tx.conn(), &c, &hours, false, "staff:a", 10).await.unwrap();
-    store::set_timezone(tx.conn(), &c, chrono_tz::Europe::London).await.unwrap();
+    store::save_hours(tx.conn(), &c, &hours, false, "staff:a", 10)
+        .await
+        .unwrap();
+    store::set_timezone(tx.conn(), &c, chrono_tz::Europe::London)
+        .await
+        .unwrap();
     let days = [date("2026-12-29"), date("2026-12-30")];
-    let added = store::add_closures(tx.conn(), &c, &days, "年末年始", "staff:a", 11).await.unwrap();
-    let Added::Closures(rows) = added else { panic!("{added:?}") };
+    let added = store::add_closures(tx.conn(), &c, &days, "年末年始", "staff:a", 11)
+        .await
+        .unwrap();
+    let Added::Closures(rows) = added else {
+        panic!("{added:?}")
+    };
     assert_eq!(rows.len(), 2);
-    store::set_holiday_open(tx.conn(), &c, date("2027-01-11"), true, "staff:a", 12).await.unwrap();
-    store::set_holiday_open(tx.conn(), &c, date("2027-01-11"), false, "staff:b", 13).await.unwrap();
+    store::set_holiday_open(tx.conn(), &c, date("2027-01-11"), true, "staff:a", 12)
+        .await
+        .unwrap();
+    store::set_holiday_open(tx.conn(), &c, date("2027-01-11"), false, "staff:b", 13)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let mut conn = t.db.pool().acquire().await.unwrap();
@@ -73,8 +88,17 @@ async fn saved_hours_closures_and_holiday_settings_read_back() {
     assert_eq!(cal.schedule.weekly, hours);
     assert!(!cal.schedule.national_holidays_closed);
     assert_eq!(cal.schedule.timezone, chrono_tz::Europe::London);
-    assert_eq!(cal.schedule.closures.get(&date("2026-12-30")).map(String::as_str), Some("年末年始"));
-    assert_eq!(cal.schedule.holiday_overrides.get(&date("2027-01-11")), Some(&false));
+    assert_eq!(
+        cal.schedule
+            .closures
+            .get(&date("2026-12-30"))
+            .map(String::as_str),
+        Some("年末年始")
+    );
+    assert_eq!(
+        cal.schedule.holiday_overrides.get(&date("2027-01-11")),
+        Some(&false)
+    );
     assert_eq!(cal.closures[0].created_by, "staff:a");
 
     // Another clinic sees none of it and cannot delete it.
@@ -82,11 +106,23 @@ async fn saved_hours_closures_and_holiday_settings_read_back() {
     assert!(theirs.closures.is_empty() && theirs.schedule.holiday_overrides.is_empty());
     drop(conn);
     let mut tx = t.db.begin().await.unwrap();
-    assert!(!store::delete_closure(tx.conn(), &other, &rows[0].id).await.unwrap());
-    assert!(store::delete_closure(tx.conn(), &c, &rows[0].id).await.unwrap());
+    assert!(!store::delete_closure(tx.conn(), &other, &rows[0].id)
+        .await
+        .unwrap());
+    assert!(store::delete_closure(tx.conn(), &c, &rows[0].id)
+        .await
+        .unwrap());
     tx.commit().await.unwrap();
     let mut conn = t.db.pool().acquire().await.unwrap();
-    assert_eq!(store::load(&mut conn, &c).await.unwrap().unwrap().closures.len(), 1);
+    assert_eq!(
+        store::load(&mut conn, &c)
+            .await
+            .unwrap()
+            .unwrap()
+            .closures
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -94,12 +130,23 @@ async fn a_date_already_closed_is_reported_and_nothing_is_added() {
     let t = test_db().await;
     let c = clinic(&t.db, "sakura").await;
     let mut tx = t.db.begin().await.unwrap();
-    store::add_closures(tx.conn(), &c, &[date("2027-01-04")], "臨時休診", "token:x", 1).await.unwrap();
+    store::add_closures(
+        tx.conn(),
+        &c,
+        &[date("2027-01-04")],
+        "臨時休診",
+        "token:x",
+        1,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = t.db.begin().await.unwrap();
     let days = [date("2027-01-03"), date("2027-01-04")];
-    let added = store::add_closures(tx.conn(), &c, &days, "年末年始", "token:x", 2).await.unwrap();
+    let added = store::add_closures(tx.conn(), &c, &days, "年末年始", "token:x", 2)
+        .await
+        .unwrap();
     assert_eq!(added, Added::Exists(date("2027-01-04")));
     drop(tx); // rolled back
     let mut conn = t.db.pool().acquire().await.unwrap();
@@ -114,8 +161,12 @@ async fn saving_hours_again_replaces_them() {
     let c = clinic(&t.db, "sakura").await;
     let mut tx = t.db.begin().await.unwrap();
     let default = WeeklyHours::japanese_clinic_default();
-    store::save_hours(tx.conn(), &c, &default, true, "staff:a", 1).await.unwrap();
-    store::save_hours(tx.conn(), &c, &WeeklyHours::default(), true, "staff:a", 2).await.unwrap();
+    store::save_hours(tx.conn(), &c, &default, true, "staff:a", 1)
+        .await
+        .unwrap();
+    store::save_hours(tx.conn(), &c, &WeeklyHours::default(), true, "staff:a", 2)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut conn = t.db.pool().acquire().await.unwrap();
     let cal = store::load(&mut conn, &c).await.unwrap().unwrap();

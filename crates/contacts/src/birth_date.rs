@@ -53,10 +53,17 @@ impl BirthDate {
 
     /// `昭和50年4月1日` (元年 for an era's first year).
     pub fn wareki(&self) -> String {
-        let i = (0..ERAS.len()).rev().find(|i| self.0 >= era_start(*i)).unwrap_or(0);
+        let i = (0..ERAS.len())
+            .rev()
+            .find(|i| self.0 >= era_start(*i))
+            .unwrap_or(0);
         let (_, name, (y1, _, _)) = ERAS[i];
         let n = self.0.year() - y1 + 1;
-        let year = if n == 1 { "元".to_string() } else { n.to_string() };
+        let year = if n == 1 {
+            "元".to_string()
+        } else {
+            n.to_string()
+        };
         format!("{name}{year}年{}月{}日", self.0.month(), self.0.day())
     }
 }
@@ -135,7 +142,14 @@ mod tests {
 
     #[test]
     fn iso_and_common_gregorian_spellings_are_read() {
-        for s in ["1975-04-01", "1975/4/1", "1975.04.01", "1975年4月1日", "19750401", "１９７５－０４－０１"] {
+        for s in [
+            "1975-04-01",
+            "1975/4/1",
+            "1975.04.01",
+            "1975年4月1日",
+            "19750401",
+            "１９７５－０４－０１",
+        ] {
             assert_eq!(iso(s).as_deref(), Some("1975-04-01"), "{s}");
         }
     }
@@ -163,8 +177,22 @@ mod tests {
 
     #[test]
     fn impossible_or_malformed_dates_are_refused() {
-        for s in ["", "1975-02-30", "1975-13-01", "75-4-1", "S50.4", "X50.4.1", "1850-01-01", "2025-01-01T00:00", "昭和五十年"] {
-            assert_eq!(BirthDate::parse(s), Err(Invalid("invalid_birth_date")), "{s}");
+        for s in [
+            "",
+            "1975-02-30",
+            "1975-13-01",
+            "75-4-1",
+            "S50.4",
+            "X50.4.1",
+            "1850-01-01",
+            "2025-01-01T00:00",
+            "昭和五十年",
+        ] {
+            assert_eq!(
+                BirthDate::parse(s),
+                Err(Invalid("invalid_birth_date")),
+                "{s}"
+            );
         }
     }
 

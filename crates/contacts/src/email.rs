@@ -63,7 +63,17 @@ mod tests {
 
     #[test]
     fn addresses_without_at_domain_or_with_spaces_are_refused() {
-        for bad in ["", "hanako", "hanako@", "@example.jp", "hanako@localhost", "a b@example.jp", "a@b@c.jp", "hanako@example..jp", "山田@example.jp"] {
+        for bad in [
+            "",
+            "hanako",
+            "hanako@",
+            "@example.jp",
+            "hanako@localhost",
+            "a b@example.jp",
+            "a@b@c.jp",
+            "hanako@example..jp",
+            "山田@example.jp",
+        ] {
             assert_eq!(Email::parse(bad), Err(Invalid("invalid_email")), "{bad}");
         }
     }

@@ -11,8 +11,19 @@ use crate::{BirthDate, FieldError, Invalid};
 
 /// Names the CSV import reads as record columns: a custom field may not take one.
 pub const RESERVED_KEYS: [&str; 13] = [
-    "id", "name", "display_name", "kana", "birth_date", "sex", "phone", "email", "card_number",
-    "language", "preferred_channel", "note", "tags",
+    "id",
+    "name",
+    "display_name",
+    "kana",
+    "birth_date",
+    "sex",
+    "phone",
+    "email",
+    "card_number",
+    "language",
+    "preferred_channel",
+    "note",
+    "tags",
 ];
 
 #[derive(Clone, Debug, FromRow, Serialize)]
@@ -40,7 +51,11 @@ impl CustomField {
         flag(self.required)
     }
     pub fn label(&self, lang: &str) -> &str {
-        if lang == "ja" { &self.label_ja } else { &self.label_en }
+        if lang == "ja" {
+            &self.label_ja
+        } else {
+            &self.label_en
+        }
     }
 
     /// The stored form of `raw`, or why it is refused. Blank is `None` (no value).
@@ -51,13 +66,18 @@ impl CustomField {
         }
         let stored = match self.kind.as_str() {
             "number" => {
-                let n: f64 = v.replace(',', "").parse().map_err(|_| Invalid("invalid_number"))?;
+                let n: f64 = v
+                    .replace(',', "")
+                    .parse()
+                    .map_err(|_| Invalid("invalid_number"))?;
                 if !n.is_finite() {
                     return Err(Invalid("invalid_number"));
                 }
                 n.to_string()
             }
-            "date" => BirthDate::parse(&v).map_err(|_| Invalid("invalid_date"))?.iso(),
+            "date" => BirthDate::parse(&v)
+                .map_err(|_| Invalid("invalid_date"))?
+                .iso(),
             "choice" => self
                 .choice_list()
                 .into_iter()
@@ -90,33 +110,67 @@ fn check_new(f: &NewField) -> Result<(), Vec<FieldError>> {
     let mut errs = Vec::new();
     let key_ok = f.key.len() <= 40
         && f.key.starts_with(|c: char| c.is_ascii_lowercase())
-        && f.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && f.key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !key_ok {
-        errs.push(FieldError::new("key", "invalid_field_key", "A key is 1–40 of a–z, 0–9 and _, starting with a letter."));
+        errs.push(FieldError::new(
+            "key",
+            "invalid_field_key",
+            "A key is 1–40 of a–z, 0–9 and _, starting with a letter.",
+        ));
     } else if RESERVED_KEYS.contains(&f.key.as_str()) {
-        errs.push(FieldError::new("key", "reserved_field_key", "This key names a standard record field."));
+        errs.push(FieldError::new(
+            "key",
+            "reserved_field_key",
+            "This key names a standard record field.",
+        ));
     }
     let label = f.label_ja.trim();
     if label.is_empty() || label.chars().count() > 100 {
-        errs.push(FieldError::new("label_ja", "invalid_label", "A label is 1–100 characters."));
+        errs.push(FieldError::new(
+            "label_ja",
+            "invalid_label",
+            "A label is 1–100 characters.",
+        ));
     }
     if !["text", "number", "date", "choice"].contains(&f.kind.as_str()) {
-        errs.push(FieldError::new("kind", "invalid_field_kind", "kind is text, number, date or choice."));
+        errs.push(FieldError::new(
+            "kind",
+            "invalid_field_kind",
+            "kind is text, number, date or choice.",
+        ));
     }
-    let choices_ok = f.choices.iter().all(|c| !c.trim().is_empty() && c.chars().count() <= 100);
-    if (f.kind == "choice" && f.choices.is_empty()) || !choices_ok || (f.kind != "choice" && !f.choices.is_empty()) {
-        errs.push(FieldError::new("choices", "invalid_choices", "A choice field lists 1 or more non-empty choices; other kinds none."));
+    let choices_ok = f
+        .choices
+        .iter()
+        .all(|c| !c.trim().is_empty() && c.chars().count() <= 100);
+    if (f.kind == "choice" && f.choices.is_empty())
+        || !choices_ok
+        || (f.kind != "choice" && !f.choices.is_empty())
+    {
+        errs.push(FieldError::new(
+            "choices",
+            "invalid_choices",
+            "A choice field lists 1 or more non-empty choices; other kinds none.",
+        ));
     }
-    if errs.is_empty() { Ok(()) } else { Err(errs) }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs)
+    }
 }
 
 /// The clinic's fields in display order.
 pub async fn list(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<Vec<CustomField>> {
-    sqlx::query_as(&format!("SELECT {COLS} FROM custom_fields WHERE clinic_id = $1 ORDER BY position, key"))
-        .bind(clinic.as_str())
-        .fetch_all(conn)
-        .await
-        .context("listing the clinic's custom fields")
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM custom_fields WHERE clinic_id = $1 ORDER BY position, key"
+    ))
+    .bind(clinic.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing the clinic's custom fields")
 }
 
 /// Defines a field. A key already in use is a `duplicate_field_key` error on `key`.
@@ -129,29 +183,40 @@ pub async fn create(
     if let Err(errs) = check_new(f) {
         return Ok(Err(errs));
     }
-    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM custom_fields WHERE clinic_id = $1 AND key = $2")
-        .bind(clinic.as_str())
-        .bind(&f.key)
-        .fetch_optional(&mut *conn)
-        .await
-        .context("checking the custom field key")?;
+    let taken: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM custom_fields WHERE clinic_id = $1 AND key = $2")
+            .bind(clinic.as_str())
+            .bind(&f.key)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("checking the custom field key")?;
     if taken.is_some() {
-        return Ok(Err(vec![FieldError::new("key", "duplicate_field_key", "This clinic already has a field with this key.")]));
+        return Ok(Err(vec![FieldError::new(
+            "key",
+            "duplicate_field_key",
+            "This clinic already has a field with this key.",
+        )]));
     }
     let position = match f.position {
         Some(p) => p,
         None => {
-            let max: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM custom_fields WHERE clinic_id = $1")
-                .bind(clinic.as_str())
-                .fetch_one(&mut *conn)
-                .await
-                .context("finding the last custom field position")?;
+            let max: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(position) FROM custom_fields WHERE clinic_id = $1")
+                    .bind(clinic.as_str())
+                    .fetch_one(&mut *conn)
+                    .await
+                    .context("finding the last custom field position")?;
             max.map_or(0, |m| m + 1)
         }
     };
     let id = new_id();
     let label_ja = f.label_ja.trim();
-    let label_en = f.label_en.as_deref().map(str::trim).filter(|l| !l.is_empty()).unwrap_or(label_ja);
+    let label_en = f
+        .label_en
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .unwrap_or(label_ja);
     let choices: Vec<String> = f.choices.iter().map(|c| c.trim().to_string()).collect();
     sqlx::query(
         "INSERT INTO custom_fields (id, clinic_id, key, label_ja, label_en, kind, choices, required, position, created_at, updated_at)
@@ -195,7 +260,8 @@ pub async fn update(
     c: &FieldChanges,
     now_ms: i64,
 ) -> anyhow::Result<bool> {
-    let (label_ja, label_en, required, position) = (&c.label_ja, &c.label_en, c.required, c.position);
+    let (label_ja, label_en, required, position) =
+        (&c.label_ja, &c.label_en, c.required, c.position);
     let r = sqlx::query(
         "UPDATE custom_fields SET label_ja = $1, label_en = $2, required = $3, position = $4, updated_at = $5
          WHERE id = $6 AND clinic_id = $7",
@@ -252,10 +318,22 @@ mod tests {
 
     #[test]
     fn values_are_checked_and_stored_per_kind() {
-        assert_eq!(field("number", "[]").check("１,２００.５"), Ok(Some("1200.5".into())));
-        assert_eq!(field("number", "[]").check("abc"), Err(Invalid("invalid_number")));
-        assert_eq!(field("date", "[]").check("R6.4.1"), Ok(Some("2024-04-01".into())));
-        assert_eq!(field("date", "[]").check("someday"), Err(Invalid("invalid_date")));
+        assert_eq!(
+            field("number", "[]").check("１,２００.５"),
+            Ok(Some("1200.5".into()))
+        );
+        assert_eq!(
+            field("number", "[]").check("abc"),
+            Err(Invalid("invalid_number"))
+        );
+        assert_eq!(
+            field("date", "[]").check("R6.4.1"),
+            Ok(Some("2024-04-01".into()))
+        );
+        assert_eq!(
+            field("date", "[]").check("someday"),
+            Err(Invalid("invalid_date"))
+        );
         let choice = field("choice", r#"["A型","B型"]"#);
         assert_eq!(choice.check("Ａ型"), Ok(Some("A型".into())));
         assert_eq!(choice.check("C型"), Err(Invalid("invalid_choice")));
@@ -264,7 +342,12 @@ mod tests {
 
     #[test]
     fn a_field_key_must_be_snake_case_and_not_a_record_column() {
-        let f = |key: &str| NewField { key: key.into(), label_ja: "血液型".into(), kind: "text".into(), ..Default::default() };
+        let f = |key: &str| NewField {
+            key: key.into(),
+            label_ja: "血液型".into(),
+            kind: "text".into(),
+            ..Default::default()
+        };
         assert!(check_new(&f("blood_type")).is_ok());
         assert!(check_new(&f("Blood")).is_err());
         assert!(check_new(&f("phone")).is_err());

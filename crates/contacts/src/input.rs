@@ -69,15 +69,27 @@ pub fn validate(
     let mut errs = Vec::new();
     let mut c = Changes::default();
     match input.name.as_deref().map(squeeze_spaces) {
-        Some(n) if n.is_empty() => errs.push(FieldError::from_invalid("name", Invalid("name_required"))),
-        Some(n) if n.chars().count() > 100 => errs.push(FieldError::from_invalid("name", Invalid("too_long"))),
+        Some(n) if n.is_empty() => {
+            errs.push(FieldError::from_invalid("name", Invalid("name_required")))
+        }
+        Some(n) if n.chars().count() > 100 => {
+            errs.push(FieldError::from_invalid("name", Invalid("too_long")))
+        }
         Some(n) => c.name = Some(n),
-        None if mode == Mode::Create => errs.push(FieldError::from_invalid("name", Invalid("name_required"))),
+        None if mode == Mode::Create => {
+            errs.push(FieldError::from_invalid("name", Invalid("name_required")))
+        }
         None => {}
     }
     c.kana = opt(&mut errs, "kana", &input.kana, Kana::parse);
     c.birth_date = opt(&mut errs, "birth_date", &input.birth_date, |s| {
-        BirthDate::parse(s).and_then(|d| if d.date() > today { Err(Invalid("invalid_birth_date")) } else { Ok(d) })
+        BirthDate::parse(s).and_then(|d| {
+            if d.date() > today {
+                Err(Invalid("invalid_birth_date"))
+            } else {
+                Ok(d)
+            }
+        })
     });
     if let Some(s) = &input.sex {
         match Sex::parse(s) {
@@ -87,19 +99,35 @@ pub fn validate(
     }
     c.phone = opt(&mut errs, "phone", &input.phone, PhoneE164::parse);
     c.email = opt(&mut errs, "email", &input.email, Email::parse);
-    c.card_number = opt(&mut errs, "card_number", &input.card_number, CardNumber::parse);
+    c.card_number = opt(
+        &mut errs,
+        "card_number",
+        &input.card_number,
+        CardNumber::parse,
+    );
     c.language = opt(&mut errs, "language", &input.language, parse_language);
-    c.preferred_channel = opt(&mut errs, "preferred_channel", &input.preferred_channel, |s| {
-        parse_channel(s).map(str::to_string)
-    });
+    c.preferred_channel = opt(
+        &mut errs,
+        "preferred_channel",
+        &input.preferred_channel,
+        |s| parse_channel(s).map(str::to_string),
+    );
     c.note = opt(&mut errs, "note", &input.note, |s| {
-        if s.chars().count() > 2000 { Err(Invalid("too_long")) } else { Ok(s.trim().to_string()) }
+        if s.chars().count() > 2000 {
+            Err(Invalid("too_long"))
+        } else {
+            Ok(s.trim().to_string())
+        }
     });
     if let Some(list) = &input.tags {
         c.tags = tags(&mut errs, list);
     }
     c.fields = custom_values(&mut errs, input, defs, mode);
-    if errs.is_empty() { Ok(c) } else { Err(errs) }
+    if errs.is_empty() {
+        Ok(c)
+    } else {
+        Err(errs)
+    }
 }
 
 /// An optional text field: blank clears it, anything else must parse.
@@ -129,7 +157,11 @@ fn tags(errs: &mut Vec<FieldError>, list: &[String]) -> Option<Vec<String>> {
             Ok(t) if !out.contains(&t) => out.push(t),
             Ok(_) => {}
             Err(e) => {
-                errs.push(FieldError::new("tags", e.code(), format!("{}: {t}", crate::message_for(e.code()))));
+                errs.push(FieldError::new(
+                    "tags",
+                    e.code(),
+                    format!("{}: {t}", crate::message_for(e.code())),
+                ));
                 return None;
             }
         }
@@ -148,8 +180,15 @@ fn custom_values(
     mode: Mode,
 ) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    for key in input.fields.keys().filter(|k| !defs.iter().any(|d| &d.key == *k)) {
-        errs.push(FieldError::from_invalid(key.as_str(), Invalid("unknown_field")));
+    for key in input
+        .fields
+        .keys()
+        .filter(|k| !defs.iter().any(|d| &d.key == *k))
+    {
+        errs.push(FieldError::from_invalid(
+            key.as_str(),
+            Invalid("unknown_field"),
+        ));
     }
     for def in defs {
         let value = match input.fields.get(&def.key) {
@@ -162,13 +201,19 @@ fn custom_values(
             },
             // Not mentioned: required only when the record is new.
             None if mode == Mode::Create && def.is_required() => {
-                errs.push(FieldError::from_invalid(def.key.as_str(), Invalid("field_required")));
+                errs.push(FieldError::from_invalid(
+                    def.key.as_str(),
+                    Invalid("field_required"),
+                ));
                 continue;
             }
             None => continue,
         };
         if value.is_none() && def.is_required() {
-            errs.push(FieldError::from_invalid(def.key.as_str(), Invalid("field_required")));
+            errs.push(FieldError::from_invalid(
+                def.key.as_str(),
+                Invalid("field_required"),
+            ));
             continue;
         }
         out.push((def.id.clone(), value));

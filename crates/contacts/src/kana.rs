@@ -108,8 +108,10 @@ pub fn parse_language(s: &str) -> Result<String, Invalid> {
     }
     let mut parts = s.split('-');
     let primary = parts.next().unwrap_or("");
-    let primary_ok = (2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic());
-    let rest_ok = parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    let primary_ok =
+        (2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic());
+    let rest_ok =
+        parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
     if !(primary_ok && rest_ok) {
         return Err(Invalid("invalid_language"));
     }
@@ -120,7 +122,15 @@ pub fn parse_language(s: &str) -> Result<String, Invalid> {
 }
 
 /// The channels a clinic may prefer to reach a patient on.
-pub const CHANNELS: [&str; 7] = ["line", "sms", "email", "phone", "whatsapp", "messenger", "webchat"];
+pub const CHANNELS: [&str; 7] = [
+    "line",
+    "sms",
+    "email",
+    "phone",
+    "whatsapp",
+    "messenger",
+    "webchat",
+];
 
 /// A preferred channel (`line`, `sms`, …; also LINE, メール, 電話 …).
 pub fn parse_channel(s: &str) -> Result<&'static str, Invalid> {
@@ -150,7 +160,9 @@ pub fn parse_tag(s: &str) -> Result<String, Invalid> {
 
 /// A list of tags as written in one cell or field: separated by `;`, `、` or `,`.
 pub fn split_tags(s: &str) -> impl Iterator<Item = &str> {
-    s.split([';', '、', ',', '；', '，']).map(str::trim).filter(|t| !t.is_empty())
+    s.split([';', '、', ',', '；', '，'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -159,8 +171,17 @@ mod tests {
 
     #[test]
     fn hiragana_and_half_width_readings_become_full_width_katakana() {
-        for s in ["やまだ　たろう", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダ タロウ", " ヤマダ  タロウ "] {
-            assert_eq!(Kana::parse(s).map(|k| k.as_str().to_string()).as_deref(), Ok("ヤマダ タロウ"), "{s}");
+        for s in [
+            "やまだ　たろう",
+            "ﾔﾏﾀﾞ ﾀﾛｳ",
+            "ヤマダ タロウ",
+            " ヤマダ  タロウ ",
+        ] {
+            assert_eq!(
+                Kana::parse(s).map(|k| k.as_str().to_string()).as_deref(),
+                Ok("ヤマダ タロウ"),
+                "{s}"
+            );
         }
     }
 
@@ -176,7 +197,12 @@ mod tests {
         let a = CardNumber::parse("００１２３");
         assert_eq!(a, CardNumber::parse("00-123"));
         assert_eq!(a, CardNumber::parse(" 00123 "));
-        assert_eq!(CardNumber::parse("ab-12").map(|c| c.as_str().to_string()).as_deref(), Ok("AB12"));
+        assert_eq!(
+            CardNumber::parse("ab-12")
+                .map(|c| c.as_str().to_string())
+                .as_deref(),
+            Ok("AB12")
+        );
         assert!(CardNumber::parse("12#3").is_err());
         assert!(CardNumber::parse("").is_err());
         assert!(CardNumber::parse(&"1".repeat(21)).is_err());

@@ -10,6 +10,7 @@ mod invalid;
 pub mod kana;
 pub mod patients;
 pub mod phone;
+pub mod search;
 
 pub use birth_date::BirthDate;
 pub use email::Email;

@@ -121,8 +121,14 @@ mod tests {
 
     #[test]
     fn full_width_digits_and_japanese_dashes_are_read() {
-        assert_eq!(e164("０９０１２３４５６７８").as_deref(), Some("+819012345678"));
-        assert_eq!(e164("０９０ー１２３４ー５６７８").as_deref(), Some("+819012345678"));
+        assert_eq!(
+            e164("０９０１２３４５６７８").as_deref(),
+            Some("+819012345678")
+        );
+        assert_eq!(
+            e164("０９０ー１２３４ー５６７８").as_deref(),
+            Some("+819012345678")
+        );
         assert_eq!(e164("090−1234−5678").as_deref(), Some("+819012345678"));
     }
 
@@ -130,7 +136,10 @@ mod tests {
     fn a_number_with_plus_81_is_japanese_even_with_the_trunk_zero() {
         assert_eq!(e164("+81 90-1234-5678").as_deref(), Some("+819012345678"));
         assert_eq!(e164("+81 090 1234 5678").as_deref(), Some("+819012345678"));
-        assert_eq!(e164("＋８１３１２３４５６７８").as_deref(), Some("+81312345678"));
+        assert_eq!(
+            e164("＋８１３１２３４５６７８").as_deref(),
+            Some("+81312345678")
+        );
     }
 
     #[test]
@@ -142,8 +151,21 @@ mod tests {
 
     #[test]
     fn junk_and_wrong_lengths_are_refused_with_a_clear_key() {
-        for bad in ["", "abc", "090-1234-567", "090-1234-56789", "03-1234-56789", "00-1234-5678", "+1 23", "090 1234 5678 内線2"] {
-            assert_eq!(PhoneE164::parse(bad), Err(Invalid("invalid_phone_number")), "{bad}");
+        for bad in [
+            "",
+            "abc",
+            "090-1234-567",
+            "090-1234-56789",
+            "03-1234-56789",
+            "00-1234-5678",
+            "+1 23",
+            "090 1234 5678 内線2",
+        ] {
+            assert_eq!(
+                PhoneE164::parse(bad),
+                Err(Invalid("invalid_phone_number")),
+                "{bad}"
+            );
         }
     }
 

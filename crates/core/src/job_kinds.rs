@@ -10,3 +10,5 @@ pub const LINE_FETCH_CONTENT: &str = "line.fetch_content";
 pub const LINE_REPLY: &str = "line.reply";
 /// Decide who answers a new inbound message (payload: `tsunagu_dispatch::InboundJob`).
 pub const INBOUND_DISPATCH: &str = "inbound.dispatch";
+/// The daily retention pass over every clinic (idempotency key `retention:<YYYY-MM-DD>`).
+pub const PRIVACY_RETENTION: &str = "privacy.retention";

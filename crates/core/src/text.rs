@@ -47,7 +47,8 @@ fn push_composed(out: &mut String, c: char) {
 }
 
 fn compose(base: char, semi: bool) -> Option<char> {
-    const VOICEABLE: &str = "かきくけこさしすせそたちつてとはひふへほカキクケコサシスセソタチツテトハヒフヘホ";
+    const VOICEABLE: &str =
+        "かきくけこさしすせそたちつてとはひふへほカキクケコサシスセソタチツテトハヒフヘホ";
     const SEMI_VOICEABLE: &str = "はひふへほハヒフヘホ";
     match (base, semi) {
         ('ウ', false) => Some('ヴ'),
@@ -100,7 +101,10 @@ pub fn search_form(s: &str) -> String {
 
 /// Whether `c` may appear in a name reading written in full-width katakana (フリガナ).
 pub fn is_katakana_reading_char(c: char) -> bool {
-    matches!(c as u32, 0x30A1..=0x30F6 | 0x30FB | 0x30FC | 0x30FD | 0x30FE) || c == ' '
+    matches!(
+        c as u32,
+        0x30A1..=0x30F6 | 0x30FB | 0x30FC | 0x30FD | 0x30FE
+    ) || c == ' '
 }
 
 #[cfg(test)]
@@ -109,7 +113,10 @@ mod tests {
 
     #[test]
     fn full_width_letters_and_digits_become_ascii() {
-        assert_eq!(fold_width("ＡＢＣ　１２３＠ｅｘａｍｐｌｅ．ｊｐ"), "ABC 123@example.jp");
+        assert_eq!(
+            fold_width("ＡＢＣ　１２３＠ｅｘａｍｐｌｅ．ｊｐ"),
+            "ABC 123@example.jp"
+        );
     }
 
     #[test]

@@ -317,7 +317,7 @@ async fn record(
     };
     consent::record(conn, db.backend(), entry, now)
         .await
-        .map_err(|e| anyhow::anyhow!("recording consent: {e:#}"))?;
+        .context("recording the patient's consent command")?;
     Ok(())
 }
 

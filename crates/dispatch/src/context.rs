@@ -31,15 +31,20 @@ pub struct Inbound {
 
 impl Inbound {
     pub async fn load(w: &Worker, job: &Job) -> anyhow::Result<Option<Inbound>> {
-        let p: InboundJob = serde_json::from_str(&job.payload).context("reading the inbound job")?;
+        let p: InboundJob =
+            serde_json::from_str(&job.payload).context("reading the inbound job")?;
         let clinic = ClinicId::from_db(p.clinic_id);
         let mut conn = w.db.pool().acquire().await?;
-        let Some(message) = conversations::message_by_id(&mut conn, &clinic, &MessageId::from_db(p.message_id)).await?
+        let Some(message) =
+            conversations::message_by_id(&mut conn, &clinic, &MessageId::from_db(p.message_id))
+                .await?
         else {
             return Ok(None); // erased meanwhile
         };
         let conv_id = ConversationId::from_db(message.conversation_id.clone());
-        let Some(conversation) = conversations::by_id(&mut conn, &clinic, &conv_id).await? else { return Ok(None) };
+        let Some(conversation) = conversations::by_id(&mut conn, &clinic, &conv_id).await? else {
+            return Ok(None);
+        };
         let identity = match &message.sender_identity_id {
             Some(id) => patients::identity_by_id(&mut conn, &clinic, id).await?,
             None => None,
@@ -48,9 +53,22 @@ impl Inbound {
         let reply_token = payload
             .get("reply_token")
             .and_then(|t| t.as_str())
-            .map(|t| (t.to_string(), payload.get("reply_token_at").and_then(|v| v.as_i64()).unwrap_or(0)));
+            .map(|t| {
+                (
+                    t.to_string(),
+                    payload
+                        .get("reply_token_at")
+                        .and_then(|v| v.as_i64())
+                        .unwrap_or(0),
+                )
+            });
         let standby = payload.get("mode").and_then(|m| m.as_str()) == Some("standby");
-        let text = message.body.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        let text = message
+            .body
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         Ok(Some(Inbound {
             db: w.db.clone(),
             clock: w.clock.clone(),

@@ -5,6 +5,7 @@
 mod answer;
 mod consent_commands;
 mod context;
+mod verification;
 
 pub use answer::answer;
 pub use context::{Inbound, InboundJob};
@@ -40,6 +41,9 @@ pub async fn dispatch(m: &Inbound) -> anyhow::Result<Step> {
         return Ok(Step::Pass);
     }
     if consent_commands::step(m).await? == Step::Handled {
+        return Ok(Step::Handled);
+    }
+    if verification::step(m).await? == Step::Handled {
         return Ok(Step::Handled);
     }
     // Steps are added here in the DESIGN §4 order as they are built.

@@ -52,30 +52,33 @@ pub async fn send(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
         Ok(ok) => {
             // 409 with x-line-accepted-request-id: an earlier attempt was accepted; it is sent.
             let provider_id = ok.sent_message_ids.first().cloned().or(ok.accepted_request_id.clone());
-            let mid = MessageId::from_db(p.message_id.clone());
-            let mut tx = w.db.begin().await?;
-            conversations::set_delivery(
-                tx.conn(),
-                &mid,
-                Delivery {
-                    status: "sent",
-                    provider_message_id: provider_id.as_deref(),
-                    failure_code: None,
-                    failure_reason: None,
-                    sent_at: Some(now),
-                },
-            )
-            .await?;
-            tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
-            let conv = conversations::message_by_id(tx.conn(), &clinic, &mid).await?.map(|m| m.conversation_id);
-            tx.commit().await?;
-            if let Some(conv) = conv {
-                (w.on_change)(clinic.as_str(), &conv);
-            }
+            mark_sent(w, job, &clinic, &p.message_id, provider_id.as_deref(), now).await?;
             Ok(Outcome::Done)
         }
         Err(e) => Ok(classify(&client, e).await),
     }
+}
+
+/// Records a confirmed send: the message is `sent`, the job done, open inboxes told.
+pub(crate) async fn mark_sent(
+    w: &Worker,
+    job: &Job,
+    clinic: &ClinicId,
+    message_id: &str,
+    provider_id: Option<&str>,
+    now: i64,
+) -> anyhow::Result<()> {
+    let mid = MessageId::from_db(message_id.to_string());
+    let mut tx = w.db.begin().await?;
+    let sent = Delivery { status: "sent", provider_message_id: provider_id, failure_code: None, failure_reason: None, sent_at: Some(now) };
+    conversations::set_delivery(tx.conn(), &mid, sent).await?;
+    tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
+    let conv = conversations::message_by_id(tx.conn(), clinic, &mid).await?.map(|m| m.conversation_id);
+    tx.commit().await?;
+    if let Some(conv) = conv {
+        (w.on_change)(clinic.as_str(), &conv);
+    }
+    Ok(())
 }
 
 async fn classify(client: &LineClient, e: SendError) -> Outcome {

@@ -4,8 +4,7 @@
 use anyhow::Context;
 use serde::Deserialize;
 use tsunagu_channels::line::client::SendError;
-use tsunagu_core::{ChannelId, MessageId};
-use tsunagu_store::conversations::{self, Delivery};
+use tsunagu_core::ChannelId;
 use tsunagu_store::jobs::Job;
 
 use crate::line_jobs::{client_for, clinic_of};
@@ -55,29 +54,8 @@ pub async fn reply(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     };
     match client.reply(&p.reply_token, &p.messages).await {
         Ok(ok) => {
-            let mid = MessageId::from_db(p.message_id.clone());
             let provider_id = ok.sent_message_ids.first().cloned();
-            let mut tx = w.db.begin().await?;
-            conversations::set_delivery(
-                tx.conn(),
-                &mid,
-                Delivery {
-                    status: "sent",
-                    provider_message_id: provider_id.as_deref(),
-                    failure_code: None,
-                    failure_reason: None,
-                    sent_at: Some(now),
-                },
-            )
-            .await?;
-            tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
-            let conv = conversations::message_by_id(tx.conn(), &clinic, &mid)
-                .await?
-                .map(|m| m.conversation_id);
-            tx.commit().await?;
-            if let Some(conv) = conv {
-                (w.on_change)(clinic.as_str(), &conv);
-            }
+            crate::line_jobs::mark_sent(w, job, &clinic, &p.message_id, provider_id.as_deref(), now).await?;
             Ok(Outcome::Done)
         }
         Err(e) => Ok(classify(e)),

@@ -93,7 +93,9 @@ impl Worker {
 
     /// The background loop; stops when `shutdown` resolves.
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut scheduled_day = None;
         loop {
+            self.schedule_daily(&mut scheduled_day).await;
             let ran = match self.run_once().await {
                 Ok(n) => n,
                 Err(e) => {
@@ -111,6 +113,25 @@ impl Worker {
             if *shutdown.borrow() {
                 return;
             }
+        }
+    }
+
+    /// Enqueues the daily jobs once per UTC day and process; their idempotency keys make every
+    /// other worker's enqueue of the same day a no-op.
+    async fn schedule_daily(&self, scheduled_day: &mut Option<i64>) {
+        let now = self.clock.now_ms();
+        let day = now.div_euclid(86_400_000);
+        if *scheduled_day == Some(day) {
+            return;
+        }
+        let result = async {
+            let mut tx = self.db.begin().await?;
+            tsunagu_privacy::retention::enqueue_daily(tx.conn(), now).await?;
+            tx.commit().await
+        };
+        match result.await {
+            Ok(()) => *scheduled_day = Some(day),
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "scheduling the daily retention pass"),
         }
     }
 

@@ -1,8 +1,12 @@
 //! Keeping health data safe: secret encryption, passwords and second factors, the audit trail.
 pub mod audit;
 pub mod consent;
+pub mod verification;
 pub mod crypto;
+pub mod erasure;
+pub mod export;
 pub mod passwords;
+pub mod retention;
 pub mod sessions;
 pub mod staff;
 pub mod throttle;

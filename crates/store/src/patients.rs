@@ -108,17 +108,18 @@ pub async fn create_provisional(
 ) -> anyhow::Result<Identity> {
     let patient_id = new_id();
     sqlx::query(
-        "INSERT INTO patients (id, clinic_id, display_name, provisional, created_at, updated_at)
-         VALUES ($1, $2, $3, 1, $4, $4)",
+        "INSERT INTO patients (id, clinic_id, display_name, provisional, created_at, updated_at, search_key)
+         VALUES ($1, $2, $3, 1, $4, $4, $5)",
     )
     .bind(&patient_id)
     .bind(clinic.as_str())
     .bind(display_name)
     .bind(now_ms)
+    // Only the name is known yet: its search form is the whole key (see `search_key`).
+    .bind(tsunagu_core::text::search_form(display_name))
     .execute(&mut *conn)
     .await
     .context("creating a provisional patient")?;
-    refresh_search_key(conn, &PatientId::from_db(patient_id.clone())).await?;
     let identity_id = new_id();
     // Two first deliveries from the same new user can race (PostgreSQL runs them concurrently):
     // the loser waits for the winner's commit, inserts nothing, drops its own patient row and

@@ -1,5 +1,6 @@
 //! Raw provider events, stored before anything is acted on.
 use anyhow::Context;
+use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use tsunagu_core::{new_id, ChannelId, ClinicId};
 
@@ -14,10 +15,26 @@ pub struct NewEvent<'a> {
 
 /// Inserts the event unless the provider already delivered it. `false` means a redelivery:
 /// the caller stores nothing else and still answers 200.
-pub async fn insert_once(conn: &mut AnyConnection, e: NewEvent<'_>, now_ms: i64) -> anyhow::Result<bool> {
+pub async fn insert_once(
+    conn: &mut AnyConnection,
+    e: NewEvent<'_>,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    insert_once_from(conn, e, None, now_ms).await
+}
+
+/// As `insert_once`, recording who sent it as `sender_ref` so erasure finds a patient's raw
+/// events without the provider user id kept in clear.
+pub async fn insert_once_from(
+    conn: &mut AnyConnection,
+    e: NewEvent<'_>,
+    sender_user_id: Option<&str>,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    let sender = sender_user_id.map(|u| sender_ref(e.channel_id, u));
     let r = sqlx::query(
-        "INSERT INTO webhook_events (id, clinic_id, channel_id, provider_event_id, event_type, mode, body, state, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'processed', $8)
+        "INSERT INTO webhook_events (id, clinic_id, channel_id, provider_event_id, event_type, mode, body, state, received_at, sender_ref)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'processed', $8, $9)
          ON CONFLICT (channel_id, provider_event_id) DO NOTHING",
     )
     .bind(new_id())
@@ -28,13 +45,24 @@ pub async fn insert_once(conn: &mut AnyConnection, e: NewEvent<'_>, now_ms: i64)
     .bind(e.mode)
     .bind(e.body)
     .bind(now_ms)
+    .bind(sender)
     .execute(conn)
     .await
     .context("storing the webhook event")?;
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn count_for_channel(conn: &mut AnyConnection, channel: &ChannelId) -> anyhow::Result<i64> {
+/// hex SHA-256 of `<channel id>:<provider user id>`: the key of a sender's raw events.
+pub fn sender_ref(channel: &ChannelId, user_id: &str) -> String {
+    hex::encode(Sha256::digest(
+        format!("{}:{user_id}", channel.as_str()).as_bytes(),
+    ))
+}
+
+pub async fn count_for_channel(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+) -> anyhow::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE channel_id = $1")
         .bind(channel.as_str())
         .fetch_one(conn)

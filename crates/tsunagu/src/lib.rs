@@ -74,7 +74,23 @@ impl Services {
 
 /// Job kinds run by domain crates, beside the outbox's own.
 fn job_handlers() -> Vec<(&'static str, Arc<dyn tsunagu_outbox::worker::JobHandler>)> {
-    vec![(tsunagu_core::job_kinds::INBOUND_DISPATCH, Arc::new(tsunagu_dispatch::InboundDispatcher))]
+    vec![
+        (tsunagu_core::job_kinds::INBOUND_DISPATCH, Arc::new(tsunagu_dispatch::InboundDispatcher)),
+        (tsunagu_core::job_kinds::PRIVACY_RETENTION, Arc::new(RetentionJob)),
+    ]
+}
+
+/// The daily `privacy.retention` pass (privacy cannot name the outbox's trait: the outbox
+/// depends on privacy). Safe to repeat: each step deletes only what is still past its limit.
+struct RetentionJob;
+
+#[async_trait::async_trait]
+impl tsunagu_outbox::worker::JobHandler for RetentionJob {
+    async fn run(&self, worker: &Worker, _job: &tsunagu_store::jobs::Job) -> anyhow::Result<tsunagu_outbox::worker::Outcome> {
+        let report = tsunagu_privacy::retention::apply_all(&worker.db, worker.clock.now_ms()).await?;
+        tracing::info!(clinics = report.len(), "retention pass done");
+        Ok(tsunagu_outbox::worker::Outcome::Done)
+    }
 }
 
 /// A watch channel that flips on Ctrl-C or SIGTERM.

@@ -55,27 +55,39 @@ pub async fn apply(
     }
     let (mut created, mut updated) = (Vec::new(), Vec::new());
     for row in &mut p.rows {
-        let Some(changes) = row.changes.take() else { continue };
+        let Some(changes) = row.changes.take() else {
+            continue;
+        };
         let written = match &row.patient_id {
             Some(id) => {
                 let id = PatientId::from_db(id.clone());
-                patients::apply(tx.conn(), clinic, &id, &changes, now_ms).await.map(|_| {
-                    updated.push(id.into_string());
-                })
+                patients::apply(tx.conn(), clinic, &id, &changes, now_ms)
+                    .await
+                    .map(|_| {
+                        updated.push(id.into_string());
+                    })
             }
-            None => patients::insert(tx.conn(), clinic, &changes, now_ms).await.map(|id| {
-                row.patient_id = Some(id.to_string());
-                created.push(id.into_string());
-            }),
+            None => patients::insert(tx.conn(), clinic, &changes, now_ms)
+                .await
+                .map(|id| {
+                    row.patient_id = Some(id.to_string());
+                    created.push(id.into_string());
+                }),
         };
         match written {
             Ok(()) => {}
             // A card number taken between the plan's read and this write: another writer won.
-            Err(PatientError::Invalid(_) | PatientError::NotFound) => return Err(ApplyError::Changed(Box::new(p))),
+            Err(PatientError::Invalid(_) | PatientError::NotFound) => {
+                return Err(ApplyError::Changed(Box::new(p)))
+            }
             Err(PatientError::Internal(e)) => return Err(e.into()),
         }
     }
-    let ids: Vec<&str> = created.iter().chain(updated.iter()).map(String::as_str).collect();
+    let ids: Vec<&str> = created
+        .iter()
+        .chain(updated.iter())
+        .map(String::as_str)
+        .collect();
     let entry = AuditEntry {
         clinic_id: Some(clinic),
         actor: by.actor,
@@ -86,5 +98,9 @@ pub async fn apply(
     };
     audit::record(tx.conn(), db.backend(), entry, now_ms).await?;
     tx.commit().await?;
-    Ok(Applied { created, updated, plan: p })
+    Ok(Applied {
+        created,
+        updated,
+        plan: p,
+    })
 }

@@ -15,7 +15,7 @@ use tsunagu_core::ClinicId;
 use crate::fields::{self, CustomField};
 use crate::input::{validate, Changes, Mode, PatientInput};
 use crate::{CardNumber, FieldError};
-pub use apply::{apply, ApplyError, Applied, Author};
+pub use apply::{apply, Applied, ApplyError, Author};
 use read::{Column, Std};
 
 /// Files larger than this are refused before reading (about 50,000 patients).
@@ -76,61 +76,120 @@ impl ImportPlan {
 }
 
 fn file_error(code: &'static str, message: impl Into<String>) -> CellError {
-    CellError { column: String::new(), code, message: message.into() }
+    CellError {
+        column: String::new(),
+        code,
+        message: message.into(),
+    }
 }
 
 /// Reads `csv` against the clinic's records and fields and reports what importing it would do.
 /// Writes nothing. `today` is the clinic's date (birth dates after it are refused).
-pub async fn plan(conn: &mut AnyConnection, clinic: &ClinicId, csv: &[u8], today: NaiveDate) -> anyhow::Result<ImportPlan> {
+pub async fn plan(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    csv: &[u8],
+    today: NaiveDate,
+) -> anyhow::Result<ImportPlan> {
     let defs = fields::list(conn, clinic).await?;
-    let cards: Vec<(String, String)> =
-        sqlx::query_as("SELECT card_number, id FROM patients WHERE clinic_id = $1 AND card_number IS NOT NULL")
-            .bind(clinic.as_str())
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(anyhow::Error::from)?;
+    let cards: Vec<(String, String)> = sqlx::query_as(
+        "SELECT card_number, id FROM patients WHERE clinic_id = $1 AND card_number IS NOT NULL",
+    )
+    .bind(clinic.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(anyhow::Error::from)?;
     let cards: HashMap<String, String> = cards.into_iter().collect();
     Ok(plan_with(csv, &defs, &cards, today))
 }
 
-fn plan_with(csv: &[u8], defs: &[CustomField], cards: &HashMap<String, String>, today: NaiveDate) -> ImportPlan {
-    let mut p = ImportPlan { encoding: None, file_errors: Vec::new(), rows: Vec::new(), summary: Summary::default(), token: String::new() };
+fn plan_with(
+    csv: &[u8],
+    defs: &[CustomField],
+    cards: &HashMap<String, String>,
+    today: NaiveDate,
+) -> ImportPlan {
+    let mut p = ImportPlan {
+        encoding: None,
+        file_errors: Vec::new(),
+        rows: Vec::new(),
+        summary: Summary::default(),
+        token: String::new(),
+    };
     if csv.len() > MAX_BYTES {
-        p.file_errors.push(file_error("file_too_large", format!("At most {MAX_BYTES} bytes.")));
+        p.file_errors.push(file_error(
+            "file_too_large",
+            format!("At most {MAX_BYTES} bytes."),
+        ));
     } else if let Some((text, enc)) = read::decode(csv) {
         p.encoding = Some(enc);
         match read::table(&text) {
             Ok(t) => plan_rows(&mut p, &t, defs, cards, today),
-            Err((line, e)) => p.file_errors.push(file_error("malformed_csv", format!("Line {line}: {e}"))),
+            Err((line, e)) => p
+                .file_errors
+                .push(file_error("malformed_csv", format!("Line {line}: {e}"))),
         }
     } else {
-        p.file_errors.push(file_error("unreadable_encoding", "Save the file as CSV in UTF-8 or Shift_JIS."));
+        p.file_errors.push(file_error(
+            "unreadable_encoding",
+            "Save the file as CSV in UTF-8 or Shift_JIS.",
+        ));
     }
     p.summary.rows = p.rows.len();
     p.token = token(csv, &p);
     p
 }
 
-fn plan_rows(p: &mut ImportPlan, t: &read::Table, defs: &[CustomField], cards: &HashMap<String, String>, today: NaiveDate) {
+fn plan_rows(
+    p: &mut ImportPlan,
+    t: &read::Table,
+    defs: &[CustomField],
+    cards: &HashMap<String, String>,
+    today: NaiveDate,
+) {
     let columns: Vec<Column> = t.header.iter().map(|h| read::column(h, defs)).collect();
     for (i, c) in columns.iter().enumerate() {
         let h = &t.header[i];
         if *c == Column::Unknown {
-            p.file_errors.push(CellError { column: h.clone(), code: "unknown_column", message: format!("No record field or custom field is called {h:?}.") });
+            p.file_errors.push(CellError {
+                column: h.clone(),
+                code: "unknown_column",
+                message: format!("No record field or custom field is called {h:?}."),
+            });
         } else if *c != Column::Blank && columns[..i].contains(c) {
-            p.file_errors.push(CellError { column: h.clone(), code: "duplicate_column", message: format!("{h:?} names a field another column already names.") });
+            p.file_errors.push(CellError {
+                column: h.clone(),
+                code: "duplicate_column",
+                message: format!("{h:?} names a field another column already names."),
+            });
         }
     }
     if !columns.contains(&Column::Std(Std::Name)) {
-        p.file_errors.push(CellError { column: "name".into(), code: "missing_column", message: "The file needs a name (氏名) column.".into() });
+        p.file_errors.push(CellError {
+            column: "name".into(),
+            code: "missing_column",
+            message: "The file needs a name (氏名) column.".into(),
+        });
     }
     if t.records.len() > MAX_ROWS {
-        p.file_errors.push(file_error("too_many_rows", format!("At most {MAX_ROWS} rows per file.")));
+        p.file_errors.push(file_error(
+            "too_many_rows",
+            format!("At most {MAX_ROWS} rows per file."),
+        ));
         return;
     }
     let mut seen_cards: HashMap<String, u64> = HashMap::new();
     for (line, cells) in &t.records {
-        let row = plan_row(*line, cells, &t.header, &columns, defs, cards, &mut seen_cards, today);
+        let row = plan_row(
+            *line,
+            cells,
+            &t.header,
+            &columns,
+            defs,
+            cards,
+            &mut seen_cards,
+            today,
+        );
         match row.action {
             "create" => p.summary.create += 1,
             "update" => p.summary.update += 1,
@@ -153,7 +212,9 @@ fn plan_row(
 ) -> RowResult {
     let mut input = PatientInput::default();
     for (i, col) in columns.iter().enumerate() {
-        let Some(v) = cells.get(i).filter(|v| !v.is_empty()).cloned() else { continue };
+        let Some(v) = cells.get(i).filter(|v| !v.is_empty()).cloned() else {
+            continue;
+        };
         match col {
             Column::Std(s) => {
                 let slot = match s {
@@ -183,7 +244,10 @@ fn plan_row(
         }
     }
     let mut errors = Vec::new();
-    let card = input.card_number.as_deref().and_then(|c| CardNumber::parse(c).ok());
+    let card = input
+        .card_number
+        .as_deref()
+        .and_then(|c| CardNumber::parse(c).ok());
     let existing = card.as_ref().and_then(|c| cards.get(c.as_str())).cloned();
     if let Some(c) = &card {
         if let Some(first) = seen_cards.get(c.as_str()) {
@@ -196,14 +260,21 @@ fn plan_row(
             seen_cards.insert(c.as_str().to_string(), line);
         }
     }
-    let mode = if existing.is_some() { Mode::Update } else { Mode::Create };
+    let mode = if existing.is_some() {
+        Mode::Update
+    } else {
+        Mode::Create
+    };
     let changes = match validate(&input, defs, mode, today) {
         Ok(mut c) => {
             c.tags_add_only = true;
             Some(c)
         }
         Err(errs) => {
-            errors.extend(errs.into_iter().map(|e| cell_error(e, header, columns, defs)));
+            errors.extend(
+                errs.into_iter()
+                    .map(|e| cell_error(e, header, columns, defs)),
+            );
             None
         }
     };
@@ -213,15 +284,31 @@ fn plan_row(
         (true, Some(_)) => ("update", changes),
         (true, None) => ("create", changes),
     };
-    RowResult { line, action, patient_id: existing, name, errors, changes }
+    RowResult {
+        line,
+        action,
+        patient_id: existing,
+        name,
+        errors,
+        changes,
+    }
 }
 
 /// The header text of the column that holds `col`, else the field name.
 fn column_name(header: &[String], columns: &[Column], col: Column) -> String {
-    columns.iter().position(|c| *c == col).and_then(|i| header.get(i).cloned()).unwrap_or_default()
+    columns
+        .iter()
+        .position(|c| *c == col)
+        .and_then(|i| header.get(i).cloned())
+        .unwrap_or_default()
 }
 
-fn cell_error(e: FieldError, header: &[String], columns: &[Column], defs: &[CustomField]) -> CellError {
+fn cell_error(
+    e: FieldError,
+    header: &[String],
+    columns: &[Column],
+    defs: &[CustomField],
+) -> CellError {
     let std = match e.field.as_str() {
         "name" => Some(Std::Name),
         "kana" => Some(Std::Kana),
@@ -236,9 +323,20 @@ fn cell_error(e: FieldError, header: &[String], columns: &[Column], defs: &[Cust
         "tags" => Some(Std::Tags),
         _ => None,
     };
-    let col = std.map(Column::Std).or_else(|| defs.iter().position(|d| d.key == e.field).map(Column::Custom));
-    let column = col.map(|c| column_name(header, columns, c)).filter(|c| !c.is_empty()).unwrap_or(e.field);
-    CellError { column, code: e.code, message: e.message }
+    let col = std.map(Column::Std).or_else(|| {
+        defs.iter()
+            .position(|d| d.key == e.field)
+            .map(Column::Custom)
+    });
+    let column = col
+        .map(|c| column_name(header, columns, c))
+        .filter(|c| !c.is_empty())
+        .unwrap_or(e.field);
+    CellError {
+        column,
+        code: e.code,
+        message: e.message,
+    }
 }
 
 /// A digest of the file and of what the plan would do to which record.
@@ -246,7 +344,12 @@ fn token(csv: &[u8], p: &ImportPlan) -> String {
     let mut h = Sha256::new();
     h.update(csv);
     for r in &p.rows {
-        h.update(format!("\n{}:{}:{}", r.line, r.action, r.patient_id.as_deref().unwrap_or("")));
+        h.update(format!(
+            "\n{}:{}:{}",
+            r.line,
+            r.action,
+            r.patient_id.as_deref().unwrap_or("")
+        ));
     }
     hex::encode(&h.finalize()[..16])
 }

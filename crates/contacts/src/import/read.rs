@@ -23,15 +23,68 @@ pub enum Std {
 }
 
 const ALIASES: [(Std, &[&str]); 11] = [
-    (Std::Name, &["name", "display_name", "氏名", "名前", "お名前", "患者名", "氏名(漢字)"]),
-    (Std::Kana, &["kana", "furigana", "フリガナ", "カナ", "氏名カナ", "カナ氏名", "ヨミガナ", "氏名(カナ)"]),
-    (Std::BirthDate, &["birth_date", "birthday", "dob", "生年月日", "誕生日"]),
+    (
+        Std::Name,
+        &[
+            "name",
+            "display_name",
+            "氏名",
+            "名前",
+            "お名前",
+            "患者名",
+            "氏名(漢字)",
+        ],
+    ),
+    (
+        Std::Kana,
+        &[
+            "kana",
+            "furigana",
+            "フリガナ",
+            "カナ",
+            "氏名カナ",
+            "カナ氏名",
+            "ヨミガナ",
+            "氏名(カナ)",
+        ],
+    ),
+    (
+        Std::BirthDate,
+        &["birth_date", "birthday", "dob", "生年月日", "誕生日"],
+    ),
     (Std::Sex, &["sex", "gender", "性別"]),
-    (Std::Phone, &["phone", "phone_number", "tel", "電話番号", "電話", "携帯電話", "携帯番号"]),
-    (Std::Email, &["email", "mail", "メール", "メールアドレス", "eメール"]),
-    (Std::CardNumber, &["card_number", "card", "診察券番号", "診察券", "患者番号", "カルテ番号"]),
+    (
+        Std::Phone,
+        &[
+            "phone",
+            "phone_number",
+            "tel",
+            "電話番号",
+            "電話",
+            "携帯電話",
+            "携帯番号",
+        ],
+    ),
+    (
+        Std::Email,
+        &["email", "mail", "メール", "メールアドレス", "eメール"],
+    ),
+    (
+        Std::CardNumber,
+        &[
+            "card_number",
+            "card",
+            "診察券番号",
+            "診察券",
+            "患者番号",
+            "カルテ番号",
+        ],
+    ),
     (Std::Language, &["language", "言語", "希望言語"]),
-    (Std::PreferredChannel, &["preferred_channel", "channel", "連絡方法", "希望連絡方法"]),
+    (
+        Std::PreferredChannel,
+        &["preferred_channel", "channel", "連絡方法", "希望連絡方法"],
+    ),
     (Std::Note, &["note", "notes", "メモ", "備考"]),
     (Std::Tags, &["tags", "tag", "タグ"]),
 ];
@@ -49,7 +102,10 @@ pub enum Column {
 
 /// `e-mail`, `E_MAIL`, `Ｅメール` and `eメール` compare equal.
 fn norm(h: &str) -> String {
-    search_form(h).chars().filter(|c| !matches!(c, '_' | '-' | '・')).collect()
+    search_form(h)
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | '・'))
+        .collect()
 }
 
 pub fn column(header: &str, defs: &[CustomField]) -> Column {
@@ -57,7 +113,10 @@ pub fn column(header: &str, defs: &[CustomField]) -> Column {
     if n.is_empty() {
         return Column::Blank;
     }
-    if let Some((std, _)) = ALIASES.iter().find(|(_, names)| names.iter().any(|a| norm(a) == n)) {
+    if let Some((std, _)) = ALIASES
+        .iter()
+        .find(|(_, names)| names.iter().any(|a| norm(a) == n))
+    {
         return Column::Std(*std);
     }
     defs.iter()
@@ -105,7 +164,10 @@ pub fn table(text: &str) -> Result<Table, (u64, String)> {
             records.push((line, cells));
         }
     }
-    Ok(Table { header: header.unwrap_or_default(), records })
+    Ok(Table {
+        header: header.unwrap_or_default(),
+        records,
+    })
 }
 
 /// The physical line a record starts on. The reader reports the position where it began
@@ -138,7 +200,10 @@ mod tests {
     fn shift_jis_and_utf8_with_bom_are_both_read() {
         let (sjis, _, _) = SHIFT_JIS.encode("氏名,電話番号\n山田,090\n");
         let (text, enc) = decode(&sjis).unwrap_or_default();
-        assert_eq!((text.as_str(), enc), ("氏名,電話番号\n山田,090\n", "Shift_JIS"));
+        assert_eq!(
+            (text.as_str(), enc),
+            ("氏名,電話番号\n山田,090\n", "Shift_JIS")
+        );
         let bom = [b"\xEF\xBB\xBF".as_slice(), "氏名\n".as_bytes()].concat();
         assert_eq!(decode(&bom).map(|(t, _)| t).as_deref(), Some("氏名\n"));
         assert!(decode(b"\x82\xA0\xFF\xFF").is_none());
@@ -146,7 +211,10 @@ mod tests {
 
     #[test]
     fn records_keep_their_line_numbers_and_blank_lines_are_skipped() {
-        let t = table("name,phone\n\n山田,090\n\"改行\nあり\",1\n佐藤,2\n").unwrap_or(Table { header: vec![], records: vec![] });
+        let t = table("name,phone\n\n山田,090\n\"改行\nあり\",1\n佐藤,2\n").unwrap_or(Table {
+            header: vec![],
+            records: vec![],
+        });
         assert_eq!(t.header, ["name", "phone"]);
         let lines: Vec<u64> = t.records.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [3, 4, 6]);

@@ -5,7 +5,10 @@ fn today() -> NaiveDate {
 }
 
 fn plan_of(csv: &str, cards: &[(&str, &str)]) -> ImportPlan {
-    let cards = cards.iter().map(|(c, id)| (c.to_string(), id.to_string())).collect();
+    let cards = cards
+        .iter()
+        .map(|(c, id)| (c.to_string(), id.to_string()))
+        .collect();
     plan_with(csv.as_bytes(), &[], &cards, today())
 }
 
@@ -24,12 +27,26 @@ fn every_bad_row_is_reported_with_its_line_and_column() {
         .rows
         .iter()
         .filter(|r| r.action == "error")
-        .map(|r| (r.line, r.errors.iter().map(|e| (e.column.as_str(), e.code)).collect()))
+        .map(|r| {
+            (
+                r.line,
+                r.errors
+                    .iter()
+                    .map(|e| (e.column.as_str(), e.code))
+                    .collect(),
+            )
+        })
         .collect();
     assert_eq!(
         bad,
         vec![
-            (3, vec![("生年月日", "invalid_birth_date"), ("電話番号", "invalid_phone_number")]),
+            (
+                3,
+                vec![
+                    ("生年月日", "invalid_birth_date"),
+                    ("電話番号", "invalid_phone_number")
+                ]
+            ),
             (4, vec![("診察券番号", "duplicate_card_number_in_file")]),
         ]
     );
@@ -37,7 +54,10 @@ fn every_bad_row_is_reported_with_its_line_and_column() {
 
 #[test]
 fn a_known_card_number_makes_the_row_an_update() {
-    let p = plan_of("name,card_number,tags\n山田,00-1,糖尿病;定期\n", &[("001", "p-1")]);
+    let p = plan_of(
+        "name,card_number,tags\n山田,00-1,糖尿病;定期\n",
+        &[("001", "p-1")],
+    );
     assert!(p.is_valid());
     assert_eq!(p.rows[0].action, "update");
     assert_eq!(p.rows[0].patient_id.as_deref(), Some("p-1"));

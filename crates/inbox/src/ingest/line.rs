@@ -60,7 +60,7 @@ pub async fn ingest_in(
 ) -> anyhow::Result<IngestReport> {
     let mut report = IngestReport::default();
     for event in &body.events {
-        let fresh = webhooks::insert_once(
+        let fresh = webhooks::insert_once_from(
             &mut *conn,
             webhooks::NewEvent {
                 clinic_id: ch.clinic_id,
@@ -70,6 +70,7 @@ pub async fn ingest_in(
                 mode: event.mode.as_deref(),
                 body: &event.raw.to_string(),
             },
+            event.source.as_ref().and_then(|s| s.sender_user_id()),
             now_ms,
         )
         .await?;

@@ -205,15 +205,23 @@ pub async fn send(
         }
         ReplyOutcome::Refused(r) => return Err(unprocessable(r.code(), r.to_string())),
     };
-    let mut tx = state.db.begin().await?;
-    let ids = [message.id.as_str(), patient.as_str()];
-    let event = Event {
-        action: "api.message.send",
-        subject_type: "message",
-        subject_ids: &ids,
-    };
-    audit_change(&mut tx, &state, &auth, &ip, event).await?;
-    tx.commit().await?;
+    // The message is queued: failing now would invite a retry that sends twice, so a trail
+    // that cannot be written is logged and the client still gets its 201.
+    let recorded = async {
+        let mut tx = state.db.begin().await?;
+        let ids = [message.id.as_str(), patient.as_str()];
+        let event = Event {
+            action: "api.message.send",
+            subject_type: "message",
+            subject_ids: &ids,
+        };
+        audit_change(&mut tx, &state, &auth, &ip, event).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = recorded {
+        tracing::error!(error = %format!("{e:#}"), message_id = %message.id, "a queued API message could not be audited");
+    }
     state.live.publish(LiveEvent {
         clinic_id: auth.clinic.to_string(),
         conversation_id: message.conversation_id.clone(),

@@ -12,7 +12,9 @@ pub mod idempotency;
 pub mod messages;
 pub mod openapi;
 pub mod patients;
+pub mod privacy;
 pub mod reply;
+pub mod verification;
 
 use axum::handler::Handler;
 use axum::http::StatusCode;
@@ -47,6 +49,14 @@ fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operat
     }
 }
 
+fn patch<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operation {
+    Operation {
+        method: "PATCH",
+        path,
+        route: routing::patch(h),
+    }
+}
+
 fn put<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operation {
     Operation {
         method: "PUT",
@@ -74,6 +84,12 @@ fn operations() -> Vec<Operation> {
         post("/api/v1/conversations/{id}/messages", reply::create),
         get("/api/v1/attachments/{id}", messages::attachment),
         get("/api/v1/patients/{id}", patients::get),
+        patch("/api/v1/patients/{id}", patients::write::update),
+        get("/api/v1/patients", patients::list),
+        post("/api/v1/patients", patients::write::create),
+        Operation { method: "POST", path: "/api/v1/patients/import", route: patients::import::import_route() },
+        get("/api/v1/custom-fields", patients::fields::list_fields),
+        post("/api/v1/custom-fields", patients::fields::create_field),
         get("/api/v1/calendar", calendar::get),
         get("/api/v1/calendar/opening", calendar::opening),
         put("/api/v1/calendar/hours", calendar::put_hours),
@@ -83,6 +99,15 @@ fn operations() -> Vec<Operation> {
         post("/api/v1/patients/{id}/messages", consent::send),
         get("/api/v1/patients/{id}/consents", consent::list),
         post("/api/v1/patients/{id}/consents", consent::create),
+        post("/api/v1/identities/{id}/link", verification::link),
+        post("/api/v1/links/{id}/undo", verification::undo),
+        get("/api/v1/patients/{id}/proxies", verification::list_proxies),
+        post("/api/v1/patients/{id}/proxies", verification::add_proxy),
+        get("/api/v1/patients/{id}/export", privacy::export_json),
+        get("/api/v1/patients/{id}/export.html", privacy::export_html),
+        delete("/api/v1/patients/{id}", privacy::erase),
+        get("/api/v1/settings/retention", privacy::get_retention),
+        put("/api/v1/settings/retention", privacy::put_retention),
     ]
 }
 

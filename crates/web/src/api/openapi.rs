@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{calendar, channels, consent, conversations, extract, messages, patients, reply};
+use super::{calendar, channels, consent, conversations, extract, messages, patients, privacy, reply, verification};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,12 @@ use super::{calendar, channels, consent, conversations, extract, messages, patie
         reply::create,
         messages::attachment,
         patients::get,
+        patients::list,
+        patients::write::create,
+        patients::write::update,
+        patients::import::import,
+        patients::fields::list_fields,
+        patients::fields::create_field,
         calendar::opening,
         calendar::get,
         calendar::put_hours,
@@ -38,6 +44,15 @@ use super::{calendar, channels, consent, conversations, extract, messages, patie
         consent::send,
         consent::list,
         consent::create,
+        verification::link,
+        verification::undo,
+        verification::list_proxies,
+        verification::add_proxy,
+        privacy::export_json,
+        privacy::export_html,
+        privacy::erase,
+        privacy::get_retention,
+        privacy::put_retention,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -55,6 +70,20 @@ use super::{calendar, channels, consent, conversations, extract, messages, patie
         reply::ReplyRequest,
         patients::PatientOut,
         patients::IdentityOut,
+        patients::PatientListItem,
+        patients::PatientPage,
+        patients::FieldErrorOut,
+        patients::InvalidBody,
+        patients::InvalidDetail,
+        patients::write::PatientBody,
+        patients::import::ImportOut,
+        patients::import::ImportRow,
+        patients::import::ImportSummary,
+        patients::import::CellErrorOut,
+        patients::import::ImportRefused,
+        patients::fields::CustomFieldOut,
+        patients::fields::CustomFieldPage,
+        patients::fields::NewCustomField,
         calendar::OpeningOut,
         calendar::IntervalIo,
         calendar::WeekIo,
@@ -70,6 +99,15 @@ use super::{calendar, channels, consent, conversations, extract, messages, patie
         consent::ConsentEventOut,
         consent::ConsentStateOut,
         consent::ConsentsOut,
+        verification::LinkRequest,
+        verification::LinkOut,
+        verification::ProxyRequest,
+        verification::ProxyOut,
+        verification::ProxyList,
+        privacy::PatientExportOut,
+        privacy::EraseRequest,
+        privacy::ErasureOut,
+        privacy::RetentionIo,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -79,6 +117,7 @@ use super::{calendar, channels, consent, conversations, extract, messages, patie
         (name = "messages", description = "Messages, replies and attachments"),
         (name = "patients", description = "Patient records"),
         (name = "calendar", description = "Opening hours, closures and national holidays"),
+        (name = "privacy", description = "Patient export and erasure, retention settings"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -25,9 +25,11 @@ pub struct Shell {
     /// Filled only when the staff member works in more than one clinic.
     pub clinics: Vec<ClinicChoice>,
     pub can_audit: bool,
+    /// Everyone who may read patient records: the patients page.
+    pub can_patients: bool,
     /// Owners and admins: the settings pages.
     pub can_administer: bool,
-    /// inbox | audit | settings | account: the nav entry marked current.
+    /// inbox | patients | audit | settings | account: the nav entry marked current.
     pub active: &'static str,
 }
 
@@ -56,6 +58,7 @@ pub async fn shell(
         csrf_token: staff.csrf_token.clone(),
         clinics,
         can_audit: staff.can(Permission::ReadAudit),
+        can_patients: staff.can(Permission::ReadPatients),
         can_administer: staff.can(Permission::Administer),
         active,
     })

@@ -16,12 +16,24 @@ use crate::{AppState, PageError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/app/settings", get(|| async { Redirect::to("/app/settings/calendar") }))
+        .route(
+            "/app/settings",
+            get(|| async { Redirect::to("/app/settings/calendar") }),
+        )
         .route("/app/settings/calendar", get(calendar::page))
         .route("/app/settings/calendar/hours", post(calendar::save_hours))
-        .route("/app/settings/calendar/closures", post(calendar::add_closure))
-        .route("/app/settings/calendar/closures/{id}/delete", post(calendar::delete_closure))
-        .route("/app/settings/calendar/holidays/{date}", post(calendar::set_holiday))
+        .route(
+            "/app/settings/calendar/closures",
+            post(calendar::add_closure),
+        )
+        .route(
+            "/app/settings/calendar/closures/{id}/delete",
+            post(calendar::delete_closure),
+        )
+        .route(
+            "/app/settings/calendar/holidays/{date}",
+            post(calendar::set_holiday),
+        )
 }
 
 fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
@@ -29,7 +41,9 @@ fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<Stri
         .templates
         .get_template(name)
         .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
-    let html = tmpl.render(ctx).map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
+    let html = tmpl
+        .render(ctx)
+        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
     Ok(Html(html))
 }
 

@@ -1,0 +1,162 @@
+//! `/app/patients`: the clinic's patient records — list and search, the record page with its
+//! edit form, channel identities and conversations, a new-record form, CSV import with a dry
+//! run, and the custom field settings. Consent and identity verification have their own pages
+//! (`/app/patients/{id}/consent`, `/app/patients/{id}/identity`), linked from the record.
+mod fields;
+mod form;
+mod import;
+mod list;
+mod multipart;
+mod show;
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::response::{Html, Redirect};
+use axum::routing::get;
+use axum::Router;
+use serde::Serialize;
+use sqlx::pool::PoolConnection;
+use sqlx::Any;
+use tsunagu_core::{ChannelId, ConversationId, Permission};
+use tsunagu_privacy::audit::{self, AuditEntry};
+use tsunagu_store::{conversations, patients};
+
+use crate::client_ip::ClientIp;
+use crate::ui::session::Staff;
+use crate::{AppState, PageError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/patients", get(list::page))
+        .route("/app/patients/new", get(form::new_page).post(form::create))
+        .route(
+            "/app/patients/import",
+            get(import::page)
+                .post(import::submit)
+                .layer(DefaultBodyLimit::max(import::MAX_FORM_BYTES)),
+        )
+        .route("/app/patients/{id}", get(show::page).post(show::update))
+        .route(
+            "/app/settings/fields",
+            get(fields::page).post(fields::create),
+        )
+        .route("/app/conversations/{id}/patient", get(conversation_patient))
+}
+
+/// A pooled connection for reads.
+async fn conn(state: &AppState) -> Result<PoolConnection<Any>, PageError> {
+    Ok(state
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(anyhow::Error::from)?)
+}
+
+fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
+    let tmpl = state
+        .templates
+        .get_template(name)
+        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
+    let html = tmpl
+        .render(ctx)
+        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
+    Ok(Html(html))
+}
+
+/// A read of patient data by staff, in its own transaction (the read fails without it).
+async fn audit_read(
+    state: &AppState,
+    staff: &Staff,
+    ip: &ClientIp,
+    action: &str,
+    ids: &[&str],
+) -> Result<(), PageError> {
+    let clinic = staff.clinic.clinic_id();
+    let actor = staff.actor();
+    let source_ip = ip.as_string();
+    let entry = AuditEntry {
+        clinic_id: Some(&clinic),
+        actor: &actor,
+        action,
+        subject_type: Some("patient"),
+        subject_ids: ids,
+        source_ip: source_ip.as_deref(),
+    };
+    audit::record_now(&state.db, entry, state.now_ms()).await?;
+    Ok(())
+}
+
+/// A change by staff, recorded in the transaction that made it.
+async fn audit_change(
+    tx: &mut tsunagu_store::Tx,
+    state: &AppState,
+    staff: &Staff,
+    ip: &ClientIp,
+    (action, subject_type): (&str, &str),
+    ids: &[&str],
+) -> Result<(), PageError> {
+    let clinic = staff.clinic.clinic_id();
+    let actor = staff.actor();
+    let source_ip = ip.as_string();
+    let entry = AuditEntry {
+        clinic_id: Some(&clinic),
+        actor: &actor,
+        action,
+        subject_type: Some(subject_type),
+        subject_ids: ids,
+        source_ip: source_ip.as_deref(),
+    };
+    audit::record(tx.conn(), state.db.backend(), entry, state.now_ms()).await?;
+    Ok(())
+}
+
+fn zone(staff: &Staff) -> chrono_tz::Tz {
+    staff
+        .clinic
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Tokyo)
+}
+
+/// The clinic's date today: birth dates after it are refused.
+fn today(state: &AppState, staff: &Staff) -> chrono::NaiveDate {
+    tsunagu_core::clock::from_ms(state.now_ms())
+        .with_timezone(&zone(staff))
+        .date_naive()
+}
+
+/// `2026/01/05 09:30` in the clinic's zone.
+fn local_time(staff: &Staff, ms: i64) -> String {
+    tsunagu_core::clock::from_ms(ms)
+        .with_timezone(&zone(staff))
+        .format("%Y/%m/%d %H:%M")
+        .to_string()
+}
+
+/// The conversation header's link: the patient of a direct chat, or 404.
+async fn conversation_patient(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Redirect, PageError> {
+    staff.require(Permission::ReadPatients)?;
+    let id = ConversationId::parse(&id).map_err(|_| PageError::not_found())?;
+    let clinic = staff.clinic.clinic_id();
+    let mut conn = conn(&state).await?;
+    let conv = conversations::by_id(&mut conn, &clinic, &id)
+        .await?
+        .ok_or_else(PageError::not_found)?;
+    let patient = match conv.patient_id {
+        Some(p) => Some(p),
+        None if conv.kind == "direct" => {
+            let channel = ChannelId::from_db(conv.channel_id.clone());
+            patients::identity(&mut conn, &channel, &conv.thread_key)
+                .await?
+                .filter(|i| i.clinic_id == staff.clinic.id)
+                .map(|i| i.patient_id)
+        }
+        None => None,
+    };
+    let patient = patient.ok_or_else(PageError::not_found)?;
+    Ok(Redirect::to(&format!("/app/patients/{patient}")))
+}

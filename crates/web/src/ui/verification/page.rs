@@ -1,0 +1,192 @@
+//! `GET /app/patients/{id}/identity` (ReadPatients; audited as `identity.read`).
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tsunagu_core::{PatientId, Permission};
+use tsunagu_privacy::audit::{self, AuditEntry};
+use tsunagu_privacy::verification::{link, proxies, session};
+use tsunagu_store::patients;
+
+use crate::client_ip::ClientIp;
+use crate::i18n::text;
+use crate::ui::inbox::shell::shell;
+use crate::ui::session::Staff;
+use crate::{AppState, PageError};
+
+#[derive(Default, Deserialize)]
+pub struct PageQuery {
+    /// A record search for the manual link form: card number or name.
+    pub q: Option<String>,
+    pub done: Option<String>,
+}
+
+#[derive(Serialize)]
+struct IdentityView {
+    id: String,
+    name: String,
+    verified: bool,
+    locked_until: Option<String>,
+    failed_attempts: i64,
+}
+
+#[derive(Serialize)]
+struct LinkView {
+    id: String,
+    at: String,
+    how: String,
+    from: String,
+    to: String,
+    reason: String,
+    undone: bool,
+}
+
+#[derive(Serialize)]
+struct ProxyView {
+    id: String,
+    who: String,
+    relationship: String,
+    revoked: bool,
+}
+
+#[derive(Serialize, sqlx::FromRow)]
+struct Found {
+    id: String,
+    display_name: String,
+    card_number: Option<String>,
+    birth_date: Option<String>,
+}
+
+pub async fn show(
+    staff: Staff,
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    render_page(&state, &staff, &ip, &id, q, None).await
+}
+
+/// The page, with an error (422) from a refused form.
+pub async fn render_page(
+    state: &AppState,
+    staff: &Staff,
+    ip: &ClientIp,
+    id: &str,
+    q: PageQuery,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    staff.require(Permission::ReadPatients)?;
+    let lang = staff.lang;
+    let clinic = staff.clinic.clinic_id();
+    let pid = PatientId::parse(id).map_err(|_| PageError::not_found())?;
+    let mut conn = state
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(anyhow::Error::from)?;
+    let patient = patients::by_id(&mut conn, &clinic, &pid)
+        .await?
+        .ok_or_else(PageError::not_found)?;
+    let tz: chrono_tz::Tz = staff.clinic.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let at = |ms: i64| {
+        tsunagu_core::clock::from_ms(ms)
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let now = state.now_ms();
+    let mut identities = Vec::new();
+    for i in patients::identities_of(&mut conn, &clinic, &pid).await? {
+        let s = session::load(&mut conn, &i.id).await?;
+        identities.push(IdentityView {
+            locked_until: s.as_ref().and_then(|s| session::locked(s, now)).map(at),
+            failed_attempts: s.map_or(0, |s| s.failed_attempts),
+            name: i.display_name.unwrap_or_else(|| i.external_id.clone()),
+            verified: i.verified != 0,
+            id: i.id,
+        });
+    }
+    let links = link::history(&mut conn, &clinic, pid.as_str())
+        .await?
+        .into_iter()
+        .map(|l| LinkView {
+            at: at(l.at),
+            how: text(lang, &format!("verification.how.{}", l.how)),
+            reason: l.reason.unwrap_or_default(),
+            undone: l.undone_at.is_some(),
+            id: l.id,
+            from: l.from_patient_id,
+            to: l.to_patient_id,
+        })
+        .collect::<Vec<_>>();
+    let proxy_rows = proxies::list(&mut conn, &clinic, pid.as_str())
+        .await?
+        .into_iter()
+        .map(|p| ProxyView {
+            who: p
+                .proxy_identity_id
+                .or(p.proxy_patient_id)
+                .unwrap_or_default(),
+            relationship: text(
+                lang,
+                &format!("verification.relationship.{}", p.relationship),
+            ),
+            revoked: p.revoked_at.is_some(),
+            id: p.id,
+        })
+        .collect::<Vec<_>>();
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let found: Vec<Found> = match search {
+        Some(s) => sqlx::query_as(
+            "SELECT id, display_name, card_number, birth_date FROM patients
+             WHERE clinic_id = $1 AND id <> $2 AND (card_number = $3 OR search_key LIKE $4) ORDER BY display_name LIMIT 20",
+        )
+        .bind(clinic.as_str())
+        .bind(pid.as_str())
+        .bind(s.to_ascii_uppercase().replace(['-', ' '], ""))
+        .bind(format!("%{}%", tsunagu_core::text::search_form(s)))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(anyhow::Error::from)?,
+        None => Vec::new(),
+    };
+    drop(conn);
+    let (actor, source_ip) = (staff.actor(), ip.as_string());
+    let entry = AuditEntry {
+        clinic_id: Some(&clinic),
+        actor: &actor,
+        action: "identity.read",
+        subject_type: Some("patient"),
+        subject_ids: &[pid.as_str()],
+        source_ip: source_ip.as_deref(),
+    };
+    audit::record_now(&state.db, entry, now).await?;
+    let tmpl = state
+        .templates
+        .get_template("verification/page.html")
+        .map_err(|e| anyhow::anyhow!("template verification/page.html: {e:#}"))?;
+    let title = format!(
+        "{} | {}",
+        patient.display_name,
+        text(lang, "verification.title")
+    );
+    let html = tmpl
+        .render(minijinja::context! {
+            lang, title, shell => shell(state, staff, "patients").await?,
+            patient_id => patient.id, patient_name => patient.display_name,
+            provisional => patient.provisional != 0,
+            identities, links, proxies => proxy_rows, found, q => search.unwrap_or(""),
+            relationships => proxies::RELATIONSHIPS,
+            done => q.done, error, timezone => &staff.clinic.timezone,
+            csrf_token => &staff.csrf_token, can_merge => staff.can(Permission::Merge),
+        })
+        .map_err(|e| anyhow::anyhow!("rendering verification/page.html: {e:#}"))?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(html)).into_response())
+}
