@@ -88,19 +88,29 @@ impl Default for Settings {
 
 impl Default for SecuritySettings {
     fn default() -> Self {
-        Self { idle_timeout_minutes: 30, login_max_failures: 5, login_window_minutes: 15 }
+        Self {
+            idle_timeout_minutes: 30,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+        }
     }
 }
 
 impl Default for WebhookSettings {
     fn default() -> Self {
-        Self { max_body_bytes: 4 * 1024 * 1024 }
+        Self {
+            max_body_bytes: 4 * 1024 * 1024,
+        }
     }
 }
 
 impl Default for OutboxSettings {
     fn default() -> Self {
-        Self { workers: true, max_attempts: 12, poll_seconds: 1 }
+        Self {
+            workers: true,
+            max_attempts: 12,
+            poll_seconds: 1,
+        }
     }
 }
 
@@ -126,12 +136,17 @@ impl Settings {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(f) = file {
             if !f.exists() {
-                return Err(ConfigError::Load(format!("config file {} does not exist", f.display())));
+                return Err(ConfigError::Load(format!(
+                    "config file {} does not exist",
+                    f.display()
+                )));
             }
             fig = fig.merge(Toml::file(f));
         }
         fig = fig.merge(Env::prefixed("TSUNAGU_").split("__").ignore(&["config"]));
-        let s: Settings = fig.extract().map_err(|e| ConfigError::Load(e.to_string()))?;
+        let s: Settings = fig
+            .extract()
+            .map_err(|e| ConfigError::Load(e.to_string()))?;
         s.validate()?;
         Ok(s)
     }
@@ -139,13 +154,18 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(url) = &self.database_url {
             let u = url.expose();
-            if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+            if !(u.starts_with("sqlite:")
+                || u.starts_with("postgres://")
+                || u.starts_with("postgresql://"))
+            {
                 let scheme = u.split(':').next().unwrap_or("").to_string();
                 return Err(ConfigError::DatabaseScheme(scheme));
             }
         }
         if let Some(p) = &self.public_url {
-            let ok = url::Url::parse(p).map(|u| matches!(u.scheme(), "http" | "https")).unwrap_or(false);
+            let ok = url::Url::parse(p)
+                .map(|u| matches!(u.scheme(), "http" | "https"))
+                .unwrap_or(false);
             if !ok {
                 return Err(ConfigError::PublicUrl(p.clone()));
             }
@@ -185,7 +205,9 @@ impl Settings {
 
     /// Cookies carry `Secure` when the public address is https.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -209,20 +231,29 @@ mod tests {
             .unwrap_or_else(|e| panic!("example config does not parse: {e}"));
         let d = Settings::default();
         assert_eq!(parsed.listen, d.listen);
-        assert_eq!(parsed.security.idle_timeout_minutes, d.security.idle_timeout_minutes);
+        assert_eq!(
+            parsed.security.idle_timeout_minutes,
+            d.security.idle_timeout_minutes
+        );
         assert_eq!(parsed.webhooks.max_body_bytes, d.webhooks.max_body_bytes);
         assert_eq!(parsed.outbox.max_attempts, d.outbox.max_attempts);
     }
 
     #[test]
     fn secrets_are_redacted_in_debug_output() {
-        let s = Settings { encryption_key: Some(Secret::new("00".repeat(32))), ..Default::default() };
+        let s = Settings {
+            encryption_key: Some(Secret::new("00".repeat(32))),
+            ..Default::default()
+        };
         assert!(!format!("{s:?}").contains("0000"));
     }
 
     #[test]
     fn a_mysql_url_is_refused_with_a_clear_error() {
-        let s = Settings { database_url: Some(Secret::new("mysql://x")), ..Default::default() };
+        let s = Settings {
+            database_url: Some(Secret::new("mysql://x")),
+            ..Default::default()
+        };
         assert!(matches!(s.validate(), Err(ConfigError::DatabaseScheme(_))));
     }
 

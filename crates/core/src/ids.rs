@@ -62,7 +62,12 @@ mod tests {
         let a = PatientId::new();
         let b = PatientId::new();
         assert!(a <= b);
-        assert_eq!(uuid::Uuid::parse_str(a.as_str()).map(|u| u.get_version_num()).ok(), Some(7));
+        assert_eq!(
+            uuid::Uuid::parse_str(a.as_str())
+                .map(|u| u.get_version_num())
+                .ok(),
+            Some(7)
+        );
     }
 
     #[test]

@@ -85,7 +85,9 @@ impl Role {
         use Permission::*;
         match self {
             Role::Owner | Role::Admin => true,
-            Role::Clinician => matches!(p, ReadPatients | ReadMessages | Reply | Merge | ReadFigures),
+            Role::Clinician => {
+                matches!(p, ReadPatients | ReadMessages | Reply | Merge | ReadFigures)
+            }
             Role::Receptionist => {
                 matches!(p, ReadPatients | ReadMessages | Reply | Merge | ReadFigures)
             }
@@ -116,7 +118,12 @@ pub enum TokenScope {
 }
 
 impl TokenScope {
-    pub const ALL: [TokenScope; 4] = [TokenScope::Admin, TokenScope::Read, TokenScope::Reply, TokenScope::Broadcast];
+    pub const ALL: [TokenScope; 4] = [
+        TokenScope::Admin,
+        TokenScope::Read,
+        TokenScope::Reply,
+        TokenScope::Broadcast,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

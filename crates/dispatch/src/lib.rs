@@ -28,7 +28,9 @@ pub struct InboundDispatcher;
 #[async_trait::async_trait]
 impl JobHandler for InboundDispatcher {
     async fn run(&self, worker: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-        let Some(inbound) = Inbound::load(worker, job).await? else { return Ok(Outcome::Done) };
+        let Some(inbound) = Inbound::load(worker, job).await? else {
+            return Ok(Outcome::Done);
+        };
         dispatch(&inbound).await?;
         Ok(Outcome::Done)
     }

@@ -48,7 +48,10 @@ impl Default for LiveHub {
 impl LiveHub {
     /// In-process only (one process, or tests).
     pub fn new() -> Self {
-        Self { tx: broadcast::channel(1024).0, pg: None }
+        Self {
+            tx: broadcast::channel(1024).0,
+            pg: None,
+        }
     }
 
     /// Shared between processes when the database is PostgreSQL. Call within a tokio runtime.
@@ -71,7 +74,11 @@ impl LiveHub {
                 let db = db.clone();
                 tokio::spawn(async move {
                     let payload = serde_json::to_string(&e).unwrap_or_default();
-                    let r = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(db.pool()).await;
+                    let r = sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(CHANNEL)
+                        .bind(payload)
+                        .execute(db.pool())
+                        .await;
                     if let Err(err) = r {
                         tracing::warn!(error = %err, "publishing a live inbox event");
                     }

@@ -23,35 +23,67 @@ struct SendPayload {
     retry_key: String,
 }
 
-pub(crate) async fn client_for(w: &Worker, clinic: &ClinicId, channel: &ChannelId) -> anyhow::Result<Option<LineClient>> {
+pub(crate) async fn client_for(
+    w: &Worker,
+    clinic: &ClinicId,
+    channel: &ChannelId,
+) -> anyhow::Result<Option<LineClient>> {
     let mut conn = w.db.pool().acquire().await?;
-    let Some(ch) = channels::by_id(&mut conn, clinic, channel).await? else { return Ok(None) };
-    let creds = w.cipher.decrypt_json(&ch.credentials_enc).context("decrypting the channel credentials")?;
-    let token = creds.get("channel_access_token").and_then(|v| v.as_str()).unwrap_or_default();
+    let Some(ch) = channels::by_id(&mut conn, clinic, channel).await? else {
+        return Ok(None);
+    };
+    let creds = w
+        .cipher
+        .decrypt_json(&ch.credentials_enc)
+        .context("decrypting the channel credentials")?;
+    let token = creds
+        .get("channel_access_token")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     let data_base = ch.api_data_base_url.as_deref().unwrap_or(&ch.api_base_url);
-    Ok(Some(LineClient::new(w.http.clone(), &ch.api_base_url, data_base, token)))
+    Ok(Some(LineClient::new(
+        w.http.clone(),
+        &ch.api_base_url,
+        data_base,
+        token,
+    )))
 }
 
 pub(crate) fn clinic_of(job: &Job) -> anyhow::Result<ClinicId> {
-    job.clinic_id.clone().map(ClinicId::from_db).context("a LINE job without a clinic")
+    job.clinic_id
+        .clone()
+        .map(ClinicId::from_db)
+        .context("a LINE job without a clinic")
 }
 
 pub async fn send(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     let p: SendPayload = serde_json::from_str(&job.payload).context("reading the send job")?;
     let clinic = clinic_of(job)?;
     let now = w.clock.now_ms();
-    if job.attempts > 1 && job.first_attempt_at.is_some_and(|f| now - f > RETRY_KEY_LIFETIME_MS) {
+    if job.attempts > 1
+        && job
+            .first_attempt_at
+            .is_some_and(|f| now - f > RETRY_KEY_LIFETIME_MS)
+    {
         return Ok(Outcome::InDoubt {
             error: "LINE's 24-hour retry key expired before delivery was confirmed; check with the patient before resending".into(),
         });
     }
-    let Some(client) = client_for(w, &clinic, &ChannelId::from_db(p.channel_id.clone())).await? else {
-        return Ok(Outcome::Dead { code: "channel_missing", error: "the channel no longer exists".into() });
+    let Some(client) = client_for(w, &clinic, &ChannelId::from_db(p.channel_id.clone())).await?
+    else {
+        return Ok(Outcome::Dead {
+            code: "channel_missing",
+            error: "the channel no longer exists".into(),
+        });
     };
     match client.push(&p.to, &p.messages, &p.retry_key).await {
         Ok(ok) => {
             // 409 with x-line-accepted-request-id: an earlier attempt was accepted; it is sent.
-            let provider_id = ok.sent_message_ids.first().cloned().or(ok.accepted_request_id.clone());
+            let provider_id = ok
+                .sent_message_ids
+                .first()
+                .cloned()
+                .or(ok.accepted_request_id.clone());
             mark_sent(w, job, &clinic, &p.message_id, provider_id.as_deref(), now).await?;
             Ok(Outcome::Done)
         }
@@ -70,10 +102,18 @@ pub(crate) async fn mark_sent(
 ) -> anyhow::Result<()> {
     let mid = MessageId::from_db(message_id.to_string());
     let mut tx = w.db.begin().await?;
-    let sent = Delivery { status: "sent", provider_message_id: provider_id, failure_code: None, failure_reason: None, sent_at: Some(now) };
+    let sent = Delivery {
+        status: "sent",
+        provider_message_id: provider_id,
+        failure_code: None,
+        failure_reason: None,
+        sent_at: Some(now),
+    };
     conversations::set_delivery(tx.conn(), &mid, sent).await?;
     tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
-    let conv = conversations::message_by_id(tx.conn(), clinic, &mid).await?.map(|m| m.conversation_id);
+    let conv = conversations::message_by_id(tx.conn(), clinic, &mid)
+        .await?
+        .map(|m| m.conversation_id);
     tx.commit().await?;
     if let Some(conv) = conv {
         (w.on_change)(clinic.as_str(), &conv);
@@ -86,23 +126,43 @@ async fn classify(client: &LineClient, e: SendError) -> Outcome {
         SendError::QuotaExceeded { message } => {
             let plan = match (client.quota().await, client.consumption().await) {
                 (Ok(q), Ok(used)) => match q.value {
-                    Some(limit) => format!(" (plan limit {limit} messages this month, {used} used)"),
+                    Some(limit) => {
+                        format!(" (plan limit {limit} messages this month, {used} used)")
+                    }
                     None => format!(" ({used} used this month)"),
                 },
                 _ => String::new(),
             };
-            Outcome::Dead { code: "quota_exceeded", error: format!("{message}{plan}") }
+            Outcome::Dead {
+                code: "quota_exceeded",
+                error: format!("{message}{plan}"),
+            }
         }
-        SendError::Rejected { status, message, details } => {
-            let detail: Vec<String> = details.into_iter().map(|(p, m)| format!("{p}: {m}")).collect();
-            let suffix = if detail.is_empty() { String::new() } else { format!(" ({})", detail.join("; ")) };
-            Outcome::Dead { code: "rejected_by_provider", error: format!("LINE answered {status}: {message}{suffix}") }
+        SendError::Rejected {
+            status,
+            message,
+            details,
+        } => {
+            let detail: Vec<String> = details
+                .into_iter()
+                .map(|(p, m)| format!("{p}: {m}"))
+                .collect();
+            let suffix = if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", detail.join("; "))
+            };
+            Outcome::Dead {
+                code: "rejected_by_provider",
+                error: format!("LINE answered {status}: {message}{suffix}"),
+            }
         }
         // With the retry key, a push whose outcome is unknown is safe to repeat: LINE answers
         // 409 if the first attempt was executed.
-        e @ (SendError::Retryable { .. } | SendError::Unknown { .. }) => {
-            Outcome::Retry { after: e.retry_after(), error: e.to_string() }
-        }
+        e @ (SendError::Retryable { .. } | SendError::Unknown { .. }) => Outcome::Retry {
+            after: e.retry_after(),
+            error: e.to_string(),
+        },
     }
 }
 
@@ -114,7 +174,8 @@ struct ProfilePayload {
 }
 
 pub async fn fetch_profile(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-    let p: ProfilePayload = serde_json::from_str(&job.payload).context("reading the profile job")?;
+    let p: ProfilePayload =
+        serde_json::from_str(&job.payload).context("reading the profile job")?;
     let clinic = clinic_of(job)?;
     let Some(client) = client_for(w, &clinic, &ChannelId::from_db(p.channel_id)).await? else {
         return Ok(Outcome::Done);
@@ -123,10 +184,20 @@ pub async fn fetch_profile(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
         Ok(pr) => pr,
         // Not a friend (or left): LINE will not tell us; the patient keeps a generic name.
         Err(SendError::Rejected { status: 404, .. }) => return done(w, job).await,
-        Err(SendError::Rejected { status, message, .. }) => {
-            return Ok(Outcome::Dead { code: "rejected_by_provider", error: format!("profile: {status} {message}") })
+        Err(SendError::Rejected {
+            status, message, ..
+        }) => {
+            return Ok(Outcome::Dead {
+                code: "rejected_by_provider",
+                error: format!("profile: {status} {message}"),
+            })
         }
-        Err(e) => return Ok(Outcome::Retry { after: e.retry_after(), error: e.to_string() }),
+        Err(e) => {
+            return Ok(Outcome::Retry {
+                after: e.retry_after(),
+                error: e.to_string(),
+            })
+        }
     };
     let now = w.clock.now_ms();
     let mut tx = w.db.begin().await?;
@@ -161,17 +232,28 @@ struct ContentPayload {
 }
 
 pub async fn fetch_content(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-    let p: ContentPayload = serde_json::from_str(&job.payload).context("reading the content job")?;
+    let p: ContentPayload =
+        serde_json::from_str(&job.payload).context("reading the content job")?;
     let clinic = clinic_of(job)?;
     let Some(client) = client_for(w, &clinic, &ChannelId::from_db(p.channel_id)).await? else {
         return Ok(Outcome::Done);
     };
     let (content_type, bytes) = match client.content(&p.line_message_id).await {
         Ok(c) => c,
-        Err(SendError::Rejected { status, message, .. }) => {
-            return Ok(Outcome::Dead { code: "content_unavailable", error: format!("content: {status} {message}") })
+        Err(SendError::Rejected {
+            status, message, ..
+        }) => {
+            return Ok(Outcome::Dead {
+                code: "content_unavailable",
+                error: format!("content: {status} {message}"),
+            })
         }
-        Err(e) => return Ok(Outcome::Retry { after: e.retry_after(), error: e.to_string() }),
+        Err(e) => {
+            return Ok(Outcome::Retry {
+                after: e.retry_after(),
+                error: e.to_string(),
+            })
+        }
     };
     let now = w.clock.now_ms();
     let mid = MessageId::from_db(p.message_id.clone());
@@ -183,7 +265,13 @@ pub async fn fetch_content(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
         let sha = hex::encode(Sha256::digest(&bytes));
         conversations::insert_attachment(
             tx.conn(),
-            NewAttachment { clinic_id: &clinic, message_id: &mid, content_type: &content_type, data: &bytes, sha256_hex: &sha },
+            NewAttachment {
+                clinic_id: &clinic,
+                message_id: &mid,
+                content_type: &content_type,
+                data: &bytes,
+                sha256_hex: &sha,
+            },
             now,
         )
         .await?;

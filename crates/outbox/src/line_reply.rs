@@ -55,7 +55,15 @@ pub async fn reply(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     match client.reply(&p.reply_token, &p.messages).await {
         Ok(ok) => {
             let provider_id = ok.sent_message_ids.first().cloned();
-            crate::line_jobs::mark_sent(w, job, &clinic, &p.message_id, provider_id.as_deref(), now).await?;
+            crate::line_jobs::mark_sent(
+                w,
+                job,
+                &clinic,
+                &p.message_id,
+                provider_id.as_deref(),
+                now,
+            )
+            .await?;
             Ok(Outcome::Done)
         }
         Err(e) => Ok(classify(e)),

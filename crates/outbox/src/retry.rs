@@ -11,7 +11,12 @@ pub enum RetryOutcome {
     NotFound,
 }
 
-pub async fn retry_message(db: &Db, clinic: &ClinicId, message: &MessageId, now_ms: i64) -> anyhow::Result<RetryOutcome> {
+pub async fn retry_message(
+    db: &Db,
+    clinic: &ClinicId,
+    message: &MessageId,
+    now_ms: i64,
+) -> anyhow::Result<RetryOutcome> {
     let mut tx = db.begin().await?;
     let Some(msg) = conversations::message_by_id(tx.conn(), clinic, message).await? else {
         return Ok(RetryOutcome::NotFound);
@@ -25,7 +30,13 @@ pub async fn retry_message(db: &Db, clinic: &ClinicId, message: &MessageId, now_
     conversations::set_delivery(
         tx.conn(),
         message,
-        Delivery { status: "queued", provider_message_id: None, failure_code: None, failure_reason: None, sent_at: None },
+        Delivery {
+            status: "queued",
+            provider_message_id: None,
+            failure_code: None,
+            failure_reason: None,
+            sent_at: None,
+        },
     )
     .await?;
     tx.commit().await?;

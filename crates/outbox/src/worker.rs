@@ -26,7 +26,12 @@ pub struct WorkerConfig {
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        Self { max_attempts: 12, lease_ms: 120_000, poll: Duration::from_secs(1), batch: 16 }
+        Self {
+            max_attempts: 12,
+            lease_ms: 120_000,
+            poll: Duration::from_secs(1),
+            batch: 16,
+        }
     }
 }
 
@@ -36,7 +41,10 @@ pub enum Outcome {
     /// Finished; the handler recorded its effects.
     Done,
     /// Try again later (rate limit, 5xx, timeout).
-    Retry { after: Option<Duration>, error: String },
+    Retry {
+        after: Option<Duration>,
+        error: String,
+    },
     /// Cannot succeed: shown to staff with the reason.
     Dead { code: &'static str, error: String },
     /// May already have happened: never repeated automatically.
@@ -131,7 +139,9 @@ impl Worker {
         };
         match result.await {
             Ok(()) => *scheduled_day = Some(day),
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "scheduling the daily retention pass"),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "scheduling the daily retention pass")
+            }
         }
     }
 
@@ -143,7 +153,10 @@ impl Worker {
             job_kinds::LINE_REPLY => line_reply::reply(self, job).await,
             other => match self.handlers.iter().find(|(k, _)| *k == other) {
                 Some((_, h)) => h.run(self, job).await,
-                None => Ok(Outcome::Dead { code: "unknown_job", error: format!("unknown job kind {other}") }),
+                None => Ok(Outcome::Dead {
+                    code: "unknown_job",
+                    error: format!("unknown job kind {other}"),
+                }),
             },
         };
         result.unwrap_or_else(|e| {
@@ -162,7 +175,10 @@ impl Worker {
         let id = job.job_id();
         let outcome = match outcome {
             Outcome::Retry { error, .. } if job.attempts >= self.config.max_attempts => {
-                Outcome::Dead { code: "retries_exhausted", error: format!("gave up after {} attempts: {error}", job.attempts) }
+                Outcome::Dead {
+                    code: "retries_exhausted",
+                    error: format!("gave up after {} attempts: {error}", job.attempts),
+                }
             }
             o => o,
         };
@@ -193,7 +209,13 @@ impl Worker {
             conversations::set_delivery(
                 tx.conn(),
                 &mid,
-                Delivery { status, provider_message_id: None, failure_code: code, failure_reason: Some(&reason), sent_at: None },
+                Delivery {
+                    status,
+                    provider_message_id: None,
+                    failure_code: code,
+                    failure_reason: Some(&reason),
+                    sent_at: None,
+                },
             )
             .await?;
             touched = conversation_of(&mut tx, job, &mid).await?;
@@ -216,7 +238,8 @@ impl Worker {
         for job in jobs::expired_leases(tx.conn(), now).await? {
             tracing::warn!(job = %job.id, kind = %job.kind, "reclaiming a job whose worker vanished");
             if repeatable(&job.kind) {
-                jobs::retry_at(tx.conn(), &job.job_id(), now, "worker stopped mid-run", now).await?;
+                jobs::retry_at(tx.conn(), &job.job_id(), now, "worker stopped mid-run", now)
+                    .await?;
             } else {
                 in_doubt.push(job);
             }
@@ -244,8 +267,16 @@ fn send_message_id(job: &Job) -> Option<String> {
     v.get("message_id")?.as_str().map(str::to_string)
 }
 
-async fn conversation_of(tx: &mut tsunagu_store::Tx, job: &Job, mid: &MessageId) -> anyhow::Result<Option<String>> {
-    let Some(clinic) = job.clinic_id.as_deref() else { return Ok(None) };
+async fn conversation_of(
+    tx: &mut tsunagu_store::Tx,
+    job: &Job,
+    mid: &MessageId,
+) -> anyhow::Result<Option<String>> {
+    let Some(clinic) = job.clinic_id.as_deref() else {
+        return Ok(None);
+    };
     let clinic = tsunagu_core::ClinicId::from_db(clinic.to_string());
-    Ok(conversations::message_by_id(tx.conn(), &clinic, mid).await?.map(|m| m.conversation_id))
+    Ok(conversations::message_by_id(tx.conn(), &clinic, mid)
+        .await?
+        .map(|m| m.conversation_id))
 }

@@ -65,7 +65,16 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// The hash covers every field but `seq`, in a fixed, unambiguous encoding.
 fn row_hash(r: &AuditRow) -> String {
     let fields = serde_json::json!([
-        r.id, r.clinic_id, r.actor_kind, r.actor_id, r.action, r.subject_type, r.subject_ids, r.source_ip, r.at, r.prev_hash
+        r.id,
+        r.clinic_id,
+        r.actor_kind,
+        r.actor_id,
+        r.action,
+        r.subject_type,
+        r.subject_ids,
+        r.source_ip,
+        r.at,
+        r.prev_hash
     ]);
     hex::encode(Sha256::digest(fields.to_string().as_bytes()))
 }
@@ -85,10 +94,11 @@ pub async fn record(
             .await
             .context("locking the audit chain")?;
     }
-    let prev: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await
-        .context("reading the audit chain head")?;
+    let prev: Option<String> =
+        sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await
+            .context("reading the audit chain head")?;
     let mut row = AuditRow {
         seq: 0,
         id: new_id(),
@@ -145,21 +155,29 @@ pub async fn verify(db: &Db) -> anyhow::Result<Verdict> {
     let mut after = 0i64;
     let mut rows = 0u64;
     loop {
-        let page: Vec<AuditRow> =
-            sqlx::query_as(&format!("SELECT {COLS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 1000"))
-                .bind(after)
-                .fetch_all(&mut *conn)
-                .await
-                .context("reading the audit trail")?;
+        let page: Vec<AuditRow> = sqlx::query_as(&format!(
+            "SELECT {COLS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 1000"
+        ))
+        .bind(after)
+        .fetch_all(&mut *conn)
+        .await
+        .context("reading the audit trail")?;
         if page.is_empty() {
             return Ok(Verdict::Intact { rows });
         }
         for r in page {
             if r.prev_hash != prev {
-                return Ok(Verdict::Broken { seq: r.seq, reason: "does not follow the previous row (a row was removed or reordered)".into() });
+                return Ok(Verdict::Broken {
+                    seq: r.seq,
+                    reason: "does not follow the previous row (a row was removed or reordered)"
+                        .into(),
+                });
             }
             if row_hash(&r) != r.hash {
-                return Ok(Verdict::Broken { seq: r.seq, reason: "its contents were changed after it was written".into() });
+                return Ok(Verdict::Broken {
+                    seq: r.seq,
+                    reason: "its contents were changed after it was written".into(),
+                });
             }
             prev = r.hash.clone();
             after = r.seq;

@@ -28,14 +28,19 @@ pub enum CryptoError {
 
 impl Cipher {
     pub fn new(key: &[u8; 32]) -> Self {
-        Self { aead: Aes256Gcm::new(key.into()) }
+        Self {
+            aead: Aes256Gcm::new(key.into()),
+        }
     }
 
     pub fn encrypt(&self, plaintext: &[u8]) -> String {
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
         // Encryption with a valid key and a 12-byte nonce cannot fail.
-        let ct = self.aead.encrypt(Nonce::from_slice(&nonce), plaintext).unwrap_or_default();
+        let ct = self
+            .aead
+            .encrypt(Nonce::from_slice(&nonce), plaintext)
+            .unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
         format!("v1:{}", B64.encode(out))
@@ -48,7 +53,9 @@ impl Cipher {
             return Err(CryptoError::Format);
         }
         let (nonce, ct) = raw.split_at(12);
-        self.aead.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| CryptoError::Decrypt)
+        self.aead
+            .decrypt(Nonce::from_slice(nonce), ct)
+            .map_err(|_| CryptoError::Decrypt)
     }
 
     pub fn encrypt_json(&self, v: &serde_json::Value) -> String {
@@ -82,12 +89,18 @@ mod tests {
         let c = Cipher::new(&[7u8; 32]);
         let s = c.encrypt(b"channel-secret-123");
         assert!(!s.contains("channel-secret"));
-        assert_eq!(c.decrypt(&s).ok().as_deref(), Some(&b"channel-secret-123"[..]));
+        assert_eq!(
+            c.decrypt(&s).ok().as_deref(),
+            Some(&b"channel-secret-123"[..])
+        );
     }
 
     #[test]
     fn the_wrong_key_cannot_decrypt() {
         let s = Cipher::new(&[7u8; 32]).encrypt(b"x");
-        assert!(matches!(Cipher::new(&[8u8; 32]).decrypt(&s), Err(CryptoError::Decrypt)));
+        assert!(matches!(
+            Cipher::new(&[8u8; 32]).decrypt(&s),
+            Err(CryptoError::Decrypt)
+        ));
     }
 }

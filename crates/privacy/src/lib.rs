@@ -1,7 +1,6 @@
 //! Keeping health data safe: secret encryption, passwords and second factors, the audit trail.
 pub mod audit;
 pub mod consent;
-pub mod verification;
 pub mod crypto;
 pub mod erasure;
 pub mod export;
@@ -12,6 +11,7 @@ pub mod staff;
 pub mod throttle;
 pub mod tokens;
 pub mod totp;
+pub mod verification;
 
 pub use audit::{Actor, AuditEntry};
 pub use crypto::Cipher;

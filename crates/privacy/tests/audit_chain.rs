@@ -3,7 +3,10 @@ use tsunagu_privacy::audit::{self, Actor, AuditEntry, Verdict};
 use tsunagu_testkit::test_db;
 
 async fn three_entries(db: &tsunagu_store::Db) {
-    for (i, action) in ["sign_in", "conversation.read", "message.reply"].into_iter().enumerate() {
+    for (i, action) in ["sign_in", "conversation.read", "message.reply"]
+        .into_iter()
+        .enumerate()
+    {
         let e = AuditEntry {
             clinic_id: None,
             actor: &Actor::Staff("s1".into()),
@@ -20,7 +23,10 @@ async fn three_entries(db: &tsunagu_store::Db) {
 async fn an_untouched_chain_verifies() {
     let t = test_db().await;
     three_entries(&t.db).await;
-    assert_eq!(audit::verify(&t.db).await.unwrap(), Verdict::Intact { rows: 3 });
+    assert_eq!(
+        audit::verify(&t.db).await.unwrap(),
+        Verdict::Intact { rows: 3 }
+    );
 }
 
 #[tokio::test]
@@ -31,13 +37,22 @@ async fn an_edited_row_breaks_the_chain() {
         .execute(t.db.pool())
         .await
         .unwrap();
-    assert!(matches!(audit::verify(&t.db).await.unwrap(), Verdict::Broken { .. }));
+    assert!(matches!(
+        audit::verify(&t.db).await.unwrap(),
+        Verdict::Broken { .. }
+    ));
 }
 
 #[tokio::test]
 async fn a_deleted_row_breaks_the_chain() {
     let t = test_db().await;
     three_entries(&t.db).await;
-    sqlx::query("DELETE FROM audit_events WHERE action = 'conversation.read'").execute(t.db.pool()).await.unwrap();
-    assert!(matches!(audit::verify(&t.db).await.unwrap(), Verdict::Broken { .. }));
+    sqlx::query("DELETE FROM audit_events WHERE action = 'conversation.read'")
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        audit::verify(&t.db).await.unwrap(),
+        Verdict::Broken { .. }
+    ));
 }

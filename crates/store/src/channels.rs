@@ -36,7 +36,11 @@ pub struct NewChannel<'a> {
     pub settings: &'a str,
 }
 
-pub async fn create(conn: &mut AnyConnection, c: NewChannel<'_>, now_ms: i64) -> anyhow::Result<ChannelId> {
+pub async fn create(
+    conn: &mut AnyConnection,
+    c: NewChannel<'_>,
+    now_ms: i64,
+) -> anyhow::Result<ChannelId> {
     let id = new_id();
     sqlx::query(
         "INSERT INTO channels (id, clinic_id, kind, name, credentials_enc, api_base_url, api_data_base_url, settings, enabled, created_at)
@@ -61,7 +65,10 @@ const COLS: &str =
     "id, clinic_id, kind, name, credentials_enc, api_base_url, api_data_base_url, settings, enabled, created_at";
 
 /// Any clinic's channel: used by the webhook endpoint, whose URL names only the channel.
-pub async fn by_id_unscoped(conn: &mut AnyConnection, id: &ChannelId) -> anyhow::Result<Option<Channel>> {
+pub async fn by_id_unscoped(
+    conn: &mut AnyConnection,
+    id: &ChannelId,
+) -> anyhow::Result<Option<Channel>> {
     sqlx::query_as(&format!("SELECT {COLS} FROM channels WHERE id = $1"))
         .bind(id.as_str())
         .fetch_optional(conn)
@@ -69,19 +76,27 @@ pub async fn by_id_unscoped(conn: &mut AnyConnection, id: &ChannelId) -> anyhow:
         .context("looking up the channel")
 }
 
-pub async fn by_id(conn: &mut AnyConnection, clinic: &ClinicId, id: &ChannelId) -> anyhow::Result<Option<Channel>> {
-    sqlx::query_as(&format!("SELECT {COLS} FROM channels WHERE id = $1 AND clinic_id = $2"))
-        .bind(id.as_str())
-        .bind(clinic.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("looking up the clinic's channel")
+pub async fn by_id(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ChannelId,
+) -> anyhow::Result<Option<Channel>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM channels WHERE id = $1 AND clinic_id = $2"
+    ))
+    .bind(id.as_str())
+    .bind(clinic.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("looking up the clinic's channel")
 }
 
 pub async fn list(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<Vec<Channel>> {
-    sqlx::query_as(&format!("SELECT {COLS} FROM channels WHERE clinic_id = $1 ORDER BY id"))
-        .bind(clinic.as_str())
-        .fetch_all(conn)
-        .await
-        .context("listing the clinic's channels")
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM channels WHERE clinic_id = $1 ORDER BY id"
+    ))
+    .bind(clinic.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing the clinic's channels")
 }

@@ -101,7 +101,11 @@ pub async fn by_id(conn: &mut AnyConnection, id: &ClinicId) -> anyhow::Result<Op
         .context("looking up the clinic")
 }
 
-pub async fn set_require_2fa(conn: &mut AnyConnection, id: &ClinicId, on: bool) -> anyhow::Result<()> {
+pub async fn set_require_2fa(
+    conn: &mut AnyConnection,
+    id: &ClinicId,
+    on: bool,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE clinics SET require_2fa = $1 WHERE id = $2")
         .bind(on as i64)
         .bind(id.as_str())

@@ -83,12 +83,14 @@ pub async fn find_or_create(
     .execute(&mut *conn)
     .await
     .context("creating the conversation")?;
-    sqlx::query_as(&format!("SELECT {CONV_COLS} FROM conversations WHERE channel_id = $1 AND thread_key = $2"))
-        .bind(c.channel_id.as_str())
-        .bind(c.thread_key)
-        .fetch_one(conn)
-        .await
-        .context("reading the conversation")
+    sqlx::query_as(&format!(
+        "SELECT {CONV_COLS} FROM conversations WHERE channel_id = $1 AND thread_key = $2"
+    ))
+    .bind(c.channel_id.as_str())
+    .bind(c.thread_key)
+    .fetch_one(conn)
+    .await
+    .context("reading the conversation")
 }
 
 pub async fn by_id(
@@ -96,12 +98,14 @@ pub async fn by_id(
     clinic: &ClinicId,
     id: &ConversationId,
 ) -> anyhow::Result<Option<Conversation>> {
-    sqlx::query_as(&format!("SELECT {CONV_COLS} FROM conversations WHERE id = $1 AND clinic_id = $2"))
-        .bind(id.as_str())
-        .bind(clinic.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("reading the conversation")
+    sqlx::query_as(&format!(
+        "SELECT {CONV_COLS} FROM conversations WHERE id = $1 AND clinic_id = $2"
+    ))
+    .bind(id.as_str())
+    .bind(clinic.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading the conversation")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,7 +147,11 @@ pub async fn list(
     q.fetch_all(conn).await.context("listing conversations")
 }
 
-pub async fn mark_read(conn: &mut AnyConnection, clinic: &ClinicId, id: &ConversationId) -> anyhow::Result<()> {
+pub async fn mark_read(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ConversationId,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND clinic_id = $2")
         .bind(id.as_str())
         .bind(clinic.as_str())
@@ -187,7 +195,10 @@ pub struct NewMessage<'a> {
 }
 
 /// Inserts a message and moves the conversation's clock, preview and unread count.
-pub async fn insert_message(conn: &mut AnyConnection, m: NewMessage<'_>) -> anyhow::Result<MessageId> {
+pub async fn insert_message(
+    conn: &mut AnyConnection,
+    m: NewMessage<'_>,
+) -> anyhow::Result<MessageId> {
     let id = new_id();
     sqlx::query(&format!(
         "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, NULL, $14, NULL)"
@@ -248,12 +259,14 @@ pub async fn message_by_id(
     clinic: &ClinicId,
     id: &MessageId,
 ) -> anyhow::Result<Option<Message>> {
-    sqlx::query_as(&format!("SELECT {MSG_COLS} FROM messages WHERE id = $1 AND clinic_id = $2"))
-        .bind(id.as_str())
-        .bind(clinic.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("reading the message")
+    sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE id = $1 AND clinic_id = $2"
+    ))
+    .bind(id.as_str())
+    .bind(clinic.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading the message")
 }
 
 /// Oldest first; the cursor is the last row's `(created_at, id)`.
@@ -306,7 +319,10 @@ pub async fn mark_unsent(
         .context("removing an unsent message's attachments")?;
     // The raw event kept for audit/redelivery would otherwise still hold the text. Event bodies
     // are compact JSON written by us, so the message object contains exactly `"id":"<id>"`.
-    let pattern = format!("%\"id\":\"{}\"%", provider_message_id.replace(['%', '_', '\\'], ""));
+    let pattern = format!(
+        "%\"id\":\"{}\"%",
+        provider_message_id.replace(['%', '_', '\\'], "")
+    );
     sqlx::query(
         "UPDATE webhook_events SET body = NULL WHERE channel_id = $1 AND event_type = 'message' AND body LIKE $2",
     )
@@ -327,7 +343,11 @@ pub struct Delivery<'a> {
 }
 
 /// Records what the provider said about an outbound message.
-pub async fn set_delivery(conn: &mut AnyConnection, id: &MessageId, d: Delivery<'_>) -> anyhow::Result<()> {
+pub async fn set_delivery(
+    conn: &mut AnyConnection,
+    id: &MessageId,
+    d: Delivery<'_>,
+) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE messages SET status = $1, provider_message_id = COALESCE($2, provider_message_id),
             failure_code = $3, failure_reason = $4, sent_at = COALESCE($5, sent_at)
@@ -345,57 +365,7 @@ pub async fn set_delivery(conn: &mut AnyConnection, id: &MessageId, d: Delivery<
     Ok(())
 }
 
-pub struct NewAttachment<'a> {
-    pub clinic_id: &'a ClinicId,
-    pub message_id: &'a MessageId,
-    pub content_type: &'a str,
-    pub data: &'a [u8],
-    pub sha256_hex: &'a str,
-}
-
-pub async fn insert_attachment(conn: &mut AnyConnection, a: NewAttachment<'_>, now_ms: i64) -> anyhow::Result<String> {
-    let id = new_id();
-    sqlx::query(
-        "INSERT INTO attachments (id, clinic_id, message_id, content_type, size_bytes, sha256, data, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&id)
-    .bind(a.clinic_id.as_str())
-    .bind(a.message_id.as_str())
-    .bind(a.content_type)
-    .bind(a.data.len() as i64)
-    .bind(a.sha256_hex)
-    .bind(a.data.to_vec())
-    .bind(now_ms)
-    .execute(conn)
-    .await
-    .context("storing the attachment")?;
-    Ok(id)
-}
-
-#[derive(Clone, Debug, FromRow)]
-pub struct Attachment {
-    pub id: String,
-    pub message_id: String,
-    pub content_type: String,
-    pub size_bytes: i64,
-    pub data: Vec<u8>,
-}
-
-pub async fn attachment(conn: &mut AnyConnection, clinic: &ClinicId, id: &str) -> anyhow::Result<Option<Attachment>> {
-    sqlx::query_as("SELECT id, message_id, content_type, size_bytes, data FROM attachments WHERE id = $1 AND clinic_id = $2")
-        .bind(id)
-        .bind(clinic.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("reading the attachment")
-}
-
-/// Attachment ids of a message (without the bytes).
-pub async fn attachment_ids(conn: &mut AnyConnection, message: &str) -> anyhow::Result<Vec<(String, String)>> {
-    sqlx::query_as("SELECT id, content_type FROM attachments WHERE message_id = $1 ORDER BY id")
-        .bind(message)
-        .fetch_all(conn)
-        .await
-        .context("listing the message's attachments")
-}
+// Attachments live in their own module; re-exported here where callers expect them.
+pub use crate::attachments::{
+    attachment, attachment_ids, insert_attachment, Attachment, NewAttachment,
+};

@@ -26,7 +26,8 @@ pub struct Db {
     /// Kept for connections outside the pool (PostgreSQL LISTEN). Never logged.
     url: Arc<str>,
     /// The group-commit writer (`group.rs`), started on first use.
-    pub(crate) group: Arc<std::sync::Mutex<Option<tokio::sync::mpsc::Sender<crate::group::Pending>>>>,
+    pub(crate) group:
+        Arc<std::sync::Mutex<Option<tokio::sync::mpsc::Sender<crate::group::Pending>>>>,
 }
 
 /// A writing transaction. On SQLite it also holds the in-process writer slot.
@@ -77,7 +78,13 @@ impl Db {
             .connect_with(opts)
             .await
             .with_context(|| format!("connecting to the {} database", backend.name()))?;
-        Ok(Db { pool, backend, write_lock: Arc::new(Mutex::new(())), url: Arc::from(url), group: Default::default() })
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+            url: Arc::from(url),
+            group: Default::default(),
+        })
     }
 
     /// Connects and applies the embedded migrations for this dialect.
@@ -92,7 +99,10 @@ impl Db {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
-        migrator.run(&self.pool).await.context("applying database migrations")?;
+        migrator
+            .run(&self.pool)
+            .await
+            .context("applying database migrations")?;
         Ok(())
     }
 
@@ -130,7 +140,10 @@ impl Db {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin().await.context("beginning a transaction")?;
-        Ok(Tx { tx, _writer: writer })
+        Ok(Tx {
+            tx,
+            _writer: writer,
+        })
     }
 
     /// True when the database answers (for `/readyz`).
@@ -156,7 +169,9 @@ impl Backend {
 }
 
 fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or("");
     if path.is_empty() || path == ":memory:" {
         return Ok(());
@@ -174,7 +189,9 @@ fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(e) => {
-            e.is_unique_violation() || e.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+            e.is_unique_violation()
+                || e.code()
+                    .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
         }
         _ => false,
     }

@@ -39,7 +39,11 @@ pub struct NewJob<'a> {
 }
 
 /// Enqueues once per idempotency key; `None` when that key was already enqueued.
-pub async fn enqueue(conn: &mut AnyConnection, j: NewJob<'_>, now_ms: i64) -> anyhow::Result<Option<JobId>> {
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    j: NewJob<'_>,
+    now_ms: i64,
+) -> anyhow::Result<Option<JobId>> {
     let id = new_id();
     let r = sqlx::query(
         "INSERT INTO outbox_jobs (id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, created_at, updated_at)
@@ -60,7 +64,12 @@ pub async fn enqueue(conn: &mut AnyConnection, j: NewJob<'_>, now_ms: i64) -> an
 }
 
 /// Claims up to `limit` due jobs, marking them running until `now + lease_ms`.
-pub async fn claim_due(db: &Db, now_ms: i64, lease_ms: i64, limit: i64) -> anyhow::Result<Vec<Job>> {
+pub async fn claim_due(
+    db: &Db,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<Job>> {
     let lock = match db.backend() {
         // Two workers never take the same row; neither waits on the other's rows.
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -124,17 +133,33 @@ pub async fn complete(conn: &mut AnyConnection, id: &JobId, now_ms: i64) -> anyh
     set_state(conn, id, "done", None, None, now_ms).await
 }
 
-pub async fn retry_at(conn: &mut AnyConnection, id: &JobId, run_at: i64, error: &str, now_ms: i64) -> anyhow::Result<()> {
+pub async fn retry_at(
+    conn: &mut AnyConnection,
+    id: &JobId,
+    run_at: i64,
+    error: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
     set_state(conn, id, "queued", Some(run_at), Some(error), now_ms).await
 }
 
 /// Given up: shown to staff with the reason and a retry button.
-pub async fn dead(conn: &mut AnyConnection, id: &JobId, error: &str, now_ms: i64) -> anyhow::Result<()> {
+pub async fn dead(
+    conn: &mut AnyConnection,
+    id: &JobId,
+    error: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
     set_state(conn, id, "dead", None, Some(error), now_ms).await
 }
 
 /// The outcome is unknown and re-sending could deliver twice: never retried automatically.
-pub async fn in_doubt(conn: &mut AnyConnection, id: &JobId, error: &str, now_ms: i64) -> anyhow::Result<()> {
+pub async fn in_doubt(
+    conn: &mut AnyConnection,
+    id: &JobId,
+    error: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
     set_state(conn, id, "in_doubt", None, Some(error), now_ms).await
 }
 
@@ -161,11 +186,13 @@ pub async fn by_id(conn: &mut AnyConnection, id: &JobId) -> anyhow::Result<Optio
 }
 
 pub async fn by_key(conn: &mut AnyConnection, key: &str) -> anyhow::Result<Option<Job>> {
-    sqlx::query_as(&format!("SELECT {COLS} FROM outbox_jobs WHERE idempotency_key = $1"))
-        .bind(key)
-        .fetch_optional(conn)
-        .await
-        .context("reading a job by key")
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM outbox_jobs WHERE idempotency_key = $1"
+    ))
+    .bind(key)
+    .fetch_optional(conn)
+    .await
+    .context("reading a job by key")
 }
 
 /// The earliest time a queued job becomes due (so an idle worker sleeps just long enough).

@@ -45,13 +45,19 @@ pub struct Identity {
 pub const PATIENT_COLS: &str = "id, clinic_id, display_name, kana, birth_date, phone, email, language, picture_url, provisional, created_at, updated_at, sex, card_number, preferred_channel, note";
 const IDENTITY_COLS: &str = "id, clinic_id, channel_id, external_id, patient_id, display_name, picture_url, status_message, language, follow_state, verified, created_at, updated_at";
 
-pub async fn by_id(conn: &mut AnyConnection, clinic: &ClinicId, id: &PatientId) -> anyhow::Result<Option<Patient>> {
-    sqlx::query_as(&format!("SELECT {PATIENT_COLS} FROM patients WHERE id = $1 AND clinic_id = $2"))
-        .bind(id.as_str())
-        .bind(clinic.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("reading the patient")
+pub async fn by_id(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &PatientId,
+) -> anyhow::Result<Option<Patient>> {
+    sqlx::query_as(&format!(
+        "SELECT {PATIENT_COLS} FROM patients WHERE id = $1 AND clinic_id = $2"
+    ))
+    .bind(id.as_str())
+    .bind(clinic.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading the patient")
 }
 
 pub async fn identity(
@@ -74,12 +80,14 @@ pub async fn identity_by_id(
     clinic: &ClinicId,
     id: &str,
 ) -> anyhow::Result<Option<Identity>> {
-    sqlx::query_as(&format!("SELECT {IDENTITY_COLS} FROM channel_identities WHERE id = $1 AND clinic_id = $2"))
-        .bind(id)
-        .bind(clinic.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("reading the channel identity")
+    sqlx::query_as(&format!(
+        "SELECT {IDENTITY_COLS} FROM channel_identities WHERE id = $1 AND clinic_id = $2"
+    ))
+    .bind(id)
+    .bind(clinic.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading the channel identity")
 }
 
 pub async fn identities_of(
@@ -245,11 +253,13 @@ pub fn search_key(p: &Patient) -> String {
 
 /// Rewrites the patient's `search_key` from the row as it now is (after any change to it).
 pub async fn refresh_search_key(conn: &mut AnyConnection, id: &PatientId) -> anyhow::Result<()> {
-    let p: Option<Patient> = sqlx::query_as(&format!("SELECT {PATIENT_COLS} FROM patients WHERE id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(&mut *conn)
-        .await
-        .context("reading the patient for its search key")?;
+    let p: Option<Patient> = sqlx::query_as(&format!(
+        "SELECT {PATIENT_COLS} FROM patients WHERE id = $1"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("reading the patient for its search key")?;
     let Some(p) = p else { return Ok(()) };
     sqlx::query("UPDATE patients SET search_key = $1 WHERE id = $2")
         .bind(search_key(&p))

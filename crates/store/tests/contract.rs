@@ -3,12 +3,22 @@
 use tsunagu_store::{channels, clinics, conversations, jobs, patients, webhooks};
 use tsunagu_testkit::test_db;
 
-async fn clinic_with_channel(db: &tsunagu_store::Db) -> (tsunagu_core::ClinicId, tsunagu_core::ChannelId) {
+async fn clinic_with_channel(
+    db: &tsunagu_store::Db,
+) -> (tsunagu_core::ClinicId, tsunagu_core::ChannelId) {
     let mut tx = db.begin().await.unwrap();
-    let org = clinics::create_organization(tx.conn(), "医療法人テスト会", 1).await.unwrap();
+    let org = clinics::create_organization(tx.conn(), "医療法人テスト会", 1)
+        .await
+        .unwrap();
     let clinic = clinics::create_clinic(
         tx.conn(),
-        clinics::NewClinic { organization_id: &org, slug: "sakura", name: "さくら内科", timezone: "Asia/Tokyo", locale: "ja" },
+        clinics::NewClinic {
+            organization_id: &org,
+            slug: "sakura",
+            name: "さくら内科",
+            timezone: "Asia/Tokyo",
+            locale: "ja",
+        },
         1,
     )
     .await
@@ -55,7 +65,9 @@ async fn a_message_moves_its_conversation_to_the_top_with_an_unread_count() {
     let t = test_db().await;
     let (clinic, ch) = clinic_with_channel(&t.db).await;
     let mut tx = t.db.begin().await.unwrap();
-    let ident = patients::create_provisional(tx.conn(), &clinic, &ch, "U1", "山田 太郎", 10).await.unwrap();
+    let ident = patients::create_provisional(tx.conn(), &clinic, &ch, "U1", "山田 太郎", 10)
+        .await
+        .unwrap();
     let conv = conversations::find_or_create(
         tx.conn(),
         conversations::NewConversation {
@@ -94,25 +106,59 @@ async fn a_message_moves_its_conversation_to_the_top_with_an_unread_count() {
     .unwrap();
     tx.commit().await.unwrap();
     let mut c = t.db.pool().acquire().await.unwrap();
-    let list = conversations::list(&mut c, &clinic, conversations::InboxFilter::Unassigned, None, 10).await.unwrap();
+    let list = conversations::list(
+        &mut c,
+        &clinic,
+        conversations::InboxFilter::Unassigned,
+        None,
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].unread_count, 1);
-    assert_eq!(list[0].last_message_preview.as_deref(), Some("駐車場はありますか"));
+    assert_eq!(
+        list[0].last_message_preview.as_deref(),
+        Some("駐車場はありますか")
+    );
     let other = tsunagu_core::ClinicId::new();
-    assert!(conversations::list(&mut c, &other, conversations::InboxFilter::All, None, 10).await.unwrap().is_empty());
+    assert!(
+        conversations::list(&mut c, &other, conversations::InboxFilter::All, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn a_job_is_claimed_by_one_worker_and_enqueued_once_per_key() {
     let t = test_db().await;
     let mut c = t.db.pool().acquire().await.unwrap();
-    let j = || jobs::NewJob { clinic_id: None, kind: "test", payload: "{}", idempotency_key: "k1", run_at: 100 };
+    let j = || jobs::NewJob {
+        clinic_id: None,
+        kind: "test",
+        payload: "{}",
+        idempotency_key: "k1",
+        run_at: 100,
+    };
     assert!(jobs::enqueue(&mut c, j(), 1).await.unwrap().is_some());
     assert!(jobs::enqueue(&mut c, j(), 1).await.unwrap().is_none());
     drop(c);
-    assert!(jobs::claim_due(&t.db, 99, 1000, 10).await.unwrap().is_empty(), "not due yet");
+    assert!(
+        jobs::claim_due(&t.db, 99, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
     let claimed = jobs::claim_due(&t.db, 100, 1000, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].attempts, 1);
-    assert!(jobs::claim_due(&t.db, 100, 1000, 10).await.unwrap().is_empty(), "already running");
+    assert!(
+        jobs::claim_due(&t.db, 100, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "already running"
+    );
 }

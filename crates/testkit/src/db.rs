@@ -25,8 +25,12 @@ static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 /// A fresh, migrated database for one test.
 pub async fn test_db() -> TestDb {
     match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => postgres_db(&url).await.unwrap_or_else(|e| panic!("PostgreSQL test database: {e:#}")),
-        _ => sqlite_db().await.unwrap_or_else(|e| panic!("SQLite test database: {e:#}")),
+        Ok(url) if !url.is_empty() => postgres_db(&url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL test database: {e:#}")),
+        _ => sqlite_db()
+            .await
+            .unwrap_or_else(|e| panic!("SQLite test database: {e:#}")),
     }
 }
 
@@ -40,11 +44,19 @@ pub fn backend_name() -> &'static str {
 
 async fn sqlite_db() -> anyhow::Result<TestDb> {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("tsunagu-test-{}-{n}-{}", std::process::id(), uuid::Uuid::now_v7()));
+    let dir = std::env::temp_dir().join(format!(
+        "tsunagu-test-{}-{n}-{}",
+        std::process::id(),
+        uuid::Uuid::now_v7()
+    ));
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}/test.db?mode=rwc", dir.display());
     let db = Db::connect_and_migrate(&url).await?;
-    Ok(TestDb { db, url, _dir: Some(TempDir(dir)) })
+    Ok(TestDb {
+        db,
+        url,
+        _dir: Some(TempDir(dir)),
+    })
 }
 
 fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
@@ -60,12 +72,19 @@ async fn postgres_db(admin_url: &str) -> anyhow::Result<TestDb> {
         .clone();
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let name = format!("tsunagu_t_{}_{n}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.context("connecting to TEST_DATABASE_URL")?;
-    admin.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await?;
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .context("connecting to TEST_DATABASE_URL")?;
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+        .await?;
     // CREATE DATABASE … TEMPLATE fails while another session uses the template; retry briefly.
     let mut tries = 0;
     loop {
-        match admin.execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str()).await {
+        match admin
+            .execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str())
+            .await
+        {
             Ok(_) => break,
             Err(e) if tries < 50 => {
                 tries += 1;
@@ -77,33 +96,45 @@ async fn postgres_db(admin_url: &str) -> anyhow::Result<TestDb> {
     }
     let url = with_database(admin_url, &name)?;
     let db = Db::connect_and_migrate(&url).await?;
-    Ok(TestDb { db, url, _dir: None })
+    Ok(TestDb {
+        db,
+        url,
+        _dir: None,
+    })
 }
 
 /// One migrated template per migration set, shared by every test process; stale per-test
 /// databases from processes that have exited are dropped here.
 async fn make_template(admin_url: &str) -> anyhow::Result<String> {
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.context("connecting to TEST_DATABASE_URL")?;
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .context("connecting to TEST_DATABASE_URL")?;
     admin.execute("SELECT pg_advisory_lock(727274)").await?;
     let result = async {
-        let stale: Vec<String> =
-            sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'tsunagu\\_t\\_%'")
-                .fetch_all(&mut admin)
-                .await?;
+        let stale: Vec<String> = sqlx::query_scalar(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'tsunagu\\_t\\_%'",
+        )
+        .fetch_all(&mut admin)
+        .await?;
         for db in stale {
             let pid: Option<u32> = db.split('_').nth(2).and_then(|p| p.parse().ok());
             let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
             if !alive {
-                let _ = admin.execute(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)").as_str()).await;
+                let _ = admin
+                    .execute(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)").as_str())
+                    .await;
             }
         }
         let name = format!("tsunagu_tpl_{}", migrations_fingerprint());
-        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-            .bind(&name)
-            .fetch_optional(&mut admin)
-            .await?;
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(&name)
+                .fetch_optional(&mut admin)
+                .await?;
         if exists.is_none() {
-            admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+            admin
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await?;
             let db = Db::connect_and_migrate(&with_database(admin_url, &name)?).await?;
             db.close().await;
         }

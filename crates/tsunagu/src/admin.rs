@@ -13,16 +13,25 @@ pub struct ClinicSpec<'a> {
 }
 
 /// Creates a clinic (and its organization when none is named or the named one is new).
-pub async fn create_clinic(db: &Db, c: ClinicSpec<'_>, now_ms: i64) -> anyhow::Result<tsunagu_core::ClinicId> {
+pub async fn create_clinic(
+    db: &Db,
+    c: ClinicSpec<'_>,
+    now_ms: i64,
+) -> anyhow::Result<tsunagu_core::ClinicId> {
     if c.timezone.parse::<chrono_tz::Tz>().is_err() {
-        anyhow::bail!("unknown time zone {:?} (use an IANA name such as Asia/Tokyo)", c.timezone);
+        anyhow::bail!(
+            "unknown time zone {:?} (use an IANA name such as Asia/Tokyo)",
+            c.timezone
+        );
     }
     if !matches!(c.locale, "ja" | "en") {
         anyhow::bail!("unsupported locale {:?} (ja or en)", c.locale);
     }
     let slug_ok = !c.slug.is_empty()
         && c.slug.len() <= 64
-        && c.slug.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        && c.slug
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
     if !slug_ok {
         anyhow::bail!("the slug must be 1-64 characters of a-z, 0-9 and -");
     }
@@ -40,7 +49,13 @@ pub async fn create_clinic(db: &Db, c: ClinicSpec<'_>, now_ms: i64) -> anyhow::R
     };
     let id = clinics::create_clinic(
         tx.conn(),
-        clinics::NewClinic { organization_id: &org, slug: c.slug, name: c.name, timezone: c.timezone, locale: c.locale },
+        clinics::NewClinic {
+            organization_id: &org,
+            slug: c.slug,
+            name: c.name,
+            timezone: c.timezone,
+            locale: c.locale,
+        },
         now_ms,
     )
     .await?;
@@ -71,9 +86,12 @@ pub async fn create_token(
     now_ms: i64,
 ) -> anyhow::Result<(String, String)> {
     let mut tx = db.begin().await?;
-    let clinic = clinics::by_slug(tx.conn(), clinic_slug).await?.with_context(|| format!("no clinic with slug {clinic_slug:?}"))?;
+    let clinic = clinics::by_slug(tx.conn(), clinic_slug)
+        .await?
+        .with_context(|| format!("no clinic with slug {clinic_slug:?}"))?;
     let cid = clinic.clinic_id();
-    let (id, token) = tsunagu_privacy::tokens::create_token(tx.conn(), &cid, name, scopes, now_ms).await?;
+    let (id, token) =
+        tsunagu_privacy::tokens::create_token(tx.conn(), &cid, name, scopes, now_ms).await?;
     audit::record(
         tx.conn(),
         db.backend(),
@@ -96,6 +114,8 @@ pub async fn create_token(
 pub async fn verify_audit(db: &Db) -> anyhow::Result<u64> {
     match audit::verify(db).await? {
         Verdict::Intact { rows } => Ok(rows),
-        Verdict::Broken { seq, reason } => anyhow::bail!("the audit trail is broken at row {seq}: {reason}"),
+        Verdict::Broken { seq, reason } => {
+            anyhow::bail!("the audit trail is broken at row {seq}: {reason}")
+        }
     }
 }

@@ -42,9 +42,11 @@ const PATIENTS: [(&str, &str); 3] = [
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let clock = Arc::new(SystemClock);
     if args.data_dir.exists() {
-        std::fs::remove_dir_all(&args.data_dir).with_context(|| format!("resetting {}", args.data_dir.display()))?;
+        std::fs::remove_dir_all(&args.data_dir)
+            .with_context(|| format!("resetting {}", args.data_dir.display()))?;
     }
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let key = demo_key(&args.data_dir)?;
     let settings = Settings {
         listen: args.listen.clone(),
@@ -68,14 +70,28 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut conn = db.pool().acquire().await?;
     clinics::set_require_2fa(&mut conn, &clinic, args.require_2fa).await?;
     drop(conn);
-    for (email, role) in [(DEMO_RECEPTION, Role::Receptionist), (DEMO_OWNER, Role::Owner)] {
-        tsunagu_privacy::staff::add_user(&db, "sakura", email, role, Some(DEMO_PASSWORD), now).await?;
+    for (email, role) in [
+        (DEMO_RECEPTION, Role::Receptionist),
+        (DEMO_OWNER, Role::Owner),
+    ] {
+        tsunagu_privacy::staff::add_user(&db, "sakura", email, role, Some(DEMO_PASSWORD), now)
+            .await?;
     }
-    let (_, token) = admin::create_token(&db, "sakura", "demo", &[tsunagu_core::TokenScope::Admin], now).await?;
+    let (_, token) = admin::create_token(
+        &db,
+        "sakura",
+        "demo",
+        &[tsunagu_core::TokenScope::Admin],
+        now,
+    )
+    .await?;
 
     // The LINE channel, pointed at the sandbox.
     let sandbox = LineSandbox::new();
-    let sandbox_addr = sandbox.spawn(&args.sandbox_listen).await.context("starting the LINE sandbox")?;
+    let sandbox_addr = sandbox
+        .spawn(&args.sandbox_listen)
+        .await
+        .context("starting the LINE sandbox")?;
     let sandbox_url = format!("http://{sandbox_addr}");
     let secret = hex::encode(rand::random::<[u8; 16]>());
     let access_token = format!("demo-{}", hex::encode(rand::random::<[u8; 24]>()));
@@ -131,7 +147,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
 
     println!();
-    println!("  tsunagu demo is running (data in {}, recreated at every start)", args.data_dir.display());
+    println!(
+        "  tsunagu demo is running (data in {}, recreated at every start)",
+        args.data_dir.display()
+    );
     println!();
     println!("  Staff inbox        http://{}/login", args.listen);
     println!("    reception        {DEMO_RECEPTION}  /  {DEMO_PASSWORD}");
@@ -142,7 +161,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("    2FA              relaxed for this demo clinic (use --require-2fa to try it)");
     }
     println!("  Patient simulator  {sandbox_url}/simulator   (chat as a patient on \"LINE\")");
-    println!("  API                http://{}/api/v1/openapi.json", args.listen);
+    println!(
+        "  API                http://{}/api/v1/openapi.json",
+        args.listen
+    );
     println!("    admin token      {token}");
     println!();
     println!("  Ctrl-C stops the demo.");
@@ -154,6 +176,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 fn demo_key(dir: &std::path::Path) -> anyhow::Result<[u8; 32]> {
     let path = dir.join("encryption.key");
     let key: [u8; 32] = rand::random();
-    std::fs::write(&path, hex::encode(key)).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, hex::encode(key))
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(key)
 }

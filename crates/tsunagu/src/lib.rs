@@ -38,10 +38,21 @@ impl Services {
         let settings = Arc::new(settings);
         let cipher = Cipher::new(key);
         let live = LiveHub::for_db(&db);
-        let state = AppState::new(db.clone(), settings.clone(), clock.clone(), cipher.clone(), live.clone());
-        let on_change: tsunagu_outbox::worker::OnChange = Arc::new(move |clinic: &str, conv: &str| {
-            live.publish(LiveEvent { clinic_id: clinic.into(), conversation_id: conv.into(), kind: "message.updated" })
-        });
+        let state = AppState::new(
+            db.clone(),
+            settings.clone(),
+            clock.clone(),
+            cipher.clone(),
+            live.clone(),
+        );
+        let on_change: tsunagu_outbox::worker::OnChange =
+            Arc::new(move |clinic: &str, conv: &str| {
+                live.publish(LiveEvent {
+                    clinic_id: clinic.into(),
+                    conversation_id: conv.into(),
+                    kind: "message.updated",
+                })
+            });
         let config = WorkerConfig {
             max_attempts: settings.outbox.max_attempts as i64,
             poll: std::time::Duration::from_secs(settings.outbox.poll_seconds.max(1)),
@@ -51,16 +62,29 @@ impl Services {
             .user_agent(concat!("tsunagu/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        let worker = Worker { db, clock, cipher, http, config, on_change, handlers: Arc::new(job_handlers()) };
+        let worker = Worker {
+            db,
+            clock,
+            cipher,
+            http,
+            config,
+            on_change,
+            handlers: Arc::new(job_handlers()),
+        };
         Services { state, worker }
     }
 
     /// Serves HTTP on `listener` (and runs the workers if configured) until `shutdown` fires.
-    pub async fn run(self, listener: TcpListener, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
         if self.state.settings.outbox.workers {
             tokio::spawn(self.worker.clone().run(shutdown.clone()));
         }
-        let app = tsunagu_web::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = tsunagu_web::router(self.state.clone())
+            .into_make_service_with_connect_info::<SocketAddr>();
         let mut stop = shutdown.clone();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -75,8 +99,14 @@ impl Services {
 /// Job kinds run by domain crates, beside the outbox's own.
 fn job_handlers() -> Vec<(&'static str, Arc<dyn tsunagu_outbox::worker::JobHandler>)> {
     vec![
-        (tsunagu_core::job_kinds::INBOUND_DISPATCH, Arc::new(tsunagu_dispatch::InboundDispatcher)),
-        (tsunagu_core::job_kinds::PRIVACY_RETENTION, Arc::new(RetentionJob)),
+        (
+            tsunagu_core::job_kinds::INBOUND_DISPATCH,
+            Arc::new(tsunagu_dispatch::InboundDispatcher),
+        ),
+        (
+            tsunagu_core::job_kinds::PRIVACY_RETENTION,
+            Arc::new(RetentionJob),
+        ),
     ]
 }
 
@@ -86,8 +116,13 @@ struct RetentionJob;
 
 #[async_trait::async_trait]
 impl tsunagu_outbox::worker::JobHandler for RetentionJob {
-    async fn run(&self, worker: &Worker, _job: &tsunagu_store::jobs::Job) -> anyhow::Result<tsunagu_outbox::worker::Outcome> {
-        let report = tsunagu_privacy::retention::apply_all(&worker.db, worker.clock.now_ms()).await?;
+    async fn run(
+        &self,
+        worker: &Worker,
+        _job: &tsunagu_store::jobs::Job,
+    ) -> anyhow::Result<tsunagu_outbox::worker::Outcome> {
+        let report =
+            tsunagu_privacy::retention::apply_all(&worker.db, worker.clock.now_ms()).await?;
         tracing::info!(clinics = report.len(), "retention pass done");
         Ok(tsunagu_outbox::worker::Outcome::Done)
     }
@@ -100,14 +135,15 @@ pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    let _ = tx.send(true);
-                    return;
-                }
-            };
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(t) => t,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        let _ = tx.send(true);
+                        return;
+                    }
+                };
             tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
         }
         #[cfg(not(unix))]

@@ -11,7 +11,11 @@ use tsunagu_core::{Clock, Role, SystemClock, TokenScope};
 use tsunagu_store::Db;
 
 #[derive(Parser)]
-#[command(name = "tsunagu", version, about = "Omnichannel patient communication for clinics (繋ぐ)")]
+#[command(
+    name = "tsunagu",
+    version,
+    about = "Omnichannel patient communication for clinics (繋ぐ)"
+)]
 struct Cli {
     /// TOML settings file (also TSUNAGU_CONFIG); environment variables override it.
     #[arg(long, global = true, env = "TSUNAGU_CONFIG")]
@@ -116,7 +120,10 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("TSUNAGU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -157,7 +164,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let listen = settings.listen.clone();
             let services = tsunagu::Services::start(settings, Arc::new(SystemClock)).await?;
-            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
             tracing::info!("tsunagu listening on http://{listen}");
             services.run(listener, tsunagu::shutdown_signal()).await
         }
@@ -172,44 +181,93 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied ({})", db.backend().name());
             Ok(())
         }
-        Command::Clinic { cmd: ClinicCmd::Create { slug, name, timezone, locale, org } } => {
+        Command::Clinic {
+            cmd:
+                ClinicCmd::Create {
+                    slug,
+                    name,
+                    timezone,
+                    locale,
+                    org,
+                },
+        } => {
             let db = open_db(&settings).await?;
-            let spec = admin::ClinicSpec { slug: &slug, name: &name, timezone: &timezone, locale: &locale, org: org.as_deref() };
+            let spec = admin::ClinicSpec {
+                slug: &slug,
+                name: &name,
+                timezone: &timezone,
+                locale: &locale,
+                org: org.as_deref(),
+            };
             let id = admin::create_clinic(&db, spec, clock.now_ms()).await?;
             println!("clinic {slug} created: {id}");
             Ok(())
         }
-        Command::User { cmd: UserCmd::Add { clinic, email, role, password_stdin } } => {
+        Command::User {
+            cmd:
+                UserCmd::Add {
+                    clinic,
+                    email,
+                    role,
+                    password_stdin,
+                },
+        } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
             let password = if password_stdin {
                 let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).context("reading the password from stdin")?;
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("reading the password from stdin")?;
                 Some(s.trim_end_matches(['\n', '\r']).to_string())
             } else {
                 None
             };
             let db = open_db(&settings).await?;
-            let added =
-                tsunagu_privacy::staff::add_user(&db, &clinic, &email, role, password.as_deref(), clock.now_ms()).await?;
+            let added = tsunagu_privacy::staff::add_user(
+                &db,
+                &clinic,
+                &email,
+                role,
+                password.as_deref(),
+                clock.now_ms(),
+            )
+            .await?;
             if added.existed {
                 println!("{email} now has the {} role in {clinic}", role.as_str());
             } else {
-                println!("staff {email} created with the {} role in {clinic}", role.as_str());
+                println!(
+                    "staff {email} created with the {} role in {clinic}",
+                    role.as_str()
+                );
             }
             if let Some(p) = added.generated_password {
                 println!("generated password (shown once): {p}");
             }
             Ok(())
         }
-        Command::Token { cmd: TokenCmd::Create { clinic, name, scope } } => {
-            let scopes = scope.iter().map(|s| s.trim().parse::<TokenScope>()).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
+        Command::Token {
+            cmd:
+                TokenCmd::Create {
+                    clinic,
+                    name,
+                    scope,
+                },
+        } => {
+            let scopes = scope
+                .iter()
+                .map(|s| s.trim().parse::<TokenScope>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?;
             let db = open_db(&settings).await?;
-            let (id, token) = admin::create_token(&db, &clinic, &name, &scopes, clock.now_ms()).await?;
+            let (id, token) =
+                admin::create_token(&db, &clinic, &name, &scopes, clock.now_ms()).await?;
             eprintln!("token {id} created for {clinic}; store it now, it is not shown again:");
             println!("{token}");
             Ok(())
         }
-        Command::Audit { cmd: AuditCmd::Verify } => {
+        Command::Audit {
+            cmd: AuditCmd::Verify,
+        } => {
             let db = open_db(&settings).await?;
             let rows = admin::verify_audit(&db).await?;
             println!("audit trail intact ({rows} rows)");

@@ -7,7 +7,14 @@ use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 async fn audit_verify_detects_an_edited_row() {
     let t = tsunagu_testkit::test_db().await;
     for action in ["auth.sign_in", "conversation.read", "message.reply"] {
-        let e = AuditEntry { clinic_id: None, actor: &Actor::System, action, subject_type: None, subject_ids: &[], source_ip: None };
+        let e = AuditEntry {
+            clinic_id: None,
+            actor: &Actor::System,
+            action,
+            subject_type: None,
+            subject_ids: &[],
+            source_ip: None,
+        };
         audit::record_now(&t.db, e, 1).await.unwrap();
     }
     let verify = || {
@@ -19,10 +26,21 @@ async fn audit_verify_detects_an_edited_row() {
             .unwrap()
     };
     let ok = verify();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact (3 rows)"));
-    sqlx::query("UPDATE audit_events SET actor_kind = 'staff' WHERE action = 'conversation.read'").execute(t.db.pool()).await.unwrap();
+    sqlx::query("UPDATE audit_events SET actor_kind = 'staff' WHERE action = 'conversation.read'")
+        .execute(t.db.pool())
+        .await
+        .unwrap();
     let bad = verify();
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("broken at row"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("broken at row"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }

@@ -11,7 +11,11 @@ fn repo() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn missing_tools() -> Vec<&'static str> {
@@ -22,7 +26,10 @@ fn missing_tools() -> Vec<&'static str> {
     if Command::new("node").arg("--version").output().is_err() {
         missing.push("node");
     }
-    if !repo().join("tests/browser/node_modules/playwright-core").exists() {
+    if !repo()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
         missing.push("playwright-core (cd tests/browser && npm ci)");
     }
     missing
@@ -52,7 +59,12 @@ fn the_demo_round_trip_works_in_a_real_browser() {
     let child = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
         .args(["demo", "--require-2fa", "--data-dir"])
         .arg(&dir)
-        .args(["--listen", &format!("127.0.0.1:{web}"), "--sandbox-listen", &format!("127.0.0.1:{sb}")])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{web}"),
+            "--sandbox-listen",
+            &format!("127.0.0.1:{sb}"),
+        ])
         .env("TSUNAGU_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -60,7 +72,10 @@ fn the_demo_round_trip_works_in_a_real_browser() {
     let _demo = Demo(child);
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", web)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the demo did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the demo did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
@@ -78,6 +93,10 @@ fn the_demo_round_trip_works_in_a_real_browser() {
     let _ = std::fs::remove_dir_all(&dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser test failed (screenshots in {}):\n{stdout}\n{stderr}", shots.display());
+    assert!(
+        out.status.success(),
+        "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
+        shots.display()
+    );
     assert!(stdout.contains("browser round trip: ok"), "{stdout}");
 }

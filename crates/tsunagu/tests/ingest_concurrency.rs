@@ -48,7 +48,11 @@ async fn concurrent_deliveries_and_their_redeliveries_are_each_stored_once() {
         // Racing first contacts of one new user must not fail a delivery on either database.
         assert_eq!(first, StatusCode::OK);
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM patients").await, 8, "no orphan patient from a lost race");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM patients").await,
+        8,
+        "no orphan patient from a lost race"
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM webhook_events").await, 48);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM messages WHERE direction = 'in'")

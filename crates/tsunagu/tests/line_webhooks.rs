@@ -6,7 +6,8 @@ use common::{sign, spawn_app};
 use reqwest::StatusCode;
 
 fn sample_bodies() -> Vec<(String, Vec<u8>)> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../channels/tests/fixtures/line/sdk-samples");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../channels/tests/fixtures/line/sdk-samples");
     let mut out = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {
@@ -20,7 +21,11 @@ fn sample_bodies() -> Vec<(String, Vec<u8>)> {
         }
     }
     out.sort();
-    assert!(out.len() >= 20, "expected the LINE SDK samples, found {}", out.len());
+    assert!(
+        out.len() >= 20,
+        "expected the LINE SDK samples, found {}",
+        out.len()
+    );
     out
 }
 
@@ -42,7 +47,9 @@ async fn every_sdk_sample_is_answered_200_and_stored_once_even_when_sent_twice()
         .into_iter()
         .filter(|(name, b)| {
             // flex/ holds message objects, not webhook bodies.
-            !name.contains("/flex/") && serde_json::from_slice::<serde_json::Value>(b).is_ok_and(|v| v.get("events").is_some())
+            !name.contains("/flex/")
+                && serde_json::from_slice::<serde_json::Value>(b)
+                    .is_ok_and(|v| v.get("events").is_some())
         })
         .collect();
     for round in 0..2 {
@@ -53,7 +60,11 @@ async fn every_sdk_sample_is_answered_200_and_stored_once_even_when_sent_twice()
     }
     let stored = app.count("SELECT COUNT(*) FROM webhook_events").await;
     assert_eq!(stored as usize, distinct_event_ids(&bodies));
-    assert!(app.count("SELECT COUNT(*) FROM messages WHERE kind = 'text'").await > 0);
+    assert!(
+        app.count("SELECT COUNT(*) FROM messages WHERE kind = 'text'")
+            .await
+            > 0
+    );
 }
 
 #[tokio::test]
@@ -61,14 +72,23 @@ async fn a_wrong_or_missing_signature_stores_nothing_and_gets_401() {
     let app = spawn_app().await;
     let body = br#"{"destination":"U0123","events":[{"type":"message","mode":"active","timestamp":1700000000000,"webhookEventId":"01HZZZZZZZZZZZZZZZZZZZZZZZ","deliveryContext":{"isRedelivery":false},"source":{"type":"user","userId":"U4af4980629a1b2c3d4e5f60718293a4b"},"replyToken":"r","message":{"id":"1","type":"text","quoteToken":"q","text":"hi"}}]}"#;
     assert_eq!(app.post_webhook(body, None).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.post_webhook(body, Some("AAAA")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.post_webhook(body, Some("AAAA")).await,
+        StatusCode::UNAUTHORIZED
+    );
     let mut tampered = body.to_vec();
     let n = tampered.len();
     tampered[n - 5] = b'X';
-    assert_eq!(app.post_webhook(&tampered, Some(&sign(body))).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.post_webhook(&tampered, Some(&sign(body))).await,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM webhook_events").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 0);
-    assert_eq!(app.post_webhook(body, Some(&sign(body))).await, StatusCode::OK);
+    assert_eq!(
+        app.post_webhook(body, Some(&sign(body))).await,
+        StatusCode::OK
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 1);
 }
 
@@ -76,11 +96,21 @@ async fn a_wrong_or_missing_signature_stores_nothing_and_gets_401() {
 async fn malformed_and_oversized_bodies_store_nothing() {
     let app = spawn_app().await;
     let bad = b"{\"events\": [";
-    assert_eq!(app.post_webhook(bad, Some(&sign(bad))).await, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.post_webhook(bad, Some(&sign(bad))).await,
+        StatusCode::BAD_REQUEST
+    );
     let big = vec![b' '; 4 * 1024 * 1024 + 1];
-    assert_eq!(app.post_webhook(&big, Some(&sign(&big))).await, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        app.post_webhook(&big, Some(&sign(&big))).await,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
     let empty = br#"{"destination":"U0","events":[]}"#;
-    assert_eq!(app.post_webhook(empty, Some(&sign(empty))).await, StatusCode::OK, "the console's connectivity check");
+    assert_eq!(
+        app.post_webhook(empty, Some(&sign(empty))).await,
+        StatusCode::OK,
+        "the console's connectivity check"
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM webhook_events").await, 0);
 }
 
@@ -89,6 +119,13 @@ async fn an_unknown_channel_is_404() {
     let app = spawn_app().await;
     let body = br#"{"events":[]}"#;
     let url = format!("{}/webhooks/line/{}", app.base, tsunagu_core::new_id());
-    let r = app.http.post(url).header("x-line-signature", sign(body)).body(body.to_vec()).send().await.unwrap();
+    let r = app
+        .http
+        .post(url)
+        .header("x-line-signature", sign(body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

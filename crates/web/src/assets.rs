@@ -46,7 +46,13 @@ async fn serve_static(Path(path): Path<String>) -> impl IntoResponse {
                 Some("png") => "image/png",
                 _ => "application/octet-stream",
             };
-            ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=300")], f.data.into_owned())
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "public, max-age=300"),
+                ],
+                f.data.into_owned(),
+            )
                 .into_response()
         }
         None => StatusCode::NOT_FOUND.into_response(),

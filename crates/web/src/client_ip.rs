@@ -16,37 +16,52 @@ impl ClientIp {
 }
 
 fn trusted(list: &str, ip: IpAddr) -> bool {
-    list.split(',').map(str::trim).filter(|s| !s.is_empty()).any(|entry| match entry.split_once('/') {
-        None => entry.parse::<IpAddr>().is_ok_and(|t| t == ip),
-        Some((base, bits)) => match (base.parse::<IpAddr>(), bits.parse::<u32>()) {
-            (Ok(IpAddr::V4(b)), Ok(n)) if n <= 32 => match ip {
-                IpAddr::V4(i) => {
-                    let mask = if n == 0 { 0 } else { u32::MAX << (32 - n) };
-                    u32::from(b) & mask == u32::from(i) & mask
-                }
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .any(|entry| match entry.split_once('/') {
+            None => entry.parse::<IpAddr>().is_ok_and(|t| t == ip),
+            Some((base, bits)) => match (base.parse::<IpAddr>(), bits.parse::<u32>()) {
+                (Ok(IpAddr::V4(b)), Ok(n)) if n <= 32 => match ip {
+                    IpAddr::V4(i) => {
+                        let mask = if n == 0 { 0 } else { u32::MAX << (32 - n) };
+                        u32::from(b) & mask == u32::from(i) & mask
+                    }
+                    _ => false,
+                },
+                (Ok(IpAddr::V6(b)), Ok(n)) if n <= 128 => match ip {
+                    IpAddr::V6(i) => {
+                        let mask = if n == 0 { 0 } else { u128::MAX << (128 - n) };
+                        u128::from(b) & mask == u128::from(i) & mask
+                    }
+                    _ => false,
+                },
                 _ => false,
             },
-            (Ok(IpAddr::V6(b)), Ok(n)) if n <= 128 => match ip {
-                IpAddr::V6(i) => {
-                    let mask = if n == 0 { 0 } else { u128::MAX << (128 - n) };
-                    u128::from(b) & mask == u128::from(i) & mask
-                }
-                _ => false,
-            },
-            _ => false,
-        },
-    })
+        })
 }
 
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let Some(mut ip) = peer else { return Ok(ClientIp(None)) };
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let Some(mut ip) = peer else {
+            return Ok(ClientIp(None));
+        };
         let list = &state.settings.trusted_proxies;
         if trusted(list, ip) {
-            if let Some(xff) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            if let Some(xff) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+            {
                 for hop in xff.rsplit(',').map(str::trim) {
                     match hop.parse::<IpAddr>() {
                         Ok(h) if trusted(list, h) => ip = h,

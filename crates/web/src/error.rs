@@ -13,16 +13,32 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "No such resource in this clinic.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No such resource in this clinic.",
+        )
     }
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "This token or role may not do that.")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "This token or role may not do that.",
+        )
     }
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required.")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "A valid bearer token is required.",
+        )
     }
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let _ = field;
@@ -36,7 +52,11 @@ impl ApiError {
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         tracing::error!(error = %format!("{e:#}"), "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side.",
+        )
     }
 }
 

@@ -17,8 +17,12 @@ fn catalogs() -> &'static HashMap<String, Catalog> {
     C.get_or_init(|| {
         let mut all: HashMap<String, Catalog> = HashMap::new();
         for path in Locales::iter() {
-            let Some((lang, _)) = path.split_once('/') else { continue };
-            let Some(f) = Locales::get(&path) else { continue };
+            let Some((lang, _)) = path.split_once('/') else {
+                continue;
+            };
+            let Some(f) = Locales::get(&path) else {
+                continue;
+            };
             let text = String::from_utf8_lossy(&f.data);
             match toml::from_str::<HashMap<String, String>>(&text) {
                 Ok(map) => all.entry(lang.to_string()).or_default().extend(map),
@@ -60,10 +64,19 @@ mod tests {
     #[test]
     fn every_japanese_key_has_an_english_twin_and_back() {
         let c = catalogs();
-        let (ja, en) = (c.get("ja").cloned().unwrap_or_default(), c.get("en").cloned().unwrap_or_default());
+        let (ja, en) = (
+            c.get("ja").cloned().unwrap_or_default(),
+            c.get("en").cloned().unwrap_or_default(),
+        );
         let missing_en: Vec<_> = ja.keys().filter(|k| !en.contains_key(*k)).collect();
         let missing_ja: Vec<_> = en.keys().filter(|k| !ja.contains_key(*k)).collect();
-        assert!(missing_en.is_empty(), "keys without English: {missing_en:?}");
-        assert!(missing_ja.is_empty(), "keys without Japanese: {missing_ja:?}");
+        assert!(
+            missing_en.is_empty(),
+            "keys without English: {missing_en:?}"
+        );
+        assert!(
+            missing_ja.is_empty(),
+            "keys without Japanese: {missing_ja:?}"
+        );
     }
 }

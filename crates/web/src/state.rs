@@ -18,8 +18,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Arc<Settings>, clock: SharedClock, cipher: Cipher, live: LiveHub) -> Self {
-        Self { db, settings, clock, cipher, live, templates: Arc::new(crate::assets::templates()) }
+    pub fn new(
+        db: Db,
+        settings: Arc<Settings>,
+        clock: SharedClock,
+        cipher: Cipher,
+        live: LiveHub,
+    ) -> Self {
+        Self {
+            db,
+            settings,
+            clock,
+            cipher,
+            live,
+            templates: Arc::new(crate::assets::templates()),
+        }
     }
 
     pub fn now_ms(&self) -> i64 {

@@ -2,15 +2,14 @@
 use anyhow::Context;
 use serde_json::json;
 use sqlx::AnyConnection;
-use tsunagu_channels::line::events::{Event, EventDetail, InboundMessage, Source, WebhookBody};
-use tsunagu_core::{ChannelId, ChannelIdentityId, ClinicId, ConversationId};
-use tsunagu_store::conversations::{self, NewConversation, NewMessage};
+use tsunagu_channels::line::events::{Event, EventDetail, Source, WebhookBody};
+use tsunagu_core::{ChannelId, ChannelIdentityId, ClinicId};
+use tsunagu_store::conversations::{self, NewConversation};
 use tsunagu_store::{jobs, patients, webhooks, Backend, Db, GroupWork};
 
+use super::line_messages::{enqueue_dispatch, insert, store_message, usable_reply_token};
 use super::IngestReport;
-use tsunagu_core::job_kinds::{
-    LINE_FETCH_CONTENT as FETCH_CONTENT_JOB, LINE_FETCH_PROFILE as FETCH_PROFILE_JOB,
-};
+use tsunagu_core::job_kinds::LINE_FETCH_PROFILE as FETCH_PROFILE_JOB;
 
 pub struct LineChannel<'a> {
     pub clinic_id: &'a ClinicId,
@@ -306,133 +305,4 @@ async fn apply(
         // Stored as a raw webhook event only (beacon, accountLink, future types…).
         EventDetail::Other => Ok(None),
     }
-}
-
-/// Standby mode: another bot answers; we keep the event but must never auto-reply to it.
-fn usable_reply_token(event: &Event) -> Option<String> {
-    if event.mode.as_deref() == Some("standby") {
-        None
-    } else {
-        event.reply_token.clone()
-    }
-}
-
-/// "Who answers" runs as a job after the commit, so the webhook answers in milliseconds.
-async fn enqueue_dispatch(
-    conn: &mut AnyConnection,
-    ch: &LineChannel<'_>,
-    event: &Event,
-    message_id: &str,
-    now_ms: i64,
-) -> anyhow::Result<()> {
-    if event.mode.as_deref() == Some("standby") {
-        return Ok(());
-    }
-    let payload = json!({"clinic_id": ch.clinic_id.as_str(), "message_id": message_id});
-    jobs::enqueue(
-        conn,
-        jobs::NewJob {
-            clinic_id: Some(ch.clinic_id),
-            kind: tsunagu_core::job_kinds::INBOUND_DISPATCH,
-            payload: &payload.to_string(),
-            idempotency_key: &format!("dispatch:{message_id}"),
-            run_at: now_ms,
-        },
-        now_ms,
-    )
-    .await?;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn store_message(
-    conn: &mut AnyConnection,
-    ch: &LineChannel<'_>,
-    conv: &conversations::Conversation,
-    sender: Option<&patients::Identity>,
-    event: &Event,
-    m: &InboundMessage,
-    at: i64,
-    now_ms: i64,
-) -> anyhow::Result<()> {
-    let kind = match m.kind.as_str() {
-        "text" | "image" | "video" | "audio" | "file" | "location" | "sticker" => m.kind.as_str(),
-        _ => "unsupported",
-    };
-    let payload = json!({
-        "message": m.raw_message,
-        "mode": event.mode,
-        "reply_token": usable_reply_token(event),
-        "reply_token_at": event.timestamp_ms,
-    });
-    let message_id = insert(
-        conn,
-        ch,
-        conv,
-        "in",
-        kind,
-        m.text.as_deref(),
-        &payload,
-        sender,
-        Some(&m.id),
-        at,
-    )
-    .await?;
-    enqueue_dispatch(conn, ch, event, &message_id, now_ms).await?;
-    if m.content_provider_line && matches!(kind, "image" | "video" | "audio" | "file") {
-        let job = json!({"channel_id": ch.channel_id.as_str(), "message_id": message_id, "line_message_id": m.id});
-        jobs::enqueue(
-            &mut *conn,
-            jobs::NewJob {
-                clinic_id: Some(ch.clinic_id),
-                kind: FETCH_CONTENT_JOB,
-                payload: &job.to_string(),
-                idempotency_key: &format!("content:{}:{}", ch.channel_id, m.id),
-                run_at: now_ms,
-            },
-            now_ms,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert(
-    conn: &mut AnyConnection,
-    ch: &LineChannel<'_>,
-    conv: &conversations::Conversation,
-    direction: &str,
-    kind: &str,
-    body: Option<&str>,
-    payload: &serde_json::Value,
-    sender: Option<&patients::Identity>,
-    provider_message_id: Option<&str>,
-    at: i64,
-) -> anyhow::Result<String> {
-    let conv_id = ConversationId::from_db(conv.id.clone());
-    let id = conversations::insert_message(
-        &mut *conn,
-        NewMessage {
-            clinic_id: ch.clinic_id,
-            conversation_id: &conv_id,
-            channel_id: ch.channel_id,
-            direction,
-            kind,
-            body,
-            payload: &payload.to_string(),
-            sender_identity_id: sender.map(|s| s.id.as_str()),
-            author_kind: if direction == "system" {
-                "system"
-            } else {
-                "patient"
-            },
-            author_staff_id: None,
-            provider_message_id,
-            status: "received",
-            at_ms: at,
-        },
-    )
-    .await?;
-    Ok(id.into_string())
 }

@@ -2,6 +2,7 @@
 //! messages in one transaction, before the provider gets its 200. Slow work (profiles, media,
 //! automation) is enqueued as jobs in the same transaction.
 pub mod line;
+mod line_messages;
 
 /// What one delivery changed, for the live inbox and for tests.
 #[derive(Debug, Default)]
@@ -11,4 +12,3 @@ pub struct IngestReport {
     /// Conversations that got something new (for live updates).
     pub touched_conversations: Vec<String>,
 }
-

@@ -87,7 +87,11 @@ fn operations() -> Vec<Operation> {
         patch("/api/v1/patients/{id}", patients::write::update),
         get("/api/v1/patients", patients::list),
         post("/api/v1/patients", patients::write::create),
-        Operation { method: "POST", path: "/api/v1/patients/import", route: patients::import::import_route() },
+        Operation {
+            method: "POST",
+            path: "/api/v1/patients/import",
+            route: patients::import::import_route(),
+        },
         get("/api/v1/custom-fields", patients::fields::list_fields),
         post("/api/v1/custom-fields", patients::fields::create_field),
         get("/api/v1/calendar", calendar::get),

@@ -4,7 +4,10 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{calendar, channels, consent, conversations, extract, messages, patients, privacy, reply, verification};
+use super::{
+    calendar, channels, consent, conversations, extract, messages, patients, privacy, reply,
+    verification,
+};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -13,7 +13,10 @@ use axum::Router;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(session::router()).merge(inbox::router()).merge(auth::router())
+    Router::new()
+        .merge(session::router())
+        .merge(inbox::router())
+        .merge(auth::router())
         .merge(consent::router())
         .merge(patients::router())
         .merge(settings::router())

@@ -27,7 +27,11 @@ async fn read_capped(body: Body, cap: usize) -> Result<bytes::Bytes, Response> {
     }
 }
 
-pub async fn receive(State(state): State<AppState>, Path(channel_id): Path<String>, req: Request) -> Response {
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(channel_id): Path<String>,
+    req: Request,
+) -> Response {
     let (parts, body) = req.into_parts();
     let headers: HeaderMap = parts.headers;
     let Ok(channel_id) = ChannelId::parse(&channel_id) else {
@@ -45,7 +49,9 @@ pub async fn receive(State(state): State<AppState>, Path(channel_id): Path<Strin
             return reply(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
-    let sig = headers.get("x-line-signature").and_then(|v| v.to_str().ok());
+    let sig = headers
+        .get("x-line-signature")
+        .and_then(|v| v.to_str().ok());
     if !signature::verify(&channel.secret, &raw, sig) {
         tracing::warn!(channel = %channel_id, "LINE webhook with a missing or wrong signature refused");
         return reply(StatusCode::UNAUTHORIZED, "bad signature");
@@ -55,7 +61,17 @@ pub async fn receive(State(state): State<AppState>, Path(channel_id): Path<Strin
         Err(_) => return reply(StatusCode::BAD_REQUEST, "malformed body"),
     };
     let clinic = channel.row.clinic();
-    let report = match ingest(&state.db, LineChannel { clinic_id: &clinic, channel_id: &channel_id }, &body, state.now_ms()).await {
+    let report = match ingest(
+        &state.db,
+        LineChannel {
+            clinic_id: &clinic,
+            channel_id: &channel_id,
+        },
+        &body,
+        state.now_ms(),
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => {
             // Not committed: LINE may redeliver, and the dedupe key makes that safe.
@@ -65,7 +81,11 @@ pub async fn receive(State(state): State<AppState>, Path(channel_id): Path<Strin
     };
     tracing::info!(channel = %channel_id, new = report.new_events, duplicate = report.duplicate_events, "LINE delivery stored");
     for conv in report.touched_conversations {
-        state.live.publish(LiveEvent { clinic_id: clinic.to_string(), conversation_id: conv, kind: "message.created" });
+        state.live.publish(LiveEvent {
+            clinic_id: clinic.to_string(),
+            conversation_id: conv,
+            kind: "message.created",
+        });
     }
     reply(StatusCode::OK, "ok")
 }
@@ -77,11 +97,17 @@ struct LoadedChannel {
 
 async fn load_channel(state: &AppState, id: &ChannelId) -> anyhow::Result<Option<LoadedChannel>> {
     let mut conn = state.db.pool().acquire().await?;
-    let Some(row) = channels::by_id_unscoped(&mut conn, id).await? else { return Ok(None) };
+    let Some(row) = channels::by_id_unscoped(&mut conn, id).await? else {
+        return Ok(None);
+    };
     if row.kind != "line" || row.enabled == 0 {
         return Ok(None);
     }
     let creds = state.cipher.decrypt_json(&row.credentials_enc)?;
-    let secret = creds.get("channel_secret").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let secret = creds
+        .get("channel_secret")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
     Ok(Some(LoadedChannel { row, secret }))
 }
