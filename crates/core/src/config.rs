@@ -42,6 +42,50 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub webhooks: WebhookSettings,
     pub outbox: OutboxSettings,
+    /// E-mail for one-time verification codes; unset means codes cannot be sent.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587); refused if the server cannot.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a server on this machine (tests, a local relay).
+    None,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub from_address: String,
+    /// Shown as the sender's name; empty: the clinic's name.
+    pub from_name: String,
+    pub tls: SmtpTls,
+    pub timeout_seconds: u64,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            username: None,
+            password: None,
+            from_address: String::new(),
+            from_name: String::new(),
+            tls: SmtpTls::Starttls,
+            timeout_seconds: 10,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -82,6 +126,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             webhooks: WebhookSettings::default(),
             outbox: OutboxSettings::default(),
+            smtp: None,
         }
     }
 }
@@ -126,6 +171,8 @@ pub enum ConfigError {
     EncryptionKey,
     #[error("TSUNAGU_ENCRYPTION_KEY is not set: it encrypts channel credentials and 2FA secrets at rest; generate one with `openssl rand -hex 32`")]
     MissingEncryptionKey,
+    #[error("[smtp] is incomplete or unsafe: {0}")]
+    Smtp(&'static str),
     #[error("TSUNAGU_LISTEN is not an address like 127.0.0.1:8080: {0}")]
     Listen(String),
 }
@@ -176,6 +223,9 @@ impl Settings {
         if let Some(k) = &self.encryption_key {
             self::parse_key(k.expose())?;
         }
+        if let Some(smtp) = &self.smtp {
+            smtp.validate()?;
+        }
         Ok(())
     }
 
@@ -211,6 +261,30 @@ impl Settings {
     }
 }
 
+impl SmtpSettings {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.host.trim().is_empty() {
+            return Err(ConfigError::Smtp("host is required"));
+        }
+        if !self.from_address.contains('@') {
+            return Err(ConfigError::Smtp("from_address must be an e-mail address"));
+        }
+        if self.username.is_some() != self.password.is_some() {
+            return Err(ConfigError::Smtp(
+                "set both username and password, or neither",
+            ));
+        }
+        // Codes in clear text over the network would defeat them.
+        let local = matches!(self.host.as_str(), "localhost" | "127.0.0.1" | "::1");
+        if self.tls == SmtpTls::None && !local {
+            return Err(ConfigError::Smtp(
+                "tls = \"none\" is only allowed for localhost",
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub fn parse_key(hex_key: &str) -> Result<[u8; 32], ConfigError> {
     let bytes = hex::decode(hex_key.trim()).map_err(|_| ConfigError::EncryptionKey)?;
     bytes.try_into().map_err(|_| ConfigError::EncryptionKey)
@@ -237,6 +311,44 @@ mod tests {
         );
         assert_eq!(parsed.webhooks.max_body_bytes, d.webhooks.max_body_bytes);
         assert_eq!(parsed.outbox.max_attempts, d.outbox.max_attempts);
+        assert!(parsed.smtp.is_none(), "[smtp] stays commented out");
+    }
+
+    #[test]
+    fn the_commented_smtp_section_parses_when_uncommented() {
+        let section = EXAMPLE_CONFIG
+            .split("# [smtp]")
+            .nth(1)
+            .unwrap_or_else(|| panic!("the example has no [smtp] section"));
+        let toml: String = std::iter::once("[smtp]")
+            .chain(section.lines().filter_map(|l| l.strip_prefix("# ")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let parsed: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string(&toml))
+            .extract()
+            .unwrap_or_else(|e| panic!("[smtp] does not parse: {e}\n{toml}"));
+        let smtp = parsed.smtp.unwrap_or_else(|| panic!("no [smtp] in {toml}"));
+        assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::Starttls));
+        assert_eq!(
+            smtp.timeout_seconds,
+            SmtpSettings::default().timeout_seconds
+        );
+        assert!(smtp.validate().is_ok());
+        assert!(!format!("{smtp:?}").contains("app-password"));
+    }
+
+    #[test]
+    fn plain_smtp_is_refused_off_localhost() {
+        let mut smtp = SmtpSettings {
+            host: "mail.example.jp".into(),
+            from_address: "no-reply@example.jp".into(),
+            tls: SmtpTls::None,
+            ..Default::default()
+        };
+        assert!(smtp.validate().is_err());
+        smtp.host = "127.0.0.1".into();
+        assert!(smtp.validate().is_ok());
     }
 
     #[test]

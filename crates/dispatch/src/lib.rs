@@ -10,7 +10,10 @@ mod verification;
 pub use answer::answer;
 pub use context::{Inbound, InboundJob};
 
+use std::sync::Arc;
+
 use tsunagu_outbox::worker::{JobHandler, Outcome, Worker};
+use tsunagu_privacy::verification::code::{CodeSender, NoCodeChannel};
 use tsunagu_store::jobs::Job;
 
 /// What a step did with the message.
@@ -22,8 +25,19 @@ pub enum Step {
     Pass,
 }
 
-/// The `inbound.dispatch` job handler, registered with the outbox worker by the binary.
-pub struct InboundDispatcher;
+/// The `inbound.dispatch` job handler, registered with the outbox worker by the binary, with
+/// whatever can send verification codes (e-mail when `[smtp]` is set).
+pub struct InboundDispatcher {
+    pub codes: Arc<dyn CodeSender>,
+}
+
+impl Default for InboundDispatcher {
+    fn default() -> Self {
+        Self {
+            codes: Arc::new(NoCodeChannel),
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl JobHandler for InboundDispatcher {
@@ -31,13 +45,13 @@ impl JobHandler for InboundDispatcher {
         let Some(inbound) = Inbound::load(worker, job).await? else {
             return Ok(Outcome::Done);
         };
-        dispatch(&inbound).await?;
+        dispatch(&inbound, self.codes.as_ref()).await?;
         Ok(Outcome::Done)
     }
 }
 
 /// Runs the steps in order until one handles the message.
-pub async fn dispatch(m: &Inbound) -> anyhow::Result<Step> {
+pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Step> {
     if m.standby {
         // Another bot answers in standby mode: we record, never reply.
         return Ok(Step::Pass);
@@ -45,7 +59,7 @@ pub async fn dispatch(m: &Inbound) -> anyhow::Result<Step> {
     if consent_commands::step(m).await? == Step::Handled {
         return Ok(Step::Handled);
     }
-    if verification::step(m).await? == Step::Handled {
+    if verification::step(m, codes).await? == Step::Handled {
         return Ok(Step::Handled);
     }
     // Steps are added here in the DESIGN §4 order as they are built.

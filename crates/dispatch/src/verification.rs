@@ -1,10 +1,13 @@
 //! Identity verification in chat (`tsunagu_privacy::verification`): 本人確認 (認証,
-//! ほんにんかくにん, or the postback `verify:start`) starts it; while it waits, the patient's
-//! next text is its answer (stored as usual, not left for staff). Japanese, or English when the
-//! patient's LINE is set to another language.
+//! ほんにんかくにん, or the postback `verify:start`) starts it with card number + birth date;
+//! 「コード」 (or `verify:code`) with a one-time code to the e-mail on the record, when a sender
+//! is configured. While it waits, the patient's next text is its answer (stored as usual, not
+//! left for staff). Japanese, or English when the patient's LINE is set to another language.
+//! The e-mail address is never shown, not even masked: any hint would tell that the card
+//! number has a record, which the replies are careful never to reveal.
 use tsunagu_core::text::search_form;
 use tsunagu_inbox::reply::ReplyOutcome;
-use tsunagu_privacy::verification::code::{CodeSender, NoCodeChannel};
+use tsunagu_privacy::verification::code::{self, CodeRequest, CodeSender};
 use tsunagu_privacy::verification::{self as v, Answer, Started, Subject};
 
 use crate::{answer, Inbound, Step};
@@ -16,7 +19,14 @@ const START_WORDS: &[&str] = &[
     "verify",
     "verification",
 ];
-const CODE_WORDS: &[&str] = &["コードで本人確認", "コード確認", "verify by code"];
+const CODE_WORDS: &[&str] = &[
+    "コード",
+    "こーど",
+    "コードで本人確認",
+    "コード確認",
+    "code",
+    "verify by code",
+];
 const CANCEL_WORDS: &[&str] = &["中止", "キャンセル", "cancel"];
 
 fn is(words: &[&str], text: &str) -> bool {
@@ -25,7 +35,7 @@ fn is(words: &[&str], text: &str) -> bool {
     words.iter().any(|w| search_form(w) == n)
 }
 
-pub async fn step(m: &Inbound) -> anyhow::Result<Step> {
+pub async fn step(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Step> {
     let (Some(ident), Some(text)) = (&m.identity, &m.text) else {
         return Ok(Step::Pass);
     };
@@ -44,13 +54,27 @@ pub async fn step(m: &Inbound) -> anyhow::Result<Step> {
     };
     let now = m.clock.now_ms();
     let postback = m.message.kind == "postback";
+    let can_code = codes.available(&m.clinic);
     let reply = if text == "verify:start" || (!postback && is(START_WORDS, text)) {
-        started(v::start(&m.db, &s, now).await?, en)
-    } else if text == "verify:code" || (!postback && is(CODE_WORDS, text)) {
-        // No channel can send codes yet (NoCodeChannel): offer card number + birth date.
-        if NoCodeChannel.available(&m.clinic) {
-            return Ok(Step::Pass);
+        let started = v::start(&m.db, &s, now).await?;
+        let offer = can_code && started == Started::AskCard;
+        let hint = pick(en,
+            "\n(登録のメールアドレスに届く確認コードで本人確認する場合は「コード」と送ってください)",
+            "\n(To verify with a code sent to the e-mail on file instead, send \"code\".)");
+        format!(
+            "{}{}",
+            self::started(started, en),
+            if offer { hint } else { "" }
+        )
+    } else if can_code && (text == "verify:code" || (!postback && is(CODE_WORDS, text))) {
+        match code::begin(&m.db, &s, now).await? {
+            Started::AskCard => pick(en,
+                "確認コードで本人確認します。診察券番号を送ってください。登録されているメールアドレスにコードをお送りします。\n(やめるときは「中止」と送ってください)",
+                "Let's verify with a code. Please send your patient card number; we will e-mail a code to the address on file.\n(Send \"cancel\" to stop.)").to_string(),
+            other => started(other, en),
         }
+    } else if text == "verify:code" || (!postback && is(CODE_WORDS, text)) {
+        // No sender is configured: offer card number + birth date.
         let then = started(v::start(&m.db, &s, now).await?, en);
         let lead = pick(en, "コードでの本人確認は現在ご利用いただけません。診察券番号と生年月日で確認します。",
             "Verification by code is not available. Let's verify with your patient card number and date of birth instead.");
@@ -59,6 +83,8 @@ pub async fn step(m: &Inbound) -> anyhow::Result<Step> {
         return Ok(Step::Pass);
     } else if is(CANCEL_WORDS, text) && v::session::cancel(&m.db, &s, now).await? {
         pick(en, "本人確認を中止しました。", "Verification cancelled.").to_string()
+    } else if let Some(r) = code::on_card(&m.db, &s, text, codes, now).await? {
+        requested(r, en)
     } else {
         match v::on_answer(&m.db, &s, text, now).await? {
             Answer::NotWaiting => return Ok(Step::Pass),
@@ -95,6 +121,24 @@ fn started(s: Started, en: bool) -> String {
     .to_string()
 }
 
+/// The same words whether or not the card number has a record with an e-mail.
+fn requested(r: CodeRequest, en: bool) -> String {
+    match r {
+        CodeRequest::Requested => pick(en,
+            "診察券番号とメールアドレスが登録されている場合は、確認コードをお送りしました。メールに書かれた6桁のコードを送ってください。(10分間有効)\n届かない場合は「中止」と送り、「本人確認」から診察券番号と生年月日で確認してください。",
+            "If that card number is on file with an e-mail address, we have sent a code to it. Please send the 6-digit code (valid for 10 minutes).\nIf nothing arrives, send \"cancel\" and then \"verify\" to use your card number and date of birth."),
+        CodeRequest::SendFailed => pick(en,
+            "確認コードを送信できませんでした。診察券番号と生年月日で確認します。生年月日を送ってください。(例: 1975-04-01、昭和50年4月1日)",
+            "We could not send the code. Let's use your card number and date of birth instead: please send your date of birth (for example 1975-04-01)."),
+        CodeRequest::InvalidCard => return answered(Answer::InvalidCard, en),
+        CodeRequest::Locked { .. } => pick(en, CALL_US.0, CALL_US.1),
+        CodeRequest::Unavailable => pick(en,
+            "コードでの本人確認は現在ご利用いただけません。「本人確認」と送り、診察券番号と生年月日で確認してください。",
+            "Verification by code is not available. Send \"verify\" to use your card number and date of birth."),
+    }
+    .to_string()
+}
+
 fn answered(a: Answer, en: bool) -> String {
     match a {
         Answer::AskBirthDate => pick(en,
@@ -113,6 +157,13 @@ fn answered(a: Answer, en: bool) -> String {
                 format!("We could not verify you with those details. Please start again with your card number ({remaining} tries left).")
             } else {
                 format!("入力された内容では確認できませんでした。もう一度、診察券番号から送ってください。(あと{remaining}回)")
+            };
+        }
+        Answer::WrongCode { remaining } => {
+            return if en {
+                format!("That code is not correct. Please check the e-mail and send it again ({remaining} tries left).")
+            } else {
+                format!("コードが正しくありません。メールをご確認のうえ、もう一度送ってください。(あと{remaining}回)")
             };
         }
         Answer::LockedNow { .. } | Answer::Locked { .. } => pick(en, CALL_US.0, CALL_US.1),
@@ -142,5 +193,6 @@ mod tests {
             assert!(is(START_WORDS, t), "{t}");
         }
         assert!(!is(START_WORDS, "本人確認はどうすればいいですか"));
+        assert!(is(CODE_WORDS, "コード") && is(CODE_WORDS, "ｺｰﾄﾞ") && is(CODE_WORDS, "CODE"));
     }
 }

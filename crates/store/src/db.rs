@@ -139,7 +139,14 @@ impl Db {
             Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await.context("beginning a transaction")?;
+        let tx = match self.backend {
+            // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that read first
+            // would fail with SQLITE_BUSY_SNAPSHOT if an autocommit write slipped in meanwhile,
+            // whereas other writers now wait (busy_timeout) for this one.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .context("beginning a transaction")?;
         Ok(Tx {
             tx,
             _writer: writer,

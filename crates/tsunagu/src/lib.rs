@@ -12,6 +12,8 @@ use tsunagu_core::config::Settings;
 use tsunagu_core::SharedClock;
 use tsunagu_inbox::{LiveEvent, LiveHub};
 use tsunagu_outbox::{Worker, WorkerConfig};
+use tsunagu_privacy::verification::code::{CodeSender, NoCodeChannel};
+use tsunagu_privacy::verification::email::EmailCodeSender;
 use tsunagu_privacy::Cipher;
 use tsunagu_store::Db;
 use tsunagu_web::AppState;
@@ -38,6 +40,7 @@ impl Services {
         let settings = Arc::new(settings);
         let cipher = Cipher::new(key);
         let live = LiveHub::for_db(&db);
+        let db_for_codes = db.clone();
         let state = AppState::new(
             db.clone(),
             settings.clone(),
@@ -69,7 +72,7 @@ impl Services {
             http,
             config,
             on_change,
-            handlers: Arc::new(job_handlers()),
+            handlers: Arc::new(job_handlers(code_sender(&db_for_codes, &settings))),
         };
         Services { state, worker }
     }
@@ -96,12 +99,30 @@ impl Services {
     }
 }
 
+/// E-mail codes when `[smtp]` is set, else none (patients are told to use the birth date).
+/// SMS codes come with the SMS channel, as another `CodeSender`.
+fn code_sender(db: &Db, settings: &Settings) -> Arc<dyn CodeSender> {
+    let Some(smtp) = &settings.smtp else {
+        return Arc::new(NoCodeChannel);
+    };
+    match EmailCodeSender::new(db.clone(), smtp) {
+        Ok(sender) => Arc::new(sender),
+        Err(e) => {
+            // Settings::load validated [smtp]; this is only reached by hand-built settings.
+            tracing::error!(error = %e, "[smtp] is unusable: verification codes are off");
+            Arc::new(NoCodeChannel)
+        }
+    }
+}
+
 /// Job kinds run by domain crates, beside the outbox's own.
-fn job_handlers() -> Vec<(&'static str, Arc<dyn tsunagu_outbox::worker::JobHandler>)> {
+fn job_handlers(
+    codes: Arc<dyn CodeSender>,
+) -> Vec<(&'static str, Arc<dyn tsunagu_outbox::worker::JobHandler>)> {
     vec![
         (
             tsunagu_core::job_kinds::INBOUND_DISPATCH,
-            Arc::new(tsunagu_dispatch::InboundDispatcher),
+            Arc::new(tsunagu_dispatch::InboundDispatcher { codes }),
         ),
         (
             tsunagu_core::job_kinds::PRIVACY_RETENTION,

@@ -1,7 +1,10 @@
-//! Verification by a one-time code sent to the phone or e-mail already on the record. tsunagu
-//! has no SMS or e-mail channel yet, so the only sender today is [`NoCodeChannel`], which can
-//! send nothing: the dispatcher then tells the patient to use card number + birth date. A real
-//! sender plugs in through [`CodeSender`] when those channels arrive.
+//! Verification by a one-time code sent to the phone or e-mail already on the record: 「コード」
+//! asks for the card number (step `awaiting_code` with no card yet), a code goes to a contact on
+//! that record which the sender can reach, and the patient types it back. The replies and the
+//! stored state are the same whether or not the card number has a record or a contact, so the
+//! dialogue never tells if a card exists (only a failed send is reported, so the patient can
+//! fall back to the birth date). Senders: [`NoCodeChannel`] (none configured) and
+//! [`super::email::EmailCodeSender`]; SMS plugs in here with the SMS channel.
 use anyhow::Context;
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -10,7 +13,7 @@ use tsunagu_core::ClinicId;
 use tsunagu_store::Db;
 
 use super::normalize;
-use super::session::{self, locked, set_step, Answer, SessionRow, Subject};
+use super::session::{self, locked, set_step, Answer, SessionRow, Started, Subject};
 
 /// How long a code is good for.
 pub const CODE_TTL_MS: i64 = 10 * 60_000;
@@ -27,15 +30,20 @@ pub trait CodeSender: Send + Sync {
     /// Whether this clinic has a channel able to send codes at all (asked before the card
     /// number is looked up, so the answer reveals nothing about the records).
     fn available(&self, clinic: &ClinicId) -> bool;
+    /// Whether this sender can deliver to this kind of contact.
+    fn reaches(&self, to: &Target) -> bool;
     async fn send(&self, clinic: &ClinicId, to: &Target, code: &str) -> anyhow::Result<()>;
 }
 
-/// Today's sender: no SMS or e-mail channel exists yet.
+/// No SMTP configured (and no SMS channel yet): codes cannot be sent.
 pub struct NoCodeChannel;
 
 #[async_trait::async_trait]
 impl CodeSender for NoCodeChannel {
     fn available(&self, _: &ClinicId) -> bool {
+        false
+    }
+    fn reaches(&self, _: &Target) -> bool {
         false
     }
     async fn send(&self, _: &ClinicId, _: &Target, _: &str) -> anyhow::Result<()> {
@@ -51,73 +59,97 @@ pub enum CodeRequest {
     Locked {
         until: i64,
     },
-    /// "If the card number is on file, a code was sent" — the same answer either way.
+    /// "If the card number is on file with a contact, a code was sent" — the same either way.
     Requested,
+    /// The send failed; the dialogue now waits for the birth date instead.
+    SendFailed,
 }
 
 fn hash(session_id: &str, code: &str) -> String {
     hex::encode(Sha256::digest(format!("{session_id}:{code}").as_bytes()))
 }
 
-/// The patient gave a card number and asks for a code to the contact on that record.
-pub async fn request<S: CodeSender>(
+/// 「コード」: asks for the card number, unless already verified or locked.
+pub async fn begin(db: &Db, s: &Subject<'_>, now: i64) -> anyhow::Result<Started> {
+    session::start_at(db, s, "awaiting_code", now).await
+}
+
+/// The patient's text while the code dialogue waits for the card number; None when it does not.
+/// The code is sent after the transaction commits, so a slow server holds no lock.
+pub async fn on_card(
     db: &Db,
     s: &Subject<'_>,
     card_text: &str,
-    sender: &S,
+    sender: &dyn CodeSender,
     now: i64,
-) -> anyhow::Result<CodeRequest> {
+) -> anyhow::Result<Option<CodeRequest>> {
+    let mut tx = db.begin().await?;
+    let Some(row) = session::load(tx.conn(), s.identity_id).await? else {
+        return Ok(None);
+    };
+    let waiting = row.step == "awaiting_code" && row.card_number.is_none();
+    if !waiting || row.expires_at.is_none_or(|e| e <= now) {
+        return Ok(None);
+    }
+    if let Some(until) = locked(&row, now) {
+        return Ok(Some(CodeRequest::Locked { until }));
+    }
     if !sender.available(s.clinic) {
-        return Ok(CodeRequest::Unavailable);
+        return Ok(Some(CodeRequest::Unavailable));
     }
     let Some(card) = normalize::card_number(card_text) else {
-        return Ok(CodeRequest::InvalidCard);
+        return Ok(Some(CodeRequest::InvalidCard));
     };
-    let mut tx = db.begin().await?;
-    if let Some(until) = session::load(tx.conn(), s.identity_id)
-        .await?
-        .and_then(|r| locked(&r, now))
-    {
-        return Ok(CodeRequest::Locked { until });
-    }
-    set_step(tx.conn(), s, "awaiting_code", Some(&card), now).await?;
     let rec: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT id, phone, email FROM patients WHERE clinic_id = $1 AND card_number = $2",
+        "SELECT id, phone, email FROM patients WHERE clinic_id = $1 AND card_number = $2 AND provisional = 0",
     )
     .bind(s.clinic.as_str())
     .bind(&card)
     .fetch_optional(tx.conn())
     .await
     .context("finding the record for a code")?;
-    let target = rec.as_ref().and_then(|(_, phone, email)| {
-        phone
-            .clone()
-            .map(Target::Phone)
-            .or_else(|| email.clone().map(Target::Email))
+    let target = rec.and_then(|(id, phone, email)| {
+        [phone.map(Target::Phone), email.map(Target::Email)]
+            .into_iter()
+            .flatten()
+            .find(|t| sender.reaches(t))
+            .map(|t| (id, t))
     });
-    let (Some((patient_id, _, _)), Some(target)) = (rec.clone(), target) else {
-        tx.commit().await?;
-        return Ok(CodeRequest::Requested);
-    };
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
-    let session_id: String =
-        sqlx::query_scalar("SELECT id FROM verification_sessions WHERE identity_id = $1")
-            .bind(s.identity_id)
-            .fetch_one(tx.conn())
-            .await?;
+    // The same row whether or not a code goes out: a made-up card then fails like a wrong code.
     sqlx::query(
-        "UPDATE verification_sessions SET code_hash = $1, code_expires_at = $2, code_attempts = 0, code_patient_id = $3 WHERE id = $4",
+        "UPDATE verification_sessions SET card_number = $1, code_hash = $2, code_expires_at = $3, code_attempts = 0,
+           code_patient_id = $4, expires_at = $3, updated_at = $5 WHERE id = $6",
     )
-    .bind(hash(&session_id, &code))
+    .bind(&card)
+    .bind(target.as_ref().map(|_| hash(&row.id, &code)))
     .bind(now + CODE_TTL_MS)
-    .bind(&patient_id)
-    .bind(&session_id)
+    .bind(target.as_ref().map(|(patient, _)| patient.as_str()))
+    .bind(now)
+    .bind(&row.id)
     .execute(tx.conn())
     .await
     .context("storing the code's hash")?;
-    tx.commit().await?;
-    sender.send(s.clinic, &target, &code).await?;
-    Ok(CodeRequest::Requested)
+    tx.commit().await.context("requesting a code")?;
+    let Some((_, target)) = target else {
+        return Ok(Some(CodeRequest::Requested));
+    };
+    if let Err(e) = sender.send(s.clinic, &target, &code).await {
+        // Staff logs get the reason, never the address or the code.
+        tracing::warn!(clinic = s.clinic.as_str(), identity = s.identity_id, error = %e,
+            "a verification code could not be sent; the patient was offered the birth date");
+        sqlx::query(
+            "UPDATE verification_sessions SET step = 'awaiting_birth_date', code_hash = NULL, code_expires_at = NULL,
+               code_patient_id = NULL, updated_at = $1 WHERE id = $2 AND step = 'awaiting_code'",
+        )
+        .bind(now)
+        .bind(&row.id)
+        .execute(db.pool())
+        .await
+        .context("falling back to the birth date")?;
+        return Ok(Some(CodeRequest::SendFailed));
+    }
+    Ok(Some(CodeRequest::Requested))
 }
 
 /// The patient's answer while a code is awaited: right → linked; wrong → counted with the
@@ -147,7 +179,7 @@ pub(crate) async fn check(
     });
     match (&row.code_patient_id, right) {
         (Some(patient), true) => session::verified(conn, db, s, patient, "code", now).await,
-        _ => session::wrong(conn, db, s, row, now).await,
+        _ => session::wrong(conn, db, s, row, true, now).await,
     }
 }
 

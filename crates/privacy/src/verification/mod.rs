@@ -7,6 +7,7 @@
 //! Every template and automation that would put record data (appointments, results, anything
 //! from the record) into a message must first ask [`may_include_record_data`].
 pub mod code;
+pub mod email;
 pub mod link;
 mod moves;
 pub mod normalize;

@@ -58,6 +58,10 @@ pub enum Answer {
     Wrong {
         remaining: i64,
     },
+    /// The code is wrong; it may be tried again until the attempts run out.
+    WrongCode {
+        remaining: i64,
+    },
     /// This answer was the last allowed.
     LockedNow {
         until: i64,
@@ -102,6 +106,7 @@ pub(crate) async fn set_step(
         "INSERT INTO verification_sessions (id, clinic_id, identity_id, step, card_number, expires_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
          ON CONFLICT (identity_id) DO UPDATE SET step = $4, card_number = $5, expires_at = $6, updated_at = $7,
+           code_hash = NULL, code_expires_at = NULL, code_patient_id = NULL,
            failed_attempts = CASE WHEN verification_sessions.locked_until IS NOT NULL
              AND verification_sessions.locked_until <= $7 THEN 0 ELSE verification_sessions.failed_attempts END,
            locked_until = CASE WHEN verification_sessions.locked_until <= $7 THEN NULL
@@ -122,6 +127,17 @@ pub(crate) async fn set_step(
 
 /// 本人確認: asks for the card number, unless already verified or locked.
 pub async fn start(db: &Db, s: &Subject<'_>, now: i64) -> anyhow::Result<Started> {
+    start_at(db, s, "awaiting_card", now).await
+}
+
+/// Starts a dialogue whose first question is the card number (`awaiting_card` for the birth
+/// date, `awaiting_code` for a code).
+pub(crate) async fn start_at(
+    db: &Db,
+    s: &Subject<'_>,
+    step: &str,
+    now: i64,
+) -> anyhow::Result<Started> {
     let mut tx = db.begin().await?;
     let verified: Option<i64> = sqlx::query_scalar(
         "SELECT verified FROM channel_identities WHERE id = $1 AND clinic_id = $2",
@@ -140,7 +156,7 @@ pub async fn start(db: &Db, s: &Subject<'_>, now: i64) -> anyhow::Result<Started
     {
         return Ok(Started::Locked { until });
     }
-    set_step(tx.conn(), s, "awaiting_card", None, now).await?;
+    set_step(tx.conn(), s, step, None, now).await?;
     tx.commit().await?;
     Ok(Started::AskCard)
 }
@@ -184,7 +200,7 @@ pub async fn on_answer(db: &Db, s: &Subject<'_>, text: &str, now: i64) -> anyhow
                 .context("matching the card number and birth date")?;
                 match found.as_slice() {
                     [(patient_id,)] => verified(tx.conn(), db, s, patient_id, "chat", now).await?,
-                    _ => wrong(tx.conn(), db, s, &row, now).await?,
+                    _ => wrong(tx.conn(), db, s, &row, false, now).await?,
                 }
             }
         },
@@ -223,26 +239,36 @@ pub(crate) async fn verified(
     })
 }
 
-/// A wrong answer: counted, audited; the last allowed one locks and tells staff.
+/// A wrong answer: counted, audited; the last allowed one locks and tells staff. A wrong code
+/// (`code`) leaves the code waiting for another try; a wrong birth date starts over.
 pub(crate) async fn wrong(
     conn: &mut AnyConnection,
     db: &Db,
     s: &Subject<'_>,
     row: &SessionRow,
+    code: bool,
     now: i64,
 ) -> anyhow::Result<Answer> {
     let failed = row.failed_attempts + 1;
     let lock = (failed >= MAX_ATTEMPTS).then_some(now + LOCK_MS);
+    let keep_code = code && lock.is_none();
+    let (step, expires) = match (lock, keep_code) {
+        (Some(_), _) => ("idle", None),
+        (None, true) => ("awaiting_code", row.expires_at),
+        (None, false) => ("awaiting_card", Some(now + ANSWER_TTL_MS)),
+    };
     sqlx::query(
-        "UPDATE verification_sessions SET failed_attempts = $1, locked_until = $2, step = $3, card_number = NULL,
-           code_hash = NULL, expires_at = $4, updated_at = $5 WHERE id = $6",
+        "UPDATE verification_sessions SET failed_attempts = $1, locked_until = $2, step = $3,
+           card_number = CASE WHEN $7 = 1 THEN card_number ELSE NULL END,
+           code_hash = CASE WHEN $7 = 1 THEN code_hash ELSE NULL END, expires_at = $4, updated_at = $5 WHERE id = $6",
     )
     .bind(failed)
     .bind(lock)
-    .bind(if lock.is_some() { "idle" } else { "awaiting_card" })
-    .bind(lock.is_none().then_some(now + ANSWER_TTL_MS))
+    .bind(step)
+    .bind(expires)
     .bind(now)
     .bind(&row.id)
+    .bind(i64::from(keep_code))
     .execute(&mut *conn)
     .await
     .context("counting a failed verification")?;
@@ -260,9 +286,12 @@ pub(crate) async fn wrong(
         source_ip: None,
     };
     audit::record(conn, db.backend(), entry, now).await?;
+    let remaining = MAX_ATTEMPTS - failed;
     let Some(until) = lock else {
-        return Ok(Answer::Wrong {
-            remaining: MAX_ATTEMPTS - failed,
+        return Ok(if keep_code {
+            Answer::WrongCode { remaining }
+        } else {
+            Answer::Wrong { remaining }
         });
     };
     note_for_staff(conn, s, LOCKED_NOTE, now).await?;

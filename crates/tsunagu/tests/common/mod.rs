@@ -32,6 +32,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// As [`spawn_app`], with settings changed first (e.g. `[smtp]`).
+pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let t = test_db().await;
     let db = t.db.clone();
     let clock = FakeClock::new(
@@ -46,6 +51,7 @@ pub async fn spawn_app() -> TestApp {
         ..Settings::default()
     };
     settings.outbox.workers = false; // tests drive the queue themselves
+    change(&mut settings);
     let key = [9u8; 32];
     let services = Services::with_db(db.clone(), settings, Arc::new(clock.clone()), &key);
     let now = tsunagu_core::Clock::now_ms(&clock);

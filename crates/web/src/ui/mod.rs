@@ -8,9 +8,39 @@ pub mod session;
 pub mod settings;
 pub mod verification;
 
+use axum::response::Html;
 use axum::Router;
+use serde::Serialize;
+use sqlx::pool::PoolConnection;
+use sqlx::Any;
 
-use crate::AppState;
+use crate::{AppState, PageError};
+
+/// Renders a template from the embedded set.
+pub(crate) fn render(
+    state: &AppState,
+    name: &str,
+    ctx: impl Serialize,
+) -> Result<Html<String>, PageError> {
+    let tmpl = state
+        .templates
+        .get_template(name)
+        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
+    let html = tmpl
+        .render(ctx)
+        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
+    Ok(Html(html))
+}
+
+/// A pooled connection for reads.
+pub(crate) async fn conn(state: &AppState) -> Result<PoolConnection<Any>, PageError> {
+    Ok(state
+        .db
+        .pool()
+        .acquire()
+        .await
+        .map_err(anyhow::Error::from)?)
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()

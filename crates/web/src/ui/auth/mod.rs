@@ -11,18 +11,18 @@ pub mod two_factor;
 pub mod audit_page;
 
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::cookie::Cookie;
-use serde::Serialize;
 use tsunagu_core::{ClinicId, StaffId};
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 use tsunagu_privacy::staff::{self, StaffRow};
 use tsunagu_privacy::{sessions, throttle};
 use tsunagu_store::Backend;
 
-use crate::{AppState, PageError};
+pub(crate) use crate::ui::render;
+use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,22 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/app/account", get(account::page))
         .route("/app/clinic", post(account::switch_clinic))
         .route("/app/audit", get(audit_page::page))
-}
-
-/// Renders a template from the embedded set.
-pub(crate) fn render(
-    state: &AppState,
-    name: &str,
-    ctx: impl Serialize,
-) -> Result<Html<String>, PageError> {
-    let tmpl = state
-        .templates
-        .get_template(name)
-        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
-    let html = tmpl
-        .render(ctx)
-        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
-    Ok(Html(html))
 }
 
 /// The language before a clinic is known: Japanese unless the browser prefers English.

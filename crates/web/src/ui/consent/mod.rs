@@ -4,27 +4,15 @@
 mod forms;
 mod page;
 
-use axum::response::Html;
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Serialize;
 
-use crate::{AppState, PageError};
+use crate::ui::render;
+use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app/patients/{id}/consent", get(page::show))
         .route("/app/patients/{id}/consent", post(forms::record))
         .route("/app/patients/{id}/consent/send", post(forms::send))
-}
-
-fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
-    let tmpl = state
-        .templates
-        .get_template(name)
-        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
-    let html = tmpl
-        .render(ctx)
-        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
-    Ok(Html(html))
 }

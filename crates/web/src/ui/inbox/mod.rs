@@ -13,17 +13,15 @@ mod retry;
 pub mod shell;
 mod view;
 
-use axum::response::{Html, Redirect};
+use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Serialize;
-use sqlx::pool::PoolConnection;
-use sqlx::Any;
 use tsunagu_core::ClinicId;
 use tsunagu_privacy::audit::{self, AuditEntry};
 
 use crate::client_ip::ClientIp;
 use crate::ui::session::Staff;
+use crate::ui::{conn, render};
 use crate::{AppState, PageError};
 
 pub fn router() -> Router<AppState> {
@@ -41,28 +39,6 @@ pub fn router() -> Router<AppState> {
         .route("/app/messages/{id}/retry", post(retry::retry))
         .route("/app/attachments/{id}", get(attachments::serve))
         .route("/app/live", get(live::stream))
-}
-
-/// A pooled connection for reads.
-async fn conn(state: &AppState) -> Result<PoolConnection<Any>, PageError> {
-    Ok(state
-        .db
-        .pool()
-        .acquire()
-        .await
-        .map_err(anyhow::Error::from)?)
-}
-
-/// Renders a template from the embedded set.
-fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
-    let tmpl = state
-        .templates
-        .get_template(name)
-        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
-    let html = tmpl
-        .render(ctx)
-        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
-    Ok(Html(html))
 }
 
 /// An entry in the trail, always written (a page view, a reply).

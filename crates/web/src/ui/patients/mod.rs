@@ -10,18 +10,16 @@ mod multipart;
 mod show;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::response::{Html, Redirect};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
-use serde::Serialize;
-use sqlx::pool::PoolConnection;
-use sqlx::Any;
 use tsunagu_core::{ChannelId, ConversationId, Permission};
 use tsunagu_privacy::audit::{self, AuditEntry};
 use tsunagu_store::{conversations, patients};
 
 use crate::client_ip::ClientIp;
 use crate::ui::session::Staff;
+use crate::ui::{conn, render};
 use crate::{AppState, PageError};
 
 pub fn router() -> Router<AppState> {
@@ -40,27 +38,6 @@ pub fn router() -> Router<AppState> {
             get(fields::page).post(fields::create),
         )
         .route("/app/conversations/{id}/patient", get(conversation_patient))
-}
-
-/// A pooled connection for reads.
-async fn conn(state: &AppState) -> Result<PoolConnection<Any>, PageError> {
-    Ok(state
-        .db
-        .pool()
-        .acquire()
-        .await
-        .map_err(anyhow::Error::from)?)
-}
-
-fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
-    let tmpl = state
-        .templates
-        .get_template(name)
-        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
-    let html = tmpl
-        .render(ctx)
-        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
-    Ok(Html(html))
 }
 
 /// A read of patient data by staff, in its own transaction (the read fails without it).

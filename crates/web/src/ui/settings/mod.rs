@@ -4,13 +4,13 @@
 mod calendar;
 mod calendar_view;
 
-use axum::response::{Html, Redirect};
+use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Serialize;
 use tsunagu_privacy::audit::{self, AuditEntry};
 
 use crate::client_ip::ClientIp;
+use crate::ui::render;
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
 
@@ -34,17 +34,6 @@ pub fn router() -> Router<AppState> {
             "/app/settings/calendar/holidays/{date}",
             post(calendar::set_holiday),
         )
-}
-
-fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Html<String>, PageError> {
-    let tmpl = state
-        .templates
-        .get_template(name)
-        .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
-    let html = tmpl
-        .render(ctx)
-        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))?;
-    Ok(Html(html))
 }
 
 /// Who changed a setting, as stored beside it.
