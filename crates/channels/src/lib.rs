@@ -1,3 +1,5 @@
 //! Channel adapters: verify and parse what providers send us, and call their send APIs.
 //! Pure: no database, no web framework; tested against the `tsunagu-sandbox` emulators.
 pub mod line;
+pub mod sms;
+pub mod whatsapp;

@@ -1,0 +1,303 @@
+//! `whatsapp::events::parse` over every pywa sample and Meta webhook example.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+use tsunagu_channels::whatsapp::events::{self, Message, Status, StatusKind, WebhookBody};
+use tsunagu_channels::whatsapp::{status_rank, status_should_apply, Content};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/whatsapp")
+}
+
+fn json_in(dir: &str) -> Vec<PathBuf> {
+    let mut out: Vec<_> = std::fs::read_dir(fixtures().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every webhook body in the fixtures: (name, body). pywa files map case names to bodies.
+fn all_bodies() -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for path in json_in("pywa/updates") {
+        let file: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for (case, body) in file.as_object().unwrap() {
+            out.push((format!("{}:{case}", path.display()), body.clone()));
+        }
+    }
+    for path in json_in("meta-webhooks") {
+        let body = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        out.push((path.display().to_string(), body));
+    }
+    let signed = fixtures().join("signature/pywa_real_text_message.body");
+    let body = serde_json::from_slice(&std::fs::read(&signed).unwrap()).unwrap();
+    out.push((signed.display().to_string(), body));
+    out
+}
+
+fn pywa(file: &str, case: &str) -> WebhookBody {
+    let path = fixtures().join("pywa/updates").join(file);
+    let all: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    events::parse(&serde_json::to_vec(&all[case]).unwrap()).unwrap()
+}
+
+fn meta(file: &str) -> WebhookBody {
+    let path = fixtures().join("meta-webhooks").join(file);
+    events::parse(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn msg(body: WebhookBody) -> Message {
+    assert_eq!(body.messages.len(), 1, "{body:?}");
+    body.messages.into_iter().next().unwrap()
+}
+
+fn status(body: WebhookBody) -> Status {
+    assert_eq!(body.statuses.len(), 1, "{body:?}");
+    body.statuses.into_iter().next().unwrap()
+}
+
+/// Items of the `messages` field, counted in the raw JSON.
+fn raw_counts(body: &Value) -> (usize, usize) {
+    let (mut m, mut s) = (0, 0);
+    for entry in body["entry"].as_array().unwrap() {
+        for change in entry["changes"].as_array().unwrap() {
+            if change["field"] == "messages" {
+                m += change["value"]["messages"].as_array().map_or(0, Vec::len);
+                s += change["value"]["statuses"].as_array().map_or(0, Vec::len);
+            }
+        }
+    }
+    (m, s)
+}
+
+#[test]
+fn every_sample_parses_and_no_message_or_status_is_dropped() {
+    let bodies = all_bodies();
+    // 74 pywa cases in 19 files + 16 Meta examples + the signed delivery.
+    assert_eq!(bodies.len(), 91);
+    let (mut messages, mut statuses) = (0, 0);
+    for (name, raw) in &bodies {
+        let parsed = events::parse(&serde_json::to_vec(raw).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(parsed.object.as_deref(), Some("whatsapp_business_account"));
+        assert_eq!(
+            (parsed.messages.len(), parsed.statuses.len()),
+            raw_counts(raw),
+            "{name}"
+        );
+        for m in &parsed.messages {
+            assert!(
+                !m.phone_number_id.is_empty() && !m.wamid.is_empty(),
+                "{name}"
+            );
+            assert_eq!(m.raw["id"].as_str(), Some(m.wamid.as_str()), "{name}");
+        }
+        for o in &parsed.others {
+            assert_ne!(o.field.as_deref(), Some("messages"), "{name}: {o:?}");
+        }
+        messages += parsed.messages.len();
+        statuses += parsed.statuses.len();
+    }
+    assert!(messages >= 50 && statuses >= 7, "{messages} {statuses}");
+}
+
+#[test]
+fn text_keeps_ids_sender_profile_and_raw() {
+    let m = msg(pywa("message.json", "text"));
+    assert_eq!(m.wamid, "wamid.xyzxyz");
+    assert_eq!(m.from, "972987654321");
+    assert_eq!(m.phone_number_id, "1122334455667");
+    assert_eq!(m.display_phone_number.as_deref(), Some("972123456789"));
+    assert_eq!(m.waba_id, "1234567890987654321");
+    assert_eq!(m.profile_name.as_deref(), Some("Test Name"));
+    assert_eq!(m.timestamp, 1_697_043_223);
+    assert_eq!(m.kind, "text");
+    let body = "Body Text".to_owned();
+    assert_eq!(m.content, Content::Text { body });
+    assert_eq!(m.raw["text"]["body"], "Body Text");
+
+    let m = msg(meta("text_message.json"));
+    assert_eq!(m.phone_number_id, "106540352242922");
+    assert_eq!(m.profile_name.as_deref(), Some("Sheena Nelson"));
+    assert!(
+        matches!(m.content, Content::Text { ref body } if body == "Does it come in another color?")
+    );
+}
+
+#[test]
+fn media_location_contacts_order_and_reactions() {
+    let m = msg(pywa("message.json", "image"));
+    assert!(
+        matches!(&m.content, Content::Media { media_id: Some(id), mime_type: Some(mt), .. }
+        if id == "65463453" && mt == "image/jpeg")
+    );
+    let m = msg(pywa("message.json", "voice"));
+    assert!(matches!(m.content, Content::Media { voice: true, .. }));
+    for case in [
+        "video",
+        "document",
+        "audio",
+        "static_sticker",
+        "animated_sticker",
+    ] {
+        let m = msg(pywa("message.json", case));
+        assert!(
+            matches!(
+                m.content,
+                Content::Media {
+                    media_id: Some(_),
+                    ..
+                }
+            ),
+            "{case}"
+        );
+    }
+    let m = msg(pywa("message.json", "current_location"));
+    assert!(matches!(m.content, Content::Location { latitude: Some(la), .. } if la == 12.25089));
+    let m = msg(meta("contact_sharing_message.json"));
+    assert!(matches!(&m.content, Content::Contacts { contacts } if !contacts.is_empty()));
+    let m = msg(meta("order_message.json"));
+    assert!(
+        matches!(&m.content, Content::Order { items: 2, catalog_id: Some(c), .. }
+        if c == "194836987003835")
+    );
+    let m = msg(pywa("message.json", "reaction"));
+    assert!(matches!(
+        &m.content,
+        Content::Reaction { emoji: Some(_), .. }
+    ));
+    for case in ["unreaction_empty", "unreaction_no_emoji"] {
+        let m = msg(pywa("message.json", case));
+        assert!(
+            matches!(&m.content, Content::Reaction { emoji: None, .. }),
+            "{case}"
+        );
+    }
+}
+
+#[test]
+fn buttons_interactive_replies_system_and_unsupported() {
+    let m = msg(pywa("callback_button.json", "quick_reply"));
+    assert_eq!(m.context_id.as_deref(), Some("wamid.xyzxyz=="));
+    let expected = Content::Button {
+        payload: Some("callback_data".into()),
+        text: Some("title".into()),
+    };
+    assert_eq!(m.content, expected);
+    let m = msg(meta("interactive_button_reply_message.json"));
+    assert!(matches!(&m.content, Content::ButtonReply { id, .. } if id == "cancel-button"));
+    let m = msg(meta("interactive_list_reply_message.json"));
+    assert!(
+        matches!(&m.content, Content::ListReply { id, description: Some(_), .. }
+        if id == "priority_express")
+    );
+    let m = msg(pywa("flow_completion.json", "completion"));
+    assert!(matches!(&m.content, Content::Interactive { subtype: Some(t) } if t == "nfm_reply"));
+    let m = msg(meta("system_message.json"));
+    assert!(
+        matches!(&m.content, Content::System { new_wa_id: Some(w), system_type: Some(t), .. }
+        if w == "12195555358" && t == "user_changed_number")
+    );
+    let m = msg(pywa("message.json", "unsupported_with_type"));
+    assert!(
+        matches!(&m.content, Content::Unsupported { unsupported_type: Some(t) } if t == "pool")
+    );
+    assert_eq!(m.errors[0].code, Some(131_051));
+}
+
+#[test]
+fn edits_and_deletions_point_at_the_original() {
+    let m = msg(pywa("edited_message.json", "image"));
+    assert!(
+        matches!(&m.content, Content::Edit { original_message_id, body: Some(b) }
+        if original_message_id.starts_with("wamid.") && b == "Updated image caption")
+    );
+    let m = msg(pywa("deleted_message.json", "revoke"));
+    let original_message_id = "<ORIGINAL_WHATSAPP_MESSAGE_ID>".to_owned();
+    assert_eq!(
+        m.content,
+        Content::Revoke {
+            original_message_id
+        }
+    );
+}
+
+#[test]
+fn statuses_keep_errors_and_unknown_kinds() {
+    let s = status(pywa("message_status.json", "failed"));
+    assert_eq!(s.status, StatusKind::Failed);
+    assert_eq!(s.wamid, "wamid.xyzxyz");
+    assert_eq!(s.recipient_id.as_deref(), Some("972987654321"));
+    assert_eq!(s.timestamp, 1_689_380_458);
+    assert_eq!(s.errors[0].code, Some(130_472));
+    assert!(s.errors[0].title.is_some() && s.errors[0].details.is_some());
+    for (case, kind) in [
+        ("sent", StatusKind::Sent),
+        ("delivered", StatusKind::Delivered),
+    ] {
+        assert_eq!(status(pywa("message_status.json", case)).status, kind);
+    }
+    let s = status(pywa("message_status.json", "played"));
+    assert_eq!(s.status, StatusKind::Other("played".into()));
+    assert!(s.raw.get("pricing").is_some());
+    // Call statuses (field `calls`) are not message statuses: kept raw.
+    let body = pywa("call_status.json", "call_status");
+    assert!(body.statuses.is_empty());
+    assert_eq!(body.others[0].field.as_deref(), Some("calls"));
+}
+
+#[test]
+fn a_status_never_moves_backwards_and_failed_is_terminal() {
+    use StatusKind::*;
+    assert!(status_rank(&Read) > status_rank(&Delivered));
+    assert!(status_rank(&Delivered) > status_rank(&Sent));
+    assert!(status_should_apply(None, &Sent));
+    assert!(status_should_apply(Some(&Sent), &Read));
+    assert!(status_should_apply(Some(&Delivered), &Failed));
+    assert!(!status_should_apply(Some(&Read), &Delivered));
+    assert!(!status_should_apply(Some(&Read), &Read));
+    assert!(!status_should_apply(Some(&Failed), &Read));
+    assert!(!status_should_apply(Some(&Sent), &Other("played".into())));
+    assert!(!status_should_apply(None, &Other("x".into())));
+}
+
+#[test]
+fn odd_items_are_kept_and_never_fail_the_body() {
+    let meta = json!({"display_phone_number": "1", "phone_number_id": "PN"});
+    let body = json!({"object": "whatsapp_business_account", "entry": [
+        {"id": "W", "changes": [{"field": "messages", "value": {"metadata": meta, "messages": [
+            {"from": "1", "id": "wamid.a", "timestamp": "5", "type": "hologram", "hologram": {}},
+            {"from": "1", "timestamp": "5", "type": "text", "text": {"body": "no id"}},
+            {"from": "1", "id": "wamid.b", "timestamp": 6, "type": "text"}
+        ], "statuses": [{"id": "wamid.c", "status": "sent"}]}}]},
+        {"id": "W2"},
+        {"id": "W", "changes": [{"field": "message_template_status_update", "value": {}}]}
+    ]});
+    let parsed = events::parse(&serde_json::to_vec(&body).unwrap()).unwrap();
+    assert_eq!(parsed.messages.len(), 2);
+    assert_eq!(parsed.messages[0].kind, "hologram");
+    assert_eq!(parsed.messages[0].content, Content::Unknown);
+    assert_eq!(parsed.messages[0].raw["hologram"], json!({}));
+    assert_eq!(
+        (parsed.messages[1].timestamp, &parsed.messages[1].content),
+        (6, &Content::Unknown)
+    );
+    assert!(parsed.statuses.is_empty());
+    assert_eq!(parsed.others.len(), 4);
+    assert_eq!(parsed.others[0].phone_number_id.as_deref(), Some("PN"));
+}
+
+#[test]
+fn only_non_bodies_are_refused() {
+    assert!(events::parse(b"not json").is_err());
+    assert!(events::parse(b"{\"object\":\"page\"}").is_err());
+    assert!(events::parse(b"[]").is_err());
+    assert!(events::parse(b"{\"entry\":[]}")
+        .unwrap()
+        .messages
+        .is_empty());
+}
