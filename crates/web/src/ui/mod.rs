@@ -32,6 +32,36 @@ pub(crate) fn render(
     Ok(Html(html))
 }
 
+/// One audit entry by a signed-in staff member in their current clinic. `tx: Some` records it
+/// inside the transaction of the change; `None` in its own (reads), so a read fails when its
+/// entry cannot be written.
+pub(crate) async fn audit_staff(
+    tx: Option<&mut tsunagu_store::Tx>,
+    state: &AppState,
+    staff: &session::Staff,
+    ip: &crate::client_ip::ClientIp,
+    (action, subject_type): (&str, &str),
+    ids: &[&str],
+) -> Result<(), PageError> {
+    let (clinic, actor, source_ip) = (staff.clinic.clinic_id(), staff.actor(), ip.as_string());
+    let entry = tsunagu_privacy::AuditEntry {
+        clinic_id: Some(&clinic),
+        actor: &actor,
+        action,
+        subject_type: Some(subject_type),
+        subject_ids: ids,
+        source_ip: source_ip.as_deref(),
+    };
+    match tx {
+        Some(tx) => {
+            tsunagu_privacy::audit::record(tx.conn(), state.db.backend(), entry, state.now_ms())
+                .await?
+        }
+        None => tsunagu_privacy::audit::record_now(&state.db, entry, state.now_ms()).await?,
+    }
+    Ok(())
+}
+
 /// A pooled connection for reads.
 pub(crate) async fn conn(state: &AppState) -> Result<PoolConnection<Any>, PageError> {
     Ok(state

@@ -17,7 +17,6 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
 use tsunagu_core::ClinicId;
-use tsunagu_privacy::audit::{self, AuditEntry};
 
 use crate::client_ip::ClientIp;
 use crate::ui::session::Staff;
@@ -50,19 +49,7 @@ async fn audit_event(
     subject_type: &str,
     ids: &[&str],
 ) -> Result<(), PageError> {
-    let clinic = staff.clinic.clinic_id();
-    let actor = staff.actor();
-    let source_ip = ip.as_string();
-    let entry = AuditEntry {
-        clinic_id: Some(&clinic),
-        actor: &actor,
-        action,
-        subject_type: Some(subject_type),
-        subject_ids: ids,
-        source_ip: source_ip.as_deref(),
-    };
-    audit::record_now(&state.db, entry, state.now_ms()).await?;
-    Ok(())
+    crate::ui::audit_staff(None, state, staff, ip, (action, subject_type), ids).await
 }
 
 /// A repeated read (a live refresh, an image shown again): written unless the same staff member

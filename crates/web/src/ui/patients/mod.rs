@@ -14,7 +14,6 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use tsunagu_core::{ChannelId, ConversationId, Permission};
-use tsunagu_privacy::audit::{self, AuditEntry};
 use tsunagu_store::{conversations, patients};
 
 use crate::client_ip::ClientIp;
@@ -48,19 +47,7 @@ async fn audit_read(
     action: &str,
     ids: &[&str],
 ) -> Result<(), PageError> {
-    let clinic = staff.clinic.clinic_id();
-    let actor = staff.actor();
-    let source_ip = ip.as_string();
-    let entry = AuditEntry {
-        clinic_id: Some(&clinic),
-        actor: &actor,
-        action,
-        subject_type: Some("patient"),
-        subject_ids: ids,
-        source_ip: source_ip.as_deref(),
-    };
-    audit::record_now(&state.db, entry, state.now_ms()).await?;
-    Ok(())
+    crate::ui::audit_staff(None, state, staff, ip, (action, "patient"), ids).await
 }
 
 /// A change by staff, recorded in the transaction that made it.
@@ -72,19 +59,7 @@ async fn audit_change(
     (action, subject_type): (&str, &str),
     ids: &[&str],
 ) -> Result<(), PageError> {
-    let clinic = staff.clinic.clinic_id();
-    let actor = staff.actor();
-    let source_ip = ip.as_string();
-    let entry = AuditEntry {
-        clinic_id: Some(&clinic),
-        actor: &actor,
-        action,
-        subject_type: Some(subject_type),
-        subject_ids: ids,
-        source_ip: source_ip.as_deref(),
-    };
-    audit::record(tx.conn(), state.db.backend(), entry, state.now_ms()).await?;
-    Ok(())
+    crate::ui::audit_staff(Some(tx), state, staff, ip, (action, subject_type), ids).await
 }
 
 fn zone(staff: &Staff) -> chrono_tz::Tz {

@@ -7,7 +7,6 @@ mod calendar_view;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
-use tsunagu_privacy::audit::{self, AuditEntry};
 
 use crate::client_ip::ClientIp;
 use crate::ui::render;
@@ -50,15 +49,5 @@ async fn audit_change(
     action: &str,
     subject: (&str, &[&str]),
 ) -> Result<(), PageError> {
-    let (clinic, actor, source_ip) = (staff.clinic.clinic_id(), staff.actor(), ip.as_string());
-    let entry = AuditEntry {
-        clinic_id: Some(&clinic),
-        actor: &actor,
-        action,
-        subject_type: Some(subject.0),
-        subject_ids: subject.1,
-        source_ip: source_ip.as_deref(),
-    };
-    audit::record(tx.conn(), state.db.backend(), entry, state.now_ms()).await?;
-    Ok(())
+    crate::ui::audit_staff(Some(tx), state, staff, ip, (action, subject.0), subject.1).await
 }
