@@ -12,3 +12,6 @@ pub const LINE_REPLY: &str = "line.reply";
 pub const INBOUND_DISPATCH: &str = "inbound.dispatch";
 /// The daily retention pass over every clinic (idempotency key `retention:<YYYY-MM-DD>`).
 pub const PRIVACY_RETENTION: &str = "privacy.retention";
+/// Download an inbound message's media from WhatsApp, Messenger or Twilio right away (their
+/// links expire); payload names the channel, the message and the provider's media reference.
+pub const FETCH_MEDIA: &str = "channel.fetch_media";

@@ -1,4 +1,5 @@
 //! The vocabulary every other crate shares: ids, the clock, roles and permissions, settings.
+pub mod channel_kind;
 pub mod clock;
 pub mod config;
 pub mod ids;
@@ -6,6 +7,7 @@ pub mod job_kinds;
 pub mod roles;
 pub mod text;
 
+pub use channel_kind::ChannelKind;
 pub use clock::{Clock, FakeClock, SharedClock, SystemClock};
 pub use ids::*;
 pub use roles::{Permission, Role, TokenScope};

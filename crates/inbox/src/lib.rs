@@ -2,6 +2,7 @@
 //! staff replies into queued sends.
 pub mod ingest;
 pub mod live;
+pub mod reachability;
 pub mod reply;
 
 pub use live::{LiveEvent, LiveHub};

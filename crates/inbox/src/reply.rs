@@ -14,6 +14,7 @@ mod purpose;
 mod queue;
 
 pub use purpose::queue_for_purpose;
+pub use queue::Outgoing;
 use queue::{checked_text, queue_in, set_basis, text_refusal};
 
 /// The job payload of an outbound message.
@@ -21,12 +22,30 @@ use queue::{checked_text, queue_in, set_basis, text_refusal};
 pub struct SendJob {
     pub message_id: String,
     pub channel_id: String,
-    /// Provider address: LINE user/group id.
+    /// Provider address: LINE user/group id, WhatsApp wa_id, Messenger PSID, E.164 number.
     pub to: String,
-    /// Provider message objects, ready to send.
+    /// Message objects: LINE's own, or tsunagu's (`{"type":"text","text"}`,
+    /// `{"type":"template",…}`) which each provider's sender turns into its wire format.
     pub messages: Vec<serde_json::Value>,
     /// LINE `X-Line-Retry-Key`: fixed at enqueue so every attempt carries the same key.
     pub retry_key: String,
+    /// `line`, `whatsapp`, `messenger`, `sms`: decides whether an unknown outcome is in doubt.
+    #[serde(default)]
+    pub channel_kind: Option<String>,
+    /// The clinic-side address to send from (conversation's `via`), if the channel has several.
+    #[serde(default)]
+    pub via: Option<String>,
+    /// Messenger tag decided by the reachability check (`HUMAN_AGENT`).
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+/// Where and how a send leaves, decided when it is queued.
+#[derive(Clone, Debug, Default)]
+pub struct Route {
+    pub channel_kind: Option<String>,
+    pub via: Option<String>,
+    pub tag: Option<String>,
 }
 
 pub use tsunagu_core::job_kinds::SEND_MESSAGE as SEND_JOB;
@@ -55,6 +74,25 @@ pub enum ReplyRefused {
     Consent(Refusal),
     #[error("the patient has no channel to reach them on")]
     NoChannel,
+    /// The patient opted out on this channel (SMS STOP): nothing is attempted until START.
+    #[error("the patient opted out of messages on this channel")]
+    OptedOut,
+    /// The provider said this address cannot receive.
+    #[error("the address cannot receive messages: {reason}")]
+    Bounced { reason: String },
+    /// WhatsApp/Messenger: more than 24 hours since the patient's last message.
+    #[error("{}", outside_window_text(*kind))]
+    OutsideServiceWindow { kind: tsunagu_core::ChannelKind },
+    /// A WhatsApp template that is not approved, or whose variables do not match.
+    #[error("{0}")]
+    Template(String),
+}
+
+fn outside_window_text(kind: tsunagu_core::ChannelKind) -> &'static str {
+    match kind {
+        tsunagu_core::ChannelKind::Messenger => "more than 24 hours (7 days for a staff reply) have passed since the patient's last message; Messenger does not allow a message now",
+        _ => "more than 24 hours have passed since the patient's last message; WhatsApp allows only an approved template now",
+    }
 }
 
 impl ReplyRefused {
@@ -70,6 +108,10 @@ impl ReplyRefused {
             ReplyRefused::MessageCount { .. } => "message_count",
             ReplyRefused::Consent(r) => r.code,
             ReplyRefused::NoChannel => "no_reachable_channel",
+            ReplyRefused::OptedOut => "recipient_opted_out",
+            ReplyRefused::Bounced { .. } => "recipient_bounced",
+            ReplyRefused::OutsideServiceWindow { .. } => "outside_service_window",
+            ReplyRefused::Template(_) => "template_invalid",
         }
     }
 }
@@ -158,7 +200,45 @@ pub async fn queue_text_for(
         return Ok(ReplyOutcome::Refused(text_refusal(text)));
     };
     let mut tx = db.begin().await?;
-    let outcome = queue_in(&mut tx, clinic, conversation, author, text, basis, now_ms).await?;
+    let content = Outgoing::text(text);
+    let outcome = queue_in(
+        &mut tx,
+        clinic,
+        conversation,
+        author,
+        content,
+        basis,
+        now_ms,
+    )
+    .await?;
+    if matches!(outcome, ReplyOutcome::Queued(_)) {
+        tx.commit().await?;
+    }
+    Ok(outcome)
+}
+
+/// Any prepared content (a WhatsApp template, media, buttons) queued like a text: consent on
+/// `basis`, then reachability and the service window, then the message and its send job.
+pub async fn queue_outgoing(
+    db: &Db,
+    clinic: &ClinicId,
+    conversation: &Conversation,
+    author: Author<'_>,
+    content: Outgoing,
+    basis: SendBasis,
+    now_ms: i64,
+) -> anyhow::Result<ReplyOutcome> {
+    let mut tx = db.begin().await?;
+    let outcome = queue_in(
+        &mut tx,
+        clinic,
+        conversation,
+        author,
+        content,
+        basis,
+        now_ms,
+    )
+    .await?;
     if matches!(outcome, ReplyOutcome::Queued(_)) {
         tx.commit().await?;
     }
@@ -166,6 +246,7 @@ pub async fn queue_text_for(
 }
 
 /// The send job of a message already inserted in this transaction.
+#[allow(clippy::too_many_arguments)]
 pub async fn enqueue_send(
     tx: &mut tsunagu_store::Tx,
     clinic: &ClinicId,
@@ -173,6 +254,7 @@ pub async fn enqueue_send(
     channel_id: &tsunagu_core::ChannelId,
     to: &str,
     messages: Vec<serde_json::Value>,
+    route: Route,
     now_ms: i64,
 ) -> anyhow::Result<()> {
     let job = SendJob {
@@ -181,6 +263,9 @@ pub async fn enqueue_send(
         to: to.to_string(),
         messages,
         retry_key: uuid::Uuid::new_v4().to_string(),
+        channel_kind: route.channel_kind,
+        via: route.via,
+        tag: route.tag,
     };
     let payload = serde_json::to_string(&job)?;
     jobs::enqueue(

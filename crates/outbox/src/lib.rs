@@ -5,6 +5,7 @@ pub mod backoff;
 mod line_jobs;
 mod line_reply;
 pub mod retry;
+mod send;
 pub mod worker;
 
 pub use line_reply::REPLY_TOKEN_LIFETIME_MS;

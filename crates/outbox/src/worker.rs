@@ -9,6 +9,7 @@ use tsunagu_store::conversations::{self, Delivery};
 use tsunagu_store::jobs::{self, Job};
 use tsunagu_store::Db;
 
+use crate::send::{self, repeatable};
 use crate::{backoff, line_jobs, line_reply};
 
 /// Called after a job changed something staff may be looking at: (clinic id, conversation id).
@@ -49,6 +50,8 @@ pub enum Outcome {
     Dead { code: &'static str, error: String },
     /// May already have happened: never repeated automatically.
     InDoubt { error: String },
+    /// Not yet (pacing): run again at `until_ms` without using up an attempt.
+    Defer { until_ms: i64 },
 }
 
 /// A job kind run by a domain crate (e.g. the inbound dispatcher), registered by the wiring
@@ -147,7 +150,7 @@ impl Worker {
 
     async fn handle(&self, job: &Job) -> Outcome {
         let result = match job.kind.as_str() {
-            job_kinds::SEND_MESSAGE => line_jobs::send(self, job).await,
+            job_kinds::SEND_MESSAGE => send::send(self, job).await,
             job_kinds::LINE_FETCH_PROFILE => line_jobs::fetch_profile(self, job).await,
             job_kinds::LINE_FETCH_CONTENT => line_jobs::fetch_content(self, job).await,
             job_kinds::LINE_REPLY => line_reply::reply(self, job).await,
@@ -161,7 +164,7 @@ impl Worker {
         };
         result.unwrap_or_else(|e| {
             tracing::error!(job = %job.id, kind = %job.kind, error = %format!("{e:#}"), "job failed");
-            if repeatable(&job.kind) {
+            if repeatable(job) {
                 Outcome::Retry { after: None, error: "internal error".into() }
             } else {
                 // The error may have come after the provider executed the request.
@@ -202,6 +205,10 @@ impl Worker {
                 jobs::in_doubt(tx.conn(), &id, error, now).await?;
                 Some(("in_doubt", Some("in_doubt"), error.clone()))
             }
+            Outcome::Defer { until_ms } => {
+                jobs::defer(tx.conn(), &id, *until_ms, now).await?;
+                None
+            }
         };
         let mut touched = None;
         if let (Some((status, code, reason)), Some(msg)) = (message_update, send_message_id(job)) {
@@ -227,17 +234,18 @@ impl Worker {
         Ok(())
     }
 
-    /// Jobs whose worker died mid-run. Sends carry an idempotency key (LINE retry key), and
+    /// Jobs whose worker died mid-run. LINE pushes carry an idempotency key (retry key), and
     /// reads are harmless to repeat, so they go back to the queue; the send handler itself
-    /// marks a send in doubt once its key may have expired. A reply has no such key: the
-    /// worker may have died after LINE executed it, so it is in doubt, never repeated.
+    /// marks a push in doubt once its key may have expired. A LINE reply and a send to a
+    /// provider without such a key (WhatsApp, Messenger, Twilio) may have been executed before
+    /// the worker died: in doubt, never repeated.
     async fn reclaim_expired(&self) -> anyhow::Result<()> {
         let now = self.clock.now_ms();
         let mut tx = self.db.begin().await?;
         let mut in_doubt = Vec::new();
         for job in jobs::expired_leases(tx.conn(), now).await? {
             tracing::warn!(job = %job.id, kind = %job.kind, "reclaiming a job whose worker vanished");
-            if repeatable(&job.kind) {
+            if repeatable(&job) {
                 jobs::retry_at(tx.conn(), &job.job_id(), now, "worker stopped mid-run", now)
                     .await?;
             } else {
@@ -251,12 +259,6 @@ impl Worker {
         }
         Ok(())
     }
-}
-
-/// Whether a job may run again after an attempt whose outcome is unknown. A LINE reply may not:
-/// its token is single-use and there is no retry key to make a repeat harmless.
-fn repeatable(kind: &str) -> bool {
-    kind != job_kinds::LINE_REPLY
 }
 
 fn send_message_id(job: &Job) -> Option<String> {

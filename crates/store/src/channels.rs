@@ -100,3 +100,66 @@ pub async fn list(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result
     .await
     .context("listing the clinic's channels")
 }
+
+/// The clinic-side addresses a channel serves, kept in clear in `settings` (they are not
+/// secrets) so webhooks route by them: WhatsApp phone number ids of one Meta app, Facebook
+/// pages (or Instagram accounts) of one app, the SMS numbers of one Twilio account.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Endpoints {
+    /// WhatsApp Business Account id (templates are managed per account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waba_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_numbers: Vec<PhoneNumberEndpoint>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<PageEndpoint>,
+    /// E.164 SMS numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messaging_service_sid: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct PhoneNumberEndpoint {
+    pub phone_number_id: String,
+    #[serde(default)]
+    pub display_phone_number: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct PageEndpoint {
+    pub page_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl Endpoints {
+    /// Every id an inbound entry may be addressed to.
+    pub fn ids(&self) -> Vec<&str> {
+        let phones = self
+            .phone_numbers
+            .iter()
+            .map(|p| p.phone_number_id.as_str());
+        let pages = self.pages.iter().map(|p| p.page_id.as_str());
+        phones
+            .chain(pages)
+            .chain(self.numbers.iter().map(String::as_str))
+            .collect()
+    }
+
+    pub fn serves(&self, id: &str) -> bool {
+        self.ids().contains(&id)
+    }
+
+    /// Where a message the clinic starts leaves from when the thread has no `via` yet.
+    pub fn default_via(&self) -> Option<&str> {
+        self.ids().into_iter().next()
+    }
+}
+
+impl Channel {
+    pub fn endpoints(&self) -> Endpoints {
+        serde_json::from_str(&self.settings).unwrap_or_default()
+    }
+}

@@ -22,6 +22,8 @@ pub struct Conversation {
     pub last_inbound_at: Option<i64>,
     pub last_message_preview: Option<String>,
     pub created_at: i64,
+    /// The clinic-side address (WhatsApp phone number id, page id, SMS number) replies leave from.
+    pub via: Option<String>,
 }
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
@@ -46,7 +48,7 @@ pub struct Message {
     pub sent_at: Option<i64>,
 }
 
-const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at";
+const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via";
 const MSG_COLS: &str = "id, clinic_id, conversation_id, channel_id, direction, kind, body, payload, sender_identity_id, author_kind, author_staff_id, provider_message_id, status, failure_code, failure_reason, unsent_at, created_at, sent_at";
 
 pub struct NewConversation<'a> {
@@ -369,3 +371,14 @@ pub async fn set_delivery(
 pub use crate::attachments::{
     attachment, attachment_ids, insert_attachment, Attachment, NewAttachment,
 };
+
+/// The clinic-side address the patient last wrote to: replies leave from it.
+pub async fn set_via(conn: &mut AnyConnection, id: &str, via: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE conversations SET via = $1 WHERE id = $2 AND (via IS NULL OR via <> $1)")
+        .bind(via)
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("recording the conversation's clinic-side address")?;
+    Ok(())
+}

@@ -143,6 +143,26 @@ pub async fn retry_at(
     set_state(conn, id, "queued", Some(run_at), Some(error), now_ms).await
 }
 
+/// Not yet: the job waits for its slot (pacing) without using up an attempt.
+pub async fn defer(
+    conn: &mut AnyConnection,
+    id: &JobId,
+    run_at: i64,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbox_jobs SET state = 'queued', run_at = $1, lease_until = NULL, updated_at = $2,
+            attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = $3",
+    )
+    .bind(run_at)
+    .bind(now_ms)
+    .bind(id.as_str())
+    .execute(conn)
+    .await
+    .context("deferring a job")?;
+    Ok(())
+}
+
 /// Given up: shown to staff with the reason and a retry button.
 pub async fn dead(
     conn: &mut AnyConnection,

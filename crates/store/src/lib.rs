@@ -8,7 +8,10 @@ pub mod conversations;
 pub mod db;
 pub mod group;
 pub mod jobs;
+pub mod pacing;
 pub mod patients;
+pub mod reachability;
+pub mod statuses;
 pub mod webhooks;
 
 pub use db::{Backend, Db, Tx};

@@ -40,10 +40,18 @@ pub struct Identity {
     pub verified: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The patient opted out here (SMS STOP): nothing is attempted until they opt back in.
+    pub opted_out_at: Option<i64>,
+    pub opt_out_source: Option<String>,
+    /// The provider said this address cannot receive.
+    pub bounced_at: Option<i64>,
+    pub bounce_reason: Option<String>,
+    /// The patient's last message here: opens WhatsApp's and Messenger's service window.
+    pub last_inbound_at: Option<i64>,
 }
 
 pub const PATIENT_COLS: &str = "id, clinic_id, display_name, kana, birth_date, phone, email, language, picture_url, provisional, created_at, updated_at, sex, card_number, preferred_channel, note";
-const IDENTITY_COLS: &str = "id, clinic_id, channel_id, external_id, patient_id, display_name, picture_url, status_message, language, follow_state, verified, created_at, updated_at";
+const IDENTITY_COLS: &str = "id, clinic_id, channel_id, external_id, patient_id, display_name, picture_url, status_message, language, follow_state, verified, created_at, updated_at, opted_out_at, opt_out_source, bounced_at, bounce_reason, last_inbound_at";
 
 pub async fn by_id(
     conn: &mut AnyConnection,

@@ -69,3 +69,36 @@ pub async fn count_for_channel(
         .await
         .context("counting webhook events")
 }
+
+/// Marks a stored event for the administrator (`unrouted`: for an id the channel does not serve).
+pub async fn flag(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    provider_event_id: &str,
+    state: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE webhook_events SET state = $1 WHERE channel_id = $2 AND provider_event_id = $3",
+    )
+    .bind(state)
+    .bind(channel.as_str())
+    .bind(provider_event_id)
+    .execute(conn)
+    .await
+    .context("flagging a webhook event")?;
+    Ok(())
+}
+
+/// How many of a channel's events are flagged `state` (shown on the channel's settings page).
+pub async fn count_flagged(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    state: &str,
+) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE channel_id = $1 AND state = $2")
+        .bind(channel.as_str())
+        .bind(state)
+        .fetch_one(conn)
+        .await
+        .context("counting flagged webhook events")
+}

@@ -2,6 +2,7 @@
 //! Each area owns its `router()`; `router()` here merges them and adds the security headers.
 pub mod api;
 pub mod assets;
+pub mod channel_setup;
 pub mod client_ip;
 pub mod error;
 pub mod i18n;

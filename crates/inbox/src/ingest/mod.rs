@@ -1,6 +1,7 @@
 //! Inbound: a verified provider delivery becomes stored events, patients, conversations and
 //! messages in one transaction, before the provider gets its 200. Slow work (profiles, media,
 //! automation) is enqueued as jobs in the same transaction.
+pub mod inbound;
 pub mod line;
 mod line_messages;
 

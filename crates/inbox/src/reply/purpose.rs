@@ -6,7 +6,7 @@ use tsunagu_privacy::consent::{Purpose, SendBasis};
 use tsunagu_store::conversations::{self, NewConversation};
 use tsunagu_store::{channels, patients, Db};
 
-use super::queue::{checked_text, queue_in, text_refusal};
+use super::queue::{checked_text, queue_in, text_refusal, Outgoing};
 use super::{Author, ReplyOutcome, ReplyRefused};
 
 /// Starts a message the clinic initiates for `purpose` (a staff message, an integration): on
@@ -43,7 +43,17 @@ pub async fn queue_for_purpose(
     };
     let conversation = conversations::find_or_create(tx.conn(), new, now_ms).await?;
     let basis = SendBasis::Purpose(purpose);
-    let outcome = queue_in(&mut tx, clinic, &conversation, author, text, basis, now_ms).await?;
+    let content = Outgoing::text(text);
+    let outcome = queue_in(
+        &mut tx,
+        clinic,
+        &conversation,
+        author,
+        content,
+        basis,
+        now_ms,
+    )
+    .await?;
     if matches!(outcome, ReplyOutcome::Queued(_)) {
         tx.commit().await?; // a refusal also rolls back a conversation created for it
     }

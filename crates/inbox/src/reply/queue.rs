@@ -6,7 +6,29 @@ use tsunagu_privacy::consent::{self, Refusal, SendBasis};
 use tsunagu_store::conversations::{self, Conversation, NewMessage};
 use tsunagu_store::{channels, patients};
 
-use super::{enqueue_send, Author, ReplyOutcome, ReplyRefused};
+use super::{enqueue_send, Author, ReplyOutcome, ReplyRefused, Route};
+use crate::reachability;
+
+/// What is sent: the stored kind and preview body, and the message object the provider's
+/// sender turns into its wire format.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    /// text, template, image, …
+    pub kind: String,
+    /// What staff see in the conversation (a template's rendered text).
+    pub body: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+impl Outgoing {
+    pub fn text(text: &str) -> Self {
+        Outgoing {
+            kind: "text".into(),
+            body: Some(text.to_string()),
+            payload: serde_json::json!({"type": "text", "text": text}),
+        }
+    }
+}
 
 pub(super) fn checked_text(text: &str) -> Option<&str> {
     let text = text.trim();
@@ -31,7 +53,7 @@ pub(super) async fn queue_in(
     clinic: &ClinicId,
     conversation: &Conversation,
     author: Author<'_>,
-    text: &str,
+    content: Outgoing,
     basis: SendBasis,
     now_ms: i64,
 ) -> anyhow::Result<ReplyOutcome> {
@@ -48,16 +70,27 @@ pub(super) async fn queue_in(
         return Ok(ReplyOutcome::Refused(ReplyRefused::ChannelDisabled));
     }
     let mut direct_patient = None;
+    let mut ident = None;
     if conversation.kind == "direct" {
-        if let Some(ident) =
-            patients::identity(tx.conn(), &channel_id, &conversation.thread_key).await?
-        {
-            if ident.follow_state == "blocked" {
-                return Ok(ReplyOutcome::Refused(ReplyRefused::Blocked));
-            }
-            direct_patient = Some(ident.patient_id);
-        }
+        ident = patients::identity(tx.conn(), &channel_id, &conversation.thread_key).await?;
+        direct_patient = ident.as_ref().map(|i| i.patient_id.clone());
     }
+    let kind = tsunagu_core::ChannelKind::parse(&channel.kind);
+    let mode = match kind {
+        Some(k) => reachability::check(
+            k,
+            ident.as_ref(),
+            conversation.last_inbound_at,
+            author,
+            &content.kind,
+            now_ms,
+        ),
+        None => Ok(reachability::SendMode::Standard),
+    };
+    let mode = match mode {
+        Ok(m) => m,
+        Err(refused) => return Ok(ReplyOutcome::Refused(refused)),
+    };
     let patient = match conversation.patient_id.clone().or(direct_patient) {
         Some(p) => Some(p),
         None => last_sender(tx.conn(), &conversation.id).await?,
@@ -86,7 +119,7 @@ pub(super) async fn queue_in(
         return Ok(ReplyOutcome::Refused(ReplyRefused::Consent(refusal)));
     }
     let conv_id = ConversationId::from_db(conversation.id.clone());
-    let payload = serde_json::json!({"type": "text", "text": text});
+    let payload = content.payload;
     let message_id = conversations::insert_message(
         tx.conn(),
         NewMessage {
@@ -94,8 +127,8 @@ pub(super) async fn queue_in(
             conversation_id: &conv_id,
             channel_id: &channel_id,
             direction: "out",
-            kind: "text",
-            body: Some(text),
+            kind: &content.kind,
+            body: content.body.as_deref(),
             payload: &payload.to_string(),
             sender_identity_id: None,
             author_kind,
@@ -114,6 +147,11 @@ pub(super) async fn queue_in(
         &channel_id,
         &conversation.thread_key,
         vec![payload],
+        Route {
+            channel_kind: Some(channel.kind.clone()),
+            via: conversation.via.clone(),
+            tag: mode.tag().map(str::to_string),
+        },
         now_ms,
     )
     .await?;

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tsunagu_core::Permission;
+use tsunagu_core::{ChannelKind, Permission};
 use tsunagu_store::channels::{self, Channel, NewChannel};
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,35 +13,32 @@ use super::extract::{
     decode_cursor, encode_cursor, page_limit, rfc3339, ApiJson, ApiQuery, ErrorBody,
 };
 use super::read_conn;
+use crate::channel_setup;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
 
-const LINE_API: &str = "https://api.line.me";
 const LINE_DATA_API: &str = "https://api-data.line.me";
 
 // No `Debug`: it holds secrets.
-/// A new channel. Only `line` is supported for now.
+/// A new channel of any kind.
 #[derive(Deserialize, ToSchema)]
 pub struct CreateChannel {
-    #[schema(example = "line")]
+    /// `line`, `whatsapp`, `messenger` or `sms` (Twilio).
+    #[schema(example = "whatsapp")]
     pub kind: String,
-    #[schema(example = "さくら内科 LINE")]
+    #[schema(example = "さくら内科 WhatsApp")]
     pub name: String,
-    /// Kind-specific secrets; for `line` a `LineCredentials` object. Stored encrypted, never
-    /// returned.
-    #[schema(value_type = LineCredentials)]
+    /// Kind-specific: `LineCredentials`, `WhatsAppCredentials`, `MessengerCredentials` or
+    /// `TwilioCredentials`. Secrets are stored encrypted and never returned; the phone number
+    /// ids, pages and numbers a channel serves are kept in clear for webhook routing.
+    #[schema(value_type = Object)]
     pub credentials: Option<serde_json::Value>,
-    /// Defaults to `https://api.line.me`; point it at a sandbox to test.
+    /// The provider's API base, to point a channel at a sandbox. Defaults: LINE
+    /// `https://api.line.me`, WhatsApp and Messenger `https://graph.facebook.com/v23.0` (the Graph
+    /// version is part of the base), Twilio `https://api.twilio.com`.
     pub api_base_url: Option<String>,
-    /// Defaults to `https://api-data.line.me` (content downloads).
+    /// LINE only: defaults to `https://api-data.line.me` (content downloads).
     pub api_data_base_url: Option<String>,
-}
-
-/// From the LINE Developers console (Messaging API channel).
-#[derive(Deserialize, ToSchema)]
-pub struct LineCredentials {
-    pub channel_secret: String,
-    pub channel_access_token: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -142,12 +139,12 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateChannel>,
 ) -> Result<(StatusCode, Json<CreatedChannel>), ApiError> {
     auth.require(Permission::Administer)?;
-    if body.kind != "line" {
+    let Some(kind) = ChannelKind::parse(&body.kind) else {
         return Err(unprocessable(
             "unsupported_channel_kind",
-            "Only \"line\" channels can be connected so far.",
+            "kind must be one of line, whatsapp, messenger, sms.",
         ));
-    }
+    };
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(unprocessable(
@@ -155,33 +152,23 @@ pub async fn create(
             "name must be 1 to 100 characters.",
         ));
     }
-    let missing = || {
-        unprocessable(
-            "invalid_credentials",
-            "credentials need non-empty channel_secret and channel_access_token.",
-        )
-    };
-    let creds: LineCredentials = body
-        .credentials
-        .and_then(|v| serde_json::from_value(v).ok())
-        .ok_or_else(missing)?;
-    let (secret, access_token) = (
-        creds.channel_secret.trim(),
-        creds.channel_access_token.trim(),
-    );
-    if secret.is_empty() || access_token.is_empty() {
-        return Err(missing());
-    }
-    let api_base = base_url(body.api_base_url.as_deref(), LINE_API, "api_base_url")?;
-    let data_base = base_url(
-        body.api_data_base_url.as_deref(),
-        LINE_DATA_API,
-        "api_data_base_url",
+    let setup = channel_setup::prepare(kind, body.credentials)
+        .map_err(|m| unprocessable("invalid_credentials", &m))?;
+    let api_base = base_url(
+        body.api_base_url.as_deref(),
+        setup.default_api_base,
+        "api_base_url",
     )?;
-    let credentials_enc = state.cipher.encrypt_json(&serde_json::json!({
-        "channel_secret": secret,
-        "channel_access_token": access_token,
-    }));
+    let data_base = match kind {
+        ChannelKind::Line => Some(base_url(
+            body.api_data_base_url.as_deref(),
+            LINE_DATA_API,
+            "api_data_base_url",
+        )?),
+        _ => None,
+    };
+    let credentials_enc = state.cipher.encrypt_json(&setup.creds);
+    let settings = serde_json::to_string(&setup.endpoints).map_err(anyhow::Error::from)?;
 
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;
@@ -189,12 +176,12 @@ pub async fn create(
         tx.conn(),
         NewChannel {
             clinic_id: &auth.clinic,
-            kind: "line",
+            kind: kind.as_str(),
             name,
             credentials_enc: &credentials_enc,
             api_base_url: &api_base,
-            api_data_base_url: Some(&data_base),
-            settings: "{}",
+            api_data_base_url: data_base.as_deref(),
+            settings: &settings,
         },
         now,
     )
@@ -207,10 +194,10 @@ pub async fn create(
     audit_change(&mut tx, &state, &auth, &ip, event).await?;
     tx.commit().await?;
 
-    let webhook_url = format!("{}/webhooks/line/{id}", state.settings.public_base());
+    let webhook_url = format!("{}/webhooks/{kind}/{id}", state.settings.public_base());
     let out = CreatedChannel {
         id: id.into_string(),
-        kind: "line".into(),
+        kind: kind.as_str().into(),
         name: name.into(),
         webhook_url,
     };
@@ -276,17 +263,22 @@ mod tests {
     #[test]
     fn base_urls_must_be_plain_http_or_https() {
         assert_eq!(
-            base_url(None, LINE_API, "x").ok().as_deref(),
+            base_url(None, "https://api.line.me", "x").ok().as_deref(),
             Some("https://api.line.me")
         );
         assert_eq!(
-            base_url(Some("http://127.0.0.1:9/line/"), LINE_API, "x")
+            base_url(Some("http://127.0.0.1:9/line/"), "https://api.line.me", "x")
                 .ok()
                 .as_deref(),
             Some("http://127.0.0.1:9/line")
         );
-        assert!(base_url(Some("ftp://example.com"), LINE_API, "x").is_err());
-        assert!(base_url(Some("https://user:pw@example.com"), LINE_API, "x").is_err());
-        assert!(base_url(Some("not a url"), LINE_API, "x").is_err());
+        assert!(base_url(Some("ftp://example.com"), "https://api.line.me", "x").is_err());
+        assert!(base_url(
+            Some("https://user:pw@example.com"),
+            "https://api.line.me",
+            "x"
+        )
+        .is_err());
+        assert!(base_url(Some("not a url"), "https://api.line.me", "x").is_err());
     }
 }

@@ -1,31 +1,15 @@
 //! LINE doc: Messaging API › Receive messages (webhook) › Verify the signature.
-use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt, Limited};
+use axum::response::Response;
 use tsunagu_channels::line::{events, signature};
 use tsunagu_core::ChannelId;
 use tsunagu_inbox::ingest::line::{ingest, LineChannel};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_store::channels;
 
+use super::common::{read_capped, reply};
 use crate::AppState;
-
-fn reply(status: StatusCode, msg: &'static str) -> Response {
-    (status, msg).into_response()
-}
-
-/// Reads the body up to the configured cap: 413 beyond it, before anything else happens.
-async fn read_capped(body: Body, cap: usize) -> Result<bytes::Bytes, Response> {
-    match Limited::new(body, cap).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(reply(StatusCode::PAYLOAD_TOO_LARGE, "body too large"))
-        }
-        Err(_) => Err(reply(StatusCode::BAD_REQUEST, "could not read body")),
-    }
-}
 
 pub async fn receive(
     State(state): State<AppState>,

@@ -114,7 +114,10 @@ async fn sandbox_base_urls_are_kept() {
 async fn bad_channels_are_refused_with_their_reasons() {
     let (app, token) = admin().await;
     let cases = [
-        (json!({"kind": "whatsapp"}), "unsupported_channel_kind"),
+        (json!({"kind": "email"}), "unsupported_channel_kind"),
+        // A known kind with another kind's credentials.
+        (json!({"kind": "whatsapp"}), "invalid_credentials"),
+        (json!({"kind": "sms"}), "invalid_credentials"),
         (json!({"name": "  "}), "invalid_channel_name"),
         (json!({"credentials": null}), "invalid_credentials"),
         (
@@ -146,6 +149,59 @@ async fn bad_channels_are_refused_with_their_reasons() {
         .await
         .unwrap();
     assert_eq!(n, 1, "only the seeded channel");
+}
+
+#[tokio::test]
+async fn every_kind_connects_with_its_own_credentials() {
+    let (app, token) = admin().await;
+    let cases = [
+        json!({"kind": "whatsapp", "name": "WhatsApp", "credentials": {"app_secret": "s", "verify_token": "v",
+            "access_token": "t", "waba_id": "102290129340398",
+            "phone_numbers": [{"phone_number_id": "106540352242922", "display_phone_number": "+81 3-1234-5678"}]}}),
+        json!({"kind": "messenger", "name": "Facebook", "credentials": {"app_secret": "s", "verify_token": "v",
+            "pages": [{"page_id": "1234567890", "name": "さくら内科", "access_token": "EAAB"}]}}),
+        json!({"kind": "sms", "name": "SMS", "credentials": {"account_sid": "AC0123", "auth_token": "tok",
+            "numbers": ["+15005550006"]}}),
+    ];
+    for body in cases {
+        let kind = body["kind"].as_str().unwrap().to_string();
+        let res = app.post("/api/v1/channels", &token, body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        let url = res.body["webhook_url"].as_str().unwrap();
+        assert!(url.contains(&format!("/webhooks/{kind}/")), "{url}");
+        let (settings, enc): (String, String) =
+            sqlx::query_as("SELECT settings, credentials_enc FROM channels WHERE id = $1")
+                .bind(res.body["id"].as_str().unwrap())
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+        // Routing ids in clear; secrets only encrypted.
+        for secret in [
+            "app_secret",
+            "auth_token",
+            "access_token",
+            "verify_token",
+            "EAAB",
+        ] {
+            assert!(!settings.contains(secret), "{settings}");
+        }
+        assert!(!enc.contains("tok") && !enc.contains("EAAB"));
+        assert!(
+            settings.contains("106540352242922")
+                || settings.contains("1234567890")
+                || settings.contains("+15005550006")
+        );
+    }
+    let list = app.get("/api/v1/channels", &token).await;
+    let kinds: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    for k in ["line", "whatsapp", "messenger", "sms"] {
+        assert!(kinds.contains(&k), "{kinds:?}");
+    }
 }
 
 impl App {

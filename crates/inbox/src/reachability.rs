@@ -1,0 +1,107 @@
+//! Can this patient be reached on this channel identity right now, and how: the one check every
+//! sender makes after consent (blocked, opted out, bounced, the provider's service window).
+use serde::Serialize;
+use tsunagu_core::ChannelKind;
+use tsunagu_store::patients::Identity;
+
+use crate::reply::{Author, ReplyRefused};
+
+/// How a send goes out when it may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendMode {
+    /// Inside the service window, or a channel without one.
+    Standard,
+    /// Messenger `MESSAGE_TAG` + `HUMAN_AGENT`: a person's reply 24 h – 7 days after the
+    /// patient's last message.
+    HumanAgent,
+}
+
+impl SendMode {
+    /// The Messenger tag to send with, if any.
+    pub fn tag(self) -> Option<&'static str> {
+        match self {
+            SendMode::Standard => None,
+            SendMode::HumanAgent => Some("HUMAN_AGENT"),
+        }
+    }
+}
+
+/// Decides whether `content_kind` (text, template, …) may go to `ident` now. `last_inbound_at`
+/// falls back to the conversation's when the identity has none recorded yet.
+pub fn check(
+    kind: ChannelKind,
+    ident: Option<&Identity>,
+    last_inbound_at: Option<i64>,
+    author: Author<'_>,
+    content_kind: &str,
+    now_ms: i64,
+) -> Result<SendMode, ReplyRefused> {
+    if let Some(i) = ident {
+        if i.follow_state == "blocked" {
+            return Err(ReplyRefused::Blocked);
+        }
+        if i.opted_out_at.is_some() {
+            return Err(ReplyRefused::OptedOut);
+        }
+        if let Some(reason) = i.bounced_at.and(i.bounce_reason.clone()) {
+            return Err(ReplyRefused::Bounced { reason });
+        }
+    }
+    let Some(window) = kind.service_window_ms() else {
+        return Ok(SendMode::Standard);
+    };
+    // WhatsApp templates are what the window allows outside it.
+    if kind == ChannelKind::WhatsApp && content_kind == "template" {
+        return Ok(SendMode::Standard);
+    }
+    let last = ident.and_then(|i| i.last_inbound_at).or(last_inbound_at);
+    let since = last.map(|t| now_ms - t);
+    if since.is_some_and(|s| s <= window) {
+        return Ok(SendMode::Standard);
+    }
+    let person = matches!(author, Author::Staff(_));
+    if let (Some(extended), Some(s)) = (kind.human_agent_window_ms(), since) {
+        if person && s <= extended {
+            return Ok(SendMode::HumanAgent);
+        }
+    }
+    Err(ReplyRefused::OutsideServiceWindow { kind })
+}
+
+/// Reachability for people: shown on the patient's profile beside each identity.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Reachability {
+    /// following | blocked | opted_out | bounced | unknown
+    pub state: &'static str,
+    pub opted_out_at: Option<i64>,
+    pub bounce_reason: Option<String>,
+    /// For channels with a service window: whether it is open now and until when.
+    pub window_open: Option<bool>,
+    pub window_closes_at: Option<i64>,
+}
+
+pub fn describe(kind: ChannelKind, ident: &Identity, now_ms: i64) -> Reachability {
+    let state = if ident.follow_state == "blocked" {
+        "blocked"
+    } else if ident.opted_out_at.is_some() {
+        "opted_out"
+    } else if ident.bounced_at.is_some() {
+        "bounced"
+    } else if ident.follow_state == "following" || ident.last_inbound_at.is_some() {
+        "following"
+    } else {
+        "unknown"
+    };
+    let closes = kind
+        .service_window_ms()
+        .and_then(|w| ident.last_inbound_at.map(|t| t + w));
+    Reachability {
+        state,
+        opted_out_at: ident.opted_out_at,
+        bounce_reason: ident.bounce_reason.clone(),
+        window_open: kind
+            .service_window_ms()
+            .map(|_| closes.is_some_and(|c| c >= now_ms)),
+        window_closes_at: closes,
+    }
+}

@@ -1,0 +1,219 @@
+//! `message.send` for every channel kind: the job names the channel, the channel's kind picks
+//! the provider. Shared here: loading the channel, pacing, recording a confirmed send, and what a
+//! provider without an idempotency key (WhatsApp, Messenger, Twilio) answered, as an outcome.
+use anyhow::Context;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tsunagu_channels::delivery::{SendFailure, Sent};
+use tsunagu_core::{ChannelId, ChannelKind, ClinicId, MessageId};
+use tsunagu_store::conversations::{self, NewAttachment};
+use tsunagu_store::jobs::Job;
+use tsunagu_store::{channels, pacing};
+
+use crate::line_jobs::{self, clinic_of};
+use crate::worker::{Outcome, Worker};
+
+/// The job payload (`tsunagu_inbox::reply::SendJob`), as the providers read it.
+#[derive(Deserialize)]
+pub(crate) struct SendPayload {
+    pub message_id: String,
+    pub channel_id: String,
+    /// The provider address of the patient: WhatsApp wa_id, Messenger PSID, E.164 number.
+    pub to: String,
+    pub messages: Vec<serde_json::Value>,
+    /// Absent in jobs queued before channels other than LINE existed.
+    #[serde(default)]
+    pub channel_kind: Option<String>,
+    /// The clinic-side address to send from (phone number id, page id, SMS number).
+    #[serde(default)]
+    pub via: Option<String>,
+    /// Messenger `messaging_type`/`tag` decided when the message was queued (`HUMAN_AGENT`).
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+/// A channel row with its credentials decrypted (kept in memory only for the call).
+pub(crate) struct LoadedChannel {
+    pub row: channels::Channel,
+    pub creds: serde_json::Value,
+    pub settings: serde_json::Value,
+}
+
+impl LoadedChannel {
+    pub fn cred(&self, key: &str) -> &str {
+        self.creds
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    }
+}
+
+pub(crate) async fn load_channel(
+    w: &Worker,
+    clinic: &ClinicId,
+    channel: &ChannelId,
+) -> anyhow::Result<Option<LoadedChannel>> {
+    let mut conn = w.db.pool().acquire().await?;
+    let Some(row) = channels::by_id(&mut conn, clinic, channel).await? else {
+        return Ok(None);
+    };
+    let creds = w
+        .cipher
+        .decrypt_json(&row.credentials_enc)
+        .context("decrypting the channel credentials")?;
+    let settings = serde_json::from_str(&row.settings).unwrap_or(serde_json::Value::Null);
+    Ok(Some(LoadedChannel {
+        row,
+        creds,
+        settings,
+    }))
+}
+
+/// Whether a job may run again after an attempt whose outcome is unknown (a worker that died
+/// mid-send, an internal error after the call). Only a LINE push may: its retry key makes the
+/// repeat harmless. Jobs queued before other kinds existed are LINE pushes.
+pub(crate) fn repeatable(job: &Job) -> bool {
+    match job.kind.as_str() {
+        tsunagu_core::job_kinds::LINE_REPLY => false,
+        tsunagu_core::job_kinds::SEND_MESSAGE => {
+            let kind = serde_json::from_str::<serde_json::Value>(&job.payload)
+                .ok()
+                .and_then(|v| v.get("channel_kind")?.as_str().and_then(ChannelKind::parse));
+            kind.is_none_or(ChannelKind::has_idempotency_key)
+        }
+        _ => true,
+    }
+}
+
+pub async fn send(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
+    let p: SendPayload = serde_json::from_str(&job.payload).context("reading the send job")?;
+    let clinic = clinic_of(job)?;
+    let Some(ch) = load_channel(w, &clinic, &ChannelId::from_db(p.channel_id.clone())).await?
+    else {
+        return Ok(Outcome::Dead {
+            code: "channel_missing",
+            error: "the channel no longer exists".into(),
+        });
+    };
+    if ch.row.enabled == 0 {
+        return Ok(Outcome::Dead {
+            code: "channel_disabled",
+            error: "the channel is disabled".into(),
+        });
+    }
+    match ChannelKind::parse(&ch.row.kind) {
+        Some(ChannelKind::Line) => line_jobs::send(w, job).await,
+        Some(other) => Ok(Outcome::Dead {
+            code: "unsupported_channel_kind",
+            error: format!("sending on {other} channels is not wired yet"),
+        }),
+        None => Ok(Outcome::Dead {
+            code: "unsupported_channel_kind",
+            error: format!("unknown channel kind {}", ch.row.kind),
+        }),
+    }
+}
+
+/// A pacing key that never holds a patient's address in clear.
+pub(crate) fn pair_key(kind: ChannelKind, via: &str, to: &str) -> String {
+    let h = hex::encode(&Sha256::digest(to.as_bytes())[..12]);
+    format!("{kind}:pair:{via}:{h}")
+}
+
+/// Takes a slot under every key (each `(key, interval_ms)`), or none: `Some(at)` means come back
+/// then, without using up an attempt.
+pub(crate) async fn pace(w: &Worker, keys: &[(String, i64)]) -> anyhow::Result<Option<i64>> {
+    let now = w.clock.now_ms();
+    let mut tx = w.db.begin().await?;
+    for (key, interval) in keys {
+        if let Some(at) = pacing::take_slot(tx.conn(), key, *interval, now).await? {
+            return Ok(Some(at)); // dropping the transaction gives back the slots taken
+        }
+    }
+    tx.commit().await?;
+    Ok(None)
+}
+
+/// What a provider without an idempotency key answered, as the job's outcome. `dead_code`
+/// names a refusal for staff (e.g. `outside_service_window`); a throttling answer also holds
+/// back every later send under `hold` until the provider's Retry-After.
+pub(crate) async fn settle(
+    w: &Worker,
+    job: &Job,
+    clinic: &ClinicId,
+    message_id: &str,
+    result: Result<Sent, SendFailure>,
+    dead_code: impl Fn(Option<&str>) -> &'static str,
+    hold: Option<&str>,
+) -> anyhow::Result<Outcome> {
+    match result {
+        Ok(sent) => {
+            let now = w.clock.now_ms();
+            line_jobs::mark_sent(
+                w,
+                job,
+                clinic,
+                message_id,
+                Some(&sent.provider_message_id),
+                now,
+            )
+            .await?;
+            Ok(Outcome::Done)
+        }
+        Err(f @ SendFailure::Retry { .. }) => {
+            if let (Some(key), Some(after)) = (hold, f.retry_after()) {
+                let mut conn = w.db.pool().acquire().await?;
+                let at = w.clock.now_ms() + after.as_millis() as i64;
+                pacing::hold_until(&mut conn, key, at).await?;
+            }
+            Ok(Outcome::Retry {
+                after: f.retry_after(),
+                error: f.to_string(),
+            })
+        }
+        Err(SendFailure::Rejected { code, message, .. }) => Ok(Outcome::Dead {
+            code: dead_code(code.as_deref()),
+            error: message,
+        }),
+        Err(SendFailure::InDoubt { message }) => Ok(Outcome::InDoubt { error: message }),
+    }
+}
+
+/// Stores downloaded media on an inbound message (once; not if it was unsent or erased).
+pub(crate) async fn attach(
+    w: &Worker,
+    job: &Job,
+    clinic: &ClinicId,
+    message_id: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> anyhow::Result<Outcome> {
+    let now = w.clock.now_ms();
+    let mid = MessageId::from_db(message_id.to_string());
+    let mut tx = w.db.begin().await?;
+    let msg = conversations::message_by_id(tx.conn(), clinic, &mid).await?;
+    let already = conversations::attachment_ids(tx.conn(), message_id).await?;
+    let mut touched = None;
+    if let Some(msg) = msg.filter(|m| m.unsent_at.is_none() && already.is_empty()) {
+        let sha = hex::encode(Sha256::digest(bytes));
+        conversations::insert_attachment(
+            tx.conn(),
+            NewAttachment {
+                clinic_id: clinic,
+                message_id: &mid,
+                content_type,
+                data: bytes,
+                sha256_hex: &sha,
+            },
+            now,
+        )
+        .await?;
+        touched = Some(msg.conversation_id);
+    }
+    tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
+    tx.commit().await?;
+    if let Some(conv) = touched {
+        (w.on_change)(clinic.as_str(), &conv);
+    }
+    Ok(Outcome::Done)
+}

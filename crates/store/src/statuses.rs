@@ -1,0 +1,99 @@
+//! Delivery statuses reported by providers (status webhooks, callbacks). They arrive out of
+//! order: a status only applies if it moves the message forward (read before delivered stays
+//! read).
+use anyhow::Context;
+use sqlx::AnyConnection;
+use tsunagu_core::ChannelId;
+
+/// How far an outbound message got. `failed` ranks above `sent` (the provider gave up after
+/// accepting it) and below `delivered` (a late failure never undoes a delivery).
+pub fn rank(status: &str) -> u8 {
+    match status {
+        "queued" => 1,
+        "sending" | "in_doubt" => 2,
+        "sent" => 3,
+        "failed" => 4,
+        "delivered" => 5,
+        "read" => 6,
+        _ => 0,
+    }
+}
+
+/// A provider's report about one of our messages, in tsunagu's words (sent, delivered, read,
+/// failed).
+pub struct Report<'a> {
+    pub channel_id: &'a ChannelId,
+    pub provider_message_id: &'a str,
+    pub status: &'a str,
+    pub failure_code: Option<&'a str>,
+    pub failure_reason: Option<&'a str>,
+    pub at_ms: i64,
+}
+
+/// What a report changed: the message and its conversation, for live updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub clinic_id: String,
+    pub conversation_id: String,
+    pub message_id: String,
+    pub status: String,
+}
+
+/// Applies the report if it moves the message forward. `None`: unknown message (not ours, or
+/// erased) or a stale report.
+pub async fn apply(conn: &mut AnyConnection, r: Report<'_>) -> anyhow::Result<Option<Applied>> {
+    let row: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT id, clinic_id, conversation_id, status FROM messages
+         WHERE channel_id = $1 AND provider_message_id = $2 AND direction = 'out'",
+    )
+    .bind(r.channel_id.as_str())
+    .bind(r.provider_message_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("finding the message a status is about")?;
+    let Some((id, clinic_id, conversation_id, current)) = row else {
+        return Ok(None);
+    };
+    if rank(r.status) <= rank(&current) {
+        return Ok(None);
+    }
+    let failed = r.status == "failed";
+    sqlx::query(
+        "UPDATE messages SET status = $1,
+            failure_code = CASE WHEN $2 = 1 THEN $3 ELSE failure_code END,
+            failure_reason = CASE WHEN $2 = 1 THEN $4 ELSE failure_reason END,
+            sent_at = COALESCE(sent_at, $5),
+            delivered_at = CASE WHEN $1 IN ('delivered', 'read') THEN COALESCE(delivered_at, $5) ELSE delivered_at END,
+            read_at = CASE WHEN $1 = 'read' THEN COALESCE(read_at, $5) ELSE read_at END
+         WHERE id = $6",
+    )
+    .bind(r.status)
+    .bind(failed as i64)
+    .bind(r.failure_code)
+    .bind(r.failure_reason)
+    .bind(r.at_ms)
+    .bind(&id)
+    .execute(conn)
+    .await
+    .context("recording a delivery status")?;
+    Ok(Some(Applied {
+        clinic_id,
+        conversation_id,
+        message_id: id,
+        status: r.status.to_string(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rank;
+
+    #[test]
+    fn never_backwards() {
+        assert!(rank("read") > rank("delivered"));
+        assert!(rank("delivered") > rank("failed"));
+        assert!(rank("failed") > rank("sent"));
+        assert!(rank("sent") > rank("queued"));
+        assert!(rank("sent") > rank("in_doubt"));
+    }
+}
