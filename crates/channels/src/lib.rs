@@ -2,5 +2,6 @@
 //! Pure: no database, no web framework; tested against the `tsunagu-sandbox` emulators.
 pub mod delivery;
 pub mod line;
+pub mod messenger;
 pub mod sms;
 pub mod whatsapp;

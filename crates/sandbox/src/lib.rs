@@ -1,3 +1,6 @@
 //! Provider emulators with the real wire formats, limits and signatures, for tests and the demo.
 //! Strict on purpose: a payload the real provider would reject must fail here too.
 pub mod line;
+pub mod messenger;
+pub mod twilio;
+pub mod whatsapp;

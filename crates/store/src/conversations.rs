@@ -382,3 +382,5 @@ pub async fn set_via(conn: &mut AnyConnection, id: &str, via: &str) -> anyhow::R
         .context("recording the conversation's clinic-side address")?;
     Ok(())
 }
+
+pub use crate::edits::edit_inbound;

@@ -6,12 +6,14 @@ pub mod channels;
 pub mod clinics;
 pub mod conversations;
 pub mod db;
+pub mod edits;
 pub mod group;
 pub mod jobs;
 pub mod pacing;
 pub mod patients;
 pub mod reachability;
 pub mod statuses;
+pub mod templates;
 pub mod webhooks;
 
 pub use db::{Backend, Db, Tx};

@@ -277,3 +277,21 @@ pub async fn refresh_search_key(conn: &mut AnyConnection, id: &PatientId) -> any
         .context("storing the patient's search key")?;
     Ok(())
 }
+
+/// An SMS sender's number becomes the provisional patient's phone (staff search by it).
+pub async fn set_phone_if_missing(
+    conn: &mut AnyConnection,
+    patient_id: &str,
+    phone_e164: &str,
+) -> anyhow::Result<()> {
+    let r = sqlx::query("UPDATE patients SET phone = $1 WHERE id = $2 AND phone IS NULL")
+        .bind(phone_e164)
+        .bind(patient_id)
+        .execute(&mut *conn)
+        .await
+        .context("recording the patient's phone number")?;
+    if r.rows_affected() > 0 {
+        refresh_search_key(conn, &PatientId::from_db(patient_id.to_string())).await?;
+    }
+    Ok(())
+}

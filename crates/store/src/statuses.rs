@@ -84,6 +84,60 @@ pub async fn apply(conn: &mut AnyConnection, r: Report<'_>) -> anyhow::Result<Op
     }))
 }
 
+/// Messenger's delivery/read watermark: every message we sent in the thread up to `watermark`
+/// moves to `status` (never backwards). Returns the conversation if anything changed.
+pub async fn apply_watermark(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    thread_key: &str,
+    status: &str,
+    watermark_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    let conv: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2",
+    )
+    .bind(channel.as_str())
+    .bind(thread_key)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("finding the thread of a watermark")?;
+    let Some(conv) = conv else { return Ok(None) };
+    let lower: Vec<&str> = [
+        "queued",
+        "sending",
+        "in_doubt",
+        "sent",
+        "failed",
+        "delivered",
+        "read",
+    ]
+    .into_iter()
+    .filter(|s| rank(s) >= rank("sent") && rank(s) < rank(status) && *s != "failed")
+    .collect();
+    let list = lower
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let r = sqlx::query(&format!(
+        "UPDATE messages SET status = $1,
+            delivered_at = COALESCE(delivered_at, $2),
+            read_at = CASE WHEN $1 = 'read' THEN COALESCE(read_at, $2) ELSE read_at END
+         WHERE conversation_id = $3 AND direction = 'out' AND status IN ({list})
+           AND sent_at IS NOT NULL AND sent_at <= $2"
+    ))
+    .bind(status)
+    .bind(watermark_ms)
+    .bind(&conv)
+    .execute(conn)
+    .await
+    .context("applying a delivery watermark")?;
+    Ok((r.rows_affected() > 0).then_some(conv))
+}
+
 #[cfg(test)]
 mod tests {
     use super::rank;

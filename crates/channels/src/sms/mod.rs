@@ -1,11 +1,13 @@
-//! Twilio Programmable Messaging (SMS) adapter: webhook verification and parsing.
-//! Groundwork only, not wired into ingest or the web crate yet.
+//! Twilio Programmable Messaging (SMS) adapter: webhook verification and parsing, and the
+//! Messages API client (send, media download, segment count).
 //! <https://www.twilio.com/docs/messaging>
+pub mod client;
 pub mod inbound;
 pub mod keywords;
 pub mod signature;
 pub mod status;
 
+pub use client::{segments, OutgoingSms, Sender, TwilioClient};
 pub use inbound::InboundSms;
 pub use keywords::Keyword;
 pub use status::{MessageStatus, StatusCallback};

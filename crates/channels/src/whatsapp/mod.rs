@@ -1,12 +1,20 @@
-//! WhatsApp Cloud API adapter (groundwork: verify, handshake, parse; not wired yet).
+//! WhatsApp Cloud API adapter: verify, handshake, parse, and the outbound client.
 //! <https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks>
+pub mod client;
 pub mod content;
 pub mod events;
+mod manage;
+pub mod outgoing;
 pub mod signature;
 pub mod verification;
 
+pub use client::{
+    CallError, CreatedTemplate, MediaInfo, NewTemplate, TemplateSummary, WhatsAppClient,
+};
 pub use content::{ApiError, Content};
 pub use events::{
     parse, status_rank, status_should_apply, Message, OtherItem, ParseError, Status, StatusKind,
     WebhookBody,
 };
+pub use manage::{body_variables, MAX_MEDIA_BYTES};
+pub use outgoing::{BuildError, ListRow, ListSection, MediaKind, MediaSource};

@@ -218,18 +218,18 @@ pub async fn store_message(
 }
 
 /// Stores a delivery status once (`raw.event_id` is `<provider id>:<status>`) and applies it if
-/// it moves the message forward. Returns the conversation to refresh.
+/// it moves the message forward: `(fresh, what changed)`.
 pub async fn store_status(
     conn: &mut AnyConnection,
     ch: ChannelRef<'_>,
     raw: &RawEvent<'_>,
     report: statuses::Report<'_>,
     now_ms: i64,
-) -> anyhow::Result<Option<statuses::Applied>> {
+) -> anyhow::Result<(bool, Option<statuses::Applied>)> {
     if !record_event(&mut *conn, ch, raw, now_ms).await? {
-        return Ok(None);
+        return Ok((false, None));
     }
-    statuses::apply(conn, report).await
+    Ok((true, statuses::apply(conn, report).await?))
 }
 
 /// A system line in the patient's conversation (opted out, opted in, blocked…), if they have

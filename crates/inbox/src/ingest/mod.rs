@@ -4,6 +4,9 @@
 pub mod inbound;
 pub mod line;
 mod line_messages;
+pub mod messenger;
+pub mod sms;
+pub mod whatsapp;
 
 /// What one delivery changed, for the live inbox and for tests.
 #[derive(Debug, Default)]

@@ -17,6 +17,8 @@ ALTER TABLE conversations ADD COLUMN via TEXT;
 -- Delivery status as far as the provider reports it (never moves backwards).
 ALTER TABLE messages ADD COLUMN delivered_at BIGINT;
 ALTER TABLE messages ADD COLUMN read_at BIGINT;
+-- The patient edited the message (WhatsApp edits): the body is the latest text.
+ALTER TABLE messages ADD COLUMN edited_at BIGINT;
 
 -- WhatsApp message templates, managed per channel; only approved ones are offered.
 CREATE TABLE message_templates (

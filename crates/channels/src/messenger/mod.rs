@@ -1,0 +1,17 @@
+//! Facebook Messenger and Instagram messaging adapter (Messenger Platform): verify, handshake,
+//! parse webhooks, send through the Send API, and the 24-hour / 7-day window rule.
+//! <https://developers.facebook.com/docs/messenger-platform>
+pub mod client;
+pub mod events;
+pub mod signature;
+pub mod window;
+
+/// Meta doc: Graph API › Webhooks › "Verification Requests" — identical to WhatsApp's handshake.
+pub use crate::whatsapp::verification::handshake;
+
+pub use client::{
+    attachment, quick_replies, text, AttachmentType, BodyError, MessagingKind, MessengerClient,
+    UserProfile,
+};
+pub use events::{parse, Attachment, Event, EventKind, ParseError, ReactionAction, WebhookBody};
+pub use window::{allowed_kind, WindowRefusal};

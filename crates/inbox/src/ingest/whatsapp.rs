@@ -1,0 +1,338 @@
+//! WhatsApp Cloud API deliveries into the inbox: messages, statuses and everything else, routed
+//! by `phone_number_id` among the numbers the channel serves. Meta doc: Cloud API › Webhooks ›
+//! Reference › messages.
+use serde_json::json;
+use sqlx::AnyConnection;
+use tsunagu_channels::whatsapp::{Content, Message, Status, StatusKind, WebhookBody};
+use tsunagu_store::channels::Endpoints;
+use tsunagu_store::{conversations, reachability, statuses, Db};
+
+use super::inbound::{self, ChannelRef, PatientMessage, RawEvent, Stored};
+use super::IngestReport;
+
+/// Meta's "message undeliverable" family: the number cannot receive WhatsApp messages.
+const UNDELIVERABLE: [i64; 2] = [131026, 131000];
+
+/// Stores one verified delivery in one transaction; redelivered items change nothing.
+pub async fn ingest(
+    db: &Db,
+    ch: ChannelRef<'_>,
+    endpoints: &Endpoints,
+    body: &WebhookBody,
+    now_ms: i64,
+) -> anyhow::Result<IngestReport> {
+    let mut tx = db.begin().await?;
+    let mut report = IngestReport::default();
+    for m in &body.messages {
+        let raw = json!({"phone_number_id": m.phone_number_id, "message": m.raw}).to_string();
+        let ev = RawEvent {
+            event_id: &m.wamid,
+            event_type: "message",
+            body: &raw,
+            sender: Some(&m.from),
+        };
+        if !endpoints.serves(&m.phone_number_id) {
+            count(
+                &mut report,
+                inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?,
+                None,
+            );
+            continue;
+        }
+        let conv = message(tx.conn(), ch, &ev, m, now_ms).await?;
+        count(&mut report, conv.is_some(), conv);
+    }
+    for s in &body.statuses {
+        let raw = s.raw.to_string();
+        let key = format!("{}:{}", s.wamid, status_word(&s.status));
+        let ev = RawEvent {
+            event_id: &key,
+            event_type: "status",
+            body: &raw,
+            sender: s.recipient_id.as_deref(),
+        };
+        if !endpoints.serves(&s.phone_number_id) {
+            count(
+                &mut report,
+                inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?,
+                None,
+            );
+            continue;
+        }
+        let (fresh, conv) = status(tx.conn(), ch, &ev, s, now_ms).await?;
+        count(&mut report, fresh, conv);
+    }
+    for o in &body.others {
+        // No id of their own: the content is the identity, so a redelivery dedupes.
+        let raw = o.raw.to_string();
+        let key = format!(
+            "other:{}:{}",
+            o.field.as_deref().unwrap_or("-"),
+            digest(&raw)
+        );
+        let ev = RawEvent {
+            event_id: &key,
+            event_type: o.field.as_deref().unwrap_or("other"),
+            body: &raw,
+            sender: None,
+        };
+        let served = o
+            .phone_number_id
+            .as_deref()
+            .is_none_or(|p| endpoints.serves(p));
+        let fresh = if served {
+            inbound::record_event(tx.conn(), ch, &ev, now_ms).await?
+        } else {
+            inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?
+        };
+        count(&mut report, fresh, None);
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+fn count(report: &mut IngestReport, fresh: bool, conv: Option<String>) {
+    if fresh {
+        report.new_events += 1;
+    } else {
+        report.duplicate_events += 1;
+    }
+    if let Some(c) = conv.filter(|c| !report.touched_conversations.contains(c)) {
+        report.touched_conversations.push(c);
+    }
+}
+
+fn digest(raw: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(raw.as_bytes())[..16])
+}
+
+fn status_word(s: &StatusKind) -> &str {
+    match s {
+        StatusKind::Sent => "sent",
+        StatusKind::Delivered => "delivered",
+        StatusKind::Read => "read",
+        StatusKind::Failed => "failed",
+        StatusKind::Other(o) => o,
+    }
+}
+
+/// A message: `Some(conversation)` when it was new.
+async fn message(
+    conn: &mut AnyConnection,
+    ch: ChannelRef<'_>,
+    ev: &RawEvent<'_>,
+    m: &Message,
+    now_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    let at = if m.timestamp > 0 {
+        m.timestamp * 1000
+    } else {
+        now_ms
+    };
+    // Edits and deletions change an earlier message instead of adding one.
+    match &m.content {
+        Content::Revoke {
+            original_message_id,
+        } => {
+            if !inbound::record_event(&mut *conn, ch, ev, now_ms).await? {
+                return Ok(None);
+            }
+            conversations::mark_unsent(&mut *conn, ch.channel_id, original_message_id, at).await?;
+            return thread_of(conn, ch, &m.from).await;
+        }
+        Content::Edit {
+            original_message_id,
+            body,
+        } => {
+            if !inbound::record_event(&mut *conn, ch, ev, now_ms).await? {
+                return Ok(None);
+            }
+            conversations::edit_inbound(
+                &mut *conn,
+                ch.channel_id,
+                original_message_id,
+                body.as_deref(),
+                at,
+            )
+            .await?;
+            return thread_of(conn, ch, &m.from).await;
+        }
+        _ => {}
+    }
+    let (kind, text, media) = shape(m);
+    let payload = json!({"type": m.kind, "message": m.raw, "context_id": m.context_id});
+    let pm = PatientMessage {
+        from: &m.from,
+        profile_name: m.profile_name.as_deref(),
+        fallback_name: "WhatsApp",
+        via: Some(&m.phone_number_id),
+        kind,
+        body: text.as_deref(),
+        payload,
+        provider_message_id: Some(&m.wamid),
+        at_ms: at,
+        media,
+        dispatch: !matches!(m.content, Content::Reaction { .. } | Content::System { .. }),
+    };
+    match inbound::store_message(conn, ch, ev, &pm, now_ms).await? {
+        Stored::Duplicate => Ok(None),
+        Stored::New {
+            conversation_id, ..
+        } => Ok(Some(conversation_id)),
+    }
+}
+
+async fn thread_of(
+    conn: &mut AnyConnection,
+    ch: ChannelRef<'_>,
+    from: &str,
+) -> anyhow::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2",
+        )
+        .bind(ch.channel_id.as_str())
+        .bind(from)
+        .fetch_optional(conn)
+        .await?,
+    )
+}
+
+/// tsunagu's kind, the text staff see, and the media reference to download.
+fn shape(m: &Message) -> (&'static str, Option<String>, Option<serde_json::Value>) {
+    match &m.content {
+        Content::Text { body } => ("text", Some(body.clone()), None),
+        Content::Media {
+            media_id,
+            mime_type,
+            caption,
+            filename,
+            ..
+        } => {
+            let kind = match m.kind.as_str() {
+                "image" => "image",
+                "video" => "video",
+                "audio" => "audio",
+                "sticker" => "sticker",
+                _ => "file",
+            };
+            let media = media_id
+                .as_ref()
+                .map(|id| json!({"media_id": id, "mime_type": mime_type}));
+            (kind, caption.clone().or(filename.clone()), media)
+        }
+        Content::Location {
+            latitude,
+            longitude,
+            name,
+            address,
+        } => {
+            let label = [name.clone(), address.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let text = if label.is_empty() {
+                format!(
+                    "{}, {}",
+                    latitude.unwrap_or_default(),
+                    longitude.unwrap_or_default()
+                )
+            } else {
+                label
+            };
+            ("location", Some(text), None)
+        }
+        Content::Contacts { contacts } => {
+            let names: Vec<String> = contacts
+                .iter()
+                .filter_map(|c| {
+                    c.pointer("/name/formatted_name")?
+                        .as_str()
+                        .map(str::to_string)
+                })
+                .collect();
+            ("contacts", Some(names.join(", ")), None)
+        }
+        Content::Reaction { emoji, .. } => (
+            "reaction",
+            Some(
+                emoji
+                    .clone()
+                    .filter(|e| !e.is_empty())
+                    .unwrap_or_else(|| "(reaction removed)".into()),
+            ),
+            None,
+        ),
+        Content::Button { text, payload } => ("postback", text.clone().or(payload.clone()), None),
+        Content::ButtonReply { title, id } => {
+            ("postback", title.clone().or(Some(id.clone())), None)
+        }
+        Content::ListReply { title, id, .. } => {
+            ("postback", title.clone().or(Some(id.clone())), None)
+        }
+        Content::Interactive { subtype } => ("interactive", subtype.clone(), None),
+        Content::Order { text, .. } => ("unsupported", text.clone(), None),
+        Content::System { body, .. } => ("event", body.clone(), None),
+        Content::Unsupported { .. }
+        | Content::Unknown
+        | Content::Edit { .. }
+        | Content::Revoke { .. } => ("unsupported", None, None),
+    }
+}
+
+/// A status: `(fresh, conversation to refresh)`.
+async fn status(
+    conn: &mut AnyConnection,
+    ch: ChannelRef<'_>,
+    ev: &RawEvent<'_>,
+    s: &Status,
+    now_ms: i64,
+) -> anyhow::Result<(bool, Option<String>)> {
+    let word = match &s.status {
+        StatusKind::Other(_) => {
+            return Ok((inbound::record_event(conn, ch, ev, now_ms).await?, None));
+        }
+        other => status_word(other).to_string(),
+    };
+    let err = s.errors.first();
+    let code = err.and_then(|e| e.code).map(|c| c.to_string());
+    let reason = err.map(|e| {
+        let text = e.message.clone().or(e.title.clone()).unwrap_or_default();
+        match &e.details {
+            Some(d) => format!("{text} ({d})"),
+            None => text,
+        }
+    });
+    let at = if s.timestamp > 0 {
+        s.timestamp * 1000
+    } else {
+        now_ms
+    };
+    let report = statuses::Report {
+        channel_id: ch.channel_id,
+        provider_message_id: &s.wamid,
+        status: &word,
+        failure_code: code.as_deref(),
+        failure_reason: reason.as_deref(),
+        at_ms: at,
+    };
+    let (fresh, applied) = inbound::store_status(&mut *conn, ch, ev, report, now_ms).await?;
+    if fresh
+        && word == "failed"
+        && err
+            .and_then(|e| e.code)
+            .is_some_and(|c| UNDELIVERABLE.contains(&c))
+    {
+        if let Some(to) = &s.recipient_id {
+            if let Some(ident) =
+                tsunagu_store::patients::identity(&mut *conn, ch.channel_id, to).await?
+            {
+                let why = reason.as_deref().unwrap_or("undeliverable");
+                reachability::set_bounced(&mut *conn, &ident.id, at, why).await?;
+            }
+        }
+    }
+    Ok((fresh, applied.map(|a| a.conversation_id)))
+}
