@@ -4,8 +4,11 @@
 pub mod backoff;
 mod line_jobs;
 mod line_reply;
+mod messenger_jobs;
 pub mod retry;
 mod send;
+mod sms_jobs;
+mod whatsapp_jobs;
 pub mod worker;
 
 pub use line_reply::REPLY_TOKEN_LIFETIME_MS;

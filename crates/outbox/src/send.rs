@@ -12,6 +12,7 @@ use tsunagu_store::{channels, pacing};
 
 use crate::line_jobs::{self, clinic_of};
 use crate::worker::{Outcome, Worker};
+use crate::{messenger_jobs, sms_jobs, whatsapp_jobs};
 
 /// The job payload (`tsunagu_inbox::reply::SendJob`), as the providers read it.
 #[derive(Deserialize)]
@@ -103,15 +104,52 @@ pub async fn send(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     }
     match ChannelKind::parse(&ch.row.kind) {
         Some(ChannelKind::Line) => line_jobs::send(w, job).await,
-        Some(other) => Ok(Outcome::Dead {
-            code: "unsupported_channel_kind",
-            error: format!("sending on {other} channels is not wired yet"),
-        }),
+        Some(ChannelKind::WhatsApp) => whatsapp_jobs::send(w, job, &clinic, &ch, &p).await,
+        Some(ChannelKind::Messenger) => messenger_jobs::send(w, job, &clinic, &ch, &p).await,
+        Some(ChannelKind::Sms) => sms_jobs::send(w, job, &clinic, &ch, &p).await,
         None => Ok(Outcome::Dead {
             code: "unsupported_channel_kind",
             error: format!("unknown channel kind {}", ch.row.kind),
         }),
     }
+}
+
+/// `channel.fetch_media`: an inbound message's media, downloaded from the provider at once.
+pub async fn fetch_media(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
+    #[derive(Deserialize)]
+    struct MediaPayload {
+        channel_id: String,
+        message_id: String,
+        media: serde_json::Value,
+    }
+    let p: MediaPayload = serde_json::from_str(&job.payload).context("reading the media job")?;
+    let clinic = clinic_of(job)?;
+    let Some(ch) = load_channel(w, &clinic, &ChannelId::from_db(p.channel_id)).await? else {
+        return Ok(Outcome::Done);
+    };
+    let fetched = match ChannelKind::parse(&ch.row.kind) {
+        Some(ChannelKind::WhatsApp) => whatsapp_jobs::download(w, &ch, &p.media).await,
+        Some(ChannelKind::Messenger) => messenger_jobs::download(w, &ch, &p.media).await,
+        Some(ChannelKind::Sms) => sms_jobs::download(w, &ch, &p.media).await,
+        _ => Err(Fetch::Gone(
+            "no media download for this channel kind".into(),
+        )),
+    };
+    match fetched {
+        Ok(files) => attach(w, job, &clinic, &p.message_id, &files).await,
+        Err(Fetch::Retry(error, after)) => Ok(Outcome::Retry { after, error }),
+        Err(Fetch::Gone(error)) => Ok(Outcome::Dead {
+            code: "content_unavailable",
+            error,
+        }),
+    }
+}
+
+/// Why a media download did not give bytes.
+pub(crate) enum Fetch {
+    Retry(String, Option<std::time::Duration>),
+    /// Expired, refused or unusable: trying again will not help.
+    Gone(String),
 }
 
 /// A pacing key that never holds a patient's address in clear.
@@ -120,13 +158,20 @@ pub(crate) fn pair_key(kind: ChannelKind, via: &str, to: &str) -> String {
     format!("{kind}:pair:{via}:{h}")
 }
 
-/// Takes a slot under every key (each `(key, interval_ms)`), or none: `Some(at)` means come back
-/// then, without using up an attempt.
-pub(crate) async fn pace(w: &Worker, keys: &[(String, i64)]) -> anyhow::Result<Option<i64>> {
+/// One pacing budget: on average one send per `interval_ms`, up to `burst` at once.
+pub(crate) struct Pace {
+    pub key: String,
+    pub interval_ms: i64,
+    pub burst: i64,
+}
+
+/// Takes a slot under every budget, or none: `Some(at)` means come back then, without using up
+/// an attempt.
+pub(crate) async fn pace(w: &Worker, budgets: &[Pace]) -> anyhow::Result<Option<i64>> {
     let now = w.clock.now_ms();
     let mut tx = w.db.begin().await?;
-    for (key, interval) in keys {
-        if let Some(at) = pacing::take_slot(tx.conn(), key, *interval, now).await? {
+    for b in budgets {
+        if let Some(at) = pacing::take_slot(tx.conn(), &b.key, b.interval_ms, b.burst, now).await? {
             return Ok(Some(at)); // dropping the transaction gives back the slots taken
         }
     }
@@ -180,13 +225,12 @@ pub(crate) async fn settle(
 }
 
 /// Stores downloaded media on an inbound message (once; not if it was unsent or erased).
-pub(crate) async fn attach(
+async fn attach(
     w: &Worker,
     job: &Job,
     clinic: &ClinicId,
     message_id: &str,
-    content_type: &str,
-    bytes: &[u8],
+    files: &[(String, bytes::Bytes)],
 ) -> anyhow::Result<Outcome> {
     let now = w.clock.now_ms();
     let mid = MessageId::from_db(message_id.to_string());
@@ -195,19 +239,21 @@ pub(crate) async fn attach(
     let already = conversations::attachment_ids(tx.conn(), message_id).await?;
     let mut touched = None;
     if let Some(msg) = msg.filter(|m| m.unsent_at.is_none() && already.is_empty()) {
-        let sha = hex::encode(Sha256::digest(bytes));
-        conversations::insert_attachment(
-            tx.conn(),
-            NewAttachment {
-                clinic_id: clinic,
-                message_id: &mid,
-                content_type,
-                data: bytes,
-                sha256_hex: &sha,
-            },
-            now,
-        )
-        .await?;
+        for (content_type, bytes) in files {
+            let sha = hex::encode(Sha256::digest(bytes));
+            conversations::insert_attachment(
+                tx.conn(),
+                NewAttachment {
+                    clinic_id: clinic,
+                    message_id: &mid,
+                    content_type,
+                    data: bytes,
+                    sha256_hex: &sha,
+                },
+                now,
+            )
+            .await?;
+        }
         touched = Some(msg.conversation_id);
     }
     tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;

@@ -70,6 +70,8 @@ pub struct Worker {
     pub http: reqwest::Client,
     pub config: WorkerConfig,
     pub on_change: OnChange,
+    /// `TSUNAGU_PUBLIC_URL` (no trailing slash): Twilio status callbacks point back here.
+    pub public_base: String,
     /// Handlers for job kinds outside the outbox, by kind.
     pub handlers: Arc<Vec<(&'static str, Arc<dyn JobHandler>)>>,
 }
@@ -154,6 +156,7 @@ impl Worker {
             job_kinds::LINE_FETCH_PROFILE => line_jobs::fetch_profile(self, job).await,
             job_kinds::LINE_FETCH_CONTENT => line_jobs::fetch_content(self, job).await,
             job_kinds::LINE_REPLY => line_reply::reply(self, job).await,
+            job_kinds::FETCH_MEDIA => send::fetch_media(self, job).await,
             other => match self.handlers.iter().find(|(k, _)| *k == other) {
                 Some((_, h)) => h.run(self, job).await,
                 None => Ok(Outcome::Dead {

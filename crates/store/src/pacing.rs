@@ -4,13 +4,14 @@
 use anyhow::Context;
 use sqlx::AnyConnection;
 
-/// Takes the next slot under `key` if it is due by `now_ms`: the slot then moves `interval_ms`
-/// on and `Ok(None)` says go. Otherwise nothing is taken and `Ok(Some(at))` says when to come
-/// back. Call inside a write transaction (the row is the lock).
+/// A generic cell rate: one send per `interval_ms` on average, up to `burst` at once. Takes a
+/// slot under `key` if one is free at `now_ms` (`Ok(None)`: go); otherwise nothing is taken and
+/// `Ok(Some(at))` says when to come back. Call inside a write transaction (the row is the lock).
 pub async fn take_slot(
     conn: &mut AnyConnection,
     key: &str,
     interval_ms: i64,
+    burst: i64,
     now_ms: i64,
 ) -> anyhow::Result<Option<i64>> {
     sqlx::query("INSERT INTO send_pacing (pace_key, next_at) VALUES ($1, 0) ON CONFLICT (pace_key) DO NOTHING")
@@ -23,11 +24,14 @@ pub async fn take_slot(
         .fetch_one(&mut *conn)
         .await
         .context("reading a pacing slot")?;
-    if next > now_ms {
-        return Ok(Some(next));
+    // `next_at` is the theoretical time the budget is used up to; `burst` slots may be ahead.
+    let interval = interval_ms.max(0);
+    let tolerance = interval * (burst.max(1) - 1);
+    if next - now_ms > tolerance {
+        return Ok(Some(next - tolerance));
     }
     sqlx::query("UPDATE send_pacing SET next_at = $1 WHERE pace_key = $2")
-        .bind(now_ms + interval_ms.max(0))
+        .bind(next.max(now_ms) + interval)
         .bind(key)
         .execute(conn)
         .await

@@ -72,6 +72,7 @@ impl Services {
             http,
             config,
             on_change,
+            public_base: settings.public_base(),
             handlers: Arc::new(job_handlers(code_sender(&db_for_codes, &settings))),
         };
         Services { state, worker }

@@ -1,0 +1,145 @@
+//! Twilio SMS: send a queued message (with a status callback back to tsunagu), download MMS
+//! media. Twilio doc: Messaging › Messages resource. No idempotency key: an unknown outcome is
+//! in doubt (`send::settle`).
+use tsunagu_channels::delivery::SendFailure;
+use tsunagu_channels::sms::{segments, OutgoingSms, Sender, TwilioClient};
+use tsunagu_core::ClinicId;
+use tsunagu_store::jobs::Job;
+use tsunagu_store::{patients, reachability};
+
+use crate::send::{pace, settle, Fetch, LoadedChannel, Pace, SendPayload};
+use crate::worker::{Outcome, Worker};
+
+/// A long code sends about one segment per second; Twilio queues beyond that, we pace so a
+/// broadcast does not sit in Twilio's queue for hours.
+const SEGMENTS_PER_SECOND: i64 = 1;
+const BURST: i64 = 10;
+
+fn client(w: &Worker, ch: &LoadedChannel) -> TwilioClient {
+    TwilioClient::new(
+        w.http.clone(),
+        &ch.row.api_base_url,
+        ch.cred("account_sid"),
+        ch.cred("auth_token"),
+    )
+}
+
+fn dead_code(code: Option<&str>) -> &'static str {
+    match code {
+        Some("21610") => "recipient_opted_out",
+        Some("21211") | Some("21614") => "recipient_undeliverable",
+        Some("20003") => "provider_auth_failed",
+        _ => "rejected_by_provider",
+    }
+}
+
+pub(crate) async fn send(
+    w: &Worker,
+    job: &Job,
+    clinic: &ClinicId,
+    ch: &LoadedChannel,
+    p: &SendPayload,
+) -> anyhow::Result<Outcome> {
+    let endpoints = ch.row.endpoints();
+    let from = match (
+        &p.via,
+        &endpoints.messaging_service_sid,
+        endpoints.default_via(),
+    ) {
+        (Some(number), _, _) => Sender::Number(number.clone()),
+        (None, Some(service), _) => Sender::MessagingService(service.clone()),
+        (None, None, Some(number)) => Sender::Number(number.to_string()),
+        (None, None, None) => {
+            return Ok(Outcome::Dead {
+                code: "no_sender",
+                error: "the channel has no number".into(),
+            })
+        }
+    };
+    let text = p
+        .messages
+        .first()
+        .filter(|m| m.get("type").and_then(|t| t.as_str()) == Some("text"))
+        .and_then(|m| m.get("text"))
+        .and_then(|t| t.as_str());
+    let Some(text) = text else {
+        return Ok(Outcome::Dead {
+            code: "invalid_message",
+            error: "SMS carries text only".into(),
+        });
+    };
+    let key = match &from {
+        Sender::Number(n) | Sender::MessagingService(n) => format!("sms:from:{n}"),
+    };
+    let interval = 1_000 * i64::from(segments(text)) / SEGMENTS_PER_SECOND;
+    if let Some(until_ms) = pace(
+        w,
+        &[Pace {
+            key: key.clone(),
+            interval_ms: interval,
+            burst: BURST,
+        }],
+    )
+    .await?
+    {
+        return Ok(Outcome::Defer { until_ms });
+    }
+    let sms = OutgoingSms {
+        from,
+        to: p.to.clone(),
+        body: text.to_string(),
+        media_urls: Vec::new(),
+        status_callback: Some(format!(
+            "{}/webhooks/sms/{}/status",
+            w.public_base, ch.row.id
+        )),
+    };
+    let result = client(w, ch).send(&sms).await;
+    if let Err(SendFailure::Rejected {
+        code: Some(code), ..
+    }) = &result
+    {
+        // Twilio refuses a number that texted STOP: mirror it so nothing else is attempted.
+        if code == "21610" {
+            let mut conn = w.db.pool().acquire().await?;
+            if let Some(ident) = patients::identity(&mut conn, &ch.row.channel_id(), &p.to).await? {
+                reachability::set_opted_out(
+                    &mut conn,
+                    &ident.id,
+                    w.clock.now_ms(),
+                    "provider:21610",
+                )
+                .await?;
+            }
+        }
+    }
+    settle(w, job, clinic, &p.message_id, result, dead_code, Some(&key)).await
+}
+
+/// `{"urls": [[url, content type], …]}` → every MMS attachment.
+pub(crate) async fn download(
+    w: &Worker,
+    ch: &LoadedChannel,
+    media: &serde_json::Value,
+) -> Result<Vec<(String, bytes::Bytes)>, Fetch> {
+    let c = client(w, ch);
+    let mut files = Vec::new();
+    for item in media
+        .get("urls")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let url = item.get(0).and_then(|v| v.as_str()).unwrap_or_default();
+        match c.download_media(url).await {
+            Ok(file) => files.push(file),
+            Err(SendFailure::Retry {
+                message,
+                retry_after,
+                ..
+            }) => return Err(Fetch::Retry(message, retry_after)),
+            Err(e) => return Err(Fetch::Gone(e.to_string())),
+        }
+    }
+    Ok(files)
+}

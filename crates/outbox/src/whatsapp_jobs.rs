@@ -1,0 +1,171 @@
+//! WhatsApp Cloud API: send a queued message, download inbound media. Meta doc: Cloud API ›
+//! Messages; Media. There is no idempotency key: an unknown outcome is in doubt (`send::settle`).
+use tsunagu_channels::delivery::SendFailure;
+use tsunagu_channels::whatsapp::client::CallError;
+use tsunagu_channels::whatsapp::{outgoing, WhatsAppClient};
+use tsunagu_core::{ChannelKind, ClinicId};
+use tsunagu_store::jobs::Job;
+use tsunagu_store::{patients, reachability};
+
+use crate::send::{pace, pair_key, settle, Fetch, LoadedChannel, Pace, SendPayload};
+use crate::worker::{Outcome, Worker};
+
+/// 80 messages per second per business number; about one per 6 s to the same person, with a
+/// small burst so a staff member's two quick lines are not held back.
+const NUMBER_INTERVAL_MS: i64 = 13;
+const NUMBER_BURST: i64 = 80;
+const PAIR_INTERVAL_MS: i64 = 6_000;
+const PAIR_BURST: i64 = 5;
+
+fn client(w: &Worker, ch: &LoadedChannel) -> WhatsAppClient {
+    WhatsAppClient::new(
+        w.http.clone(),
+        &ch.row.api_base_url,
+        ch.cred("access_token"),
+    )
+}
+
+/// tsunagu's message object → the Cloud API body.
+fn body(p: &SendPayload) -> Result<serde_json::Value, String> {
+    let m = p.messages.first().ok_or("no message to send")?;
+    let s = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    let built = match s("type") {
+        "text" => outgoing::text(&p.to, s("text"), false),
+        "template" => {
+            let params: Vec<String> = m
+                .get("params")
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            outgoing::template(&p.to, s("name"), s("language"), &params)
+        }
+        other => {
+            return Err(format!(
+                "WhatsApp cannot send a {other:?} message from tsunagu yet"
+            ))
+        }
+    };
+    built.map_err(|e| e.to_string())
+}
+
+/// Meta's error codes, as reasons staff can act on.
+fn dead_code(code: Option<&str>) -> &'static str {
+    match code {
+        Some("131047") => "outside_service_window",
+        Some("131026") => "recipient_undeliverable",
+        Some("131050") => "recipient_opted_out",
+        Some(c) if c.starts_with("1320") => "template_rejected",
+        Some("190") => "provider_auth_failed",
+        _ => "rejected_by_provider",
+    }
+}
+
+pub(crate) async fn send(
+    w: &Worker,
+    job: &Job,
+    clinic: &ClinicId,
+    ch: &LoadedChannel,
+    p: &SendPayload,
+) -> anyhow::Result<Outcome> {
+    let endpoints = ch.row.endpoints();
+    let Some(via) = p
+        .via
+        .clone()
+        .or(endpoints.default_via().map(str::to_string))
+    else {
+        return Ok(Outcome::Dead {
+            code: "no_sender",
+            error: "the channel has no phone number".into(),
+        });
+    };
+    let body = match body(p) {
+        Ok(b) => b,
+        Err(error) => {
+            return Ok(Outcome::Dead {
+                code: "invalid_message",
+                error,
+            })
+        }
+    };
+    let budgets = [
+        Pace {
+            key: format!("whatsapp:from:{via}"),
+            interval_ms: NUMBER_INTERVAL_MS,
+            burst: NUMBER_BURST,
+        },
+        Pace {
+            key: pair_key(ChannelKind::WhatsApp, &via, &p.to),
+            interval_ms: PAIR_INTERVAL_MS,
+            burst: PAIR_BURST,
+        },
+    ];
+    if let Some(until_ms) = pace(w, &budgets).await? {
+        return Ok(Outcome::Defer { until_ms });
+    }
+    let result = client(w, ch).send(&via, &body).await;
+    if let Err(SendFailure::Rejected {
+        code: Some(code),
+        message,
+        ..
+    }) = &result
+    {
+        if code == "131026" {
+            bounce(w, ch, &p.to, message).await?;
+        }
+    }
+    let hold = format!("whatsapp:from:{via}");
+    settle(
+        w,
+        job,
+        clinic,
+        &p.message_id,
+        result,
+        dead_code,
+        Some(&hold),
+    )
+    .await
+}
+
+async fn bounce(w: &Worker, ch: &LoadedChannel, to: &str, why: &str) -> anyhow::Result<()> {
+    let mut conn = w.db.pool().acquire().await?;
+    if let Some(ident) = patients::identity(&mut conn, &ch.row.channel_id(), to).await? {
+        reachability::set_bounced(&mut conn, &ident.id, w.clock.now_ms(), why).await?;
+    }
+    Ok(())
+}
+
+/// `{"media_id", "mime_type"}` → the bytes, fetched while Meta's link is still valid.
+pub(crate) async fn download(
+    w: &Worker,
+    ch: &LoadedChannel,
+    media: &serde_json::Value,
+) -> Result<Vec<(String, bytes::Bytes)>, Fetch> {
+    let id = media
+        .get("media_id")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let c = client(w, ch);
+    let info = c.media_info(id).await.map_err(fetch_error)?;
+    let (content_type, bytes) = c
+        .download(&info.url, info.sha256.as_deref())
+        .await
+        .map_err(fetch_error)?;
+    let content_type = info.mime_type.unwrap_or(content_type);
+    Ok(vec![(content_type, bytes)])
+}
+
+fn fetch_error(e: CallError) -> Fetch {
+    match e {
+        CallError::Retry {
+            message,
+            retry_after,
+        } => Fetch::Retry(message, retry_after),
+        CallError::Rejected { message, .. } | CallError::Invalid { message } => {
+            Fetch::Gone(message)
+        }
+    }
+}
