@@ -22,9 +22,6 @@ pub(crate) struct SendPayload {
     /// The provider address of the patient: WhatsApp wa_id, Messenger PSID, E.164 number.
     pub to: String,
     pub messages: Vec<serde_json::Value>,
-    /// Absent in jobs queued before channels other than LINE existed.
-    #[serde(default)]
-    pub channel_kind: Option<String>,
     /// The clinic-side address to send from (phone number id, page id, SMS number).
     #[serde(default)]
     pub via: Option<String>,
@@ -37,7 +34,6 @@ pub(crate) struct SendPayload {
 pub(crate) struct LoadedChannel {
     pub row: channels::Channel,
     pub creds: serde_json::Value,
-    pub settings: serde_json::Value,
 }
 
 impl LoadedChannel {
@@ -62,12 +58,7 @@ pub(crate) async fn load_channel(
         .cipher
         .decrypt_json(&row.credentials_enc)
         .context("decrypting the channel credentials")?;
-    let settings = serde_json::from_str(&row.settings).unwrap_or(serde_json::Value::Null);
-    Ok(Some(LoadedChannel {
-        row,
-        creds,
-        settings,
-    }))
+    Ok(Some(LoadedChannel { row, creds }))
 }
 
 /// Whether a job may run again after an attempt whose outcome is unknown (a worker that died

@@ -1,5 +1,6 @@
-//! `tsunagu demo`: a sample clinic on embedded SQLite with its LINE channel wired to the
-//! built-in LINE sandbox on its own port, a patient simulator, and printed sign-in details.
+//! `tsunagu demo`: a sample clinic on embedded SQLite with LINE, WhatsApp, Messenger and SMS
+//! channels wired to the built-in provider emulators on their own port, a patient simulator for
+//! each, and printed sign-in details.
 //! The emulator runs only here (and in tests); `serve` never mounts it.
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tsunagu_core::config::{Secret, Settings};
 use tsunagu_core::{Clock, Role, SystemClock};
-use tsunagu_sandbox::line::{ChannelConfig, LineSandbox, UserProfile};
+use tsunagu_sandbox::line::{ChannelConfig, UserProfile};
 use tsunagu_store::{channels, clinics};
 
 use crate::admin;
@@ -20,7 +21,8 @@ pub struct DemoArgs {
     /// The staff web UI.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// The LINE sandbox and patient simulator.
+    /// The provider emulators (LINE at /, WhatsApp, Messenger, Twilio under their names) and
+    /// their patient simulators.
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub sandbox_listen: String,
     /// Require 2FA enrolment at first sign-in, as a real clinic does (relaxed by default so the
@@ -86,13 +88,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )
     .await?;
 
-    // The LINE channel, pointed at the sandbox.
-    let sandbox = LineSandbox::new();
-    let sandbox_addr = sandbox
-        .spawn(&args.sandbox_listen)
-        .await
-        .context("starting the LINE sandbox")?;
-    let sandbox_url = format!("http://{sandbox_addr}");
+    // Every provider's emulator on the sandbox port; the LINE channel first.
+    let sandboxes = crate::demo_channels::serve(&args.sandbox_listen).await?;
+    let sandbox = sandboxes.line.clone();
+    let sandbox_url = format!("http://{}", sandboxes.addr);
     let secret = hex::encode(rand::random::<[u8; 16]>());
     let access_token = format!("demo-{}", hex::encode(rand::random::<[u8; 24]>()));
     let creds = services.state.cipher.encrypt_json(&serde_json::json!({
@@ -134,6 +133,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
 
+    crate::demo_channels::connect(&services, &db, &clinic, &sandboxes, &args.listen, now)
+        .await
+        .context("connecting the demo's WhatsApp, Messenger and SMS channels")?;
+
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {} (is another tsunagu running?)", args.listen))?;
@@ -145,6 +148,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Err(e) = sandbox.send_event(&access_token, first).await {
         tracing::warn!("seeding the first demo message: {e:#}");
     }
+    crate::demo_channels::seed_first_messages(&sandboxes).await;
 
     println!();
     println!(
@@ -160,7 +164,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     } else {
         println!("    2FA              relaxed for this demo clinic (use --require-2fa to try it)");
     }
-    println!("  Patient simulator  {sandbox_url}/simulator   (chat as a patient on \"LINE\")");
+    println!("  Patient simulators (chat as a patient)");
+    println!("    LINE             {sandbox_url}/simulator");
+    println!("    WhatsApp         {sandbox_url}/whatsapp/simulator");
+    println!("    Messenger        {sandbox_url}/messenger/simulator");
+    println!("    SMS (Twilio)     {sandbox_url}/twilio/simulator");
     println!(
         "  API                http://{}/api/v1/openapi.json",
         args.listen

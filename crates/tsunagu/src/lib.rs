@@ -2,6 +2,7 @@
 //! a thin command-line shim over this, and the end-to-end tests start the same pieces.
 pub mod admin;
 pub mod demo;
+mod demo_channels;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, Limited};
 use tsunagu_core::{ChannelId, ChannelKind, ClinicId};
 use tsunagu_inbox::LiveEvent;
-use tsunagu_store::channels::{self, Channel, Endpoints};
+use tsunagu_store::channels::{self, Endpoints};
 
 use crate::AppState;
 
@@ -30,7 +30,6 @@ pub async fn read_capped(body: Body, cap: usize) -> Result<bytes::Bytes, Respons
 
 /// An enabled channel of the endpoint's kind, with its credentials decrypted for this request.
 pub struct LoadedChannel {
-    pub row: Channel,
     pub id: ChannelId,
     pub clinic: ClinicId,
     pub creds: serde_json::Value,
@@ -70,7 +69,6 @@ pub async fn load(
             endpoints: row.endpoints(),
             clinic: row.clinic(),
             id,
-            row,
             creds,
         }),
         Ok(None) => Err(not_found()),
