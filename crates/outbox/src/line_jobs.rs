@@ -14,6 +14,10 @@ use crate::worker::{Outcome, Worker};
 /// LINE keeps a retry key for 24 hours; past that a resend could deliver twice.
 const RETRY_KEY_LIFETIME_MS: i64 = 24 * 3600 * 1000 - 5 * 60 * 1000;
 
+/// 1,000 pushes per second sustained, 1,000 at once: half of LINE's published rate limit.
+const PUSH_INTERVAL_MS: i64 = 1;
+const PUSH_BURST: i64 = 1_000;
+
 #[derive(Deserialize)]
 struct SendPayload {
     message_id: String,
@@ -76,6 +80,15 @@ pub async fn send(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
             error: "the channel no longer exists".into(),
         });
     };
+    // LINE allows 2,000 push requests per second per channel; keep well inside it.
+    let budget = crate::send::Pace {
+        key: format!("line:push:{}", p.channel_id),
+        interval_ms: PUSH_INTERVAL_MS,
+        burst: PUSH_BURST,
+    };
+    if let Some(until_ms) = crate::send::pace(w, &[budget]).await? {
+        return Ok(Outcome::Defer { until_ms });
+    }
     match client.push(&p.to, &p.messages, &p.retry_key).await {
         Ok(ok) => {
             // 409 with x-line-accepted-request-id: an earlier attempt was accepted; it is sent.
