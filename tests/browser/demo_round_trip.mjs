@@ -1,5 +1,6 @@
 // The demo in a real browser: sign-in with 2FA enrolment, a patient writes on "LINE" in the
-// simulator, the message appears live in the inbox, the receptionist replies, the patient sees it.
+// simulator, the message appears live in the inbox, the receptionist replies, the patient sees it;
+// then the same on WhatsApp, Messenger and SMS through their simulators.
 // Env: TSUNAGU_URL, SIMULATOR_URL, STAFF_EMAIL, STAFF_PASSWORD, SCREENSHOT_DIR.
 import { chromium } from 'playwright-core';
 import { totp } from './totp.mjs';
@@ -63,6 +64,34 @@ try {
   await patient.locator('#chat li.clinic', { hasText: replyText }).waitFor();
   await patient.screenshot({ path: `${shots}/3-simulator.png`, fullPage: true });
   await staff.screenshot({ path: `${shots}/4-conversation.png`, fullPage: true });
+
+  for (const [name, path] of [['WhatsApp', 'whatsapp'], ['Messenger', 'messenger'], ['SMS', 'twilio']]) {
+    step(`the patient writes on ${name}`);
+    await staff.goto(`${base}/app/inbox`);
+    const p = await (await browser.newContext()).newPage();
+    p.setDefaultTimeout(15000);
+    await p.goto(`${sim}/${path}/simulator`);
+    if (path === 'twilio') {
+      if (!(await p.inputValue('#phone')).trim()) await p.fill('#phone', '+819012345678');
+    } else {
+      await p.waitForSelector('#user option', { state: 'attached' });
+    }
+    const said = `${name}: 予約を確認したいです #${Date.now() % 100000}`;
+    const answer = `${name} でのお問い合わせありがとうございます。`;
+    await p.fill('#text', said);
+    await p.click('#composer button[type=submit]');
+
+    step(`${name}: it appears live, staff reply, the patient sees the reply`);
+    const it = staff.locator('[data-testid=inbox-item]', { hasText: said });
+    await it.waitFor();
+    await it.click();
+    await staff.locator('[data-testid=message][data-direction=in]', { hasText: said }).waitFor();
+    await staff.fill('[data-testid=reply-text]', answer);
+    await staff.click('[data-testid=reply-send]');
+    await staff.locator('[data-testid=message][data-direction=out]', { hasText: answer }).waitFor();
+    await p.locator('#chat li.clinic', { hasText: answer }).waitFor();
+    await p.screenshot({ path: `${shots}/5-${path}.png`, fullPage: true });
+  }
 
   step('sign out, then sign in again with a TOTP code');
   await staff.goto(`${base}/app/account`);
