@@ -72,6 +72,7 @@ try {
     p.setDefaultTimeout(15000);
     await p.goto(`${sim}/${path}/simulator`);
     if (path === 'twilio') {
+      await p.waitForSelector('#number option', { state: 'attached' });
       if (!(await p.inputValue('#phone')).trim()) await p.fill('#phone', '+819012345678');
     } else {
       await p.waitForSelector('#user option', { state: 'attached' });
