@@ -132,6 +132,10 @@ pub struct PageEndpoint {
     pub page_id: String,
     #[serde(default)]
     pub name: Option<String>,
+    /// The Instagram professional account linked to the page: Instagram webhooks carry its id,
+    /// replies leave through the page (Messenger Platform's Instagram messaging).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instagram_id: Option<String>,
 }
 
 impl Endpoints {
@@ -142,8 +146,10 @@ impl Endpoints {
             .iter()
             .map(|p| p.phone_number_id.as_str());
         let pages = self.pages.iter().map(|p| p.page_id.as_str());
+        let instagram = self.pages.iter().filter_map(|p| p.instagram_id.as_deref());
         phones
             .chain(pages)
+            .chain(instagram)
             .chain(self.numbers.iter().map(String::as_str))
             .collect()
     }
@@ -155,6 +161,14 @@ impl Endpoints {
     /// Where a message the clinic starts leaves from when the thread has no `via` yet.
     pub fn default_via(&self) -> Option<&str> {
         self.ids().into_iter().next()
+    }
+
+    /// The page a Messenger or Instagram entry id belongs to (an Instagram account's page).
+    pub fn page_for(&self, id: &str) -> Option<&str> {
+        self.pages
+            .iter()
+            .find(|p| p.page_id == id || p.instagram_id.as_deref() == Some(id))
+            .map(|p| p.page_id.as_str())
     }
 }
 

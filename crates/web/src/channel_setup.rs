@@ -52,6 +52,9 @@ pub struct MessengerCredentials {
 pub struct MessengerPage {
     pub page_id: String,
     pub name: Option<String>,
+    /// The Instagram professional account linked to this page, to receive and answer Instagram
+    /// messages through it (its id is the `entry[].id` of Instagram webhooks).
+    pub instagram_id: Option<String>,
     /// Page access token with `pages_messaging`.
     pub access_token: String,
 }
