@@ -147,6 +147,10 @@ pub fn prepare(kind: ChannelKind, credentials: Option<Value>) -> Result<Setup, S
                 .map(|p| PageEndpoint {
                     page_id: p.page_id.trim().to_string(),
                     name: p.name,
+                    instagram_id: p
+                        .instagram_id
+                        .map(|i| i.trim().to_string())
+                        .filter(|i| !i.is_empty()),
                 })
                 .collect();
             Ok(Setup {
