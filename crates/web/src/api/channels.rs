@@ -17,7 +17,7 @@ use crate::channel_setup;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
 
-const LINE_DATA_API: &str = "https://api-data.line.me";
+pub(crate) const LINE_DATA_API: &str = "https://api-data.line.me";
 
 // No `Debug`: it holds secrets.
 /// A new channel of any kind.
@@ -82,7 +82,11 @@ fn unprocessable(code: &'static str, message: &str) -> ApiError {
 }
 
 /// An http(s) URL without credentials, query or fragment, stored without a trailing slash.
-fn base_url(given: Option<&str>, default: &str, field: &str) -> Result<String, ApiError> {
+pub(crate) fn base_url(
+    given: Option<&str>,
+    default: &str,
+    field: &str,
+) -> Result<String, ApiError> {
     let raw = given
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod patients;
 pub mod privacy;
 pub mod reply;
+pub mod templates;
 pub mod verification;
 
 use axum::handler::Handler;
@@ -79,6 +80,12 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/openapi.json", openapi::openapi_json),
         post("/api/v1/channels", channels::create),
         get("/api/v1/channels", channels::list),
+        get("/api/v1/channels/{id}/templates", templates::list),
+        post("/api/v1/channels/{id}/templates", templates::create),
+        patch(
+            "/api/v1/channels/{id}/templates/{template_id}",
+            templates::update,
+        ),
         get("/api/v1/conversations", conversations::list),
         get("/api/v1/conversations/{id}/messages", messages::list),
         post("/api/v1/conversations/{id}/messages", reply::create),

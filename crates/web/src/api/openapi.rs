@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     calendar, channels, consent, conversations, extract, messages, patients, privacy, reply,
-    verification,
+    templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +27,9 @@ use super::{
         openapi_json,
         channels::create,
         channels::list,
+        templates::list,
+        templates::create,
+        templates::update,
         conversations::list,
         messages::list,
         reply::create,
@@ -70,14 +73,20 @@ use super::{
         channels::CreatedChannel,
         channels::ChannelOut,
         channels::ChannelPage,
+        templates::CreateTemplate,
+        templates::PatchTemplate,
+        templates::TemplateOut,
+        templates::TemplateList,
         conversations::ConversationOut,
         conversations::ConversationPage,
         messages::MessageOut,
         messages::AttachmentRef,
         messages::MessagePage,
         reply::ReplyRequest,
+        reply::TemplateSend,
         patients::PatientOut,
         patients::IdentityOut,
+        patients::reach::ReachabilityOut,
         patients::PatientListItem,
         patients::PatientPage,
         patients::FieldErrorOut,

@@ -5,6 +5,7 @@
 //! `administer`. Every read of patient data and every change is audited.
 pub mod fields;
 pub mod import;
+pub mod reach;
 pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
@@ -41,6 +42,8 @@ pub struct IdentityOut {
     pub follow_state: String,
     /// Linked to the record after proof (card number and birth date, or a code).
     pub verified: bool,
+    /// Whether the patient can be reached here now.
+    pub reachability: reach::ReachabilityOut,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -228,10 +231,16 @@ pub(crate) async fn record_out(
         .into_iter()
         .map(|c| (c.id, c.kind))
         .collect();
+    let now = state.now_ms();
     let identities = identities
         .into_iter()
         .map(|i| IdentityOut {
             kind: kinds.get(&i.channel_id).cloned().unwrap_or_default(),
+            reachability: reach::reachability_out(
+                kinds.get(&i.channel_id).map_or("", String::as_str),
+                &i,
+                now,
+            ),
             channel_id: i.channel_id,
             external_id: i.external_id,
             display_name: i.display_name,

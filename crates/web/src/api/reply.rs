@@ -1,14 +1,15 @@
-//! `POST /api/v1/conversations/{id}/messages`: queue a text reply, at most once per
-//! `Idempotency-Key`.
+//! `POST /api/v1/conversations/{id}/messages`: queue a text reply (or an approved WhatsApp
+//! template), at most once per `Idempotency-Key`.
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tsunagu_core::{ConversationId, Permission};
-use tsunagu_inbox::reply::{queue_staff_reply, ReplyOutcome};
+use tsunagu_inbox::reply::{queue_outgoing, queue_staff_reply, Author, ReplyOutcome, ReplyRefused};
 use tsunagu_inbox::LiveEvent;
+use tsunagu_privacy::consent::SendBasis;
 use tsunagu_privacy::crypto::sha256_hex;
-use tsunagu_store::conversations;
+use tsunagu_store::{conversations, templates};
 use utoipa::ToSchema;
 
 use super::auth::{audit_change, ApiAuth, Event};
@@ -19,11 +20,33 @@ use super::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
 
+/// Either `text` or `template`.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ReplyRequest {
     /// 1–5000 characters after trimming.
     #[schema(example = "明日10時でご予約をお取りしました。")]
-    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// An approved WhatsApp template of the conversation's channel: the one kind of message
+    /// WhatsApp delivers outside the 24-hour service window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateSend>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TemplateSend {
+    /// The template's id (`GET /api/v1/channels/{id}/templates`).
+    pub id: String,
+    /// One value per variable, `{{1}}` first; each on one line.
+    #[serde(default)]
+    #[schema(example = json!(["山田", "3月1日 10:00"]))]
+    pub params: Vec<String>,
+}
+
+/// What the request asks to send.
+enum Content {
+    Text(String),
+    Template(TemplateSend),
 }
 
 fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
@@ -43,7 +66,7 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     res
 }
 
-/// Queue a text reply to the patient.
+/// Queue a reply to the patient: a text, or an approved WhatsApp template.
 ///
 /// Scope: `reply` (token scopes `reply`, `admin`). The message is stored as `queued` together
 /// with its send job; the worker delivers it. With an `Idempotency-Key` header, a repeat by the
@@ -66,7 +89,7 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
         (status = 403, description = "The token lacks `reply`", body = ErrorBody),
         (status = 404, description = "No such conversation in this clinic", body = ErrorBody),
         (status = 409, description = "`idempotency_key_in_progress`: the first request with this key has not finished", body = ErrorBody),
-        (status = 422, description = "`empty_message`, `message_too_long`, `recipient_blocked`, `channel_disabled`, `idempotency_key_reused`, `invalid_request`", body = ErrorBody),
+        (status = 422, description = "`empty_message`, `message_too_long`, `recipient_blocked`, `recipient_opted_out`, `recipient_bounced`, `outside_service_window` (WhatsApp: send a template), `template_invalid`, `channel_disabled`, consent refusals, `idempotency_key_reused`, `invalid_request` (neither or both of `text` and `template`)", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -80,6 +103,19 @@ pub async fn create(
     auth.require(Permission::Reply)?;
     let conv_id = ConversationId::parse(&id).map_err(|_| ApiError::not_found())?;
     let key = idempotency::key_from(&headers)?;
+    let content = match (body.text.clone(), body.template.as_ref()) {
+        (Some(text), None) => Content::Text(text),
+        (None, Some(t)) => Content::Template(TemplateSend {
+            id: t.id.clone(),
+            params: t.params.clone(),
+        }),
+        _ => {
+            return Err(ApiError::invalid(
+                "text",
+                "Send either text or template, not both and not neither.",
+            ))
+        }
+    };
     let mut conn = read_conn(&state).await?;
     let conversation = conversations::by_id(&mut conn, &auth.clinic, &conv_id)
         .await?
@@ -98,7 +134,7 @@ pub async fn create(
         auth,
         ip,
         conversation,
-        text: body.text,
+        content,
         key,
         request_hash,
     };
@@ -112,7 +148,7 @@ struct Work {
     auth: ApiAuth,
     ip: ClientIp,
     conversation: conversations::Conversation,
-    text: String,
+    content: Content,
     key: Option<String>,
     request_hash: String,
 }
@@ -124,7 +160,7 @@ impl Work {
             auth,
             ip,
             conversation,
-            text,
+            content,
             key,
             request_hash,
         } = self;
@@ -155,9 +191,7 @@ impl Work {
             }
         }
 
-        let now = state.now_ms();
-        let outcome =
-            queue_staff_reply(&state.db, &auth.clinic, &conversation, None, &text, now).await;
+        let outcome = send(&state, &auth, &conversation, content).await;
         let message = match outcome {
             Ok(ReplyOutcome::Queued(m)) => m,
             other => {
@@ -209,4 +243,43 @@ impl Work {
         });
         Ok(json_response(StatusCode::CREATED, body, false))
     }
+}
+
+/// Queues the content; a template is looked up (in this clinic) after the key is claimed, so a
+/// repeat of a request that went out replays it even if the template has changed since.
+async fn send(
+    state: &AppState,
+    auth: &ApiAuth,
+    conversation: &conversations::Conversation,
+    content: Content,
+) -> anyhow::Result<ReplyOutcome> {
+    let now = state.now_ms();
+    let t = match content {
+        Content::Text(text) => {
+            return queue_staff_reply(&state.db, &auth.clinic, conversation, None, &text, now).await
+        }
+        Content::Template(t) => t,
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    let found = templates::by_id(&mut conn, &auth.clinic, &t.id).await?;
+    drop(conn);
+    let Some(template) = found else {
+        let why = ReplyRefused::Template("no such template on this channel".into());
+        return Ok(ReplyOutcome::Refused(why));
+    };
+    let out = match super::templates::outgoing(&template, &conversation.channel_id, t.params) {
+        Ok(o) => o,
+        Err(why) => return Ok(ReplyOutcome::Refused(why)),
+    };
+    let basis = SendBasis::ReplyToPatient;
+    queue_outgoing(
+        &state.db,
+        &auth.clinic,
+        conversation,
+        Author::Api,
+        out,
+        basis,
+        now,
+    )
+    .await
 }

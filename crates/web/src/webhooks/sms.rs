@@ -83,11 +83,20 @@ pub async fn receive(
     }
 }
 
+/// The message id tsunagu put in the StatusCallback URL (`?message=…`), if any.
+fn our_message_id(req: &Request) -> Option<String> {
+    url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "message")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
 pub async fn receive_status(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,
     req: Request,
 ) -> Response {
+    let ours = our_message_id(&req);
     let (ch, form) = match verified_form(&state, &channel_id, req).await {
         Ok(v) => v,
         Err(r) => return r,
@@ -99,7 +108,7 @@ pub async fn receive_status(
         clinic_id: &ch.clinic,
         channel_id: &ch.id,
     };
-    match sms::status(&state.db, at, &cb, state.now_ms()).await {
+    match sms::status(&state.db, at, &cb, ours.as_deref(), state.now_ms()).await {
         Ok(report) => {
             publish(
                 &state,

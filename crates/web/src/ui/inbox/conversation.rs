@@ -210,7 +210,10 @@ async fn thread(
         senders: &senders,
         staff: &staff_names,
     };
-    let messages = rows.iter().map(|m| message_view(m, &d)).collect();
+    let messages = rows
+        .iter()
+        .map(|m| view::refine(message_view(m, &d), m))
+        .collect();
     let base = format!("/app/conversations/{}", conv.id);
     let older_href = more
         .then(|| {
@@ -314,6 +317,7 @@ pub async fn show(
         r
     });
     let assignment = assign::view(state, staff, &conv).await?;
+    let (window, template_picker) = super::template_send::panel(state, staff, &conv).await?;
     let shell = shell::shell(state, staff, "inbox").await?;
     let title = format!(
         "{} | {}",
@@ -326,6 +330,7 @@ pub async fn show(
         minijinja::context! {
             lang => staff.lang, shell, list, header, thread, reply, title, assignment, notice,
             confirm_retry, csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
+            window, template_picker,
         },
     )
 }

@@ -11,6 +11,7 @@ mod queries;
 mod reply;
 mod retry;
 pub mod shell;
+mod template_send;
 mod view;
 
 use axum::response::Redirect;
@@ -34,6 +35,10 @@ pub fn router() -> Router<AppState> {
             get(conversation::fragment),
         )
         .route("/app/conversations/{id}/reply", post(reply::send))
+        .route(
+            "/app/conversations/{id}/template",
+            post(template_send::send),
+        )
         .route("/app/conversations/{id}/assign", post(assign::assign))
         .route("/app/messages/{id}/retry", post(retry::retry))
         .route("/app/attachments/{id}", get(attachments::serve))

@@ -4,7 +4,9 @@ use chrono::{Datelike, TimeZone};
 use chrono_tz::Tz;
 use tsunagu_core::clock::from_ms;
 use tsunagu_store::clinics::Clinic;
+use tsunagu_store::conversations::Message;
 
+use super::messages::MessageView;
 use crate::i18n;
 
 /// The clinic's time zone (Tokyo when the stored name is not one chrono-tz knows).
@@ -47,6 +49,19 @@ pub fn first_name(lang: &str, candidates: &[Option<&str>], fallback_key: &str) -
         .find(|s| !s.is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| i18n::text(lang, fallback_key))
+}
+
+/// What the bubble adds for newer providers: a delivery report (`delivered`, which LINE never
+/// sends) and a WhatsApp template shown as the text it rendered to.
+pub fn refine(mut v: MessageView, m: &Message) -> MessageView {
+    if m.direction == "out" && m.status == "delivered" {
+        v.status = Some("delivered");
+    }
+    if m.kind == "template" && m.unsent_at.is_none() {
+        v.kind = "template";
+        v.text = m.body.clone().filter(|b| !b.is_empty());
+    }
+    v
 }
 
 /// "LINE", "SMS", 「メール」…; an unknown kind is shown as stored.

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use tsunagu_contacts::fields;
 use tsunagu_contacts::patients::{self as records, PatientError, PatientRecord};
 use tsunagu_contacts::{BirthDate, PhoneE164};
-use tsunagu_core::{PatientId, Permission};
+use tsunagu_core::{ChannelKind, PatientId, Permission};
+use tsunagu_inbox::reachability;
 use tsunagu_store::{channels, flag, patients};
 
 use super::form::{input_of, FormView};
@@ -35,9 +36,20 @@ struct Fact {
 #[derive(Serialize)]
 struct IdentityView {
     channel: String,
+    /// "LINE", "WhatsApp", "SMS (Twilio)", …
+    kind_label: String,
     name: String,
     follow_state: String,
     verified: bool,
+    /// following | blocked | opted_out | bounced | unknown
+    reach: &'static str,
+    reach_label: String,
+    opted_out_at: Option<String>,
+    opt_out_source: Option<String>,
+    bounce_reason: Option<String>,
+    /// WhatsApp and Messenger: whether the 24-hour window is open, and until when.
+    window_open: Option<bool>,
+    window_until: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -46,6 +58,13 @@ struct ConversationView {
     channel: String,
     status: String,
     last_at: String,
+}
+
+/// LINE says 友だち for a follower; the other states read the same on every channel.
+fn reach_label(lang: &str, kind: Option<&str>, state: &str) -> String {
+    let line_words = kind == Some("line") && ["following", "blocked", "unknown"].contains(&state);
+    let area = if line_words { "follow" } else { "reach" };
+    text(lang, &format!("patients.{area}.{state}"))
 }
 
 fn facts(lang: &str, r: &PatientRecord) -> Vec<Fact> {
@@ -126,13 +145,33 @@ async fn show(
             .map(|(_, name)| name.clone())
             .unwrap_or_default()
     };
+    let now = state.now_ms();
     let identities: Vec<IdentityView> = idents
         .iter()
-        .map(|i| IdentityView {
-            channel: channel_label(&i.channel_id),
-            name: i.display_name.clone().unwrap_or_default(),
-            follow_state: i.follow_state.clone(),
-            verified: flag(i.verified),
+        .map(|i| {
+            let kind = chans.get(&i.channel_id).map(|(k, _)| k.as_str());
+            let r = kind
+                .and_then(ChannelKind::parse)
+                .map(|k| reachability::describe(k, i, now));
+            IdentityView {
+                channel: channel_label(&i.channel_id),
+                kind_label: kind
+                    .map(|k| text(lang, &format!("inbox.channel.{k}")))
+                    .unwrap_or_default(),
+                name: i.display_name.clone().unwrap_or_default(),
+                follow_state: i.follow_state.clone(),
+                verified: flag(i.verified),
+                reach: r.as_ref().map_or("unknown", |r| r.state),
+                reach_label: reach_label(lang, kind, r.as_ref().map_or("unknown", |r| r.state)),
+                opted_out_at: i.opted_out_at.map(|t| local_time(staff, t)),
+                opt_out_source: i.opt_out_source.clone(),
+                bounce_reason: i.bounce_reason.clone(),
+                window_open: r.as_ref().and_then(|r| r.window_open),
+                window_until: r
+                    .as_ref()
+                    .and_then(|r| r.window_open.filter(|o| *o).and(r.window_closes_at))
+                    .map(|t| local_time(staff, t)),
+            }
         })
         .collect();
     let conversations: Vec<ConversationView> = convs

@@ -1,8 +1,12 @@
-//! Clinic settings, for owners and admins (everyone else gets 403): so far the clinic calendar
-//! at `/app/settings/calendar`. Forms post back here and redirect to the page (or re-render it
-//! with the error and what was typed); every change commits with its audit entry.
+//! Clinic settings, for owners and admins (everyone else gets 403): the clinic calendar at
+//! `/app/settings/calendar`, the channels at `/app/settings/channels` and each WhatsApp channel's
+//! message templates. Forms post back here and redirect to the page (or re-render it with the
+//! error and what was typed); every change commits with its audit entry.
 mod calendar;
 mod calendar_view;
+mod channel_templates;
+mod channels;
+mod channels_form;
 
 use axum::response::Redirect;
 use axum::routing::{get, post};
@@ -32,6 +36,26 @@ pub fn router() -> Router<AppState> {
         .route(
             "/app/settings/calendar/holidays/{date}",
             post(calendar::set_holiday),
+        )
+        .route(
+            "/app/settings/channels",
+            get(channels::page).post(channels::create),
+        )
+        .route(
+            "/app/settings/channels/{id}/enabled",
+            post(channels::enable),
+        )
+        .route(
+            "/app/settings/channels/{id}/templates",
+            get(channel_templates::page).post(channel_templates::create),
+        )
+        .route(
+            "/app/settings/channels/{id}/templates/{template_id}/status",
+            post(channel_templates::set_status),
+        )
+        .route(
+            "/app/settings/channels/{id}/templates/{template_id}/delete",
+            post(channel_templates::delete),
         )
 }
 
