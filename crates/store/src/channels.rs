@@ -101,6 +101,23 @@ pub async fn list(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result
     .context("listing the clinic's channels")
 }
 
+/// Switches a channel of the clinic on or off; `false` when there is no such channel.
+pub async fn set_enabled(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ChannelId,
+    enabled: bool,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query("UPDATE channels SET enabled = $1 WHERE id = $2 AND clinic_id = $3")
+        .bind(i64::from(enabled))
+        .bind(id.as_str())
+        .bind(clinic.as_str())
+        .execute(conn)
+        .await
+        .context("switching a channel on or off")?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// The clinic-side addresses a channel serves, kept in clear in `settings` (they are not
 /// secrets) so webhooks route by them: WhatsApp phone number ids of one Meta app, Facebook
 /// pages (or Instagram accounts) of one app, the SMS numbers of one Twilio account.

@@ -250,24 +250,6 @@ pub async fn create(
     Ok(Redirect::to(&format!("{PAGE}?saved=created")).into_response())
 }
 
-/// Switches a channel of the clinic on or off; `false` when there is no such channel.
-async fn set_enabled(
-    conn: &mut AnyConnection,
-    clinic: &ClinicId,
-    id: &ChannelId,
-    enabled: bool,
-) -> anyhow::Result<bool> {
-    use anyhow::Context;
-    let done = sqlx::query("UPDATE channels SET enabled = $1 WHERE id = $2 AND clinic_id = $3")
-        .bind(i64::from(enabled))
-        .bind(id.as_str())
-        .bind(clinic.as_str())
-        .execute(conn)
-        .await
-        .context("switching a channel on or off")?;
-    Ok(done.rows_affected() > 0)
-}
-
 /// `POST /app/settings/channels/{id}/enabled`: a disabled channel sends nothing (replies are
 /// refused with `channel_disabled`).
 pub async fn enable(
@@ -281,7 +263,7 @@ pub async fn enable(
     let id = ChannelId::parse(&id).map_err(|_| PageError::not_found())?;
     let on = form.enabled == "1";
     let mut tx = state.db.begin().await?;
-    if !set_enabled(tx.conn(), &staff.clinic.clinic_id(), &id, on).await? {
+    if !channels::set_enabled(tx.conn(), &staff.clinic.clinic_id(), &id, on).await? {
         return Err(PageError::not_found());
     }
     let action = if on {
