@@ -15,3 +15,6 @@ pub const PRIVACY_RETENTION: &str = "privacy.retention";
 /// Download an inbound message's media from WhatsApp, Messenger or Twilio right away (their
 /// links expire); payload names the channel, the message and the provider's media reference.
 pub const FETCH_MEDIA: &str = "channel.fetch_media";
+/// Submit a WhatsApp channel's draft templates to Meta and record every template's review state
+/// (payload: `{"channel_id"}`; idempotency key `templates:<channel>:<minute>`).
+pub const WHATSAPP_SYNC_TEMPLATES: &str = "whatsapp.sync_templates";

@@ -9,6 +9,7 @@ pub mod retry;
 mod send;
 mod sms_jobs;
 mod whatsapp_jobs;
+mod whatsapp_templates;
 pub mod worker;
 
 pub use line_reply::REPLY_TOKEN_LIFETIME_MS;

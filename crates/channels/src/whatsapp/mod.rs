@@ -3,7 +3,7 @@
 pub mod client;
 pub mod content;
 pub mod events;
-mod manage;
+pub mod manage;
 pub mod outgoing;
 pub mod signature;
 pub mod verification;

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod patients;
 pub mod privacy;
 pub mod reply;
+pub mod template_sync;
 pub mod templates;
 pub mod verification;
 
@@ -82,6 +83,7 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/channels", channels::list),
         get("/api/v1/channels/{id}/templates", templates::list),
         post("/api/v1/channels/{id}/templates", templates::create),
+        post("/api/v1/channels/{id}/templates/sync", template_sync::sync),
         patch(
             "/api/v1/channels/{id}/templates/{template_id}",
             templates::update,

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     calendar, channels, consent, conversations, extract, messages, patients, privacy, reply,
-    templates, verification,
+    template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -30,6 +30,7 @@ use super::{
         templates::list,
         templates::create,
         templates::update,
+        template_sync::sync,
         conversations::list,
         messages::list,
         reply::create,
@@ -77,6 +78,7 @@ use super::{
         templates::PatchTemplate,
         templates::TemplateOut,
         templates::TemplateList,
+        template_sync::SyncQueued,
         conversations::ConversationOut,
         conversations::ConversationPage,
         messages::MessageOut,

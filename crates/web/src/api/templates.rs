@@ -96,7 +96,11 @@ fn refused(e: &Invalid) -> ApiError {
 }
 
 /// The clinic's channel named in the path, or 404.
-async fn channel(state: &AppState, clinic: &ClinicId, id: &str) -> Result<Channel, ApiError> {
+pub(super) async fn channel(
+    state: &AppState,
+    clinic: &ClinicId,
+    id: &str,
+) -> Result<Channel, ApiError> {
     let id = ChannelId::parse(id).map_err(|_| ApiError::not_found())?;
     let mut conn = read_conn(state).await?;
     channels::by_id(&mut conn, clinic, &id)

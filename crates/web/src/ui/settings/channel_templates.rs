@@ -269,3 +269,22 @@ pub async fn delete(
     tx.commit().await?;
     Ok(Redirect::to(&format!("{}?saved=deleted", page_of(&ch))).into_response())
 }
+
+/// `POST …/templates/sync`: submit drafts to Meta and record review states, in the background.
+pub async fn sync(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Path(id): Path<String>,
+    staff: Staff,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    staff.require(Permission::Administer)?;
+    let ch = whatsapp(&state, &staff, &id).await?;
+    let clinic = staff.clinic.clinic_id();
+    let mut tx = state.db.begin().await?;
+    templates::enqueue_sync(tx.conn(), &clinic, &ch.channel_id(), state.now_ms()).await?;
+    let subject = ("channel", &[ch.id.as_str()][..]);
+    audit_change(&mut tx, &state, &staff, &ip, "ui.template.sync", subject).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{}?saved=sync", page_of(&ch))).into_response())
+}

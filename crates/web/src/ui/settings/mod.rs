@@ -50,6 +50,10 @@ pub fn router() -> Router<AppState> {
             get(channel_templates::page).post(channel_templates::create),
         )
         .route(
+            "/app/settings/channels/{id}/templates/sync",
+            post(channel_templates::sync),
+        )
+        .route(
             "/app/settings/channels/{id}/templates/{template_id}/status",
             post(channel_templates::set_status),
         )

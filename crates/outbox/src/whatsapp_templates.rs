@@ -1,0 +1,122 @@
+//! WhatsApp message templates with Meta: drafts are submitted for review, and every template's
+//! review state (approved, rejected with its reason, paused…) is recorded as Meta reports it.
+//! Meta doc: WhatsApp Business Management API › Message templates.
+use anyhow::Context;
+use serde::Deserialize;
+use tsunagu_channels::whatsapp::client::CallError;
+use tsunagu_channels::whatsapp::manage::NewTemplate;
+use tsunagu_channels::whatsapp::WhatsAppClient;
+use tsunagu_core::ChannelId;
+use tsunagu_store::jobs::Job;
+use tsunagu_store::templates::{self, StatusUpdate};
+
+use crate::line_jobs::clinic_of;
+use crate::send::load_channel;
+use crate::worker::{Outcome, Worker};
+
+/// Meta's review states in tsunagu's words (`IN_APPEAL` and the like are still pending).
+fn local_status(meta: &str) -> &'static str {
+    match meta {
+        "APPROVED" => "approved",
+        "REJECTED" => "rejected",
+        "PAUSED" => "paused",
+        "DISABLED" => "disabled",
+        _ => "pending",
+    }
+}
+
+pub async fn sync(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
+    #[derive(Deserialize)]
+    struct Payload {
+        channel_id: String,
+    }
+    let p: Payload = serde_json::from_str(&job.payload).context("reading the template job")?;
+    let clinic = clinic_of(job)?;
+    let channel = ChannelId::from_db(p.channel_id);
+    let Some(ch) = load_channel(w, &clinic, &channel).await? else {
+        return Ok(Outcome::Done);
+    };
+    let Some(waba) = ch.row.endpoints().waba_id else {
+        return Ok(Outcome::Dead {
+            code: "no_waba_id",
+            error: "the channel has no WhatsApp Business Account id".into(),
+        });
+    };
+    let client = WhatsAppClient::new(
+        w.http.clone(),
+        &ch.row.api_base_url,
+        ch.cred("access_token"),
+    );
+    let local = {
+        let mut conn = w.db.pool().acquire().await?;
+        templates::list_by_channel(&mut conn, &clinic, &channel).await?
+    };
+    let now = w.clock.now_ms();
+    for t in local.iter().filter(|t| t.status == "draft") {
+        let new = NewTemplate {
+            name: t.name.clone(),
+            language: t.language.clone(),
+            category: t.category.clone(),
+            body_text: t.body.clone(),
+            examples: (1..=t.variables).map(|i| format!("例{i}")).collect(),
+        };
+        let update = match client.create_template(&waba, &new).await {
+            Ok(created) => (local_status(&created.status), Some(created.id), None),
+            Err(CallError::Retry {
+                message,
+                retry_after,
+            }) => {
+                return Ok(Outcome::Retry {
+                    after: retry_after,
+                    error: message,
+                })
+            }
+            Err(e) => ("rejected", None, Some(e.to_string())),
+        };
+        let mut conn = w.db.pool().acquire().await?;
+        let u = StatusUpdate {
+            status: update.0,
+            provider_template_id: update.1.as_deref(),
+            reason: update.2.as_deref(),
+        };
+        let _ = templates::set_status(&mut conn, &clinic, &t.id, u, now).await?;
+    }
+    let remote = match client.list_templates(&waba).await {
+        Ok(r) => r,
+        Err(CallError::Retry {
+            message,
+            retry_after,
+        }) => {
+            return Ok(Outcome::Retry {
+                after: retry_after,
+                error: message,
+            })
+        }
+        Err(e) => {
+            return Ok(Outcome::Dead {
+                code: "rejected_by_provider",
+                error: e.to_string(),
+            })
+        }
+    };
+    let mut conn = w.db.pool().acquire().await?;
+    for t in templates::list_by_channel(&mut conn, &clinic, &channel).await? {
+        let Some(r) = remote
+            .iter()
+            .find(|r| r.name == t.name && r.language == t.language)
+        else {
+            continue;
+        };
+        let status = local_status(&r.status);
+        if status != t.status || t.provider_template_id.as_deref() != Some(r.id.as_str()) {
+            let u = StatusUpdate {
+                status,
+                provider_template_id: Some(&r.id),
+                reason: None,
+            };
+            let _ = templates::set_status(&mut conn, &clinic, &t.id, u, now).await?;
+        }
+    }
+    tsunagu_store::jobs::complete(&mut conn, &job.job_id(), now).await?;
+    Ok(Outcome::Done)
+}
