@@ -3,10 +3,10 @@
 //! outcome is in doubt (`send::settle`).
 use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::messenger::client::{self as body, MessagingKind};
-use tsunagu_channels::messenger::MessengerClient;
-use tsunagu_core::ClinicId;
+use tsunagu_channels::messenger::{allowed_kind, MessengerClient, WindowRefusal};
+use tsunagu_core::{ClinicId, MessageId};
 use tsunagu_store::jobs::Job;
-use tsunagu_store::{patients, reachability};
+use tsunagu_store::{conversations, patients, reachability, statuses, webhooks};
 
 use crate::send::{settle, Fetch, LoadedChannel, SendPayload};
 use crate::worker::{Outcome, Worker};
@@ -46,10 +46,14 @@ pub(crate) async fn send(
             error: "the channel has no page".into(),
         });
     };
-    // Decided when the message was queued (reachability::check): HUMAN_AGENT past 24 hours.
-    let kind = match p.tag.as_deref() {
-        Some("HUMAN_AGENT") => MessagingKind::HumanAgent,
-        _ => MessagingKind::Response,
+    let kind = match messaging_kind(w, ch, clinic, p).await? {
+        Ok(kind) => kind,
+        Err(refused) => {
+            return Ok(Outcome::Dead {
+                code: "outside_service_window",
+                error: refused.to_string(),
+            })
+        }
     };
     let m = p.messages.first();
     let text = m.and_then(|m| m.get("text")).and_then(|t| t.as_str());
@@ -69,9 +73,11 @@ pub(crate) async fn send(
         }
     };
     let token = page_token(ch, &page);
+    let started = w.clock.now_ms();
     let result = MessengerClient::new(w.http.clone(), &ch.row.api_base_url, token)
         .send(&page, &payload)
         .await;
+    let mid = result.as_ref().ok().map(|s| s.provider_message_id.clone());
     if let Err(SendFailure::Rejected {
         code: Some(code),
         message,
@@ -85,27 +91,131 @@ pub(crate) async fn send(
             }
         }
     }
-    settle(w, job, clinic, &p.message_id, result, dead_code, None).await
+    let outcome = settle(w, job, clinic, &p.message_id, result, dead_code, None).await?;
+    if let (Outcome::Done, Some(mid)) = (&outcome, mid.filter(|m| !m.is_empty())) {
+        // The message is sent: a failure here must not turn it into a retry.
+        if let Err(e) = early_receipts(w, ch, &p.to, &mid, started).await {
+            tracing::warn!(error = %format!("{e:#}"), "applying Messenger receipts that came before the send answer");
+        }
+    }
+    Ok(outcome)
 }
 
-/// `{"url"}` → the attachment's bytes (a CDN link, no token).
+/// Meta doc: Webhook events › message_deliveries, message_reads. Meta may deliver, and the
+/// person read, before the Send API's answer reaches us; those receipts found no message with
+/// the mid and were only stored. Applied now: by mid exactly, by watermark when it is not older
+/// than the call (never backwards either way).
+async fn early_receipts(
+    w: &Worker,
+    ch: &LoadedChannel,
+    psid: &str,
+    mid: &str,
+    started: i64,
+) -> anyhow::Result<()> {
+    let mut conn = w.db.pool().acquire().await?;
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT event_type, body FROM webhook_events WHERE channel_id = $1 AND sender_ref = $2
+           AND event_type IN ('delivery', 'read') AND received_at >= $3 ORDER BY received_at",
+    )
+    .bind(&ch.row.id)
+    .bind(webhooks::sender_ref(&ch.row.channel_id(), psid))
+    .bind(started)
+    .fetch_all(&mut *conn)
+    .await?;
+    let channel = ch.row.channel_id();
+    for (kind, body) in rows {
+        let item: serde_json::Value =
+            serde_json::from_str(body.as_deref().unwrap_or("null")).unwrap_or_default();
+        let r = &item[kind.as_str()];
+        let watermark = r["watermark"].as_i64();
+        let by_mid = r["mid"] == mid
+            || r["mids"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|x| x == mid));
+        let by_watermark = watermark.is_some_and(|wm| wm >= started);
+        if !(by_mid || by_watermark) {
+            continue;
+        }
+        let report = statuses::Report {
+            channel_id: &channel,
+            provider_message_id: mid,
+            status: if kind == "read" { "read" } else { "delivered" },
+            failure_code: None,
+            failure_reason: None,
+            at_ms: watermark
+                .or(item["timestamp"].as_i64())
+                .unwrap_or_else(|| w.clock.now_ms()),
+        };
+        if let Some(applied) = statuses::apply(&mut conn, report).await? {
+            (w.on_change)(&applied.clinic_id, &applied.conversation_id);
+        }
+    }
+    Ok(())
+}
+
+/// Meta doc: Send messages › "Messaging types" and Message tags › HUMAN_AGENT, applied when the
+/// message leaves, not when it was queued: a reply held up (throttling, retries) past 24 hours
+/// goes as a staff member's HUMAN_AGENT reply, or not at all if no person wrote it; past 7 days
+/// nothing goes. Without a recorded last message the queue-time decision stands.
+async fn messaging_kind(
+    w: &Worker,
+    ch: &LoadedChannel,
+    clinic: &ClinicId,
+    p: &SendPayload,
+) -> anyhow::Result<Result<MessagingKind, WindowRefusal>> {
+    let queued = match p.tag.as_deref() {
+        Some("HUMAN_AGENT") => MessagingKind::HumanAgent,
+        _ => MessagingKind::Response,
+    };
+    let mut conn = w.db.pool().acquire().await?;
+    let ident = patients::identity(&mut conn, &ch.row.channel_id(), &p.to).await?;
+    let Some(last) = ident.and_then(|i| i.last_inbound_at) else {
+        return Ok(Ok(queued));
+    };
+    let id = MessageId::from_db(p.message_id.clone());
+    let msg = conversations::message_by_id(&mut conn, clinic, &id).await?;
+    let by_person = msg.is_some_and(|m| m.author_kind == "staff");
+    Ok(allowed_kind(Some(last), w.clock.now_ms(), by_person))
+}
+
+/// `{"url", "urls"}` → every attachment's bytes (CDN links, no token). A link that is gone
+/// does not cost the others; a throttled one retries the whole message (attachments are stored
+/// once, all together).
 pub(crate) async fn download(
     w: &Worker,
     ch: &LoadedChannel,
     media: &serde_json::Value,
 ) -> Result<Vec<(String, bytes::Bytes)>, Fetch> {
-    let url = media
-        .get("url")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
+    let mut urls: Vec<&str> = media
+        .get("urls")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .collect();
+    if urls.is_empty() {
+        urls.extend(media.get("url").and_then(|v| v.as_str()));
+    }
     let c = MessengerClient::new(w.http.clone(), &ch.row.api_base_url, "");
-    match c.download(url).await {
-        Ok(file) => Ok(vec![file]),
-        Err(SendFailure::Retry {
-            message,
-            retry_after,
-            ..
-        }) => Err(Fetch::Retry(message, retry_after)),
-        Err(e) => Err(Fetch::Gone(e.to_string())),
+    let mut files = Vec::with_capacity(urls.len());
+    let mut gone = None;
+    for url in urls {
+        match c.download(url).await {
+            Ok(file) => files.push(file),
+            Err(SendFailure::Retry {
+                message,
+                retry_after,
+                ..
+            }) => return Err(Fetch::Retry(message, retry_after)),
+            Err(e) => {
+                tracing::warn!(error = %e, "a Messenger attachment could not be downloaded");
+                gone.get_or_insert(e.to_string());
+            }
+        }
+    }
+    match gone {
+        Some(error) if files.is_empty() => Err(Fetch::Gone(error)),
+        None if files.is_empty() => Err(Fetch::Gone("the message has no attachment URL".into())),
+        _ => Ok(files),
     }
 }

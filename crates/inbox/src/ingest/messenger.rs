@@ -116,10 +116,20 @@ async fn apply(
                 Some("file") => "file",
                 Some(_) => "unsupported",
             };
-            let media = first
+            // A multi-photo pick is one message with an attachment per photo: every URL is
+            // downloaded (they expire), not just the first.
+            let urls: Vec<&str> = attachments
+                .iter()
+                .filter(|a| {
+                    a.sticker_id.is_some()
+                        || matches!(a.kind.as_str(), "image" | "video" | "audio" | "file")
+                })
+                .filter_map(|a| a.url.as_deref())
+                .collect();
+            let media = urls
+                .first()
                 .filter(|_| matches!(kind, "image" | "video" | "audio" | "file" | "sticker"))
-                .and_then(|a| a.url.clone())
-                .map(|url| json!({"url": url}));
+                .map(|url| json!({"url": url, "urls": urls}));
             let body = text.clone().or_else(|| first.and_then(|a| a.title.clone()));
             let payload = json!({"message": e.raw.get("message"), "quick_reply": quick_reply_payload,
                 "reply_to": reply_to_mid, "instagram": e.instagram});

@@ -77,20 +77,36 @@ impl MessengerSandbox {
 
     /// An image from the person; the sandbox stores a small PNG at an absolute attachment URL.
     pub async fn user_image(&self, page: &str, psid: &str) -> anyhow::Result<Posted> {
-        let url = {
-            let mut st = self.lock();
-            st.next_id += 1;
-            let id = format!("img{}", st.next_id);
-            let shade = u8::try_from(st.next_id % 200).unwrap_or(0);
-            let media = Media {
-                content_type: "image/png".into(),
-                bytes: Bytes::from(media::png(16, [24, 119, 242u8.saturating_sub(shade)])),
-            };
-            st.media.insert(id.clone(), media);
-            st.media_url(&id)
+        self.user_images(page, psid, 1).await
+    }
+
+    /// Several images in one message, as Messenger sends a multi-photo pick (one `mid`, one
+    /// attachment each, every one with its own URL).
+    pub async fn user_images(
+        &self,
+        page: &str,
+        psid: &str,
+        count: usize,
+    ) -> anyhow::Result<Posted> {
+        let attachments: Vec<Value> = (0..count)
+            .map(|_| json!({ "type": "image", "payload": { "url": self.store_png() } }))
+            .collect();
+        self.inbound(page, psid, json!({ "attachments": attachments }))
+            .await
+    }
+
+    /// Stores a small PNG (a different shade each time) and returns its attachment URL.
+    fn store_png(&self) -> String {
+        let mut st = self.lock();
+        st.next_id += 1;
+        let id = format!("img{}", st.next_id);
+        let shade = u8::try_from(st.next_id % 200).unwrap_or(0);
+        let media = Media {
+            content_type: "image/png".into(),
+            bytes: Bytes::from(media::png(16, [24, 119, 242u8.saturating_sub(shade)])),
         };
-        let message = json!({ "attachments": [{ "type": "image", "payload": { "url": url } }] });
-        self.inbound(page, psid, message).await
+        st.media.insert(id.clone(), media);
+        st.media_url(&id)
     }
 
     /// Meta doc: Webhook events › "messages" › `quick_reply.payload` (the tapped title as text).
