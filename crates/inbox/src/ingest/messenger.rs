@@ -30,7 +30,9 @@ pub async fn ingest(
             sender: Some(e.user_id()),
         };
         let (fresh, conv) = if endpoints.serves(&e.page_id) {
-            apply(tx.conn(), ch, &ev, e, now_ms).await?
+            // An Instagram account linked to a page is answered through that page.
+            let via = endpoints.page_for(&e.page_id).unwrap_or(&e.page_id);
+            apply(tx.conn(), ch, &ev, e, via, now_ms).await?
         } else {
             (
                 inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?,
@@ -66,6 +68,7 @@ async fn apply(
     ch: ChannelRef<'_>,
     ev: &RawEvent<'_>,
     e: &Event,
+    via: &str,
     now_ms: i64,
 ) -> anyhow::Result<(bool, Option<String>)> {
     let at = if e.timestamp_ms > 0 {
@@ -192,7 +195,7 @@ async fn apply(
         from: &e.sender_id,
         profile_name: None,
         fallback_name: fallback,
-        via: Some(&e.page_id),
+        via: Some(via),
         kind,
         body: body.as_deref(),
         payload,
