@@ -54,7 +54,7 @@ pub async fn step(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Step> {
     };
     let now = m.clock.now_ms();
     let postback = m.message.kind == "postback";
-    let can_code = codes.available(&m.clinic);
+    let can_code = codes.available(&m.clinic).await;
     let reply = if text == "verify:start" || (!postback && is(START_WORDS, text)) {
         let started = v::start(&m.db, &s, now).await?;
         let offer = can_code && started == Started::AskCard;

@@ -14,8 +14,8 @@ mod purpose;
 mod queue;
 
 pub use purpose::queue_for_purpose;
-pub use queue::Outgoing;
-use queue::{checked_text, queue_in, set_basis, text_refusal};
+use queue::{checked_text, set_basis, text_refusal};
+pub use queue::{queue_in, Outgoing};
 
 /// The job payload of an outbound message.
 #[derive(Clone, Debug, Serialize, Deserialize)]

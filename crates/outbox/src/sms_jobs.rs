@@ -1,11 +1,12 @@
 //! Twilio SMS: send a queued message (with a status callback back to tsunagu), download MMS
 //! media. Twilio doc: Messaging › Messages resource. No idempotency key: an unknown outcome is
 //! in doubt (`send::settle`).
+use anyhow::Context as _;
 use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::sms::{segments, OutgoingSms, Sender, TwilioClient};
-use tsunagu_core::ClinicId;
-use tsunagu_store::jobs::Job;
-use tsunagu_store::{patients, reachability};
+use tsunagu_core::{ClinicId, MessageId};
+use tsunagu_store::jobs::{self, Job};
+use tsunagu_store::{conversations, patients, reachability, statuses};
 
 use crate::send::{pace, settle, Fetch, LoadedChannel, Pace, SendPayload};
 use crate::worker::{Outcome, Worker};
@@ -89,12 +90,22 @@ pub(crate) async fn send(
         to: p.to.clone(),
         body: text.to_string(),
         media_urls: Vec::new(),
+        // Our message id rides along (Twilio signs the whole URL): a callback that overtakes
+        // the answer, or follows an answer that was lost, still finds its message.
         status_callback: Some(format!(
-            "{}/webhooks/sms/{}/status",
-            w.public_base, ch.row.id
+            "{}/webhooks/sms/{}/status?message={}",
+            w.public_base, ch.row.id, p.message_id
         )),
     };
     let result = client(w, ch).send(&sms).await;
+    match &result {
+        Ok(sent) => return confirm(w, job, clinic, &p.message_id, &sent.provider_message_id).await,
+        // A status callback already named the message: Twilio has it, nothing is in doubt.
+        Err(SendFailure::InDoubt { .. }) if adopted(w, &p.message_id).await? => {
+            return Ok(Outcome::Done)
+        }
+        _ => {}
+    }
     if let Err(SendFailure::Rejected {
         code: Some(code), ..
     }) = &result
@@ -114,6 +125,42 @@ pub(crate) async fn send(
         }
     }
     settle(w, job, clinic, &p.message_id, result, dead_code, Some(&key)).await
+}
+
+/// Twilio accepted the message: `sent` with its sid, unless a status callback that overtook the
+/// answer already moved it further.
+async fn confirm(
+    w: &Worker,
+    job: &Job,
+    clinic: &ClinicId,
+    message_id: &str,
+    sid: &str,
+) -> anyhow::Result<Outcome> {
+    let now = w.clock.now_ms();
+    let mut tx = w.db.begin().await?;
+    statuses::confirm_sent(tx.conn(), message_id, sid, now).await?;
+    jobs::complete(tx.conn(), &job.job_id(), now).await?;
+    let mid = MessageId::from_db(message_id.to_string());
+    let conv = conversations::message_by_id(tx.conn(), clinic, &mid)
+        .await?
+        .map(|m| m.conversation_id);
+    tx.commit().await?;
+    if let Some(conv) = conv {
+        (w.on_change)(clinic.as_str(), &conv);
+    }
+    Ok(Outcome::Done)
+}
+
+/// Whether a status callback has given the message Twilio's sid while its send had no answer.
+async fn adopted(w: &Worker, message_id: &str) -> anyhow::Result<bool> {
+    let mut conn = w.db.pool().acquire().await?;
+    let sid: Option<Option<String>> =
+        sqlx::query_scalar("SELECT provider_message_id FROM messages WHERE id = $1")
+            .bind(message_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("reading whether Twilio's callback named the message")?;
+    Ok(sid.flatten().is_some())
 }
 
 /// `{"urls": [[url, content type], …]}` → every MMS attachment.

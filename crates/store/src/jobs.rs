@@ -84,7 +84,7 @@ pub async fn claim_due(
          RETURNING {COLS}"
     );
     let mut tx = db.begin().await?;
-    let jobs: Vec<Job> = sqlx::query_as(&sql)
+    let mut jobs: Vec<Job> = sqlx::query_as(&sql)
         .bind(now_ms + lease_ms)
         .bind(now_ms)
         .bind(limit)
@@ -92,6 +92,9 @@ pub async fn claim_due(
         .await
         .context("claiming due jobs")?;
     tx.commit().await?;
+    // RETURNING does not keep the subquery's order (PostgreSQL returns rows as it updates
+    // them): run them in due order, so a staff member's quick lines leave in the order written.
+    jobs.sort_by(|a, b| (a.run_at, &a.id).cmp(&(b.run_at, &b.id)));
     Ok(jobs)
 }
 

@@ -167,6 +167,36 @@ pub async fn create_provisional(
         .context("reading back the new channel identity")
 }
 
+/// An identity on `channel` for a patient already on record (e.g. their phone number on the
+/// SMS channel, to text them a code). If someone holds that address on the channel already,
+/// theirs is returned unchanged.
+pub async fn add_identity(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    channel: &ChannelId,
+    external_id: &str,
+    patient: &str,
+    now_ms: i64,
+) -> anyhow::Result<Identity> {
+    sqlx::query(
+        "INSERT INTO channel_identities (id, clinic_id, channel_id, external_id, patient_id, follow_state, verified, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'unknown', 0, $6, $6)
+         ON CONFLICT (channel_id, external_id) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(clinic.as_str())
+    .bind(channel.as_str())
+    .bind(external_id)
+    .bind(patient)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await
+    .context("adding a channel identity to a patient")?;
+    identity(conn, channel, external_id)
+        .await?
+        .context("reading back the added channel identity")
+}
+
 pub struct Profile<'a> {
     pub display_name: &'a str,
     pub picture_url: Option<&'a str>,

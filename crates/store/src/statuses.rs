@@ -138,6 +138,58 @@ pub async fn apply_watermark(
     Ok((r.rows_affected() > 0).then_some(conv))
 }
 
+/// A status report that names our message itself (Twilio's StatusCallback URL carries its id)
+/// when the send's answer has not given us the provider's id (still on its way, or lost: the
+/// message is in doubt). Records `provider_message_id` on that outbound message of `channel` if
+/// it has none yet; true when it did.
+pub async fn adopt(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    message_id: &str,
+    provider_message_id: &str,
+) -> anyhow::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE messages SET provider_message_id = $1
+         WHERE id = $2 AND channel_id = $3 AND direction = 'out' AND provider_message_id IS NULL",
+    )
+    .bind(provider_message_id)
+    .bind(message_id)
+    .bind(channel.as_str())
+    .execute(conn)
+    .await
+    .context("recording the provider's id a status report names")?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The send's answer for a provider whose status reports may overtake it: the provider's id, and
+/// `sent` unless a report already moved the message further (delivered, read, failed).
+pub async fn confirm_sent(
+    conn: &mut AnyConnection,
+    message_id: &str,
+    provider_message_id: &str,
+    at_ms: i64,
+) -> anyhow::Result<()> {
+    let ahead = ["sent", "failed", "delivered", "read"]
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!(
+        "UPDATE messages SET provider_message_id = $1, sent_at = COALESCE(sent_at, $2),
+            failure_code = CASE WHEN status IN ({ahead}) THEN failure_code ELSE NULL END,
+            failure_reason = CASE WHEN status IN ({ahead}) THEN failure_reason ELSE NULL END,
+            status = CASE WHEN status IN ({ahead}) THEN status ELSE 'sent' END
+         WHERE id = $3"
+    ))
+    .bind(provider_message_id)
+    .bind(at_ms)
+    .bind(message_id)
+    .execute(conn)
+    .await
+    .context("recording the provider's acceptance of a message")?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::rank;

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod demo;
 mod demo_channels;
+pub mod sms_codes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use tsunagu_core::config::Settings;
 use tsunagu_core::SharedClock;
 use tsunagu_inbox::{LiveEvent, LiveHub};
 use tsunagu_outbox::{Worker, WorkerConfig};
-use tsunagu_privacy::verification::code::{CodeSender, NoCodeChannel};
+use tsunagu_privacy::verification::code::{CodeSender, NoCodeChannel, PhoneThenEmail};
 use tsunagu_privacy::verification::email::EmailCodeSender;
 use tsunagu_privacy::Cipher;
 use tsunagu_store::Db;
@@ -42,6 +43,7 @@ impl Services {
         let cipher = Cipher::new(key);
         let live = LiveHub::for_db(&db);
         let db_for_codes = db.clone();
+        let clock_for_codes = clock.clone();
         let state = AppState::new(
             db.clone(),
             settings.clone(),
@@ -74,7 +76,11 @@ impl Services {
             config,
             on_change,
             public_base: settings.public_base(),
-            handlers: Arc::new(job_handlers(code_sender(&db_for_codes, &settings))),
+            handlers: Arc::new(job_handlers(code_sender(
+                &db_for_codes,
+                &settings,
+                clock_for_codes,
+            ))),
         };
         Services { state, worker }
     }
@@ -101,20 +107,23 @@ impl Services {
     }
 }
 
-/// E-mail codes when `[smtp]` is set, else none (patients are told to use the birth date).
-/// SMS codes come with the SMS channel, as another `CodeSender`.
-fn code_sender(db: &Db, settings: &Settings) -> Arc<dyn CodeSender> {
-    let Some(smtp) = &settings.smtp else {
-        return Arc::new(NoCodeChannel);
+/// Verification codes: a text message through the clinic's SMS channel when it has an enabled
+/// one and the record a phone number, else e-mail when `[smtp]` is set, else none (patients are
+/// told to use the birth date).
+fn code_sender(db: &Db, settings: &Settings, clock: SharedClock) -> Arc<dyn CodeSender> {
+    let phone: Arc<dyn CodeSender> = Arc::new(sms_codes::SmsCodeSender::new(db.clone(), clock));
+    let email: Arc<dyn CodeSender> = match &settings.smtp {
+        None => Arc::new(NoCodeChannel),
+        Some(smtp) => match EmailCodeSender::new(db.clone(), smtp) {
+            Ok(sender) => Arc::new(sender),
+            Err(e) => {
+                // Settings::load validated [smtp]; this is only reached by hand-built settings.
+                tracing::error!(error = %e, "[smtp] is unusable: codes go by SMS only");
+                Arc::new(NoCodeChannel)
+            }
+        },
     };
-    match EmailCodeSender::new(db.clone(), smtp) {
-        Ok(sender) => Arc::new(sender),
-        Err(e) => {
-            // Settings::load validated [smtp]; this is only reached by hand-built settings.
-            tracing::error!(error = %e, "[smtp] is unusable: verification codes are off");
-            Arc::new(NoCodeChannel)
-        }
-    }
+    Arc::new(PhoneThenEmail { phone, email })
 }
 
 /// Job kinds run by domain crates, beside the outbox's own.

@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use tsunagu_channels::sms::keywords::{classify, Keyword};
 use tsunagu_channels::sms::{InboundSms, MessageStatus, StatusCallback};
 use tsunagu_store::channels::Endpoints;
-use tsunagu_store::{patients, reachability, statuses, Db};
+use tsunagu_store::{jobs, patients, reachability, statuses, Db};
 
 use super::inbound::{self, ChannelRef, PatientMessage, RawEvent, Stored};
 use super::IngestReport;
@@ -14,6 +14,8 @@ use super::IngestReport;
 /// Carrier answers that mean the number cannot receive SMS at all (unknown destination,
 /// landline or unreachable carrier).
 const UNREACHABLE: [u32; 2] = [30005, 30006];
+/// "Attempt to send to unsubscribed recipient": the patient texted STOP to this sender.
+const OPTED_OUT: u32 = 21610;
 
 /// Twilio's `OptOutType` (Advanced Opt-Out) when present, else the default keywords.
 fn keyword(sms: &InboundSms) -> Option<Keyword> {
@@ -119,10 +121,13 @@ pub async fn receive(
 }
 
 /// A status callback for one of our messages; out-of-order callbacks never move it backwards.
+/// `ours`: the message id tsunagu put in the StatusCallback URL (covered by the signature), so
+/// a callback finds its message even before (or without) the send's answer giving the sid.
 pub async fn status(
     db: &Db,
     ch: ChannelRef<'_>,
     cb: &StatusCallback,
+    ours: Option<&str>,
     now_ms: i64,
 ) -> anyhow::Result<IngestReport> {
     let raw: serde_json::Map<String, serde_json::Value> =
@@ -172,8 +177,19 @@ pub async fn status(
         failure_reason: reason.as_deref(),
         at_ms: now_ms,
     };
+    if let Some(ours) = ours {
+        if statuses::adopt(tx.conn(), ch.channel_id, ours, &cb.message_sid).await? {
+            settle_in_doubt(tx.conn(), ours, now_ms).await?;
+        }
+    }
     let (fresh, applied) = inbound::store_status(tx.conn(), ch, &ev, r, now_ms).await?;
-    if fresh && cb.error_code.is_some_and(|c| UNREACHABLE.contains(&c)) {
+    if fresh && cb.error_code == Some(OPTED_OUT) {
+        // A Messaging Service accepts the send and reports the opt-out by callback.
+        if let Some(ident) = identity_of(tx.conn(), ch, to).await? {
+            let source = format!("provider:{OPTED_OUT}");
+            reachability::set_opted_out(tx.conn(), &ident.id, now_ms, &source).await?;
+        }
+    } else if fresh && cb.error_code.is_some_and(|c| UNREACHABLE.contains(&c)) {
         bounce(
             tx.conn(),
             ch,
@@ -188,6 +204,32 @@ pub async fn status(
     Ok(report)
 }
 
+/// The send job of a message Twilio turns out to have accepted: it is no longer in doubt, and
+/// staff must not be offered to send it again.
+async fn settle_in_doubt(
+    conn: &mut AnyConnection,
+    message_id: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    if let Some(job) = jobs::by_key(&mut *conn, &format!("send:{message_id}")).await? {
+        if job.state == "in_doubt" {
+            jobs::complete(conn, &job.job_id(), now_ms).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn identity_of(
+    conn: &mut AnyConnection,
+    ch: ChannelRef<'_>,
+    to: Option<&str>,
+) -> anyhow::Result<Option<patients::Identity>> {
+    match to {
+        Some(to) => patients::identity(conn, ch.channel_id, to).await,
+        None => Ok(None),
+    }
+}
+
 async fn bounce(
     conn: &mut AnyConnection,
     ch: ChannelRef<'_>,
@@ -195,8 +237,7 @@ async fn bounce(
     why: &str,
     now_ms: i64,
 ) -> anyhow::Result<()> {
-    let Some(to) = to else { return Ok(()) };
-    if let Some(ident) = patients::identity(&mut *conn, ch.channel_id, to).await? {
+    if let Some(ident) = identity_of(&mut *conn, ch, to).await? {
         reachability::set_bounced(conn, &ident.id, now_ms, why).await?;
     }
     Ok(())

@@ -48,7 +48,7 @@ const MAX_TEXT: usize = 5000;
 /// Checks and queues inside the caller's transaction; a refusal writes nothing (the caller
 /// drops the transaction).
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn queue_in(
+pub async fn queue_in(
     tx: &mut tsunagu_store::Tx,
     clinic: &ClinicId,
     conversation: &Conversation,
@@ -113,6 +113,10 @@ pub(super) async fn queue_in(
                 Refusal::outside_reply_window(consent::DEFAULT_REPLY_WINDOW_DAYS)
             }
             SendBasis::Purpose(p) => Refusal::for_purpose("consent_required", p),
+            // Only ever queued in the patient's own one-to-one conversation.
+            SendBasis::RequestedByPatient => {
+                Refusal::outside_reply_window(consent::DEFAULT_REPLY_WINDOW_DAYS)
+            }
         }),
     };
     if let Err(refusal) = verdict {

@@ -19,6 +19,10 @@ pub enum SendBasis {
     /// Anything the clinic starts (drips, surveys, reminders, broadcasts, staff-initiated
     /// messages): needs a current grant for the purpose on the channel.
     Purpose(Purpose),
+    /// What the patient asked for just now on another channel, and nothing else: a one-time
+    /// verification code to the phone on their record. Needs no separate consent (reachability,
+    /// e.g. an SMS STOP, still applies).
+    RequestedByPatient,
 }
 
 impl SendBasis {
@@ -27,6 +31,7 @@ impl SendBasis {
         match self {
             SendBasis::ReplyToPatient => "reply_to_patient".into(),
             SendBasis::Purpose(p) => format!("purpose:{}", p.code()),
+            SendBasis::RequestedByPatient => "requested_by_patient".into(),
         }
     }
 }
@@ -112,6 +117,7 @@ pub async fn may_send(
             }
             Ok(Err(Refusal::outside_reply_window(days)))
         }
+        SendBasis::RequestedByPatient => Ok(Ok(())),
         SendBasis::Purpose(purpose) => {
             let events = history(&mut *conn, clinic, patient_id).await?;
             let state = resolve(

@@ -3,8 +3,9 @@
 //! that record which the sender can reach, and the patient types it back. The replies and the
 //! stored state are the same whether or not the card number has a record or a contact, so the
 //! dialogue never tells if a card exists (only a failed send is reported, so the patient can
-//! fall back to the birth date). Senders: [`NoCodeChannel`] (none configured) and
-//! [`super::email::EmailCodeSender`]; SMS plugs in here with the SMS channel.
+//! fall back to the birth date). Senders: [`NoCodeChannel`] (none configured),
+//! [`super::email::EmailCodeSender`], and a text message through the clinic's SMS channel
+//! (`tsunagu::sms_codes`, which needs the outbox), combined by [`PhoneThenEmail`].
 use anyhow::Context;
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -25,29 +26,90 @@ pub enum Target {
     Email(String),
 }
 
-#[async_trait::async_trait]
-pub trait CodeSender: Send + Sync {
-    /// Whether this clinic has a channel able to send codes at all (asked before the card
-    /// number is looked up, so the answer reveals nothing about the records).
-    fn available(&self, clinic: &ClinicId) -> bool;
-    /// Whether this sender can deliver to this kind of contact.
-    fn reaches(&self, to: &Target) -> bool;
-    async fn send(&self, clinic: &ClinicId, to: &Target, code: &str) -> anyhow::Result<()>;
+/// Which kinds of contact a clinic's codes can go to right now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub phone: bool,
+    pub email: bool,
 }
 
-/// No SMTP configured (and no SMS channel yet): codes cannot be sent.
+impl Reach {
+    pub fn any(self) -> bool {
+        self.phone || self.email
+    }
+
+    pub fn covers(self, to: &Target) -> bool {
+        match to {
+            Target::Phone(_) => self.phone,
+            Target::Email(_) => self.email,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+pub trait CodeSender: Send + Sync {
+    /// What this clinic's codes can reach (asked before the card number is looked up, so the
+    /// answer reveals nothing about the records). Asynchronous: an SMS channel is the clinic's.
+    async fn reach(&self, clinic: &ClinicId) -> Reach;
+    /// Whether this clinic can send codes at all.
+    async fn available(&self, clinic: &ClinicId) -> bool {
+        self.reach(clinic).await.any()
+    }
+    /// Sends `code` to `to`, a contact on the record of `patient_id`.
+    async fn send(
+        &self,
+        clinic: &ClinicId,
+        patient_id: &str,
+        to: &Target,
+        code: &str,
+    ) -> anyhow::Result<()>;
+}
+
+/// No SMTP configured and no SMS channel: codes cannot be sent.
 pub struct NoCodeChannel;
 
 #[async_trait::async_trait]
 impl CodeSender for NoCodeChannel {
-    fn available(&self, _: &ClinicId) -> bool {
-        false
+    async fn reach(&self, _: &ClinicId) -> Reach {
+        Reach::default()
     }
-    fn reaches(&self, _: &Target) -> bool {
-        false
-    }
-    async fn send(&self, _: &ClinicId, _: &Target, _: &str) -> anyhow::Result<()> {
+    async fn send(&self, _: &ClinicId, _: &str, _: &Target, _: &str) -> anyhow::Result<()> {
         anyhow::bail!("no channel can send verification codes")
+    }
+}
+
+/// A text message to the phone on file when the clinic can send one, else e-mail: each code
+/// goes through the first sender that reaches the chosen contact.
+pub struct PhoneThenEmail {
+    pub phone: std::sync::Arc<dyn CodeSender>,
+    pub email: std::sync::Arc<dyn CodeSender>,
+}
+
+#[async_trait::async_trait]
+impl CodeSender for PhoneThenEmail {
+    async fn reach(&self, clinic: &ClinicId) -> Reach {
+        let (p, e) = (
+            self.phone.reach(clinic).await,
+            self.email.reach(clinic).await,
+        );
+        Reach {
+            phone: p.phone || e.phone,
+            email: p.email || e.email,
+        }
+    }
+    async fn send(
+        &self,
+        clinic: &ClinicId,
+        patient_id: &str,
+        to: &Target,
+        code: &str,
+    ) -> anyhow::Result<()> {
+        let via = if self.phone.reach(clinic).await.covers(to) {
+            &self.phone
+        } else {
+            &self.email
+        };
+        via.send(clinic, patient_id, to, code).await
     }
 }
 
@@ -94,7 +156,8 @@ pub async fn on_card(
     if let Some(until) = locked(&row, now) {
         return Ok(Some(CodeRequest::Locked { until }));
     }
-    if !sender.available(s.clinic) {
+    let reach = sender.reach(s.clinic).await;
+    if !reach.any() {
         return Ok(Some(CodeRequest::Unavailable));
     }
     let Some(card) = normalize::card_number(card_text) else {
@@ -112,7 +175,7 @@ pub async fn on_card(
         [phone.map(Target::Phone), email.map(Target::Email)]
             .into_iter()
             .flatten()
-            .find(|t| sender.reaches(t))
+            .find(|t| reach.covers(t))
             .map(|t| (id, t))
     });
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
@@ -131,10 +194,10 @@ pub async fn on_card(
     .await
     .context("storing the code's hash")?;
     tx.commit().await.context("requesting a code")?;
-    let Some((_, target)) = target else {
+    let Some((patient, target)) = target else {
         return Ok(Some(CodeRequest::Requested));
     };
-    if let Err(e) = sender.send(s.clinic, &target, &code).await {
+    if let Err(e) = sender.send(s.clinic, &patient, &target, &code).await {
         // Staff logs get the reason, never the address or the code.
         tracing::warn!(clinic = s.clinic.as_str(), identity = s.identity_id, error = %e,
             "a verification code could not be sent; the patient was offered the birth date");

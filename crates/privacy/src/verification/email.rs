@@ -12,7 +12,7 @@ use tsunagu_core::config::{SmtpSettings, SmtpTls};
 use tsunagu_core::ClinicId;
 use tsunagu_store::Db;
 
-use super::code::{CodeSender, Target, CODE_TTL_MS};
+use super::code::{CodeSender, Reach, Target, CODE_TTL_MS};
 
 pub struct EmailCodeSender {
     db: Db,
@@ -95,13 +95,19 @@ fn describe(e: &lettre::transport::smtp::Error) -> String {
 
 #[async_trait::async_trait]
 impl CodeSender for EmailCodeSender {
-    fn available(&self, _: &ClinicId) -> bool {
-        true
+    async fn reach(&self, _: &ClinicId) -> Reach {
+        Reach {
+            phone: false,
+            email: true,
+        }
     }
-    fn reaches(&self, to: &Target) -> bool {
-        matches!(to, Target::Email(_))
-    }
-    async fn send(&self, clinic: &ClinicId, to: &Target, code: &str) -> anyhow::Result<()> {
+    async fn send(
+        &self,
+        clinic: &ClinicId,
+        _patient_id: &str,
+        to: &Target,
+        code: &str,
+    ) -> anyhow::Result<()> {
         let Target::Email(addr) = to else {
             anyhow::bail!("e-mail cannot send to a phone number");
         };

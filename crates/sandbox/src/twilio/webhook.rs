@@ -58,6 +58,10 @@ pub struct Delivery {
     pub idempotency_token: String,
     /// The HTTP status tsunagu answered.
     pub status: u16,
+    /// The answer's `Content-Type` (TwiML is `text/xml` or `application/xml`).
+    pub content_type: Option<String>,
+    /// The answer's body (TwiML for a message webhook).
+    pub answer: String,
 }
 
 impl TwilioSandbox {
@@ -209,7 +213,7 @@ impl TwilioSandbox {
         params: &[(String, String)],
         signature: Option<&str>,
     ) -> anyhow::Result<u16> {
-        self.post(url, params, signature, &ids::sid("")).await
+        Ok(self.post(url, params, signature, &ids::sid("")).await?.0)
     }
 
     /// The same post again, same params and idempotency token, freshly signed: what Twilio does
@@ -319,13 +323,16 @@ impl TwilioSandbox {
             n.auth_token.clone()
         };
         let signature = sign(&auth_token, &url, &params);
-        let status = self.post(&url, &params, Some(&signature), &token).await?;
+        let (status, content_type, answer) =
+            self.post(&url, &params, Some(&signature), &token).await?;
         Ok(Delivery {
             message_sid,
             url,
             params,
             idempotency_token: token,
             status,
+            content_type,
+            answer,
         })
     }
 
@@ -335,7 +342,7 @@ impl TwilioSandbox {
         params: &[(String, String)],
         signature: Option<&str>,
         token: &str,
-    ) -> anyhow::Result<u16> {
+    ) -> anyhow::Result<(u16, Option<String>, String)> {
         let body = serde_urlencoded::to_string(params).context("encoding the webhook form")?;
         let mut req = self
             .inner
@@ -352,7 +359,15 @@ impl TwilioSandbox {
             .send()
             .await
             .with_context(|| format!("posting the Twilio webhook to {url}"))?;
-        Ok(resp.status().as_u16())
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // Twilio reads the answer (TwiML); an unreadable body is an empty answer, not an error.
+        let answer = resp.text().await.unwrap_or_default();
+        Ok((status, content_type, answer))
     }
 }
 
