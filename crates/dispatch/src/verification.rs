@@ -59,8 +59,8 @@ pub async fn step(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Step> {
         let started = v::start(&m.db, &s, now).await?;
         let offer = can_code && started == Started::AskCard;
         let hint = pick(en,
-            "\n(登録のメールアドレスに届く確認コードで本人確認する場合は「コード」と送ってください)",
-            "\n(To verify with a code sent to the e-mail on file instead, send \"code\".)");
+            "\n(登録の電話番号（SMS）またはメールアドレスに届く確認コードで本人確認する場合は「コード」と送ってください)",
+            "\n(To verify with a code sent by SMS or e-mail to the contact on file instead, send \"code\".)");
         format!(
             "{}{}",
             self::started(started, en),
@@ -69,8 +69,8 @@ pub async fn step(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Step> {
     } else if can_code && (text == "verify:code" || (!postback && is(CODE_WORDS, text))) {
         match code::begin(&m.db, &s, now).await? {
             Started::AskCard => pick(en,
-                "確認コードで本人確認します。診察券番号を送ってください。登録されているメールアドレスにコードをお送りします。\n(やめるときは「中止」と送ってください)",
-                "Let's verify with a code. Please send your patient card number; we will e-mail a code to the address on file.\n(Send \"cancel\" to stop.)").to_string(),
+                "確認コードで本人確認します。診察券番号を送ってください。登録されている電話番号（SMS）またはメールアドレスにコードをお送りします。\n(やめるときは「中止」と送ってください)",
+                "Let's verify with a code. Please send your patient card number; we will send a code by SMS or e-mail to the contact on file.\n(Send \"cancel\" to stop.)").to_string(),
             other => started(other, en),
         }
     } else if text == "verify:code" || (!postback && is(CODE_WORDS, text)) {
@@ -121,12 +121,12 @@ fn started(s: Started, en: bool) -> String {
     .to_string()
 }
 
-/// The same words whether or not the card number has a record with an e-mail.
+/// The same words whether or not the card number has a record with a phone or e-mail.
 fn requested(r: CodeRequest, en: bool) -> String {
     match r {
         CodeRequest::Requested => pick(en,
-            "診察券番号とメールアドレスが登録されている場合は、確認コードをお送りしました。メールに書かれた6桁のコードを送ってください。(10分間有効)\n届かない場合は「中止」と送り、「本人確認」から診察券番号と生年月日で確認してください。",
-            "If that card number is on file with an e-mail address, we have sent a code to it. Please send the 6-digit code (valid for 10 minutes).\nIf nothing arrives, send \"cancel\" and then \"verify\" to use your card number and date of birth."),
+            "診察券番号と連絡先（電話番号またはメールアドレス）が登録されている場合は、確認コードをお送りしました。SMS またはメールに書かれた6桁のコードを送ってください。(10分間有効)\n届かない場合は「中止」と送り、「本人確認」から診察券番号と生年月日で確認してください。",
+            "If that card number is on file with a phone number or e-mail address, we have sent a code to it by SMS or e-mail. Please send the 6-digit code (valid for 10 minutes).\nIf nothing arrives, send \"cancel\" and then \"verify\" to use your card number and date of birth."),
         CodeRequest::SendFailed => pick(en,
             "確認コードを送信できませんでした。診察券番号と生年月日で確認します。生年月日を送ってください。(例: 1975-04-01、昭和50年4月1日)",
             "We could not send the code. Let's use your card number and date of birth instead: please send your date of birth (for example 1975-04-01)."),
@@ -161,9 +161,9 @@ fn answered(a: Answer, en: bool) -> String {
         }
         Answer::WrongCode { remaining } => {
             return if en {
-                format!("That code is not correct. Please check the e-mail and send it again ({remaining} tries left).")
+                format!("That code is not correct. Please check the SMS or e-mail and send it again ({remaining} tries left).")
             } else {
-                format!("コードが正しくありません。メールをご確認のうえ、もう一度送ってください。(あと{remaining}回)")
+                format!("コードが正しくありません。SMS またはメールをご確認のうえ、もう一度送ってください。(あと{remaining}回)")
             };
         }
         Answer::LockedNow { .. } | Answer::Locked { .. } => pick(en, CALL_US.0, CALL_US.1),
