@@ -1,11 +1,12 @@
 //! WhatsApp Cloud API: send a queued message, download inbound media. Meta doc: Cloud API ›
 //! Messages; Media. There is no idempotency key: an unknown outcome is in doubt (`send::settle`).
+use anyhow::Context;
 use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::whatsapp::client::CallError;
-use tsunagu_channels::whatsapp::{outgoing, WhatsAppClient};
+use tsunagu_channels::whatsapp::{events, outgoing, WhatsAppClient};
 use tsunagu_core::{ChannelKind, ClinicId};
 use tsunagu_store::jobs::Job;
-use tsunagu_store::{patients, reachability};
+use tsunagu_store::{patients, reachability, statuses};
 
 use crate::send::{pace, pair_key, settle, Fetch, LoadedChannel, Pace, SendPayload};
 use crate::worker::{Outcome, Worker};
@@ -83,7 +84,12 @@ pub(crate) async fn send(
         });
     };
     let body = match body(p) {
-        Ok(b) => b,
+        // Echoed in Meta's status webhooks: they can then name this message even if the answer
+        // to this call is lost (in doubt) or overtaken.
+        Ok(mut b) => {
+            b["biz_opaque_callback_data"] = serde_json::json!(p.message_id);
+            b
+        }
         Err(error) => {
             return Ok(Outcome::Dead {
                 code: "invalid_message",
@@ -118,7 +124,8 @@ pub(crate) async fn send(
         }
     }
     let hold = format!("whatsapp:from:{via}");
-    settle(
+    let wamid = result.as_ref().ok().map(|s| s.provider_message_id.clone());
+    let outcome = settle(
         w,
         job,
         clinic,
@@ -127,7 +134,67 @@ pub(crate) async fn send(
         dead_code,
         Some(&hold),
     )
+    .await?;
+    if let (Outcome::Done, Some(wamid)) = (&outcome, wamid) {
+        // The message is sent and recorded: a failure here must not turn it into a retry.
+        if let Err(e) = apply_early_statuses(w, ch, clinic, &wamid).await {
+            tracing::warn!(error = %format!("{e:#}"), "applying WhatsApp statuses that came before the send answer");
+        }
+    }
+    Ok(outcome)
+}
+
+/// Meta's status webhooks can overtake its answer to the send: such a status was stored as a raw
+/// event (`<wamid>:<status>`) but matched no message then. Applied now that the wamid is
+/// recorded; `statuses::apply` only moves a message forward, so the order does not matter.
+async fn apply_early_statuses(
+    w: &Worker,
+    ch: &LoadedChannel,
+    clinic: &ClinicId,
+    wamid: &str,
+) -> anyhow::Result<()> {
+    let channel = ch.row.channel_id();
+    let keys = ["sent", "delivered", "read", "failed"].map(|s| format!("{wamid}:{s}"));
+    let mut conn = w.db.pool().acquire().await?;
+    let bodies: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT body FROM webhook_events WHERE channel_id = $1 AND event_type = 'status'
+           AND provider_event_id IN ($2, $3, $4, $5)",
+    )
+    .bind(channel.as_str())
+    .bind(&keys[0])
+    .bind(&keys[1])
+    .bind(&keys[2])
+    .bind(&keys[3])
+    .fetch_all(&mut *conn)
     .await
+    .context("finding statuses that arrived before the send answer")?;
+    let mut touched = None;
+    for body in bodies.into_iter().flatten() {
+        let raw: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let Some(s) = events::status_item("", &raw).filter(|s| s.wamid == wamid) else {
+            continue;
+        };
+        let (code, reason) = s.failure();
+        let report = statuses::Report {
+            channel_id: &channel,
+            provider_message_id: wamid,
+            status: s.word(),
+            failure_code: code.as_deref(),
+            failure_reason: reason.as_deref(),
+            at_ms: if s.timestamp > 0 {
+                s.timestamp * 1000
+            } else {
+                w.clock.now_ms()
+            },
+        };
+        if let Some(applied) = statuses::apply(&mut conn, report).await? {
+            touched = Some(applied.conversation_id);
+        }
+    }
+    if let Some(conv) = touched {
+        (w.on_change)(clinic.as_str(), &conv);
+    }
+    Ok(())
 }
 
 async fn bounce(w: &Worker, ch: &LoadedChannel, to: &str, why: &str) -> anyhow::Result<()> {

@@ -76,8 +76,50 @@ pub struct Status {
     /// Unix seconds.
     pub timestamp: i64,
     pub recipient_id: Option<String>,
+    /// `biz_opaque_callback_data` as given with the send: tsunagu puts its message id there, so
+    /// a status names our message even when Meta's answer to the send never arrived.
+    pub callback_data: Option<String>,
     pub errors: Vec<ApiError>,
     pub raw: Value,
+}
+
+impl Status {
+    /// The status as a word: `sent`, `delivered`, `read`, `failed`, or Meta's own (`played`…).
+    pub fn word(&self) -> &str {
+        match &self.status {
+            StatusKind::Sent => "sent",
+            StatusKind::Delivered => "delivered",
+            StatusKind::Read => "read",
+            StatusKind::Failed => "failed",
+            StatusKind::Other(o) => o,
+        }
+    }
+
+    /// The first error's code and a reason staff can read (message or title, then details).
+    pub fn failure(&self) -> (Option<String>, Option<String>) {
+        let err = self.errors.first();
+        let code = err.and_then(|e| e.code).map(|c| c.to_string());
+        let reason = err.map(|e| {
+            let text = e.message.clone().or(e.title.clone()).unwrap_or_default();
+            match &e.details {
+                Some(d) => format!("{text} ({d})"),
+                None => text,
+            }
+        });
+        (code, reason)
+    }
+}
+
+/// One `statuses[]` item read on its own, e.g. from the raw event log: a status that arrived
+/// before Meta's answer to the send is applied once the wamid is known.
+pub fn status_item(phone_number_id: &str, raw: &Value) -> Option<Status> {
+    let ctx = Ctx {
+        waba_id: "",
+        phone_number_id,
+        display: None,
+        contacts: None,
+    };
+    ctx.status(raw)
 }
 
 /// A change or item we do not normalize, kept for the raw event log.
@@ -264,6 +306,7 @@ impl Ctx<'_> {
             status: StatusKind::from_raw(s.get("status")?.as_str()?),
             timestamp: timestamp(s)?,
             recipient_id: str_of(s, "recipient_id"),
+            callback_data: str_of(s, "biz_opaque_callback_data"),
             errors: content::errors(s),
             raw: s.clone(),
         })

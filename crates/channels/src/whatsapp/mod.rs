@@ -13,8 +13,8 @@ pub use client::{
 };
 pub use content::{ApiError, Content};
 pub use events::{
-    parse, status_rank, status_should_apply, Message, OtherItem, ParseError, Status, StatusKind,
-    WebhookBody,
+    parse, status_item, status_rank, status_should_apply, Message, OtherItem, ParseError, Status,
+    StatusKind, WebhookBody,
 };
 pub use manage::{body_variables, MAX_MEDIA_BYTES};
 pub use outgoing::{BuildError, ListRow, ListSection, MediaKind, MediaSource};

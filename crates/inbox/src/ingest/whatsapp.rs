@@ -1,6 +1,7 @@
 //! WhatsApp Cloud API deliveries into the inbox: messages, statuses and everything else, routed
 //! by `phone_number_id` among the numbers the channel serves. Meta doc: Cloud API › Webhooks ›
 //! Reference › messages.
+use anyhow::Context;
 use serde_json::json;
 use sqlx::AnyConnection;
 use tsunagu_channels::whatsapp::{Content, Message, Status, StatusKind, WebhookBody};
@@ -44,7 +45,7 @@ pub async fn ingest(
     }
     for s in &body.statuses {
         let raw = s.raw.to_string();
-        let key = format!("{}:{}", s.wamid, status_word(&s.status));
+        let key = format!("{}:{}", s.wamid, s.word());
         let ev = RawEvent {
             event_id: &key,
             event_type: "status",
@@ -105,16 +106,6 @@ fn count(report: &mut IngestReport, fresh: bool, conv: Option<String>) {
 fn digest(raw: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(&Sha256::digest(raw.as_bytes())[..16])
-}
-
-fn status_word(s: &StatusKind) -> &str {
-    match s {
-        StatusKind::Sent => "sent",
-        StatusKind::Delivered => "delivered",
-        StatusKind::Read => "read",
-        StatusKind::Failed => "failed",
-        StatusKind::Other(o) => o,
-    }
 }
 
 /// A message: `Some(conversation)` when it was new.
@@ -290,30 +281,26 @@ async fn status(
     s: &Status,
     now_ms: i64,
 ) -> anyhow::Result<(bool, Option<String>)> {
-    let word = match &s.status {
-        StatusKind::Other(_) => {
-            return Ok((inbound::record_event(conn, ch, ev, now_ms).await?, None));
-        }
-        other => status_word(other).to_string(),
-    };
+    if let StatusKind::Other(_) = &s.status {
+        return Ok((inbound::record_event(conn, ch, ev, now_ms).await?, None));
+    }
+    let word = s.word();
     let err = s.errors.first();
-    let code = err.and_then(|e| e.code).map(|c| c.to_string());
-    let reason = err.map(|e| {
-        let text = e.message.clone().or(e.title.clone()).unwrap_or_default();
-        match &e.details {
-            Some(d) => format!("{text} ({d})"),
-            None => text,
-        }
-    });
+    // Kept as the raw event even when no message has this wamid yet: Meta's status can
+    // overtake its answer to the send, and the sender applies it once the wamid is recorded.
+    let (code, reason) = s.failure();
     let at = if s.timestamp > 0 {
         s.timestamp * 1000
     } else {
         now_ms
     };
+    if let Some(ours) = &s.callback_data {
+        adopt(&mut *conn, ch, ours, &s.wamid).await?;
+    }
     let report = statuses::Report {
         channel_id: ch.channel_id,
         provider_message_id: &s.wamid,
-        status: &word,
+        status: word,
         failure_code: code.as_deref(),
         failure_reason: reason.as_deref(),
         at_ms: at,
@@ -335,4 +322,30 @@ async fn status(
         }
     }
     Ok((fresh, applied.map(|a| a.conversation_id)))
+}
+
+/// A status names our message through `biz_opaque_callback_data` (its tsunagu id, set by the
+/// sender). If that outbound message of this channel has no wamid yet (Meta's answer to the send
+/// was lost, so it is in doubt, or has not arrived yet), it takes this one, so the status can be
+/// applied: an in-doubt message whose delivery Meta confirms is no longer in doubt.
+async fn adopt(
+    conn: &mut AnyConnection,
+    ch: ChannelRef<'_>,
+    message_id: &str,
+    wamid: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE messages SET provider_message_id = $1,
+            failure_code = CASE WHEN status = 'in_doubt' THEN NULL ELSE failure_code END,
+            failure_reason = CASE WHEN status = 'in_doubt' THEN NULL ELSE failure_reason END
+         WHERE id = $2 AND channel_id = $3 AND direction = 'out' AND provider_message_id IS NULL
+           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.channel_id = $3 AND m.provider_message_id = $1)",
+    )
+    .bind(wamid)
+    .bind(message_id)
+    .bind(ch.channel_id.as_str())
+    .execute(conn)
+    .await
+    .context("matching a WhatsApp status to the message it names")?;
+    Ok(())
 }

@@ -100,6 +100,8 @@ impl GraphError {
                 .details("Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business."),
             132001 => Self::new(status, 132001, "(#132001) Template name does not exist in the translation")
                 .details("The template does not exist in the specified language or the template has not been approved."),
+            100 => Self::new(status, 100, "(#100) Invalid parameter")
+                .details("Parameter value is not valid"),
             190 => Self::new(status, 190, "Invalid OAuth access token - Cannot parse access token"),
             131000 => Self::new(status, 131000, "(#131000) Something went wrong")
                 .details("Message failed to send due to an unknown error."),

@@ -96,7 +96,7 @@ async fn info(
                 "messaging_product": "whatsapp",
                 "url": url,
                 "mime_type": media.mime_type,
-                "sha256": hex_sha256(&media.bytes),
+                "sha256": media.sha256,
                 "file_size": media.bytes.len().to_string(),
                 "id": node,
             }),

@@ -224,8 +224,10 @@ impl WhatsAppSandbox {
     pub fn add_media(&self, bytes: impl Into<bytes::Bytes>, mime_type: &str) -> String {
         let mut st = self.lock();
         let id = http::numeric_id(st.next());
+        let bytes: bytes::Bytes = bytes.into();
         let media = Media {
-            bytes: bytes.into(),
+            sha256: media::hex_sha256(&bytes),
+            bytes,
             mime_type: mime_type.to_owned(),
             phone_number_id: None,
             url_hash: None,

@@ -168,6 +168,9 @@ fn send(
     let id = wamid(&wa_id);
     st.sent
         .insert(id.clone(), (phone.to_owned(), wa_id.clone()));
+    if let Some(data) = body["biz_opaque_callback_data"].as_str() {
+        st.callback_data.insert(id.clone(), data.to_owned());
+    }
     let entry = ChatEntry {
         from: "business",
         at: now,

@@ -161,6 +161,14 @@ fn correct(schemas: &mut Map<String, Value>) -> Result<(), String> {
             .ok_or_else(|| format!("correction {pointer}: not in the spec any more"))?;
         *slot = value;
     }
+    // Meta doc: Messages › biz_opaque_callback_data (≤ 512, echoed in statuses); not in the spec.
+    root.pointer_mut("/BaseMessageProperties/properties")
+        .and_then(Value::as_object_mut)
+        .ok_or("BaseMessageProperties is not in the spec any more")?
+        .insert(
+            "biz_opaque_callback_data".into(),
+            json!({"type": "string", "maxLength": 512}),
+        );
     let order: Value = serde_json::from_str(ORDER_ACTION).map_err(|e| e.to_string())?;
     root.pointer_mut("/ActionObject/oneOf")
         .and_then(Value::as_array_mut)

@@ -30,6 +30,8 @@ pub(crate) struct State {
     pub media: HashMap<String, Media>,
     /// Business-sent wamid → (phone number id, wa_id), for statuses.
     pub sent: HashMap<String, (String, String)>,
+    /// Business-sent wamid → its `biz_opaque_callback_data`, echoed in its statuses.
+    pub callback_data: HashMap<String, String>,
     pub faults: Vec<Fault>,
     pub throughput_per_second: u32,
     pub pair_burst: u32,
@@ -57,6 +59,7 @@ impl Default for State {
             templates: Vec::new(),
             media: HashMap::new(),
             sent: HashMap::new(),
+            callback_data: HashMap::new(),
             faults: Vec::new(),
             throughput_per_second: DEFAULT_THROUGHPUT,
             pair_burst: DEFAULT_PAIR_BURST,
@@ -87,6 +90,9 @@ pub struct ChatEntry {
 pub(crate) struct Media {
     pub bytes: Bytes,
     pub mime_type: String,
+    /// Lower-case hex SHA-256 of the bytes as stored: what webhooks and media info hand out,
+    /// kept when [`super::WhatsAppSandbox::replace_media`] corrupts the bytes.
+    pub sha256: String,
     /// Bound to the number whose webhook carried it; only that number's token may fetch it.
     pub phone_number_id: Option<String>,
     /// The lookaside URL's one-time hash and when it was issued (Meta's URLs last 5 minutes).

@@ -105,7 +105,7 @@ impl WhatsAppSandbox {
         errors: Option<Value>,
     ) -> anyhow::Result<Posted> {
         let now = self.now();
-        let (phone, wa_id) = {
+        let (phone, wa_id, callback_data) = {
             let mut st = self.lock();
             let (phone, wa_id) = st
                 .sent
@@ -122,12 +122,15 @@ impl WhatsAppSandbox {
             {
                 e.status = Some(status.to_owned());
             }
-            (phone, wa_id)
+            (phone, wa_id, st.callback_data.get(wamid).cloned())
         };
         let mut s = json!({ "id": wamid, "status": status, "timestamp": now.timestamp().to_string(), "recipient_id": wa_id });
         if matches!(status, "sent" | "delivered") {
             s["conversation"] = json!({ "id": uuid::Uuid::new_v4().simple().to_string(), "origin": { "type": "service" } });
             s["pricing"] = json!({ "billable": false, "pricing_model": "PMP", "category": "service", "type": "free_customer_service" });
+        }
+        if let Some(data) = callback_data {
+            s["biz_opaque_callback_data"] = json!(data);
         }
         if let Some(errors) = errors {
             s["errors"] = errors;
