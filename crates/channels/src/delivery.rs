@@ -92,11 +92,16 @@ mod tests {
     #[test]
     fn retry_after_seconds_only() {
         let mut h = HeaderMap::new();
-        h.insert(reqwest::header::RETRY_AFTER, "7".parse().unwrap_or_else(|_| unreachable!()));
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            "7".parse().unwrap_or_else(|_| unreachable!()),
+        );
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
         h.insert(
             reqwest::header::RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap_or_else(|_| unreachable!()),
+            "Wed, 21 Oct 2015 07:28:00 GMT"
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
         );
         assert_eq!(retry_after(&h), None);
     }

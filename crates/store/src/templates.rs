@@ -330,6 +330,27 @@ pub async fn delete(conn: &mut AnyConnection, clinic: &ClinicId, id: &str) -> an
     Ok(done.rows_affected() > 0)
 }
 
+/// Queues a sync with Meta (drafts submitted, review states recorded); at most one per channel
+/// per minute, so repeated clicks do not pile up. `false`: one is already queued this minute.
+pub async fn enqueue_sync(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    channel: &ChannelId,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    let payload = serde_json::json!({"channel_id": channel.as_str()}).to_string();
+    let key = format!("templates:{}:{}", channel.as_str(), now_ms / 60_000);
+    let job = crate::jobs::NewJob {
+        clinic_id: Some(clinic),
+        kind: tsunagu_core::job_kinds::WHATSAPP_SYNC_TEMPLATES,
+        payload: &payload,
+        idempotency_key: &key,
+        run_at: now_ms,
+    };
+    Ok(crate::jobs::enqueue(conn, job, now_ms).await?.is_some())
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,24 +385,4 @@ mod tests {
         );
         assert_eq!(render("{{3}} {x}", &p), "{{3}} {x}");
     }
-}
-
-/// Queues a sync with Meta (drafts submitted, review states recorded); at most one per channel
-/// per minute, so repeated clicks do not pile up. `false`: one is already queued this minute.
-pub async fn enqueue_sync(
-    conn: &mut AnyConnection,
-    clinic: &ClinicId,
-    channel: &ChannelId,
-    now_ms: i64,
-) -> anyhow::Result<bool> {
-    let payload = serde_json::json!({"channel_id": channel.as_str()}).to_string();
-    let key = format!("templates:{}:{}", channel.as_str(), now_ms / 60_000);
-    let job = crate::jobs::NewJob {
-        clinic_id: Some(clinic),
-        kind: tsunagu_core::job_kinds::WHATSAPP_SYNC_TEMPLATES,
-        payload: &payload,
-        idempotency_key: &key,
-        run_at: now_ms,
-    };
-    Ok(crate::jobs::enqueue(conn, job, now_ms).await?.is_some())
 }
