@@ -52,6 +52,17 @@ impl ChannelKind {
         }
     }
 
+    /// The longest text one message may carry: LINE 5,000 characters, WhatsApp 4,096,
+    /// Messenger 2,000, an SMS 1,600 (Twilio's limit; it is split into segments).
+    pub fn max_text_chars(self) -> usize {
+        match self {
+            ChannelKind::Line => 5_000,
+            ChannelKind::WhatsApp => 4_096,
+            ChannelKind::Messenger => 2_000,
+            ChannelKind::Sms => 1_600,
+        }
+    }
+
     /// Whether a send carries a provider idempotency key (LINE's `X-Line-Retry-Key`), so an
     /// attempt whose outcome is unknown may be repeated. Without one it is in doubt instead.
     pub fn has_idempotency_key(self) -> bool {

@@ -21,7 +21,7 @@ fn page_token<'a>(ch: &'a LoadedChannel, page: &str) -> &'a str {
 
 fn dead_code(code: Option<&str>) -> &'static str {
     match code {
-        Some("10/2018278") | Some("10") => "outside_service_window",
+        Some("10/2018278") => "outside_service_window",
         Some(c) if c.starts_with("551") => "recipient_unavailable",
         Some(c) if c.starts_with("190") || c.starts_with("200") => "provider_auth_failed",
         _ => "rejected_by_provider",

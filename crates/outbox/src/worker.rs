@@ -217,6 +217,11 @@ impl Worker {
         let mut touched = None;
         if let (Some((status, code, reason)), Some(msg)) = (message_update, send_message_id(job)) {
             let mid = MessageId::from_db(msg);
+            // The provider's own report (delivered, read) outranks what the worker concluded.
+            if tsunagu_store::statuses::reported_delivered(tx.conn(), mid.as_str()).await? {
+                tx.commit().await?;
+                return Ok(());
+            }
             conversations::set_delivery(
                 tx.conn(),
                 &mid,

@@ -84,6 +84,20 @@ pub async fn apply(conn: &mut AnyConnection, r: Report<'_>) -> anyhow::Result<Op
     }))
 }
 
+/// Whether the provider already reported the message delivered or read: a later worker outcome
+/// (in doubt after a lost answer, a failed retry) must not overwrite that.
+pub async fn reported_delivered(
+    conn: &mut AnyConnection,
+    message_id: &str,
+) -> anyhow::Result<bool> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM messages WHERE id = $1")
+        .bind(message_id)
+        .fetch_optional(conn)
+        .await
+        .context("reading a message's delivery status")?;
+    Ok(status.is_some_and(|s| rank(&s) >= rank("delivered")))
+}
+
 /// Messenger's delivery/read watermark: every message we sent in the thread up to `watermark`
 /// moves to `status` (never backwards). Returns the conversation if anything changed.
 pub async fn apply_watermark(

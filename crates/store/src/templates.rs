@@ -338,8 +338,20 @@ pub async fn enqueue_sync(
     channel: &ChannelId,
     now_ms: i64,
 ) -> anyhow::Result<bool> {
+    let minute = (now_ms / 60_000).to_string();
+    enqueue_sync_keyed(conn, clinic, channel, &minute, now_ms).await
+}
+
+/// As [`enqueue_sync`], once per `key` (e.g. the Meta webhook that announced a review).
+pub async fn enqueue_sync_keyed(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    channel: &ChannelId,
+    key: &str,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
     let payload = serde_json::json!({"channel_id": channel.as_str()}).to_string();
-    let key = format!("templates:{}:{}", channel.as_str(), now_ms / 60_000);
+    let key = format!("templates:{}:{key}", channel.as_str());
     let job = crate::jobs::NewJob {
         clinic_id: Some(clinic),
         kind: tsunagu_core::job_kinds::WHATSAPP_SYNC_TEMPLATES,
@@ -349,7 +361,6 @@ pub async fn enqueue_sync(
     };
     Ok(crate::jobs::enqueue(conn, job, now_ms).await?.is_some())
 }
-
 
 #[cfg(test)]
 mod tests {

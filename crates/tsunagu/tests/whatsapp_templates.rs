@@ -80,3 +80,30 @@ async fn a_rejection_at_meta_is_recorded() {
     let (_, list) = app.api_get(&path).await;
     assert_eq!(list["items"][0]["status"], "rejected", "{list}");
 }
+
+#[tokio::test]
+async fn meta_announcing_a_review_by_webhook_brings_the_state_at_once() {
+    let wa = spawn().await;
+    let app = &wa.app;
+    let path = format!("/api/v1/channels/{}/templates", wa.channel);
+    let body = json!({"name": "checkup_result_ready", "language": "ja", "category": "UTILITY",
+        "body": "{{1}}様、健診結果のご用意ができました。"});
+    app.api_post(&path, body).await;
+    app.api_post(&format!("{path}/sync"), json!({})).await;
+    app.run_jobs().await;
+    wa.sb.approve_template(WABA, "checkup_result_ready");
+    // Meta's `message_template_status_update` webhook, in the same minute as the first sync.
+    let update = json!({"object": "whatsapp_business_account", "entry": [{"id": WABA, "time": 1795400000,
+        "changes": [{"field": "message_template_status_update", "value": {"event": "APPROVED",
+            "message_template_id": 123456789, "message_template_name": "checkup_result_ready",
+            "message_template_language": "ja", "reason": "NONE"}}]}]});
+    let posted = wa
+        .sb
+        .post(harness::PHONE_ID, update.to_string().into_bytes())
+        .await
+        .unwrap();
+    assert_eq!(posted.status, 200);
+    app.run_jobs().await;
+    let (_, list) = app.api_get(&path).await;
+    assert_eq!(list["items"][0]["status"], "approved", "{list}");
+}

@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 use tsunagu_channels::whatsapp::{Content, Message, Status, StatusKind, WebhookBody};
 use tsunagu_store::channels::Endpoints;
-use tsunagu_store::{conversations, reachability, statuses, Db};
+use tsunagu_store::{conversations, reachability, statuses, templates, Db};
 
 use super::inbound::{self, ChannelRef, PatientMessage, RawEvent, Stored};
 use super::IngestReport;
@@ -86,6 +86,11 @@ pub async fn ingest(
         } else {
             inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?
         };
+        // Meta reviewed a template: fetch the review states now rather than at the next sync.
+        if fresh && served && o.field.as_deref() == Some("message_template_status_update") {
+            templates::enqueue_sync_keyed(tx.conn(), ch.clinic_id, ch.channel_id, &key, now_ms)
+                .await?;
+        }
         count(&mut report, fresh, None);
     }
     tx.commit().await?;

@@ -91,6 +91,13 @@ pub async fn queue_in(
         Ok(m) => m,
         Err(refused) => return Ok(ReplyOutcome::Refused(refused)),
     };
+    // Refused here, with the channel's limit, rather than failing later at the provider.
+    if let (Some(k), Some(body)) = (kind, content.body.as_deref()) {
+        if content.kind == "text" && body.chars().count() > k.max_text_chars() {
+            let max = k.max_text_chars();
+            return Ok(ReplyOutcome::Refused(ReplyRefused::TooLong { max }));
+        }
+    }
     let patient = match conversation.patient_id.clone().or(direct_patient) {
         Some(p) => Some(p),
         None => last_sender(tx.conn(), &conversation.id).await?,

@@ -1,5 +1,6 @@
 //! Patient SMS → inbox → staff reply → Twilio → status callbacks; MMS media.
 use crate::support::{spawn_sms_app, ACCOUNT, CLINIC, PATIENT};
+use reqwest::StatusCode;
 
 #[tokio::test]
 async fn a_patient_sms_reaches_the_inbox_and_the_staff_reply_goes_out_and_is_delivered() {
@@ -205,4 +206,21 @@ async fn every_mms_item_is_downloaded_with_basic_auth_into_attachments() {
             .await,
         0
     );
+}
+
+#[tokio::test]
+async fn a_text_longer_than_an_sms_allows_is_refused_before_twilio() {
+    let sms = spawn_sms_app().await;
+    let conv = sms.patient_says("長い説明をお願いします").await;
+    let (status, body) = sms.reply(&conv, &"あ".repeat(1_601)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "message_too_long", "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("1600"),
+        "{body}"
+    );
+    sms.app.run_jobs().await;
+    assert_eq!(sms.send_calls(), 0, "nothing reaches Twilio");
+    let (status, _) = sms.reply(&conv, &"あ".repeat(1_600)).await;
+    assert_eq!(status, StatusCode::CREATED, "the limit itself is allowed");
 }
