@@ -10,12 +10,14 @@ use tsunagu_privacy::consent::{Refusal, SendBasis};
 use tsunagu_store::conversations::{self, Conversation, NewMessage};
 use tsunagu_store::{channels, jobs, Db};
 
+mod content;
 mod purpose;
 mod queue;
 
+pub use content::{Choice, Outgoing};
 pub use purpose::queue_for_purpose;
+pub use queue::queue_in;
 use queue::{checked_text, set_basis, text_refusal};
-pub use queue::{queue_in, Outgoing};
 
 /// The job payload of an outbound message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -86,6 +88,9 @@ pub enum ReplyRefused {
     /// A WhatsApp template that is not approved, or whose variables do not match.
     #[error("{0}")]
     Template(String),
+    /// The channel cannot carry this content, or it breaks the provider's limits.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 fn outside_window_text(kind: tsunagu_core::ChannelKind) -> &'static str {
@@ -112,6 +117,7 @@ impl ReplyRefused {
             ReplyRefused::Bounced { .. } => "recipient_bounced",
             ReplyRefused::OutsideServiceWindow { .. } => "outside_service_window",
             ReplyRefused::Template(_) => "template_invalid",
+            ReplyRefused::Unsupported(_) => "unsupported_content",
         }
     }
 }

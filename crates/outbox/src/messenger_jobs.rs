@@ -1,8 +1,9 @@
 //! Messenger (and Instagram messaging): send a queued message, download inbound attachments.
 //! Meta doc: Messenger Platform › Send API; message tags. No idempotency key: an unknown
 //! outcome is in doubt (`send::settle`).
+use tsunagu_channels::compose;
 use tsunagu_channels::delivery::SendFailure;
-use tsunagu_channels::messenger::client::{self as body, MessagingKind};
+use tsunagu_channels::messenger::client::MessagingKind;
 use tsunagu_channels::messenger::{allowed_kind, MessengerClient, WindowRefusal};
 use tsunagu_core::{ClinicId, MessageId};
 use tsunagu_store::jobs::Job;
@@ -55,13 +56,9 @@ pub(crate) async fn send(
             })
         }
     };
-    let m = p.messages.first();
-    let text = m.and_then(|m| m.get("text")).and_then(|t| t.as_str());
-    let built = match (m.and_then(|m| m.get("type")).and_then(|t| t.as_str()), text) {
-        (Some("text"), Some(text)) => body::text(&p.to, text, kind).map_err(|e| e.to_string()),
-        (other, _) => Err(format!(
-            "Messenger cannot send a {other:?} message from tsunagu yet"
-        )),
+    let built = match p.messages.first() {
+        Some(m) => compose::messenger(&p.to, m, kind),
+        None => Err("no message to send".to_string()),
     };
     let payload = match built {
         Ok(b) => b,

@@ -2,6 +2,7 @@
 //! media. Twilio doc: Messaging › Messages resource. No idempotency key: an unknown outcome is
 //! in doubt (`send::settle`).
 use anyhow::Context as _;
+use tsunagu_channels::compose;
 use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::sms::{segments, OutgoingSms, Sender, TwilioClient};
 use tsunagu_core::{ClinicId, MessageId};
@@ -57,22 +58,23 @@ pub(crate) async fn send(
             })
         }
     };
-    let text = p
-        .messages
-        .first()
-        .filter(|m| m.get("type").and_then(|t| t.as_str()) == Some("text"))
-        .and_then(|m| m.get("text"))
-        .and_then(|t| t.as_str());
-    let Some(text) = text else {
-        return Ok(Outcome::Dead {
-            code: "invalid_message",
-            error: "SMS carries text only".into(),
-        });
+    let composed = match p.messages.first() {
+        Some(m) => compose::sms(m),
+        None => Err("no message to send".to_string()),
+    };
+    let (text, media_urls) = match composed {
+        Ok(c) => c,
+        Err(error) => {
+            return Ok(Outcome::Dead {
+                code: "invalid_message",
+                error,
+            })
+        }
     };
     let key = match &from {
         Sender::Number(n) | Sender::MessagingService(n) => format!("sms:from:{n}"),
     };
-    let interval = 1_000 * i64::from(segments(text)) / SEGMENTS_PER_SECOND;
+    let interval = 1_000 * i64::from(segments(&text)) / SEGMENTS_PER_SECOND;
     if let Some(until_ms) = pace(
         w,
         &[Pace {
@@ -88,8 +90,8 @@ pub(crate) async fn send(
     let sms = OutgoingSms {
         from,
         to: p.to.clone(),
-        body: text.to_string(),
-        media_urls: Vec::new(),
+        body: text,
+        media_urls,
         // Our message id rides along (Twilio signs the whole URL): a callback that overtakes
         // the answer, or follows an answer that was lost, still finds its message.
         status_callback: Some(format!(

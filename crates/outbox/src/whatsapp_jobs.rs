@@ -1,9 +1,10 @@
 //! WhatsApp Cloud API: send a queued message, download inbound media. Meta doc: Cloud API ›
 //! Messages; Media. There is no idempotency key: an unknown outcome is in doubt (`send::settle`).
 use anyhow::Context;
+use tsunagu_channels::compose;
 use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::whatsapp::client::CallError;
-use tsunagu_channels::whatsapp::{events, outgoing, WhatsAppClient};
+use tsunagu_channels::whatsapp::{events, WhatsAppClient};
 use tsunagu_core::{ChannelKind, ClinicId};
 use tsunagu_store::jobs::Job;
 use tsunagu_store::{patients, reachability, statuses};
@@ -29,28 +30,7 @@ fn client(w: &Worker, ch: &LoadedChannel) -> WhatsAppClient {
 /// tsunagu's message object → the Cloud API body.
 fn body(p: &SendPayload) -> Result<serde_json::Value, String> {
     let m = p.messages.first().ok_or("no message to send")?;
-    let s = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-    let built = match s("type") {
-        "text" => outgoing::text(&p.to, s("text"), false),
-        "template" => {
-            let params: Vec<String> = m
-                .get("params")
-                .and_then(|v| v.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            outgoing::template(&p.to, s("name"), s("language"), &params)
-        }
-        other => {
-            return Err(format!(
-                "WhatsApp cannot send a {other:?} message from tsunagu yet"
-            ))
-        }
-    };
-    built.map_err(|e| e.to_string())
+    compose::whatsapp(&p.to, m)
 }
 
 /// Meta's error codes, as reasons staff can act on.

@@ -10,6 +10,8 @@ mod support;
 mod instagram;
 #[path = "messenger/reliability.rs"]
 mod reliability;
+#[path = "messenger/rich.rs"]
+mod rich;
 #[path = "messenger/round_trip.rs"]
 mod round_trip;
 #[path = "messenger/webhooks.rs"]

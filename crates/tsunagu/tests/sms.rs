@@ -12,6 +12,8 @@ mod callbacks;
 mod codes;
 #[path = "sms/reliability.rs"]
 mod reliability;
+#[path = "sms/rich.rs"]
+mod rich;
 #[path = "sms/round_trip.rs"]
 mod round_trip;
 #[path = "sms/signatures.rs"]

@@ -16,6 +16,8 @@ mod edits;
 mod media;
 #[path = "whatsapp/reliability.rs"]
 mod reliability;
+#[path = "whatsapp/rich.rs"]
+mod rich;
 #[path = "whatsapp/round_trip.rs"]
 mod round_trip;
 #[path = "whatsapp/webhooks.rs"]

@@ -6,7 +6,8 @@ use tsunagu_privacy::consent::{Purpose, SendBasis};
 use tsunagu_store::conversations::{self, NewConversation};
 use tsunagu_store::{channels, patients, Db};
 
-use super::queue::{checked_text, queue_in, text_refusal, Outgoing};
+use super::content::Outgoing;
+use super::queue::{checked_text, queue_in, text_refusal};
 use super::{Author, ReplyOutcome, ReplyRefused};
 
 /// Starts a message the clinic initiates for `purpose` (a staff message, an integration): on

@@ -6,29 +6,9 @@ use tsunagu_privacy::consent::{self, Refusal, SendBasis};
 use tsunagu_store::conversations::{self, Conversation, NewMessage};
 use tsunagu_store::{channels, patients};
 
+use super::content::{self, Outgoing};
 use super::{enqueue_send, Author, ReplyOutcome, ReplyRefused, Route};
 use crate::reachability;
-
-/// What is sent: the stored kind and preview body, and the message object the provider's
-/// sender turns into its wire format.
-#[derive(Clone, Debug)]
-pub struct Outgoing {
-    /// text, template, image, …
-    pub kind: String,
-    /// What staff see in the conversation (a template's rendered text).
-    pub body: Option<String>,
-    pub payload: serde_json::Value,
-}
-
-impl Outgoing {
-    pub fn text(text: &str) -> Self {
-        Outgoing {
-            kind: "text".into(),
-            body: Some(text.to_string()),
-            payload: serde_json::json!({"type": "text", "text": text}),
-        }
-    }
-}
 
 pub(super) fn checked_text(text: &str) -> Option<&str> {
     let text = text.trim();
@@ -91,11 +71,10 @@ pub async fn queue_in(
         Ok(m) => m,
         Err(refused) => return Ok(ReplyOutcome::Refused(refused)),
     };
-    // Refused here, with the channel's limit, rather than failing later at the provider.
-    if let (Some(k), Some(body)) = (kind, content.body.as_deref()) {
-        if content.kind == "text" && body.chars().count() > k.max_text_chars() {
-            let max = k.max_text_chars();
-            return Ok(ReplyOutcome::Refused(ReplyRefused::TooLong { max }));
+    // Refused here, with the channel's limits, rather than failing later at the provider.
+    if let Some(k) = kind {
+        if let Err(refused) = content::check(k, &content) {
+            return Ok(ReplyOutcome::Refused(refused));
         }
     }
     let patient = match conversation.patient_id.clone().or(direct_patient) {

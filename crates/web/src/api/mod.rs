@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod patients;
 pub mod privacy;
 pub mod reply;
+pub mod reply_content;
 pub mod template_sync;
 pub mod templates;
 pub mod verification;

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     calendar, channels, consent, conversations, extract, messages, patients, privacy, reply,
-    template_sync, templates, verification,
+    reply_content, template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -86,6 +86,11 @@ use super::{
         messages::MessagePage,
         reply::ReplyRequest,
         reply::TemplateSend,
+        reply_content::MediaSend,
+        reply_content::ButtonsSend,
+        reply_content::ListSend,
+        reply_content::SectionIn,
+        reply_content::ChoiceIn,
         patients::PatientOut,
         patients::IdentityOut,
         patients::reach::ReachabilityOut,

@@ -5,7 +5,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tsunagu_core::{ConversationId, Permission};
-use tsunagu_inbox::reply::{queue_outgoing, queue_staff_reply, Author, ReplyOutcome, ReplyRefused};
+use tsunagu_inbox::reply::{
+    queue_outgoing, queue_staff_reply, Author, Outgoing, ReplyOutcome, ReplyRefused,
+};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_privacy::consent::SendBasis;
 use tsunagu_privacy::crypto::sha256_hex;
@@ -17,10 +19,11 @@ use super::extract::{ApiJson, ErrorBody, IdPath};
 use super::idempotency::{self, Claim, KeyScope};
 use super::messages::{message_out, MessageOut};
 use super::read_conn;
+use super::reply_content::{ButtonsSend, ListSend, MediaSend};
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
 
-/// Either `text` or `template`.
+/// Exactly one of `text`, `template`, `media`, `buttons`, `list`.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ReplyRequest {
     /// 1–5000 characters after trimming.
@@ -31,6 +34,15 @@ pub struct ReplyRequest {
     /// WhatsApp delivers outside the 24-hour service window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<TemplateSend>,
+    /// A file by link: WhatsApp, Messenger, SMS (as MMS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaSend>,
+    /// A text with reply buttons: WhatsApp (1–3), Messenger (quick replies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buttons: Option<ButtonsSend>,
+    /// A WhatsApp list message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<ListSend>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -47,6 +59,7 @@ pub struct TemplateSend {
 enum Content {
     Text(String),
     Template(TemplateSend),
+    Prepared(Outgoing),
 }
 
 fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
@@ -66,7 +79,7 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     res
 }
 
-/// Queue a reply to the patient: a text, or an approved WhatsApp template.
+/// Queue a reply to the patient: a text, an approved WhatsApp template, media, buttons or a list.
 ///
 /// Scope: `reply` (token scopes `reply`, `admin`). The message is stored as `queued` together
 /// with its send job; the worker delivers it. With an `Idempotency-Key` header, a repeat by the
@@ -89,7 +102,7 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
         (status = 403, description = "The token lacks `reply`", body = ErrorBody),
         (status = 404, description = "No such conversation in this clinic", body = ErrorBody),
         (status = 409, description = "`idempotency_key_in_progress`: the first request with this key has not finished", body = ErrorBody),
-        (status = 422, description = "`empty_message`, `message_too_long`, `recipient_blocked`, `recipient_opted_out`, `recipient_bounced`, `outside_service_window` (WhatsApp: send a template), `template_invalid`, `channel_disabled`, consent refusals, `idempotency_key_reused`, `invalid_request` (neither or both of `text` and `template`)", body = ErrorBody),
+        (status = 422, description = "`empty_message`, `message_too_long`, `recipient_blocked`, `recipient_opted_out`, `recipient_bounced`, `outside_service_window` (WhatsApp: send a template), `template_invalid`, `unsupported_content` (the channel cannot carry it, or it breaks the provider's limits), `channel_disabled`, consent refusals, `idempotency_key_reused`, `invalid_request` (not exactly one of `text`, `template`, `media`, `buttons`, `list`)", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -103,18 +116,34 @@ pub async fn create(
     auth.require(Permission::Reply)?;
     let conv_id = ConversationId::parse(&id).map_err(|_| ApiError::not_found())?;
     let key = idempotency::key_from(&headers)?;
-    let content = match (body.text.clone(), body.template.as_ref()) {
-        (Some(text), None) => Content::Text(text),
-        (None, Some(t)) => Content::Template(TemplateSend {
+    let given = [
+        body.text.is_some(),
+        body.template.is_some(),
+        body.media.is_some(),
+        body.buttons.is_some(),
+        body.list.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(ApiError::invalid(
+            "text",
+            "Send exactly one of text, template, media, buttons or list.",
+        ));
+    }
+    let content = if let Some(text) = body.text.clone() {
+        Content::Text(text)
+    } else if let Some(t) = body.template.as_ref() {
+        Content::Template(TemplateSend {
             id: t.id.clone(),
             params: t.params.clone(),
-        }),
-        _ => {
-            return Err(ApiError::invalid(
-                "text",
-                "Send either text or template, not both and not neither.",
-            ))
-        }
+        })
+    } else if let Some(m) = &body.media {
+        Content::Prepared(m.outgoing())
+    } else if let Some(b) = &body.buttons {
+        Content::Prepared(b.outgoing())
+    } else if let Some(l) = &body.list {
+        Content::Prepared(l.outgoing())
+    } else {
+        return Err(ApiError::invalid("text", "Nothing to send."));
     };
     let mut conn = read_conn(&state).await?;
     let conversation = conversations::by_id(&mut conn, &auth.clinic, &conv_id)
@@ -259,6 +288,11 @@ async fn send(
             return queue_staff_reply(&state.db, &auth.clinic, conversation, None, &text, now).await
         }
         Content::Template(t) => t,
+        Content::Prepared(out) => {
+            let basis = SendBasis::ReplyToPatient;
+            let (db, clinic) = (&state.db, &auth.clinic);
+            return queue_outgoing(db, clinic, conversation, Author::Api, out, basis, now).await;
+        }
     };
     let mut conn = state.db.pool().acquire().await?;
     let found = templates::by_id(&mut conn, &auth.clinic, &t.id).await?;
