@@ -3,21 +3,22 @@
 //! grounds (`SendBasis`) and asks `consent::may_send` first: a reply to the patient's own action,
 //! or a purpose the patient agreed to (`queue_for_purpose`). Automated answers to a LINE event go
 //! by reply token instead (`queue_auto_reply`).
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use tsunagu_core::{ClinicId, ConversationId, MessageId};
+use tsunagu_core::{ClinicId, MessageId};
 use tsunagu_privacy::consent::{Refusal, SendBasis};
-use tsunagu_store::conversations::{self, Conversation, NewMessage};
-use tsunagu_store::{channels, jobs, Db};
+use tsunagu_store::conversations::{self, Conversation};
+use tsunagu_store::{jobs, Db};
 
+mod auto_reply;
 mod content;
 mod purpose;
 mod queue;
 
+pub use auto_reply::{queue_auto_reply, ReplyJob, REPLY_JOB};
 pub use content::{Choice, Outgoing};
 pub use purpose::queue_for_purpose;
 pub use queue::queue_in;
-use queue::{checked_text, set_basis, text_refusal};
+use queue::{checked_text, text_refusal};
 
 /// The job payload of an outbound message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -287,123 +288,4 @@ pub async fn enqueue_send(
     )
     .await?;
     Ok(())
-}
-
-/// The job payload of an automated answer sent with a LINE reply token.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ReplyJob {
-    pub message_id: String,
-    pub channel_id: String,
-    pub reply_token: String,
-    /// When LINE issued the token (the event's timestamp): the token's lifetime runs from here.
-    pub reply_token_at_ms: i64,
-    pub messages: Vec<serde_json::Value>,
-}
-
-pub use tsunagu_core::job_kinds::LINE_REPLY as REPLY_JOB;
-
-/// LINE accepts 1–5 message objects per reply.
-const MAX_REPLY_MESSAGES: usize = 5;
-
-/// Queues an immediate automated answer to a LINE event, sent with its reply token. The token is
-/// single-use, so the outbox never repeats a reply whose outcome is unknown, and never falls back
-/// to push for it. `reply_token` is what ingest stored: `None` for standby-mode events.
-#[allow(clippy::too_many_arguments)]
-pub async fn queue_auto_reply(
-    db: &Db,
-    clinic: &ClinicId,
-    conversation: &Conversation,
-    reply_token: Option<&str>,
-    reply_token_at_ms: i64,
-    messages: Vec<serde_json::Value>,
-    now_ms: i64,
-) -> anyhow::Result<ReplyOutcome> {
-    let Some(token) = reply_token.filter(|t| !t.is_empty()) else {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::NoReplyToken));
-    };
-    if messages.is_empty() || messages.len() > MAX_REPLY_MESSAGES {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::MessageCount {
-            max: MAX_REPLY_MESSAGES,
-        }));
-    }
-    let mut tx = db.begin().await?;
-    let channel_id = tsunagu_core::ChannelId::from_db(conversation.channel_id.clone());
-    let channel = channels::by_id(tx.conn(), clinic, &channel_id)
-        .await?
-        .context("the conversation's channel")?;
-    if channel.enabled == 0 {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::ChannelDisabled));
-    }
-    let texts: Vec<&str> = messages
-        .iter()
-        .filter_map(|m| m.get("text").and_then(|t| t.as_str()))
-        .collect();
-    let all_text = texts.len() == messages.len();
-    let kind = if all_text {
-        "text"
-    } else {
-        messages[0]
-            .get("type")
-            .and_then(|t| t.as_str())
-            .unwrap_or("unsupported")
-    };
-    let body = (!texts.is_empty()).then(|| texts.join("\n"));
-    // One object is stored as itself (like a staff reply); several keep their order.
-    let payload = if messages.len() == 1 {
-        messages[0].clone()
-    } else {
-        serde_json::json!({"messages": messages})
-    };
-    let conv_id = ConversationId::from_db(conversation.id.clone());
-    let message_id = conversations::insert_message(
-        tx.conn(),
-        NewMessage {
-            clinic_id: clinic,
-            conversation_id: &conv_id,
-            channel_id: &channel_id,
-            direction: "out",
-            kind,
-            body: body.as_deref(),
-            payload: &payload.to_string(),
-            sender_identity_id: None,
-            author_kind: "automation",
-            author_staff_id: None,
-            provider_message_id: None,
-            status: "queued",
-            at_ms: now_ms,
-        },
-    )
-    .await?;
-    // A reply token exists only for the patient's own action moments ago (LINE's proof), so the
-    // answer is a reply by construction; the grounds are recorded like any other send.
-    set_basis(tx.conn(), &message_id, SendBasis::ReplyToPatient).await?;
-    let job = ReplyJob {
-        message_id: message_id.to_string(),
-        channel_id: channel_id.to_string(),
-        reply_token: token.to_string(),
-        reply_token_at_ms,
-        messages,
-    };
-    let enqueued = jobs::enqueue(
-        tx.conn(),
-        jobs::NewJob {
-            clinic_id: Some(clinic),
-            kind: REPLY_JOB,
-            payload: &serde_json::to_string(&job)?,
-            // Keyed by the token, not the message: a second answer to one event is refused.
-            idempotency_key: &format!("reply:{channel_id}:{token}"),
-            run_at: now_ms,
-        },
-        now_ms,
-    )
-    .await?;
-    if enqueued.is_none() {
-        // Dropping the transaction rolls the message back.
-        return Ok(ReplyOutcome::Refused(ReplyRefused::ReplyTokenUsed));
-    }
-    let msg = conversations::message_by_id(tx.conn(), clinic, &message_id)
-        .await?
-        .context("the queued message")?;
-    tx.commit().await?;
-    Ok(ReplyOutcome::Queued(Box::new(msg)))
 }

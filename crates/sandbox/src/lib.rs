@@ -2,5 +2,6 @@
 //! Strict on purpose: a payload the real provider would reject must fail here too.
 pub mod line;
 pub mod messenger;
+mod page;
 pub mod twilio;
 pub mod whatsapp;

@@ -79,6 +79,55 @@ pub async fn load(
     }
 }
 
+/// A Meta delivery (WhatsApp, Messenger) read, its channel loaded and its
+/// `X-Hub-Signature-256` verified on the raw bytes with the app secret; anything else is the
+/// response to give (413, 404, 401), with nothing stored.
+pub async fn meta_verified(
+    state: &AppState,
+    channel_id: &str,
+    kind: ChannelKind,
+    req: axum::extract::Request,
+) -> Result<(LoadedChannel, bytes::Bytes), Response> {
+    let (parts, body) = req.into_parts();
+    let raw = read_capped(body, state.settings.webhooks.max_body_bytes).await?;
+    let ch = load(state, channel_id, kind).await?;
+    let sig = parts
+        .headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if !tsunagu_channels::whatsapp::signature::verify(ch.cred("app_secret"), &raw, sig) {
+        tracing::warn!(channel = %ch.id, %kind, "webhook with a missing or wrong signature refused");
+        return Err(reply(StatusCode::UNAUTHORIZED, "bad signature"));
+    }
+    Ok((ch, raw))
+}
+
+/// After ingest: 200 with open inboxes told, or 500 (not committed: the provider retries and
+/// the dedupe keys make that safe).
+pub fn stored(
+    state: &AppState,
+    ch: &LoadedChannel,
+    kind: ChannelKind,
+    report: anyhow::Result<tsunagu_inbox::ingest::IngestReport>,
+) -> Response {
+    match report {
+        Ok(r) => {
+            tracing::info!(channel = %ch.id, %kind, new = r.new_events, duplicate = r.duplicate_events, "delivery stored");
+            publish(
+                state,
+                &ch.clinic,
+                &r.touched_conversations,
+                "message.created",
+            );
+            reply(StatusCode::OK, "ok")
+        }
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), channel = %ch.id, %kind, "storing a delivery");
+            reply(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
 /// Tells open inboxes about conversations a committed delivery changed.
 pub fn publish(state: &AppState, clinic: &ClinicId, conversations: &[String], kind: &'static str) {
     for conv in conversations {

@@ -5,63 +5,36 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{MessengerSandbox, MessengerUser, Posted};
+use crate::page::api;
 
 const INDEX_HTML: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
 const STYLE_CSS: &str = include_str!("style.css");
-const CSP: &str =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; \
-                   connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub(crate) fn routes() -> Router<MessengerSandbox> {
     Router::new()
         .route(
             "/simulator",
-            get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
+            get(|| async { messenger_asset("text/html; charset=utf-8", INDEX_HTML) }),
         )
         .route(
             "/simulator/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+            get(|| async { messenger_asset("text/javascript; charset=utf-8", APP_JS) }),
         )
         .route(
             "/simulator/style.css",
-            get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
+            get(|| async { messenger_asset("text/css; charset=utf-8", STYLE_CSS) }),
         )
         .route("/simulator/api/users", get(users).post(new_user))
         .route("/simulator/api/messages", get(messages))
         .route("/simulator/api/send", post(send))
-}
-
-fn asset(content_type: &'static str, body: &'static str) -> Response {
-    let mut resp = ([(header::CONTENT_TYPE, content_type)], body).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
-fn api(status: u16, body: Value) -> Response {
-    let status = axum::http::StatusCode::from_u16(status)
-        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = (status, Json(body)).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 #[derive(Serialize)]
@@ -170,4 +143,9 @@ async fn send(State(sb): State<MessengerSandbox>, Json(req): Json<SendReq>) -> R
         Ok(posted) => api(200, json!({ "webhook_status": posted.status })),
         Err(e) => api(502, json!({ "error": format!("{e:#}") })),
     }
+}
+
+/// Profile pictures come from other hosts.
+fn messenger_asset(content_type: &'static str, body: &'static str) -> Response {
+    crate::page::asset_with(&crate::page::csp(" http: https:"), content_type, body)
 }

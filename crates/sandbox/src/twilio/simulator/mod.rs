@@ -5,20 +5,18 @@
 use std::collections::{BTreeSet, HashMap};
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ids, TwilioSandbox};
+use crate::page::{api, asset};
 
 const INDEX_HTML: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
 const STYLE_CSS: &str = include_str!("style.css");
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub(crate) fn routes(sb: &TwilioSandbox) -> Router {
     Router::new()
@@ -38,30 +36,6 @@ pub(crate) fn routes(sb: &TwilioSandbox) -> Router {
         .route("/simulator/api/messages", get(messages))
         .route("/simulator/api/send", post(send))
         .with_state(sb.clone())
-}
-
-fn asset(content_type: &'static str, body: &'static str) -> Response {
-    let mut resp = ([(header::CONTENT_TYPE, content_type)], body).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
-fn api(status: u16, body: Value) -> Response {
-    let status = axum::http::StatusCode::from_u16(status)
-        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = (status, Json(body)).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 /// The clinic's numbers and every patient phone the sandbox has seen.
