@@ -27,6 +27,26 @@ pub async fn queue_for_purpose(
     let Some(text) = checked_text(text) else {
         return Ok(ReplyOutcome::Refused(text_refusal(text)));
     };
+    let content = Outgoing::text(text);
+    queue_content_for_purpose(
+        db, clinic, patient, channel, purpose, content, author, now_ms,
+    )
+    .await
+}
+
+/// As [`queue_for_purpose`], for prepared content (a WhatsApp template, media): the one way to
+/// reach a WhatsApp patient for a purpose outside the 24-hour window.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_content_for_purpose(
+    db: &Db,
+    clinic: &ClinicId,
+    patient: &PatientId,
+    channel: Option<&ChannelId>,
+    purpose: Purpose,
+    content: Outgoing,
+    author: Author<'_>,
+    now_ms: i64,
+) -> anyhow::Result<ReplyOutcome> {
     let mut tx = db.begin().await?;
     let ident = match pick_identity(tx.conn(), clinic, patient, channel).await? {
         Ok(i) => i,
@@ -44,7 +64,6 @@ pub async fn queue_for_purpose(
     };
     let conversation = conversations::find_or_create(tx.conn(), new, now_ms).await?;
     let basis = SendBasis::Purpose(purpose);
-    let content = Outgoing::text(text);
     let outcome = queue_in(
         &mut tx,
         clinic,

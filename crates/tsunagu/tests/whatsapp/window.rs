@@ -168,3 +168,37 @@ async fn a_template_meta_has_paused_fails_with_a_template_reason() {
     assert_eq!(shown["failure_code"], "template_rejected");
     assert!(wa.sends().is_empty());
 }
+
+/// A reminder for a purpose the patient agreed to, two days after they last wrote: text is
+/// refused (WhatsApp's window is closed), the approved template goes out on its channel.
+#[tokio::test]
+async fn a_reminder_outside_the_window_goes_as_a_template() {
+    let wa = spawn().await;
+    wa.patient_says("予約をお願いします").await;
+    let t = approved_template(&wa).await;
+    let (_, list) = wa.app.api_get("/api/v1/patients").await;
+    let patient = list["items"][0]["id"].as_str().unwrap().to_string();
+    let consent = json!({"purpose": "reminders", "granted": true, "source": "web_form",
+        "wording": "予約のリマインダーを WhatsApp で受け取る"});
+    let (s, c) = wa
+        .app
+        .api_post(&format!("/api/v1/patients/{patient}/consents"), consent)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    wa.app.clock.advance(chrono::Duration::hours(48));
+    let path = format!("/api/v1/patients/{patient}/messages");
+    let text = json!({"purpose": "reminders", "text": "明日10時のご予約です。"});
+    let (s, e) = wa.app.api_post(&path, text).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "outside_service_window", "{e}");
+    let params = json!(["佐藤", "11月25日 10:00"]);
+    let by_template = json!({"purpose": "reminders", "template": {"id": t.id, "params": params}});
+    let (s, m) = wa.app.api_post(&path, by_template).await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    wa.app.run_jobs().await;
+    let sent = wa.sb.received();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body["type"], "template");
+    assert_eq!(sent[0].body["to"], PATIENT);
+    assert_eq!(sent[0].phone_number_id, PHONE_ID);
+}

@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tsunagu_core::{ChannelId, ClinicId, PatientId, Permission};
-use tsunagu_inbox::reply::{queue_for_purpose, Author, ReplyOutcome, ReplyRefused};
+use tsunagu_inbox::reply::{
+    queue_content_for_purpose, queue_for_purpose, Author, ReplyOutcome, ReplyRefused,
+};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_privacy::consent::{
     self, ConsentActor, ConsentEvent, ConsentState, NewConsent, Purpose, RecordError, Source,
@@ -22,9 +24,12 @@ use crate::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
 pub struct PurposeMessage {
-    /// 1–5000 characters after trimming.
+    /// 1–5000 characters after trimming (less on some channels). Either `text` or `template`.
     #[schema(example = "インフルエンザ予防接種の予約を受け付けています。")]
-    pub text: String,
+    pub text: Option<String>,
+    /// An approved WhatsApp template (the message goes on the template's channel): how a
+    /// WhatsApp patient is reached outside the 24-hour window.
+    pub template: Option<super::reply::TemplateSend>,
     /// `care`, `reminders`, `health_information`, `marketing` or `photo_publication`.
     #[schema(example = "health_information")]
     pub purpose: String,
@@ -170,7 +175,7 @@ async fn patient_and_channel(
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The token lacks `reply` and `broadcast`", body = ErrorBody),
         (status = 404, description = "No such patient in this clinic", body = ErrorBody),
-        (status = 422, description = "`consent_required`, `consent_withdrawn`, `no_reachable_channel`, `recipient_blocked`, `channel_disabled`, `empty_message`, `message_too_long`, `invalid_purpose`, `unknown_channel`", body = ErrorBody),
+        (status = 422, description = "`consent_required`, `consent_withdrawn`, `no_reachable_channel`, `recipient_blocked`, `channel_disabled`, `empty_message`, `message_too_long`, `invalid_purpose`, `unknown_channel`, `template_invalid`, `outside_service_window` (WhatsApp: use a template), `recipient_opted_out`, `invalid_request`", body = ErrorBody),
     )
 )]
 pub async fn send(
@@ -187,17 +192,61 @@ pub async fn send(
     let (patient, channel) =
         patient_and_channel(&state, &auth.clinic, &id, body.channel.as_deref()).await?;
     let now = state.now_ms();
-    let outcome = queue_for_purpose(
-        &state.db,
-        &auth.clinic,
-        &patient,
-        channel.as_ref(),
-        purpose,
-        &body.text,
-        Author::Api,
-        now,
-    )
-    .await?;
+    let outcome = match (body.text.as_deref(), body.template) {
+        (Some(text), None) => {
+            let ch = channel.as_ref();
+            queue_for_purpose(
+                &state.db,
+                &auth.clinic,
+                &patient,
+                ch,
+                purpose,
+                text,
+                Author::Api,
+                now,
+            )
+            .await?
+        }
+        (None, Some(t)) => {
+            let mut conn = read_conn(&state).await?;
+            let found = tsunagu_store::templates::by_id(&mut conn, &auth.clinic, &t.id).await?;
+            drop(conn);
+            let Some(template) = found else {
+                let why = ReplyRefused::Template("no such template in this clinic".into());
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    why.code(),
+                    why.to_string(),
+                ));
+            };
+            let content = super::templates::outgoing(&template, &template.channel_id, t.params)
+                .map_err(|why| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        why.code(),
+                        why.to_string(),
+                    )
+                })?;
+            let ch = ChannelId::from_db(template.channel_id.clone());
+            queue_content_for_purpose(
+                &state.db,
+                &auth.clinic,
+                &patient,
+                Some(&ch),
+                purpose,
+                content,
+                Author::Api,
+                now,
+            )
+            .await?
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "text",
+                "Send either text or template, not both and not neither.",
+            ))
+        }
+    };
     let message = match outcome {
         ReplyOutcome::Queued(m) => *m,
         ReplyOutcome::Refused(ReplyRefused::Consent(r)) => {
