@@ -18,3 +18,5 @@ pub const FETCH_MEDIA: &str = "channel.fetch_media";
 /// Submit a WhatsApp channel's draft templates to Meta and record every template's review state
 /// (payload: `{"channel_id"}`; idempotency key `templates:<channel>:<minute>`).
 pub const WHATSAPP_SYNC_TEMPLATES: &str = "whatsapp.sync_templates";
+/// Fetch a new Messenger user's name and picture (payload: channel, identity, page, PSID).
+pub const MESSENGER_FETCH_PROFILE: &str = "messenger.fetch_profile";

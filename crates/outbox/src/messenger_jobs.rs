@@ -216,3 +216,84 @@ pub(crate) async fn download(
         _ => Ok(files),
     }
 }
+
+/// A person's display name as people write it: family name first in Japanese and Chinese.
+fn display_name(first: &str, last: &str) -> String {
+    let cjk = |s: &str| s.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
+    let name = if cjk(first) || cjk(last) {
+        format!("{last} {first}")
+    } else {
+        format!("{first} {last}")
+    };
+    name.trim().to_string()
+}
+
+/// `messenger.fetch_profile`: names a new patient after their Facebook profile.
+pub async fn fetch_profile(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        channel_id: String,
+        identity_id: String,
+        page_id: String,
+        psid: String,
+    }
+    let p: Payload = serde_json::from_str(&job.payload)?;
+    let clinic = crate::line_jobs::clinic_of(job)?;
+    let channel = tsunagu_core::ChannelId::from_db(p.channel_id);
+    let Some(ch) = crate::send::load_channel(w, &clinic, &channel).await? else {
+        return Ok(Outcome::Done);
+    };
+    let client = MessengerClient::new(
+        w.http.clone(),
+        &ch.row.api_base_url,
+        page_token(&ch, &p.page_id),
+    );
+    let profile = match client.user_profile(&p.psid).await {
+        Ok(pr) => pr,
+        Err(SendFailure::Retry {
+            message,
+            retry_after,
+            ..
+        }) => {
+            return Ok(Outcome::Retry {
+                after: retry_after,
+                error: message,
+            })
+        }
+        // No permission or no such person: the patient keeps the generic name.
+        Err(e) => {
+            return Ok(Outcome::Dead {
+                code: "profile_unavailable",
+                error: e.to_string(),
+            })
+        }
+    };
+    let name = display_name(
+        profile.first_name.as_deref().unwrap_or_default(),
+        profile.last_name.as_deref().unwrap_or_default(),
+    );
+    let now = w.clock.now_ms();
+    let mut tx = w.db.begin().await?;
+    if !name.is_empty() {
+        let id = tsunagu_core::ChannelIdentityId::from_db(p.identity_id);
+        let pr = patients::Profile {
+            display_name: &name,
+            picture_url: profile.profile_pic.as_deref(),
+            status_message: None,
+            language: None,
+        };
+        patients::set_profile(tx.conn(), &id, pr, now).await?;
+    }
+    tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
+    tx.commit().await?;
+    Ok(Outcome::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn family_name_first_in_japanese() {
+        assert_eq!(super::display_name("美咲", "田中"), "田中 美咲");
+        assert_eq!(super::display_name("John", "Miller"), "John Miller");
+    }
+}

@@ -10,7 +10,7 @@ use tsunagu_store::jobs::{self, Job};
 use tsunagu_store::Db;
 
 use crate::send::{self, repeatable};
-use crate::{backoff, line_jobs, line_reply, whatsapp_templates};
+use crate::{backoff, line_jobs, line_reply, messenger_jobs, whatsapp_templates};
 
 /// Called after a job changed something staff may be looking at: (clinic id, conversation id).
 pub type OnChange = Arc<dyn Fn(&str, &str) + Send + Sync>;
@@ -157,6 +157,7 @@ impl Worker {
             job_kinds::LINE_FETCH_CONTENT => line_jobs::fetch_content(self, job).await,
             job_kinds::LINE_REPLY => line_reply::reply(self, job).await,
             job_kinds::FETCH_MEDIA => send::fetch_media(self, job).await,
+            job_kinds::MESSENGER_FETCH_PROFILE => messenger_jobs::fetch_profile(self, job).await,
             job_kinds::WHATSAPP_SYNC_TEMPLATES => whatsapp_templates::sync(self, job).await,
             other => match self.handlers.iter().find(|(k, _)| *k == other) {
                 Some((_, h)) => h.run(self, job).await,

@@ -5,8 +5,9 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 use tsunagu_channels::messenger::events::{Event, EventKind, WebhookBody};
+use tsunagu_core::job_kinds::MESSENGER_FETCH_PROFILE;
 use tsunagu_store::channels::Endpoints;
-use tsunagu_store::{conversations, statuses, Db};
+use tsunagu_store::{conversations, jobs, statuses, Db};
 
 use super::inbound::{self, ChannelRef, PatientMessage, RawEvent, Stored};
 use super::IngestReport;
@@ -207,8 +208,29 @@ async fn apply(
     match inbound::store_message(conn, ch, ev, &pm, now_ms).await? {
         Stored::Duplicate => Ok((false, None)),
         Stored::New {
-            conversation_id, ..
-        } => Ok((true, Some(conversation_id))),
+            conversation_id,
+            identity,
+            ..
+        } => {
+            // A first message: the name comes from the Graph API (Instagram profiles differ).
+            if identity.display_name.is_none() && !e.instagram {
+                let job = json!({"channel_id": ch.channel_id.as_str(), "identity_id": identity.id,
+                    "page_id": via, "psid": e.sender_id});
+                jobs::enqueue(
+                    conn,
+                    jobs::NewJob {
+                        clinic_id: Some(ch.clinic_id),
+                        kind: MESSENGER_FETCH_PROFILE,
+                        payload: &job.to_string(),
+                        idempotency_key: &format!("profile:{}", identity.id),
+                        run_at: now_ms,
+                    },
+                    now_ms,
+                )
+                .await?;
+            }
+            Ok((true, Some(conversation_id)))
+        }
     }
 }
 

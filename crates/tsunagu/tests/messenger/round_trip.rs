@@ -176,3 +176,18 @@ async fn receipts_that_arrive_before_meta_answers_the_send_still_count() {
     assert_eq!(ms.count(&receipts).await, 2, "both arrived during the call");
     assert_eq!(ms.message(&conv, &id).await["status"], "read");
 }
+
+#[tokio::test]
+async fn a_new_patient_is_named_after_their_facebook_profile() {
+    let ms = spawn().await;
+    ms.says(PAGE, PSID, "はじめまして").await;
+    ms.app.run_jobs().await;
+    let name = ms
+        .text("SELECT p.display_name FROM patients p JOIN channel_identities ci ON ci.patient_id = p.id")
+        .await
+        .unwrap();
+    assert_ne!(name, "Messenger", "the profile replaced the generic name");
+    let users = ms.sb.users(PAGE);
+    let u = users.iter().find(|u| u.psid == PSID).unwrap();
+    assert!(name.contains(&u.first_name) && name.contains(&u.last_name), "{name}");
+}
