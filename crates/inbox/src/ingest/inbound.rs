@@ -293,3 +293,19 @@ async fn enqueue(
     .await?;
     Ok(())
 }
+
+/// Commits one delivery's work before the provider gets its answer: on SQLite it joins the
+/// group commit (one writer, one fsync for every delivery queued meanwhile, each under its own
+/// savepoint); PostgreSQL takes concurrent writers and gets a transaction per delivery.
+pub async fn commit<T: Send + 'static>(
+    db: &tsunagu_store::Db,
+    work: tsunagu_store::GroupWork<T>,
+) -> anyhow::Result<T> {
+    if db.backend() == tsunagu_store::Backend::Postgres {
+        let mut tx = db.begin().await?;
+        let out = work(tx.conn()).await?;
+        tx.commit().await?;
+        return Ok(out);
+    }
+    db.write_grouped(work).await
+}

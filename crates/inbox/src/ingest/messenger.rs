@@ -11,16 +11,15 @@ use tsunagu_store::{conversations, jobs, statuses, Db};
 
 use super::inbound::{self, ChannelRef, PatientMessage, RawEvent, Stored};
 use super::IngestReport;
+use tsunagu_store::GroupWork;
 
-/// Stores one verified delivery in one transaction; redelivered events change nothing.
-pub async fn ingest(
-    db: &Db,
+async fn ingest_in(
+    conn: &mut AnyConnection,
     ch: ChannelRef<'_>,
     endpoints: &Endpoints,
     body: &WebhookBody,
     now_ms: i64,
 ) -> anyhow::Result<IngestReport> {
-    let mut tx = db.begin().await?;
     let mut report = IngestReport::default();
     for e in &body.events {
         let raw = e.raw.to_string();
@@ -33,10 +32,10 @@ pub async fn ingest(
         let (fresh, conv) = if endpoints.serves(&e.page_id) {
             // An Instagram account linked to a page is answered through that page.
             let via = endpoints.page_for(&e.page_id).unwrap_or(&e.page_id);
-            apply(tx.conn(), ch, &ev, e, via, now_ms).await?
+            apply(&mut *conn, ch, &ev, e, via, now_ms).await?
         } else {
             (
-                inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?,
+                inbound::record_unrouted(&mut *conn, ch, &ev, now_ms).await?,
                 None,
             )
         };
@@ -49,8 +48,30 @@ pub async fn ingest(
             report.touched_conversations.push(c);
         }
     }
-    tx.commit().await?;
     Ok(report)
+}
+
+/// Stores one verified delivery atomically before the 200 (`inbound::commit`: the group
+/// commit on SQLite); redelivered items change nothing.
+pub async fn ingest(
+    db: &Db,
+    ch: ChannelRef<'_>,
+    endpoints: &Endpoints,
+    body: &WebhookBody,
+    now_ms: i64,
+) -> anyhow::Result<IngestReport> {
+    let (clinic, channel) = (ch.clinic_id.clone(), ch.channel_id.clone());
+    let (endpoints, body) = (endpoints.clone(), body.clone());
+    let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        Box::pin(async move {
+            let ch = ChannelRef {
+                clinic_id: &clinic,
+                channel_id: &channel,
+            };
+            ingest_in(conn, ch, &endpoints, &body, now_ms).await
+        })
+    });
+    inbound::commit(db, work).await
 }
 
 fn event_type(kind: &EventKind) -> &str {

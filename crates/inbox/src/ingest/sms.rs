@@ -10,6 +10,7 @@ use tsunagu_store::{jobs, patients, reachability, statuses, Db};
 
 use super::inbound::{self, ChannelRef, PatientMessage, RawEvent, Stored};
 use super::IngestReport;
+use tsunagu_store::GroupWork;
 
 /// Carrier answers that mean the number cannot receive SMS at all (unknown destination,
 /// landline or unreachable carrier).
@@ -42,9 +43,8 @@ fn served(endpoints: &Endpoints, sms: &InboundSms) -> bool {
         || (service.is_some() && service == endpoints.messaging_service_sid.as_ref())
 }
 
-/// One incoming SMS/MMS, in one transaction; a redelivered `MessageSid` changes nothing.
-pub async fn receive(
-    db: &Db,
+async fn receive_in(
+    conn: &mut AnyConnection,
     ch: ChannelRef<'_>,
     endpoints: &Endpoints,
     sms: &InboundSms,
@@ -60,10 +60,8 @@ pub async fn receive(
         sender: Some(&sms.from),
     };
     let mut report = IngestReport::default();
-    let mut tx = db.begin().await?;
     if !served(endpoints, sms) {
-        let fresh = inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?;
-        tx.commit().await?;
+        let fresh = inbound::record_unrouted(&mut *conn, ch, &ev, now_ms).await?;
         tally(&mut report, fresh, None);
         return Ok(report);
     }
@@ -91,31 +89,29 @@ pub async fn receive(
         // Twilio answers the keywords itself; tsunagu must not answer them too.
         dispatch: word.is_none(),
     };
-    let stored = inbound::store_message(tx.conn(), ch, &ev, &pm, now_ms).await?;
+    let stored = inbound::store_message(&mut *conn, ch, &ev, &pm, now_ms).await?;
     let Stored::New {
         conversation_id,
         identity,
         ..
     } = stored
     else {
-        tx.commit().await?;
         tally(&mut report, false, None);
         return Ok(report);
     };
-    patients::set_phone_if_missing(tx.conn(), &identity.patient_id, &sms.from).await?;
+    patients::set_phone_if_missing(&mut *conn, &identity.patient_id, &sms.from).await?;
     match word {
         Some(Keyword::OptOut) => {
             let source = format!("sms:{}", sms.body.trim().to_uppercase());
-            reachability::set_opted_out(tx.conn(), &identity.id, now_ms, &source).await?;
-            inbound::system_note(tx.conn(), ch, &sms.from, "opted_out", now_ms).await?;
+            reachability::set_opted_out(&mut *conn, &identity.id, now_ms, &source).await?;
+            inbound::system_note(&mut *conn, ch, &sms.from, "opted_out", now_ms).await?;
         }
         Some(Keyword::OptIn) => {
-            reachability::clear_opt_out(tx.conn(), &identity.id, now_ms).await?;
-            inbound::system_note(tx.conn(), ch, &sms.from, "opted_in", now_ms).await?;
+            reachability::clear_opt_out(&mut *conn, &identity.id, now_ms).await?;
+            inbound::system_note(&mut *conn, ch, &sms.from, "opted_in", now_ms).await?;
         }
         Some(Keyword::Help) | None => {}
     }
-    tx.commit().await?;
     tally(&mut report, true, Some(conversation_id));
     Ok(report)
 }
@@ -123,8 +119,8 @@ pub async fn receive(
 /// A status callback for one of our messages; out-of-order callbacks never move it backwards.
 /// `ours`: the message id tsunagu put in the StatusCallback URL (covered by the signature), so
 /// a callback finds its message even before (or without) the send's answer giving the sid.
-pub async fn status(
-    db: &Db,
+async fn status_in(
+    conn: &mut AnyConnection,
     ch: ChannelRef<'_>,
     cb: &StatusCallback,
     ours: Option<&str>,
@@ -155,10 +151,8 @@ pub async fn status(
         _ => None,
     };
     let mut report = IngestReport::default();
-    let mut tx = db.begin().await?;
     let Some(word) = word else {
-        let fresh = inbound::record_event(tx.conn(), ch, &ev, now_ms).await?;
-        tx.commit().await?;
+        let fresh = inbound::record_event(&mut *conn, ch, &ev, now_ms).await?;
         tally(&mut report, fresh, None);
         return Ok(report);
     };
@@ -178,20 +172,20 @@ pub async fn status(
         at_ms: now_ms,
     };
     if let Some(ours) = ours {
-        if statuses::adopt(tx.conn(), ch.channel_id, ours, &cb.message_sid).await? {
-            settle_in_doubt(tx.conn(), ours, now_ms).await?;
+        if statuses::adopt(&mut *conn, ch.channel_id, ours, &cb.message_sid).await? {
+            settle_in_doubt(&mut *conn, ours, now_ms).await?;
         }
     }
-    let (fresh, applied) = inbound::store_status(tx.conn(), ch, &ev, r, now_ms).await?;
+    let (fresh, applied) = inbound::store_status(&mut *conn, ch, &ev, r, now_ms).await?;
     if fresh && cb.error_code == Some(OPTED_OUT) {
         // A Messaging Service accepts the send and reports the opt-out by callback.
-        if let Some(ident) = identity_of(tx.conn(), ch, to).await? {
+        if let Some(ident) = identity_of(&mut *conn, ch, to).await? {
             let source = format!("provider:{OPTED_OUT}");
-            reachability::set_opted_out(tx.conn(), &ident.id, now_ms, &source).await?;
+            reachability::set_opted_out(&mut *conn, &ident.id, now_ms, &source).await?;
         }
     } else if fresh && cb.error_code.is_some_and(|c| UNREACHABLE.contains(&c)) {
         bounce(
-            tx.conn(),
+            &mut *conn,
             ch,
             to,
             reason.as_deref().unwrap_or("unreachable"),
@@ -199,9 +193,54 @@ pub async fn status(
         )
         .await?;
     }
-    tx.commit().await?;
     tally(&mut report, fresh, applied.map(|a| a.conversation_id));
     Ok(report)
+}
+
+/// One incoming SMS/MMS, committed before the answer (`inbound::commit`: the group commit on
+/// SQLite); a redelivered `MessageSid` changes nothing.
+pub async fn receive(
+    db: &Db,
+    ch: ChannelRef<'_>,
+    endpoints: &Endpoints,
+    sms: &InboundSms,
+    now_ms: i64,
+) -> anyhow::Result<IngestReport> {
+    let (clinic, channel) = (ch.clinic_id.clone(), ch.channel_id.clone());
+    let (endpoints, sms) = (endpoints.clone(), sms.clone());
+    let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        Box::pin(async move {
+            let ch = ChannelRef {
+                clinic_id: &clinic,
+                channel_id: &channel,
+            };
+            receive_in(conn, ch, &endpoints, &sms, now_ms).await
+        })
+    });
+    inbound::commit(db, work).await
+}
+
+/// A status callback, committed before the answer; `ours` is the message id tsunagu put in the
+/// StatusCallback URL (covered by the signature).
+pub async fn status(
+    db: &Db,
+    ch: ChannelRef<'_>,
+    cb: &StatusCallback,
+    ours: Option<&str>,
+    now_ms: i64,
+) -> anyhow::Result<IngestReport> {
+    let (clinic, channel) = (ch.clinic_id.clone(), ch.channel_id.clone());
+    let (cb, ours) = (cb.clone(), ours.map(str::to_string));
+    let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        Box::pin(async move {
+            let ch = ChannelRef {
+                clinic_id: &clinic,
+                channel_id: &channel,
+            };
+            status_in(conn, ch, &cb, ours.as_deref(), now_ms).await
+        })
+    });
+    inbound::commit(db, work).await
 }
 
 /// The send job of a message Twilio turns out to have accepted: it is no longer in doubt, and

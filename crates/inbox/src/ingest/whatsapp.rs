@@ -10,19 +10,18 @@ use tsunagu_store::{conversations, reachability, statuses, templates, Db};
 
 use super::inbound::{self, ChannelRef, PatientMessage, RawEvent, Stored};
 use super::IngestReport;
+use tsunagu_store::GroupWork;
 
 /// Meta's "message undeliverable" family: the number cannot receive WhatsApp messages.
 const UNDELIVERABLE: [i64; 2] = [131026, 131000];
 
-/// Stores one verified delivery in one transaction; redelivered items change nothing.
-pub async fn ingest(
-    db: &Db,
+async fn ingest_in(
+    conn: &mut AnyConnection,
     ch: ChannelRef<'_>,
     endpoints: &Endpoints,
     body: &WebhookBody,
     now_ms: i64,
 ) -> anyhow::Result<IngestReport> {
-    let mut tx = db.begin().await?;
     let mut report = IngestReport::default();
     for m in &body.messages {
         let raw = json!({"phone_number_id": m.phone_number_id, "message": m.raw}).to_string();
@@ -35,12 +34,12 @@ pub async fn ingest(
         if !endpoints.serves(&m.phone_number_id) {
             count(
                 &mut report,
-                inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?,
+                inbound::record_unrouted(&mut *conn, ch, &ev, now_ms).await?,
                 None,
             );
             continue;
         }
-        let conv = message(tx.conn(), ch, &ev, m, now_ms).await?;
+        let conv = message(&mut *conn, ch, &ev, m, now_ms).await?;
         count(&mut report, conv.is_some(), conv);
     }
     for s in &body.statuses {
@@ -55,12 +54,12 @@ pub async fn ingest(
         if !endpoints.serves(&s.phone_number_id) {
             count(
                 &mut report,
-                inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?,
+                inbound::record_unrouted(&mut *conn, ch, &ev, now_ms).await?,
                 None,
             );
             continue;
         }
-        let (fresh, conv) = status(tx.conn(), ch, &ev, s, now_ms).await?;
+        let (fresh, conv) = status(&mut *conn, ch, &ev, s, now_ms).await?;
         count(&mut report, fresh, conv);
     }
     for o in &body.others {
@@ -82,19 +81,41 @@ pub async fn ingest(
             .as_deref()
             .is_none_or(|p| endpoints.serves(p));
         let fresh = if served {
-            inbound::record_event(tx.conn(), ch, &ev, now_ms).await?
+            inbound::record_event(&mut *conn, ch, &ev, now_ms).await?
         } else {
-            inbound::record_unrouted(tx.conn(), ch, &ev, now_ms).await?
+            inbound::record_unrouted(&mut *conn, ch, &ev, now_ms).await?
         };
         // Meta reviewed a template: fetch the review states now rather than at the next sync.
         if fresh && served && o.field.as_deref() == Some("message_template_status_update") {
-            templates::enqueue_sync_keyed(tx.conn(), ch.clinic_id, ch.channel_id, &key, now_ms)
+            templates::enqueue_sync_keyed(&mut *conn, ch.clinic_id, ch.channel_id, &key, now_ms)
                 .await?;
         }
         count(&mut report, fresh, None);
     }
-    tx.commit().await?;
     Ok(report)
+}
+
+/// Stores one verified delivery atomically before the 200 (`inbound::commit`: the group
+/// commit on SQLite); redelivered items change nothing.
+pub async fn ingest(
+    db: &Db,
+    ch: ChannelRef<'_>,
+    endpoints: &Endpoints,
+    body: &WebhookBody,
+    now_ms: i64,
+) -> anyhow::Result<IngestReport> {
+    let (clinic, channel) = (ch.clinic_id.clone(), ch.channel_id.clone());
+    let (endpoints, body) = (endpoints.clone(), body.clone());
+    let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        Box::pin(async move {
+            let ch = ChannelRef {
+                clinic_id: &clinic,
+                channel_id: &channel,
+            };
+            ingest_in(conn, ch, &endpoints, &body, now_ms).await
+        })
+    });
+    inbound::commit(db, work).await
 }
 
 fn count(report: &mut IngestReport, fresh: bool, conv: Option<String>) {

@@ -1,0 +1,112 @@
+//! tsunagu itself on SQLite (WAL, synchronous=FULL, as configured): the real router and ingest,
+//! workers off (this measures the webhook path). Channels are connected the way an administrator
+//! does it, `POST /api/v1/channels` with an admin token.
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tsunagu_core::config::Settings;
+use tsunagu_core::{ChannelKind, Clock, SystemClock, TokenScope};
+use tsunagu_store::Db;
+
+use crate::deliveries;
+
+pub struct App {
+    db: Db,
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+/// A connected channel: its id and the webhook URL tsunagu gave for it.
+pub struct Channel {
+    pub id: String,
+    pub webhook_url: String,
+}
+
+impl App {
+    pub async fn start(dir: &Path) -> anyhow::Result<App> {
+        let url = format!("sqlite://{}/tsunagu.db?mode=rwc", dir.display());
+        let db = Db::connect_and_migrate(&url).await?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let mut settings = Settings {
+            public_url: Some(base.clone()),
+            ..Settings::default()
+        };
+        settings.outbox.workers = false;
+        let clock: tsunagu_core::SharedClock = Arc::new(SystemClock);
+        let services = tsunagu::Services::with_db(db.clone(), settings, clock, &[7u8; 32]);
+        let now = SystemClock.now_ms();
+        let spec = tsunagu::admin::ClinicSpec {
+            slug: "bench",
+            name: "ベンチ内科",
+            timezone: "Asia/Tokyo",
+            locale: "ja",
+            org: None,
+        };
+        tsunagu::admin::create_clinic(&db, spec, now).await?;
+        let (_, token) =
+            tsunagu::admin::create_token(&db, "bench", "bench", &[TokenScope::Admin], now).await?;
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let _stop = stop; // serve until the benchmark process ends
+            if let Err(e) = services.run(listener, rx).await {
+                eprintln!("tsunagu stopped: {e:#}");
+            }
+        });
+        Ok(App {
+            db,
+            base,
+            token,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// Connects a channel of `kind`; nothing is ever sent (workers are off), so its API base
+    /// points nowhere.
+    pub async fn connect(&self, kind: ChannelKind) -> anyhow::Result<Channel> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/channels", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({
+                "kind": kind.as_str(),
+                "name": format!("bench {}", kind.as_str()),
+                "credentials": deliveries::credentials(kind),
+                "api_base_url": "http://127.0.0.1:9",
+            }))
+            .send()
+            .await
+            .with_context(|| format!("connecting the {kind} channel"))?;
+        let status = resp.status();
+        let created: Value = resp.json().await.unwrap_or_default();
+        anyhow::ensure!(
+            status == reqwest::StatusCode::CREATED,
+            "connecting the {kind} channel: {status} {created}"
+        );
+        let text = |k: &str| created[k].as_str().unwrap_or_default().to_owned();
+        Ok(Channel {
+            id: text("id"),
+            webhook_url: text("webhook_url"),
+        })
+    }
+
+    /// What the channel holds: (raw webhook events, distinct provider ids, inbound messages).
+    pub async fn stored(&self, channel: &Channel) -> anyhow::Result<(i64, i64, i64)> {
+        let count = |sql: &'static str| {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(channel.id.clone())
+                .fetch_one(self.db.pool())
+        };
+        Ok((
+            count("SELECT COUNT(*) FROM webhook_events WHERE channel_id = $1 AND state = 'processed'")
+                .await?,
+            count("SELECT COUNT(DISTINCT provider_event_id) FROM webhook_events WHERE channel_id = $1")
+                .await?,
+            count("SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND direction = 'in'").await?,
+        ))
+    }
+}
