@@ -189,5 +189,8 @@ async fn a_new_patient_is_named_after_their_facebook_profile() {
     assert_ne!(name, "Messenger", "the profile replaced the generic name");
     let users = ms.sb.users(PAGE);
     let u = users.iter().find(|u| u.psid == PSID).unwrap();
-    assert!(name.contains(&u.first_name) && name.contains(&u.last_name), "{name}");
+    assert!(
+        name.contains(&u.first_name) && name.contains(&u.last_name),
+        "{name}"
+    );
 }
