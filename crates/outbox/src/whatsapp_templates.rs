@@ -108,11 +108,18 @@ pub async fn sync(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
             continue;
         };
         let status = local_status(&r.status);
-        if status != t.status || t.provider_template_id.as_deref() != Some(r.id.as_str()) {
+        let reason = r
+            .rejected_reason
+            .as_deref()
+            .filter(|_| status != "approved");
+        let changed = status != t.status
+            || t.provider_template_id.as_deref() != Some(r.id.as_str())
+            || t.status_reason.as_deref() != reason;
+        if changed {
             let u = StatusUpdate {
                 status,
                 provider_template_id: Some(&r.id),
-                reason: None,
+                reason,
             };
             let _ = templates::set_status(&mut conn, &clinic, &t.id, u, now).await?;
         }

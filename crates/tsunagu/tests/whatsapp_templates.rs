@@ -79,6 +79,7 @@ async fn a_rejection_at_meta_is_recorded() {
     app.run_jobs().await;
     let (_, list) = app.api_get(&path).await;
     assert_eq!(list["items"][0]["status"], "rejected", "{list}");
+    assert_eq!(list["items"][0]["status_reason"], "PROMOTIONAL", "{list}");
 }
 
 #[tokio::test]

@@ -58,6 +58,8 @@ pub struct TemplateSummary {
     pub body_text: String,
     /// How many `{{n}}` values a send must give.
     pub body_variables: usize,
+    /// Why Meta rejected it (`PROMOTIONAL`, `INVALID_FORMAT`…); `NONE` and absent are `None`.
+    pub rejected_reason: Option<String>,
 }
 
 fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -245,6 +247,10 @@ fn summary(t: &Value) -> TemplateSummary {
         category: s("category"),
         body_variables: body_variables(&body_text),
         body_text,
+        rejected_reason: t["rejected_reason"]
+            .as_str()
+            .filter(|r| !r.is_empty() && *r != "NONE")
+            .map(str::to_owned),
     }
 }
 
