@@ -3,5 +3,7 @@
 pub mod line;
 pub mod messenger;
 mod page;
+pub mod png;
+mod serve;
 pub mod twilio;
 pub mod whatsapp;

@@ -95,6 +95,20 @@ pub async fn find_or_create(
     .context("reading the conversation")
 }
 
+/// The id of a channel thread's conversation, if the thread has one.
+pub async fn id_by_thread(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    thread_key: &str,
+) -> anyhow::Result<Option<String>> {
+    sqlx::query_scalar("SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2")
+        .bind(channel.as_str())
+        .bind(thread_key)
+        .fetch_optional(conn)
+        .await
+        .context("finding a thread's conversation")
+}
+
 pub async fn by_id(
     conn: &mut AnyConnection,
     clinic: &ClinicId,

@@ -107,35 +107,14 @@ pub async fn apply_watermark(
     status: &str,
     watermark_ms: i64,
 ) -> anyhow::Result<Option<String>> {
-    let conv: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2",
-    )
-    .bind(channel.as_str())
-    .bind(thread_key)
-    .fetch_optional(&mut *conn)
-    .await
-    .context("finding the thread of a watermark")?;
+    let conv = crate::conversations::id_by_thread(&mut *conn, channel, thread_key).await?;
     let Some(conv) = conv else { return Ok(None) };
-    let lower: Vec<&str> = [
-        "queued",
-        "sending",
-        "in_doubt",
-        "sent",
-        "failed",
-        "delivered",
-        "read",
-    ]
-    .into_iter()
-    .filter(|s| rank(s) >= rank("sent") && rank(s) < rank(status) && *s != "failed")
-    .collect();
-    let list = lower
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if list.is_empty() {
-        return Ok(None);
-    }
+    // Only messages the provider accepted move, and only forward: read covers delivered too.
+    let list = match status {
+        "delivered" => "'sent'",
+        "read" => "'sent', 'delivered'",
+        _ => return Ok(None),
+    };
     let r = sqlx::query(&format!(
         "UPDATE messages SET status = $1,
             delivered_at = COALESCE(delivered_at, $2),

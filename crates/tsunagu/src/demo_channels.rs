@@ -143,6 +143,8 @@ pub async fn connect(
     }
     sb.whatsapp
         .set_auto_status(Some(std::time::Duration::from_secs(1)));
+    // A template staff add in the demo is approved at once, so "Sync with Meta" completes.
+    sb.whatsapp.set_auto_approve(true);
     let body = "{{1}}様、{{2}}にご予約をお取りしています。変更はこのメッセージにご返信ください。";
     sb.whatsapp
         .add_template(WA_WABA, "appointment_reminder", "ja", body, "APPROVED");

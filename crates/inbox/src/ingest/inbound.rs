@@ -241,13 +241,7 @@ pub async fn system_note(
     what: &str,
     at_ms: i64,
 ) -> anyhow::Result<Option<String>> {
-    let conv: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2",
-    )
-    .bind(ch.channel_id.as_str())
-    .bind(from)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let conv = conversations::id_by_thread(&mut *conn, ch.channel_id, from).await?;
     let Some(conv) = conv else { return Ok(None) };
     conversations::insert_message(
         conn,

@@ -156,7 +156,7 @@ async fn message(
                 return Ok(None);
             }
             conversations::mark_unsent(&mut *conn, ch.channel_id, original_message_id, at).await?;
-            return thread_of(conn, ch, &m.from).await;
+            return conversations::id_by_thread(conn, ch.channel_id, &m.from).await;
         }
         Content::Edit {
             original_message_id,
@@ -173,7 +173,7 @@ async fn message(
                 at,
             )
             .await?;
-            return thread_of(conn, ch, &m.from).await;
+            return conversations::id_by_thread(conn, ch.channel_id, &m.from).await;
         }
         _ => {}
     }
@@ -198,22 +198,6 @@ async fn message(
             conversation_id, ..
         } => Ok(Some(conversation_id)),
     }
-}
-
-async fn thread_of(
-    conn: &mut AnyConnection,
-    ch: ChannelRef<'_>,
-    from: &str,
-) -> anyhow::Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar(
-            "SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2",
-        )
-        .bind(ch.channel_id.as_str())
-        .bind(from)
-        .fetch_optional(conn)
-        .await?,
-    )
 }
 
 /// tsunagu's kind, the text staff see, and the media reference to download.

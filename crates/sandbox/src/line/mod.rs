@@ -21,7 +21,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -96,10 +95,7 @@ impl LineSandbox {
     /// A sandbox on the test's clock: reply-token expiry, retry-key retention and rate windows
     /// follow it.
     pub fn with_clock(clock: SharedClock) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+        let http = crate::serve::http_client();
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::default()),
@@ -125,18 +121,9 @@ impl LineSandbox {
     /// Binds `addr` (port 0 works), serves the API and the simulator in a background task and
     /// returns the bound address.
     pub async fn spawn(&self, addr: &str) -> anyhow::Result<SocketAddr> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the LINE sandbox to {addr}"))?;
-        let bound = listener
-            .local_addr()
-            .context("reading the sandbox's bound address")?;
+        let (listener, bound) = crate::serve::bind(addr, "LINE").await?;
         let app = self.simulator_router().merge(self.router());
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "LINE sandbox server stopped");
-            }
-        });
+        crate::serve::run(listener, app, "LINE");
         Ok(bound)
     }
 

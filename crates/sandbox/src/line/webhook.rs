@@ -92,7 +92,7 @@ impl LineSandbox {
             Content {
                 channel: None,
                 content_type: "image/png".into(),
-                bytes: Bytes::from(ids::png(16, [6, 199, shade])),
+                bytes: Bytes::from(crate::png::png(16, [6, 199, shade])),
             },
         );
         let message = json!({ "id": id, "type": "image", "contentProvider": { "type": "line" },

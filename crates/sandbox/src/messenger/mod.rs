@@ -12,7 +12,6 @@
 //! Not emulated: form-encoded sends with nested fields other than JSON strings, batch requests,
 //! `recipient.user_ref`/`comment_id`, persistent menus and other profile settings.
 mod http;
-mod media;
 mod read;
 mod send;
 mod simulator;
@@ -24,7 +23,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -105,10 +103,7 @@ impl MessengerSandbox {
 
     /// A sandbox on the test's clock: conversation windows and rate windows follow it.
     pub fn with_clock(clock: SharedClock) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+        let http = crate::serve::http_client();
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::default()),
@@ -136,12 +131,7 @@ impl MessengerSandbox {
     /// Binds `addr` (port 0 works), serves [`router`](Self::router) at the root in a background
     /// task and returns the bound address. The public URL defaults to `http://{addr}`.
     pub async fn spawn(&self, addr: &str) -> anyhow::Result<SocketAddr> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the Messenger sandbox to {addr}"))?;
-        let bound = listener
-            .local_addr()
-            .context("reading the sandbox's bound address")?;
+        let (listener, bound) = crate::serve::bind(addr, "Messenger").await?;
         {
             let mut st = self.lock();
             if st.public_url.is_none() {
@@ -149,11 +139,7 @@ impl MessengerSandbox {
             }
         }
         let app = self.router();
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "Messenger sandbox server stopped");
-            }
-        });
+        crate::serve::run(listener, app, "Messenger");
         Ok(bound)
     }
 

@@ -9,7 +9,7 @@ use sha1::Sha1;
 use sha2::Sha256;
 
 use super::state::{ChatEntry, Media};
-use super::{media, MessengerSandbox, MessengerUser};
+use super::{MessengerSandbox, MessengerUser};
 
 /// One webhook POST: what was sent and how the endpoint answered.
 #[derive(Clone, Debug)]
@@ -103,7 +103,7 @@ impl MessengerSandbox {
         let shade = u8::try_from(st.next_id % 200).unwrap_or(0);
         let media = Media {
             content_type: "image/png".into(),
-            bytes: Bytes::from(media::png(16, [24, 119, 242u8.saturating_sub(shade)])),
+            bytes: Bytes::from(crate::png::png(16, [24, 119, 242u8.saturating_sub(shade)])),
         };
         st.media.insert(id.clone(), media);
         st.media_url(&id)

@@ -83,13 +83,6 @@ pub fn num_segments(body: &str) -> u32 {
     u32::try_from(parts).unwrap_or(u32::MAX)
 }
 
-/// A real 1×1 PNG, for photos the simulator's patient sends.
-pub fn tiny_png() -> Vec<u8> {
-    use base64::{engine::general_purpose::STANDARD, Engine as _};
-    const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
-    STANDARD.decode(PNG_1X1).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

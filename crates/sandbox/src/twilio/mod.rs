@@ -22,7 +22,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -74,10 +73,7 @@ impl TwilioSandbox {
 
     /// A sandbox on the test's clock: dates and the per-number send queues follow it.
     pub fn with_clock(clock: SharedClock) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .build()
-            .unwrap_or_default();
+        let http = crate::serve::http_client();
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::default()),
@@ -109,21 +105,12 @@ impl TwilioSandbox {
     /// Binds `addr` (port 0 works), serves [`TwilioSandbox::router`] at the root in a background
     /// task and returns the bound address; the public URL defaults to `http://{addr}`.
     pub async fn spawn(&self, addr: &str) -> anyhow::Result<SocketAddr> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the Twilio sandbox to {addr}"))?;
-        let bound = listener
-            .local_addr()
-            .context("reading the sandbox's bound address")?;
+        let (listener, bound) = crate::serve::bind(addr, "Twilio").await?;
         self.lock()
             .public_url
             .get_or_insert_with(|| format!("http://{bound}"));
         let app = self.router();
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "Twilio sandbox server stopped");
-            }
-        });
+        crate::serve::run(listener, app, "Twilio");
         Ok(bound)
     }
 

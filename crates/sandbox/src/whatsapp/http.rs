@@ -236,14 +236,3 @@ pub(crate) fn wamid(wa_id: &str) -> String {
 pub(crate) fn numeric_id(n: u64) -> String {
     (1_000_000_000_000_000u64 + n).to_string()
 }
-
-/// A real 16×16 green PNG for the simulator's "send image" (WhatsApp green, 79 bytes).
-pub(crate) fn sample_png() -> Vec<u8> {
-    const PNG: [u8; 79] = [
-        137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 16, 0, 0, 0, 16, 8,
-        2, 0, 0, 0, 144, 145, 104, 54, 0, 0, 0, 22, 73, 68, 65, 84, 120, 218, 99, 80, 189, 156, 70,
-        18, 98, 24, 213, 48, 170, 97, 248, 106, 0, 0, 209, 105, 94, 16, 4, 239, 115, 147, 0, 0, 0,
-        0, 73, 69, 78, 68, 174, 66, 96, 130,
-    ];
-    PNG.to_vec()
-}

@@ -24,7 +24,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -116,10 +115,7 @@ impl WhatsAppSandbox {
 
     /// A sandbox on the test's clock: the 24-hour window, rate limits and media URL expiry follow it.
     pub fn with_clock(clock: SharedClock) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+        let http = crate::serve::http_client();
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::default()),
@@ -147,12 +143,7 @@ impl WhatsAppSandbox {
     /// Binds `addr` (port 0 works), serves [`Self::router`] at the root and returns the bound
     /// address. Sets the public URL to `http://{addr}` unless one was set.
     pub async fn spawn(&self, addr: &str) -> anyhow::Result<SocketAddr> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the WhatsApp sandbox to {addr}"))?;
-        let bound = listener
-            .local_addr()
-            .context("reading the sandbox's bound address")?;
+        let (listener, bound) = crate::serve::bind(addr, "WhatsApp").await?;
         {
             let mut st = self.lock();
             if st.public_url.is_none() {
@@ -160,11 +151,7 @@ impl WhatsAppSandbox {
             }
         }
         let app = self.router();
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "WhatsApp sandbox server stopped");
-            }
-        });
+        crate::serve::run(listener, app, "WhatsApp");
         Ok(bound)
     }
 

@@ -103,7 +103,7 @@ async fn send(State(sb): State<TwilioSandbox>, Json(req): Json<SendReq>) -> Resp
         return api(400, json!({ "error": "at most 1600 characters" }));
     }
     let media = if req.photo {
-        vec![(ids::tiny_png(), "image/png".to_owned())]
+        vec![(crate::png::png(8, [242, 47, 70]), "image/png".to_owned())]
     } else {
         Vec::new()
     };

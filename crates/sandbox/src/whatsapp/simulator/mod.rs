@@ -161,8 +161,15 @@ async fn send(State(sb): State<WhatsAppSandbox>, Json(req): Json<SendReq>) -> Re
     let result = match req.kind.as_str() {
         "text" if !req.text.trim().is_empty() => sb.user_text(p, u, n, &req.text).await,
         "image" => {
-            sb.user_image(p, u, n, super::http::sample_png(), "image/png", None)
-                .await
+            sb.user_image(
+                p,
+                u,
+                n,
+                crate::png::png(16, [37, 211, 102]),
+                "image/png",
+                None,
+            )
+            .await
         }
         "location" => {
             sb.user_location(p, u, n, 35.681236, 139.767125, Some("東京駅"))
