@@ -27,7 +27,9 @@ pub enum SendFailure {
         retry_after: Option<Duration>,
     },
     /// Refused for good (4xx): `code` is the provider's error code (e.g. "131047", "21610")
-    /// so callers can map it to reachability; `message` is shown to staff.
+    /// so callers can map it to reachability; `message` is shown to staff. Status 0: refused
+    /// here before sending; code `outbound_address_refused` when the outbound guard refused the
+    /// provider's address (`crate::outbound`).
     #[error("{message}")]
     Rejected {
         status: u16,
@@ -44,6 +46,9 @@ impl SendFailure {
     /// A transport error: a request that never connected was not executed; anything else may
     /// have been.
     pub fn from_transport(provider: &str, e: &reqwest::Error) -> Self {
+        if let Some(refused) = Self::refused(provider, e) {
+            return refused;
+        }
         if e.is_connect() || e.is_builder() {
             SendFailure::Retry {
                 status: None,
@@ -56,6 +61,15 @@ impl SendFailure {
                 message: format!("no answer from {provider}; it may have been delivered: {e}"),
             }
         }
+    }
+
+    /// The outbound guard refused the address (nothing was sent; trying again cannot help).
+    pub fn refused(provider: &str, e: &reqwest::Error) -> Option<Self> {
+        crate::outbound::refusal(e).map(|r| SendFailure::Rejected {
+            status: 0,
+            code: Some(crate::outbound::REFUSED_CODE.to_owned()),
+            message: format!("{provider} not called: {r}"),
+        })
     }
 
     pub fn retry_after(&self) -> Option<Duration> {

@@ -4,5 +4,6 @@ pub mod compose;
 pub mod delivery;
 pub mod line;
 pub mod messenger;
+pub mod outbound;
 pub mod sms;
 pub mod whatsapp;

@@ -42,6 +42,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub webhooks: WebhookSettings,
     pub outbox: OutboxSettings,
+    pub outbound: OutboundSettings,
     /// E-mail for one-time verification codes; unset means codes cannot be sent.
     pub smtp: Option<SmtpSettings>,
 }
@@ -93,9 +94,16 @@ impl Default for SmtpSettings {
 pub struct SecuritySettings {
     /// Minutes without user action before a staff session ends.
     pub idle_timeout_minutes: u32,
-    /// Failed sign-ins per e-mail (and per address) within the window before further tries wait.
+    /// Failed sign-ins per account-and-address pair (and per known device, and second-factor
+    /// codes per account) within the window before a lock-out; each further lock-out doubles.
     pub login_max_failures: u32,
     pub login_window_minutes: u32,
+    /// Failed sign-ins from one address, whatever the account (a clinic shares one address).
+    pub login_max_failures_per_address: u32,
+    /// Failed sign-ins for one account from browsers it never signed in from.
+    pub login_max_failures_per_account: u32,
+    /// The longest a growing lock-out lasts.
+    pub login_max_lockout_minutes: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -114,6 +122,17 @@ pub struct OutboxSettings {
     pub poll_seconds: u64,
 }
 
+/// Where tsunagu's own HTTP calls (provider APIs, the media links they hand out, future
+/// outgoing webhooks) may go.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboundSettings {
+    /// Let those calls reach private, loopback, link-local and other non-public addresses, and
+    /// plain http. Off in production (a channel's API address cannot point into the clinic's
+    /// network); on only for provider emulators on this machine (the demo, tests).
+    pub allow_private_addresses: bool,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -126,6 +145,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             webhooks: WebhookSettings::default(),
             outbox: OutboxSettings::default(),
+            outbound: OutboundSettings::default(),
             smtp: None,
         }
     }
@@ -137,6 +157,9 @@ impl Default for SecuritySettings {
             idle_timeout_minutes: 30,
             login_max_failures: 5,
             login_window_minutes: 15,
+            login_max_failures_per_address: 100,
+            login_max_failures_per_account: 50,
+            login_max_lockout_minutes: 24 * 60,
         }
     }
 }
@@ -177,6 +200,10 @@ pub enum ConfigError {
     Listen(String),
 }
 
+/// Settings read from the environment as they are written: figment would read a key of 64
+/// digits (or an all-digit password) as a number and refuse it.
+const TEXT_KEYS: [&str; 2] = ["encryption_key", "smtp.password"];
+
 impl Settings {
     /// Defaults, then the TOML file (if any), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
@@ -190,7 +217,15 @@ impl Settings {
             }
             fig = fig.merge(Toml::file(f));
         }
-        fig = fig.merge(Env::prefixed("TSUNAGU_").split("__").ignore(&["config"]));
+        let mut ignored = vec!["config"];
+        ignored.extend(TEXT_KEYS);
+        fig = fig.merge(Env::prefixed("TSUNAGU_").split("__").ignore(&ignored));
+        for key in TEXT_KEYS {
+            let var = format!("TSUNAGU_{}", key.replace('.', "__").to_ascii_uppercase());
+            if let Ok(v) = std::env::var(var) {
+                fig = fig.merge(Serialized::default(key, v));
+            }
+        }
         let s: Settings = fig
             .extract()
             .map_err(|e| ConfigError::Load(e.to_string()))?;
@@ -311,6 +346,8 @@ mod tests {
         );
         assert_eq!(parsed.webhooks.max_body_bytes, d.webhooks.max_body_bytes);
         assert_eq!(parsed.outbox.max_attempts, d.outbox.max_attempts);
+        assert!(!d.outbound.allow_private_addresses);
+        assert!(!parsed.outbound.allow_private_addresses);
         assert!(parsed.smtp.is_none(), "[smtp] stays commented out");
     }
 
@@ -367,6 +404,21 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(s.validate(), Err(ConfigError::DatabaseScheme(_))));
+    }
+
+    #[test]
+    fn a_key_of_digits_only_in_the_environment_is_read_as_text() {
+        // The only test here that touches the process environment.
+        // Figment would read this one as the number 12345678.
+        let key = format!("{}12345678", "0".repeat(56));
+        std::env::set_var("TSUNAGU_ENCRYPTION_KEY", &key);
+        let loaded = Settings::load(None);
+        std::env::remove_var("TSUNAGU_ENCRYPTION_KEY");
+        let s = loaded.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            s.encryption_key.as_ref().map(Secret::expose),
+            Some(key.as_str())
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ use anyhow::Context;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tsunagu_channels::line::client::{LineClient, SendError};
+use tsunagu_channels::outbound::REFUSED_CODE;
 use tsunagu_core::{ChannelId, ChannelIdentityId, ClinicId, MessageId};
 use tsunagu_store::conversations::{self, Delivery, NewAttachment};
 use tsunagu_store::jobs::Job;
@@ -170,6 +171,10 @@ async fn classify(client: &LineClient, e: SendError) -> Outcome {
                 error: format!("LINE answered {status}: {message}{suffix}"),
             }
         }
+        SendError::AddressRefused { message } => Outcome::Dead {
+            code: REFUSED_CODE,
+            error: format!("LINE not called: {message}"),
+        },
         // With the retry key, a push whose outcome is unknown is safe to repeat: LINE answers
         // 409 if the first attempt was executed.
         e @ (SendError::Retryable { .. } | SendError::Unknown { .. }) => Outcome::Retry {
@@ -203,6 +208,12 @@ pub async fn fetch_profile(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Dead {
                 code: "rejected_by_provider",
                 error: format!("profile: {status} {message}"),
+            })
+        }
+        Err(SendError::AddressRefused { message }) => {
+            return Ok(Outcome::Dead {
+                code: REFUSED_CODE,
+                error: format!("profile: {message}"),
             })
         }
         Err(e) => {
@@ -259,6 +270,12 @@ pub async fn fetch_content(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Dead {
                 code: "content_unavailable",
                 error: format!("content: {status} {message}"),
+            })
+        }
+        Err(SendError::AddressRefused { message }) => {
+            return Ok(Outcome::Dead {
+                code: REFUSED_CODE,
+                error: format!("content: {message}"),
             })
         }
         Err(e) => {

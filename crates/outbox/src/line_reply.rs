@@ -103,6 +103,11 @@ fn classify(e: SendError) -> Outcome {
             code: "quota_exceeded",
             error: message,
         },
+        // Nothing reached LINE, but the address will not change while the token lasts.
+        SendError::AddressRefused { message } => Outcome::Dead {
+            code: tsunagu_channels::outbound::REFUSED_CODE,
+            error: format!("LINE not called: {message}"),
+        },
         // Covered by `may_have_been_sent` above; kept for exhaustiveness.
         SendError::Unknown { message } => Outcome::InDoubt { error: message },
     }

@@ -5,6 +5,7 @@ use anyhow::Context;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tsunagu_channels::delivery::{SendFailure, Sent};
+use tsunagu_channels::outbound::REFUSED_CODE;
 use tsunagu_core::{ChannelId, ChannelKind, ClinicId, MessageId};
 use tsunagu_store::conversations::{self, NewAttachment};
 use tsunagu_store::jobs::Job;
@@ -208,7 +209,10 @@ pub(crate) async fn settle(
             })
         }
         Err(SendFailure::Rejected { code, message, .. }) => Ok(Outcome::Dead {
-            code: dead_code(code.as_deref()),
+            code: match code.as_deref() {
+                Some(REFUSED_CODE) => REFUSED_CODE,
+                other => dead_code(other),
+            },
             error: message,
         }),
         Err(SendFailure::InDoubt { message }) => Ok(Outcome::InDoubt { error: message }),

@@ -67,6 +67,8 @@ pub struct Worker {
     pub db: Db,
     pub clock: SharedClock,
     pub cipher: Cipher,
+    /// Every provider call goes through this client: build it with
+    /// `tsunagu_channels::outbound::Outbound::client` (non-public addresses refused).
     pub http: reqwest::Client,
     pub config: WorkerConfig,
     pub on_change: OnChange,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use tsunagu_core::config::{Secret, Settings};
+use tsunagu_core::config::{OutboundSettings, Secret, Settings};
 use tsunagu_core::{Clock, Role, SystemClock};
 use tsunagu_sandbox::line::{ChannelConfig, UserProfile};
 use tsunagu_store::{channels, clinics};
@@ -54,6 +54,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         listen: args.listen.clone(),
         data_dir: args.data_dir.clone(),
         encryption_key: Some(Secret::new(hex::encode(key))),
+        // The provider emulators run on this machine (127.0.0.1): the demo's channels point
+        // there, which production's outbound rule refuses.
+        outbound: OutboundSettings {
+            allow_private_addresses: true,
+        },
         ..Settings::default()
     };
     settings.validate()?;

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod demo;
 mod demo_channels;
+pub mod rotate_key;
 pub mod sms_codes;
 
 use std::net::SocketAddr;
@@ -64,10 +65,7 @@ impl Services {
             poll: std::time::Duration::from_secs(settings.outbox.poll_seconds.max(1)),
             ..WorkerConfig::default()
         };
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("tsunagu/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        let http = outbound_client(&settings);
         let worker = Worker {
             db,
             clock,
@@ -105,6 +103,16 @@ impl Services {
             .context("serving HTTP")?;
         Ok(())
     }
+}
+
+/// The one client for provider calls, guarded by `[outbound]`. Building it reads no system
+/// configuration (compiled-in TLS roots, no proxy), so it does not fail; if it ever did, tsunagu
+/// stops at startup rather than call providers with an unguarded client.
+fn outbound_client(settings: &Settings) -> reqwest::Client {
+    let guard = tsunagu_channels::outbound::Outbound::from_settings(&settings.outbound);
+    guard
+        .client()
+        .unwrap_or_else(|e| panic!("the outbound HTTP client could not be built: {e}"))
 }
 
 /// Verification codes: a text message through the clinic's SMS channel when it has an enabled

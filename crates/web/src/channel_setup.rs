@@ -3,6 +3,8 @@
 //! (encrypted) and the addresses the channel serves (kept in clear for webhook routing).
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tsunagu_channels::outbound::{Outbound, Refused};
+use tsunagu_core::config::Settings;
 use tsunagu_core::ChannelKind;
 use tsunagu_store::channels::{Endpoints, PageEndpoint, PhoneNumberEndpoint};
 use utoipa::ToSchema;
@@ -182,6 +184,22 @@ pub fn prepare(kind: ChannelKind, credentials: Option<Value>) -> Result<Setup, S
             })
         }
     }
+}
+
+/// The outbound rule (`tsunagu_channels::outbound`) for an API base URL the administrator
+/// typed: https on a public address, every address its name resolves to included, unless
+/// `[outbound] allow_private_addresses`. An untyped field keeps the provider's own address,
+/// which is not looked up.
+pub async fn check_api_base(
+    settings: &Settings,
+    typed: Option<&str>,
+    base: &str,
+) -> Result<(), Refused> {
+    if typed.is_none_or(|t| t.trim().is_empty()) {
+        return Ok(());
+    }
+    let guard = Outbound::from_settings(&settings.outbound);
+    guard.check_url(base).await.map(|_| ())
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(v: Value, what: &str) -> Result<T, String> {

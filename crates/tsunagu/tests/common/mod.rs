@@ -51,6 +51,9 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
         ..Settings::default()
     };
     settings.outbox.workers = false; // tests drive the queue themselves
+
+    // The provider emulators listen on 127.0.0.1; tests of the outbound rule turn this off.
+    settings.outbound.allow_private_addresses = true;
     change(&mut settings);
     let key = [9u8; 32];
     let services = Services::with_db(db.clone(), settings, Arc::new(clock.clone()), &key);

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use tsunagu_channels::outbound::{Refused, REFUSED_CODE};
 use tsunagu_core::{ChannelKind, Permission};
 use tsunagu_store::channels::{self, Channel, NewChannel};
 use utoipa::{IntoParams, ToSchema};
@@ -12,6 +13,7 @@ use super::auth::{audit_change, ApiAuth, Event};
 use super::extract::{
     decode_cursor, encode_cursor, page_limit, rfc3339, ApiJson, ApiQuery, ErrorBody,
 };
+use super::idempotent::IdempotencyKey;
 use super::read_conn;
 use crate::channel_setup;
 use crate::client_ip::ClientIp;
@@ -35,9 +37,12 @@ pub struct CreateChannel {
     pub credentials: Option<serde_json::Value>,
     /// The provider's API base, to point a channel at a sandbox. Defaults: LINE
     /// `https://api.line.me`, WhatsApp and Messenger `https://graph.facebook.com/v23.0` (the Graph
-    /// version is part of the base), Twilio `https://api.twilio.com`.
+    /// version is part of the base), Twilio `https://api.twilio.com`. Must be https on a public
+    /// address (no private, loopback or link-local host, also after DNS), else
+    /// `outbound_address_refused`, unless the server sets `[outbound] allow_private_addresses`.
     pub api_base_url: Option<String>,
-    /// LINE only: defaults to `https://api-data.line.me` (content downloads).
+    /// LINE only: defaults to `https://api-data.line.me` (content downloads). Same rule as
+    /// `api_base_url`.
     pub api_data_base_url: Option<String>,
 }
 
@@ -128,12 +133,13 @@ fn webhook_url(state: &AppState, c: &Channel) -> String {
     post,
     path = "/api/v1/channels",
     tag = "channels",
+    params(IdempotencyKey),
     request_body = CreateChannel,
     responses(
         (status = 201, description = "Connected", body = CreatedChannel),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The token lacks `administer`", body = ErrorBody),
-        (status = 422, description = "`unsupported_channel_kind`, `invalid_channel_name`, `invalid_credentials`, `invalid_base_url`, `invalid_request`", body = ErrorBody),
+        (status = 422, description = "`unsupported_channel_kind`, `invalid_channel_name`, `invalid_credentials`, `invalid_base_url`, `outbound_address_refused` (a base URL on a private, loopback or otherwise non-public address, or plain http), `invalid_request`", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -171,6 +177,17 @@ pub async fn create(
         )?),
         _ => None,
     };
+    let refused =
+        |field: &str, r: Refused| unprocessable(REFUSED_CODE, &format!("{field} refused: {r}."));
+    channel_setup::check_api_base(&state.settings, body.api_base_url.as_deref(), &api_base)
+        .await
+        .map_err(|r| refused("api_base_url", r))?;
+    if let Some(data_base) = &data_base {
+        let typed = body.api_data_base_url.as_deref();
+        channel_setup::check_api_base(&state.settings, typed, data_base)
+            .await
+            .map_err(|r| refused("api_data_base_url", r))?;
+    }
     let credentials_enc = state.cipher.encrypt_json(&setup.creds);
     let settings = serde_json::to_string(&setup.endpoints).map_err(anyhow::Error::from)?;
 

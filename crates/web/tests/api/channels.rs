@@ -5,7 +5,7 @@ use tsunagu_core::config::Settings;
 use tsunagu_core::TokenScope;
 use tsunagu_privacy::Cipher;
 
-use super::support::{app, App, KEY};
+use super::support::{app, app_with, test_settings, App, KEY};
 
 const SECRET: &str = "8c570fa6dd201bb328f1c1eac23a96d8";
 const ACCESS: &str = "Jq3PGhZ9Ek0oVvEXAMPLEaccessTOKEN+/=";
@@ -23,7 +23,10 @@ fn line(extra: Value) -> Value {
 }
 
 async fn admin() -> (App, String) {
-    let app = app().await;
+    admin_of(app().await).await
+}
+
+async fn admin_of(app: App) -> (App, String) {
     let s = app.clinic("sakura").await;
     let token = app.token(&s.clinic, &[TokenScope::Admin]).await;
     (app, token)
@@ -212,4 +215,57 @@ impl App {
             .await
             .unwrap()
     }
+}
+
+#[tokio::test]
+async fn a_non_public_base_url_is_refused_and_nothing_is_stored() {
+    // Production's rule: private addresses not allowed.
+    let mut settings = test_settings();
+    settings.outbound.allow_private_addresses = false;
+    let (app, token) = admin_of(app_with(settings).await).await;
+    // Saving never connects: a listener on the loopback port named below stays untouched.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let refused = [
+        json!({"api_base_url": format!("http://127.0.0.1:{port}")}),
+        json!({"api_base_url": format!("https://127.0.0.1:{port}/line")}),
+        json!({"api_base_url": "https://10.0.0.8"}),
+        json!({"api_base_url": "https://172.16.0.1"}),
+        json!({"api_base_url": "https://192.168.1.20/line"}),
+        json!({"api_base_url": "https://169.254.169.254/latest/meta-data"}),
+        json!({"api_base_url": format!("https://[::1]:{port}")}),
+        json!({"api_base_url": "https://[::ffff:127.0.0.1]"}),
+        json!({"api_base_url": "https://[fe80::1]"}),
+        json!({"api_base_url": "https://100.64.0.1"}),
+        json!({"api_base_url": "https://0.0.0.0"}),
+        json!({"api_base_url": format!("https://localhost:{port}")}),
+        // Plain http, even to a public address.
+        json!({"api_base_url": "http://93.184.216.34/line"}),
+        json!({"api_data_base_url": "https://192.168.1.10/data"}),
+    ];
+    for extra in refused {
+        let res = app
+            .post("/api/v1/channels", &token, line(extra.clone()))
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{extra}");
+        assert_eq!(res.code(), "outbound_address_refused", "{extra}");
+        let message = res.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("_url refused: "), "{message}");
+    }
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM channels")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "only the seeded channel");
+    assert!(app.audits("api.channel.create").await.is_empty());
+    let touched = tokio::time::timeout(std::time::Duration::from_millis(50), listener.accept());
+    assert!(touched.await.is_err(), "saving a channel connected to it");
+
+    // A public https address is stored (a literal: nothing is looked up or called), and the
+    // provider's default needs no check.
+    let public = line(json!({"api_base_url": "https://93.184.216.34/line"}));
+    let res = app.post("/api/v1/channels", &token, public).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let res = app.post("/api/v1/channels", &token, line(json!({}))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
 }

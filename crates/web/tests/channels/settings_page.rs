@@ -4,7 +4,7 @@ use tsunagu_core::{ChannelId, Role};
 use tsunagu_store::webhooks;
 
 use super::seed::whatsapp_channel;
-use super::ui_support::{app, App, Session};
+use super::ui_support::{app, app_with, test_settings, App, Session};
 
 const PAGE: &str = "/app/settings/channels";
 
@@ -163,6 +163,45 @@ async fn a_refused_form_comes_back_with_what_was_typed_except_secrets() {
     assert_eq!(base.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(base.text.contains("http(s) の URL"));
     assert!(app.audits("ui.channel.create").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_non_public_base_url_is_refused_with_the_reason() {
+    let mut settings = test_settings();
+    settings.outbound.allow_private_addresses = false;
+    let app = app_with(settings).await;
+    let (_, me) = admin(&app).await;
+    for base in [
+        "http://127.0.0.1:9/graph",
+        "https://169.254.169.254/",
+        "https://[::1]/",
+    ] {
+        let res = connect(
+            &app,
+            &me,
+            &[
+                ("kind", "line"),
+                ("name", "LINE"),
+                ("channel_secret", "s"),
+                ("channel_access_token", "t"),
+                ("api_base_url", base),
+            ],
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{base}");
+        assert!(res.text.contains("data-testid=\"channels-error\""));
+        assert!(
+            res.text.contains("公開されていないアドレス"),
+            "{}",
+            res.text
+        );
+    }
+    assert!(app.audits("ui.channel.create").await.is_empty());
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM channels")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "only the seeded channel");
 }
 
 #[tokio::test]

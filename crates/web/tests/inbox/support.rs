@@ -34,12 +34,24 @@ pub struct App {
 }
 
 pub async fn app() -> App {
+    app_with(test_settings()).await
+}
+
+/// Defaults, except that channels may point at provider emulators on 127.0.0.1 (tests of the
+/// outbound rule start from this and turn it off).
+pub fn test_settings() -> Settings {
+    let mut s = Settings::default();
+    s.outbound.allow_private_addresses = true;
+    s
+}
+
+pub async fn app_with(settings: Settings) -> App {
     let t = test_db().await;
     let clock = FakeClock::new(tsunagu_core::clock::from_ms(T0));
     let live = LiveHub::new();
     let state = AppState::new(
         t.db.clone(),
-        Arc::new(Settings::default()),
+        Arc::new(settings),
         Arc::new(clock.clone()),
         Cipher::new(&[7; 32]),
         live.clone(),

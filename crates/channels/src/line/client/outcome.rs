@@ -50,6 +50,10 @@ pub enum SendError {
     /// after connecting). A push may be retried with the same retry key; a reply is in doubt.
     #[error("no answer from LINE, the request may have been executed: {message}")]
     Unknown { message: String },
+    /// The outbound guard refused the channel's API address (`crate::outbound`): nothing was
+    /// sent and trying again cannot help.
+    #[error("LINE not called: {message}")]
+    AddressRefused { message: String },
 }
 
 impl SendError {
@@ -158,6 +162,11 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// Transport failures: "could not connect" means nothing was sent; anything later is unknown.
 pub(crate) fn transport_error(e: reqwest::Error) -> SendError {
+    if let Some(refused) = crate::outbound::refusal(&e) {
+        return SendError::AddressRefused {
+            message: refused.to_string(),
+        };
+    }
     let message = error_chain(&e);
     if e.is_connect() {
         SendError::Retryable {

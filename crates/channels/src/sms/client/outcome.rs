@@ -93,6 +93,9 @@ pub(super) fn not_sent(code: Option<&str>, message: String) -> SendFailure {
 
 /// A download that failed in transport: safe to try again.
 pub(super) fn fetch_retry(status: Option<u16>, e: &reqwest::Error) -> SendFailure {
+    if let Some(refused) = SendFailure::refused("Twilio", e) {
+        return refused;
+    }
     SendFailure::Retry {
         status,
         code: None,

@@ -216,7 +216,17 @@ pub async fn create(
     CsrfForm(form): CsrfForm<ConnectForm>,
 ) -> Result<Response, PageError> {
     staff.require(Permission::Administer)?;
-    let p = match prepare(&form) {
+    let checked = match prepare(&form) {
+        Ok(p) => {
+            let typed = Some(form.api_base_url.as_str());
+            match channel_setup::check_api_base(&state.settings, typed, &p.api_base).await {
+                Ok(()) => Ok(p),
+                Err(_) => Err(tsunagu_channels::outbound::REFUSED_CODE),
+            }
+        }
+        Err(code) => Err(code),
+    };
+    let p = match checked {
         Ok(p) => p,
         Err(code) => {
             let refused = Refused {
