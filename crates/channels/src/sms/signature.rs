@@ -8,12 +8,13 @@ use url::{Position, Url};
 type HmacSha1 = Hmac<Sha1>;
 
 /// Twilio doc: Security › Validating requests — the string signed is the full URL followed by
-/// the POST params sorted by name (values of a repeated name sorted, exact duplicates dropped,
-/// as twilio-python does), each as name then value, no separators.
+/// the POST params sorted by name (values of a repeated name sorted), each as name then value,
+/// no separators. Every field counts exactly as received, duplicates included: the helper
+/// libraries that drop an exact duplicate first (twilio-node, recent twilio-python) let a
+/// copy of a signed field through unsigned, so here it must be signed to verify.
 pub fn string_to_sign(url: &str, params: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
-    sorted.dedup();
     let mut out = String::from(url);
     for (name, value) in sorted {
         out.push_str(name);
@@ -117,6 +118,12 @@ mod tests {
     fn params_are_sorted_by_name_then_value_and_concatenated() {
         let s = string_to_sign("https://x/y", &p(&[("b", "2"), ("a", "9"), ("a", "1")]));
         assert_eq!(s, "https://x/ya1a9b2");
+    }
+
+    #[test]
+    fn an_exact_duplicate_is_kept() {
+        let s = string_to_sign("https://x/y", &p(&[("a", "1"), ("b", "2"), ("a", "1")]));
+        assert_eq!(s, "https://x/ya1a1b2");
     }
 
     #[test]

@@ -142,6 +142,41 @@ async fn a_wrong_or_missing_signature_is_refused_and_nothing_is_stored() {
 }
 
 #[tokio::test]
+async fn an_unsigned_duplicate_field_is_refused_and_a_signed_one_is_accepted() {
+    // The handler hands the form to the check exactly as posted, duplicates and order kept.
+    let app = spawn_sms_app().await;
+    let mut f = form("MM00000000000000000000000000000009", CLINIC, "写真です");
+    f[6].1 = "1".into(); // NumMedia
+    let media = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM9/Media/ME9";
+    f.push(("MediaUrl0".into(), media.into()));
+    f.push(("MediaContentType0".into(), "image/jpeg".into()));
+    let sig = sign(AUTH_TOKEN, &app.webhook_url, &f);
+    for dup in ["MediaUrl0", "Body"] {
+        let mut extra = f.clone();
+        let field = f.iter().find(|(k, _)| k == dup).cloned().unwrap();
+        extra.push(field);
+        let s = app
+            .twilio
+            .post_form_signed(&app.webhook_url, &extra, Some(&sig))
+            .await
+            .unwrap();
+        assert_eq!(s, 401, "an unsigned second {dup} was accepted");
+    }
+    nothing_stored(&app).await;
+    // Twilio signing the duplicate too: accepted.
+    let mut doubled = form("SM00000000000000000000000000000010", CLINIC, "二重");
+    doubled.push(("Body".into(), "二重".into()));
+    let sig = sign(AUTH_TOKEN, &app.webhook_url, &doubled);
+    let s = app
+        .twilio
+        .post_form_signed(&app.webhook_url, &doubled, Some(&sig))
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 1);
+}
+
+#[tokio::test]
 async fn a_redelivered_message_sid_is_stored_once() {
     let app = spawn_sms_app().await;
     let d = app.patient_texts("予約の確認です").await;
