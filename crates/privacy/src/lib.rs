@@ -2,6 +2,7 @@
 pub mod audit;
 pub mod consent;
 pub mod crypto;
+pub mod devices;
 pub mod erasure;
 pub mod export;
 pub mod passwords;

@@ -106,6 +106,7 @@ pub async fn sign_out_everywhere(
     now_ms: i64,
 ) -> anyhow::Result<()> {
     staff::bump_sessions_valid_after(&mut *conn, staff, now_ms).await?;
+    crate::devices::forget_all(&mut *conn, staff).await?;
     sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
         .bind(staff.as_str())
         .execute(conn)

@@ -213,76 +213,86 @@ async fn a_session_whose_membership_is_gone_is_void() {
     ));
 }
 
+/// Reserves an attempt and settles it as a failure; true when it was allowed to be checked.
+async fn fail_once(db: &Db, sec: &SecuritySettings, keys: &throttle::Keys, now: i64) -> bool {
+    match throttle::reserve(db, sec, keys, now).await.unwrap() {
+        throttle::Reserved::Granted(t) => {
+            let mut tx = db.begin().await.unwrap();
+            throttle::failed(tx.conn(), sec, t, now).await.unwrap();
+            tx.commit().await.unwrap();
+            true
+        }
+        throttle::Reserved::Refused { .. } => false,
+    }
+}
+
+async fn wait_of(db: &Db, sec: &SecuritySettings, keys: &throttle::Keys, now: i64) -> Option<u32> {
+    match throttle::reserve(db, sec, keys, now).await.unwrap() {
+        throttle::Reserved::Granted(t) => {
+            // Give the place back: this was only a look.
+            let mut tx = db.begin().await.unwrap();
+            throttle::succeeded(tx.conn(), t).await.unwrap();
+            tx.commit().await.unwrap();
+            None
+        }
+        throttle::Reserved::Refused { minutes } => Some(minutes),
+    }
+}
+
 #[tokio::test]
-async fn failures_per_email_and_per_address_are_throttled_within_the_window() {
+async fn a_pair_is_locked_out_after_its_failures_and_the_address_only_at_its_ceiling() {
     let t = test_db().await;
     let sec = SecuritySettings {
         login_max_failures: 3,
         login_window_minutes: 15,
+        login_max_failures_per_address: 5,
         ..Default::default()
     };
-    let mut c = t.db.pool().acquire().await.unwrap();
     let a = throttle::email_hash("A@example.jp");
     assert_eq!(a, throttle::email_hash("a@example.jp "));
+    let a_here = throttle::Keys::password(&a, Some("192.0.2.1"), None);
     for i in 0..3 {
-        assert_eq!(
-            throttle::check(&mut c, &sec, &a, Some("192.0.2.1"), T0 + i)
-                .await
-                .unwrap(),
-            None
-        );
-        throttle::record(&mut c, &a, Some("192.0.2.1"), false, T0 + i * 60_000)
-            .await
-            .unwrap();
+        assert!(fail_once(&t.db, &sec, &a_here, T0 + i * 60_000).await);
     }
-    // The oldest failure leaves the window 15 minutes after it, just under 13 minutes from now.
+    // Locked out for one window from the third failure.
     let now = T0 + 2 * 60_000 + 1;
-    assert_eq!(
-        throttle::check(&mut c, &sec, &a, None, now).await.unwrap(),
-        Some(13)
-    );
-    // Another e-mail from the same address is refused too; from elsewhere it is not.
+    assert_eq!(wait_of(&t.db, &sec, &a_here, now).await, Some(15));
+    // Another account from the same address is not held (the address has 3 of its 5)...
     let b = throttle::email_hash("b@example.jp");
-    assert!(throttle::check(&mut c, &sec, &b, Some("192.0.2.1"), now)
-        .await
-        .unwrap()
-        .is_some());
+    let b_here = throttle::Keys::password(&b, Some("192.0.2.1"), None);
+    assert!(fail_once(&t.db, &sec, &b_here, now).await);
+    assert!(fail_once(&t.db, &sec, &b_here, now).await);
+    // ...until the address reaches its ceiling, for every account behind it.
+    assert!(wait_of(&t.db, &sec, &b_here, now).await.is_some());
+    let c_here = throttle::Keys::password(&throttle::email_hash("c@x.jp"), Some("192.0.2.1"), None);
+    assert!(wait_of(&t.db, &sec, &c_here, now).await.is_some());
+    let b_elsewhere = throttle::Keys::password(&b, Some("192.0.2.9"), None);
+    assert_eq!(wait_of(&t.db, &sec, &b_elsewhere, now).await, None);
+    // After the lock-out, the pair may try again.
     assert_eq!(
-        throttle::check(&mut c, &sec, &b, Some("192.0.2.9"), now)
-            .await
-            .unwrap(),
-        None
-    );
-    // Once the oldest failure leaves the window, one more try is allowed.
-    assert_eq!(
-        throttle::check(&mut c, &sec, &a, None, T0 + 15 * 60_000 + 1)
-            .await
-            .unwrap(),
+        wait_of(&t.db, &sec, &a_here, T0 + 17 * 60_000 + 2).await,
         None
     );
 }
 
 #[tokio::test]
-async fn a_successful_sign_in_clears_the_email_count() {
+async fn a_success_clears_the_pair_and_gives_back_the_shared_places() {
     let t = test_db().await;
     let sec = SecuritySettings {
         login_max_failures: 2,
         login_window_minutes: 15,
         ..Default::default()
     };
-    let mut c = t.db.pool().acquire().await.unwrap();
     let a = throttle::email_hash("a@example.jp");
-    throttle::record(&mut c, &a, None, false, T0).await.unwrap();
-    throttle::record(&mut c, &a, None, true, T0 + 1)
+    let keys = throttle::Keys::password(&a, None, None);
+    assert!(fail_once(&t.db, &sec, &keys, T0).await);
+    assert_eq!(wait_of(&t.db, &sec, &keys, T0 + 1).await, None);
+    assert!(fail_once(&t.db, &sec, &keys, T0 + 2).await);
+    assert_eq!(wait_of(&t.db, &sec, &keys, T0 + 3).await, None);
+    let failures: i64 = sqlx::query_scalar("SELECT failures FROM sign_in_throttle WHERE key = $1")
+        .bind(format!("acct:{a}"))
+        .fetch_one(t.db.pool())
         .await
         .unwrap();
-    throttle::record(&mut c, &a, None, false, T0 + 2)
-        .await
-        .unwrap();
-    assert_eq!(
-        throttle::check(&mut c, &sec, &a, None, T0 + 3)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(failures, 2, "the account keeps its failures, not the looks");
 }

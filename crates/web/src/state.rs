@@ -15,6 +15,9 @@ pub struct AppState {
     pub cipher: Cipher,
     pub live: LiveHub,
     pub templates: Arc<minijinja::Environment<'static>>,
+    /// Bounds concurrent argon2 checks to the cores, so a burst of sign-ins cannot starve the
+    /// blocking pool (each check takes tens of milliseconds of CPU).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -32,6 +35,9 @@ impl AppState {
             cipher,
             live,
             templates: Arc::new(crate::assets::templates()),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 

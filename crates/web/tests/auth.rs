@@ -5,8 +5,10 @@
 mod auth {
     pub mod support;
 
+    mod origin;
     mod pages;
     mod sessions;
     mod sign_in;
+    mod throttle;
     mod two_factor;
 }

@@ -139,3 +139,20 @@ fn every_key_in_the_auth_and_audit_templates_is_translated() {
     }
     assert!(missing.is_empty(), "untranslated: {missing:?}");
 }
+
+#[tokio::test]
+async fn the_root_address_leads_to_sign_in_and_on_to_the_app_when_signed_in() {
+    let app = app(false).await;
+    app.staff("sato@example.jp", Role::Receptionist).await;
+    let mut b = Browser::default();
+    let res = app.get(&mut b, "/").await;
+    assert_eq!(
+        (res.status, res.location()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    app.sign_in(&mut b, "sato@example.jp").await;
+    let res = app.get(&mut b, "/").await;
+    assert_eq!(res.location(), "/login");
+    let res = app.get(&mut b, "/login").await;
+    assert_eq!(res.location(), "/app");
+}

@@ -249,3 +249,38 @@ async fn code_guesses_are_throttled_like_password_guesses() {
         .await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_code_guesses_are_checked_at_most_up_to_the_limit() {
+    let app = std::sync::Arc::new(app(true).await);
+    let (secret, _) = enrolled(&app, "sato@example.jp").await;
+    let now = app.clock.now_ms();
+    let valid: Vec<String> = [now - 30_000, now, now + 30_000]
+        .iter()
+        .map(|t| totp::code_at(&secret, *t).unwrap())
+        .collect();
+    let mut b = Browser::default();
+    let csrf = to_code_form(&app, &mut b, "sato@example.jp").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    let wrong = (100_000..)
+        .map(|i: u32| format!("{i:06}"))
+        .filter(|c| !valid.contains(c));
+    for code in wrong.take(60) {
+        let (app, mut b, csrf) = (app.clone(), b.clone(), csrf.clone());
+        tasks.spawn(async move {
+            let form = [("csrf_token", csrf.as_str()), ("code", code.as_str())];
+            app.post(&mut b, "/login/2fa", &form).await.status
+        });
+    }
+    let statuses = tasks.join_all().await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(checked <= 5, "{checked} codes were checked: {statuses:?}");
+    assert!(refused >= 54, "{statuses:?}");
+}

@@ -86,7 +86,7 @@ fn again(
     }
 }
 
-/// POST /login: throttle, password, then the second factor or straight in.
+/// POST /login: reserve the attempt, check the password, then the second factor or straight in.
 pub async fn submit(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -96,7 +96,8 @@ pub async fn submit(
     if !csrf::login_token_ok(&headers, &f.csrf_token) {
         return Ok(csrf_rejection());
     }
-    let (now, lang, backend) = (state.now_ms(), browser_lang(&headers), state.db.backend());
+    let (now, lang) = (state.now_ms(), browser_lang(&headers));
+    let sec = &state.settings.security;
     let source_ip = ip.as_string();
     let email = staff::normalize_email(&f.email);
     let email_hash = throttle::email_hash(&email);
@@ -107,77 +108,49 @@ pub async fn submit(
         .await
         .map_err(anyhow::Error::from)?;
     let found = staff::by_email(&mut conn, &email).await?;
-    let wait = throttle::check(
-        &mut conn,
-        &state.settings.security,
-        &email_hash,
-        source_ip.as_deref(),
-        now,
-    )
-    .await?;
-    let clinics = match &found {
-        Some(st) => clinic_ids_of(&mut conn, &st.staff_id()).await?,
-        None => Vec::new(),
+    let (clinics, device) = match &found {
+        Some(st) => (
+            clinic_ids_of(&mut conn, &st.staff_id()).await?,
+            super::known_device(&mut conn, &headers, &st.staff_id(), now).await?,
+        ),
+        None => (Vec::new(), None),
     };
     drop(conn);
     let staff_id = found.as_ref().map(StaffRow::staff_id);
+    let who = super::Anonymous {
+        clinics: &clinics,
+        staff_id: staff_id.as_ref(),
+        source_ip: source_ip.as_deref(),
+        now,
+    };
 
-    if let Some(minutes) = wait {
-        // Refused without checking the password, so guessing gains nothing; still on the trail.
-        let mut tx = state.db.begin().await?;
-        let action = "auth.sign_in_throttled";
-        audit_account_event(
-            tx.conn(),
-            backend,
-            &clinics,
-            &Actor::Anonymous,
-            action,
-            staff_id.as_ref(),
-            source_ip.as_deref(),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        let msg = text(lang, "auth.error.throttled").replace("{minutes}", &minutes.to_string());
-        return Ok(again(
-            &state,
-            &headers,
-            StatusCode::TOO_MANY_REQUESTS,
-            &email,
-            msg,
-        ));
-    }
-
-    // argon2 takes tens of milliseconds of CPU: keep it off the async worker threads.
-    let stored = found.as_ref().map(|s| s.password_hash.clone());
-    let password = f.password;
-    let password_ok = tokio::task::spawn_blocking(move || match stored {
-        Some(h) => passwords::verify(&h, &password),
-        None => {
-            passwords::dummy_verify(&password);
-            false
+    // The attempt is reserved before argon2 runs, so parallel guesses cannot outrun the count.
+    let keys = throttle::Keys::password(&email_hash, source_ip.as_deref(), device.as_deref());
+    let ticket = match throttle::reserve(&state.db, sec, &keys, now).await? {
+        throttle::Reserved::Granted(t) => t,
+        throttle::Reserved::Refused { minutes } => {
+            // Refused without checking the password, so guessing gains nothing; on the trail.
+            who.audit(&state, "auth.sign_in_throttled")
+                .await?
+                .commit()
+                .await?;
+            let msg = super::throttled_message(lang, minutes);
+            return Ok(again(
+                &state,
+                &headers,
+                StatusCode::TOO_MANY_REQUESTS,
+                &email,
+                msg,
+            ));
         }
-    })
-    .await
-    .map_err(anyhow::Error::from)?;
+    };
 
+    let password_ok = check_password(&state, found.as_ref(), f.password).await?;
     let st = match found {
         Some(st) if password_ok && !st.is_disabled() && !clinics.is_empty() => st,
         _ => {
-            let mut tx = state.db.begin().await?;
-            throttle::record(tx.conn(), &email_hash, source_ip.as_deref(), false, now).await?;
-            let action = "auth.sign_in_failed";
-            audit_account_event(
-                tx.conn(),
-                backend,
-                &clinics,
-                &Actor::Anonymous,
-                action,
-                staff_id.as_ref(),
-                source_ip.as_deref(),
-                now,
-            )
-            .await?;
+            let mut tx = who.audit(&state, "auth.sign_in_failed").await?;
+            throttle::failed(tx.conn(), sec, ticket, now).await?;
             tx.commit().await?;
             return Ok(again(
                 &state,
@@ -192,11 +165,12 @@ pub async fn submit(
     let clinic = clinics.first();
     let next = next_step(&state, &st).await?;
     let mut tx = state.db.begin().await?;
+    throttle::succeeded(tx.conn(), ticket).await?;
     // Whatever session the browser had before is ended: a signed-in session always has a new id.
     if let Some(old) = session_token(&headers) {
         sessions::delete(tx.conn(), &sessions::token_hash(&old)).await?;
     }
-    let token = match next {
+    let cookies = match next {
         Some(_) => {
             let s = sessions::create(
                 tx.conn(),
@@ -207,16 +181,36 @@ pub async fn submit(
                 now,
             )
             .await?;
-            s.token
+            vec![session_cookie(&state, &s.token)]
         }
-        None => finish_sign_in(&mut tx, backend, &st, clinic, source_ip.as_deref(), now).await?,
+        None => {
+            let ip = source_ip.as_deref();
+            finish_sign_in(&mut tx, &state, &headers, &st, clinic, ip, now).await?
+        }
     };
     housekeeping(&mut tx, &state, now).await?;
     tx.commit().await?;
-    Ok(redirect_with_cookies(
-        next.unwrap_or("/app"),
-        &[session_cookie(&state, &token)],
-    ))
+    Ok(redirect_with_cookies(next.unwrap_or("/app"), &cookies))
+}
+
+/// argon2 off the async threads, at most one check per core at a time; an unknown account
+/// costs the same as a known one.
+async fn check_password(
+    state: &AppState,
+    found: Option<&StaffRow>,
+    password: String,
+) -> anyhow::Result<bool> {
+    let _permit = state.password_checks.acquire().await?;
+    let stored = found.map(|s| s.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || match stored {
+        Some(h) => passwords::verify(&h, &password),
+        None => {
+            passwords::dummy_verify(&password);
+            false
+        }
+    })
+    .await?;
+    Ok(ok)
 }
 
 /// Where a password-checked account goes next: its second factor, 2FA enrolment when any of
@@ -240,8 +234,8 @@ async fn housekeeping(
     now: i64,
 ) -> anyhow::Result<()> {
     sessions::purge_idle(tx.conn(), crate::ui::session::idle_ms(state), now).await?;
-    let window = i64::from(state.settings.security.login_window_minutes) * 60_000;
-    throttle::purge(tx.conn(), now - window.max(86_400_000)).await?;
+    throttle::purge(tx.conn(), now).await?;
+    tsunagu_privacy::devices::purge(tx.conn(), now).await?;
     Ok(())
 }
 

@@ -18,7 +18,7 @@ use axum_extra::extract::cookie::Cookie;
 use tsunagu_core::{ClinicId, StaffId};
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 use tsunagu_privacy::staff::{self, StaffRow};
-use tsunagu_privacy::{sessions, throttle};
+use tsunagu_privacy::{devices, sessions};
 use tsunagu_store::Backend;
 
 pub(crate) use crate::ui::render;
@@ -26,6 +26,8 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        // The address a newcomer types: sign-in, which sends a signed-in person to the app.
+        .route("/", get(|| async { Redirect::to("/login") }))
         .route("/login", get(login::form).post(login::submit))
         .route("/login/2fa", get(two_factor::form).post(two_factor::submit))
         .route(
@@ -132,31 +134,75 @@ pub(crate) async fn clinic_ids_of(
         .collect())
 }
 
+/// An attempt not (yet) signed in, for the trail.
+pub(crate) struct Anonymous<'a> {
+    pub clinics: &'a [ClinicId],
+    pub staff_id: Option<&'a tsunagu_core::StaffId>,
+    pub source_ip: Option<&'a str>,
+    pub now: i64,
+}
+
+impl Anonymous<'_> {
+    /// Writes the audit row into the caller's transaction.
+    pub(crate) async fn record(
+        &self,
+        tx: &mut tsunagu_store::Tx,
+        backend: Backend,
+        action: &str,
+    ) -> anyhow::Result<()> {
+        let (clinics, staff_id, ip) = (self.clinics, self.staff_id, self.source_ip);
+        let conn = tx.conn();
+        audit_account_event(
+            conn,
+            backend,
+            clinics,
+            &Actor::Anonymous,
+            action,
+            staff_id,
+            ip,
+            self.now,
+        )
+        .await
+    }
+
+    /// A new transaction holding the audit row; the caller adds to it and commits.
+    pub(crate) async fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+    ) -> anyhow::Result<tsunagu_store::Tx> {
+        let mut tx = state.db.begin().await?;
+        self.record(&mut tx, state.db.backend(), action).await?;
+        Ok(tx)
+    }
+}
+
 /// Completes a sign-in inside the caller's transaction: a fresh session that has passed every
-/// factor, the throttle's success mark and `auth.sign_in` in the trail. Returns the cookie token.
+/// factor, this browser remembered as a known device, and `auth.sign_in` in the trail. Returns
+/// the cookies to set (the session's, and the device's when it changed).
 pub(crate) async fn finish_sign_in(
     tx: &mut tsunagu_store::Tx,
-    backend: Backend,
+    state: &AppState,
+    headers: &HeaderMap,
     st: &StaffRow,
     clinic: Option<&ClinicId>,
     source_ip: Option<&str>,
     now_ms: i64,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Vec<Cookie<'static>>> {
     let staff_id = st.staff_id();
     let new = sessions::create(tx.conn(), &staff_id, clinic, true, source_ip, now_ms).await?;
-    throttle::record(
-        tx.conn(),
-        &throttle::email_hash(&st.email),
-        source_ip,
-        true,
-        now_ms,
-    )
-    .await?;
+    let mut cookies = vec![crate::ui::session::session_cookie(state, &new.token)];
+    let known = device_cookie_value(headers);
+    if let Some(value) =
+        devices::remember(tx.conn(), &devices::tokens(&known), &staff_id, now_ms).await?
+    {
+        cookies.push(device_cookie(state, value));
+    }
     let clinics = clinic_ids_of(tx.conn(), &staff_id).await?;
     let actor = Actor::Staff(staff_id.to_string());
     audit_account_event(
         tx.conn(),
-        backend,
+        state.db.backend(),
         &clinics,
         &actor,
         "auth.sign_in",
@@ -165,7 +211,46 @@ pub(crate) async fn finish_sign_in(
         now_ms,
     )
     .await?;
-    Ok(new.token)
+    Ok(cookies)
+}
+
+/// "Try again in …", in minutes below two hours and in whole hours (rounded up) beyond.
+pub(crate) fn throttled_message(lang: &str, minutes: u32) -> String {
+    if minutes < 120 {
+        crate::i18n::text(lang, "auth.error.throttled").replace("{minutes}", &minutes.to_string())
+    } else {
+        let hours = minutes.div_ceil(60).to_string();
+        crate::i18n::text(lang, "auth.error.throttled_hours").replace("{hours}", &hours)
+    }
+}
+
+/// The known-device cookie's raw value ("" when absent).
+pub(crate) fn device_cookie_value(headers: &HeaderMap) -> String {
+    axum_extra::extract::cookie::CookieJar::from_headers(headers)
+        .get(devices::COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default()
+}
+
+/// The hash of this browser's known-device token for `staff`, if it has one.
+pub(crate) async fn known_device(
+    conn: &mut sqlx::AnyConnection,
+    headers: &HeaderMap,
+    staff: &StaffId,
+    now_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    let value = device_cookie_value(headers);
+    devices::recognise(conn, &devices::tokens(&value), staff, now_ms).await
+}
+
+fn device_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build((devices::COOKIE, value))
+        .path("/login")
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict)
+        .secure(state.settings.secure_cookies())
+        .max_age(time::Duration::milliseconds(devices::LIFETIME_MS))
+        .build()
 }
 
 /// A 303 to `to` that also sets (or clears) cookies.

@@ -12,7 +12,7 @@ use super::csrf::CsrfForm;
 use super::{audit_account_event, clinic_ids_of, finish_sign_in, render, session_lang};
 use crate::client_ip::ClientIp;
 use crate::i18n::text;
-use crate::ui::session::{idle_ms, session_cookie, session_token};
+use crate::ui::session::{idle_ms, session_token};
 use crate::{AppState, PageError};
 
 #[derive(Deserialize, Default)]
@@ -100,43 +100,35 @@ pub async fn submit(
         Ok((status, html).into_response())
     };
 
-    // Code guesses count against the same limit as password guesses.
+    // Code guesses are reserved before they are checked, like passwords.
     let mut conn = state
         .db
         .pool()
         .acquire()
         .await
         .map_err(anyhow::Error::from)?;
-    let wait = throttle::check(
-        &mut conn,
-        &state.settings.security,
-        &email_hash,
-        source_ip.as_deref(),
-        now,
-    )
-    .await?;
     let clinics = clinic_ids_of(&mut conn, &staff_id).await?;
+    let device = super::known_device(&mut conn, &headers, &staff_id, now).await?;
     drop(conn);
-    if let Some(minutes) = wait {
-        let mut tx = state.db.begin().await?;
-        let action = "auth.sign_in_throttled";
-        audit_account_event(
-            tx.conn(),
-            backend,
-            &clinics,
-            &Actor::Anonymous,
-            action,
-            Some(&staff_id),
-            source_ip.as_deref(),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        return page(
-            StatusCode::TOO_MANY_REQUESTS,
-            text(lang, "auth.error.throttled").replace("{minutes}", &minutes.to_string()),
-        );
-    }
+    let who = super::Anonymous {
+        clinics: &clinics,
+        staff_id: Some(&staff_id),
+        source_ip: source_ip.as_deref(),
+        now,
+    };
+    let sec = &state.settings.security;
+    let keys = throttle::Keys::second_factor(&email_hash, source_ip.as_deref(), device.as_deref());
+    let ticket = match throttle::reserve(&state.db, sec, &keys, now).await? {
+        throttle::Reserved::Granted(t) => t,
+        throttle::Reserved::Refused { minutes } => {
+            let tx = who.audit(&state, "auth.sign_in_throttled").await?;
+            tx.commit().await?;
+            return page(
+                StatusCode::TOO_MANY_REQUESTS,
+                super::throttled_message(lang, minutes),
+            );
+        }
+    };
 
     let Some(enc) = st.totp_secret_enc.as_deref() else {
         return Ok(to_login());
@@ -169,33 +161,17 @@ pub async fn submit(
         }
     };
     let Some(used_recovery) = used_recovery else {
-        throttle::record(tx.conn(), &email_hash, source_ip.as_deref(), false, now).await?;
-        let action = "auth.sign_in_failed";
-        audit_account_event(
-            tx.conn(),
-            backend,
-            &clinics,
-            &Actor::Anonymous,
-            action,
-            Some(&staff_id),
-            source_ip.as_deref(),
-            now,
-        )
-        .await?;
+        throttle::failed(tx.conn(), sec, ticket, now).await?;
+        who.record(&mut tx, backend, "auth.sign_in_failed").await?;
         tx.commit().await?;
         return page(StatusCode::UNAUTHORIZED, text(lang, "auth.error.code"));
     };
+    throttle::succeeded(tx.conn(), ticket).await?;
     // The elevated session gets a new id too; the half-signed-in one is ended.
     sessions::delete(tx.conn(), &s.id_hash).await?;
-    let token = finish_sign_in(
-        &mut tx,
-        backend,
-        &st,
-        s.clinic_id().as_ref(),
-        source_ip.as_deref(),
-        now,
-    )
-    .await?;
+    let clinic = s.clinic_id();
+    let ip = source_ip.as_deref();
+    let cookies = finish_sign_in(&mut tx, &state, &headers, &st, clinic.as_ref(), ip, now).await?;
     if used_recovery {
         let actor = Actor::Staff(staff_id.to_string());
         let action = "auth.recovery_code_used";
@@ -212,10 +188,7 @@ pub async fn submit(
         .await?;
     }
     tx.commit().await?;
-    Ok(super::redirect_with_cookies(
-        "/app",
-        &[session_cookie(&state, &token)],
-    ))
+    Ok(super::redirect_with_cookies("/app", &cookies))
 }
 
 #[derive(Serialize)]
@@ -347,20 +320,13 @@ pub async fn setup_submit(
         now,
     )
     .await?;
-    let cookie = if pending {
+    let cookies = if pending {
         sessions::delete(tx.conn(), &s.id_hash).await?;
-        let token = finish_sign_in(
-            &mut tx,
-            backend,
-            &st,
-            s.clinic_id().as_ref(),
-            source_ip.as_deref(),
-            now,
-        )
-        .await?;
-        Some(session_cookie(&state, &token))
+        let clinic = s.clinic_id();
+        let ip = source_ip.as_deref();
+        finish_sign_in(&mut tx, &state, &headers, &st, clinic.as_ref(), ip, now).await?
     } else {
-        None
+        Vec::new()
     };
     tx.commit().await?;
     let mut res = render(
@@ -369,6 +335,6 @@ pub async fn setup_submit(
         RecoveryPage { lang, codes },
     )?
     .into_response();
-    super::add_cookies(&mut res, cookie.as_slice());
+    super::add_cookies(&mut res, &cookies);
     Ok(no_store(res))
 }
