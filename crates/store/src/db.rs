@@ -56,10 +56,14 @@ impl Db {
         } else {
             anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)");
         };
-        if backend == Backend::Sqlite {
-            ensure_sqlite_parent_dir(url)?;
-        }
-        let opts = AnyConnectOptions::from_str(url).context("reading the database URL")?;
+        let url = match backend {
+            Backend::Sqlite => {
+                ensure_sqlite_parent_dir(url)?;
+                sqlite_create_if_missing(url)
+            }
+            Backend::Postgres => url.to_string(),
+        };
+        let opts = AnyConnectOptions::from_str(&url).context("reading the database URL")?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
@@ -172,6 +176,18 @@ impl Backend {
             Backend::Sqlite => "SQLite",
             Backend::Postgres => "PostgreSQL",
         }
+    }
+}
+
+/// A SQLite file named by the operator is created when it does not exist yet, as the default
+/// path is (sqlx opens read-write without creating unless `mode=rwc`); an explicit `mode=` wins.
+fn sqlite_create_if_missing(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
     }
 }
 

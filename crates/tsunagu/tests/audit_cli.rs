@@ -1,4 +1,4 @@
-//! `tsunagu audit verify` as an operator runs it.
+//! Operator commands as an operator runs them: `audit verify`, `migrate`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 use std::process::Command;
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
@@ -43,4 +43,25 @@ async fn audit_verify_detects_an_edited_row() {
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+}
+
+#[test]
+fn migrate_creates_a_sqlite_file_named_by_url_that_does_not_exist_yet() {
+    let dir = std::env::temp_dir().join(format!("tsunagu-migrate-{}", std::process::id()));
+    let file = dir.join("nested").join("new.db");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .arg("migrate")
+        .env(
+            "TSUNAGU_DATABASE_URL",
+            format!("sqlite://{}", file.display()),
+        )
+        .env("TSUNAGU_ENCRYPTION_KEY", "0".repeat(64))
+        .env_remove("TSUNAGU_CONFIG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(file.exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }
