@@ -2,6 +2,7 @@
 //! Each area owns its `router()`; `router()` here merges them and adds the security headers.
 pub mod api;
 pub mod assets;
+pub mod cache;
 pub mod channel_setup;
 pub mod client_ip;
 pub mod error;
@@ -24,7 +25,12 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::router())
         .merge(assets::router())
         .merge(health_router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::same_origin,
+        ))
         .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn(cache::no_store))
         .with_state(state)
 }
 

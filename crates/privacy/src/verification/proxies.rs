@@ -149,21 +149,24 @@ pub async fn list(
     .context("listing the proxies")
 }
 
-/// Ends a proxy (kept in the list as revoked); false when there was no active one.
+/// Ends one of the patient's proxies (kept in the list as revoked); false when the patient has
+/// no active proxy with that id.
 pub async fn revoke(
     db: &Db,
     clinic: &ClinicId,
+    patient_id: &str,
     id: &str,
     actor: &Actor,
     source_ip: Option<&str>,
     now: i64,
 ) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
-    let done = sqlx::query("UPDATE patient_proxies SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND clinic_id = $4 AND revoked_at IS NULL")
+    let done = sqlx::query("UPDATE patient_proxies SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND clinic_id = $4 AND patient_id = $5 AND revoked_at IS NULL")
         .bind(now)
         .bind(actor_id(actor))
         .bind(id)
         .bind(clinic.as_str())
+        .bind(patient_id)
         .execute(tx.conn())
         .await
         .context("revoking the proxy")?

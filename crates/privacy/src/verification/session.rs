@@ -334,10 +334,12 @@ async fn note_for_staff(
     Ok(())
 }
 
-/// Staff lift a lock (audited); the count starts again.
+/// Staff lift a lock on one of the patient's identities (audited); the count starts again.
+/// False when that identity of this patient had no lock.
 pub async fn unlock(
     db: &Db,
     clinic: &ClinicId,
+    patient_id: &str,
     identity_id: &str,
     actor: &Actor,
     ip: Option<&str>,
@@ -346,11 +348,13 @@ pub async fn unlock(
     let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE verification_sessions SET locked_until = NULL, failed_attempts = 0, step = 'idle', updated_at = $1
-         WHERE identity_id = $2 AND clinic_id = $3 AND locked_until IS NOT NULL",
+         WHERE identity_id = $2 AND clinic_id = $3 AND locked_until IS NOT NULL
+           AND identity_id IN (SELECT id FROM channel_identities WHERE clinic_id = $3 AND patient_id = $4)",
     )
     .bind(now)
     .bind(identity_id)
     .bind(clinic.as_str())
+    .bind(patient_id)
     .execute(tx.conn())
     .await
     .context("unlocking verification")?

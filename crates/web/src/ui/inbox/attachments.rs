@@ -130,10 +130,10 @@ pub async fn serve(
     if let Ok(v) = HeaderValue::from_str(&disp) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    // Patient data: the browser may keep it for the session's images, shared caches never.
+    // Patient data: kept by no cache, the browser's included.
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=600"),
+        HeaderValue::from_static("private, no-store"),
     );
     Ok(res)
 }

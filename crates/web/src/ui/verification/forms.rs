@@ -2,15 +2,15 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use tsunagu_core::{ConversationId, Permission};
+use tsunagu_core::{ConversationId, PatientId, Permission};
 use tsunagu_inbox::reply::{queue_text_for, Author, ReplyOutcome};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_privacy::audit::{self, AuditEntry};
 use tsunagu_privacy::consent::{Purpose, SendBasis};
-use tsunagu_privacy::verification::link::LinkActor;
+use tsunagu_privacy::verification::link::{self, LinkActor};
 use tsunagu_privacy::verification::proxies::{self, ProxyOf};
 use tsunagu_privacy::verification::{self as v, session};
-use tsunagu_store::conversations;
+use tsunagu_store::{conversations, patients};
 
 use super::page::{render_page, PageQuery};
 use crate::client_ip::ClientIp;
@@ -36,6 +36,31 @@ fn back(id: &str, done: &str) -> Response {
     Redirect::to(&format!("/app/patients/{id}/identity?done={done}")).into_response()
 }
 
+/// The path's patient, in the session's clinic; 404 otherwise.
+async fn own_patient(state: &AppState, staff: &Staff, id: &str) -> Result<PatientId, PageError> {
+    let pid = PatientId::parse(id).map_err(|_| PageError::not_found())?;
+    let mut conn = crate::ui::conn(state).await?;
+    patients::by_id(&mut conn, &staff.clinic.clinic_id(), &pid)
+        .await?
+        .ok_or_else(PageError::not_found)?;
+    Ok(pid)
+}
+
+/// 404 unless the identity is one of the path's patient's (the page lists only those).
+async fn own_identity(
+    state: &AppState,
+    staff: &Staff,
+    patient: &PatientId,
+    identity_id: &str,
+) -> Result<(), PageError> {
+    let mut conn = crate::ui::conn(state).await?;
+    patients::identity_by_id(&mut conn, &staff.clinic.clinic_id(), identity_id)
+        .await?
+        .filter(|i| i.patient_id == patient.as_str())
+        .map(|_| ())
+        .ok_or_else(PageError::not_found)
+}
+
 async fn refuse(
     state: &AppState,
     staff: &Staff,
@@ -55,6 +80,8 @@ pub async fn link(
     CsrfForm(f): CsrfForm<IdentityForm>,
 ) -> Result<Response, PageError> {
     staff.require(Permission::Merge)?;
+    let patient = own_patient(&state, &staff, &id).await?;
+    own_identity(&state, &staff, &patient, &f.identity_id).await?;
     let clinic = staff.clinic.clinic_id();
     let actor = LinkActor::Staff(staff.staff_id.to_string());
     let source_ip = ip.as_string();
@@ -83,6 +110,15 @@ pub async fn undo(
     CsrfForm(f): CsrfForm<IdentityForm>,
 ) -> Result<Response, PageError> {
     staff.require(Permission::Merge)?;
+    let patient = own_patient(&state, &staff, &id).await?;
+    // Only a link shown on this patient's page: into or out of this patient.
+    let mut conn = crate::ui::conn(&state).await?;
+    let ours = |p: &str| p == patient.as_str();
+    link::by_id(&mut conn, &staff.clinic.clinic_id(), &f.link_id)
+        .await?
+        .filter(|l| ours(&l.from_patient_id) || ours(&l.to_patient_id))
+        .ok_or_else(PageError::not_found)?;
+    drop(conn);
     let source_ip = ip.as_string();
     match v::undo(
         &state.db,
@@ -107,16 +143,22 @@ pub async fn unlock(
     CsrfForm(f): CsrfForm<IdentityForm>,
 ) -> Result<Response, PageError> {
     staff.require(Permission::Merge)?;
+    let patient = own_patient(&state, &staff, &id).await?;
+    own_identity(&state, &staff, &patient, &f.identity_id).await?;
     let source_ip = ip.as_string();
-    session::unlock(
+    let unlocked = session::unlock(
         &state.db,
         &staff.clinic.clinic_id(),
+        patient.as_str(),
         &f.identity_id,
         &staff.actor(),
         source_ip.as_deref(),
         state.now_ms(),
     )
     .await?;
+    if !unlocked {
+        return refuse(&state, &staff, &ip, &id, "not_locked").await;
+    }
     Ok(back(&id, "unlocked"))
 }
 
@@ -128,6 +170,7 @@ pub async fn add_proxy(
     CsrfForm(f): CsrfForm<IdentityForm>,
 ) -> Result<Response, PageError> {
     staff.require(Permission::Merge)?;
+    own_patient(&state, &staff, &id).await?;
     let proxy = match (f.proxy_identity_id.trim(), f.proxy_patient_id.trim()) {
         (i, "") if !i.is_empty() => ProxyOf::Identity(i.to_string()),
         ("", p) if !p.is_empty() => ProxyOf::Patient(p.to_string()),
@@ -159,16 +202,28 @@ pub async fn revoke_proxy(
     CsrfForm(f): CsrfForm<IdentityForm>,
 ) -> Result<Response, PageError> {
     staff.require(Permission::Merge)?;
+    let patient = own_patient(&state, &staff, &id).await?;
+    let clinic = staff.clinic.clinic_id();
+    let mut conn = crate::ui::conn(&state).await?;
+    proxies::by_id(&mut conn, &clinic, &f.proxy_id)
+        .await?
+        .filter(|p| p.patient_id == patient.as_str())
+        .ok_or_else(PageError::not_found)?;
+    drop(conn);
     let source_ip = ip.as_string();
-    proxies::revoke(
+    let revoked = proxies::revoke(
         &state.db,
-        &staff.clinic.clinic_id(),
+        &clinic,
+        patient.as_str(),
         &f.proxy_id,
         &staff.actor(),
         source_ip.as_deref(),
         state.now_ms(),
     )
     .await?;
+    if !revoked {
+        return refuse(&state, &staff, &ip, &id, "already_revoked").await;
+    }
     Ok(back(&id, "proxy_revoked"))
 }
 

@@ -1,0 +1,145 @@
+//! The API's mutating routes, with clinic A's `admin` token and clinic B's ids.
+use serde_json::json;
+
+use super::routes::Case;
+use super::world::World;
+
+const TEMPLATE: &str = "/api/v1/channels/{id}/templates/{template_id}";
+
+pub fn cases(w: &World) -> Vec<Case> {
+    let (a, b) = (&w.a, &w.b);
+    let patch_template = |ch: &str, t: &str, what| {
+        let path = format!("/api/v1/channels/{ch}/templates/{t}");
+        Case::json(
+            "PATCH",
+            TEMPLATE,
+            path,
+            Some(json!({"status": "approved"})),
+            what,
+        )
+    };
+    let consent = json!({"purpose": "marketing", "granted": true, "source": "web_form", "wording": "お知らせを受け取る"});
+    let consent_on_b = json!({"purpose": "marketing", "channel": b.line.as_str(), "granted": true, "source": "web_form", "wording": "お知らせを受け取る"});
+    vec![
+        Case::json(
+            "POST",
+            "/api/v1/channels/{id}/templates",
+            format!("/api/v1/channels/{}/templates", b.wa),
+            Some(
+                json!({"name": "probe", "language": "ja", "category": "UTILITY", "body": "こんにちは"}),
+            ),
+            "B's channel",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/channels/{id}/templates/sync",
+            format!("/api/v1/channels/{}/templates/sync", b.wa),
+            None,
+            "B's channel",
+        ),
+        patch_template(b.wa.as_str(), &b.template, "B's channel and template"),
+        patch_template(a.wa.as_str(), &b.template, "B's template via A's channel"),
+        patch_template(
+            a.wa2.as_str(),
+            &a.template,
+            "A's template via its other channel",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/conversations/{id}/messages",
+            format!("/api/v1/conversations/{}/messages", b.conv),
+            Some(json!({"text": "こんにちは"})),
+            "B's conversation",
+        ),
+        Case::json(
+            "PATCH",
+            "/api/v1/patients/{id}",
+            format!("/api/v1/patients/{}", b.patient),
+            Some(json!({"name": "乗っ取り"})),
+            "B's patient",
+        ),
+        Case::json(
+            "DELETE",
+            "/api/v1/calendar/closures/{id}",
+            format!("/api/v1/calendar/closures/{}", b.closure),
+            None,
+            "B's closure",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/patients/{id}/messages",
+            format!("/api/v1/patients/{}/messages", b.patient),
+            Some(json!({"purpose": "care", "text": "ご予約の確認です"})),
+            "B's patient",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/patients/{id}/messages",
+            format!("/api/v1/patients/{}/messages", a.patient),
+            Some(
+                json!({"purpose": "care", "text": "ご予約の確認です", "channel": b.line.as_str()}),
+            ),
+            "B's channel for A's patient",
+        )
+        .expect(422),
+        Case::json(
+            "POST",
+            "/api/v1/patients/{id}/consents",
+            format!("/api/v1/patients/{}/consents", b.patient),
+            Some(consent),
+            "B's patient",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/patients/{id}/consents",
+            format!("/api/v1/patients/{}/consents", a.patient),
+            Some(consent_on_b),
+            "B's channel for A's patient",
+        )
+        .expect(422),
+        Case::json(
+            "POST",
+            "/api/v1/identities/{id}/link",
+            format!("/api/v1/identities/{}/link", b.identity),
+            Some(json!({"patient_id": a.other, "reason": "確認"})),
+            "B's identity",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/identities/{id}/link",
+            format!("/api/v1/identities/{}/link", a.identity_unlocked),
+            Some(json!({"patient_id": b.patient, "reason": "確認"})),
+            "B's patient as link target",
+        )
+        .expect(422),
+        Case::json(
+            "POST",
+            "/api/v1/links/{id}/undo",
+            format!("/api/v1/links/{}/undo", b.link),
+            None,
+            "B's link",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/patients/{id}/proxies",
+            format!("/api/v1/patients/{}/proxies", b.patient),
+            Some(json!({"proxy_patient_id": a.other, "relationship": "parent"})),
+            "B's patient",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/patients/{id}/proxies",
+            format!("/api/v1/patients/{}/proxies", a.patient),
+            Some(json!({"proxy_identity_id": b.identity, "relationship": "parent"})),
+            "B's identity as proxy",
+        )
+        .expect(422),
+        Case::json(
+            "DELETE",
+            "/api/v1/patients/{id}",
+            format!("/api/v1/patients/{}", b.patient),
+            Some(json!({"reason": "依頼"})),
+            "B's patient",
+        ),
+    ]
+}

@@ -1,0 +1,273 @@
+//! The staff UI's mutating routes, as clinic A's owner: with clinic B's ids, and with ids of
+//! one of A's patients through the path of another (P1's identity, link or proxy via P2).
+use super::routes::Case;
+use super::world::World;
+
+const LINK: &str = "/app/patients/{id}/identity/link";
+const UNDO: &str = "/app/patients/{id}/identity/undo";
+const UNLOCK: &str = "/app/patients/{id}/identity/unlock";
+const PROXY: &str = "/app/patients/{id}/identity/proxies";
+const REVOKE: &str = "/app/patients/{id}/identity/proxies/revoke";
+const STATUS: &str = "/app/settings/channels/{id}/templates/{template_id}/status";
+const DELETE: &str = "/app/settings/channels/{id}/templates/{template_id}/delete";
+
+fn identity(p: &str, action: &str) -> String {
+    format!("/app/patients/{p}/identity/{action}")
+}
+
+pub fn cases(w: &World) -> Vec<Case> {
+    let (a, b) = (&w.a, &w.b);
+    let mut out = identity_cases(w);
+    out.extend(settings_cases(w));
+    out.extend([
+        Case::form(
+            "/app/patients/{id}",
+            format!("/app/patients/{}", b.patient),
+            &[("name", "乗っ取り")],
+            "B's patient",
+        ),
+        Case::form(
+            "/app/conversations/{id}/verify",
+            format!("/app/conversations/{}/verify", b.conv),
+            &[],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/patients/{id}/consent",
+            format!("/app/patients/{}/consent", b.patient),
+            &[
+                ("purpose", "marketing"),
+                ("decision", "grant"),
+                ("source", "staff"),
+                ("reason", "電話で確認"),
+            ],
+            "B's patient",
+        ),
+        Case::form(
+            "/app/patients/{id}/consent",
+            format!("/app/patients/{}/consent", a.patient),
+            &[
+                ("purpose", "marketing"),
+                ("channel", b.line.as_str()),
+                ("decision", "grant"),
+                ("source", "staff"),
+                ("reason", "電話で確認"),
+            ],
+            "B's channel for A's patient",
+        )
+        .expect(422),
+        Case::form(
+            "/app/patients/{id}/consent/send",
+            format!("/app/patients/{}/consent/send", b.patient),
+            &[("purpose", "care"), ("text", "ご予約の確認です")],
+            "B's patient",
+        ),
+        Case::form(
+            "/app/conversations/{id}/reply",
+            format!("/app/conversations/{}/reply", b.conv),
+            &[("text", "こんにちは")],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/template",
+            format!("/app/conversations/{}/template", b.conv),
+            &[("template_id", a.template.as_str()), ("param", "山田")],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/assign",
+            format!("/app/conversations/{}/assign", b.conv),
+            &[("assignee", a.owner.staff_id.as_str())],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/assign",
+            format!("/app/conversations/{}/assign", a.conv),
+            &[("assignee", b.owner.staff_id.as_str())],
+            "B's staff member for A's conversation",
+        )
+        .expect(422),
+        Case::form(
+            "/app/messages/{id}/retry",
+            format!("/app/messages/{}/retry", b.message),
+            &[("confirm", "1")],
+            "B's message",
+        ),
+        Case::form(
+            "/app/patients/{id}/privacy/erase",
+            format!("/app/patients/{}/privacy/erase", b.patient),
+            &[
+                ("confirm_name", b.patient_name.as_str()),
+                ("reason", "依頼"),
+            ],
+            "B's patient",
+        ),
+        Case::form(
+            "/app/clinic",
+            "/app/clinic".into(),
+            &[("clinic_id", b.clinic.as_str())],
+            "B's clinic (not a member)",
+        )
+        .expect(403),
+    ]);
+    out
+}
+
+/// Identity links, locks and proxies: B's, and P1's through P2's path.
+fn identity_cases(w: &World) -> Vec<Case> {
+    let (a, b) = (&w.a, &w.b);
+    let link = |p: &str, ident: &str, to: &str, what| {
+        let f = [
+            ("identity_id", ident),
+            ("patient_id", to),
+            ("reason", "確認"),
+        ];
+        Case::form(LINK, identity(p, "link"), &f, what)
+    };
+    let undo =
+        |p: &str, l: &str, what| Case::form(UNDO, identity(p, "undo"), &[("link_id", l)], what);
+    let unlock = |p: &str, i: &str, what| {
+        Case::form(UNLOCK, identity(p, "unlock"), &[("identity_id", i)], what)
+    };
+    let revoke = |p: &str, x: &str, what| {
+        Case::form(
+            REVOKE,
+            identity(p, "proxies/revoke"),
+            &[("proxy_id", x)],
+            what,
+        )
+    };
+    let proxy = |p: &str, field: &str, id: &str, what| {
+        let f = [(field, id), ("relationship", "parent")];
+        Case::form(PROXY, identity(p, "proxies"), &f, what)
+    };
+    vec![
+        link(
+            &b.patient,
+            &b.identity,
+            &b.other,
+            "B's patient and identity",
+        ),
+        link(
+            &b.patient,
+            &a.identity_unlocked,
+            &a.other,
+            "A's identity via B's patient",
+        ),
+        link(
+            &a.patient,
+            &b.identity,
+            &a.other,
+            "B's identity via A's patient",
+        ),
+        link(
+            &a.other,
+            &a.identity_unlocked,
+            &a.other,
+            "P1's identity via P2",
+        ),
+        link(
+            &a.patient,
+            &a.identity_unlocked,
+            &b.patient,
+            "B's patient as link target",
+        )
+        .expect(422),
+        undo(&b.patient, &b.link, "B's patient and link"),
+        undo(&a.patient, &b.link, "B's link via A's patient"),
+        undo(&b.patient, &a.link, "A's link via B's patient"),
+        undo(&a.other, &a.link, "P1's link via P2"),
+        unlock(&b.patient, &b.identity, "B's patient and identity"),
+        unlock(&a.patient, &b.identity, "B's identity via A's patient"),
+        unlock(&b.patient, &a.identity, "A's identity via B's patient"),
+        unlock(&a.other, &a.identity, "P1's identity via P2"),
+        unlock(
+            &a.patient,
+            &a.identity_unlocked,
+            "P1's identity that is not locked",
+        )
+        .expect(422),
+        proxy(&b.patient, "proxy_patient_id", &b.other, "B's patient"),
+        proxy(
+            &b.patient,
+            "proxy_patient_id",
+            &a.other,
+            "B's patient, A's proxy",
+        ),
+        proxy(
+            &a.patient,
+            "proxy_identity_id",
+            &b.identity,
+            "B's identity as proxy",
+        )
+        .expect(422),
+        revoke(&b.patient, &b.proxy, "B's patient and proxy"),
+        revoke(&a.patient, &b.proxy, "B's proxy via A's patient"),
+        revoke(&b.patient, &a.proxy, "A's proxy via B's patient"),
+        revoke(&a.other, &a.proxy, "P1's proxy via P2"),
+    ]
+}
+
+/// Calendar closures, channels and their templates: B's, and A's template via A's other channel.
+fn settings_cases(w: &World) -> Vec<Case> {
+    let (a, b) = (&w.a, &w.b);
+    let tpl = |route, ch: &str, t: &str, action: &str, what| {
+        let path = format!("/app/settings/channels/{ch}/templates/{t}/{action}");
+        Case::form(route, path, &[("status", "approved")], what)
+    };
+    let mut out = vec![
+        Case::form(
+            "/app/settings/calendar/closures/{id}/delete",
+            format!("/app/settings/calendar/closures/{}/delete", b.closure),
+            &[],
+            "B's closure",
+        ),
+        Case::form(
+            "/app/settings/channels/{id}/enabled",
+            format!("/app/settings/channels/{}/enabled", b.line),
+            &[("enabled", "0")],
+            "B's channel",
+        ),
+        Case::form(
+            "/app/settings/channels/{id}/templates",
+            format!("/app/settings/channels/{}/templates", b.wa),
+            &[
+                ("name", "probe"),
+                ("language", "ja"),
+                ("category", "UTILITY"),
+                ("body", "こんにちは"),
+            ],
+            "B's channel",
+        ),
+        Case::form(
+            "/app/settings/channels/{id}/templates/sync",
+            format!("/app/settings/channels/{}/templates/sync", b.wa),
+            &[],
+            "B's channel",
+        ),
+    ];
+    for (route, action) in [(STATUS, "status"), (DELETE, "delete")] {
+        out.push(tpl(
+            route,
+            b.wa.as_str(),
+            &b.template,
+            action,
+            "B's channel and template",
+        ));
+        out.push(tpl(
+            route,
+            a.wa.as_str(),
+            &b.template,
+            action,
+            "B's template via A's channel",
+        ));
+        out.push(tpl(
+            route,
+            a.wa2.as_str(),
+            &a.template,
+            action,
+            "A's template via its other channel",
+        ));
+    }
+    out
+}

@@ -1,0 +1,244 @@
+//! Two clinics seeded alike, with one of every kind of id a mutating route takes, and clinic
+//! A's owner signed in (session and `admin` token). The walks use A's credentials with B's ids,
+//! and A's ids across A's own patients.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request};
+use chrono::NaiveDate;
+use serde_json::Value;
+use tsunagu_core::{ChannelId, ClinicId, ConversationId, MessageId, Role, TokenScope};
+use tsunagu_privacy::audit::Actor;
+use tsunagu_privacy::tokens;
+use tsunagu_privacy::verification::proxies::{self, ProxyOf};
+use tsunagu_privacy::verification::{link_by_staff, LinkActor};
+
+use super::seed::{approved_template, whatsapp_channel};
+use super::ui_support::{app, App, Res, Session, CLIENT_IP, T0};
+
+/// A day ahead: the verification lock seeded on `Side::identity`.
+const LOCK_MS: i64 = 24 * 3_600_000;
+
+/// One clinic's ids.
+pub struct Side {
+    pub clinic: ClinicId,
+    pub line: ChannelId,
+    /// WhatsApp channels: `template` is on `wa`; `wa2` has none.
+    pub wa: ChannelId,
+    pub wa2: ChannelId,
+    pub template: String,
+    /// P1: a record (linked by staff, `link`), its identity locked, with a proxy (`proxy`).
+    pub patient: String,
+    pub patient_name: String,
+    pub identity: String,
+    /// P1's second identity: not locked.
+    pub identity_unlocked: String,
+    pub link: String,
+    pub proxy: String,
+    pub conv: ConversationId,
+    pub message: MessageId,
+    pub attachment: String,
+    /// P2: another patient of the same clinic, its own conversation and identity.
+    pub other: String,
+    pub other_identity: String,
+    pub other_conv: ConversationId,
+    pub closure: String,
+    pub owner: Session,
+}
+
+pub struct World {
+    pub app: App,
+    pub a: Side,
+    pub b: Side,
+    /// A's `admin` token.
+    pub token: String,
+}
+
+pub async fn world() -> World {
+    let app = app().await;
+    let a = side(&app, "sakura", "さくら内科").await;
+    let b = side(&app, "momiji", "もみじ皮膚科").await;
+    let mut tx = app.db.begin().await.unwrap();
+    let (_, token) = tokens::create_token(tx.conn(), &a.clinic, "probe", &[TokenScope::Admin], T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    World { app, a, b, token }
+}
+
+async fn side(app: &App, slug: &str, name: &str) -> Side {
+    let s = app.clinic(slug, name).await;
+    let owner = app.sign_in(&s.clinic, Role::Owner, "院長").await;
+    let c = app
+        .conversation(&s, &format!("U-{slug}-1"), "山田 花子", "こんにちは", T0)
+        .await;
+    let other = app
+        .conversation(
+            &s,
+            &format!("U-{slug}-2"),
+            "佐藤 一郎",
+            "予約したいです",
+            T0,
+        )
+        .await;
+    let photo = app.message(&s, &c, "in", "image", None, "{}", T0 + 1).await;
+    let attachment = app.attachment(&s, &photo, "image/png", b"\x89PNG").await;
+    let message = app
+        .message(&s, &c, "out", "text", Some("お大事に"), "{}", T0 + 2)
+        .await;
+    let by = LinkActor::Staff(owner.staff_id.to_string());
+    let now = app.now();
+    let link = link_by_staff(
+        &app.db,
+        &s.clinic,
+        &c.identity_id,
+        &c.patient_id,
+        "受付で確認",
+        by,
+        None,
+        now,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let identity_unlocked = second_identity(app, &s.clinic, &s.channel, slug, &c.patient_id).await;
+    lock(app, &s.clinic, &c.identity_id, now).await;
+    let actor = Actor::Staff(owner.staff_id.to_string());
+    let proxy = proxies::add(
+        &app.db,
+        &s.clinic,
+        &c.patient_id,
+        ProxyOf::Patient(other.patient_id.clone()),
+        "parent",
+        &actor,
+        None,
+        now,
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    let wa = whatsapp_channel(&app.db, &s.clinic).await;
+    let wa2 = whatsapp_channel(&app.db, &s.clinic).await;
+    let template = approved_template(&app.db, &s.clinic, &wa, "visit", "{{1}}様").await;
+    let patient_name: String =
+        sqlx::query_scalar("SELECT display_name FROM patients WHERE id = $1")
+            .bind(&c.patient_id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    Side {
+        closure: closure(app, &s.clinic).await,
+        clinic: s.clinic,
+        line: s.channel,
+        wa,
+        wa2,
+        template,
+        patient: c.patient_id,
+        patient_name,
+        identity: c.identity_id,
+        identity_unlocked,
+        link,
+        proxy,
+        conv: c.id,
+        message,
+        attachment,
+        other: other.patient_id,
+        other_identity: other.identity_id,
+        other_conv: other.id,
+        owner,
+    }
+}
+
+async fn second_identity(
+    app: &App,
+    clinic: &ClinicId,
+    line: &ChannelId,
+    slug: &str,
+    patient: &str,
+) -> String {
+    let mut tx = app.db.begin().await.unwrap();
+    let external = format!("U-{slug}-1b");
+    let i = tsunagu_store::patients::add_identity(tx.conn(), clinic, line, &external, patient, T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    i.id
+}
+
+/// Three wrong answers' worth: locked for a day.
+async fn lock(app: &App, clinic: &ClinicId, identity: &str, now: i64) {
+    sqlx::query(
+        "INSERT INTO verification_sessions (id, clinic_id, identity_id, step, failed_attempts, locked_until, created_at, updated_at)
+         VALUES ($1, $2, $3, 'idle', 3, $4, $5, $5)",
+    )
+    .bind(tsunagu_core::new_id())
+    .bind(clinic.as_str())
+    .bind(identity)
+    .bind(now + LOCK_MS)
+    .bind(now)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+}
+
+async fn closure(app: &App, clinic: &ClinicId) -> String {
+    let day = NaiveDate::from_ymd_opt(2026, 12, 29).unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let added =
+        tsunagu_calendar::store::add_closures(tx.conn(), clinic, &[day], "年末", "seed", T0)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    match added {
+        tsunagu_calendar::store::Added::Closures(rows) => rows[0].id.clone(),
+        tsunagu_calendar::store::Added::Exists(_) => panic!("closure seeded twice"),
+    }
+}
+
+impl World {
+    /// A form post as A's owner; the CSRF token is added.
+    pub async fn form(&self, method: &str, path: &str, fields: &[(String, String)]) -> Res {
+        let s = &self.a.owner;
+        let mut all = vec![("csrf_token".to_string(), s.csrf.clone())];
+        all.extend(fields.iter().cloned());
+        let body = serde_urlencoded::to_string(&all).unwrap();
+        let req = request(method, path)
+            .header("cookie", format!("tsunagu_session={}", s.cookie))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.app.send(peer(req)).await
+    }
+
+    /// A JSON call with A's token.
+    pub async fn api(&self, method: &str, path: &str, body: Option<&Value>) -> Res {
+        let mut b = request(method, path).header("authorization", format!("Bearer {}", self.token));
+        if body.is_some() {
+            b = b.header("content-type", "application/json");
+        }
+        let body = body
+            .map(|v| Body::from(v.to_string()))
+            .unwrap_or_else(Body::empty);
+        self.app.send(peer(b.body(body).unwrap())).await
+    }
+
+    /// A GET as A's owner.
+    pub async fn page(&self, path: &str) -> Res {
+        self.app.get(path, &self.a.owner).await
+    }
+}
+
+fn request(method: &str, path: &str) -> axum::http::request::Builder {
+    let m = Method::from_bytes(method.as_bytes()).unwrap();
+    Request::builder().method(m).uri(path)
+}
+
+fn peer(mut req: Request<Body>) -> Request<Body> {
+    let addr: SocketAddr = format!("{CLIENT_IP}:40000").parse().unwrap();
+    req.extensions_mut().insert(ConnectInfo(addr));
+    req
+}
