@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tsunagu::admin;
-use tsunagu_core::config::{Settings, EXAMPLE_CONFIG};
+use tsunagu_core::config::{parse_key, Settings, EXAMPLE_CONFIG};
 use tsunagu_core::{Clock, Role, SystemClock, TokenScope};
 use tsunagu_store::Db;
 
@@ -57,6 +57,16 @@ enum Command {
     Audit {
         #[command(subcommand)]
         cmd: AuditCmd,
+    },
+    /// Re-encrypt every stored secret under a new TSUNAGU_ENCRYPTION_KEY, in one transaction.
+    /// Stop tsunagu first. The old key comes from TSUNAGU_OLD_ENCRYPTION_KEY or standard input.
+    RotateKey {
+        /// Read the old key from standard input instead of TSUNAGU_OLD_ENCRYPTION_KEY.
+        #[arg(long)]
+        old_key_stdin: bool,
+        /// Check that the old key opens every secret; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Print the commented example configuration.
     PrintConfig,
@@ -138,6 +148,30 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The key in use until now: from the environment or standard input, never from the command
+/// line (which other users of the machine can read).
+fn old_key(from_stdin: bool) -> anyhow::Result<[u8; 32]> {
+    let from_env = std::env::var("TSUNAGU_OLD_ENCRYPTION_KEY").ok();
+    let text = match (from_stdin, from_env) {
+        (true, Some(_)) => anyhow::bail!(
+            "give the old key once: TSUNAGU_OLD_ENCRYPTION_KEY or --old-key-stdin, not both"
+        ),
+        (true, None) => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading the old key from stdin")?;
+            s
+        }
+        (false, Some(k)) => k,
+        (false, None) => anyhow::bail!(
+            "the old key is missing: set TSUNAGU_OLD_ENCRYPTION_KEY or pass --old-key-stdin"
+        ),
+    };
+    parse_key(&text)
+        .map_err(|_| anyhow::anyhow!("the old key must be 64 hex characters (32 bytes)"))
 }
 
 async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
@@ -271,6 +305,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open_db(&settings).await?;
             let rows = admin::verify_audit(&db).await?;
             println!("audit trail intact ({rows} rows)");
+            Ok(())
+        }
+        Command::RotateKey {
+            old_key_stdin,
+            dry_run,
+        } => {
+            let new = settings.encryption_key()?;
+            let old = old_key(old_key_stdin)?;
+            let db = open_db(&settings).await?;
+            let done =
+                tsunagu::rotate_key::rotate(&db, &old, &new, dry_run, clock.now_ms()).await?;
+            if dry_run {
+                println!("dry run: the old key opens every secret; would re-encrypt {done}; nothing changed");
+            } else {
+                println!("re-encrypted {done}; run tsunagu with the new TSUNAGU_ENCRYPTION_KEY from now on");
+            }
             Ok(())
         }
         Command::PrintConfig | Command::Demo(_) => Ok(()),
