@@ -12,7 +12,7 @@ pub use state::{current, resolve, ConsentState, Status};
 use anyhow::Context;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
-use tsunagu_core::{new_id, ChannelId, ClinicId, PatientId};
+use tsunagu_core::{new_id, ChannelId, ClinicId, PatientId, Permission};
 use tsunagu_store::{channels, patients, Backend};
 
 use crate::audit::{self, Actor, AuditEntry};
@@ -51,6 +51,20 @@ impl Purpose {
 
     pub fn parse(code: &str) -> Option<Purpose> {
         Purpose::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    /// Who may start a message for this purpose: any one of these permissions. Care concerns
+    /// the patient's own treatment (and is implied once they write), so only those who answer
+    /// patients send it; news, health information and photos are broadcasts; reminders are
+    /// both a desk's and a scheduler's job, and always need the patient's own grant.
+    pub fn sent_with(self) -> &'static [Permission] {
+        match self {
+            Purpose::Care => &[Permission::Reply],
+            Purpose::Reminders => &[Permission::Reply, Permission::Broadcast],
+            Purpose::HealthInformation | Purpose::Marketing | Purpose::PhotoPublication => {
+                &[Permission::Broadcast]
+            }
+        }
     }
 
     /// The name patients and staff read (ja | en).

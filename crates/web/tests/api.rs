@@ -7,7 +7,9 @@ mod api {
 
     mod auth;
     mod channels;
+    mod idempotency;
     mod openapi;
+    mod purposes;
     mod reading;
     mod reply;
 }

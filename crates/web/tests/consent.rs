@@ -92,13 +92,35 @@ async fn a_message_for_a_purpose_without_consent_shows_the_reason_and_care_goes_
         .await;
     let path = format!("/app/patients/{}/consent/send", c.patient_id);
 
-    let marketing = [
+    // A campaign is not a receptionist's to send, whatever the consent says.
+    let mut marketing = [
         ("csrf_token", me.csrf.as_str()),
         ("purpose", "marketing"),
         ("channel", ""),
         ("text", "秋のキャンペーンのお知らせです"),
     ];
     let res = app.post_form(&path, &me, &marketing).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text
+            .contains("この種類のメッセージを送る権限がありません"),
+        "{}",
+        res.text
+    );
+    let page = app
+        .get(&format!("/app/patients/{}/consent", c.patient_id), &me)
+        .await;
+    let send_select = page.text.split(r#"id="send-purpose""#).nth(1).unwrap();
+    let send_select = send_select.split("</select>").next().unwrap();
+    assert!(send_select.contains(r#"value="care""#), "{send_select}");
+    assert!(
+        !send_select.contains(r#"value="marketing""#),
+        "{send_select}"
+    );
+
+    let owner = app.sign_in(&s.clinic, Role::Owner, "院長 田中").await;
+    marketing[0] = ("csrf_token", owner.csrf.as_str());
+    let res = app.post_form(&path, &owner, &marketing).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         res.text
@@ -187,4 +209,31 @@ fn every_key_in_the_consent_template_is_translated() {
         }
     }
     assert!(missing.is_empty(), "untranslated: {missing:?}");
+}
+
+#[tokio::test]
+async fn a_broadcaster_cannot_send_a_care_message_and_nothing_is_queued() {
+    let app = app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let c = app
+        .conversation(&s, "U1", "山田 花子", "こんにちは", T0)
+        .await;
+    let me = app.sign_in(&s.clinic, Role::Broadcaster, "広報 鈴木").await;
+    let path = format!("/app/patients/{}/consent/send", c.patient_id);
+    let care = [
+        ("csrf_token", me.csrf.as_str()),
+        ("purpose", "care"),
+        ("channel", ""),
+        ("text", "検査結果が出ました"),
+    ];
+    let res = app.post_form(&path, &me, &care).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res
+        .text
+        .contains("この種類のメッセージを送る権限がありません"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE direction = $1", "out")
+            .await,
+        0
+    );
 }

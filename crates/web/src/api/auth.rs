@@ -64,6 +64,10 @@ impl FromRequestParts<AppState> for ApiAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Already checked by the `Idempotent` wrapper (extensions are set only by our code).
+        if let Some(auth) = parts.extensions.get::<ApiAuth>() {
+            return Ok(auth.clone());
+        }
         let Some(token) = bearer(parts) else {
             return Err(unauthorized());
         };
@@ -127,4 +131,19 @@ pub async fn audit_change(
         state.now_ms(),
     )
     .await
+}
+
+/// The trail entry for something already queued to send: failing the request then would invite
+/// a retry that sends twice, so an entry that cannot be written is logged and the caller still
+/// answers success.
+pub async fn audit_queued(state: &AppState, auth: &ApiAuth, ip: &ClientIp, e: Event<'_>) {
+    let recorded = async {
+        let mut tx = state.db.begin().await?;
+        audit_change(&mut tx, state, auth, ip, e).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(err) = recorded {
+        tracing::error!(error = %format!("{err:#}"), "a queued message could not be recorded in the trail");
+    }
 }

@@ -12,6 +12,7 @@ use tsunagu_store::Tx;
 
 use super::auth::{audit_change, ApiAuth, Event};
 use super::extract::{rfc3339, ApiJson, ApiQuery, ErrorBody, IdPath};
+use super::idempotent::IdempotencyKey;
 use super::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
@@ -187,6 +188,7 @@ pub async fn put_hours(
     post,
     path = "/api/v1/calendar/closures",
     tag = "calendar",
+    params(IdempotencyKey),
     request_body = ClosureIn,
     responses(
         (status = 201, description = "The closures added, one per date", body = ClosureList),

@@ -15,8 +15,9 @@ use tsunagu_privacy::consent::{
 use tsunagu_store::{channels, patients};
 use utoipa::ToSchema;
 
-use super::auth::{audit_change, audit_read, ApiAuth, Event};
+use super::auth::{audit_queued, audit_read, ApiAuth, Event};
 use super::extract::{rfc3339, ApiJson, ErrorBody, IdPath};
+use super::idempotent::IdempotencyKey;
 use super::messages::{message_out, MessageOut};
 use super::read_conn;
 use crate::client_ip::ClientIp;
@@ -159,21 +160,23 @@ async fn patient_and_channel(
 
 /// Send a message the clinic starts, for a purpose.
 ///
-/// Scope: `reply` or `broadcast` (token scopes `reply`, `broadcast`, `admin`). Goes through the
-/// consent check: refused with 422 and the reason (`consent_required`, `consent_withdrawn`) unless
-/// the patient's current consent for the purpose on the channel allows it (`care` is implied once
-/// the patient has written on the channel). Replies to a patient's message go through
-/// `POST /api/v1/conversations/{id}/messages` instead. Audited as `api.message.send`.
+/// Scope: by purpose. `care` needs `reply` (token scopes `reply`, `admin`); `health_information`,
+/// `marketing` and `photo_publication` need `broadcast` (`broadcast`, `admin`); `reminders` either.
+/// Then the consent check: refused with 422 and the reason (`consent_required`,
+/// `consent_withdrawn`) unless the patient's current consent for the purpose on the channel
+/// allows it (`care` is implied once the patient has written on the channel). Replies to a
+/// patient's message go through `POST /api/v1/conversations/{id}/messages` instead. Audited as
+/// `api.message.send`.
 #[utoipa::path(
     post,
     path = "/api/v1/patients/{id}/messages",
     tag = "messages",
-    params(("id" = String, Path, description = "Patient id")),
+    params(("id" = String, Path, description = "Patient id"), IdempotencyKey),
     request_body = PurposeMessage,
     responses(
         (status = 201, description = "Queued", body = MessageOut),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "The token lacks `reply` and `broadcast`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the token lacks `reply` and `broadcast`; `scope_forbids_purpose`: its scopes may not send this purpose", body = ErrorBody),
         (status = 404, description = "No such patient in this clinic", body = ErrorBody),
         (status = 422, description = "`consent_required`, `consent_withdrawn`, `no_reachable_channel`, `recipient_blocked`, `channel_disabled`, `empty_message`, `message_too_long`, `invalid_purpose`, `unknown_channel`, `template_invalid`, `outside_service_window` (WhatsApp: use a template), `recipient_opted_out`, `invalid_request`", body = ErrorBody),
     )
@@ -189,6 +192,16 @@ pub async fn send(
         return Err(ApiError::forbidden());
     }
     let purpose = purpose(&body.purpose)?;
+    if !purpose.sent_with().iter().any(|p| auth.can(*p)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "scope_forbids_purpose",
+            format!(
+                "This token may not send `{}` messages: care needs the reply scope; health information, marketing and photo publication need broadcast; reminders either.",
+                purpose.code()
+            ),
+        ));
+    }
     let (patient, channel) =
         patient_and_channel(&state, &auth.clinic, &id, body.channel.as_deref()).await?;
     let now = state.now_ms();
@@ -254,23 +267,13 @@ pub async fn send(
         }
         ReplyOutcome::Refused(r) => return Err(unprocessable(r.code(), r.to_string())),
     };
-    // The message is queued: failing now would invite a retry that sends twice, so a trail
-    // that cannot be written is logged and the client still gets its 201.
-    let recorded = async {
-        let mut tx = state.db.begin().await?;
-        let ids = [message.id.as_str(), patient.as_str()];
-        let event = Event {
-            action: "api.message.send",
-            subject_type: "message",
-            subject_ids: &ids,
-        };
-        audit_change(&mut tx, &state, &auth, &ip, event).await?;
-        tx.commit().await
-    }
-    .await;
-    if let Err(e) = recorded {
-        tracing::error!(error = %format!("{e:#}"), message_id = %message.id, "a queued API message could not be audited");
-    }
+    let ids = [message.id.as_str(), patient.as_str()];
+    let event = Event {
+        action: "api.message.send",
+        subject_type: "message",
+        subject_ids: &ids,
+    };
+    audit_queued(&state, &auth, &ip, event).await;
     state.live.publish(LiveEvent {
         clinic_id: auth.clinic.to_string(),
         conversation_id: message.conversation_id.clone(),
@@ -329,7 +332,7 @@ pub async fn list(
     post,
     path = "/api/v1/patients/{id}/consents",
     tag = "patients",
-    params(("id" = String, Path, description = "Patient id")),
+    params(("id" = String, Path, description = "Patient id"), IdempotencyKey),
     request_body = NewConsentEntry,
     responses(
         (status = 201, description = "Recorded", body = ConsentEventOut),

@@ -147,7 +147,7 @@ pub async fn claim(
     }
 }
 
-/// Stores the response for repeats. Call it in the transaction that records the outcome.
+/// Stores the response for repeats.
 pub async fn store(
     conn: &mut AnyConnection,
     s: &KeyScope<'_>,

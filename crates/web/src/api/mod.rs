@@ -9,6 +9,7 @@ pub mod consent;
 pub mod conversations;
 pub mod extract;
 pub mod idempotency;
+pub mod idempotent;
 pub mod messages;
 pub mod openapi;
 pub mod patients;
@@ -19,6 +20,7 @@ pub mod template_sync;
 pub mod templates;
 pub mod verification;
 
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::routing::{self, MethodRouter};
@@ -44,11 +46,22 @@ fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operati
     }
 }
 
+/// Every `POST` honours `Idempotency-Key` through [`idempotent::Idempotent`].
 fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Operation {
     Operation {
         method: "POST",
         path,
-        route: routing::post(h),
+        route: routing::post(idempotent::Idempotent::new(h)),
+    }
+}
+
+impl Operation {
+    /// A larger body than axum's default 2 MB (a CSV file).
+    fn body_limit(self, bytes: usize) -> Operation {
+        Operation {
+            route: self.route.layer(DefaultBodyLimit::max(bytes)),
+            ..self
+        }
     }
 }
 
@@ -97,11 +110,8 @@ fn operations() -> Vec<Operation> {
         patch("/api/v1/patients/{id}", patients::write::update),
         get("/api/v1/patients", patients::list),
         post("/api/v1/patients", patients::write::create),
-        Operation {
-            method: "POST",
-            path: "/api/v1/patients/import",
-            route: patients::import::import_route(),
-        },
+        post("/api/v1/patients/import", patients::import::import)
+            .body_limit(patients::import::BODY_LIMIT),
         get("/api/v1/custom-fields", patients::fields::list_fields),
         post("/api/v1/custom-fields", patients::fields::create_field),
         get("/api/v1/calendar", calendar::get),

@@ -4,6 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::idempotent::KeyResponses;
 use super::{
     calendar, channels, consent, conversations, extract, messages, patients, privacy, reply,
     reply_content, template_sync, templates, verification,
@@ -18,7 +19,9 @@ use super::{
             (create tokens with `tsunagu token create --clinic SLUG --name NAME --scope read`). A token \
             acts only within its clinic. Token scopes grant permissions: `admin` everything; `read` \
             read_patients, read_messages, read_figures; `reply` read_patients, read_messages, reply; \
-            `broadcast` read_patients, broadcast. Each operation names the permission it needs. Errors \
+            `broadcast` read_patients, broadcast. Each operation names the permission it needs; a message \
+            for a purpose needs `reply` for `care`, `broadcast` for `health_information`, `marketing` and \
+            `photo_publication`, either for `reminders`. Every POST takes an `Idempotency-Key`. Errors \
             are `{\"error\": {\"code\": \"snake_case_key\", \"message\": \"…\"}}`. Lists take `limit` \
             (1–100, default 50) and `cursor`, and return `{items, next_cursor}` (null on the last page). \
             Reads of patient data are recorded in the clinic's audit trail."
@@ -133,7 +136,7 @@ use super::{
         privacy::ErasureOut,
         privacy::RetentionIo,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &KeyResponses),
     security(("bearer" = [])),
     tags(
         (name = "channels", description = "Provider accounts of the clinic (administer)"),

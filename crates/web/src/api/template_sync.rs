@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::auth::{audit_change, ApiAuth, Event};
 use super::extract::{ErrorBody, IdPath};
+use super::idempotent::IdempotencyKey;
 use super::templates::channel;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
@@ -30,7 +31,7 @@ pub struct SyncQueued {
     post,
     path = "/api/v1/channels/{id}/templates/sync",
     tag = "channels",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = String, Path, description = "Channel id"), IdempotencyKey),
     responses(
         (status = 202, description = "Queued", body = SyncQueued),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),

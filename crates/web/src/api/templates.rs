@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use super::auth::{audit_change, ApiAuth, Event};
 use super::extract::{rfc3339, ApiJson, ErrorBody, IdPath};
+use super::idempotent::IdempotencyKey;
 use super::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
@@ -167,7 +168,7 @@ pub async fn list(
     post,
     path = "/api/v1/channels/{id}/templates",
     tag = "channels",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = String, Path, description = "Channel id"), IdempotencyKey),
     request_body = CreateTemplate,
     responses(
         (status = 201, description = "Stored as a draft", body = TemplateOut),

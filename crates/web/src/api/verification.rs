@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::auth::{audit_read, ApiAuth, Event};
 use super::extract::{rfc3339, ApiJson, ErrorBody, IdPath};
+use super::idempotent::IdempotencyKey;
 use super::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
@@ -118,7 +119,7 @@ fn link_error(e: LinkError) -> ApiError {
     post,
     path = "/api/v1/identities/{id}/link",
     tag = "patients",
-    params(("id" = String, Path, description = "Channel identity id")),
+    params(("id" = String, Path, description = "Channel identity id"), IdempotencyKey),
     request_body = LinkRequest,
     responses(
         (status = 201, description = "Linked", body = LinkOut),
@@ -173,7 +174,7 @@ pub async fn link(
     post,
     path = "/api/v1/links/{id}/undo",
     tag = "patients",
-    params(("id" = String, Path, description = "Link id")),
+    params(("id" = String, Path, description = "Link id"), IdempotencyKey),
     responses(
         (status = 200, description = "Undone", body = LinkOut),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
@@ -250,7 +251,7 @@ pub async fn list_proxies(
     post,
     path = "/api/v1/patients/{id}/proxies",
     tag = "patients",
-    params(("id" = String, Path, description = "Patient id")),
+    params(("id" = String, Path, description = "Patient id"), IdempotencyKey),
     request_body = ProxyRequest,
     responses(
         (status = 201, description = "Added", body = ProxyOut),

@@ -89,3 +89,37 @@ async fn every_listed_route_is_really_mounted() {
         assert_eq!(res.status, expected, "{method} {path}");
     }
 }
+
+/// `POST`s that need not honour `Idempotency-Key`, each with its reason. Empty: every `POST`
+/// creates or acts, so every one takes the key (and `api::post` applies it).
+const POSTS_WITHOUT_IDEMPOTENCY_KEY: &[(&str, &str)] = &[];
+
+#[tokio::test]
+async fn every_post_documents_the_idempotency_key() {
+    let doc = serde_json::to_value(tsunagu_web::api::openapi::document()).unwrap();
+    let mut posts = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = item.get("post") else { continue };
+        if POSTS_WITHOUT_IDEMPOTENCY_KEY.iter().any(|(p, _)| p == path) {
+            continue;
+        }
+        posts += 1;
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        let header = params
+            .iter()
+            .find(|p| p["name"] == "Idempotency-Key")
+            .unwrap_or_else(|| panic!("POST {path} documents the Idempotency-Key header"));
+        assert_eq!(header["in"], "header", "POST {path}");
+        assert_eq!(header["required"], false, "POST {path}");
+        for (status, code) in [
+            ("409", "idempotency_key_in_progress"),
+            ("422", "idempotency_key_reused"),
+        ] {
+            let text = op["responses"][status]["description"]
+                .as_str()
+                .unwrap_or("");
+            assert!(text.contains(code), "POST {path} documents {status} {code}");
+        }
+    }
+    assert!(posts >= 12, "only {posts} POSTs found");
+}

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::{InvalidBody, PatientApiError};
 use crate::api::auth::{audit_change, ApiAuth, Event};
 use crate::api::extract::{ApiJson, ErrorBody};
+use crate::api::idempotent::IdempotencyKey;
 use crate::api::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
@@ -103,6 +104,7 @@ pub async fn list_fields(
     post,
     path = "/api/v1/custom-fields",
     tag = "patients",
+    params(IdempotencyKey),
     request_body = NewCustomField,
     responses(
         (status = 201, description = "The new field", body = CustomFieldOut),

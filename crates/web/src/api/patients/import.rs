@@ -1,9 +1,8 @@
 //! `POST /api/v1/patients/import`: a CSV of patients, as a dry run (the default) or applied.
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::MethodRouter;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tsunagu_contacts::import::{self, ApplyError, Author, ImportPlan};
@@ -13,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{clinic_today, InvalidDetail};
 use crate::api::auth::{audit_read, ApiAuth, Event};
 use crate::api::extract::{ApiQuery, ErrorBody};
+use crate::api::idempotent::IdempotencyKey;
 use crate::api::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
@@ -130,10 +130,9 @@ fn refused(status: StatusCode, code: &str, message: &str, p: ImportPlan) -> Resp
         .into_response()
 }
 
-/// The route with room for a clinic's whole patient list.
-pub fn import_route() -> MethodRouter<AppState> {
-    axum::routing::post(import).layer(DefaultBodyLimit::max(import::MAX_BYTES + 1024))
-}
+/// Room for a clinic's whole patient list: a little over the file limit, so a file just too
+/// large gets the import's own error.
+pub const BODY_LIMIT: usize = import::MAX_BYTES + 1024;
 
 /// Import patients from CSV.
 ///
@@ -150,7 +149,7 @@ pub fn import_route() -> MethodRouter<AppState> {
     post,
     path = "/api/v1/patients/import",
     tag = "patients",
-    params(ImportQuery),
+    params(ImportQuery, IdempotencyKey),
     request_body(content = String, content_type = "text/csv", description = "The CSV file"),
     responses(
         (status = 200, description = "The plan (dry run) or the import as applied", body = ImportOut),

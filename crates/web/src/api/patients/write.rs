@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use super::{clinic_today, record_out, InvalidBody, PatientApiError, PatientOut};
 use crate::api::auth::{audit_change, ApiAuth, Event};
 use crate::api::extract::{ApiJson, ErrorBody, IdPath};
+use crate::api::idempotent::IdempotencyKey;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
 
@@ -106,6 +107,7 @@ impl PatientBody {
     post,
     path = "/api/v1/patients",
     tag = "patients",
+    params(IdempotencyKey),
     request_body = PatientBody,
     responses(
         (status = 201, description = "The new record", body = PatientOut),

@@ -133,6 +133,11 @@ pub async fn send(
         )
         .await;
     };
+    // The same rule as API tokens: a broadcaster sends campaigns, never care messages.
+    if !purpose.sent_with().iter().any(|p| staff.can(*p)) {
+        let message = text(lang, "consent.error.purpose_not_allowed");
+        return refused(&state, &staff, &ip, &id, fail(message, form)).await;
+    }
     let clinic = staff.clinic.clinic_id();
     let author = Author::Staff(staff.staff_id.as_str());
     let outcome = queue_for_purpose(

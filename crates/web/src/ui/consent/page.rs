@@ -191,6 +191,14 @@ pub async fn render_page(
             label: text(lang, &format!("consent.purpose.{}", p.code())),
         })
         .collect();
+    // The send form offers only what this person may send (a broadcaster: no care messages).
+    let may_send = |p: &Purpose| p.sent_with().iter().any(|perm| staff.can(*perm));
+    let send_purposes: Vec<&Choice> = Purpose::ALL
+        .iter()
+        .zip(&purposes)
+        .filter(|(p, _)| may_send(p))
+        .map(|(_, c)| c)
+        .collect();
     let channel_choices: Vec<&Column> = columns.iter().skip(1).collect();
 
     let (actor, source_ip) = (staff.actor(), ip.as_string());
@@ -211,10 +219,10 @@ pub async fn render_page(
         minijinja::context! {
             lang, title, shell => shell(state, staff, "patients").await?,
             patient_id => patient.id, patient_name => patient.display_name,
-            columns, rows, lines, purposes, channels => channel_choices, timezone => &staff.clinic.timezone,
+            columns, rows, lines, purposes, send_purposes, channels => channel_choices, timezone => &staff.clinic.timezone,
             csrf_token => &staff.csrf_token,
             can_record => staff.can(Permission::Reply),
-            can_send => staff.can(Permission::Reply) || staff.can(Permission::Broadcast),
+            can_send => !send_purposes.is_empty(),
             n,
         },
     )
