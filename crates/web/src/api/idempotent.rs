@@ -25,6 +25,11 @@ use super::idempotency::{self, Claim, KeyScope};
 use super::ApiAuth;
 use crate::{ApiError, AppState};
 
+/// Put in a success response's extensions by a handler that changed nothing (a dry run): its
+/// answer is not kept for repeats (it may hold patient data), the key is given back instead.
+#[derive(Clone, Copy, Debug)]
+pub struct NothingToReplay;
+
 /// The header's name as documented.
 pub const HEADER_NAME: &str = "Idempotency-Key";
 
@@ -188,7 +193,7 @@ where
         Err(e) => return ApiError::from(e).into_response(),
     }
     let res = handler.call(req, state.clone()).await;
-    if !res.status().is_success() {
+    if !res.status().is_success() || res.extensions().get::<NothingToReplay>().is_some() {
         if let Err(e) = idempotency::release(&state.db, &scope).await {
             tracing::warn!(error = %format!("{e:#}"), "could not release an idempotency key");
         }

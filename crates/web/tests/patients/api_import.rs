@@ -11,6 +11,16 @@ const BAD: &str = "氏名,フリガナ,生年月日,電話番号,診察券番号
     田中 次郎,タナカ ジロウ,H2.1.8,,001\n";
 
 async fn import(app: &App, token: &str, query: &str, csv: &[u8]) -> super::api_support::Res {
+    import_keyed(app, token, query, csv, None).await
+}
+
+async fn import_keyed(
+    app: &App,
+    token: &str,
+    query: &str,
+    csv: &[u8],
+    key: Option<&str>,
+) -> super::api_support::Res {
     use axum::body::Body;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
@@ -18,9 +28,11 @@ async fn import(app: &App, token: &str, query: &str, csv: &[u8]) -> super::api_s
         .method(Method::POST)
         .uri(format!("/api/v1/patients/import{query}"))
         .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "text/csv; charset=shift_jis")
-        .body(Body::from(csv.to_vec()))
-        .unwrap();
+        .header("content-type", "text/csv; charset=shift_jis");
+    if let Some(key) = key {
+        req = req.header("idempotency-key", key);
+    }
+    let mut req = req.body(Body::from(csv.to_vec())).unwrap();
     let peer: std::net::SocketAddr = "203.0.113.7:40000".parse().unwrap();
     req.extensions_mut()
         .insert(axum::extract::ConnectInfo(peer));
@@ -138,4 +150,21 @@ async fn a_confirmed_shift_jis_import_is_applied_once_and_a_stale_token_refused(
         .await,
         2
     );
+}
+
+#[tokio::test]
+async fn a_dry_run_with_a_key_is_not_kept_for_replay_since_it_names_patients() {
+    let app = app().await;
+    let s = app.clinic("sakura").await;
+    let admin = app.token(&s.clinic, &[TokenScope::Admin]).await;
+    let res = import_keyed(&app, &admin, "", BAD.as_bytes(), Some("plan-1")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+    let again = import_keyed(&app, &admin, "", BAD.as_bytes(), Some("plan-1")).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.headers.get("idempotent-replayed").is_none());
 }

@@ -183,7 +183,11 @@ pub async fn import(
             subject_ids: &matched,
         };
         audit_read(&state, &auth, &ip, e).await?;
-        return Ok(Json(out(plan, true, false)).into_response());
+        // A plan changes nothing and names patients: not kept for Idempotency-Key repeats.
+        let mut res = Json(out(plan, true, false)).into_response();
+        res.extensions_mut()
+            .insert(crate::api::idempotent::NothingToReplay);
+        return Ok(res);
     }
     let source_ip = ip.as_string();
     let by = Author {
