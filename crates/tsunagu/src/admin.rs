@@ -91,7 +91,7 @@ pub async fn create_token(
         .with_context(|| format!("no clinic with slug {clinic_slug:?}"))?;
     let cid = clinic.clinic_id();
     let (id, token) =
-        tsunagu_privacy::tokens::create_token(tx.conn(), &cid, name, scopes, now_ms).await?;
+        tsunagu_accounts::tokens::create_token(tx.conn(), &cid, name, scopes, now_ms).await?;
     audit::record(
         tx.conn(),
         db.backend(),

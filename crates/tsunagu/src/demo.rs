@@ -81,7 +81,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         (DEMO_RECEPTION, Role::Receptionist),
         (DEMO_OWNER, Role::Owner),
     ] {
-        tsunagu_privacy::staff::add_user(&db, "sakura", email, role, Some(DEMO_PASSWORD), now)
+        tsunagu_accounts::staff::add_user(&db, "sakura", email, role, Some(DEMO_PASSWORD), now)
             .await?;
     }
     let (_, token) = admin::create_token(

@@ -257,7 +257,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None
             };
             let db = open_db(&settings).await?;
-            let added = tsunagu_privacy::staff::add_user(
+            let added = tsunagu_accounts::staff::add_user(
                 &db,
                 &clinic,
                 &email,

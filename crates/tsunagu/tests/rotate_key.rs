@@ -20,7 +20,7 @@ const TOTP_SEED: &[u8] = b"12345678901234567890";
 
 /// A staff member with 2FA on, the seed encrypted under `key`.
 async fn staff_with_totp(db: &Db, key: &[u8; 32], email: &str) {
-    let added = tsunagu_privacy::staff::add_user(db, "sakura", email, Role::Receptionist, None, 1)
+    let added = tsunagu_accounts::staff::add_user(db, "sakura", email, Role::Receptionist, None, 1)
         .await
         .unwrap();
     sqlx::query("UPDATE staff SET totp_secret_enc = $1, totp_enabled = 1 WHERE id = $2")

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::extract::{Path, Request};
 use axum::http::HeaderValue;
+use tsunagu_accounts::{sessions, staff};
 use tsunagu_core::config::Settings;
 use tsunagu_core::{
     ChannelId, ChannelIdentityId, ClinicId, Clock, ConversationId, MessageId, Role, StaffId,
@@ -24,7 +25,7 @@ use tsunagu_core::{
 };
 use tsunagu_inbox::live::LiveHub;
 use tsunagu_inbox::LiveEvent;
-use tsunagu_privacy::{sessions, staff, Cipher};
+use tsunagu_privacy::Cipher;
 use tsunagu_store::conversations::{self, NewConversation, NewMessage};
 use tsunagu_store::{channels, clinics, patients, Db};
 use tsunagu_web::AppState;

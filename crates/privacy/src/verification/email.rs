@@ -1,51 +1,23 @@
-//! [`EmailCodeSender`]: one-time codes by e-mail over SMTP (lettre, tokio + rustls). The message
-//! carries the clinic's name and the code, nothing from the record. Errors name only their kind
-//! and SMTP status: a server's reply text often quotes the recipient address.
-use std::time::Duration;
-
+//! [`EmailCodeSender`]: one-time codes by e-mail through the clinic's SMTP server
+//! (`tsunagu-mail`). The message carries the clinic's name and the code, nothing from the record.
 use anyhow::Context;
-use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tsunagu_core::config::{SmtpSettings, SmtpTls};
+use tsunagu_core::config::SmtpSettings;
 use tsunagu_core::ClinicId;
+use tsunagu_mail::{Mailer, Outgoing};
 use tsunagu_store::Db;
 
 use super::code::{CodeSender, Reach, Target, CODE_TTL_MS};
 
 pub struct EmailCodeSender {
     db: Db,
-    mailer: AsyncSmtpTransport<Tokio1Executor>,
-    from: Address,
-    from_name: String,
+    mailer: Mailer,
 }
 
 impl EmailCodeSender {
     pub fn new(db: Db, cfg: &SmtpSettings) -> anyhow::Result<Self> {
-        cfg.validate()?;
-        let builder = match cfg.tls {
-            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&cfg.host)
-                .context("setting up SMTP with STARTTLS")?,
-            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.host)
-                .context("setting up SMTP over TLS")?,
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host),
-        };
-        let mut builder = builder
-            .port(cfg.port)
-            .timeout(Some(Duration::from_secs(cfg.timeout_seconds.max(1))));
-        if let (Some(user), Some(pass)) = (&cfg.username, &cfg.password) {
-            builder = builder.credentials(Credentials::new(user.clone(), pass.expose().into()));
-        }
-        let from = cfg
-            .from_address
-            .parse()
-            .map_err(|_| anyhow::anyhow!("[smtp] from_address is not a valid e-mail address"))?;
         Ok(Self {
             db,
-            mailer: builder.build(),
-            from,
-            from_name: cfg.from_name.clone(),
+            mailer: Mailer::new(cfg)?,
         })
     }
 
@@ -72,27 +44,6 @@ pub fn compose(clinic: &str, code: &str) -> (String, String) {
     (subject, body)
 }
 
-/// What staff logs may say about a failed send: kind and status code, never the server's text.
-fn describe(e: &lettre::transport::smtp::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_permanent() {
-        "rejected (permanent)"
-    } else if e.is_transient() {
-        "rejected (transient)"
-    } else if e.is_tls() {
-        "TLS failed"
-    } else if e.is_client() {
-        "client error"
-    } else {
-        "connection failed"
-    };
-    match e.status() {
-        Some(code) => format!("SMTP {kind}, status {code}"),
-        None => format!("SMTP {kind}"),
-    }
-}
-
 #[async_trait::async_trait]
 impl CodeSender for EmailCodeSender {
     async fn reach(&self, _: &ClinicId) -> Reach {
@@ -111,29 +62,15 @@ impl CodeSender for EmailCodeSender {
         let Target::Email(addr) = to else {
             anyhow::bail!("e-mail cannot send to a phone number");
         };
-        let to: Address = addr
-            .trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("the e-mail on the record is not a valid address"))?;
         let name = self.clinic_name(clinic).await?;
         let (subject, body) = compose(&name, code);
-        let from_name = if self.from_name.is_empty() {
-            name
-        } else {
-            self.from_name.clone()
+        let m = Outgoing {
+            to: addr,
+            from_name: &name,
+            subject: &subject,
+            body: &body,
         };
-        let msg = Message::builder()
-            .from(Mailbox::new(Some(from_name), self.from.clone()))
-            .to(Mailbox::new(None, to))
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|_| anyhow::anyhow!("could not build the code e-mail"))?;
-        self.mailer
-            .send(msg)
-            .await
-            .map_err(|e| anyhow::anyhow!(describe(&e)))?;
-        Ok(())
+        self.mailer.send(m).await
     }
 }
 

@@ -176,10 +176,10 @@ impl Ms {
         let now = tsunagu_core::Clock::now_ms(&self.app.clock);
         let mut conn = self.app.db.pool().acquire().await.unwrap();
         let id =
-            tsunagu_privacy::staff::create(&mut conn, "nurse@sakura.example", "看護師", "x", now)
+            tsunagu_accounts::staff::create(&mut conn, "nurse@sakura.example", "看護師", "x", now)
                 .await
                 .unwrap();
-        tsunagu_privacy::staff::add_membership(
+        tsunagu_accounts::staff::add_membership(
             &mut conn,
             &id,
             &self.app.clinic,

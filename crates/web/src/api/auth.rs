@@ -6,9 +6,9 @@ use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
+use tsunagu_accounts::tokens;
 use tsunagu_core::{ClinicId, Permission, TokenId, TokenScope};
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
-use tsunagu_privacy::tokens;
 
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};

@@ -3,9 +3,9 @@
 use axum::extract::{Query, State};
 use axum::response::Html;
 use serde::{Deserialize, Serialize};
+use tsunagu_accounts::staff;
 use tsunagu_core::Permission;
 use tsunagu_privacy::audit::{self, AuditEntry, AuditRow};
-use tsunagu_privacy::staff;
 
 use super::render;
 use crate::client_ip::ClientIp;

@@ -1,13 +1,13 @@
 //! Staff sessions: the `Staff` extractor every /app handler takes, and the session cookie.
-//! Sign-in, 2FA and sign-out pages live in `ui::auth`; the rules live in `tsunagu_privacy::sessions`.
+//! Sign-in, 2FA and sign-out pages live in `ui::auth`; the rules live in `tsunagu_accounts::sessions`.
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use tsunagu_accounts::sessions::{self, Resolved};
 use tsunagu_core::{Permission, Role, StaffId};
-use tsunagu_privacy::sessions::{self, Resolved};
 use tsunagu_privacy::Actor;
 use tsunagu_store::clinics::{self, Clinic};
 

@@ -1,8 +1,8 @@
 //! Bearer tokens, scopes and the error envelope.
 use axum::http::{Method, StatusCode};
 use serde_json::json;
+use tsunagu_accounts::tokens;
 use tsunagu_core::{TokenId, TokenScope};
-use tsunagu_privacy::tokens;
 
 use super::support::{app, T0};
 

@@ -1,8 +1,8 @@
 //! Sessions after sign-in: idle timeout, the live stream, CSRF, signing out, switching clinic.
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
+use tsunagu_accounts::staff;
 use tsunagu_core::Role;
-use tsunagu_privacy::staff;
 
 use super::support::{app, clinic, Browser, T0};
 

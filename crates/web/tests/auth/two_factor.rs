@@ -1,8 +1,8 @@
 //! The second factor: enrolment, codes, replays, recovery codes.
 use axum::http::StatusCode;
 use chrono::Duration;
+use tsunagu_accounts::totp;
 use tsunagu_core::{Clock, Role};
-use tsunagu_privacy::totp;
 
 use super::support::{app, App, Browser, PASSWORD};
 

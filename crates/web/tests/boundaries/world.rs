@@ -10,9 +10,9 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request};
 use chrono::NaiveDate;
 use serde_json::Value;
+use tsunagu_accounts::tokens;
 use tsunagu_core::{ChannelId, ClinicId, ConversationId, MessageId, Role, TokenScope};
 use tsunagu_privacy::audit::Actor;
-use tsunagu_privacy::tokens;
 use tsunagu_privacy::verification::proxies::{self, ProxyOf};
 use tsunagu_privacy::verification::{link_by_staff, LinkActor};
 

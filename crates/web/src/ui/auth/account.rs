@@ -3,9 +3,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
+use tsunagu_accounts::{sessions, staff, totp};
 use tsunagu_core::ClinicId;
 use tsunagu_privacy::audit::{self, AuditEntry};
-use tsunagu_privacy::{sessions, staff, totp};
 
 use super::csrf::CsrfForm;
 use super::render;

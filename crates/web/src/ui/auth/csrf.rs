@@ -9,8 +9,8 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
+use tsunagu_accounts::sessions;
 use tsunagu_privacy::crypto::random_token;
-use tsunagu_privacy::sessions;
 
 use crate::ui::session::{session_token, Staff};
 use crate::{AppState, PageError};

@@ -3,10 +3,10 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
+use tsunagu_accounts::staff::{self, StaffRow};
+use tsunagu_accounts::{passwords, sessions, throttle};
 use tsunagu_core::ClinicId;
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
-use tsunagu_privacy::staff::{self, StaffRow};
-use tsunagu_privacy::{passwords, sessions, throttle};
 
 use super::csrf::{self, csrf_rejection, CsrfForm};
 use super::{
@@ -235,7 +235,7 @@ async fn housekeeping(
 ) -> anyhow::Result<()> {
     sessions::purge_idle(tx.conn(), crate::ui::session::idle_ms(state), now).await?;
     throttle::purge(tx.conn(), now).await?;
-    tsunagu_privacy::devices::purge(tx.conn(), now).await?;
+    tsunagu_accounts::devices::purge(tx.conn(), now).await?;
     Ok(())
 }
 

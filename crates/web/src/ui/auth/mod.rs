@@ -15,10 +15,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::cookie::Cookie;
+use tsunagu_accounts::staff::{self, StaffRow};
+use tsunagu_accounts::{devices, sessions};
 use tsunagu_core::{ClinicId, StaffId};
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
-use tsunagu_privacy::staff::{self, StaffRow};
-use tsunagu_privacy::{devices, sessions};
 use tsunagu_store::Backend;
 
 pub(crate) use crate::ui::render;

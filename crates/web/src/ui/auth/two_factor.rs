@@ -4,9 +4,10 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use tsunagu_privacy::sessions::{self, Resolved, SessionRow};
-use tsunagu_privacy::staff::{self, StaffRow};
-use tsunagu_privacy::{throttle, totp, Actor};
+use tsunagu_accounts::sessions::{self, Resolved, SessionRow};
+use tsunagu_accounts::staff::{self, StaffRow};
+use tsunagu_accounts::{throttle, totp};
+use tsunagu_privacy::Actor;
 
 use super::csrf::CsrfForm;
 use super::{audit_account_event, clinic_ids_of, finish_sign_in, render, session_lang};

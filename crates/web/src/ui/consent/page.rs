@@ -6,10 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use tsunagu_accounts::staff as accounts;
 use tsunagu_core::{PatientId, Permission};
 use tsunagu_privacy::audit::{self, AuditEntry};
 use tsunagu_privacy::consent::{self, ConsentEvent, Purpose, Status};
-use tsunagu_privacy::staff as accounts;
 use tsunagu_store::{channels, patients};
 
 use super::forms::{EntryForm, SendForm};

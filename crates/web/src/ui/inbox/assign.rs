@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
+use tsunagu_accounts::staff as accounts;
 use tsunagu_core::{ConversationId, Permission};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_privacy::audit::{self, AuditEntry};
-use tsunagu_privacy::staff as accounts;
 use tsunagu_store::conversations::{self, Conversation};
 
 use super::conversation::{self, ConvQuery, Notices};

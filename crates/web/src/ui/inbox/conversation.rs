@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use serde::{Deserialize, Serialize};
+use tsunagu_accounts::staff as accounts;
 use tsunagu_core::{ChannelId, ConversationId, PatientId, Permission};
 use tsunagu_inbox::LiveEvent;
-use tsunagu_privacy::staff as accounts;
 use tsunagu_store::conversations::{self, Conversation};
 use tsunagu_store::{channels, patients};
 

@@ -7,7 +7,7 @@ use tsunagu_core::Permission;
 use super::conn;
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
-use tsunagu_privacy::staff as accounts;
+use tsunagu_accounts::staff as accounts;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ClinicChoice {

@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::{ClinicId, TokenId, TokenScope};
 use tsunagu_store::Db;
 
-use crate::crypto::{random_token, sha256_hex};
+use tsunagu_privacy::crypto::{random_token, sha256_hex};
 
 /// Every token starts with this, so secret scanners and people can recognise one.
 pub const TOKEN_PREFIX: &str = "tsu_";

@@ -6,8 +6,8 @@ use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::{new_id, ClinicId, Role, StaffId};
 use tsunagu_store::{clinics, Db};
 
-use crate::audit::{self, Actor, AuditEntry};
 use crate::passwords;
+use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct StaffRow {

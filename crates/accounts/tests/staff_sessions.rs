@@ -2,11 +2,11 @@
 //! PostgreSQL with TEST_DATABASE_URL).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use tsunagu_accounts::sessions::{self, Resolved};
+use tsunagu_accounts::staff::{self, AddUserError};
+use tsunagu_accounts::{passwords, throttle};
 use tsunagu_core::config::SecuritySettings;
 use tsunagu_core::Role;
-use tsunagu_privacy::sessions::{self, Resolved};
-use tsunagu_privacy::staff::{self, AddUserError};
-use tsunagu_privacy::{passwords, throttle};
 use tsunagu_store::{clinics, Db};
 use tsunagu_testkit::test_db;
 

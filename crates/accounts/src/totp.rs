@@ -4,7 +4,7 @@
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
 
-use crate::crypto::{sha256_hex, Cipher};
+use tsunagu_privacy::crypto::{sha256_hex, Cipher};
 
 pub const ISSUER: &str = "tsunagu";
 const STEP_SECONDS: u64 = 30;

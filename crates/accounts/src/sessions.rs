@@ -8,8 +8,8 @@ use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::{ClinicId, Role, StaffId};
 use tsunagu_store::Db;
 
-use crate::crypto::{random_token, sha256_hex};
 use crate::staff::{self, StaffRow};
+use tsunagu_privacy::crypto::{random_token, sha256_hex};
 
 /// `last_active_at` is written at most this often, to spare the database on busy pages.
 pub const TOUCH_EVERY_MS: i64 = 30_000;

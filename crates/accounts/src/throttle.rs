@@ -18,8 +18,8 @@ use sqlx::AnyConnection;
 use tsunagu_core::config::SecuritySettings;
 use tsunagu_store::Db;
 
-use crate::crypto::sha256_hex;
 use crate::staff::normalize_email;
+use tsunagu_privacy::crypto::sha256_hex;
 
 /// The key attempts are counted under, for known and unknown e-mails alike.
 pub fn email_hash(email: &str) -> String {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use sqlx::AnyConnection;
 use tsunagu_core::StaffId;
 
-use crate::crypto::{random_token, sha256_hex};
+use tsunagu_privacy::crypto::{random_token, sha256_hex};
 
 pub const COOKIE: &str = "tsunagu_device";
 pub const MAX_PER_BROWSER: usize = 8;
