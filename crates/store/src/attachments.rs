@@ -69,3 +69,27 @@ pub async fn attachment_ids(
         .await
         .context("listing the message's attachments")
 }
+
+/// `(id, message_id, content_type)` of the attachments of several messages of a clinic, in one
+/// query (a page of messages).
+pub async fn attachments_of_messages(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    messages: &[&str],
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..messages.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT id, message_id, content_type FROM attachments WHERE clinic_id = $1 AND message_id IN ({}) ORDER BY id",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql).bind(clinic.as_str());
+    for m in messages {
+        q = q.bind(*m);
+    }
+    q.fetch_all(conn)
+        .await
+        .context("listing the attachments of a page of messages")
+}

@@ -114,3 +114,12 @@ pub async fn set_require_2fa(
         .context("changing the clinic's 2FA requirement")?;
     Ok(())
 }
+
+/// The clinic's name (for messages that carry it, such as verification codes).
+pub async fn name_of(conn: &mut AnyConnection, id: &ClinicId) -> anyhow::Result<String> {
+    sqlx::query_scalar("SELECT name FROM clinics WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_one(conn)
+        .await
+        .context("reading the clinic's name")
+}

@@ -325,3 +325,33 @@ pub async fn set_phone_if_missing(
     }
     Ok(())
 }
+
+/// A patient offered as the record to link an identity to.
+#[derive(Clone, Debug, serde::Serialize, FromRow)]
+pub struct LinkCandidate {
+    pub id: String,
+    pub display_name: String,
+    pub card_number: Option<String>,
+    pub birth_date: Option<String>,
+}
+
+/// Up to 20 of the clinic's patients, other than `except`, whose card number is `search` or
+/// whose name/kana contains it (width and kana script ignored), by name.
+pub async fn link_candidates(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    except: &PatientId,
+    search: &str,
+) -> anyhow::Result<Vec<LinkCandidate>> {
+    sqlx::query_as(
+        "SELECT id, display_name, card_number, birth_date FROM patients
+         WHERE clinic_id = $1 AND id <> $2 AND (card_number = $3 OR search_key LIKE $4) ORDER BY display_name LIMIT 20",
+    )
+    .bind(clinic.as_str())
+    .bind(except.as_str())
+    .bind(search.to_ascii_uppercase().replace(['-', ' '], ""))
+    .bind(format!("%{}%", tsunagu_core::text::search_form(search)))
+    .fetch_all(conn)
+    .await
+    .context("searching patients to link")
+}

@@ -5,6 +5,8 @@ pub mod demo;
 mod demo_channels;
 pub mod rotate_key;
 pub mod sms_codes;
+#[cfg(test)]
+mod layering_tests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -7,28 +7,8 @@
 use anyhow::Context;
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 use tsunagu_privacy::Cipher;
-use tsunagu_store::{Backend, Db};
-
-/// A column holding values encrypted with the configured key (`privacy::crypto::Cipher`).
-struct Column {
-    table: &'static str,
-    column: &'static str,
-    what: &'static str,
-}
-
-/// Every such column. A new one belongs here, or rotating would leave it unreadable.
-const ENCRYPTED: [Column; 2] = [
-    Column {
-        table: "channels",
-        column: "credentials_enc",
-        what: "channel credentials",
-    },
-    Column {
-        table: "staff",
-        column: "totp_secret_enc",
-        what: "2FA secrets",
-    },
-];
+use tsunagu_store::secrets::{self, ENCRYPTED};
+use tsunagu_store::Db;
 
 /// What a rotation did, per column (`what`, re-encrypted, already under the new key).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -71,26 +51,11 @@ pub async fn rotate(
     }
     let (old, new) = (Cipher::new(old), Cipher::new(new));
     let mut tx = db.begin().await?;
-    if db.backend() == Backend::Postgres {
-        // No server may write a secret under the old key meanwhile (SQLite's BEGIN IMMEDIATE
-        // already holds its one write lock).
-        sqlx::query("LOCK TABLE channels, staff IN EXCLUSIVE MODE")
-            .execute(tx.conn())
-            .await
-            .context("locking the tables that hold secrets")?;
-    }
+    secrets::lock_for_rotation(&mut tx, db.backend()).await?;
     let mut rotated = Rotated::default();
     let mut unreadable = Vec::new();
     for c in &ENCRYPTED {
-        let sql = format!(
-            "SELECT id, {col} FROM {table} WHERE {col} IS NOT NULL ORDER BY id",
-            col = c.column,
-            table = c.table
-        );
-        let rows: Vec<(String, String)> = sqlx::query_as(&sql)
-            .fetch_all(tx.conn())
-            .await
-            .with_context(|| format!("reading {}", c.what))?;
+        let rows = secrets::values(tx.conn(), c).await?;
         let (mut done, mut already) = (0, 0);
         for (id, stored) in rows {
             let Ok(plain) = old.decrypt(&stored) else {
@@ -101,20 +66,8 @@ pub async fn rotate(
                 continue;
             };
             let fresh = new.encrypt(&plain);
-            let update = format!(
-                "UPDATE {table} SET {col} = $1 WHERE id = $2 AND {col} = $3",
-                col = c.column,
-                table = c.table
-            );
-            let changed = sqlx::query(&update)
-                .bind(&fresh)
-                .bind(&id)
-                .bind(&stored)
-                .execute(tx.conn())
-                .await
-                .with_context(|| format!("re-encrypting {} {id}", c.what))?
-                .rows_affected();
-            if changed != 1 {
+            let replaced = secrets::replace(tx.conn(), c, &id, &stored, &fresh).await?;
+            if !replaced {
                 anyhow::bail!("{} {id} changed during the rotation; nothing was changed: stop tsunagu and run it again", c.table);
             }
             done += 1;

@@ -32,11 +32,8 @@ impl SmsCodeSender {
     }
 
     async fn clinic_name(&self, clinic: &ClinicId) -> anyhow::Result<String> {
-        sqlx::query_scalar("SELECT name FROM clinics WHERE id = $1")
-            .bind(clinic.as_str())
-            .fetch_one(self.db.pool())
-            .await
-            .context("reading the clinic's name for the code message")
+        let mut conn = self.db.pool().acquire().await?;
+        tsunagu_store::clinics::name_of(&mut conn, clinic).await
     }
 }
 

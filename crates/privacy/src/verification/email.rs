@@ -1,6 +1,5 @@
 //! [`EmailCodeSender`]: one-time codes by e-mail through the clinic's SMTP server
 //! (`tsunagu-mail`). The message carries the clinic's name and the code, nothing from the record.
-use anyhow::Context;
 use tsunagu_core::config::SmtpSettings;
 use tsunagu_core::ClinicId;
 use tsunagu_mail::{Mailer, Outgoing};
@@ -22,11 +21,8 @@ impl EmailCodeSender {
     }
 
     async fn clinic_name(&self, clinic: &ClinicId) -> anyhow::Result<String> {
-        sqlx::query_scalar("SELECT name FROM clinics WHERE id = $1")
-            .bind(clinic.as_str())
-            .fetch_one(self.db.pool())
-            .await
-            .context("reading the clinic's name for the code e-mail")
+        let mut conn = self.db.pool().acquire().await?;
+        tsunagu_store::clinics::name_of(&mut conn, clinic).await
     }
 }
 

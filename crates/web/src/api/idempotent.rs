@@ -246,7 +246,7 @@ async fn keep(state: &AppState, scope: &KeyScope<'_>, res: Response) -> Response
     let text = String::from_utf8_lossy(&bytes);
     let stored = async {
         let mut tx = state.db.begin().await?;
-        idempotency::store(tx.conn(), scope, parts.status, &text).await?;
+        idempotency::store(tx.conn(), scope, parts.status.as_u16(), &text).await?;
         tx.commit().await
     }
     .await;

@@ -90,19 +90,8 @@ async fn attachments_of(
     clinic: &ClinicId,
     messages: &[Message],
 ) -> anyhow::Result<Vec<(String, AttachmentRef)>> {
-    if messages.is_empty() {
-        return Ok(Vec::new());
-    }
-    let marks: Vec<String> = (0..messages.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "SELECT id, message_id, content_type FROM attachments WHERE clinic_id = $1 AND message_id IN ({}) ORDER BY id",
-        marks.join(", ")
-    );
-    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql).bind(clinic.as_str());
-    for m in messages {
-        q = q.bind(m.id.as_str());
-    }
-    let rows = q.fetch_all(conn).await?;
+    let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+    let rows = tsunagu_store::attachments::attachments_of_messages(conn, clinic, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|(id, message_id, content_type)| {

@@ -7,7 +7,7 @@ mod conversation;
 mod list;
 mod live;
 mod messages;
-mod queries;
+use tsunagu_store::inbox_views as queries;
 mod reply;
 mod retry;
 pub mod shell;

@@ -49,14 +49,6 @@ struct ProxyView {
     revoked: bool,
 }
 
-#[derive(Serialize, sqlx::FromRow)]
-struct Found {
-    id: String,
-    display_name: String,
-    card_number: Option<String>,
-    birth_date: Option<String>,
-}
-
 pub async fn show(
     staff: Staff,
     State(state): State<AppState>,
@@ -138,18 +130,8 @@ pub async fn render_page(
         })
         .collect::<Vec<_>>();
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let found: Vec<Found> = match search {
-        Some(s) => sqlx::query_as(
-            "SELECT id, display_name, card_number, birth_date FROM patients
-             WHERE clinic_id = $1 AND id <> $2 AND (card_number = $3 OR search_key LIKE $4) ORDER BY display_name LIMIT 20",
-        )
-        .bind(clinic.as_str())
-        .bind(pid.as_str())
-        .bind(s.to_ascii_uppercase().replace(['-', ' '], ""))
-        .bind(format!("%{}%", tsunagu_core::text::search_form(s)))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(anyhow::Error::from)?,
+    let found = match search {
+        Some(s) => tsunagu_store::patients::link_candidates(&mut conn, &clinic, &pid, s).await?,
         None => Vec::new(),
     };
     drop(conn);

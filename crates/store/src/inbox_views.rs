@@ -1,12 +1,12 @@
-//! The few reads the inbox pages need beyond `tsunagu_store`: joins that decorate a page of
+//! The few reads the staff inbox pages need beyond the other modules here: joins that decorate a page of
 //! rows in one query each (names, badges, attachments), never one query per row. Every query is
 //! scoped by clinic. Portable SQL only (`$n` binds, CAST to BIGINT so PostgreSQL sums decode).
 use std::collections::HashMap;
 
+use crate::conversations::Message;
 use anyhow::Context;
 use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::{ClinicId, ConversationId, Permission, Role};
-use tsunagu_store::conversations::Message;
 
 /// `$start, $start+1, …` for an `IN (…)` list of `n` binds.
 fn placeholders(start: usize, n: usize) -> String {
