@@ -1,9 +1,10 @@
-//! The vocabulary every other crate shares: ids, the clock, roles and permissions, settings.
+//! The vocabulary every other crate shares: ids, the clock, roles and permissions, settings, job
+//! kinds with their payloads.
 pub mod channel_kind;
 pub mod clock;
 pub mod config;
 pub mod ids;
-pub mod job_kinds;
+pub mod jobs;
 pub mod roles;
 pub mod text;
 

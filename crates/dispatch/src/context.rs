@@ -1,18 +1,9 @@
 //! Everything a dispatch step needs about one inbound message, loaded once.
-use anyhow::Context;
-use serde::{Deserialize, Serialize};
-use tsunagu_core::{ClinicId, ConversationId, MessageId, SharedClock};
+use tsunagu_core::jobs::InboundDispatch;
+use tsunagu_core::{ClinicId, ConversationId, SharedClock};
 use tsunagu_outbox::worker::Worker;
 use tsunagu_store::conversations::{self, Conversation, Message};
-use tsunagu_store::jobs::Job;
 use tsunagu_store::{patients, Db};
-
-/// The job payload the ingest path enqueues for each new inbound message.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct InboundJob {
-    pub clinic_id: String,
-    pub message_id: String,
-}
 
 pub struct Inbound {
     pub db: Db,
@@ -30,14 +21,11 @@ pub struct Inbound {
 }
 
 impl Inbound {
-    pub async fn load(w: &Worker, job: &Job) -> anyhow::Result<Option<Inbound>> {
-        let p: InboundJob =
-            serde_json::from_str(&job.payload).context("reading the inbound job")?;
-        let clinic = ClinicId::from_db(p.clinic_id);
+    /// The message an `inbound.dispatch` job names; `None` if it was erased meanwhile.
+    pub async fn load(w: &Worker, p: &InboundDispatch) -> anyhow::Result<Option<Inbound>> {
+        let clinic = p.clinic_id.clone();
         let mut conn = w.db.pool().acquire().await?;
-        let Some(message) =
-            conversations::message_by_id(&mut conn, &clinic, &MessageId::from_db(p.message_id))
-                .await?
+        let Some(message) = conversations::message_by_id(&mut conn, &clinic, &p.message_id).await?
         else {
             return Ok(None); // erased meanwhile
         };

@@ -8,10 +8,11 @@ mod context;
 mod verification;
 
 pub use answer::answer;
-pub use context::{Inbound, InboundJob};
+pub use context::Inbound;
 
 use std::sync::Arc;
 
+use tsunagu_core::jobs::InboundDispatch;
 use tsunagu_outbox::worker::{JobHandler, Outcome, Worker};
 use tsunagu_privacy::verification::code::{CodeSender, NoCodeChannel};
 use tsunagu_store::jobs::Job;
@@ -41,8 +42,10 @@ impl Default for InboundDispatcher {
 
 #[async_trait::async_trait]
 impl JobHandler for InboundDispatcher {
-    async fn run(&self, worker: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-        let Some(inbound) = Inbound::load(worker, job).await? else {
+    type Job = InboundDispatch;
+
+    async fn run(&self, w: &Worker, _: &Job, p: InboundDispatch) -> anyhow::Result<Outcome> {
+        let Some(inbound) = Inbound::load(w, &p).await? else {
             return Ok(Outcome::Done);
         };
         dispatch(&inbound, self.codes.as_ref()).await?;

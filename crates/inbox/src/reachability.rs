@@ -4,7 +4,14 @@ use serde::Serialize;
 use tsunagu_core::ChannelKind;
 use tsunagu_store::patients::Identity;
 
-use crate::reply::{Author, ReplyRefused};
+/// Why a patient cannot be reached now (shown as a `reply::ReplyRefused`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unreachable {
+    Blocked,
+    OptedOut,
+    Bounced { reason: String },
+    OutsideServiceWindow { kind: ChannelKind },
+}
 
 /// How a send goes out when it may.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,25 +33,26 @@ impl SendMode {
     }
 }
 
-/// Decides whether `content_kind` (text, template, …) may go to `ident` now. `last_inbound_at`
-/// falls back to the conversation's when the identity has none recorded yet.
+/// Decides whether `content_kind` (text, template, …) may go to `ident` now; `by_person` is a
+/// staff member's reply (Messenger's HUMAN_AGENT window). `last_inbound_at` falls back to the
+/// conversation's when the identity has none recorded yet.
 pub fn check(
     kind: ChannelKind,
     ident: Option<&Identity>,
     last_inbound_at: Option<i64>,
-    author: Author<'_>,
+    by_person: bool,
     content_kind: &str,
     now_ms: i64,
-) -> Result<SendMode, ReplyRefused> {
+) -> Result<SendMode, Unreachable> {
     if let Some(i) = ident {
         if i.follow_state == "blocked" {
-            return Err(ReplyRefused::Blocked);
+            return Err(Unreachable::Blocked);
         }
         if i.opted_out_at.is_some() {
-            return Err(ReplyRefused::OptedOut);
+            return Err(Unreachable::OptedOut);
         }
         if let Some(reason) = i.bounced_at.and(i.bounce_reason.clone()) {
-            return Err(ReplyRefused::Bounced { reason });
+            return Err(Unreachable::Bounced { reason });
         }
     }
     let Some(window) = kind.service_window_ms() else {
@@ -59,13 +67,12 @@ pub fn check(
     if since.is_some_and(|s| s <= window) {
         return Ok(SendMode::Standard);
     }
-    let person = matches!(author, Author::Staff(_));
     if let (Some(extended), Some(s)) = (kind.human_agent_window_ms(), since) {
-        if person && s <= extended {
+        if by_person && s <= extended {
             return Ok(SendMode::HumanAgent);
         }
     }
-    Err(ReplyRefused::OutsideServiceWindow { kind })
+    Err(Unreachable::OutsideServiceWindow { kind })
 }
 
 /// Reachability for people: shown on the patient's profile beside each identity.

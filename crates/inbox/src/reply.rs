@@ -3,45 +3,24 @@
 //! grounds (`SendBasis`) and asks `consent::may_send` first: a reply to the patient's own action,
 //! or a purpose the patient agreed to (`queue_for_purpose`). Automated answers to a LINE event go
 //! by reply token instead (`queue_auto_reply`).
-use serde::{Deserialize, Serialize};
+use tsunagu_core::jobs::SendMessage;
 use tsunagu_core::{ClinicId, MessageId};
 use tsunagu_privacy::consent::{Refusal, SendBasis};
 use tsunagu_store::conversations::{self, Conversation};
 use tsunagu_store::{jobs, Db};
+
+use crate::reachability::Unreachable;
 
 mod auto_reply;
 mod content;
 mod purpose;
 mod queue;
 
-pub use auto_reply::{queue_auto_reply, ReplyJob, REPLY_JOB};
+pub use auto_reply::queue_auto_reply;
 pub use content::{Choice, Outgoing};
 pub use purpose::{queue_content_for_purpose, queue_for_purpose};
 pub use queue::queue_in;
 use queue::{checked_text, text_refusal};
-
-/// The job payload of an outbound message.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SendJob {
-    pub message_id: String,
-    pub channel_id: String,
-    /// Provider address: LINE user/group id, WhatsApp wa_id, Messenger PSID, E.164 number.
-    pub to: String,
-    /// Message objects: LINE's own, or tsunagu's (`{"type":"text","text"}`,
-    /// `{"type":"template",…}`) which each provider's sender turns into its wire format.
-    pub messages: Vec<serde_json::Value>,
-    /// LINE `X-Line-Retry-Key`: fixed at enqueue so every attempt carries the same key.
-    pub retry_key: String,
-    /// `line`, `whatsapp`, `messenger`, `sms`: decides whether an unknown outcome is in doubt.
-    #[serde(default)]
-    pub channel_kind: Option<String>,
-    /// The clinic-side address to send from (conversation's `via`), if the channel has several.
-    #[serde(default)]
-    pub via: Option<String>,
-    /// Messenger tag decided by the reachability check (`HUMAN_AGENT`).
-    #[serde(default)]
-    pub tag: Option<String>,
-}
 
 /// Where and how a send leaves, decided when it is queued.
 #[derive(Clone, Debug, Default)]
@@ -50,8 +29,6 @@ pub struct Route {
     pub via: Option<String>,
     pub tag: Option<String>,
 }
-
-pub use tsunagu_core::job_kinds::SEND_MESSAGE as SEND_JOB;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplyRefused {
@@ -63,6 +40,9 @@ pub enum ReplyRefused {
     Blocked,
     #[error("the channel is disabled")]
     ChannelDisabled,
+    /// A channel row of a kind this build does not know: nothing is checked, so nothing is sent.
+    #[error("this kind of channel is not supported")]
+    UnknownChannelKind,
     /// Standby-mode events and events without a token cannot be answered by reply.
     #[error("the event has no reply token")]
     NoReplyToken,
@@ -94,6 +74,19 @@ pub enum ReplyRefused {
     Unsupported(String),
 }
 
+impl From<Unreachable> for ReplyRefused {
+    fn from(u: Unreachable) -> Self {
+        match u {
+            Unreachable::Blocked => ReplyRefused::Blocked,
+            Unreachable::OptedOut => ReplyRefused::OptedOut,
+            Unreachable::Bounced { reason } => ReplyRefused::Bounced { reason },
+            Unreachable::OutsideServiceWindow { kind } => {
+                ReplyRefused::OutsideServiceWindow { kind }
+            }
+        }
+    }
+}
+
 fn outside_window_text(kind: tsunagu_core::ChannelKind) -> &'static str {
     match kind {
         tsunagu_core::ChannelKind::Messenger => "more than 24 hours (7 days for a staff reply) have passed since the patient's last message; Messenger does not allow a message now",
@@ -109,6 +102,7 @@ impl ReplyRefused {
             ReplyRefused::TooLong { .. } => "message_too_long",
             ReplyRefused::Blocked => "recipient_blocked",
             ReplyRefused::ChannelDisabled => "channel_disabled",
+            ReplyRefused::UnknownChannelKind => "channel_kind_unknown",
             ReplyRefused::NoReplyToken => "no_reply_token",
             ReplyRefused::ReplyTokenUsed => "reply_token_used",
             ReplyRefused::MessageCount { .. } => "message_count",
@@ -264,9 +258,9 @@ pub async fn enqueue_send(
     route: Route,
     now_ms: i64,
 ) -> anyhow::Result<()> {
-    let job = SendJob {
-        message_id: message_id.to_string(),
-        channel_id: channel_id.to_string(),
+    let job = SendMessage {
+        message_id: message_id.clone(),
+        channel_id: channel_id.clone(),
         to: to.to_string(),
         messages,
         retry_key: uuid::Uuid::new_v4().to_string(),
@@ -274,13 +268,11 @@ pub async fn enqueue_send(
         via: route.via,
         tag: route.tag,
     };
-    let payload = serde_json::to_string(&job)?;
     jobs::enqueue(
         tx.conn(),
-        jobs::NewJob {
+        &job,
+        jobs::Enqueue {
             clinic_id: Some(clinic),
-            kind: SEND_JOB,
-            payload: &payload,
             idempotency_key: &format!("send:{message_id}"),
             run_at: now_ms,
         },

@@ -2,9 +2,14 @@
 //! backoff with jitter; what cannot succeed is dead-lettered with its reason for staff, and what
 //! might already have happened is marked in doubt rather than done twice.
 pub mod backoff;
+pub mod handlers;
+mod job_trace;
 mod line_jobs;
 mod line_reply;
+mod message_state;
 mod messenger_jobs;
+mod outcome;
+mod provider;
 pub mod retry;
 mod send;
 mod sms_jobs;
@@ -13,4 +18,4 @@ mod whatsapp_templates;
 pub mod worker;
 
 pub use line_reply::REPLY_TOKEN_LIFETIME_MS;
-pub use worker::{Worker, WorkerConfig};
+pub use worker::{JobHandler, Registry, Worker, WorkerConfig};

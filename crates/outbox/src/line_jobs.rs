@@ -1,16 +1,17 @@
 //! LINE jobs: push a staff message, fetch a profile, download media.
 //! LINE doc: Messaging API reference › Send push message / Get profile / Get content.
 use anyhow::Context;
-use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use tsunagu_channels::line::client::{LineClient, SendError};
 use tsunagu_channels::outbound::REFUSED_CODE;
-use tsunagu_core::{ChannelId, ChannelIdentityId, ClinicId, MessageId};
-use tsunagu_store::conversations::{self, Delivery, NewAttachment};
+use tsunagu_core::jobs::{LineFetchContent, LineFetchProfile, SendMessage};
+use tsunagu_core::{ChannelId, ClinicId};
 use tsunagu_store::jobs::Job;
 use tsunagu_store::{channels, patients};
 
-use crate::worker::{Outcome, Worker};
+use crate::message_state::{attach_media, clinic_of, mark_sent};
+use crate::outcome::Outcome;
+use crate::provider::{pace, Pace};
+use crate::worker::Worker;
 
 /// LINE keeps a retry key for 24 hours; past that a resend could deliver twice.
 const RETRY_KEY_LIFETIME_MS: i64 = 24 * 3600 * 1000 - 5 * 60 * 1000;
@@ -18,15 +19,6 @@ const RETRY_KEY_LIFETIME_MS: i64 = 24 * 3600 * 1000 - 5 * 60 * 1000;
 /// 1,000 pushes per second sustained, 1,000 at once: half of LINE's published rate limit.
 const PUSH_INTERVAL_MS: i64 = 1;
 const PUSH_BURST: i64 = 1_000;
-
-#[derive(Deserialize)]
-struct SendPayload {
-    message_id: String,
-    channel_id: String,
-    to: String,
-    messages: Vec<serde_json::Value>,
-    retry_key: String,
-}
 
 pub(crate) async fn client_for(
     w: &Worker,
@@ -54,16 +46,12 @@ pub(crate) async fn client_for(
     )))
 }
 
-pub(crate) fn clinic_of(job: &Job) -> anyhow::Result<ClinicId> {
-    job.clinic_id
-        .clone()
-        .map(ClinicId::from_db)
-        .context("a LINE job without a clinic")
-}
-
-pub async fn send(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-    let p: SendPayload = serde_json::from_str(&job.payload).context("reading the send job")?;
-    let clinic = clinic_of(job)?;
+pub(crate) async fn send(
+    w: &Worker,
+    job: &Job,
+    clinic: &ClinicId,
+    p: &SendMessage,
+) -> anyhow::Result<Outcome> {
     let now = w.clock.now_ms();
     if job.attempts > 1
         && job
@@ -74,20 +62,19 @@ pub async fn send(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
             error: "LINE's 24-hour retry key expired before delivery was confirmed; check with the patient before resending".into(),
         });
     }
-    let Some(client) = client_for(w, &clinic, &ChannelId::from_db(p.channel_id.clone())).await?
-    else {
+    let Some(client) = client_for(w, clinic, &p.channel_id).await? else {
         return Ok(Outcome::Dead {
             code: "channel_missing",
             error: "the channel no longer exists".into(),
         });
     };
     // LINE allows 2,000 push requests per second per channel; keep well inside it.
-    let budget = crate::send::Pace {
+    let budget = Pace {
         key: format!("line:push:{}", p.channel_id),
         interval_ms: PUSH_INTERVAL_MS,
         burst: PUSH_BURST,
     };
-    if let Some(until_ms) = crate::send::pace(w, &[budget]).await? {
+    if let Some(until_ms) = pace(w, &[budget]).await? {
         return Ok(Outcome::Defer { until_ms });
     }
     match client.push(&p.to, &p.messages, &p.retry_key).await {
@@ -98,41 +85,11 @@ pub async fn send(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
                 .first()
                 .cloned()
                 .or(ok.accepted_request_id.clone());
-            mark_sent(w, job, &clinic, &p.message_id, provider_id.as_deref(), now).await?;
+            mark_sent(w, job, clinic, &p.message_id, provider_id.as_deref(), now).await?;
             Ok(Outcome::Done)
         }
         Err(e) => Ok(classify(&client, e).await),
     }
-}
-
-/// Records a confirmed send: the message is `sent`, the job done, open inboxes told.
-pub(crate) async fn mark_sent(
-    w: &Worker,
-    job: &Job,
-    clinic: &ClinicId,
-    message_id: &str,
-    provider_id: Option<&str>,
-    now: i64,
-) -> anyhow::Result<()> {
-    let mid = MessageId::from_db(message_id.to_string());
-    let mut tx = w.db.begin().await?;
-    let sent = Delivery {
-        status: "sent",
-        provider_message_id: provider_id,
-        failure_code: None,
-        failure_reason: None,
-        sent_at: Some(now),
-    };
-    conversations::set_delivery(tx.conn(), &mid, sent).await?;
-    tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
-    let conv = conversations::message_by_id(tx.conn(), clinic, &mid)
-        .await?
-        .map(|m| m.conversation_id);
-    tx.commit().await?;
-    if let Some(conv) = conv {
-        (w.on_change)(clinic.as_str(), &conv);
-    }
-    Ok(())
 }
 
 async fn classify(client: &LineClient, e: SendError) -> Outcome {
@@ -184,18 +141,13 @@ async fn classify(client: &LineClient, e: SendError) -> Outcome {
     }
 }
 
-#[derive(Deserialize)]
-struct ProfilePayload {
-    channel_id: String,
-    identity_id: String,
-    user_id: String,
-}
-
-pub async fn fetch_profile(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-    let p: ProfilePayload =
-        serde_json::from_str(&job.payload).context("reading the profile job")?;
+pub(crate) async fn fetch_profile(
+    w: &Worker,
+    job: &Job,
+    p: &LineFetchProfile,
+) -> anyhow::Result<Outcome> {
     let clinic = clinic_of(job)?;
-    let Some(client) = client_for(w, &clinic, &ChannelId::from_db(p.channel_id)).await? else {
+    let Some(client) = client_for(w, &clinic, &p.channel_id).await? else {
         return Ok(Outcome::Done);
     };
     let profile = match client.profile(&p.user_id).await {
@@ -227,7 +179,7 @@ pub async fn fetch_profile(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     let mut tx = w.db.begin().await?;
     patients::set_profile(
         tx.conn(),
-        &ChannelIdentityId::from_db(p.identity_id.clone()),
+        &p.identity_id,
         patients::Profile {
             display_name: &profile.display_name,
             picture_url: profile.picture_url.as_deref(),
@@ -248,21 +200,16 @@ async fn done(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-#[derive(Deserialize)]
-struct ContentPayload {
-    channel_id: String,
-    message_id: String,
-    line_message_id: String,
-}
-
-pub async fn fetch_content(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-    let p: ContentPayload =
-        serde_json::from_str(&job.payload).context("reading the content job")?;
+pub(crate) async fn fetch_content(
+    w: &Worker,
+    job: &Job,
+    p: &LineFetchContent,
+) -> anyhow::Result<Outcome> {
     let clinic = clinic_of(job)?;
-    let Some(client) = client_for(w, &clinic, &ChannelId::from_db(p.channel_id)).await? else {
+    let Some(client) = client_for(w, &clinic, &p.channel_id).await? else {
         return Ok(Outcome::Done);
     };
-    let (content_type, bytes) = match client.content(&p.line_message_id).await {
+    let file = match client.content(&p.line_message_id).await {
         Ok(c) => c,
         Err(SendError::Rejected {
             status, message, ..
@@ -285,32 +232,6 @@ pub async fn fetch_content(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
             })
         }
     };
-    let now = w.clock.now_ms();
-    let mid = MessageId::from_db(p.message_id.clone());
-    let mut tx = w.db.begin().await?;
-    // The message may have been unsent or erased meanwhile: then there is nothing to attach.
-    let msg = conversations::message_by_id(tx.conn(), &clinic, &mid).await?;
-    let already = conversations::attachment_ids(tx.conn(), &p.message_id).await?;
-    if let Some(msg) = msg.filter(|m| m.unsent_at.is_none() && already.is_empty()) {
-        let sha = hex::encode(Sha256::digest(&bytes));
-        conversations::insert_attachment(
-            tx.conn(),
-            NewAttachment {
-                clinic_id: &clinic,
-                message_id: &mid,
-                content_type: &content_type,
-                data: &bytes,
-                sha256_hex: &sha,
-            },
-            now,
-        )
-        .await?;
-        tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
-        tx.commit().await?;
-        (w.on_change)(clinic.as_str(), &msg.conversation_id);
-        return Ok(Outcome::Done);
-    }
-    tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
-    tx.commit().await?;
+    attach_media(w, job, &clinic, &p.message_id, &[file]).await?;
     Ok(Outcome::Done)
 }

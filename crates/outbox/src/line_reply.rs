@@ -1,30 +1,20 @@
 //! Automated answers sent with a LINE reply token. LINE doc: Messaging API reference › "Send reply
 //! message". A reply token is single-use and short-lived, and a reply has no retry key: a reply
 //! that may have reached LINE is in doubt, never repeated, and never re-sent by push.
-use anyhow::Context;
-use serde::Deserialize;
 use tsunagu_channels::line::client::SendError;
-use tsunagu_core::ChannelId;
+use tsunagu_core::jobs::LineReply;
 use tsunagu_store::jobs::Job;
 
-use crate::line_jobs::{client_for, clinic_of};
-use crate::worker::{Outcome, Worker};
+use crate::line_jobs::client_for;
+use crate::message_state::{clinic_of, mark_sent};
+use crate::outcome::Outcome;
+use crate::worker::Worker;
 
 /// How long LINE honours a reply token. LINE documents no exact figure ("≈ 1 minute", unconfirmed
 /// in PROVIDERS.md); past it LINE answers 400, so we do not call at all.
 pub const REPLY_TOKEN_LIFETIME_MS: i64 = 60_000;
 
-#[derive(Deserialize)]
-struct ReplyPayload {
-    message_id: String,
-    channel_id: String,
-    reply_token: String,
-    reply_token_at_ms: i64,
-    messages: Vec<serde_json::Value>,
-}
-
-pub async fn reply(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-    let p: ReplyPayload = serde_json::from_str(&job.payload).context("reading the reply job")?;
+pub(crate) async fn reply(w: &Worker, job: &Job, p: &LineReply) -> anyhow::Result<Outcome> {
     let clinic = clinic_of(job)?;
     let now = w.clock.now_ms();
     if now - p.reply_token_at_ms > REPLY_TOKEN_LIFETIME_MS {
@@ -37,7 +27,7 @@ pub async fn reply(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
         });
     }
     // Nothing has been sent yet: a database hiccup here is safe to retry.
-    let client = match client_for(w, &clinic, &ChannelId::from_db(p.channel_id.clone())).await {
+    let client = match client_for(w, &clinic, &p.channel_id).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return Ok(Outcome::Dead {
@@ -55,15 +45,7 @@ pub async fn reply(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     match client.reply(&p.reply_token, &p.messages).await {
         Ok(ok) => {
             let provider_id = ok.sent_message_ids.first().cloned();
-            crate::line_jobs::mark_sent(
-                w,
-                job,
-                &clinic,
-                &p.message_id,
-                provider_id.as_deref(),
-                now,
-            )
-            .await?;
+            mark_sent(w, job, &clinic, &p.message_id, provider_id.as_deref(), now).await?;
             Ok(Outcome::Done)
         }
         Err(e) => Ok(classify(e)),

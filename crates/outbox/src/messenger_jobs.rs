@@ -5,12 +5,15 @@ use tsunagu_channels::compose;
 use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::messenger::client::MessagingKind;
 use tsunagu_channels::messenger::{allowed_kind, MessengerClient, WindowRefusal};
-use tsunagu_core::{ClinicId, MessageId};
+use tsunagu_core::jobs::{MessengerFetchProfile, SendMessage};
+use tsunagu_core::ClinicId;
 use tsunagu_store::jobs::Job;
 use tsunagu_store::{conversations, patients, reachability, statuses, webhooks};
 
-use crate::send::{settle, Fetch, LoadedChannel, SendPayload};
-use crate::worker::{Outcome, Worker};
+use crate::message_state::clinic_of;
+use crate::outcome::Outcome;
+use crate::provider::{load_channel, settle, Fetch, LoadedChannel};
+use crate::worker::Worker;
 
 fn page_token<'a>(ch: &'a LoadedChannel, page: &str) -> &'a str {
     ch.creds
@@ -34,7 +37,7 @@ pub(crate) async fn send(
     job: &Job,
     clinic: &ClinicId,
     ch: &LoadedChannel,
-    p: &SendPayload,
+    p: &SendMessage,
 ) -> anyhow::Result<Outcome> {
     let endpoints = ch.row.endpoints();
     let Some(page) = p
@@ -158,7 +161,7 @@ async fn messaging_kind(
     w: &Worker,
     ch: &LoadedChannel,
     clinic: &ClinicId,
-    p: &SendPayload,
+    p: &SendMessage,
 ) -> anyhow::Result<Result<MessagingKind, WindowRefusal>> {
     let queued = match p.tag.as_deref() {
         Some("HUMAN_AGENT") => MessagingKind::HumanAgent,
@@ -169,8 +172,7 @@ async fn messaging_kind(
     let Some(last) = ident.and_then(|i| i.last_inbound_at) else {
         return Ok(Ok(queued));
     };
-    let id = MessageId::from_db(p.message_id.clone());
-    let msg = conversations::message_by_id(&mut conn, clinic, &id).await?;
+    let msg = conversations::message_by_id(&mut conn, clinic, &p.message_id).await?;
     let by_person = msg.is_some_and(|m| m.author_kind == "staff");
     Ok(allowed_kind(Some(last), w.clock.now_ms(), by_person))
 }
@@ -205,7 +207,11 @@ pub(crate) async fn download(
                 ..
             }) => return Err(Fetch::Retry(message, retry_after)),
             Err(e) => {
-                tracing::warn!(error = %e, "a Messenger attachment could not be downloaded");
+                // The code only: Meta's text may quote what it was asked for.
+                tracing::warn!(
+                    code = e.code().unwrap_or("-"),
+                    "a Messenger attachment could not be downloaded"
+                );
                 gone.get_or_insert(e.to_string());
             }
         }
@@ -229,18 +235,13 @@ fn display_name(first: &str, last: &str) -> String {
 }
 
 /// `messenger.fetch_profile`: names a new patient after their Facebook profile.
-pub async fn fetch_profile(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-    #[derive(serde::Deserialize)]
-    struct Payload {
-        channel_id: String,
-        identity_id: String,
-        page_id: String,
-        psid: String,
-    }
-    let p: Payload = serde_json::from_str(&job.payload)?;
-    let clinic = crate::line_jobs::clinic_of(job)?;
-    let channel = tsunagu_core::ChannelId::from_db(p.channel_id);
-    let Some(ch) = crate::send::load_channel(w, &clinic, &channel).await? else {
+pub(crate) async fn fetch_profile(
+    w: &Worker,
+    job: &Job,
+    p: &MessengerFetchProfile,
+) -> anyhow::Result<Outcome> {
+    let clinic = clinic_of(job)?;
+    let Some(ch) = load_channel(w, &clinic, &p.channel_id).await? else {
         return Ok(Outcome::Done);
     };
     let client = MessengerClient::new(
@@ -275,14 +276,13 @@ pub async fn fetch_profile(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     let now = w.clock.now_ms();
     let mut tx = w.db.begin().await?;
     if !name.is_empty() {
-        let id = tsunagu_core::ChannelIdentityId::from_db(p.identity_id);
         let pr = patients::Profile {
             display_name: &name,
             picture_url: profile.profile_pic.as_deref(),
             status_message: None,
             language: None,
         };
-        patients::set_profile(tx.conn(), &id, pr, now).await?;
+        patients::set_profile(tx.conn(), &p.identity_id, pr, now).await?;
     }
     tsunagu_store::jobs::complete(tx.conn(), &job.job_id(), now).await?;
     tx.commit().await?;

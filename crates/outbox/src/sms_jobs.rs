@@ -5,12 +5,14 @@ use anyhow::Context as _;
 use tsunagu_channels::compose;
 use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::sms::{segments, OutgoingSms, Sender, TwilioClient};
+use tsunagu_core::jobs::SendMessage;
 use tsunagu_core::{ClinicId, MessageId};
 use tsunagu_store::jobs::{self, Job};
 use tsunagu_store::{conversations, patients, reachability, statuses};
 
-use crate::send::{pace, settle, Fetch, LoadedChannel, Pace, SendPayload};
-use crate::worker::{Outcome, Worker};
+use crate::outcome::Outcome;
+use crate::provider::{pace, settle, Fetch, LoadedChannel, Pace};
+use crate::worker::Worker;
 
 /// A long code sends about one segment per second; Twilio queues beyond that, we pace so a
 /// broadcast does not sit in Twilio's queue for hours.
@@ -40,7 +42,7 @@ pub(crate) async fn send(
     job: &Job,
     clinic: &ClinicId,
     ch: &LoadedChannel,
-    p: &SendPayload,
+    p: &SendMessage,
 ) -> anyhow::Result<Outcome> {
     let endpoints = ch.row.endpoints();
     let from = match (
@@ -135,15 +137,14 @@ async fn confirm(
     w: &Worker,
     job: &Job,
     clinic: &ClinicId,
-    message_id: &str,
+    message_id: &MessageId,
     sid: &str,
 ) -> anyhow::Result<Outcome> {
     let now = w.clock.now_ms();
     let mut tx = w.db.begin().await?;
-    statuses::confirm_sent(tx.conn(), message_id, sid, now).await?;
+    statuses::confirm_sent(tx.conn(), message_id.as_str(), sid, now).await?;
     jobs::complete(tx.conn(), &job.job_id(), now).await?;
-    let mid = MessageId::from_db(message_id.to_string());
-    let conv = conversations::message_by_id(tx.conn(), clinic, &mid)
+    let conv = conversations::message_by_id(tx.conn(), clinic, message_id)
         .await?
         .map(|m| m.conversation_id);
     tx.commit().await?;
@@ -154,11 +155,11 @@ async fn confirm(
 }
 
 /// Whether a status callback has given the message Twilio's sid while its send had no answer.
-async fn adopted(w: &Worker, message_id: &str) -> anyhow::Result<bool> {
+async fn adopted(w: &Worker, message_id: &MessageId) -> anyhow::Result<bool> {
     let mut conn = w.db.pool().acquire().await?;
     let sid: Option<Option<String>> =
         sqlx::query_scalar("SELECT provider_message_id FROM messages WHERE id = $1")
-            .bind(message_id)
+            .bind(message_id.as_str())
             .fetch_optional(&mut *conn)
             .await
             .context("reading whether Twilio's callback named the message")?;

@@ -5,12 +5,14 @@ use tsunagu_channels::compose;
 use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::whatsapp::client::CallError;
 use tsunagu_channels::whatsapp::{events, WhatsAppClient};
+use tsunagu_core::jobs::SendMessage;
 use tsunagu_core::{ChannelKind, ClinicId};
 use tsunagu_store::jobs::Job;
 use tsunagu_store::{patients, reachability, statuses};
 
-use crate::send::{pace, pair_key, settle, Fetch, LoadedChannel, Pace, SendPayload};
-use crate::worker::{Outcome, Worker};
+use crate::outcome::Outcome;
+use crate::provider::{pace, pair_key, settle, Fetch, LoadedChannel, Pace};
+use crate::worker::Worker;
 
 /// 80 messages per second per business number; about one per 6 s to the same person, with a
 /// small burst so a staff member's two quick lines are not held back.
@@ -28,7 +30,7 @@ fn client(w: &Worker, ch: &LoadedChannel) -> WhatsAppClient {
 }
 
 /// tsunagu's message object → the Cloud API body.
-fn body(p: &SendPayload) -> Result<serde_json::Value, String> {
+fn body(p: &SendMessage) -> Result<serde_json::Value, String> {
     let m = p.messages.first().ok_or("no message to send")?;
     compose::whatsapp(&p.to, m)
 }
@@ -50,7 +52,7 @@ pub(crate) async fn send(
     job: &Job,
     clinic: &ClinicId,
     ch: &LoadedChannel,
-    p: &SendPayload,
+    p: &SendMessage,
 ) -> anyhow::Result<Outcome> {
     let endpoints = ch.row.endpoints();
     let Some(via) = p

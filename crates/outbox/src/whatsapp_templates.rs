@@ -1,18 +1,17 @@
 //! WhatsApp message templates with Meta: drafts are submitted for review, and every template's
 //! review state (approved, rejected with its reason, paused…) is recorded as Meta reports it.
 //! Meta doc: WhatsApp Business Management API › Message templates.
-use anyhow::Context;
-use serde::Deserialize;
 use tsunagu_channels::whatsapp::client::CallError;
 use tsunagu_channels::whatsapp::manage::NewTemplate;
 use tsunagu_channels::whatsapp::WhatsAppClient;
-use tsunagu_core::ChannelId;
+use tsunagu_core::jobs::WhatsAppSyncTemplates;
 use tsunagu_store::jobs::Job;
 use tsunagu_store::templates::{self, StatusUpdate};
 
-use crate::line_jobs::clinic_of;
-use crate::send::load_channel;
-use crate::worker::{Outcome, Worker};
+use crate::message_state::clinic_of;
+use crate::outcome::Outcome;
+use crate::provider::load_channel;
+use crate::worker::Worker;
 
 /// Meta's review states in tsunagu's words (`IN_APPEAL` and the like are still pending).
 fn local_status(meta: &str) -> &'static str {
@@ -25,15 +24,14 @@ fn local_status(meta: &str) -> &'static str {
     }
 }
 
-pub async fn sync(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
-    #[derive(Deserialize)]
-    struct Payload {
-        channel_id: String,
-    }
-    let p: Payload = serde_json::from_str(&job.payload).context("reading the template job")?;
+pub(crate) async fn sync(
+    w: &Worker,
+    job: &Job,
+    p: &WhatsAppSyncTemplates,
+) -> anyhow::Result<Outcome> {
     let clinic = clinic_of(job)?;
-    let channel = ChannelId::from_db(p.channel_id);
-    let Some(ch) = load_channel(w, &clinic, &channel).await? else {
+    let channel = &p.channel_id;
+    let Some(ch) = load_channel(w, &clinic, channel).await? else {
         return Ok(Outcome::Done);
     };
     let Some(waba) = ch.row.endpoints().waba_id else {
@@ -49,7 +47,7 @@ pub async fn sync(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
     );
     let local = {
         let mut conn = w.db.pool().acquire().await?;
-        templates::list_by_channel(&mut conn, &clinic, &channel).await?
+        templates::list_by_channel(&mut conn, &clinic, channel).await?
     };
     let now = w.clock.now_ms();
     for t in local.iter().filter(|t| t.status == "draft") {
@@ -100,7 +98,7 @@ pub async fn sync(w: &Worker, job: &Job) -> anyhow::Result<Outcome> {
         }
     };
     let mut conn = w.db.pool().acquire().await?;
-    for t in templates::list_by_channel(&mut conn, &clinic, &channel).await? {
+    for t in templates::list_by_channel(&mut conn, &clinic, channel).await? {
         let Some(r) = remote
             .iter()
             .find(|r| r.name == t.name && r.language == t.language)

@@ -3,14 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tsunagu_core::{job_kinds, MessageId, SharedClock};
+use tracing::Instrument;
+use tsunagu_core::SharedClock;
 use tsunagu_privacy::Cipher;
-use tsunagu_store::conversations::{self, Delivery};
 use tsunagu_store::jobs::{self, Job};
 use tsunagu_store::Db;
 
-use crate::send::{self, repeatable};
-use crate::{backoff, line_jobs, line_reply, messenger_jobs, whatsapp_templates};
+use crate::backoff;
+
+mod registry;
+pub use crate::outcome::Outcome;
+pub use registry::{JobHandler, Registry};
 
 /// Called after a job changed something staff may be looking at: (clinic id, conversation id).
 pub type OnChange = Arc<dyn Fn(&str, &str) + Send + Sync>;
@@ -36,32 +39,6 @@ impl Default for WorkerConfig {
     }
 }
 
-/// What a job handler decided.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Finished; the handler recorded its effects.
-    Done,
-    /// Try again later (rate limit, 5xx, timeout).
-    Retry {
-        after: Option<Duration>,
-        error: String,
-    },
-    /// Cannot succeed: shown to staff with the reason.
-    Dead { code: &'static str, error: String },
-    /// May already have happened: never repeated automatically.
-    InDoubt { error: String },
-    /// Not yet (pacing): run again at `until_ms` without using up an attempt.
-    Defer { until_ms: i64 },
-}
-
-/// A job kind run by a domain crate (e.g. the inbound dispatcher), registered by the wiring
-/// so the outbox knows no domain. Handlers must be safe to repeat: a job whose worker died is
-/// run again.
-#[async_trait::async_trait]
-pub trait JobHandler: Send + Sync {
-    async fn run(&self, worker: &Worker, job: &Job) -> anyhow::Result<Outcome>;
-}
-
 #[derive(Clone)]
 pub struct Worker {
     pub db: Db,
@@ -74,8 +51,9 @@ pub struct Worker {
     pub on_change: OnChange,
     /// `TSUNAGU_PUBLIC_URL` (no trailing slash): Twilio status callbacks point back here.
     pub public_base: String,
-    /// Handlers for job kinds outside the outbox, by kind.
-    pub handlers: Arc<Vec<(&'static str, Arc<dyn JobHandler>)>>,
+    /// Every job kind's handler: the outbox's own (`crate::handlers::registry`) and those the
+    /// binary adds (dispatch, retention).
+    pub handlers: Arc<Registry>,
 }
 
 impl Worker {
@@ -86,10 +64,14 @@ impl Worker {
         let batch = jobs::claim_due(&self.db, now, self.config.lease_ms, self.config.batch).await?;
         let n = batch.len();
         for job in batch {
-            let outcome = self.handle(&job).await;
-            if let Err(e) = self.finish(&job, outcome).await {
-                tracing::error!(job = %job.id, error = %format!("{e:#}"), "recording a job outcome");
-            }
+            let run = async {
+                let outcome = self.handle(&job).await;
+                crate::job_trace::outcome(&outcome);
+                if let Err(e) = self.finish(&job, outcome).await {
+                    tracing::error!(error = %format!("{e:#}"), "recording a job outcome");
+                }
+            };
+            run.instrument(crate::job_trace::span(&job)).await;
         }
         Ok(n)
     }
@@ -141,37 +123,27 @@ impl Worker {
         }
         let result = async {
             let mut tx = self.db.begin().await?;
-            tsunagu_privacy::retention::enqueue_daily(tx.conn(), now).await?;
+            for handler in self.handlers.all() {
+                handler.schedule_daily(tx.conn(), now).await?;
+            }
             tx.commit().await
         };
         match result.await {
             Ok(()) => *scheduled_day = Some(day),
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "scheduling the daily retention pass")
-            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "scheduling the daily jobs"),
         }
     }
 
     async fn handle(&self, job: &Job) -> Outcome {
-        let result = match job.kind.as_str() {
-            job_kinds::SEND_MESSAGE => send::send(self, job).await,
-            job_kinds::LINE_FETCH_PROFILE => line_jobs::fetch_profile(self, job).await,
-            job_kinds::LINE_FETCH_CONTENT => line_jobs::fetch_content(self, job).await,
-            job_kinds::LINE_REPLY => line_reply::reply(self, job).await,
-            job_kinds::FETCH_MEDIA => send::fetch_media(self, job).await,
-            job_kinds::MESSENGER_FETCH_PROFILE => messenger_jobs::fetch_profile(self, job).await,
-            job_kinds::WHATSAPP_SYNC_TEMPLATES => whatsapp_templates::sync(self, job).await,
-            other => match self.handlers.iter().find(|(k, _)| *k == other) {
-                Some((_, h)) => h.run(self, job).await,
-                None => Ok(Outcome::Dead {
-                    code: "unknown_job",
-                    error: format!("unknown job kind {other}"),
-                }),
-            },
+        let Some(handler) = self.handlers.get(&job.kind) else {
+            return Outcome::Dead {
+                code: "unknown_job",
+                error: format!("unknown job kind {}: no handler is registered", job.kind),
+            };
         };
-        result.unwrap_or_else(|e| {
+        handler.run(self, job).await.unwrap_or_else(|e| {
             tracing::error!(job = %job.id, kind = %job.kind, error = %format!("{e:#}"), "job failed");
-            if repeatable(job) {
+            if handler.repeatable(job) {
                 Outcome::Retry { after: None, error: "internal error".into() }
             } else {
                 // The error may have come after the provider executed the request.
@@ -193,52 +165,22 @@ impl Worker {
             o => o,
         };
         let mut tx = self.db.begin().await?;
-        let message_update = match &outcome {
-            Outcome::Done => {
-                // Handlers usually complete the job with their effects; this covers the rest.
-                jobs::complete(tx.conn(), &id, now).await?;
-                None
-            }
+        match &outcome {
+            // Handlers usually complete the job with their effects; this covers the rest.
+            Outcome::Done => jobs::complete(tx.conn(), &id, now).await?,
             Outcome::Retry { after, error } => {
                 let at = now + backoff::delay(job.attempts, *after).as_millis() as i64;
                 jobs::retry_at(tx.conn(), &id, at, error, now).await?;
-                Some(("queued", Some("retrying"), error.clone()))
             }
-            Outcome::Dead { code, error } => {
-                jobs::dead(tx.conn(), &id, error, now).await?;
-                Some(("failed", Some(*code), error.clone()))
-            }
-            Outcome::InDoubt { error } => {
-                jobs::in_doubt(tx.conn(), &id, error, now).await?;
-                Some(("in_doubt", Some("in_doubt"), error.clone()))
-            }
-            Outcome::Defer { until_ms } => {
-                jobs::defer(tx.conn(), &id, *until_ms, now).await?;
-                None
-            }
-        };
-        let mut touched = None;
-        if let (Some((status, code, reason)), Some(msg)) = (message_update, send_message_id(job)) {
-            let mid = MessageId::from_db(msg);
-            // The provider's own report (delivered, read) outranks what the worker concluded.
-            if tsunagu_store::statuses::reported_delivered(tx.conn(), mid.as_str()).await? {
-                tx.commit().await?;
-                return Ok(());
-            }
-            conversations::set_delivery(
-                tx.conn(),
-                &mid,
-                Delivery {
-                    status,
-                    provider_message_id: None,
-                    failure_code: code,
-                    failure_reason: Some(&reason),
-                    sent_at: None,
-                },
-            )
-            .await?;
-            touched = conversation_of(&mut tx, job, &mid).await?;
+            Outcome::Dead { error, .. } => jobs::dead(tx.conn(), &id, error, now).await?,
+            Outcome::InDoubt { error } => jobs::in_doubt(tx.conn(), &id, error, now).await?,
+            Outcome::Defer { until_ms } => jobs::defer(tx.conn(), &id, *until_ms, now).await?,
         }
+        // What the outcome means beyond the job (e.g. a message's delivery state), atomically.
+        let touched = match self.handlers.get(&job.kind) {
+            Some(handler) => handler.settled(&mut tx, job, &outcome).await?,
+            None => None,
+        };
         tx.commit().await?;
         if let (Some(conv), Some(clinic)) = (touched, job.clinic_id.as_deref()) {
             (self.on_change)(clinic, &conv);
@@ -246,18 +188,20 @@ impl Worker {
         Ok(())
     }
 
-    /// Jobs whose worker died mid-run. LINE pushes carry an idempotency key (retry key), and
-    /// reads are harmless to repeat, so they go back to the queue; the send handler itself
-    /// marks a push in doubt once its key may have expired. A LINE reply and a send to a
-    /// provider without such a key (WhatsApp, Messenger, Twilio) may have been executed before
-    /// the worker died: in doubt, never repeated.
+    /// Jobs whose worker died mid-run. Those their handler calls repeatable (a LINE push with
+    /// its retry key, a read) go back to the queue; the others (a LINE reply, a send to a
+    /// provider without an idempotency key) may have been executed: in doubt, never repeated.
     async fn reclaim_expired(&self) -> anyhow::Result<()> {
         let now = self.clock.now_ms();
         let mut tx = self.db.begin().await?;
         let mut in_doubt = Vec::new();
         for job in jobs::expired_leases(tx.conn(), now).await? {
             tracing::warn!(job = %job.id, kind = %job.kind, "reclaiming a job whose worker vanished");
-            if repeatable(&job) {
+            let repeatable = self
+                .handlers
+                .get(&job.kind)
+                .is_none_or(|h| h.repeatable(&job));
+            if repeatable {
                 jobs::retry_at(tx.conn(), &job.job_id(), now, "worker stopped mid-run", now)
                     .await?;
             } else {
@@ -271,26 +215,4 @@ impl Worker {
         }
         Ok(())
     }
-}
-
-fn send_message_id(job: &Job) -> Option<String> {
-    if job.kind != job_kinds::SEND_MESSAGE && job.kind != job_kinds::LINE_REPLY {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(&job.payload).ok()?;
-    v.get("message_id")?.as_str().map(str::to_string)
-}
-
-async fn conversation_of(
-    tx: &mut tsunagu_store::Tx,
-    job: &Job,
-    mid: &MessageId,
-) -> anyhow::Result<Option<String>> {
-    let Some(clinic) = job.clinic_id.as_deref() else {
-        return Ok(None);
-    };
-    let clinic = tsunagu_core::ClinicId::from_db(clinic.to_string());
-    Ok(conversations::message_by_id(tx.conn(), &clinic, mid)
-        .await?
-        .map(|m| m.conversation_id))
 }

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashSet};
 use anyhow::Context;
 use chrono::Months;
 use sqlx::AnyConnection;
-use tsunagu_core::{job_kinds, ClinicId};
-use tsunagu_store::jobs::{self, NewJob};
+use tsunagu_core::jobs::PrivacyRetention;
+use tsunagu_core::ClinicId;
+use tsunagu_store::jobs::{self, Enqueue};
 use tsunagu_store::Db;
 
 use crate::audit::{self, Actor, AuditEntry};
@@ -115,14 +116,14 @@ pub async fn enqueue_daily(conn: &mut AnyConnection, now_ms: i64) -> anyhow::Res
         .map(|t| t.and_utc().timestamp_millis())
         .unwrap_or(now_ms);
     let key = format!("retention:{}", day.format("%Y-%m-%d"));
-    let job = NewJob {
+    let at = Enqueue {
         clinic_id: None,
-        kind: job_kinds::PRIVACY_RETENTION,
-        payload: "{}",
         idempotency_key: &key,
         run_at: due,
     };
-    Ok(jobs::enqueue(conn, job, now_ms).await?.is_some())
+    Ok(jobs::enqueue(conn, &PrivacyRetention {}, at, now_ms)
+        .await?
+        .is_some())
 }
 
 /// What one pass did in one clinic (also the audit's counts).

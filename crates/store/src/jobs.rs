@@ -1,8 +1,10 @@
-//! The durable job queue (outbox). Jobs are enqueued in the transaction that decided the work;
-//! workers claim due jobs under a lease, so several processes can share one PostgreSQL.
+//! The durable job queue (outbox). Jobs are enqueued in the transaction that decided the work,
+//! each as its kind's payload type (`tsunagu_core::jobs`); workers claim due jobs under a lease,
+//! so several processes can share one PostgreSQL.
 use crate::{Backend, Db};
 use anyhow::Context;
 use sqlx::{AnyConnection, FromRow};
+use tsunagu_core::jobs::JobPayload;
 use tsunagu_core::{new_id, ClinicId, JobId};
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
@@ -30,32 +32,34 @@ impl Job {
 
 const COLS: &str = "id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, lease_until, last_error, first_attempt_at, created_at, updated_at";
 
-pub struct NewJob<'a> {
+/// Where and when a job runs; its kind and payload come from the payload's type.
+pub struct Enqueue<'a> {
     pub clinic_id: Option<&'a ClinicId>,
-    pub kind: &'a str,
-    pub payload: &'a str,
+    /// A second enqueue with the same key is a no-op.
     pub idempotency_key: &'a str,
     pub run_at: i64,
 }
 
 /// Enqueues once per idempotency key; `None` when that key was already enqueued.
-pub async fn enqueue(
+pub async fn enqueue<J: JobPayload>(
     conn: &mut AnyConnection,
-    j: NewJob<'_>,
+    payload: &J,
+    at: Enqueue<'_>,
     now_ms: i64,
 ) -> anyhow::Result<Option<JobId>> {
     let id = new_id();
+    let body = serde_json::to_string(payload).context("writing a job payload")?;
     let r = sqlx::query(
         "INSERT INTO outbox_jobs (id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 'queued', $6, 0, $7, $7)
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(&id)
-    .bind(j.clinic_id.map(|c| c.as_str().to_string()))
-    .bind(j.kind)
-    .bind(j.payload)
-    .bind(j.idempotency_key)
-    .bind(j.run_at)
+    .bind(at.clinic_id.map(|c| c.as_str().to_string()))
+    .bind(J::KIND)
+    .bind(body)
+    .bind(at.idempotency_key)
+    .bind(at.run_at)
     .bind(now_ms)
     .execute(conn)
     .await

@@ -350,16 +350,18 @@ pub async fn enqueue_sync_keyed(
     key: &str,
     now_ms: i64,
 ) -> anyhow::Result<bool> {
-    let payload = serde_json::json!({"channel_id": channel.as_str()}).to_string();
+    let payload = tsunagu_core::jobs::WhatsAppSyncTemplates {
+        channel_id: channel.clone(),
+    };
     let key = format!("templates:{}:{key}", channel.as_str());
-    let job = crate::jobs::NewJob {
+    let at = crate::jobs::Enqueue {
         clinic_id: Some(clinic),
-        kind: tsunagu_core::job_kinds::WHATSAPP_SYNC_TEMPLATES,
-        payload: &payload,
         idempotency_key: &key,
         run_at: now_ms,
     };
-    Ok(crate::jobs::enqueue(conn, job, now_ms).await?.is_some())
+    Ok(crate::jobs::enqueue(conn, &payload, at, now_ms)
+        .await?
+        .is_some())
 }
 
 #[cfg(test)]

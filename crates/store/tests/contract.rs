@@ -134,15 +134,19 @@ async fn a_message_moves_its_conversation_to_the_top_with_an_unread_count() {
 async fn a_job_is_claimed_by_one_worker_and_enqueued_once_per_key() {
     let t = test_db().await;
     let mut c = t.db.pool().acquire().await.unwrap();
-    let j = || jobs::NewJob {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct TestJob {}
+    impl tsunagu_core::jobs::JobPayload for TestJob {
+        const KIND: &'static str = "test";
+    }
+    let at = || jobs::Enqueue {
         clinic_id: None,
-        kind: "test",
-        payload: "{}",
         idempotency_key: "k1",
         run_at: 100,
     };
-    assert!(jobs::enqueue(&mut c, j(), 1).await.unwrap().is_some());
-    assert!(jobs::enqueue(&mut c, j(), 1).await.unwrap().is_none());
+    let j = TestJob {};
+    assert!(jobs::enqueue(&mut c, &j, at(), 1).await.unwrap().is_some());
+    assert!(jobs::enqueue(&mut c, &j, at(), 1).await.unwrap().is_none());
     drop(c);
     assert!(
         jobs::claim_due(&t.db, 99, 1000, 10)

@@ -3,23 +3,27 @@
 pub mod admin;
 pub mod demo;
 mod demo_channels;
-pub mod rotate_key;
-pub mod sms_codes;
 #[cfg(test)]
 mod layering_tests;
+pub mod rotate_key;
+pub mod sms_codes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use sqlx::AnyConnection;
 use tokio::net::TcpListener;
 use tsunagu_core::config::Settings;
+use tsunagu_core::jobs::PrivacyRetention;
 use tsunagu_core::SharedClock;
 use tsunagu_inbox::{LiveEvent, LiveHub};
-use tsunagu_outbox::{Worker, WorkerConfig};
+use tsunagu_outbox::worker::Outcome;
+use tsunagu_outbox::{JobHandler, Registry, Worker, WorkerConfig};
 use tsunagu_privacy::verification::code::{CodeSender, NoCodeChannel, PhoneThenEmail};
 use tsunagu_privacy::verification::email::EmailCodeSender;
 use tsunagu_privacy::Cipher;
+use tsunagu_store::jobs::Job;
 use tsunagu_store::Db;
 use tsunagu_web::AppState;
 
@@ -136,20 +140,13 @@ fn code_sender(db: &Db, settings: &Settings, clock: SharedClock) -> Arc<dyn Code
     Arc::new(PhoneThenEmail { phone, email })
 }
 
-/// Job kinds run by domain crates, beside the outbox's own.
-fn job_handlers(
-    codes: Arc<dyn CodeSender>,
-) -> Vec<(&'static str, Arc<dyn tsunagu_outbox::worker::JobHandler>)> {
-    vec![
-        (
-            tsunagu_core::job_kinds::INBOUND_DISPATCH,
-            Arc::new(tsunagu_dispatch::InboundDispatcher { codes }),
-        ),
-        (
-            tsunagu_core::job_kinds::PRIVACY_RETENTION,
-            Arc::new(RetentionJob),
-        ),
-    ]
+/// Every job kind: the outbox's own, and those run by crates the outbox cannot depend on.
+fn job_handlers(codes: Arc<dyn CodeSender>) -> Registry {
+    let mut handlers = tsunagu_outbox::handlers::registry();
+    handlers
+        .register(tsunagu_dispatch::InboundDispatcher { codes })
+        .register(RetentionJob);
+    handlers
 }
 
 /// The daily `privacy.retention` pass (privacy cannot name the outbox's trait: the outbox
@@ -157,16 +154,19 @@ fn job_handlers(
 struct RetentionJob;
 
 #[async_trait::async_trait]
-impl tsunagu_outbox::worker::JobHandler for RetentionJob {
-    async fn run(
-        &self,
-        worker: &Worker,
-        _job: &tsunagu_store::jobs::Job,
-    ) -> anyhow::Result<tsunagu_outbox::worker::Outcome> {
+impl JobHandler for RetentionJob {
+    type Job = PrivacyRetention;
+
+    async fn run(&self, worker: &Worker, _: &Job, _: PrivacyRetention) -> anyhow::Result<Outcome> {
         let report =
             tsunagu_privacy::retention::apply_all(&worker.db, worker.clock.now_ms()).await?;
         tracing::info!(clinics = report.len(), "retention pass done");
-        Ok(tsunagu_outbox::worker::Outcome::Done)
+        Ok(Outcome::Done)
+    }
+
+    async fn schedule_daily(&self, conn: &mut AnyConnection, now_ms: i64) -> anyhow::Result<()> {
+        tsunagu_privacy::retention::enqueue_daily(conn, now_ms).await?;
+        Ok(())
     }
 }
 

@@ -15,7 +15,8 @@ impl ClientIp {
     }
 }
 
-fn trusted(list: &str, ip: IpAddr) -> bool {
+/// Whether `ip` is in the comma-separated `TSUNAGU_TRUSTED_PROXIES` list (addresses or CIDR).
+pub(crate) fn trusted(list: &str, ip: IpAddr) -> bool {
     list.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())

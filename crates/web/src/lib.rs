@@ -1,5 +1,6 @@
 //! The web face of tsunagu: provider webhooks, the `/api/v1` JSON API and the staff UI.
-//! Each area owns its `router()`; `router()` here merges them and adds the security headers.
+//! Each area owns its `router()`; `router()` here merges them and adds the security headers,
+//! request ids and the request span (`trace`).
 pub mod api;
 pub mod assets;
 pub mod cache;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod i18n;
 pub mod security;
 pub mod state;
+pub mod trace;
 pub mod ui;
 pub mod webhooks;
 
@@ -31,6 +33,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn(cache::no_store))
+        // Outermost: the span covers every other layer; the id is picked before it opens.
+        .layer(trace::layer())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trace::request_id,
+        ))
         .with_state(state)
 }
 

@@ -15,6 +15,9 @@
 //! - on redirects: each target is checked like a saved URL (https, literal address) before it
 //!   is followed, and its name goes through the same resolver.
 //!
+//! Every call is sent with [`send`], which traces it (provider, operation, status, latency;
+//! never the URL or a body).
+//!
 //! `[outbound] allow_private_addresses = true` turns the rule off (and allows plain http) for
 //! provider emulators on this machine: the demo and the tests. The client connects directly:
 //! an HTTP proxy would resolve and connect out of the guard's sight, so proxy settings in the
@@ -383,6 +386,9 @@ where
         })
     }
 }
+
+mod trace;
+pub use trace::send;
 
 #[cfg(test)]
 mod tests;

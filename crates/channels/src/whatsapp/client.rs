@@ -139,7 +139,7 @@ impl WhatsAppClient {
     /// webhooks refer to.
     pub async fn send(&self, phone_number_id: &str, body: &Value) -> Result<Sent, SendFailure> {
         let url = format!("{}/{}/messages", self.base, node(phone_number_id)?);
-        let (status, _, bytes) = self.execute(self.http.post(url).json(body)).await?;
+        let (status, _, bytes) = self.execute("send", self.http.post(url).json(body)).await?;
         let answer: Option<SendAnswer> = serde_json::from_slice(&bytes).ok();
         match answer.and_then(|a| a.messages.into_iter().next()) {
             Some(m) => Ok(Sent {
@@ -157,7 +157,7 @@ impl WhatsAppClient {
     pub async fn mark_read(&self, phone_number_id: &str, wamid: &str) -> Result<(), SendFailure> {
         let url = format!("{}/{}/messages", self.base, node(phone_number_id)?);
         let body = super::outgoing::mark_read(wamid);
-        self.execute(self.http.post(url).json(&body))
+        self.execute("mark_read", self.http.post(url).json(&body))
             .await
             .map(|_| ())
     }
@@ -165,11 +165,10 @@ impl WhatsAppClient {
     /// Sends with the token and timeout; 2xx passes, anything else is classified.
     pub(super) async fn execute(
         &self,
+        op: &'static str,
         req: RequestBuilder,
     ) -> Result<(StatusCode, reqwest::header::HeaderMap, Bytes), SendFailure> {
-        let resp = self
-            .authorised(req)
-            .send()
+        let resp = crate::outbound::send("whatsapp", op, self.authorised(req))
             .await
             .map_err(|e| SendFailure::from_transport(PROVIDER, &e))?;
         let status = resp.status();

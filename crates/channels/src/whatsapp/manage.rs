@@ -94,7 +94,7 @@ impl WhatsAppClient {
     /// Meta doc: Cloud API reference › Media › "Retrieve Media URL" (`GET /{Media-ID}`).
     pub async fn media_info(&self, media_id: &str) -> Result<MediaInfo, CallError> {
         let url = format!("{}/{}", self.base, node(media_id)?);
-        let (_, _, body) = self.execute(self.http.get(url)).await?;
+        let (_, _, body) = self.execute("media_info", self.http.get(url)).await?;
         serde_json::from_slice(&body)
             .map_err(|e| invalid(format!("unexpected media answer from WhatsApp: {e}")))
     }
@@ -106,13 +106,12 @@ impl WhatsAppClient {
         url: &str,
         sha256: Option<&str>,
     ) -> Result<(String, Bytes), CallError> {
-        let mut resp = self
-            .authorised(self.http.get(url))
-            .send()
-            .await
-            .map_err(|e| {
-                CallError::from(crate::delivery::SendFailure::from_transport("WhatsApp", &e))
-            })?;
+        let mut resp =
+            crate::outbound::send("whatsapp", "download", self.authorised(self.http.get(url)))
+                .await
+                .map_err(|e| {
+                    CallError::from(crate::delivery::SendFailure::from_transport("WhatsApp", &e))
+                })?;
         let status = resp.status();
         if !status.is_success() {
             let headers = resp.headers().clone();
@@ -187,7 +186,9 @@ impl WhatsAppClient {
             "components": [body_component],
         });
         let url = format!("{}/{}/message_templates", self.base, node(waba_id)?);
-        let (_, _, answer) = self.execute(self.http.post(url).json(&body)).await?;
+        let (_, _, answer) = self
+            .execute("create_template", self.http.post(url).json(&body))
+            .await?;
         serde_json::from_slice(&answer)
             .map_err(|e| invalid(format!("unexpected template answer from WhatsApp: {e}")))
     }
@@ -203,7 +204,7 @@ impl WhatsAppClient {
         let mut out = Vec::new();
         for _ in 0..MAX_TEMPLATE_PAGES {
             let Some(url) = next.take() else { break };
-            let (_, _, body) = self.execute(self.http.get(&url)).await?;
+            let (_, _, body) = self.execute("list_templates", self.http.get(&url)).await?;
             let page: Value = serde_json::from_slice(&body)
                 .map_err(|e| invalid(format!("unexpected template list from WhatsApp: {e}")))?;
             for t in page["data"].as_array().into_iter().flatten() {

@@ -4,10 +4,10 @@
 //! follow (dispatch, media download) — all on the caller's transaction.
 use serde_json::json;
 use sqlx::AnyConnection;
-use tsunagu_core::job_kinds::{FETCH_MEDIA, INBOUND_DISPATCH};
-use tsunagu_core::{ChannelId, ClinicId, ConversationId};
+use tsunagu_core::jobs::{FetchMedia, InboundDispatch, JobPayload};
+use tsunagu_core::{ChannelId, ClinicId, ConversationId, MessageId};
 use tsunagu_store::conversations::{self, NewConversation, NewMessage};
-use tsunagu_store::{jobs, patients, reachability, statuses, webhooks};
+use tsunagu_store::{arrival, jobs, patients, reachability, statuses, webhooks};
 
 /// The channel a delivery arrived on.
 #[derive(Clone, Copy)]
@@ -70,20 +70,18 @@ pub async fn record_event(
     e: &RawEvent<'_>,
     now_ms: i64,
 ) -> anyhow::Result<bool> {
-    webhooks::insert_once_from(
-        conn,
-        webhooks::NewEvent {
-            clinic_id: ch.clinic_id,
-            channel_id: ch.channel_id,
-            provider_event_id: e.event_id,
-            event_type: e.event_type,
-            mode: None,
-            body: e.body,
-        },
-        e.sender,
-        now_ms,
-    )
-    .await
+    webhooks::insert_once_from(conn, new_event(ch, e), e.sender, now_ms).await
+}
+
+fn new_event<'a>(ch: ChannelRef<'a>, e: &RawEvent<'a>) -> webhooks::NewEvent<'a> {
+    webhooks::NewEvent {
+        clinic_id: ch.clinic_id,
+        channel_id: ch.channel_id,
+        provider_event_id: e.event_id,
+        event_type: e.event_type,
+        mode: None,
+        body: e.body,
+    }
 }
 
 /// Stores a raw event that could not be routed (an entry for a phone number or page this
@@ -111,7 +109,21 @@ pub async fn identity_for(
     fallback_name: &str,
     now_ms: i64,
 ) -> anyhow::Result<patients::Identity> {
-    let ident = match patients::identity(&mut *conn, ch.channel_id, from).await? {
+    let found = patients::identity(&mut *conn, ch.channel_id, from).await?;
+    identity_from(conn, ch, found, from, profile_name, fallback_name, now_ms).await
+}
+
+/// `identity_for` with the lookup already done (`found`, read in this transaction).
+async fn identity_from(
+    conn: &mut AnyConnection,
+    ch: ChannelRef<'_>,
+    found: Option<patients::Identity>,
+    from: &str,
+    profile_name: Option<&str>,
+    fallback_name: &str,
+    now_ms: i64,
+) -> anyhow::Result<patients::Identity> {
+    let ident = match found {
         Some(i) => i,
         None => {
             let name = profile_name.unwrap_or(fallback_name);
@@ -142,27 +154,45 @@ pub async fn store_message(
     m: &PatientMessage<'_>,
     now_ms: i64,
 ) -> anyhow::Result<Stored> {
-    if !record_event(&mut *conn, ch, raw, now_ms).await? {
+    // The raw event with the patient's identity and conversation as they stand: one call.
+    let lookup = arrival::Lookup {
+        external_id: Some(m.from),
+        thread_key: Some(m.from),
+    };
+    let arrived =
+        arrival::arrive(&mut *conn, new_event(ch, raw), raw.sender, lookup, now_ms).await?;
+    if !arrived.fresh {
         return Ok(Stored::Duplicate);
     }
-    let ident = identity_for(conn, ch, m.from, m.profile_name, m.fallback_name, now_ms).await?;
-    reachability::record_inbound(&mut *conn, &ident.id, m.at_ms).await?;
-    reachability::clear_bounce(&mut *conn, &ident.id).await?;
-    let conv = conversations::find_or_create(
-        &mut *conn,
-        NewConversation {
-            clinic_id: ch.clinic_id,
-            channel_id: ch.channel_id,
-            kind: "direct",
-            thread_key: m.from,
-            patient_id: Some(&ident.patient_id),
-            channel_identity_id: Some(&ident.id),
-            title: None,
-        },
+    let (found, conv) = (arrived.identity, arrived.conversation);
+    let ident = identity_from(
+        conn,
+        ch,
+        found,
+        m.from,
+        m.profile_name,
+        m.fallback_name,
         now_ms,
     )
     .await?;
-    if let Some(via) = m.via {
+    reachability::record_inbound_clearing_bounce(&mut *conn, &ident.id, m.at_ms).await?;
+    let conv = match conv {
+        Some(conv) => conv,
+        None => {
+            let new = NewConversation {
+                clinic_id: ch.clinic_id,
+                channel_id: ch.channel_id,
+                kind: "direct",
+                thread_key: m.from,
+                patient_id: Some(&ident.patient_id),
+                channel_identity_id: Some(&ident.id),
+                title: None,
+            };
+            conversations::find_or_create(&mut *conn, new, now_ms).await?
+        }
+    };
+    // Written only when it changes (the statement would change nothing, at the cost of a call).
+    if let Some(via) = m.via.filter(|v| conv.via.as_deref() != Some(*v)) {
         conversations::set_via(&mut *conn, &conv.id, via).await?;
     }
     let message_id = conversations::insert_message(
@@ -186,11 +216,13 @@ pub async fn store_message(
     .await?
     .into_string();
     if m.dispatch {
-        let payload = json!({"clinic_id": ch.clinic_id.as_str(), "message_id": message_id});
+        let payload = InboundDispatch {
+            clinic_id: ch.clinic_id.clone(),
+            message_id: MessageId::from_db(message_id.clone()),
+        };
         enqueue(
             conn,
             ch,
-            INBOUND_DISPATCH,
             &payload,
             &format!("dispatch:{message_id}"),
             now_ms,
@@ -198,17 +230,12 @@ pub async fn store_message(
         .await?;
     }
     if let Some(media) = &m.media {
-        let payload =
-            json!({"channel_id": ch.channel_id.as_str(), "message_id": message_id, "media": media});
-        enqueue(
-            conn,
-            ch,
-            FETCH_MEDIA,
-            &payload,
-            &format!("media:{message_id}"),
-            now_ms,
-        )
-        .await?;
+        let payload = FetchMedia {
+            channel_id: ch.channel_id.clone(),
+            message_id: MessageId::from_db(message_id.clone()),
+            media: media.clone(),
+        };
+        enqueue(conn, ch, &payload, &format!("media:{message_id}"), now_ms).await?;
     }
     Ok(Stored::New {
         conversation_id: conv.id,
@@ -265,20 +292,18 @@ pub async fn system_note(
     Ok(Some(conv))
 }
 
-async fn enqueue(
+async fn enqueue<J: JobPayload>(
     conn: &mut AnyConnection,
     ch: ChannelRef<'_>,
-    kind: &str,
-    payload: &serde_json::Value,
+    payload: &J,
     key: &str,
     now_ms: i64,
 ) -> anyhow::Result<()> {
     jobs::enqueue(
         conn,
-        jobs::NewJob {
+        payload,
+        jobs::Enqueue {
             clinic_id: Some(ch.clinic_id),
-            kind,
-            payload: &payload.to_string(),
             idempotency_key: key,
             run_at: now_ms,
         },

@@ -4,12 +4,13 @@ use serde_json::json;
 use sqlx::AnyConnection;
 use tsunagu_channels::line::events::{Event, EventDetail, Source, WebhookBody};
 use tsunagu_core::{ChannelId, ChannelIdentityId, ClinicId};
+use tsunagu_store::arrival::{self, Arrival};
 use tsunagu_store::conversations::{self, NewConversation};
 use tsunagu_store::{jobs, patients, webhooks, Backend, Db, GroupWork};
 
 use super::line_messages::{enqueue_dispatch, insert, store_message, usable_reply_token};
 use super::IngestReport;
-use tsunagu_core::job_kinds::LINE_FETCH_PROFILE as FETCH_PROFILE_JOB;
+use tsunagu_core::jobs::LineFetchProfile;
 
 pub struct LineChannel<'a> {
     pub clinic_id: &'a ClinicId,
@@ -35,14 +36,17 @@ pub async fn ingest(
         tx.commit().await.context("committing the LINE delivery")?;
         return Ok(report);
     }
-    let (clinic, channel, body) = (ch.clinic_id.clone(), ch.channel_id.clone(), body.clone());
+    // Shared, not cloned, by every run of the work (the group writer may run it again).
+    let data = std::sync::Arc::new((ch.clinic_id.clone(), ch.channel_id.clone(), body.clone()));
     let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        let data = data.clone();
         Box::pin(async move {
+            let (clinic_id, channel_id, body) = &*data;
             let ch = LineChannel {
-                clinic_id: &clinic,
-                channel_id: &channel,
+                clinic_id,
+                channel_id,
             };
-            ingest_in(conn, &ch, &body, now_ms).await
+            ingest_in(conn, &ch, body, now_ms).await
         })
     });
     db.write_grouped(work)
@@ -59,26 +63,29 @@ pub async fn ingest_in(
 ) -> anyhow::Result<IngestReport> {
     let mut report = IngestReport::default();
     for event in &body.events {
-        let fresh = webhooks::insert_once_from(
-            &mut *conn,
-            webhooks::NewEvent {
-                clinic_id: ch.clinic_id,
-                channel_id: ch.channel_id,
-                provider_event_id: &event.webhook_event_id,
-                event_type: &event.kind,
-                mode: event.mode.as_deref(),
-                body: &event.raw.to_string(),
-            },
-            event.source.as_ref().and_then(|s| s.sender_user_id()),
-            now_ms,
-        )
-        .await?;
-        if !fresh {
+        let sender = event.source.as_ref().and_then(|s| s.sender_user_id());
+        // The raw event once, with the sender's identity and the thread's conversation as
+        // they stand (one call on SQLite): `apply` reads them instead of looking them up.
+        let lookup = arrival::Lookup {
+            external_id: sender,
+            thread_key: event.source.as_ref().and_then(|s| s.thread_key()),
+        };
+        let raw = event.raw.to_string();
+        let new = webhooks::NewEvent {
+            clinic_id: ch.clinic_id,
+            channel_id: ch.channel_id,
+            provider_event_id: &event.webhook_event_id,
+            event_type: &event.kind,
+            mode: event.mode.as_deref(),
+            body: &raw,
+        };
+        let arrived = arrival::arrive(&mut *conn, new, sender, lookup, now_ms).await?;
+        if !arrived.fresh {
             report.duplicate_events += 1;
             continue;
         }
         report.new_events += 1;
-        if let Some(conv) = apply(conn, ch, event, now_ms)
+        if let Some(conv) = apply(conn, ch, event, arrived, now_ms)
             .await
             .with_context(|| format!("applying a LINE {} event", event.kind))?
         {
@@ -90,15 +97,16 @@ pub async fn ingest_in(
     Ok(report)
 }
 
-/// The identity of a LINE user on this channel, created (with a provisional patient and a
-/// profile-fetch job) on first sight.
+/// The identity of a LINE user on this channel (`found`: as read with the event), created
+/// (with a provisional patient and a profile-fetch job) on first sight.
 async fn identity_for(
     conn: &mut AnyConnection,
     ch: &LineChannel<'_>,
     user_id: &str,
+    found: Option<patients::Identity>,
     now_ms: i64,
 ) -> anyhow::Result<patients::Identity> {
-    if let Some(found) = patients::identity(&mut *conn, ch.channel_id, user_id).await? {
+    if let Some(found) = found {
         return Ok(found);
     }
     let ident = patients::create_provisional(
@@ -110,14 +118,16 @@ async fn identity_for(
         now_ms,
     )
     .await?;
-    let payload =
-        json!({"channel_id": ch.channel_id.as_str(), "identity_id": ident.id, "user_id": user_id});
+    let payload = LineFetchProfile {
+        channel_id: ch.channel_id.clone(),
+        identity_id: ChannelIdentityId::from_db(ident.id.clone()),
+        user_id: user_id.to_string(),
+    };
     jobs::enqueue(
         &mut *conn,
-        jobs::NewJob {
+        &payload,
+        jobs::Enqueue {
             clinic_id: Some(ch.clinic_id),
-            kind: FETCH_PROFILE_JOB,
-            payload: &payload.to_string(),
             idempotency_key: &format!("profile:{}", ident.id),
             run_at: now_ms,
         },
@@ -127,17 +137,20 @@ async fn identity_for(
     Ok(ident)
 }
 
+/// The event's conversation and sender, from what `arrived` read with the event (created when
+/// missing).
 async fn conversation_for(
     conn: &mut AnyConnection,
     ch: &LineChannel<'_>,
     source: &Source,
+    arrived: Arrival,
     now_ms: i64,
 ) -> anyhow::Result<Option<(conversations::Conversation, Option<patients::Identity>)>> {
     let Some(thread) = source.thread_key() else {
         return Ok(None);
     };
     let sender = match source.sender_user_id() {
-        Some(u) => Some(identity_for(conn, ch, u, now_ms).await?),
+        Some(u) => Some(identity_for(conn, ch, u, arrived.identity, now_ms).await?),
         None => None,
     };
     let (kind, patient, identity, title) = match source {
@@ -152,6 +165,9 @@ async fn conversation_for(
         Source::Room { .. } => ("room", None, None, Some("LINE トークルーム")),
         Source::Unknown { .. } => return Ok(None),
     };
+    if let Some(conv) = arrived.conversation {
+        return Ok(Some((conv, sender)));
+    }
     let conv = conversations::find_or_create(
         &mut *conn,
         NewConversation {
@@ -173,6 +189,7 @@ async fn apply(
     conn: &mut AnyConnection,
     ch: &LineChannel<'_>,
     event: &Event,
+    arrived: Arrival,
     now_ms: i64,
 ) -> anyhow::Result<Option<String>> {
     let Some(source) = &event.source else {
@@ -185,14 +202,16 @@ async fn apply(
     };
     match &event.detail {
         EventDetail::Message(m) => {
-            let Some((conv, sender)) = conversation_for(conn, ch, source, now_ms).await? else {
+            let Some((conv, sender)) = conversation_for(conn, ch, source, arrived, now_ms).await?
+            else {
                 return Ok(None);
             };
             store_message(conn, ch, &conv, sender.as_ref(), event, m, at, now_ms).await?;
             Ok(Some(conv.id))
         }
         EventDetail::Postback { data, params } => {
-            let Some((conv, sender)) = conversation_for(conn, ch, source, now_ms).await? else {
+            let Some((conv, sender)) = conversation_for(conn, ch, source, arrived, now_ms).await?
+            else {
                 return Ok(None);
             };
             let payload = json!({"data": data, "params": params, "mode": event.mode,
@@ -214,7 +233,8 @@ async fn apply(
             Ok(Some(conv.id))
         }
         EventDetail::Follow { is_unblocked } => {
-            let Some((conv, sender)) = conversation_for(conn, ch, source, now_ms).await? else {
+            let Some((conv, sender)) = conversation_for(conn, ch, source, arrived, now_ms).await?
+            else {
                 return Ok(None);
             };
             if let Some(s) = &sender {
@@ -253,7 +273,7 @@ async fn apply(
             };
             let id = ChannelIdentityId::from_db(ident.id.clone());
             patients::set_follow_state(&mut *conn, &id, "blocked", now_ms).await?;
-            let Some((conv, _)) = conversation_for(conn, ch, source, now_ms).await? else {
+            let Some((conv, _)) = conversation_for(conn, ch, source, arrived, now_ms).await? else {
                 return Ok(None);
             };
             let payload = json!({"event": "blocked"});
@@ -274,7 +294,7 @@ async fn apply(
         }
         EventDetail::Unsend { message_id } => {
             conversations::mark_unsent(&mut *conn, ch.channel_id, message_id, at).await?;
-            let conv = conversation_for(conn, ch, source, now_ms)
+            let conv = conversation_for(conn, ch, source, arrived, now_ms)
                 .await?
                 .map(|(c, _)| c.id);
             Ok(conv)
@@ -283,7 +303,8 @@ async fn apply(
         | EventDetail::Leave
         | EventDetail::MemberJoined { .. }
         | EventDetail::MemberLeft { .. } => {
-            let Some((conv, sender)) = conversation_for(conn, ch, source, now_ms).await? else {
+            let Some((conv, sender)) = conversation_for(conn, ch, source, arrived, now_ms).await?
+            else {
                 return Ok(None);
             };
             let payload = json!({"event": event.kind, "raw": event.raw});

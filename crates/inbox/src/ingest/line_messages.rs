@@ -2,8 +2,8 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 use tsunagu_channels::line::events::{Event, InboundMessage};
-use tsunagu_core::job_kinds::LINE_FETCH_CONTENT as FETCH_CONTENT_JOB;
-use tsunagu_core::ConversationId;
+use tsunagu_core::jobs::{InboundDispatch, LineFetchContent};
+use tsunagu_core::{ConversationId, MessageId};
 use tsunagu_store::conversations::{self, NewMessage};
 use tsunagu_store::{jobs, patients};
 
@@ -29,13 +29,15 @@ pub(super) async fn enqueue_dispatch(
     if event.mode.as_deref() == Some("standby") {
         return Ok(());
     }
-    let payload = json!({"clinic_id": ch.clinic_id.as_str(), "message_id": message_id});
+    let payload = InboundDispatch {
+        clinic_id: ch.clinic_id.clone(),
+        message_id: MessageId::from_db(message_id.to_string()),
+    };
     jobs::enqueue(
         conn,
-        jobs::NewJob {
+        &payload,
+        jobs::Enqueue {
             clinic_id: Some(ch.clinic_id),
-            kind: tsunagu_core::job_kinds::INBOUND_DISPATCH,
-            payload: &payload.to_string(),
             idempotency_key: &format!("dispatch:{message_id}"),
             run_at: now_ms,
         },
@@ -81,13 +83,16 @@ pub(super) async fn store_message(
     .await?;
     enqueue_dispatch(conn, ch, event, &message_id, now_ms).await?;
     if m.content_provider_line && matches!(kind, "image" | "video" | "audio" | "file") {
-        let job = json!({"channel_id": ch.channel_id.as_str(), "message_id": message_id, "line_message_id": m.id});
+        let job = LineFetchContent {
+            channel_id: ch.channel_id.clone(),
+            message_id: MessageId::from_db(message_id),
+            line_message_id: m.id.clone(),
+        };
         jobs::enqueue(
             &mut *conn,
-            jobs::NewJob {
+            &job,
+            jobs::Enqueue {
                 clinic_id: Some(ch.clinic_id),
-                kind: FETCH_CONTENT_JOB,
-                payload: &job.to_string(),
                 idempotency_key: &format!("content:{}:{}", ch.channel_id, m.id),
                 run_at: now_ms,
             },

@@ -5,7 +5,8 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 use tsunagu_channels::messenger::events::{Event, EventKind, WebhookBody};
-use tsunagu_core::job_kinds::MESSENGER_FETCH_PROFILE;
+use tsunagu_core::jobs::MessengerFetchProfile;
+use tsunagu_core::ChannelIdentityId;
 use tsunagu_store::channels::Endpoints;
 use tsunagu_store::{conversations, jobs, statuses, Db};
 
@@ -60,15 +61,22 @@ pub async fn ingest(
     body: &WebhookBody,
     now_ms: i64,
 ) -> anyhow::Result<IngestReport> {
-    let (clinic, channel) = (ch.clinic_id.clone(), ch.channel_id.clone());
-    let (endpoints, body) = (endpoints.clone(), body.clone());
+    // Shared, not cloned, by every run of the work (the group writer may run it again).
+    let data = std::sync::Arc::new((
+        ch.clinic_id.clone(),
+        ch.channel_id.clone(),
+        endpoints.clone(),
+        body.clone(),
+    ));
     let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        let data = data.clone();
         Box::pin(async move {
+            let (clinic_id, channel_id, endpoints, body) = &*data;
             let ch = ChannelRef {
-                clinic_id: &clinic,
-                channel_id: &channel,
+                clinic_id,
+                channel_id,
             };
-            ingest_in(conn, ch, &endpoints, &body, now_ms).await
+            ingest_in(conn, ch, endpoints, body, now_ms).await
         })
     });
     inbound::commit(db, work).await
@@ -235,14 +243,17 @@ async fn apply(
         } => {
             // A first message: the name comes from the Graph API (Instagram profiles differ).
             if identity.display_name.is_none() && !e.instagram {
-                let job = json!({"channel_id": ch.channel_id.as_str(), "identity_id": identity.id,
-                    "page_id": via, "psid": e.sender_id});
+                let job = MessengerFetchProfile {
+                    channel_id: ch.channel_id.clone(),
+                    identity_id: ChannelIdentityId::from_db(identity.id.clone()),
+                    page_id: via.to_string(),
+                    psid: e.sender_id.clone(),
+                };
                 jobs::enqueue(
                     conn,
-                    jobs::NewJob {
+                    &job,
+                    jobs::Enqueue {
                         clinic_id: Some(ch.clinic_id),
-                        kind: MESSENGER_FETCH_PROFILE,
-                        payload: &job.to_string(),
                         idempotency_key: &format!("profile:{}", identity.id),
                         run_at: now_ms,
                     },

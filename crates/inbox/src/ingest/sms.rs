@@ -206,15 +206,22 @@ pub async fn receive(
     sms: &InboundSms,
     now_ms: i64,
 ) -> anyhow::Result<IngestReport> {
-    let (clinic, channel) = (ch.clinic_id.clone(), ch.channel_id.clone());
-    let (endpoints, sms) = (endpoints.clone(), sms.clone());
+    // Shared, not cloned, by every run of the work (the group writer may run it again).
+    let data = std::sync::Arc::new((
+        ch.clinic_id.clone(),
+        ch.channel_id.clone(),
+        endpoints.clone(),
+        sms.clone(),
+    ));
     let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        let data = data.clone();
         Box::pin(async move {
+            let (clinic_id, channel_id, endpoints, sms) = &*data;
             let ch = ChannelRef {
-                clinic_id: &clinic,
-                channel_id: &channel,
+                clinic_id,
+                channel_id,
             };
-            receive_in(conn, ch, &endpoints, &sms, now_ms).await
+            receive_in(conn, ch, endpoints, sms, now_ms).await
         })
     });
     inbound::commit(db, work).await
@@ -229,15 +236,21 @@ pub async fn status(
     ours: Option<&str>,
     now_ms: i64,
 ) -> anyhow::Result<IngestReport> {
-    let (clinic, channel) = (ch.clinic_id.clone(), ch.channel_id.clone());
-    let (cb, ours) = (cb.clone(), ours.map(str::to_string));
+    let data = std::sync::Arc::new((
+        ch.clinic_id.clone(),
+        ch.channel_id.clone(),
+        cb.clone(),
+        ours.map(str::to_string),
+    ));
     let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        let data = data.clone();
         Box::pin(async move {
+            let (clinic_id, channel_id, cb, ours) = &*data;
             let ch = ChannelRef {
-                clinic_id: &clinic,
-                channel_id: &channel,
+                clinic_id,
+                channel_id,
             };
-            status_in(conn, ch, &cb, ours.as_deref(), now_ms).await
+            status_in(conn, ch, cb, ours.as_deref(), now_ms).await
         })
     });
     inbound::commit(db, work).await

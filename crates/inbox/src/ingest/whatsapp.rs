@@ -104,15 +104,22 @@ pub async fn ingest(
     body: &WebhookBody,
     now_ms: i64,
 ) -> anyhow::Result<IngestReport> {
-    let (clinic, channel) = (ch.clinic_id.clone(), ch.channel_id.clone());
-    let (endpoints, body) = (endpoints.clone(), body.clone());
+    // Shared, not cloned, by every run of the work (the group writer may run it again).
+    let data = std::sync::Arc::new((
+        ch.clinic_id.clone(),
+        ch.channel_id.clone(),
+        endpoints.clone(),
+        body.clone(),
+    ));
     let work: GroupWork<IngestReport> = Box::new(move |conn| {
+        let data = data.clone();
         Box::pin(async move {
+            let (clinic_id, channel_id, endpoints, body) = &*data;
             let ch = ChannelRef {
-                clinic_id: &clinic,
-                channel_id: &channel,
+                clinic_id,
+                channel_id,
             };
-            ingest_in(conn, ch, &endpoints, &body, now_ms).await
+            ingest_in(conn, ch, endpoints, body, now_ms).await
         })
     });
     inbound::commit(db, work).await

@@ -1,7 +1,7 @@
 //! Automated answers to a LINE event, sent with its reply token (single-use, short-lived): the
 //! outbox never repeats one whose outcome is unknown and never falls back to push for it.
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
+use tsunagu_core::jobs::LineReply;
 use tsunagu_core::{ClinicId, ConversationId};
 use tsunagu_privacy::consent::SendBasis;
 use tsunagu_store::conversations::{self, Conversation, NewMessage};
@@ -9,19 +9,6 @@ use tsunagu_store::{channels, jobs, Db};
 
 use super::queue::set_basis;
 use super::{ReplyOutcome, ReplyRefused};
-
-/// The job payload of an automated answer sent with a LINE reply token.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ReplyJob {
-    pub message_id: String,
-    pub channel_id: String,
-    pub reply_token: String,
-    /// When LINE issued the token (the event's timestamp): the token's lifetime runs from here.
-    pub reply_token_at_ms: i64,
-    pub messages: Vec<serde_json::Value>,
-}
-
-pub use tsunagu_core::job_kinds::LINE_REPLY as REPLY_JOB;
 
 /// LINE accepts 1–5 message objects per reply.
 const MAX_REPLY_MESSAGES: usize = 5;
@@ -98,19 +85,18 @@ pub async fn queue_auto_reply(
     // A reply token exists only for the patient's own action moments ago (LINE's proof), so the
     // answer is a reply by construction; the grounds are recorded like any other send.
     set_basis(tx.conn(), &message_id, SendBasis::ReplyToPatient).await?;
-    let job = ReplyJob {
-        message_id: message_id.to_string(),
-        channel_id: channel_id.to_string(),
+    let job = LineReply {
+        message_id: message_id.clone(),
+        channel_id: channel_id.clone(),
         reply_token: token.to_string(),
         reply_token_at_ms,
         messages,
     };
     let enqueued = jobs::enqueue(
         tx.conn(),
-        jobs::NewJob {
+        &job,
+        jobs::Enqueue {
             clinic_id: Some(clinic),
-            kind: REPLY_JOB,
-            payload: &serde_json::to_string(&job)?,
             // Keyed by the token, not the message: a second answer to one event is refused.
             idempotency_key: &format!("reply:{channel_id}:{token}"),
             run_at: now_ms,

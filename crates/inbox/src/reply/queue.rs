@@ -55,27 +55,26 @@ pub async fn queue_in(
         ident = patients::identity(tx.conn(), &channel_id, &conversation.thread_key).await?;
         direct_patient = ident.as_ref().map(|i| i.patient_id.clone());
     }
-    let kind = tsunagu_core::ChannelKind::parse(&channel.kind);
-    let mode = match kind {
-        Some(k) => reachability::check(
-            k,
-            ident.as_ref(),
-            conversation.last_inbound_at,
-            author,
-            &content.kind,
-            now_ms,
-        ),
-        None => Ok(reachability::SendMode::Standard),
+    // An unknown kind fails closed: its reachability and content rules cannot be checked.
+    let Some(kind) = tsunagu_core::ChannelKind::parse(&channel.kind) else {
+        return Ok(ReplyOutcome::Refused(ReplyRefused::UnknownChannelKind));
     };
-    let mode = match mode {
+    let by_person = matches!(author, Author::Staff(_));
+    let check = reachability::check(
+        kind,
+        ident.as_ref(),
+        conversation.last_inbound_at,
+        by_person,
+        &content.kind,
+        now_ms,
+    );
+    let mode = match check {
         Ok(m) => m,
-        Err(refused) => return Ok(ReplyOutcome::Refused(refused)),
+        Err(refused) => return Ok(ReplyOutcome::Refused(refused.into())),
     };
     // Refused here, with the channel's limits, rather than failing later at the provider.
-    if let Some(k) = kind {
-        if let Err(refused) = content::check(k, &content) {
-            return Ok(ReplyOutcome::Refused(refused));
-        }
+    if let Err(refused) = content::check(kind, &content) {
+        return Ok(ReplyOutcome::Refused(refused));
     }
     let patient = match conversation.patient_id.clone().or(direct_patient) {
         Some(p) => Some(p),

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, Limited};
+use tracing::field::Empty;
 use tsunagu_core::{ChannelId, ChannelKind, ClinicId};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_store::channels::{self, Endpoints};
@@ -64,6 +65,8 @@ pub async fn load(
         let creds = state.cipher.decrypt_json(&row.credentials_enc)?;
         anyhow::Ok(Some((row, creds)))
     };
+    // Into the endpoint's `webhook` span: our id, never the provider's.
+    tracing::Span::current().record("channel", tracing::field::display(&id));
     match found.await {
         Ok(Some((row, creds))) => Ok(LoadedChannel {
             endpoints: row.endpoints(),
@@ -112,7 +115,10 @@ pub fn stored(
 ) -> Response {
     match report {
         Ok(r) => {
-            tracing::info!(channel = %ch.id, %kind, new = r.new_events, duplicate = r.duplicate_events, "delivery stored");
+            let span = tracing::Span::current();
+            span.record("new", r.new_events);
+            span.record("duplicate", r.duplicate_events);
+            tracing::info!("delivery stored");
             publish(
                 state,
                 &ch.clinic,
@@ -166,6 +172,7 @@ pub async fn meta_handshake(
     }
 }
 
+#[tracing::instrument(name = "webhook", skip_all, fields(kind = "whatsapp", channel = Empty))]
 pub async fn whatsapp_handshake(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,
@@ -174,6 +181,7 @@ pub async fn whatsapp_handshake(
     meta_handshake(&state, &channel_id, ChannelKind::WhatsApp, &q).await
 }
 
+#[tracing::instrument(name = "webhook", skip_all, fields(kind = "messenger", channel = Empty))]
 pub async fn messenger_handshake(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,

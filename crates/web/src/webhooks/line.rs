@@ -2,6 +2,7 @@
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use tracing::field::Empty;
 use tsunagu_channels::line::{events, signature};
 use tsunagu_core::ChannelId;
 use tsunagu_inbox::ingest::line::{ingest, LineChannel};
@@ -11,6 +12,8 @@ use tsunagu_store::channels;
 use super::common::{read_capped, reply};
 use crate::AppState;
 
+/// Spanned with our channel id and counts only: never LINE's user ids or message text.
+#[tracing::instrument(name = "webhook", skip_all, fields(kind = "line", channel = Empty, events = Empty, new = Empty, duplicate = Empty))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,
@@ -21,6 +24,8 @@ pub async fn receive(
     let Ok(channel_id) = ChannelId::parse(&channel_id) else {
         return reply(StatusCode::NOT_FOUND, "unknown channel");
     };
+    let span = tracing::Span::current();
+    span.record("channel", tracing::field::display(&channel_id));
     let raw = match read_capped(body, state.settings.webhooks.max_body_bytes).await {
         Ok(b) => b,
         Err(r) => return r,
@@ -44,6 +49,7 @@ pub async fn receive(
         Ok(b) => b,
         Err(_) => return reply(StatusCode::BAD_REQUEST, "malformed body"),
     };
+    span.record("events", body.events.len());
     let clinic = channel.row.clinic();
     let report = match ingest(
         &state.db,
@@ -63,7 +69,9 @@ pub async fn receive(
             return reply(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
-    tracing::info!(channel = %channel_id, new = report.new_events, duplicate = report.duplicate_events, "LINE delivery stored");
+    span.record("new", report.new_events);
+    span.record("duplicate", report.duplicate_events);
+    tracing::info!("LINE delivery stored");
     for conv in report.touched_conversations {
         state.live.publish(LiveEvent {
             clinic_id: clinic.to_string(),

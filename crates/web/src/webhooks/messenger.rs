@@ -5,6 +5,7 @@
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use tracing::field::Empty;
 use tsunagu_channels::messenger::events;
 use tsunagu_core::ChannelKind;
 use tsunagu_inbox::ingest::inbound::ChannelRef;
@@ -13,6 +14,8 @@ use tsunagu_inbox::ingest::messenger::ingest;
 use super::common::{meta_verified, reply, stored};
 use crate::AppState;
 
+/// Spanned with our channel id and counts only: never Meta's user ids or message text.
+#[tracing::instrument(name = "webhook", skip_all, fields(kind = "messenger", channel = Empty, new = Empty, duplicate = Empty))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,

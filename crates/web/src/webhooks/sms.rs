@@ -4,6 +4,7 @@
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use tracing::field::Empty;
 use tsunagu_channels::sms::{inbound, signature, status};
 use tsunagu_core::ChannelKind;
 use tsunagu_inbox::ingest::inbound::ChannelRef;
@@ -49,6 +50,8 @@ async fn verified_form(
     Ok((ch, form))
 }
 
+/// Spanned with our channel id and counts only: never a phone number or message text.
+#[tracing::instrument(name = "webhook", skip_all, fields(kind = "sms", channel = Empty, new = Empty))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,
@@ -67,7 +70,8 @@ pub async fn receive(
     };
     match sms::receive(&state.db, at, &ch.endpoints, &msg, state.now_ms()).await {
         Ok(report) => {
-            tracing::info!(channel = %ch.id, new = report.new_events, "SMS stored");
+            tracing::Span::current().record("new", report.new_events);
+            tracing::info!("SMS stored");
             publish(
                 &state,
                 &ch.clinic,
@@ -91,6 +95,7 @@ fn our_message_id(req: &Request) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+#[tracing::instrument(name = "webhook", skip_all, fields(kind = "sms_status", channel = Empty))]
 pub async fn receive_status(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,

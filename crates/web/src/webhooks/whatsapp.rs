@@ -3,6 +3,7 @@
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use tracing::field::Empty;
 use tsunagu_channels::whatsapp::events;
 use tsunagu_core::ChannelKind;
 use tsunagu_inbox::ingest::inbound::ChannelRef;
@@ -11,6 +12,8 @@ use tsunagu_inbox::ingest::whatsapp::ingest;
 use super::common::{meta_verified, reply, stored};
 use crate::AppState;
 
+/// Spanned with our channel id and counts only: never Meta's user ids or message text.
+#[tracing::instrument(name = "webhook", skip_all, fields(kind = "whatsapp", channel = Empty, new = Empty, duplicate = Empty))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,

@@ -136,3 +136,40 @@ async fn a_refused_reply_keeps_the_typed_text_and_says_why() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_channel_of_a_kind_this_build_does_not_know_sends_nothing() {
+    let app = app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let c = app
+        .conversation(&s, "U1", "山田 花子", "こんにちは", T0)
+        .await;
+    // A row written by a newer version (or by hand): its rules cannot be checked here.
+    sqlx::query("UPDATE channels SET kind = 'fax' WHERE id = $1")
+        .bind(s.channel.as_str())
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let me = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    let path = format!("/app/conversations/{}/reply", c.id);
+    let form = [
+        ("csrf_token", me.csrf.as_str()),
+        ("text", "9時からです。"),
+        ("view", "all"),
+    ];
+    let res = app.post_form(&path, &me, &form).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert!(res
+        .text
+        .contains("このチャネルの種類はこのバージョンでは扱えない"));
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM outbox_jobs WHERE kind = $1",
+            "message.send"
+        )
+        .await,
+        0
+    );
+}

@@ -123,7 +123,7 @@ impl LineClient {
             .http
             .post(url)
             .json(&json!({ "to": to, "messages": messages }));
-        self.send(with_retry_key(req, retry_key)).await
+        self.send("push", with_retry_key(req, retry_key)).await
     }
 
     /// LINE doc: Messaging API reference › "Send multicast message" (`POST /v2/bot/message/multicast`,
@@ -139,7 +139,7 @@ impl LineClient {
             .http
             .post(url)
             .json(&json!({ "to": to, "messages": messages }));
-        self.send(with_retry_key(req, retry_key)).await
+        self.send("multicast", with_retry_key(req, retry_key)).await
     }
 
     /// LINE doc: Messaging API reference › "Send reply message" (`POST /v2/bot/message/reply`).
@@ -150,13 +150,13 @@ impl LineClient {
             .http
             .post(url)
             .json(&json!({ "replyToken": reply_token, "messages": messages }));
-        self.send(req).await
+        self.send("reply", req).await
     }
 
     /// LINE doc: Messaging API reference › "Get profile" (`GET /v2/bot/profile/{userId}`).
     pub async fn profile(&self, user_id: &str) -> Result<Profile, SendError> {
         let url = format!("{}/v2/bot/profile/{}", self.api_base, segment(user_id)?);
-        let answer = self.call(self.http.get(url)).await?;
+        let answer = self.call("profile", self.http.get(url)).await?;
         decode(&answer.body)
     }
 
@@ -168,7 +168,7 @@ impl LineClient {
             self.api_data_base,
             segment(message_id)?
         );
-        let answer = self.call(self.http.get(url)).await?;
+        let answer = self.call("content", self.http.get(url)).await?;
         let content_type = answer
             .header("content-type")
             .unwrap_or_else(|| "application/octet-stream".to_owned());
@@ -179,7 +179,7 @@ impl LineClient {
     /// (`GET /v2/bot/message/quota`).
     pub async fn quota(&self) -> Result<Quota, SendError> {
         let url = format!("{}/v2/bot/message/quota", self.api_base);
-        let answer = self.call(self.http.get(url)).await?;
+        let answer = self.call("quota", self.http.get(url)).await?;
         decode(&answer.body)
     }
 
@@ -192,13 +192,13 @@ impl LineClient {
             total_usage: i64,
         }
         let url = format!("{}/v2/bot/message/quota/consumption", self.api_base);
-        let answer = self.call(self.http.get(url)).await?;
+        let answer = self.call("consumption", self.http.get(url)).await?;
         decode::<Consumption>(&answer.body).map(|c| c.total_usage)
     }
 
     /// A send (reply/push/multicast): 2xx, or 409 with `x-line-accepted-request-id`, is success.
-    async fn send(&self, req: RequestBuilder) -> Result<SendOk, SendError> {
-        let answer = self.execute(req).await?;
+    async fn send(&self, op: &'static str, req: RequestBuilder) -> Result<SendOk, SendError> {
+        let answer = self.execute(op, req).await?;
         let accepted_request_id = answer.header("x-line-accepted-request-id");
         let already_accepted = answer.status.as_u16() == 409 && accepted_request_id.is_some();
         let answer = if already_accepted {
@@ -216,15 +216,13 @@ impl LineClient {
         })
     }
 
-    async fn call(&self, req: RequestBuilder) -> Result<Answer, SendError> {
-        classify(self.execute(req).await?)
+    async fn call(&self, op: &'static str, req: RequestBuilder) -> Result<Answer, SendError> {
+        classify(self.execute(op, req).await?)
     }
 
-    async fn execute(&self, req: RequestBuilder) -> Result<Answer, SendError> {
-        let resp = req
-            .bearer_auth(&self.access_token)
-            .timeout(self.timeout)
-            .send()
+    async fn execute(&self, op: &'static str, req: RequestBuilder) -> Result<Answer, SendError> {
+        let req = req.bearer_auth(&self.access_token).timeout(self.timeout);
+        let resp = crate::outbound::send("line", op, req)
             .await
             .map_err(transport_error)?;
         let status = resp.status();

@@ -88,7 +88,7 @@ impl MessengerClient {
     /// back as `InDoubt` and must not be repeated blindly.
     pub async fn send(&self, page_id: &str, body: &Value) -> Result<Sent, SendFailure> {
         let url = format!("{}/{}/messages", self.api_base, segment(page_id)?);
-        let (_, bytes) = self.call(self.http.post(url).json(body)).await?;
+        let (_, bytes) = self.call("send", self.http.post(url).json(body)).await?;
         let answer: SendAnswer = serde_json::from_slice(&bytes).unwrap_or_default();
         if answer.message_id.is_empty() {
             // Accepted (2xx) all the same: never resend, only the id is missing.
@@ -107,7 +107,7 @@ impl MessengerClient {
             self.api_base,
             segment(psid)?
         );
-        let (_, bytes) = self.call(self.http.get(url)).await?;
+        let (_, bytes) = self.call("user_profile", self.http.get(url)).await?;
         serde_json::from_slice(&bytes).map_err(|e| SendFailure::InDoubt {
             message: format!("unexpected profile answer from Messenger: {e}"),
         })
@@ -117,11 +117,8 @@ impl MessengerClient {
     /// token, so none is sent to it). Returns the content type and the bytes, refusing bodies over
     /// the size cap before and while reading them.
     pub async fn download(&self, url: &str) -> Result<(String, Bytes), SendFailure> {
-        let resp = self
-            .http
-            .get(url)
-            .timeout(self.timeout)
-            .send()
+        let req = self.http.get(url).timeout(self.timeout);
+        let resp = crate::outbound::send("messenger", "download", req)
             .await
             .map_err(|e| SendFailure::from_transport("Messenger", &e))?;
         let status = resp.status();
@@ -164,11 +161,15 @@ impl MessengerClient {
     }
 
     /// Sends with the page token as a bearer; a non-2xx answer is classified.
-    async fn call(&self, req: RequestBuilder) -> Result<(reqwest::StatusCode, Bytes), SendFailure> {
-        let resp = req
+    async fn call(
+        &self,
+        op: &'static str,
+        req: RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, Bytes), SendFailure> {
+        let req = req
             .bearer_auth(&self.page_access_token)
-            .timeout(self.timeout)
-            .send()
+            .timeout(self.timeout);
+        let resp = crate::outbound::send("messenger", op, req)
             .await
             .map_err(|e| SendFailure::from_transport("Messenger", &e))?;
         let status = resp.status();

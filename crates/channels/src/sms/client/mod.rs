@@ -115,13 +115,13 @@ impl TwilioClient {
             self.api_base,
             encode_segment(&self.account_sid)
         );
-        let resp = self
+        let req = self
             .http
             .post(url)
             .basic_auth(&self.account_sid, Some(&self.auth_token))
             .timeout(self.timeout)
-            .form(&form(sms))
-            .send()
+            .form(&form(sms));
+        let resp = crate::outbound::send("sms", "send", req)
             .await
             .map_err(|e| SendFailure::from_transport(PROVIDER, &e))?;
         let status = resp.status();
@@ -151,7 +151,9 @@ impl TwilioClient {
         if same_origin(&parsed, &self.api_base) {
             req = req.basic_auth(&self.account_sid, Some(&self.auth_token));
         }
-        let mut resp = req.send().await.map_err(|e| fetch_retry(None, &e))?;
+        let mut resp = crate::outbound::send("sms", "download_media", req)
+            .await
+            .map_err(|e| fetch_retry(None, &e))?;
         let status = resp.status();
         if !status.is_success() {
             let headers = resp.headers().clone();

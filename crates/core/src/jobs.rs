@@ -1,0 +1,158 @@
+//! Durable job kinds and their payloads: one struct per kind, serialized by the producer
+//! (`tsunagu_store::jobs::enqueue`) and decoded for the consumer (its registered handler), so the
+//! two cannot disagree on the shape. The field names are the stored JSON: renaming one breaks
+//! jobs already queued, so add fields with `#[serde(default)]` instead.
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::{ChannelId, ChannelIdentityId, ClinicId, MessageId};
+
+/// A job kind: its name in `outbox_jobs.kind` and, as the type, its payload.
+pub trait JobPayload: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const KIND: &'static str;
+}
+
+/// `message.send`: deliver one outbound message (idempotency key `send:<message id>`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SendMessage {
+    pub message_id: MessageId,
+    pub channel_id: ChannelId,
+    /// Provider address: LINE user/group id, WhatsApp wa_id, Messenger PSID, E.164 number.
+    pub to: String,
+    /// Message objects: LINE's own, or tsunagu's (`{"type":"text","text"}`,
+    /// `{"type":"template",…}`) which each provider's sender turns into its wire format.
+    pub messages: Vec<serde_json::Value>,
+    /// LINE `X-Line-Retry-Key`: fixed at enqueue so every attempt carries the same key.
+    pub retry_key: String,
+    /// `line`, `whatsapp`, `messenger`, `sms`: decides whether an unknown outcome is in doubt.
+    /// Jobs queued before other kinds existed have none and are LINE pushes.
+    #[serde(default)]
+    pub channel_kind: Option<String>,
+    /// The clinic-side address to send from (conversation's `via`), if the channel has several.
+    #[serde(default)]
+    pub via: Option<String>,
+    /// Messenger `messaging_type`/`tag` decided by the reachability check (`HUMAN_AGENT`).
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+impl JobPayload for SendMessage {
+    const KIND: &'static str = "message.send";
+}
+
+/// `line.reply`: an automated answer with a LINE reply token (key `reply:<channel>:<token>`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LineReply {
+    pub message_id: MessageId,
+    pub channel_id: ChannelId,
+    pub reply_token: String,
+    /// When LINE issued the token (the event's timestamp): the token's lifetime runs from here.
+    pub reply_token_at_ms: i64,
+    pub messages: Vec<serde_json::Value>,
+}
+
+impl JobPayload for LineReply {
+    const KIND: &'static str = "line.reply";
+}
+
+/// `line.fetch_profile`: a new LINE user's name and picture.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LineFetchProfile {
+    pub channel_id: ChannelId,
+    pub identity_id: ChannelIdentityId,
+    pub user_id: String,
+}
+
+impl JobPayload for LineFetchProfile {
+    const KIND: &'static str = "line.fetch_profile";
+}
+
+/// `line.fetch_content`: an inbound LINE message's media, from the content endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LineFetchContent {
+    pub channel_id: ChannelId,
+    /// Our message the media belongs to.
+    pub message_id: MessageId,
+    pub line_message_id: String,
+}
+
+impl JobPayload for LineFetchContent {
+    const KIND: &'static str = "line.fetch_content";
+}
+
+/// `channel.fetch_media`: an inbound message's media from WhatsApp, Messenger or Twilio,
+/// downloaded at once (their links expire).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FetchMedia {
+    pub channel_id: ChannelId,
+    pub message_id: MessageId,
+    /// The provider's media reference, as its adapter reads it.
+    pub media: serde_json::Value,
+}
+
+impl JobPayload for FetchMedia {
+    const KIND: &'static str = "channel.fetch_media";
+}
+
+/// `messenger.fetch_profile`: a new Messenger user's name and picture.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MessengerFetchProfile {
+    pub channel_id: ChannelId,
+    pub identity_id: ChannelIdentityId,
+    pub page_id: String,
+    pub psid: String,
+}
+
+impl JobPayload for MessengerFetchProfile {
+    const KIND: &'static str = "messenger.fetch_profile";
+}
+
+/// `whatsapp.sync_templates`: submit a channel's draft templates to Meta and record every
+/// template's review state (key `templates:<channel>:<minute or webhook>`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WhatsAppSyncTemplates {
+    pub channel_id: ChannelId,
+}
+
+impl JobPayload for WhatsAppSyncTemplates {
+    const KIND: &'static str = "whatsapp.sync_templates";
+}
+
+/// `inbound.dispatch`: decide who answers a new inbound message (key `dispatch:<message id>`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InboundDispatch {
+    pub clinic_id: ClinicId,
+    pub message_id: MessageId,
+}
+
+impl JobPayload for InboundDispatch {
+    const KIND: &'static str = "inbound.dispatch";
+}
+
+/// `privacy.retention`: the daily retention pass over every clinic (key
+/// `retention:<YYYY-MM-DD>`); stored as `{}`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PrivacyRetention {}
+
+impl JobPayload for PrivacyRetention {
+    const KIND: &'static str = "privacy.retention";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows queued before the typed payloads must still read (same field names).
+    #[test]
+    fn stored_payloads_read_back() {
+        let send = r#"{"message_id":"m","channel_id":"c","to":"U1","messages":[],"retry_key":"k"}"#;
+        let p: SendMessage = serde_json::from_str(send).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((p.message_id.as_str(), p.channel_kind), ("m", None));
+        let retention: PrivacyRetention =
+            serde_json::from_str("{}").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(serde_json::json!(retention), serde_json::json!({}));
+        let media = r#"{"channel_id":"c","message_id":"m","media":{"media_id":"1"}}"#;
+        let p: FetchMedia = serde_json::from_str(media).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.media["media_id"], "1");
+    }
+}
