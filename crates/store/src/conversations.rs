@@ -48,7 +48,7 @@ pub struct Message {
     pub sent_at: Option<i64>,
 }
 
-const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via";
+pub(crate) const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via";
 const MSG_COLS: &str = "id, clinic_id, conversation_id, channel_id, direction, kind, body, payload, sender_identity_id, author_kind, author_staff_id, provider_message_id, status, failure_code, failure_reason, unsent_at, created_at, sent_at";
 
 pub struct NewConversation<'a> {
@@ -68,6 +68,10 @@ pub async fn find_or_create(
     c: NewConversation<'_>,
     now_ms: i64,
 ) -> anyhow::Result<Conversation> {
+    // Found first: a returning patient's thread costs one statement, a new one three.
+    if let Some(found) = by_thread(&mut *conn, c.channel_id, c.thread_key).await? {
+        return Ok(found);
+    }
     sqlx::query(
         "INSERT INTO conversations (id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, last_message_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9)
@@ -85,12 +89,24 @@ pub async fn find_or_create(
     .execute(&mut *conn)
     .await
     .context("creating the conversation")?;
+    // Ours, or (PostgreSQL) the one a concurrent first contact committed meanwhile.
+    by_thread(conn, c.channel_id, c.thread_key)
+        .await?
+        .context("reading the new conversation")
+}
+
+/// The conversation of a channel thread, if it has one.
+pub(crate) async fn by_thread(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    thread_key: &str,
+) -> anyhow::Result<Option<Conversation>> {
     sqlx::query_as(&format!(
         "SELECT {CONV_COLS} FROM conversations WHERE channel_id = $1 AND thread_key = $2"
     ))
-    .bind(c.channel_id.as_str())
-    .bind(c.thread_key)
-    .fetch_one(conn)
+    .bind(channel.as_str())
+    .bind(thread_key)
+    .fetch_optional(conn)
     .await
     .context("reading the conversation")
 }
@@ -216,45 +232,71 @@ pub async fn insert_message(
     m: NewMessage<'_>,
 ) -> anyhow::Result<MessageId> {
     let id = new_id();
-    sqlx::query(&format!(
-        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, NULL, $14, NULL)"
-    ))
-    .bind(&id)
-    .bind(m.clinic_id.as_str())
-    .bind(m.conversation_id.as_str())
-    .bind(m.channel_id.as_str())
-    .bind(m.direction)
-    .bind(m.kind)
-    .bind(m.body)
-    .bind(m.payload)
-    .bind(m.sender_identity_id)
-    .bind(m.author_kind)
-    .bind(m.author_staff_id)
-    .bind(m.provider_message_id)
-    .bind(m.status)
-    .bind(m.at_ms)
-    .execute(&mut *conn)
-    .await
-    .context("storing the message")?;
     let preview: Option<String> = m.body.map(|b| b.chars().take(80).collect());
+    let preview = preview.as_deref().unwrap_or(kind_preview(m.kind));
     let inbound = m.direction == "in";
-    sqlx::query(
-        "UPDATE conversations SET
-            last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END,
-            last_message_preview = COALESCE($2, last_message_preview),
-            unread_count = unread_count + $3,
-            last_inbound_at = CASE WHEN $3 = 1 THEN $1 ELSE last_inbound_at END,
-            status = CASE WHEN $3 = 1 THEN 'open' ELSE status END
-         WHERE id = $4",
-    )
-    .bind(m.at_ms)
-    .bind(preview.as_deref().or(Some(kind_preview(m.kind))))
-    .bind(inbound as i64)
-    .bind(m.conversation_id.as_str())
-    .execute(conn)
-    .await
-    .context("updating the conversation after a message")?;
+    let insert = format!(
+        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, NULL, $14, NULL)"
+    );
+    if conn.backend_name() == "SQLite" {
+        // Both statements in one call: one trip to SQLite's connection thread, which costs more
+        // than either statement (arguments are numbered across the whole text).
+        let sql = format!("{insert};\n{}", touch_sql("$14", "$15", "$16", "$3"));
+        message_binds(sqlx::query(&sql), &id, &m)
+            .bind(preview)
+            .bind(inbound as i64)
+            .execute(&mut *conn)
+            .await
+            .context("storing the message")?;
+        return Ok(MessageId::from_db(id));
+    }
+    message_binds(sqlx::query(&insert), &id, &m)
+        .execute(&mut *conn)
+        .await
+        .context("storing the message")?;
+    sqlx::query(&touch_sql("$1", "$2", "$3", "$4"))
+        .bind(m.at_ms)
+        .bind(preview)
+        .bind(inbound as i64)
+        .bind(m.conversation_id.as_str())
+        .execute(conn)
+        .await
+        .context("updating the conversation after a message")?;
     Ok(MessageId::from_db(id))
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// `$1` … `$14` of a message row.
+fn message_binds<'q>(q: AnyQuery<'q>, id: &'q str, m: &NewMessage<'q>) -> AnyQuery<'q> {
+    q.bind(id)
+        .bind(m.clinic_id.as_str())
+        .bind(m.conversation_id.as_str())
+        .bind(m.channel_id.as_str())
+        .bind(m.direction)
+        .bind(m.kind)
+        .bind(m.body)
+        .bind(m.payload)
+        .bind(m.sender_identity_id)
+        .bind(m.author_kind)
+        .bind(m.author_staff_id)
+        .bind(m.provider_message_id)
+        .bind(m.status)
+        .bind(m.at_ms)
+}
+
+/// The conversation follows a new message: last message time and preview, unread count and
+/// state (an inbound message reopens it). Arguments: time, preview, inbound (0/1), conversation.
+fn touch_sql(at: &str, preview: &str, inbound: &str, conversation: &str) -> String {
+    format!(
+        "UPDATE conversations SET
+            last_message_at = CASE WHEN last_message_at > {at} THEN last_message_at ELSE {at} END,
+            last_message_preview = COALESCE({preview}, last_message_preview),
+            unread_count = unread_count + {inbound},
+            last_inbound_at = CASE WHEN {inbound} = 1 THEN {at} ELSE last_inbound_at END,
+            status = CASE WHEN {inbound} = 1 THEN 'open' ELSE status END
+         WHERE id = {conversation}"
+    )
 }
 
 fn kind_preview(kind: &str) -> &'static str {

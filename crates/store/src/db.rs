@@ -67,6 +67,9 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
+            // A SQLite connection is a local file that cannot go stale: no ping (a trip to its
+            // connection thread) before every use. PostgreSQL connections are still checked.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -155,6 +158,22 @@ impl Db {
             tx,
             _writer: writer,
         })
+    }
+
+    /// The in-process writer slot (SQLite's one writer); `None` on PostgreSQL.
+    pub(crate) async fn writer_slot(&self) -> Option<OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// The statement that begins a writing transaction (see `begin`).
+    pub(crate) fn begin_statement(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
     }
 
     /// True when the database answers (for `/readyz`).

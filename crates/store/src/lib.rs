@@ -1,6 +1,7 @@
 //! Storage: one pool over SQLite (embedded default) or PostgreSQL, chosen by URL at run time.
 //! All SQL is written once with `$1` binds through sqlx's Any driver; what truly differs between
 //! the dialects lives in explicit arms here (`Backend`).
+pub mod arrival;
 pub mod attachments;
 pub mod channels;
 pub mod clinics;

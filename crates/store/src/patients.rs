@@ -51,7 +51,7 @@ pub struct Identity {
 }
 
 pub const PATIENT_COLS: &str = "id, clinic_id, display_name, kana, birth_date, phone, email, language, picture_url, provisional, created_at, updated_at, sex, card_number, preferred_channel, note";
-const IDENTITY_COLS: &str = "id, clinic_id, channel_id, external_id, patient_id, display_name, picture_url, status_message, language, follow_state, verified, created_at, updated_at, opted_out_at, opt_out_source, bounced_at, bounce_reason, last_inbound_at";
+pub(crate) const IDENTITY_COLS: &str = "id, clinic_id, channel_id, external_id, patient_id, display_name, picture_url, status_message, language, follow_state, verified, created_at, updated_at, opted_out_at, opt_out_source, bounced_at, bounce_reason, last_inbound_at";
 
 pub async fn by_id(
     conn: &mut AnyConnection,

@@ -21,6 +21,29 @@ pub async fn record_inbound(
     Ok(())
 }
 
+/// A message from the patient, in one statement: `record_inbound` (the service window opens)
+/// and `clear_bounce` (the address evidently receives again).
+pub async fn record_inbound_clearing_bounce(
+    conn: &mut AnyConnection,
+    identity_id: &str,
+    at_ms: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE channel_identities SET
+            last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < $1
+                THEN $1 ELSE last_inbound_at END,
+            bounce_reason = CASE WHEN bounced_at IS NOT NULL THEN NULL ELSE bounce_reason END,
+            bounced_at = NULL
+         WHERE id = $2 AND (last_inbound_at IS NULL OR last_inbound_at < $1 OR bounced_at IS NOT NULL)",
+    )
+    .bind(at_ms)
+    .bind(identity_id)
+    .execute(conn)
+    .await
+    .context("recording the patient's last message time")?;
+    Ok(())
+}
+
 /// The patient opted out (`source`: e.g. `sms:STOP`, `provider:21610`). Keeps the first time.
 pub async fn set_opted_out(
     conn: &mut AnyConnection,

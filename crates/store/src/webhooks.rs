@@ -4,6 +4,7 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use tsunagu_core::{new_id, ChannelId, ClinicId};
 
+#[derive(Clone, Copy)]
 pub struct NewEvent<'a> {
     pub clinic_id: &'a ClinicId,
     pub channel_id: &'a ChannelId,
@@ -32,24 +33,35 @@ pub async fn insert_once_from(
     now_ms: i64,
 ) -> anyhow::Result<bool> {
     let sender = sender_user_id.map(|u| sender_ref(e.channel_id, u));
-    let r = sqlx::query(
-        "INSERT INTO webhook_events (id, clinic_id, channel_id, provider_event_id, event_type, mode, body, state, received_at, sender_ref)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'processed', $8, $9)
-         ON CONFLICT (channel_id, provider_event_id) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(e.clinic_id.as_str())
-    .bind(e.channel_id.as_str())
-    .bind(e.provider_event_id)
-    .bind(e.event_type)
-    .bind(e.mode)
-    .bind(e.body)
-    .bind(now_ms)
-    .bind(sender)
-    .execute(conn)
-    .await
-    .context("storing the webhook event")?;
+    let r = event_binds(sqlx::query(INSERT_ONCE), &e, sender, now_ms)
+        .execute(conn)
+        .await
+        .context("storing the webhook event")?;
     Ok(r.rows_affected() == 1)
+}
+
+/// `$1` … `$9` of `INSERT_ONCE` (`$3` is the channel).
+pub(crate) const INSERT_ONCE: &str = "INSERT INTO webhook_events (id, clinic_id, channel_id, provider_event_id, event_type, mode, body, state, received_at, sender_ref)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'processed', $8, $9)
+         ON CONFLICT (channel_id, provider_event_id) DO NOTHING";
+
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+pub(crate) fn event_binds<'q>(
+    q: AnyQuery<'q>,
+    e: &NewEvent<'q>,
+    sender_ref: Option<String>,
+    now_ms: i64,
+) -> AnyQuery<'q> {
+    q.bind(new_id())
+        .bind(e.clinic_id.as_str())
+        .bind(e.channel_id.as_str())
+        .bind(e.provider_event_id)
+        .bind(e.event_type)
+        .bind(e.mode)
+        .bind(e.body)
+        .bind(now_ms)
+        .bind(sender_ref)
 }
 
 /// hex SHA-256 of `<channel id>:<provider user id>`: the key of a sender's raw events.

@@ -6,6 +6,7 @@ use tsunagu_testkit::test_db;
 
 fn create_org(name: String, then_fail: Option<&'static str>) -> GroupWork<String> {
     Box::new(move |conn| {
+        let name = name.clone();
         Box::pin(async move {
             let id = clinics::create_organization(&mut *conn, &name, 1).await?;
             match then_fail {

@@ -2,8 +2,12 @@
 //! on SQLite (WAL, synchronous=FULL, as configured), each beside a FLOOR measured in the same
 //! run — a bare axum server that verifies the same signature, parses the same body and commits
 //! one row per request to its own SQLite file with the same pragmas, the simplest durable
-//! server. Both are driven by the same in-process load generator over loopback, 32 connections.
-//! Afterwards every delivery answered 200 must be stored exactly once (rows are counted).
+//! server — and, for LINE, beside a PEER: LINE's Python SDK behind FastAPI storing each event in
+//! SQLite (`ingest/peer_line.py`, when python3 has the packages). With `BENCH_DATABASE_URL` (or
+//! `TEST_DATABASE_URL`) naming a PostgreSQL server, tsunagu is measured on it too, on a fresh
+//! database. Every server is driven by the same in-process load generator over loopback, 32
+//! connections. Afterwards every delivery answered 200 must be stored exactly once (rows are
+//! counted).
 //!
 //! Run: `cargo bench -p tsunagu --bench ingest` (every channel), or name channels:
 //! `cargo bench -p tsunagu --bench ingest -- whatsapp sms`.
@@ -16,6 +20,10 @@ mod deliveries;
 mod floor;
 #[path = "ingest/load.rs"]
 mod load;
+#[path = "ingest/peer.rs"]
+mod peer;
+#[path = "ingest/report.rs"]
+mod report;
 
 use std::path::Path;
 use std::time::Duration;
@@ -24,6 +32,7 @@ use tsunagu_core::{ChannelKind, Clock, SystemClock};
 
 use deliveries::USERS;
 use load::{drive, Stats, CONNECTIONS};
+use report::{check, Measured, Server};
 
 fn main() -> anyhow::Result<()> {
     let kinds = selected_channels()?;
@@ -64,15 +73,6 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// One channel's figures for one server, and whether its rows add up.
-struct Measured {
-    kind: ChannelKind,
-    server: &'static str,
-    stats: Stats,
-    /// `None` when every delivery answered 200 is stored exactly once; else what is wrong.
-    problem: Option<String>,
-}
-
 async fn run(
     dir: &Path,
     kinds: &[ChannelKind],
@@ -88,110 +88,104 @@ async fn run(
         dir.display()
     );
     let floor = floor::Floor::start(dir).await?;
-    let app = app::App::start(dir).await?;
+    let app = app::App::sqlite(dir).await?;
+    let postgres = postgres_app().await;
+    let mut peer = match kinds.contains(&ChannelKind::Line) {
+        true => match peer::Peer::start(dir).await {
+            Ok(p) => Some(p),
+            Err(why) => {
+                println!(
+                    "\n!!! NO LINE PEER: {why}; the LINE row has no tsunagu/peer ratio \
+                     (pip install line-bot-sdk fastapi uvicorn) !!!\n"
+                );
+                None
+            }
+        },
+        false => None,
+    };
     let mut rows = Vec::new();
     for &kind in kinds {
         let now = SystemClock.now_ms();
 
         let url = floor.url(kind);
-        let warm = drive(&url, deliveries::build(kind, &url, 0, USERS, now), limit).await;
-        let stats = drive(
-            &url,
-            deliveries::build(kind, &url, USERS, requests, now),
-            limit,
-        )
-        .await;
+        let (warm, stats) = warm_and_measure(&url, kind, requests, limit, now).await;
         let (all, distinct) = floor.stored(kind).await?;
         let problem = check(&warm, &stats, &[("rows", all), ("distinct ids", distinct)]);
-        rows.push(Measured {
-            kind,
-            server: "floor (bare axum + SQLite)",
-            stats,
-            problem,
-        });
+        rows.push(Measured::new(kind, Server::Floor, stats, problem));
 
-        let channel = app.connect(kind).await?;
-        let url = channel.webhook_url.clone();
-        let warm = drive(&url, deliveries::build(kind, &url, 0, USERS, now), limit).await;
-        let stats = drive(
-            &url,
-            deliveries::build(kind, &url, USERS, requests, now),
-            limit,
-        )
-        .await;
-        let (events, distinct, messages) = app.stored(&channel).await?;
-        let counts = [
-            ("processed events", events),
-            ("distinct ids", distinct),
-            ("inbound messages", messages),
-        ];
-        let problem = check(&warm, &stats, &counts);
-        rows.push(Measured {
-            kind,
-            server: "tsunagu",
-            stats,
-            problem,
-        });
-    }
-    report(&rows)
-}
-
-/// Every delivery posted must have been answered 200 and stored once: each count equals the
-/// deliveries answered 200 (warm-up and measured).
-fn check(warm: &Stats, measured: &Stats, counts: &[(&str, i64)]) -> Option<String> {
-    let answered = (warm.ok() + measured.ok()) as i64;
-    let mut wrong: Vec<String> = counts
-        .iter()
-        .filter(|(_, n)| *n != answered)
-        .map(|(what, n)| format!("{n} {what}"))
-        .collect();
-    if warm.errors + measured.errors > 0 {
-        wrong.push(format!(
-            "{} deliveries not answered 200",
-            warm.errors + measured.errors
-        ));
-    }
-    (!wrong.is_empty()).then(|| format!("{} for {answered} answered 200", wrong.join(", ")))
-}
-
-fn report(rows: &[Measured]) -> anyhow::Result<()> {
-    println!(
-        "\n{:<10} {:<28} {:>11} {:>8} {:>8} {:>7} {:>6}  stored once",
-        "channel", "server", "webhooks/s", "p50 ms", "p99 ms", "sent", "errors"
-    );
-    for r in rows {
-        let s = &r.stats;
-        println!(
-            "{:<10} {:<28} {:>11.0} {:>8.2} {:>8.2} {:>7} {:>6}  {}",
-            r.kind.as_str(),
-            r.server,
-            s.rate(),
-            s.pct(0.5),
-            s.pct(0.99),
-            s.ok(),
-            s.errors,
-            r.problem
-                .as_deref()
-                .map_or("yes".to_owned(), |p| format!("NO: {p}"))
-        );
-    }
-    println!();
-    for pair in rows.chunks(2) {
-        if let [floor, ours] = pair {
-            println!(
-                "{:<10} tsunagu / floor: {:.2}x throughput, p50 {:.2} ms vs {:.2} ms, p99 {:.2} ms vs {:.2} ms",
-                ours.kind.as_str(),
-                ours.stats.rate() / floor.stats.rate().max(f64::MIN_POSITIVE),
-                ours.stats.pct(0.5),
-                floor.stats.pct(0.5),
-                ours.stats.pct(0.99),
-                floor.stats.pct(0.99)
-            );
+        rows.push(measure_app(&app, Server::Tsunagu, kind, requests, limit, now).await?);
+        if let Some(pg) = &postgres {
+            rows.push(measure_app(pg, Server::TsunaguPostgres, kind, requests, limit, now).await?);
+        }
+        if let (ChannelKind::Line, Some(p)) = (kind, &peer) {
+            let (warm, stats) = warm_and_measure(&p.url, kind, requests, limit, now).await;
+            let (all, distinct) = p.stored().await?;
+            let problem = check(&warm, &stats, &[("rows", all), ("distinct ids", distinct)]);
+            rows.push(Measured::new(kind, Server::Peer, stats, problem));
         }
     }
-    anyhow::ensure!(
-        rows.iter().all(|r| r.problem.is_none()),
-        "deliveries lost, duplicated or refused: see `stored once` above"
-    );
-    Ok(())
+    if let Some(p) = &mut peer {
+        p.stop();
+    }
+    if let Some(pg) = postgres {
+        pg.finish().await?;
+    }
+    report::print(kinds, &rows)
+}
+
+/// Tsunagu on PostgreSQL when a server is named, else `None` (said once, not an error).
+async fn postgres_app() -> Option<app::App> {
+    let url = ["BENCH_DATABASE_URL", "TEST_DATABASE_URL"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    let Some(url) = url else {
+        println!("(no BENCH_DATABASE_URL or TEST_DATABASE_URL: no PostgreSQL rows)");
+        return None;
+    };
+    match app::App::postgres(&url).await {
+        Ok(app) => Some(app),
+        Err(e) => {
+            println!("\n!!! NO POSTGRESQL ROWS: {e:#} !!!\n");
+            None
+        }
+    }
+}
+
+/// The warm-up (creates the patients), then the measured deliveries.
+async fn warm_and_measure(
+    url: &str,
+    kind: ChannelKind,
+    requests: usize,
+    limit: Duration,
+    now: i64,
+) -> (Stats, Stats) {
+    let warm = drive(url, deliveries::build(kind, url, 0, USERS, now), limit).await;
+    let stats = drive(
+        url,
+        deliveries::build(kind, url, USERS, requests, now),
+        limit,
+    )
+    .await;
+    (warm, stats)
+}
+
+async fn measure_app(
+    app: &app::App,
+    server: Server,
+    kind: ChannelKind,
+    requests: usize,
+    limit: Duration,
+    now: i64,
+) -> anyhow::Result<Measured> {
+    let channel = app.connect(kind).await?;
+    let url = channel.webhook_url.clone();
+    let (warm, stats) = warm_and_measure(&url, kind, requests, limit, now).await;
+    let (events, distinct, messages) = app.stored(&channel).await?;
+    let counts = [
+        ("processed events", events),
+        ("distinct ids", distinct),
+        ("inbound messages", messages),
+    ];
+    let problem = check(&warm, &stats, &counts);
+    Ok(Measured::new(kind, server, stats, problem))
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use serde_json::{json, Value};
+use sqlx::{Connection, Executor};
 use tokio::net::TcpListener;
 use tsunagu_core::config::Settings;
 use tsunagu_core::{ChannelKind, Clock, SystemClock, TokenScope};
@@ -15,6 +16,8 @@ use crate::deliveries;
 
 pub struct App {
     db: Db,
+    /// The PostgreSQL server and the database made for this run.
+    made: Option<(String, String)>,
     base: String,
     token: String,
     http: reqwest::Client,
@@ -27,9 +30,47 @@ pub struct Channel {
 }
 
 impl App {
-    pub async fn start(dir: &Path) -> anyhow::Result<App> {
-        let url = format!("sqlite://{}/tsunagu.db?mode=rwc", dir.display());
-        let db = Db::connect_and_migrate(&url).await?;
+    /// On SQLite in `dir`, as configured (WAL, synchronous=FULL).
+    pub async fn sqlite(dir: &Path) -> anyhow::Result<App> {
+        App::start(
+            &format!("sqlite://{}/tsunagu.db?mode=rwc", dir.display()),
+            None,
+        )
+        .await
+    }
+
+    /// On a fresh database of the PostgreSQL server `server_url` names, dropped by `finish`.
+    pub async fn postgres(server_url: &str) -> anyhow::Result<App> {
+        let name = format!("tsunagu_bench_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(server_url)
+            .await
+            .context("connecting to the PostgreSQL server for the bench")?;
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+            .await?;
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
+        admin.close().await?;
+        let mut url = url::Url::parse(server_url).context("the PostgreSQL URL")?;
+        url.set_path(&format!("/{name}"));
+        App::start(url.as_str(), Some((server_url.to_owned(), name))).await
+    }
+
+    /// Drops the PostgreSQL database `postgres` made (nothing on SQLite: the directory goes).
+    pub async fn finish(self) -> anyhow::Result<()> {
+        self.db.close().await;
+        if let Some((server, name)) = &self.made {
+            let mut admin = sqlx::PgConnection::connect(server).await?;
+            admin
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn start(url: &str, made: Option<(String, String)>) -> anyhow::Result<App> {
+        let db = Db::connect_and_migrate(url).await?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let mut settings = Settings {
@@ -61,6 +102,7 @@ impl App {
         });
         Ok(App {
             db,
+            made,
             base,
             token,
             http: reqwest::Client::new(),
