@@ -37,6 +37,18 @@ pub(crate) async fn mark_sent(
         sent_at: Some(now),
     };
     conversations::set_delivery(tx.conn(), message_id, sent).await?;
+    complete_and_tell(w, tx, job, clinic, message_id, now).await
+}
+
+/// Ends a job whose message changed in `tx`: the job done, committed, open inboxes told.
+pub(crate) async fn complete_and_tell(
+    w: &Worker,
+    mut tx: Tx,
+    job: &Job,
+    clinic: &ClinicId,
+    message_id: &MessageId,
+    now: i64,
+) -> anyhow::Result<()> {
     jobs::complete(tx.conn(), &job.job_id(), now).await?;
     let conv = conversations::message_by_id(tx.conn(), clinic, message_id)
         .await?

@@ -7,8 +7,8 @@ use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::sms::{segments, OutgoingSms, Sender, TwilioClient};
 use tsunagu_core::jobs::SendMessage;
 use tsunagu_core::{ClinicId, MessageId};
-use tsunagu_store::jobs::{self, Job};
-use tsunagu_store::{conversations, patients, reachability, statuses};
+use tsunagu_store::jobs::Job;
+use tsunagu_store::{patients, reachability, statuses};
 
 use crate::outcome::Outcome;
 use crate::provider::{pace, settle, Fetch, LoadedChannel, Pace};
@@ -143,14 +143,7 @@ async fn confirm(
     let now = w.clock.now_ms();
     let mut tx = w.db.begin().await?;
     statuses::confirm_sent(tx.conn(), message_id.as_str(), sid, now).await?;
-    jobs::complete(tx.conn(), &job.job_id(), now).await?;
-    let conv = conversations::message_by_id(tx.conn(), clinic, message_id)
-        .await?
-        .map(|m| m.conversation_id);
-    tx.commit().await?;
-    if let Some(conv) = conv {
-        (w.on_change)(clinic.as_str(), &conv);
-    }
+    crate::message_state::complete_and_tell(w, tx, job, clinic, message_id, now).await?;
     Ok(Outcome::Done)
 }
 
