@@ -10,13 +10,17 @@ use crate::support::{spawn_sms_app_with, SmsApp, CLINIC, PATIENT as PHONE};
 
 const RECORD: &str = "0190aaaa-0000-7000-8000-0000000000c2";
 
-/// An SMTP server that is not there: a code that went by e-mail fails visibly.
+/// An SMTP server that hangs up at once: a code that went by e-mail fails visibly. The port
+/// stays held for the whole run, so no other test's server can take it (an HTTP server there
+/// would wait for a request while the SMTP client waits for a greeting).
 fn dead_smtp() -> SmtpSettings {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            drop(conn);
+        }
+    });
     SmtpSettings {
         host: "127.0.0.1".into(),
         port,
