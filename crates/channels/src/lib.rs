@@ -5,5 +5,8 @@ pub mod delivery;
 pub mod line;
 pub mod messenger;
 pub mod outbound;
+pub mod provider;
 pub mod sms;
 pub mod whatsapp;
+
+pub use provider::{Adapter, ChannelKind, Credentials};

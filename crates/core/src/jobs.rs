@@ -34,6 +34,16 @@ pub struct SendMessage {
     /// Messenger `messaging_type`/`tag` decided by the reachability check (`HUMAN_AGENT`).
     #[serde(default)]
     pub tag: Option<String>,
+    /// An automated answer with a reply token (LINE): sent as a reply, never as a push.
+    #[serde(default)]
+    pub reply: Option<ReplyToken>,
+}
+
+/// A provider's reply token and when it was issued (its lifetime runs from the event).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReplyToken {
+    pub token: String,
+    pub issued_at_ms: i64,
 }
 
 impl JobPayload for SendMessage {
@@ -80,8 +90,8 @@ impl JobPayload for LineFetchContent {
     const KIND: &'static str = "line.fetch_content";
 }
 
-/// `channel.fetch_media`: an inbound message's media from WhatsApp, Messenger or Twilio,
-/// downloaded at once (their links expire).
+/// `channel.fetch_media`: an inbound message's media, downloaded at once (links expire), by the
+/// channel's adapter (LINE's reference is `{"message_id": "<LINE message id>"}`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FetchMedia {
     pub channel_id: ChannelId,
@@ -105,6 +115,23 @@ pub struct MessengerFetchProfile {
 
 impl JobPayload for MessengerFetchProfile {
     const KIND: &'static str = "messenger.fetch_profile";
+}
+
+/// `channel.fetch_profile`: a new patient's name and picture from the provider (LINE profile,
+/// Messenger user profile), by the channel's adapter.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FetchProfile {
+    pub channel_id: ChannelId,
+    pub identity_id: ChannelIdentityId,
+    /// The provider's id of the person (LINE user id, PSID).
+    pub user_id: String,
+    /// The clinic-side address to ask through (Messenger page id), if the channel has several.
+    #[serde(default)]
+    pub via: Option<String>,
+}
+
+impl JobPayload for FetchProfile {
+    const KIND: &'static str = "channel.fetch_profile";
 }
 
 /// `whatsapp.sync_templates`: submit a channel's draft templates to Meta and record every

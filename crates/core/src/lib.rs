@@ -1,6 +1,5 @@
 //! The vocabulary every other crate shares: ids, the clock, roles and permissions, settings, job
 //! kinds with their payloads.
-pub mod channel_kind;
 pub mod clock;
 pub mod config;
 pub mod ids;
@@ -8,7 +7,6 @@ pub mod jobs;
 pub mod roles;
 pub mod text;
 
-pub use channel_kind::ChannelKind;
 pub use clock::{Clock, FakeClock, SharedClock, SystemClock};
 pub use ids::*;
 pub use roles::{Permission, Role, TokenScope};

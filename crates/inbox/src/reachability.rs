@@ -1,7 +1,7 @@
 //! Can this patient be reached on this channel identity right now, and how: the one check every
 //! sender makes after consent (blocked, opted out, bounced, the provider's service window).
 use serde::Serialize;
-use tsunagu_core::ChannelKind;
+use tsunagu_channels::ChannelKind;
 use tsunagu_store::patients::Identity;
 
 /// Why a patient cannot be reached now (shown as a `reply::ReplyRefused`).
@@ -55,7 +55,7 @@ pub fn check(
             return Err(Unreachable::Bounced { reason });
         }
     }
-    let Some(window) = kind.service_window_ms() else {
+    let Some(window) = kind.rules().service_window_ms else {
         return Ok(SendMode::Standard);
     };
     // WhatsApp templates are what the window allows outside it.
@@ -67,7 +67,7 @@ pub fn check(
     if since.is_some_and(|s| s <= window) {
         return Ok(SendMode::Standard);
     }
-    if let (Some(extended), Some(s)) = (kind.human_agent_window_ms(), since) {
+    if let (Some(extended), Some(s)) = (kind.rules().human_agent_window_ms, since) {
         if by_person && s <= extended {
             return Ok(SendMode::HumanAgent);
         }
@@ -100,14 +100,16 @@ pub fn describe(kind: ChannelKind, ident: &Identity, now_ms: i64) -> Reachabilit
         "unknown"
     };
     let closes = kind
-        .service_window_ms()
+        .rules()
+        .service_window_ms
         .and_then(|w| ident.last_inbound_at.map(|t| t + w));
     Reachability {
         state,
         opted_out_at: ident.opted_out_at,
         bounce_reason: ident.bounce_reason.clone(),
         window_open: kind
-            .service_window_ms()
+            .rules()
+            .service_window_ms
             .map(|_| closes.is_some_and(|c| c >= now_ms)),
         window_closes_at: closes,
     }

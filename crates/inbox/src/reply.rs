@@ -65,7 +65,7 @@ pub enum ReplyRefused {
     Bounced { reason: String },
     /// WhatsApp/Messenger: more than 24 hours since the patient's last message.
     #[error("{}", outside_window_text(*kind))]
-    OutsideServiceWindow { kind: tsunagu_core::ChannelKind },
+    OutsideServiceWindow { kind: tsunagu_channels::ChannelKind },
     /// A WhatsApp template that is not approved, or whose variables do not match.
     #[error("{0}")]
     Template(String),
@@ -87,9 +87,9 @@ impl From<Unreachable> for ReplyRefused {
     }
 }
 
-fn outside_window_text(kind: tsunagu_core::ChannelKind) -> &'static str {
+fn outside_window_text(kind: tsunagu_channels::ChannelKind) -> &'static str {
     match kind {
-        tsunagu_core::ChannelKind::Messenger => "more than 24 hours (7 days for a staff reply) have passed since the patient's last message; Messenger does not allow a message now",
+        tsunagu_channels::ChannelKind::Messenger => "more than 24 hours (7 days for a staff reply) have passed since the patient's last message; Messenger does not allow a message now",
         _ => "more than 24 hours have passed since the patient's last message; WhatsApp allows only an approved template now",
     }
 }
@@ -267,6 +267,7 @@ pub async fn enqueue_send(
         channel_kind: route.channel_kind,
         via: route.via,
         tag: route.tag,
+        reply: None,
     };
     jobs::enqueue(
         tx.conn(),

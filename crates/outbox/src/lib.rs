@@ -2,6 +2,7 @@
 //! backoff with jitter; what cannot succeed is dead-lettered with its reason for staff, and what
 //! might already have happened is marked in doubt rather than done twice.
 pub mod backoff;
+pub mod channel;
 pub mod handlers;
 mod job_trace;
 mod line_jobs;

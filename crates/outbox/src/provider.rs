@@ -5,7 +5,8 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use tsunagu_channels::delivery::{SendFailure, Sent};
 use tsunagu_channels::outbound::REFUSED_CODE;
-use tsunagu_core::{ChannelId, ChannelKind, ClinicId, MessageId};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::{ChannelId, ClinicId, MessageId};
 use tsunagu_store::jobs::Job;
 use tsunagu_store::{channels, pacing};
 

@@ -1,7 +1,7 @@
 //! `message.send` and `channel.fetch_media` for every channel kind: the job names the channel,
 //! the channel's kind picks the provider's sender.
+use tsunagu_channels::ChannelKind;
 use tsunagu_core::jobs::{FetchMedia, SendMessage};
-use tsunagu_core::ChannelKind;
 use tsunagu_store::jobs::Job;
 
 use crate::message_state::{attach_media, clinic_of};
@@ -15,7 +15,7 @@ use crate::{line_jobs, messenger_jobs, sms_jobs, whatsapp_jobs};
 /// repeat harmless. Jobs queued before other kinds existed are LINE pushes.
 pub(crate) fn repeatable(p: &SendMessage) -> bool {
     let kind = p.channel_kind.as_deref().and_then(ChannelKind::parse);
-    kind.is_none_or(ChannelKind::has_idempotency_key)
+    kind.is_none_or(|k| k.rules().idempotency_key)
 }
 
 pub(crate) async fn send(w: &Worker, job: &Job, p: &SendMessage) -> anyhow::Result<Outcome> {

@@ -5,8 +5,9 @@ use tsunagu_channels::compose;
 use tsunagu_channels::delivery::SendFailure;
 use tsunagu_channels::whatsapp::client::CallError;
 use tsunagu_channels::whatsapp::{events, WhatsAppClient};
+use tsunagu_channels::ChannelKind;
 use tsunagu_core::jobs::SendMessage;
-use tsunagu_core::{ChannelKind, ClinicId};
+use tsunagu_core::ClinicId;
 use tsunagu_store::jobs::Job;
 use tsunagu_store::{patients, reachability, statuses};
 

@@ -28,7 +28,8 @@ mod report;
 use std::path::Path;
 use std::time::Duration;
 
-use tsunagu_core::{ChannelKind, Clock, SystemClock};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::{Clock, SystemClock};
 
 use deliveries::USERS;
 use load::{drive, Stats, CONNECTIONS};

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use serde_json::json;
-use tsunagu_core::{ChannelId, ChannelKind, ClinicId};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::{ChannelId, ClinicId};
 use tsunagu_sandbox::line::LineSandbox;
 use tsunagu_sandbox::messenger::{MessengerSandbox, MessengerUser, PageConfig};
 use tsunagu_sandbox::twilio::{NumberConfig, TwilioSandbox};

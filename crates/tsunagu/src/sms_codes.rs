@@ -5,7 +5,8 @@
 //! which the privacy crate (where `CodeSender` is) cannot depend on.
 use anyhow::Context;
 use serde_json::json;
-use tsunagu_core::{ChannelId, ChannelKind, ClinicId, SharedClock};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::{ChannelId, ClinicId, SharedClock};
 use tsunagu_inbox::reply::{queue_in, Author, Outgoing, ReplyOutcome};
 use tsunagu_privacy::consent::SendBasis;
 use tsunagu_privacy::verification::code::{CodeSender, Reach, Target, CODE_TTL_MS};

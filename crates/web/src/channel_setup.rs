@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tsunagu_channels::outbound::{Outbound, Refused};
+use tsunagu_channels::ChannelKind;
 use tsunagu_core::config::Settings;
-use tsunagu_core::ChannelKind;
 use tsunagu_store::channels::{Endpoints, PageEndpoint, PhoneNumberEndpoint};
 use utoipa::ToSchema;
 

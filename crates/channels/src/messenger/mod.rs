@@ -1,13 +1,15 @@
 //! Facebook Messenger and Instagram messaging adapter (Messenger Platform): verify, handshake,
 //! parse webhooks, send through the Send API, and the 24-hour / 7-day window rule.
 //! <https://developers.facebook.com/docs/messenger-platform>
+mod adapter;
 pub mod client;
 pub mod events;
 pub mod signature;
 pub mod window;
 
-/// Meta doc: Graph API › Webhooks › "Verification Requests" — identical to WhatsApp's handshake.
 pub use crate::whatsapp::verification::handshake;
+/// Meta doc: Graph API › Webhooks › "Verification Requests" — identical to WhatsApp's handshake.
+pub use adapter::Messenger;
 
 pub use client::{
     attachment, quick_replies, text, AttachmentType, BodyError, MessagingKind, MessengerClient,

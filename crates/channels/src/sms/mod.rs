@@ -1,12 +1,14 @@
 //! Twilio Programmable Messaging (SMS) adapter: webhook verification and parsing, and the
 //! Messages API client (send, media download, segment count).
 //! <https://www.twilio.com/docs/messaging>
+mod adapter;
 pub mod client;
 pub mod inbound;
 pub mod keywords;
 pub mod signature;
 pub mod status;
 
+pub use adapter::Sms;
 pub use client::{segments, OutgoingSms, Sender, TwilioClient};
 pub use inbound::InboundSms;
 pub use keywords::Keyword;

@@ -1,5 +1,6 @@
 //! WhatsApp Cloud API adapter: verify, handshake, parse, and the outbound client.
 //! <https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks>
+mod adapter;
 pub mod client;
 pub mod content;
 pub mod events;
@@ -8,6 +9,7 @@ pub mod outgoing;
 pub mod signature;
 pub mod verification;
 
+pub use adapter::WhatsApp;
 pub use client::{
     CallError, CreatedTemplate, MediaInfo, NewTemplate, TemplateSummary, WhatsAppClient,
 };

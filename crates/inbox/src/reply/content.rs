@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use tsunagu_channels::compose;
 use tsunagu_channels::messenger::client::MessagingKind;
-use tsunagu_core::ChannelKind;
+use tsunagu_channels::ChannelKind;
 
 use super::ReplyRefused;
 
@@ -76,9 +76,9 @@ impl Outgoing {
 pub(super) fn check(kind: ChannelKind, content: &Outgoing) -> Result<(), ReplyRefused> {
     if content.kind == "text" {
         let chars = content.body.as_deref().unwrap_or_default().chars().count();
-        if chars > kind.max_text_chars() {
+        if chars > kind.rules().max_text_chars {
             return Err(ReplyRefused::TooLong {
-                max: kind.max_text_chars(),
+                max: kind.rules().max_text_chars,
             });
         }
     }

@@ -56,7 +56,7 @@ pub async fn queue_in(
         direct_patient = ident.as_ref().map(|i| i.patient_id.clone());
     }
     // An unknown kind fails closed: its reachability and content rules cannot be checked.
-    let Some(kind) = tsunagu_core::ChannelKind::parse(&channel.kind) else {
+    let Some(kind) = tsunagu_channels::ChannelKind::parse(&channel.kind) else {
         return Ok(ReplyOutcome::Refused(ReplyRefused::UnknownChannelKind));
     };
     let by_person = matches!(author, Author::Staff(_));

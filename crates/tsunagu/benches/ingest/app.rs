@@ -8,8 +8,9 @@ use anyhow::Context;
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor};
 use tokio::net::TcpListener;
+use tsunagu_channels::ChannelKind;
 use tsunagu_core::config::Settings;
-use tsunagu_core::{ChannelKind, Clock, SystemClock, TokenScope};
+use tsunagu_core::{Clock, SystemClock, TokenScope};
 use tsunagu_store::Db;
 
 use crate::deliveries;

@@ -3,7 +3,7 @@
 //! patients in turn, signed with the sandbox's own implementations of the providers' schemes.
 use axum::body::Bytes;
 use serde_json::{json, Value};
-use tsunagu_core::ChannelKind;
+use tsunagu_channels::ChannelKind;
 use tsunagu_sandbox::{line, messenger, twilio, whatsapp};
 
 use crate::load::Delivery;

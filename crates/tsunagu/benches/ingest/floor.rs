@@ -12,8 +12,9 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
+use tsunagu_channels::ChannelKind;
 use tsunagu_channels::{line, messenger, sms, whatsapp};
-use tsunagu_core::{ChannelKind, Clock, SystemClock};
+use tsunagu_core::{Clock, SystemClock};
 
 use crate::deliveries::{LINE_SECRET, META_APP_SECRET, TWILIO_TOKEN};
 

@@ -1,6 +1,6 @@
 //! The bench's table: one row per channel and server, then each channel's ratios against the
 //! floor (and LINE's against the peer) measured in the same run, and the targets of issue 9.
-use tsunagu_core::ChannelKind;
+use tsunagu_channels::ChannelKind;
 
 use crate::load::Stats;
 

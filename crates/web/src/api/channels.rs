@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tsunagu_channels::outbound::{Refused, REFUSED_CODE};
-use tsunagu_core::{ChannelKind, Permission};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::Permission;
 use tsunagu_store::channels::{self, Channel, NewChannel};
 use utoipa::{IntoParams, ToSchema};
 

@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
-use tsunagu_core::{ChannelKind, Permission};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::Permission;
 use tsunagu_store::templates;
 use utoipa::ToSchema;
 

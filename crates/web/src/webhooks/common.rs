@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, Limited};
 use tracing::field::Empty;
-use tsunagu_core::{ChannelId, ChannelKind, ClinicId};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::{ChannelId, ClinicId};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_store::channels::{self, Endpoints};
 

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tracing::field::Empty;
 use tsunagu_channels::messenger::events;
-use tsunagu_core::ChannelKind;
+use tsunagu_channels::ChannelKind;
 use tsunagu_inbox::ingest::inbound::ChannelRef;
 use tsunagu_inbox::ingest::messenger::ingest;
 

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tracing::field::Empty;
 use tsunagu_channels::sms::{inbound, signature, status};
-use tsunagu_core::ChannelKind;
+use tsunagu_channels::ChannelKind;
 use tsunagu_inbox::ingest::inbound::ChannelRef;
 use tsunagu_inbox::ingest::sms;
 

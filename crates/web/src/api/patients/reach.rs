@@ -1,7 +1,7 @@
 //! Reachability of a patient's channel identity, as the patient API shows it beside each
 //! identity (the same `reachability::describe` the patient page and every sender use).
 use serde::Serialize;
-use tsunagu_core::ChannelKind;
+use tsunagu_channels::ChannelKind;
 use tsunagu_inbox::reachability;
 use tsunagu_store::patients;
 use utoipa::ToSchema;

@@ -6,7 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
-use tsunagu_core::{ChannelId, ChannelKind, Permission};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::{ChannelId, Permission};
 use tsunagu_inbox::reachability;
 use tsunagu_inbox::reply::{queue_outgoing, Author, ReplyOutcome, ReplyRefused};
 use tsunagu_inbox::LiveEvent;
@@ -64,7 +65,8 @@ pub async fn panel(
     let Some(channel) = channels::by_id(&mut conn, &clinic, &channel_id).await? else {
         return Ok((None, None));
     };
-    let Some(kind) = ChannelKind::parse(&channel.kind).filter(|k| k.service_window_ms().is_some())
+    let Some(kind) =
+        ChannelKind::parse(&channel.kind).filter(|k| k.rules().service_window_ms.is_some())
     else {
         return Ok((None, None));
     };

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
+use tsunagu_channels::ChannelKind;
 use tsunagu_contacts::fields;
 use tsunagu_contacts::patients::{self as records, PatientError, PatientRecord};
 use tsunagu_contacts::{BirthDate, PhoneE164};
-use tsunagu_core::{ChannelKind, PatientId, Permission};
+use tsunagu_core::{PatientId, Permission};
 use tsunagu_inbox::reachability;
 use tsunagu_store::{channels, flag, patients};
 

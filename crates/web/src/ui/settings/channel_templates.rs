@@ -6,7 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use tsunagu_core::{ChannelKind, Permission};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::Permission;
 use tsunagu_store::channels::Channel;
 use tsunagu_store::templates::{self, NewTemplate, StatusUpdate, Template, CATEGORIES, STATUSES};
 

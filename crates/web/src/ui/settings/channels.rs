@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
-use tsunagu_core::{ChannelId, ChannelKind, ClinicId, Permission};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::{ChannelId, ClinicId, Permission};
 use tsunagu_store::channels::{self, Channel, Endpoints, NewChannel};
 use tsunagu_store::{flag, webhooks};
 
@@ -137,7 +138,7 @@ async fn build(
     let channels = items(state, staff, &mut conn).await?;
     drop(conn);
     let kinds: Vec<KindForm> = ChannelKind::ALL
-        .into_iter()
+        .iter()
         .map(|k| KindForm {
             kind: k.as_str(),
             label: kind_label(lang, k.as_str()),

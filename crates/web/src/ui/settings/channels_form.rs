@@ -3,7 +3,7 @@
 //! refusal, except the secrets (and Messenger's page lines, which hold page tokens).
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tsunagu_core::ChannelKind;
+use tsunagu_channels::ChannelKind;
 
 /// The fields of every kind's form; each kind reads its own.
 #[derive(Default, Deserialize)]
