@@ -1,0 +1,232 @@
+//! Conversations (one per channel thread) and their messages.
+use anyhow::Context;
+use sqlx::{AnyConnection, FromRow};
+use tsunagu_core::{new_id, ChannelId, ClinicId, ConversationId};
+
+mod messages;
+pub use messages::{
+    insert_message, mark_unsent, message_by_id, messages, set_delivery, Delivery, NewMessage,
+};
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct Conversation {
+    pub id: String,
+    pub clinic_id: String,
+    pub channel_id: String,
+    pub kind: String,
+    pub thread_key: String,
+    pub patient_id: Option<String>,
+    pub channel_identity_id: Option<String>,
+    pub title: Option<String>,
+    pub status: String,
+    pub assignee_id: Option<String>,
+    pub team_id: Option<String>,
+    pub priority: i64,
+    pub unread_count: i64,
+    pub last_message_at: i64,
+    pub last_inbound_at: Option<i64>,
+    pub last_message_preview: Option<String>,
+    pub created_at: i64,
+    /// The clinic-side address (WhatsApp phone number id, page id, SMS number) replies leave from.
+    pub via: Option<String>,
+}
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct Message {
+    pub id: String,
+    pub clinic_id: String,
+    pub conversation_id: String,
+    pub channel_id: String,
+    pub direction: String,
+    pub kind: String,
+    pub body: Option<String>,
+    pub payload: String,
+    pub sender_identity_id: Option<String>,
+    pub author_kind: String,
+    pub author_staff_id: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub status: String,
+    pub failure_code: Option<String>,
+    pub failure_reason: Option<String>,
+    pub unsent_at: Option<i64>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+pub(crate) const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via";
+
+pub struct NewConversation<'a> {
+    pub clinic_id: &'a ClinicId,
+    pub channel_id: &'a ChannelId,
+    /// direct | group | room
+    pub kind: &'a str,
+    pub thread_key: &'a str,
+    pub patient_id: Option<&'a str>,
+    pub channel_identity_id: Option<&'a str>,
+    pub title: Option<&'a str>,
+}
+
+/// The conversation of a channel thread, created on first contact.
+pub async fn find_or_create(
+    conn: &mut AnyConnection,
+    c: NewConversation<'_>,
+    now_ms: i64,
+) -> anyhow::Result<Conversation> {
+    // Found first: a returning patient's thread costs one statement, a new one three.
+    if let Some(found) = by_thread(&mut *conn, c.channel_id, c.thread_key).await? {
+        return Ok(found);
+    }
+    sqlx::query(
+        "INSERT INTO conversations (id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, last_message_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9)
+         ON CONFLICT (channel_id, thread_key) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(c.clinic_id.as_str())
+    .bind(c.channel_id.as_str())
+    .bind(c.kind)
+    .bind(c.thread_key)
+    .bind(c.patient_id)
+    .bind(c.channel_identity_id)
+    .bind(c.title)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await
+    .context("creating the conversation")?;
+    // Ours, or (PostgreSQL) the one a concurrent first contact committed meanwhile.
+    by_thread(conn, c.channel_id, c.thread_key)
+        .await?
+        .context("reading the new conversation")
+}
+
+/// The conversation of a channel thread, if it has one.
+pub(crate) async fn by_thread(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    thread_key: &str,
+) -> anyhow::Result<Option<Conversation>> {
+    sqlx::query_as(&format!(
+        "SELECT {CONV_COLS} FROM conversations WHERE channel_id = $1 AND thread_key = $2"
+    ))
+    .bind(channel.as_str())
+    .bind(thread_key)
+    .fetch_optional(conn)
+    .await
+    .context("reading the conversation")
+}
+
+/// The id of a channel thread's conversation, if the thread has one.
+pub async fn id_by_thread(
+    conn: &mut AnyConnection,
+    channel: &ChannelId,
+    thread_key: &str,
+) -> anyhow::Result<Option<String>> {
+    sqlx::query_scalar("SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2")
+        .bind(channel.as_str())
+        .bind(thread_key)
+        .fetch_optional(conn)
+        .await
+        .context("finding a thread's conversation")
+}
+
+pub async fn by_id(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ConversationId,
+) -> anyhow::Result<Option<Conversation>> {
+    sqlx::query_as(&format!(
+        "SELECT {CONV_COLS} FROM conversations WHERE id = $1 AND clinic_id = $2"
+    ))
+    .bind(id.as_str())
+    .bind(clinic.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading the conversation")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboxFilter<'a> {
+    All,
+    Unassigned,
+    AssignedTo(&'a str),
+}
+
+/// Newest first. The cursor is the last row's `(last_message_at, id)`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    filter: InboxFilter<'_>,
+    cursor: Option<(i64, &str)>,
+    limit: i64,
+) -> anyhow::Result<Vec<Conversation>> {
+    let (cur_at, cur_id) = cursor.unwrap_or((i64::MAX, ""));
+    let has_cursor = cursor.is_some() as i64;
+    let (assign_clause, assignee) = match filter {
+        InboxFilter::All => ("", None),
+        InboxFilter::Unassigned => (" AND assignee_id IS NULL", None),
+        InboxFilter::AssignedTo(s) => (" AND assignee_id = $6", Some(s)),
+    };
+    let sql = format!(
+        "SELECT {CONV_COLS} FROM conversations WHERE clinic_id = $1
+           AND ($2 = 0 OR last_message_at < $3 OR (last_message_at = $3 AND id < $4)){assign_clause}
+         ORDER BY last_message_at DESC, id DESC LIMIT $5"
+    );
+    let mut q = sqlx::query_as(&sql)
+        .bind(clinic.as_str())
+        .bind(has_cursor)
+        .bind(cur_at)
+        .bind(cur_id)
+        .bind(limit);
+    if let Some(a) = assignee {
+        q = q.bind(a);
+    }
+    q.fetch_all(conn).await.context("listing conversations")
+}
+
+pub async fn mark_read(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ConversationId,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND clinic_id = $2")
+        .bind(id.as_str())
+        .bind(clinic.as_str())
+        .execute(conn)
+        .await
+        .context("marking the conversation read")?;
+    Ok(())
+}
+
+pub async fn assign(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ConversationId,
+    staff_id: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2 AND clinic_id = $3")
+        .bind(staff_id)
+        .bind(id.as_str())
+        .bind(clinic.as_str())
+        .execute(conn)
+        .await
+        .context("assigning the conversation")?;
+    Ok(())
+}
+
+// Attachments live in their own module; re-exported here where callers expect them.
+pub use crate::attachments::{
+    attachment, attachment_ids, insert_attachment, Attachment, NewAttachment,
+};
+
+/// The clinic-side address the patient last wrote to: replies leave from it.
+pub async fn set_via(conn: &mut AnyConnection, id: &str, via: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE conversations SET via = $1 WHERE id = $2 AND (via IS NULL OR via <> $1)")
+        .bind(via)
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("recording the conversation's clinic-side address")?;
+    Ok(())
+}
+
+pub use crate::edits::edit_inbound;
