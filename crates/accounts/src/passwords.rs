@@ -5,6 +5,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use rand::{Rng, RngCore};
 use std::sync::OnceLock;
+use tsunagu_core::{Code, Refusal};
 
 /// Shorter passwords are refused when set; long passphrases are welcome.
 pub const MIN_LENGTH: usize = 10;
@@ -17,6 +18,22 @@ pub enum PasswordError {
     TooShort,
     #[error("password_too_long")]
     TooLong,
+}
+
+impl PasswordError {
+    pub fn code(&self) -> Code {
+        match self {
+            PasswordError::TooShort => Code::PasswordTooShort,
+            PasswordError::TooLong => Code::PasswordTooLong,
+        }
+    }
+}
+
+impl From<PasswordError> for Refusal {
+    fn from(e: PasswordError) -> Refusal {
+        let why = format!("a password is {MIN_LENGTH} to {MAX_LENGTH} characters");
+        Refusal::new(e.code()).detail(why)
+    }
 }
 
 /// Checks a new password against the policy (length in characters, not bytes: Japanese

@@ -2,6 +2,7 @@
 //! name. Each refusal carries a stable code the API returns and the UI translates.
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
+use tsunagu_core::{Code, Refusal};
 
 /// Minutes in a day: `24:00` is allowed as an interval's end.
 pub const MINUTES_PER_DAY: u16 = 1440;
@@ -37,19 +38,26 @@ pub enum Invalid {
 }
 
 impl Invalid {
-    /// The stable snake_case key (API `error.code`, UI catalog `calendar.error.<code>`).
-    pub fn code(&self) -> &'static str {
+    /// The stable code (API `error.code`, catalog `code.<code>`).
+    pub fn code(&self) -> Code {
         match self {
-            Invalid::Time(_) | Invalid::Instant(_) => "invalid_time",
-            Invalid::Interval(..) => "invalid_interval",
-            Invalid::Overlap(_) => "overlapping_intervals",
-            Invalid::TooMany(_) => "too_many_intervals",
-            Invalid::Date(_) => "invalid_date",
-            Invalid::Range => "invalid_date_range",
-            Invalid::Reason => "invalid_reason",
-            Invalid::Timezone(_) => "invalid_timezone",
-            Invalid::NotAHoliday(_) => "not_a_holiday",
+            Invalid::Time(_) | Invalid::Instant(_) => Code::InvalidTime,
+            Invalid::Interval(..) => Code::InvalidInterval,
+            Invalid::Overlap(_) => Code::OverlappingIntervals,
+            Invalid::TooMany(_) => Code::TooManyIntervals,
+            Invalid::Date(_) => Code::InvalidDate,
+            Invalid::Range => Code::InvalidDateRange,
+            Invalid::Reason => Code::InvalidReason,
+            Invalid::Timezone(_) => Code::InvalidTimezone,
+            Invalid::NotAHoliday(_) => Code::NotAHoliday,
         }
+    }
+}
+
+/// The one refusal type: the code, and the specifics in English for developers.
+impl From<Invalid> for Refusal {
+    fn from(e: Invalid) -> Refusal {
+        Refusal::new(e.code()).detail(e.to_string())
     }
 }
 
@@ -174,7 +182,7 @@ mod tests {
         );
         assert_eq!(
             instant("2027-01-09T13:00:00").map_err(|e| e.code()),
-            Err("invalid_time")
+            Err(Code::InvalidTime)
         );
     }
 
@@ -192,7 +200,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse_date(bad).map_err(|e| e.code()),
-                Err("invalid_date"),
+                Err(Code::InvalidDate),
                 "{bad}"
             );
         }

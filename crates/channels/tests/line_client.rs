@@ -282,3 +282,126 @@ async fn profile_content_quota_and_consumption() {
     assert_eq!(env.client.quota().await.unwrap().value, Some(200));
     assert_eq!(env.client.consumption().await.unwrap(), 1);
 }
+
+/// The adapter (`Deliver`) over this client: what the outbox gets for each answer.
+mod adapter {
+    use super::*;
+    use tsunagu_channels::line::LineSecrets;
+    use tsunagu_channels::provider::deliver::{Channel, Delivery, Outgoing, ProfileFetch};
+    use tsunagu_channels::provider::Credentials;
+    use tsunagu_channels::ChannelKind;
+    use tsunagu_core::jobs::{ReplyToken, SendMessage};
+
+    /// The adapter decides by the worker's clock; the token below is as old as the attempt.
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn creds() -> Credentials {
+        Credentials::Line(LineSecrets {
+            channel_secret: "secret".into(),
+            channel_access_token: TOKEN.into(),
+        })
+    }
+
+    fn job(retry_key: &str, reply: Option<ReplyToken>) -> SendMessage {
+        SendMessage {
+            message_id: tsunagu_core::MessageId::from_db("m1".into()),
+            channel_id: tsunagu_core::ChannelId::from_db("c1".into()),
+            to: USER.into(),
+            messages: msg("お大事に"),
+            retry_key: retry_key.into(),
+            channel_kind: Some("line".into()),
+            via: None,
+            tag: None,
+            reply,
+        }
+    }
+
+    async fn send(env: &Env, job: &SendMessage) -> Delivery {
+        let http = reqwest::Client::new();
+        let creds = creds();
+        let ch = Channel {
+            http: &http,
+            id: "c1",
+            api_base_url: &env.base,
+            api_data_base_url: Some(&env.base),
+            creds: &creds,
+            default_via: None,
+            messaging_service_sid: None,
+            public_base: "http://localhost",
+        };
+        let out = Outgoing {
+            job,
+            now_ms: NOW,
+            attempt: 1,
+            first_attempt_at_ms: None,
+            window: None,
+        };
+        let line = ChannelKind::Line.adapter();
+        assert!(line.plan(&ch, &out).is_ok());
+        line.send(&ch, &out).await
+    }
+
+    #[tokio::test]
+    async fn the_monthly_quota_is_dead_with_the_plans_numbers() {
+        let env = start().await;
+        env.sb.set_quota(TOKEN, Some(1));
+        assert!(matches!(
+            send(&env, &job(&key(), None)).await,
+            Delivery::Sent { .. }
+        ));
+        match send(&env, &job(&key(), None)).await {
+            Delivery::Rejected { code, error, .. } => {
+                assert_eq!(code, "quota_exceeded");
+                assert!(
+                    error.contains("plan limit 1 messages this month"),
+                    "{error}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reply_lost_after_line_took_it_is_in_doubt_and_never_a_push() {
+        let env = start().await;
+        env.sb.fail_next_after_accept("/reply", 1);
+        // A token the emulator issued with a patient's message.
+        let event = env.sb.user_text(USER, "駐車場はありますか");
+        env.sb.send_event(TOKEN, event).await.unwrap();
+        let issued = env.hooks.lock().unwrap()[0]["events"][0]["replyToken"].clone();
+        let token = ReplyToken {
+            token: issued.as_str().unwrap().to_string(),
+            issued_at_ms: NOW,
+        };
+        let d = send(&env, &job("", Some(token))).await;
+        assert!(matches!(d, Delivery::InDoubt { .. }), "{d:?}");
+        assert_eq!(env.sb.calls_to("/push"), 0);
+    }
+
+    #[tokio::test]
+    async fn a_profile_is_found_and_a_stranger_has_none() {
+        let env = start().await;
+        let http = reqwest::Client::new();
+        let creds = creds();
+        let ch = Channel {
+            http: &http,
+            id: "c1",
+            api_base_url: &env.base,
+            api_data_base_url: None,
+            creds: &creds,
+            default_via: None,
+            messaging_service_sid: None,
+            public_base: "http://localhost",
+        };
+        let line = ChannelKind::Line.adapter();
+        match line.fetch_profile(&ch, USER, None).await {
+            ProfileFetch::Found(p) => assert_eq!(p.display_name, "田中 太郎"),
+            other => panic!("{other:?}"),
+        }
+        let stranger = "U0000000000000000000000000000dead";
+        assert_eq!(
+            line.fetch_profile(&ch, stranger, None).await,
+            ProfileFetch::Nothing
+        );
+    }
+}

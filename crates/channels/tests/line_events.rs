@@ -331,3 +331,246 @@ fn one_odd_event_never_fails_the_body_but_malformed_json_does() {
     assert!(events::parse(b"").is_err());
     assert!(events::parse(br#"{"type":"bubble"}"#).is_err());
 }
+
+// Through the adapter: the items the one ingest path stores.
+mod through_the_adapter {
+    use serde_json::{json, Value};
+    use tsunagu_channels::line::Line;
+    use tsunagu_channels::provider::inbound::{Follow, GroupKind, Item, Profile, Thread, What};
+    use tsunagu_channels::provider::{Endpoint, Receive, WebhookRequest};
+
+    use super::{json_files, samples};
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn items(body: &[u8]) -> Vec<Item> {
+        let headers = http::HeaderMap::new();
+        let req = WebhookRequest {
+            headers: &headers,
+            body,
+            url: "https://clinic.example/webhooks/line/c",
+            endpoint: Endpoint::Events,
+        };
+        Line.parse(&req, NOW).unwrap()
+    }
+
+    fn one(event: Value) -> Item {
+        let body = json!({"destination": "Ubot", "events": [event]}).to_string();
+        let mut all = items(body.as_bytes());
+        assert_eq!(all.len(), 1);
+        all.remove(0)
+    }
+
+    fn line(item: &Item) -> &tsunagu_channels::provider::inbound::Message {
+        match &item.what {
+            What::Message(m) => m,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    fn event(kind: &str, mode: &str, source: Value, extra: Value) -> Value {
+        let mut e = json!({"type": kind, "mode": mode, "timestamp": 1_700_000_000_000i64,
+            "webhookEventId": format!("ev-{kind}"), "source": source, "replyToken": "rt"});
+        for (k, v) in extra.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        e
+    }
+
+    fn user() -> Value {
+        json!({"type": "user", "userId": "U1"})
+    }
+
+    #[test]
+    fn every_sample_event_becomes_one_item_keyed_by_its_event_id() {
+        let mut files = Vec::new();
+        json_files(&samples(), &mut files);
+        let mut total = 0;
+        for path in files {
+            let raw = std::fs::read(&path).unwrap();
+            let Ok(body) = tsunagu_channels::line::events::parse(&raw) else {
+                continue;
+            };
+            let all = items(&raw);
+            assert_eq!(all.len(), body.events.len(), "{}", path.display());
+            for (item, e) in all.iter().zip(&body.events) {
+                assert_eq!(item.event.key, e.webhook_event_id);
+                assert_eq!(item.event.kind, e.kind);
+                assert_eq!(item.event.mode, e.mode);
+                assert_eq!(
+                    serde_json::from_str::<Value>(&item.event.body).unwrap(),
+                    e.raw
+                );
+                assert!(item.to.is_none(), "LINE routes by channel, not address");
+            }
+            total += all.len();
+        }
+        assert!(total > 100, "{total}");
+    }
+
+    #[test]
+    fn an_active_text_is_dispatched_with_its_reply_token_and_the_sender_fetched() {
+        let text = json!({"message": {"id": "m1", "type": "text", "text": "こんにちは"}});
+        let item = one(event("message", "active", user(), text));
+        assert_eq!(item.event.sender.as_deref(), Some("U1"));
+        let m = line(&item);
+        assert_eq!(m.thread, Thread::Direct { from: "U1".into() });
+        assert_eq!(
+            (m.kind.as_str(), m.body.as_deref()),
+            ("text", Some("こんにちは"))
+        );
+        assert_eq!(m.provider_message_id.as_deref(), Some("m1"));
+        assert_eq!(
+            (m.profile.clone(), m.fallback_name.as_str()),
+            (Profile::Fetch, "LINE")
+        );
+        assert!(m.dispatch && !m.system && !m.reachable && m.media.is_none());
+        let reply = m.reply.clone().unwrap();
+        assert_eq!(
+            (reply.token.as_deref(), reply.issued_at_ms),
+            (Some("rt"), 1_700_000_000_000)
+        );
+        assert_eq!(m.at_ms, 1_700_000_000_000);
+        assert_eq!(m.payload["message"]["text"], "こんにちは");
+        assert_eq!(m.payload["mode"], "active");
+    }
+
+    #[test]
+    fn a_standby_image_hosted_by_line_is_fetched_by_message_id_but_never_answered() {
+        let image = json!({"message": {"id": "m2", "type": "image",
+            "contentProvider": {"type": "line"}}});
+        let item = one(event("message", "standby", user(), image));
+        assert_eq!(item.event.mode.as_deref(), Some("standby"));
+        let m = line(&item);
+        assert_eq!(m.media, Some(json!({"message_id": "m2"})));
+        // Its token is kept as unusable (the dispatcher reads it so), never handed out.
+        let reply = m.reply.clone().unwrap();
+        assert_eq!((reply.token, reply.issued_at_ms), (None, 1_700_000_000_000));
+        assert!(!m.dispatch);
+        let external = json!({"message": {"id": "m3", "type": "image",
+            "contentProvider": {"type": "external", "originalContentUrl": "https://x/y.png"}}});
+        assert!(line(&one(event("message", "active", user(), external)))
+            .media
+            .is_none());
+        let odd = json!({"message": {"id": "m4", "type": "hologram"}});
+        assert_eq!(
+            line(&one(event("message", "active", user(), odd))).kind,
+            "unsupported"
+        );
+    }
+
+    #[test]
+    fn groups_and_rooms_are_threads_of_their_own_with_the_member_who_spoke() {
+        let group = json!({"type": "group", "groupId": "G1", "userId": "U2"});
+        let text = json!({"message": {"id": "m5", "type": "text", "text": "x"}});
+        let m = line(&one(event("message", "active", group, text.clone()))).clone();
+        let thread = Thread::Group {
+            kind: GroupKind::Group,
+            id: "G1".into(),
+            from: Some("U2".into()),
+        };
+        assert_eq!(m.thread, thread);
+        assert_eq!((thread.key(), thread.sender()), ("G1", Some("U2")));
+        let room = json!({"type": "room", "roomId": "R1"});
+        let m = line(&one(event("message", "active", room, text))).clone();
+        assert_eq!(m.thread.sender(), None);
+        let join = one(event(
+            "join",
+            "active",
+            json!({"type": "group", "groupId": "G1"}),
+            json!({}),
+        ));
+        let m = line(&join);
+        assert!(m.system && !m.dispatch);
+        assert_eq!(
+            (m.kind.as_str(), m.body.as_deref()),
+            ("event", Some("join"))
+        );
+    }
+
+    #[test]
+    fn follow_unfollow_postback_and_unsend_mean_what_they_did() {
+        let follow = one(event(
+            "follow",
+            "active",
+            user(),
+            json!({"follow": {"isUnblocked": true}}),
+        ));
+        let m = line(&follow);
+        assert_eq!(
+            (m.follow, m.body.as_deref()),
+            (Some(Follow::Following), Some("unblocked"))
+        );
+        assert!(m.system && m.dispatch);
+        assert_eq!(m.reply.as_ref().unwrap().token.as_deref(), Some("rt"));
+
+        let unfollow = one(event("unfollow", "active", user(), json!({})));
+        let m = line(&unfollow);
+        assert_eq!(
+            (m.follow, m.body.as_deref()),
+            (Some(Follow::Blocked), Some("blocked"))
+        );
+        assert!(!m.dispatch && m.reply.is_none());
+        // Nobody to mark: a group unfollow without a user is kept raw only.
+        let nobody = one(event(
+            "unfollow",
+            "active",
+            json!({"type": "group", "groupId": "G"}),
+            json!({}),
+        ));
+        assert!(matches!(nobody.what, What::Record));
+
+        let postback = one(event(
+            "postback",
+            "active",
+            user(),
+            json!({"postback": {"data": "action=reserve", "params": {"date": "2025-01-01"}}}),
+        ));
+        let m = line(&postback);
+        assert_eq!(
+            (m.kind.as_str(), m.body.as_deref()),
+            ("postback", Some("action=reserve"))
+        );
+        assert_eq!(m.payload["params"]["date"], "2025-01-01");
+
+        let unsend = one(event(
+            "unsend",
+            "active",
+            user(),
+            json!({"unsend": {"messageId": "m1"}}),
+        ));
+        let What::Unsend(u) = &unsend.what else {
+            panic!("{unsend:?}")
+        };
+        assert_eq!(
+            (u.provider_message_id.as_str(), u.thread.as_str()),
+            ("m1", "U1")
+        );
+    }
+
+    #[test]
+    fn events_without_a_known_source_or_type_are_kept_raw_and_times_fall_back_to_now() {
+        let beacon = one(event(
+            "beacon",
+            "active",
+            user(),
+            json!({"beacon": {"hwid": "1"}}),
+        ));
+        assert!(matches!(beacon.what, What::Record));
+        let unknown = json!({"type": "message", "webhookEventId": "e", "timestamp": 0,
+            "source": {"type": "spaceship"}, "message": {"id": "1", "type": "text", "text": "x"}});
+        assert!(matches!(one(unknown).what, What::Record));
+        let untimed = json!({"type": "message", "webhookEventId": "e2", "timestamp": 0,
+            "source": {"type": "user", "userId": "U"}, "message": {"id": "1", "type": "text"}});
+        assert_eq!(line(&one(untimed)).at_ms, NOW);
+        assert!(items(br#"{"destination":"U","events":[]}"#).is_empty());
+        let headers = http::HeaderMap::new();
+        let bad = WebhookRequest {
+            headers: &headers,
+            body: b"{not json",
+            url: "https://x/",
+            endpoint: Endpoint::Events,
+        };
+        assert!(Line.parse(&bad, NOW).is_err());
+    }
+}

@@ -278,3 +278,154 @@ fn malformed_or_foreign_bodies_are_refused() {
     let empty = events::parse(br#"{"object":"page","entry":[]}"#).unwrap();
     assert!(empty.events.is_empty());
 }
+
+// Through the adapter: the items the one ingest path stores.
+mod through_the_adapter {
+    use serde_json::json;
+    use tsunagu_channels::messenger::Messenger;
+    use tsunagu_channels::provider::inbound::{Delivered, Item, Profile, Thread, What};
+    use tsunagu_channels::provider::{Endpoint, Receive, WebhookRequest};
+
+    use super::{fixture, parsed};
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn items_of(body: &[u8]) -> Vec<Item> {
+        let headers = http::HeaderMap::new();
+        let req = WebhookRequest {
+            headers: &headers,
+            body,
+            url: "https://clinic.example/webhooks/messenger/c",
+            endpoint: Endpoint::Events,
+        };
+        Messenger.parse(&req, NOW).unwrap()
+    }
+
+    fn items(name: &str) -> Vec<Item> {
+        items_of(&fixture(name))
+    }
+
+    fn message(item: &Item) -> &tsunagu_channels::provider::inbound::Message {
+        match &item.what {
+            What::Message(m) => m,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_item_is_kept_under_its_dedupe_key_addressed_to_its_page() {
+        for name in [
+            "meta-docs/text.json",
+            "meta-docs/attachments.json",
+            "meta-docs/echo.json",
+            "meta-docs/delivery_read.json",
+            "meta-docs/reaction.json",
+            "meta-docs/standby.json",
+            "meta-docs/unknown.json",
+            "meta-docs/instagram.json",
+            "meta-docs/postback.json",
+        ] {
+            let body = parsed(name);
+            let all = items(name);
+            assert_eq!(all.len(), body.events.len(), "{name}");
+            for (item, e) in all.iter().zip(&body.events) {
+                assert_eq!(item.event.key, e.dedupe_key, "{name}");
+                assert_eq!(item.to.as_ref().unwrap().id, e.page_id, "{name}");
+                assert_eq!(item.event.sender.as_deref(), Some(e.user_id()), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_message_asks_for_the_profile_and_an_instagram_one_does_not() {
+        let text = &items("meta-docs/text.json")[0];
+        let m = message(text);
+        assert_eq!(
+            m.thread,
+            Thread::Direct {
+                from: "7051846318273645".into()
+            }
+        );
+        assert_eq!(
+            (m.profile.clone(), m.fallback_name.as_str()),
+            (Profile::Fetch, "Messenger")
+        );
+        assert!(m.dispatch && m.reachable);
+        let ig = items("meta-docs/instagram.json");
+        let m = ig.iter().find_map(|i| match &i.what {
+            What::Message(m) => Some(m),
+            _ => None,
+        });
+        let m = m.unwrap();
+        assert_eq!(
+            (m.profile.clone(), m.fallback_name.as_str()),
+            (Profile::Unknown, "Instagram")
+        );
+    }
+
+    #[test]
+    fn echoes_are_kept_raw_standby_is_never_dispatched_and_reactions_neither() {
+        assert!(items("meta-docs/echo.json")
+            .iter()
+            .all(|i| matches!(i.what, What::Record)));
+        for item in items("meta-docs/standby.json") {
+            if let What::Message(m) = &item.what {
+                assert!(!m.dispatch);
+            }
+        }
+        for item in items("meta-docs/reaction.json") {
+            let m = message(&item);
+            assert_eq!(m.kind, "reaction");
+            assert!(!m.dispatch && m.provider_message_id.is_none());
+        }
+    }
+
+    #[test]
+    fn every_photo_of_a_pick_is_downloaded() {
+        let all = items("meta-docs/attachments.json");
+        let with_media: Vec<_> = all
+            .iter()
+            .filter_map(|i| message(i).media.clone())
+            .collect();
+        assert!(!with_media.is_empty());
+        for media in with_media {
+            assert_eq!(media["url"], media["urls"][0]);
+        }
+    }
+
+    #[test]
+    fn deliveries_and_reads_are_receipts_by_mid_or_watermark() {
+        let all = items("meta-docs/delivery_read.json");
+        let receipts: Vec<_> = all
+            .iter()
+            .map(|i| match &i.what {
+                What::Receipt(r) => r.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            receipts[1].provider_message_ids,
+            ["m_page_sent_2", "m_page_sent_3"]
+        );
+        assert_eq!(receipts[2].watermark, Some(1743498398600));
+        assert!(receipts[2].provider_message_ids.is_empty());
+        assert_eq!(receipts[3].state, Delivered::Read);
+        assert_eq!(receipts[0].thread, "7051846318273645");
+    }
+
+    #[test]
+    fn an_instagram_unsend_blanks_the_message_it_names() {
+        let body = json!({"object": "instagram", "entry": [{"id": "IG1", "time": 5, "messaging": [
+            {"sender": {"id": "IGSID"}, "recipient": {"id": "IG1"}, "timestamp": 6,
+             "message": {"mid": "m1", "is_deleted": true}}]}]});
+        let all = items_of(body.to_string().as_bytes());
+        assert_eq!(all[0].event.key, "deleted:m1");
+        let What::Unsend(u) = &all[0].what else {
+            panic!("{:?}", all[0])
+        };
+        assert_eq!(
+            (u.provider_message_id.as_str(), u.thread.as_str(), u.at_ms),
+            ("m1", "IGSID", 6)
+        );
+    }
+}

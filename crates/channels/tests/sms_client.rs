@@ -380,3 +380,83 @@ fn segments_follow_gsm7_and_ucs2() {
     assert_eq!(segments(&format!("{}😀", "a".repeat(69))), 2);
     assert_eq!(segments(&format!("{}😀", "a".repeat(66))), 1);
 }
+
+/// The adapter (`Deliver`) over this client: pacing by segments per sending number, the status
+/// callback naming our message, and Twilio's opt-out as a refusal that marks the person.
+mod adapter {
+    use super::*;
+    use tsunagu_channels::provider::deliver::{Channel, Delivery, Outgoing, Reach};
+    use tsunagu_channels::provider::Credentials;
+    use tsunagu_channels::sms::TwilioSecrets;
+    use tsunagu_channels::ChannelKind;
+    use tsunagu_core::jobs::SendMessage;
+
+    fn job(text: &str) -> SendMessage {
+        SendMessage {
+            message_id: tsunagu_core::MessageId::from_db("m1".into()),
+            channel_id: tsunagu_core::ChannelId::from_db("c1".into()),
+            to: PATIENT.into(),
+            messages: vec![serde_json::json!({"type": "text", "text": text})],
+            retry_key: String::new(),
+            channel_kind: Some("sms".into()),
+            via: None,
+            tag: None,
+            reply: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_send_is_paced_by_segments_and_an_opted_out_number_is_marked() {
+        let env = start().await;
+        let http = reqwest::Client::new();
+        let creds = Credentials::Sms(TwilioSecrets {
+            account_sid: ACCOUNT.into(),
+            auth_token: TOKEN.into(),
+        });
+        let ch = Channel {
+            http: &http,
+            id: "c1",
+            api_base_url: &env.base,
+            api_data_base_url: None,
+            creds: &creds,
+            default_via: Some(CLINIC),
+            messaging_service_sid: None,
+            public_base: "https://clinic.example",
+        };
+        let sms = ChannelKind::Sms.adapter();
+        let long = job(&"あ".repeat(71)); // two UCS-2 segments
+        let out = Outgoing {
+            job: &long,
+            now_ms: 0,
+            attempt: 1,
+            first_attempt_at_ms: None,
+            window: None,
+        };
+        let plan = sms.plan(&ch, &out).unwrap();
+        assert_eq!(plan.budgets[0].key, format!("sms:from:{CLINIC}"));
+        assert_eq!(plan.budgets[0].interval_ms, 2_000);
+        assert_eq!(plan.hold.as_deref(), Some(plan.budgets[0].key.as_str()));
+        assert!(matches!(sms.send(&ch, &out).await, Delivery::Sent { .. }));
+        let sent = env.sb.messages().into_iter().last().unwrap();
+        assert_eq!(
+            sent.status_callback.as_deref(),
+            Some("https://clinic.example/webhooks/sms/c1/status?message=m1")
+        );
+
+        env.sb.user_sms(CLINIC, PATIENT, "STOP").await.unwrap();
+        let d = sms.send(&ch, &out).await;
+        assert_eq!(
+            d,
+            Delivery::Rejected {
+                code: "recipient_opted_out",
+                error: match &d {
+                    Delivery::Rejected { error, .. } => error.clone(),
+                    _ => String::new(),
+                },
+                reach: Some(Reach::OptedOut {
+                    source: "provider:21610".into()
+                }),
+            }
+        );
+    }
+}

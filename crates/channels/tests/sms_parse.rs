@@ -151,3 +151,193 @@ fn default_keywords_are_whole_message_case_insensitive_and_trimmed() {
         assert_eq!(keywords::classify(w), None, "{w}");
     }
 }
+
+// Through the adapter: the items the one ingest path stores.
+mod through_the_adapter {
+    use tsunagu_channels::provider::inbound::{
+        Consent, Delivered, Item, Profile, Thread, Unreachable, What,
+    };
+    use tsunagu_channels::provider::{Answer, Endpoint, Receive, WebhookRequest};
+    use tsunagu_channels::sms::Sms;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn parse(pairs: &[(&str, &str)], endpoint: Endpoint<'_>) -> Result<Vec<Item>, ()> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let headers = http::HeaderMap::new();
+        let req = WebhookRequest {
+            headers: &headers,
+            body: body.as_bytes(),
+            url: "https://clinic.example/webhooks/sms/c",
+            endpoint,
+        };
+        Sms.parse(&req, NOW).map_err(|_| ())
+    }
+
+    fn incoming(pairs: &[(&str, &str)]) -> Item {
+        let mut all = parse(pairs, Endpoint::Events).unwrap();
+        assert_eq!(all.len(), 1);
+        all.remove(0)
+    }
+
+    fn message(item: &Item) -> &tsunagu_channels::provider::inbound::Message {
+        match &item.what {
+            What::Message(m) => m,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    const SMS: [(&str, &str); 4] = [
+        ("MessageSid", "SM1"),
+        ("From", "+819012345678"),
+        ("To", "+815012345678"),
+        ("Body", "明日伺います"),
+    ];
+
+    #[test]
+    fn an_sms_is_addressed_to_our_number_and_its_sender_is_a_phone() {
+        let item = incoming(&SMS);
+        assert_eq!(
+            (item.event.key.as_str(), item.event.kind.as_str()),
+            ("SM1", "message")
+        );
+        assert_eq!(item.event.sender.as_deref(), Some("+819012345678"));
+        let stored: serde_json::Value = serde_json::from_str(&item.event.body).unwrap();
+        assert_eq!(stored["Body"], "明日伺います");
+        let to = item.to.clone().unwrap();
+        assert_eq!((to.id.as_str(), to.service), ("+815012345678", None));
+        let m = message(&item);
+        assert_eq!(
+            m.thread,
+            Thread::Direct {
+                from: "+819012345678".into()
+            }
+        );
+        assert_eq!(
+            (m.profile.clone(), m.fallback_name.as_str()),
+            (Profile::Unknown, "+819012345678")
+        );
+        assert!(m.dispatch && m.reachable && m.sender_is_phone && m.consent.is_none());
+        assert_eq!((m.kind.as_str(), m.at_ms), ("text", NOW));
+        let mut with_service = SMS.to_vec();
+        with_service.push(("MessagingServiceSid", "MG1"));
+        assert_eq!(
+            incoming(&with_service).to.unwrap().service.as_deref(),
+            Some("MG1")
+        );
+    }
+
+    #[test]
+    fn stop_and_start_are_mirrored_and_never_dispatched_and_help_only_not_dispatched() {
+        let word = |body: &'static str, extra: Option<(&'static str, &'static str)>| {
+            let mut pairs = SMS.to_vec();
+            pairs[3] = ("Body", body);
+            pairs.extend(extra);
+            let item = incoming(&pairs);
+            let m = message(&item);
+            (m.dispatch, m.consent.clone())
+        };
+        let stop = Consent::OptedOut {
+            source: "sms:STOP".into(),
+        };
+        assert_eq!(word(" stop ", None), (false, Some(stop)));
+        assert_eq!(word("start", None), (false, Some(Consent::OptedIn)));
+        assert_eq!(word("help", None), (false, None));
+        // Twilio's Advanced Opt-Out names its own keywords.
+        let declared = Consent::OptedOut {
+            source: "sms:やめる".into(),
+        };
+        assert_eq!(
+            word("やめる", Some(("OptOutType", "STOP"))),
+            (false, Some(declared))
+        );
+        assert_eq!(Consent::OptedIn.note(), "opted_in");
+    }
+
+    #[test]
+    fn mms_media_is_downloaded_from_every_url() {
+        let mut pairs = SMS.to_vec();
+        pairs.extend([
+            ("NumMedia", "2"),
+            ("MediaUrl0", "https://api.twilio.com/m0"),
+            ("MediaContentType0", "video/mp4"),
+            ("MediaUrl1", "https://api.twilio.com/m1"),
+            ("MediaContentType1", "image/png"),
+        ]);
+        let item = incoming(&pairs);
+        let m = message(&item);
+        assert_eq!(m.kind, "video");
+        assert_eq!(
+            m.media.as_ref().unwrap()["urls"][1][0],
+            "https://api.twilio.com/m1"
+        );
+    }
+
+    #[test]
+    fn a_status_callback_names_our_message_and_what_the_carrier_said() {
+        let cb = |status: &'static str, code: Option<&'static str>| {
+            let mut pairs = vec![
+                ("MessageSid", "SM9"),
+                ("MessageStatus", status),
+                ("To", "+8190"),
+            ];
+            pairs.extend(code.map(|c| ("ErrorCode", c)));
+            let mut all = parse(
+                &pairs,
+                Endpoint::Status {
+                    message: Some("ours"),
+                },
+            )
+            .unwrap();
+            all.remove(0)
+        };
+        let delivered = cb("delivered", None);
+        assert_eq!(delivered.event.key, "SM9:delivered");
+        assert_eq!(delivered.event.sender.as_deref(), Some("+8190"));
+        assert!(delivered.to.is_none());
+        let What::Status(s) = &delivered.what else {
+            panic!()
+        };
+        assert_eq!(
+            (s.state, s.ours.as_deref(), s.at_ms),
+            (Delivered::Delivered, Some("ours"), NOW)
+        );
+        let What::Status(s) = cb("undelivered", Some("21610")).what else {
+            panic!()
+        };
+        assert_eq!(s.state, Delivered::Failed);
+        assert_eq!(
+            s.unreachable,
+            Some(Unreachable::OptedOut {
+                source: "provider:21610".into()
+            })
+        );
+        let What::Status(s) = cb("failed", Some("30005")).what else {
+            panic!()
+        };
+        assert!(matches!(s.unreachable, Some(Unreachable::Bounced { .. })));
+        assert_eq!(s.failure_code.as_deref(), Some("30005"));
+        let What::Status(s) = cb("undelivered", Some("30003")).what else {
+            panic!()
+        };
+        assert_eq!(s.unreachable, None);
+        assert!(matches!(cb("queued", None).what, What::Record));
+        assert!(parse(
+            &[("MessageStatus", "sent")],
+            Endpoint::Status { message: None }
+        )
+        .is_err());
+        assert!(parse(&[("From", "+1")], Endpoint::Events).is_err());
+    }
+
+    #[test]
+    fn twilio_gets_empty_twiml_for_a_message_and_ok_for_a_callback() {
+        let twiml = Sms.answer(Endpoint::Events);
+        assert_eq!(twiml.content_type, "text/xml; charset=utf-8");
+        assert!(twiml.body.ends_with("<Response/>"));
+        assert_eq!(Sms.answer(Endpoint::Status { message: None }), Answer::OK);
+        assert!(Sms.routes().status_callback && !Sms.routes().handshake);
+    }
+}

@@ -301,3 +301,237 @@ fn only_non_bodies_are_refused() {
         .messages
         .is_empty());
 }
+
+// Through the adapter: the items the one ingest path stores.
+mod through_the_adapter {
+    use serde_json::{json, Value};
+    use tsunagu_channels::provider::inbound::{
+        Delivered, Item, Profile, Thread, Unreachable, What,
+    };
+    use tsunagu_channels::provider::{Credentials, Endpoint, Receive, WebhookRequest};
+    use tsunagu_channels::whatsapp::{WhatsApp, WhatsAppSecrets};
+
+    use super::all_bodies;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn items(body: &Value) -> Vec<Item> {
+        let headers = http::HeaderMap::new();
+        let raw = serde_json::to_vec(body).unwrap();
+        let req = WebhookRequest {
+            headers: &headers,
+            body: &raw,
+            url: "https://clinic.example/webhooks/whatsapp/c",
+            endpoint: Endpoint::Events,
+        };
+        WhatsApp.parse(&req, NOW).unwrap()
+    }
+
+    fn change(value: Value) -> Value {
+        let mut value = value;
+        value["metadata"] = json!({"display_phone_number": "81", "phone_number_id": "PN1"});
+        json!({"object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]})
+    }
+
+    fn one(value: Value) -> Item {
+        let mut all = items(&change(value));
+        assert_eq!(all.len(), 1, "{all:?}");
+        all.remove(0)
+    }
+
+    #[test]
+    fn every_sample_keeps_every_message_status_and_change_as_an_item() {
+        for (name, body) in all_bodies() {
+            let raw = serde_json::to_vec(&body).unwrap();
+            let parsed = tsunagu_channels::whatsapp::events::parse(&raw).unwrap();
+            let all = items(&body);
+            let expected = parsed.messages.len() + parsed.statuses.len() + parsed.others.len();
+            assert_eq!(all.len(), expected, "{name}");
+            for (item, m) in all.iter().zip(&parsed.messages) {
+                assert_eq!(item.event.key, m.wamid, "{name}");
+                assert_eq!(
+                    item.to.as_ref().map(|a| a.id.as_str()),
+                    Some(m.phone_number_id.as_str())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_text_names_the_patient_and_is_addressed_to_its_number() {
+        let item = one(json!({
+            "contacts": [{"wa_id": "8190", "profile": {"name": "山田"}}],
+            "messages": [{"from": "8190", "id": "wamid.1", "timestamp": "1700000000",
+                "type": "text", "text": {"body": "予約したいです"}}]}));
+        assert_eq!(
+            (item.event.key.as_str(), item.event.kind.as_str()),
+            ("wamid.1", "message")
+        );
+        assert_eq!(item.event.sender.as_deref(), Some("8190"));
+        let stored: Value = serde_json::from_str(&item.event.body).unwrap();
+        assert_eq!(stored["phone_number_id"], "PN1");
+        assert_eq!(item.to.unwrap().id, "PN1");
+        let What::Message(m) = item.what else {
+            panic!()
+        };
+        assert_eq!(
+            m.thread,
+            Thread::Direct {
+                from: "8190".into()
+            }
+        );
+        assert_eq!(m.profile, Profile::Given("山田".into()));
+        assert_eq!(
+            (m.kind.as_str(), m.body.as_deref()),
+            ("text", Some("予約したいです"))
+        );
+        assert_eq!(m.at_ms, 1_700_000_000_000);
+        assert!(m.dispatch && m.reachable && m.reply.is_none());
+    }
+
+    #[test]
+    fn media_is_fetched_by_id_and_reactions_are_not_dispatched() {
+        let image = one(
+            json!({"messages": [{"from": "8190", "id": "wamid.2", "timestamp": "1",
+            "type": "image", "image": {"id": "MEDIA1", "mime_type": "image/jpeg", "caption": "腫れ"}}]}),
+        );
+        let What::Message(m) = image.what else {
+            panic!()
+        };
+        assert_eq!(
+            m.media,
+            Some(json!({"media_id": "MEDIA1", "mime_type": "image/jpeg"}))
+        );
+        assert_eq!(
+            (m.kind.as_str(), m.body.as_deref()),
+            ("image", Some("腫れ"))
+        );
+        assert_eq!(m.profile, Profile::Unknown);
+        let reaction = one(
+            json!({"messages": [{"from": "8190", "id": "wamid.3", "timestamp": "1",
+            "type": "reaction", "reaction": {"message_id": "wamid.2", "emoji": ""}}]}),
+        );
+        let What::Message(m) = reaction.what else {
+            panic!()
+        };
+        assert_eq!(m.body.as_deref(), Some("(reaction removed)"));
+        assert!(!m.dispatch);
+    }
+
+    #[test]
+    fn edits_and_revokes_change_the_earlier_message() {
+        let edit = one(
+            json!({"messages": [{"from": "8190", "id": "wamid.4", "timestamp": "2",
+            "type": "edit", "edit": {"original_message_id": "wamid.1",
+                "message": {"type": "text", "text": {"body": "直しました"}}}}]}),
+        );
+        let What::Edit(e) = edit.what else { panic!() };
+        assert_eq!(
+            (e.provider_message_id.as_str(), e.body.as_deref()),
+            ("wamid.1", Some("直しました"))
+        );
+        assert_eq!((e.thread.as_str(), e.at_ms), ("8190", 2000));
+        let revoke = one(
+            json!({"messages": [{"from": "8190", "id": "wamid.5", "timestamp": "3",
+            "type": "revoke", "revoke": {"original_message_id": "wamid.1"}}]}),
+        );
+        let What::Unsend(u) = revoke.what else {
+            panic!()
+        };
+        assert_eq!(
+            (u.provider_message_id.as_str(), u.thread.as_str()),
+            ("wamid.1", "8190")
+        );
+    }
+
+    #[test]
+    fn statuses_name_our_message_and_an_undeliverable_number_bounces() {
+        let failed = one(json!({"statuses": [{"id": "wamid.9", "status": "failed",
+            "timestamp": "1700000001", "recipient_id": "8190", "biz_opaque_callback_data": "ours",
+            "errors": [{"code": 131026, "title": "Message undeliverable"}]}]}));
+        assert_eq!(failed.event.key, "wamid.9:failed");
+        assert_eq!(failed.event.sender.as_deref(), Some("8190"));
+        let What::Status(s) = failed.what else {
+            panic!()
+        };
+        assert_eq!(
+            (s.state, s.ours.as_deref()),
+            (Delivered::Failed, Some("ours"))
+        );
+        assert_eq!(s.failure_code.as_deref(), Some("131026"));
+        assert_eq!(s.at_ms, 1_700_000_001_000);
+        assert_eq!(
+            s.unreachable,
+            Some(Unreachable::Bounced {
+                reason: "Message undeliverable".into()
+            })
+        );
+        let other_failure = one(json!({"statuses": [{"id": "wamid.9", "status": "failed",
+            "timestamp": "1", "errors": [{"code": 130472}]}]}));
+        let What::Status(s) = other_failure.what else {
+            panic!()
+        };
+        assert_eq!(s.unreachable, None);
+        let played =
+            one(json!({"statuses": [{"id": "wamid.9", "status": "played", "timestamp": "1"}]}));
+        assert!(matches!(played.what, What::Record));
+        assert_eq!(played.event.key, "wamid.9:played");
+    }
+
+    #[test]
+    fn a_template_review_asks_for_a_sync_and_other_changes_are_kept_raw_by_content() {
+        let review = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA",
+            "changes": [{"field": "message_template_status_update",
+                "value": {"event": "APPROVED", "message_template_id": 1}}]}]});
+        let all = items(&review);
+        assert!(matches!(all[0].what, What::TemplateReview));
+        assert!(
+            all[0].to.is_none(),
+            "the whole account: served by every channel of it"
+        );
+        assert!(all[0]
+            .event
+            .key
+            .starts_with("other:message_template_status_update:"));
+        assert_eq!(
+            all[0].event.key,
+            items(&review)[0].event.key,
+            "a redelivery dedupes"
+        );
+        let calls = items(
+            &json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA",
+            "changes": [{"field": "calls", "value": {}}]}]}),
+        );
+        assert!(matches!(calls[0].what, What::Record));
+        assert_eq!(calls[0].event.kind, "calls");
+    }
+
+    #[test]
+    fn the_handshake_echoes_the_challenge_only_for_the_verify_token() {
+        let creds = Credentials::WhatsApp(WhatsAppSecrets {
+            app_secret: "s".into(),
+            verify_token: "tok".into(),
+            access_token: "a".into(),
+        });
+        let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let ok = q(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "tok"),
+            ("hub.challenge", "42"),
+        ]);
+        assert_eq!(WhatsApp.handshake(&creds, &ok), Some("42".into()));
+        let bad = q(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "no"),
+            ("hub.challenge", "42"),
+        ]);
+        assert_eq!(WhatsApp.handshake(&creds, &bad), None);
+        assert!(WhatsApp.routes().handshake && !WhatsApp.routes().status_callback);
+    }
+}

@@ -3,10 +3,11 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use tsunagu_core::text::fold_width;
+use tsunagu_core::Code;
 
 use crate::Invalid;
 
-const INVALID: Invalid = Invalid("invalid_birth_date");
+const INVALID: Invalid = Invalid(Code::InvalidBirthDate);
 
 /// (letter, name, first day). An era's year 1 is the Gregorian year of its first day.
 const ERAS: [(char, &str, (i32, u32, u32)); 5] = [
@@ -190,7 +191,7 @@ mod tests {
         ] {
             assert_eq!(
                 BirthDate::parse(s),
-                Err(Invalid("invalid_birth_date")),
+                Err(Invalid(Code::InvalidBirthDate)),
                 "{s}"
             );
         }

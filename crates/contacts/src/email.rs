@@ -2,10 +2,11 @@
 //! Full-width letters typed with a Japanese input method are folded to ASCII.
 use serde::Serialize;
 use tsunagu_core::text::fold_width;
+use tsunagu_core::Code;
 
 use crate::Invalid;
 
-const INVALID: Invalid = Invalid("invalid_email");
+const INVALID: Invalid = Invalid(Code::InvalidEmail);
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -74,7 +75,7 @@ mod tests {
             "hanako@example..jp",
             "山田@example.jp",
         ] {
-            assert_eq!(Email::parse(bad), Err(Invalid("invalid_email")), "{bad}");
+            assert_eq!(Email::parse(bad), Err(Invalid(Code::InvalidEmail)), "{bad}");
         }
     }
 }

@@ -4,7 +4,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::text::{fold_width, squeeze_spaces};
-use tsunagu_core::{new_id, ClinicId};
+use tsunagu_core::{new_id, ClinicId, Code};
 use tsunagu_store::flag;
 
 use crate::{BirthDate, FieldError, Invalid};
@@ -69,21 +69,21 @@ impl CustomField {
                 let n: f64 = v
                     .replace(',', "")
                     .parse()
-                    .map_err(|_| Invalid("invalid_number"))?;
+                    .map_err(|_| Invalid(Code::InvalidNumber))?;
                 if !n.is_finite() {
-                    return Err(Invalid("invalid_number"));
+                    return Err(Invalid(Code::InvalidNumber));
                 }
                 n.to_string()
             }
             "date" => BirthDate::parse(&v)
-                .map_err(|_| Invalid("invalid_date"))?
+                .map_err(|_| Invalid(Code::InvalidDate))?
                 .iso(),
             "choice" => self
                 .choice_list()
                 .into_iter()
                 .find(|c| squeeze_spaces(&fold_width(c)) == v)
-                .ok_or(Invalid("invalid_choice"))?,
-            _ if raw.trim().chars().count() > 1000 => return Err(Invalid("too_long")),
+                .ok_or(Invalid(Code::InvalidChoice))?,
+            _ if raw.trim().chars().count() > 1000 => return Err(Invalid(Code::TooLong)),
             _ => raw.trim().to_string(),
         };
         Ok(Some(stored))
@@ -116,13 +116,13 @@ fn check_new(f: &NewField) -> Result<(), Vec<FieldError>> {
     if !key_ok {
         errs.push(FieldError::new(
             "key",
-            "invalid_field_key",
+            Code::InvalidFieldKey,
             "A key is 1–40 of a–z, 0–9 and _, starting with a letter.",
         ));
     } else if RESERVED_KEYS.contains(&f.key.as_str()) {
         errs.push(FieldError::new(
             "key",
-            "reserved_field_key",
+            Code::ReservedFieldKey,
             "This key names a standard record field.",
         ));
     }
@@ -130,14 +130,14 @@ fn check_new(f: &NewField) -> Result<(), Vec<FieldError>> {
     if label.is_empty() || label.chars().count() > 100 {
         errs.push(FieldError::new(
             "label_ja",
-            "invalid_label",
+            Code::InvalidLabel,
             "A label is 1–100 characters.",
         ));
     }
     if !["text", "number", "date", "choice"].contains(&f.kind.as_str()) {
         errs.push(FieldError::new(
             "kind",
-            "invalid_field_kind",
+            Code::InvalidFieldKind,
             "kind is text, number, date or choice.",
         ));
     }
@@ -151,7 +151,7 @@ fn check_new(f: &NewField) -> Result<(), Vec<FieldError>> {
     {
         errs.push(FieldError::new(
             "choices",
-            "invalid_choices",
+            Code::InvalidChoices,
             "A choice field lists 1 or more non-empty choices; other kinds none.",
         ));
     }
@@ -193,7 +193,7 @@ pub async fn create(
     if taken.is_some() {
         return Ok(Err(vec![FieldError::new(
             "key",
-            "duplicate_field_key",
+            Code::DuplicateFieldKey,
             "This clinic already has a field with this key.",
         )]));
     }
@@ -324,7 +324,7 @@ mod tests {
         );
         assert_eq!(
             field("number", "[]").check("abc"),
-            Err(Invalid("invalid_number"))
+            Err(Invalid(Code::InvalidNumber))
         );
         assert_eq!(
             field("date", "[]").check("R6.4.1"),
@@ -332,11 +332,11 @@ mod tests {
         );
         assert_eq!(
             field("date", "[]").check("someday"),
-            Err(Invalid("invalid_date"))
+            Err(Invalid(Code::InvalidDate))
         );
         let choice = field("choice", r#"["A型","B型"]"#);
         assert_eq!(choice.check("Ａ型"), Ok(Some("A型".into())));
-        assert_eq!(choice.check("C型"), Err(Invalid("invalid_choice")));
+        assert_eq!(choice.check("C型"), Err(Invalid(Code::InvalidChoice)));
         assert_eq!(field("text", "[]").check("  "), Ok(None));
     }
 

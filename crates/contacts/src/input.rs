@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tsunagu_core::text::squeeze_spaces;
+use tsunagu_core::Code;
 
 use crate::fields::CustomField;
 use crate::kana::{parse_channel, parse_language, parse_tag, split_tags};
@@ -69,23 +70,25 @@ pub fn validate(
     let mut errs = Vec::new();
     let mut c = Changes::default();
     match input.name.as_deref().map(squeeze_spaces) {
-        Some(n) if n.is_empty() => {
-            errs.push(FieldError::from_invalid("name", Invalid("name_required")))
-        }
+        Some(n) if n.is_empty() => errs.push(FieldError::from_invalid(
+            "name",
+            Invalid(Code::NameRequired),
+        )),
         Some(n) if n.chars().count() > 100 => {
-            errs.push(FieldError::from_invalid("name", Invalid("too_long")))
+            errs.push(FieldError::from_invalid("name", Invalid(Code::TooLong)))
         }
         Some(n) => c.name = Some(n),
-        None if mode == Mode::Create => {
-            errs.push(FieldError::from_invalid("name", Invalid("name_required")))
-        }
+        None if mode == Mode::Create => errs.push(FieldError::from_invalid(
+            "name",
+            Invalid(Code::NameRequired),
+        )),
         None => {}
     }
     c.kana = opt(&mut errs, "kana", &input.kana, Kana::parse);
     c.birth_date = opt(&mut errs, "birth_date", &input.birth_date, |s| {
         BirthDate::parse(s).and_then(|d| {
             if d.date() > today {
-                Err(Invalid("invalid_birth_date"))
+                Err(Invalid(Code::InvalidBirthDate))
             } else {
                 Ok(d)
             }
@@ -114,7 +117,7 @@ pub fn validate(
     );
     c.note = opt(&mut errs, "note", &input.note, |s| {
         if s.chars().count() > 2000 {
-            Err(Invalid("too_long"))
+            Err(Invalid(Code::TooLong))
         } else {
             Ok(s.trim().to_string())
         }
@@ -167,7 +170,7 @@ fn tags(errs: &mut Vec<FieldError>, list: &[String]) -> Option<Vec<String>> {
         }
     }
     if out.len() > MAX_TAGS {
-        errs.push(FieldError::from_invalid("tags", Invalid("too_many_tags")));
+        errs.push(FieldError::from_invalid("tags", Invalid(Code::TooManyTags)));
         return None;
     }
     Some(out)
@@ -187,7 +190,7 @@ fn custom_values(
     {
         errs.push(FieldError::from_invalid(
             key.as_str(),
-            Invalid("unknown_field"),
+            Invalid(Code::UnknownField),
         ));
     }
     for def in defs {
@@ -203,7 +206,7 @@ fn custom_values(
             None if mode == Mode::Create && def.is_required() => {
                 errs.push(FieldError::from_invalid(
                     def.key.as_str(),
-                    Invalid("field_required"),
+                    Invalid(Code::FieldRequired),
                 ));
                 continue;
             }
@@ -212,7 +215,7 @@ fn custom_values(
         if value.is_none() && def.is_required() {
             errs.push(FieldError::from_invalid(
                 def.key.as_str(),
-                Invalid("field_required"),
+                Invalid(Code::FieldRequired),
             ));
             continue;
         }

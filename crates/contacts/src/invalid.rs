@@ -1,14 +1,21 @@
-//! Why an input was refused: a stable snake_case code the ja/en catalogs translate.
+//! Why an input was refused: a stable code (`tsunagu_core::Code`) the ja/en catalogs translate.
 use serde::Serialize;
+use tsunagu_core::{Code, Refusal};
 
-/// A value that did not parse, with its stable error key (`invalid_phone_number`, …).
+/// A value that did not parse, with its stable code (`invalid_phone_number`, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct Invalid(pub &'static str);
+pub struct Invalid(pub Code);
 
 impl Invalid {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> Code {
         self.0
+    }
+}
+
+impl From<Invalid> for Refusal {
+    fn from(e: Invalid) -> Refusal {
+        Refusal::new(e.0).detail(message_for(e.0))
     }
 }
 
@@ -17,13 +24,13 @@ impl Invalid {
 pub struct FieldError {
     /// `phone`, `birth_date`, a custom field key, or a CSV column as written in the header.
     pub field: String,
-    pub code: &'static str,
+    pub code: Code,
     /// A short English explanation for developers; staff see the translated code.
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, code: Code, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             code,
@@ -36,27 +43,27 @@ impl FieldError {
     }
 }
 
-/// The English explanation of an error key.
-pub fn message_for(code: &str) -> &'static str {
+/// The English explanation of a field's code, for developers.
+pub fn message_for(code: Code) -> &'static str {
     match code {
-        "invalid_phone_number" => "Not a phone number: Japanese numbers like 090-1234-5678, others with + and the country code.",
-        "invalid_email" => "Not an e-mail address.",
-        "invalid_birth_date" => "Not a birth date: YYYY-MM-DD or a Japanese era date like S50.4.1, not in the future.",
-        "invalid_kana" => "The reading must be kana (katakana or hiragana).",
-        "invalid_card_number" => "A card number is 1 to 20 letters and digits.",
-        "invalid_sex" => "Sex is female, male, other or unknown.",
-        "invalid_language" => "Not a language code such as ja or en.",
-        "invalid_channel" => "Not a channel: line, sms, email, phone, whatsapp, messenger or webchat.",
-        "name_required" => "A name is required.",
-        "too_long" => "The text is too long.",
-        "invalid_tag" => "A tag is 1 to 50 characters without ; or 、.",
-        "too_many_tags" => "At most 30 tags.",
-        "duplicate_card_number" => "Another patient of this clinic has this card number.",
-        "unknown_field" => "This clinic has no custom field with that key.",
-        "field_required" => "This field is required.",
-        "invalid_number" => "Not a number.",
-        "invalid_date" => "Not a date (YYYY-MM-DD).",
-        "invalid_choice" => "Not one of the field's choices.",
+        Code::InvalidPhoneNumber => "Not a phone number: Japanese numbers like 090-1234-5678, others with + and the country code.",
+        Code::InvalidEmail => "Not an e-mail address.",
+        Code::InvalidBirthDate => "Not a birth date: YYYY-MM-DD or a Japanese era date like S50.4.1, not in the future.",
+        Code::InvalidKana => "The reading must be kana (katakana or hiragana).",
+        Code::InvalidCardNumber => "A card number is 1 to 20 letters and digits.",
+        Code::InvalidSex => "Sex is female, male, other or unknown.",
+        Code::InvalidLanguage => "Not a language code such as ja or en.",
+        Code::InvalidChannel => "Not a channel: line, sms, email, phone, whatsapp, messenger or webchat.",
+        Code::NameRequired => "A name is required.",
+        Code::TooLong => "The text is too long.",
+        Code::InvalidTag => "A tag is 1 to 50 characters without ; or 、.",
+        Code::TooManyTags => "At most 30 tags.",
+        Code::DuplicateCardNumber => "Another patient of this clinic has this card number.",
+        Code::UnknownField => "This clinic has no custom field with that key.",
+        Code::FieldRequired => "This field is required.",
+        Code::InvalidNumber => "Not a number.",
+        Code::InvalidDate => "Not a date (YYYY-MM-DD).",
+        Code::InvalidChoice => "Not one of the field's choices.",
         _ => "Not valid.",
     }
 }

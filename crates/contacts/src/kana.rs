@@ -2,6 +2,7 @@
 //! and script, and both are compared, so each has one stored form.
 use serde::Serialize;
 use tsunagu_core::text::{fold_width, is_katakana_reading_char, squeeze_spaces, to_katakana};
+use tsunagu_core::Code;
 
 use crate::Invalid;
 
@@ -15,7 +16,7 @@ impl Kana {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let k = squeeze_spaces(&to_katakana(&fold_width(s)));
         if k.is_empty() || k.chars().count() > 100 || !k.chars().all(is_katakana_reading_char) {
-            return Err(Invalid("invalid_kana"));
+            return Err(Invalid(Code::InvalidKana));
         }
         Ok(Kana(k))
     }
@@ -39,11 +40,11 @@ impl CardNumber {
             match c {
                 'a'..='z' | 'A'..='Z' | '0'..='9' => out.push(c.to_ascii_uppercase()),
                 ' ' | '-' | 'ー' | '\u{2010}'..='\u{2015}' | '\u{2212}' => {}
-                _ => return Err(Invalid("invalid_card_number")),
+                _ => return Err(Invalid(Code::InvalidCardNumber)),
             }
         }
         if out.is_empty() || out.len() > 20 {
-            return Err(Invalid("invalid_card_number"));
+            return Err(Invalid(Code::InvalidCardNumber));
         }
         Ok(CardNumber(out))
     }
@@ -73,7 +74,7 @@ impl Sex {
             "male" | "m" | "男" | "男性" | "1" => Sex::Male,
             "other" | "その他" | "9" => Sex::Other,
             "unknown" | "不明" | "0" | "" => Sex::Unknown,
-            _ => return Err(Invalid("invalid_sex")),
+            _ => return Err(Invalid(Code::InvalidSex)),
         })
     }
 
@@ -113,7 +114,7 @@ pub fn parse_language(s: &str) -> Result<String, Invalid> {
     let rest_ok =
         parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
     if !(primary_ok && rest_ok) {
-        return Err(Invalid("invalid_language"));
+        return Err(Invalid(Code::InvalidLanguage));
     }
     Ok(match s.split_once('-') {
         Some((p, r)) => format!("{}-{r}", p.to_ascii_lowercase()),
@@ -146,14 +147,14 @@ pub fn parse_channel(s: &str) -> Result<&'static str, Invalid> {
         .iter()
         .find(|c| **c == alias)
         .copied()
-        .ok_or(Invalid("invalid_channel"))
+        .ok_or(Invalid(Code::InvalidChannel))
 }
 
 /// A tag: width-folded, spaces squeezed, 1–50 characters, without the list separators.
 pub fn parse_tag(s: &str) -> Result<String, Invalid> {
     let t = squeeze_spaces(&fold_width(s));
     if t.is_empty() || t.chars().count() > 50 || t.contains([';', '、', ',']) {
-        return Err(Invalid("invalid_tag"));
+        return Err(Invalid(Code::InvalidTag));
     }
     Ok(t)
 }
@@ -188,7 +189,7 @@ mod tests {
     #[test]
     fn a_reading_in_kanji_or_latin_letters_is_refused() {
         for s in ["山田", "Yamada", "", "ヤマダ1"] {
-            assert_eq!(Kana::parse(s), Err(Invalid("invalid_kana")), "{s}");
+            assert_eq!(Kana::parse(s), Err(Invalid(Code::InvalidKana)), "{s}");
         }
     }
 
@@ -214,7 +215,7 @@ mod tests {
         assert_eq!(Sex::parse("M"), Ok(Sex::Male));
         assert_eq!(Sex::parse("1"), Ok(Sex::Male));
         assert_eq!(Sex::parse("不明"), Ok(Sex::Unknown));
-        assert_eq!(Sex::parse("x"), Err(Invalid("invalid_sex")));
+        assert_eq!(Sex::parse("x"), Err(Invalid(Code::InvalidSex)));
     }
 
     #[test]
@@ -224,7 +225,7 @@ mod tests {
         assert!(parse_language("japanese language").is_err());
         assert_eq!(parse_channel("LINE"), Ok("line"));
         assert_eq!(parse_channel("メール"), Ok("email"));
-        assert_eq!(parse_channel("fax"), Err(Invalid("invalid_channel")));
+        assert_eq!(parse_channel("fax"), Err(Invalid(Code::InvalidChannel)));
     }
 
     #[test]

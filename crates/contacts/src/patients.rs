@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::AnyConnection;
-use tsunagu_core::{new_id, ClinicId, PatientId};
+use tsunagu_core::{new_id, ClinicId, Code, PatientId};
 use tsunagu_store::patients::{self as rows, Patient, PATIENT_COLS};
 
 use crate::fields::{self, CustomField};
@@ -208,7 +208,7 @@ fn push(
 fn duplicate_card() -> PatientError {
     PatientError::Invalid(vec![FieldError::from_invalid(
         "card_number",
-        Invalid("duplicate_card_number"),
+        Invalid(Code::DuplicateCardNumber),
     )])
 }
 

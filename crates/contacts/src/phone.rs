@@ -2,10 +2,11 @@
 //! (`090-1234-5678`, `03-1234-5678`, often in full-width digits); other countries need `+`.
 use serde::Serialize;
 use tsunagu_core::text::fold_width;
+use tsunagu_core::Code;
 
 use crate::Invalid;
 
-const INVALID: Invalid = Invalid("invalid_phone_number");
+const INVALID: Invalid = Invalid(Code::InvalidPhoneNumber);
 
 /// A phone number as `+` and 8–15 digits, e.g. `+819012345678`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -163,7 +164,7 @@ mod tests {
         ] {
             assert_eq!(
                 PhoneE164::parse(bad),
-                Err(Invalid("invalid_phone_number")),
+                Err(Invalid(Code::InvalidPhoneNumber)),
                 "{bad}"
             );
         }

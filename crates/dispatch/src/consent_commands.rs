@@ -317,7 +317,8 @@ async fn record(
     };
     consent::record(conn, db.backend(), entry, now)
         .await
-        .context("recording the patient's consent command")?;
+        .context("recording the patient's consent command")?
+        .map_err(|r| anyhow::anyhow!("the ledger refused the consent command: {}", r.code))?;
     Ok(())
 }
 
@@ -338,7 +339,7 @@ async fn close_prompts(
 /// The change is recorded whatever happens to the answer; a refused answer is logged.
 async fn say(m: &Inbound, text: &str) -> anyhow::Result<()> {
     if let ReplyOutcome::Refused(why) = answer(m, text).await? {
-        tracing::warn!(code = why.code(), conversation = %m.conversation.id, "a consent confirmation was not sent");
+        tracing::warn!(code = why.code.as_str(), conversation = %m.conversation.id, "a consent confirmation was not sent");
     }
     Ok(())
 }

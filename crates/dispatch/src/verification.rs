@@ -92,7 +92,7 @@ pub async fn step(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Step> {
         }
     };
     if let ReplyOutcome::Refused(why) = answer(m, &reply).await? {
-        tracing::warn!(code = why.code(), conversation = %m.conversation.id, "a verification answer was not sent");
+        tracing::warn!(code = why.code.as_str(), conversation = %m.conversation.id, "a verification answer was not sent");
     }
     Ok(Step::Handled)
 }

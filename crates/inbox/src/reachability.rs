@@ -1,10 +1,13 @@
 //! Can this patient be reached on this channel identity right now, and how: the one check every
 //! sender makes after consent (blocked, opted out, bounced, the provider's service window).
 use serde::Serialize;
+use tsunagu_channels::provider::HOUR_MS;
 use tsunagu_channels::ChannelKind;
+use tsunagu_core::{Code, Refusal};
 use tsunagu_store::patients::Identity;
 
-/// Why a patient cannot be reached now (shown as a `reply::ReplyRefused`).
+/// Why a patient cannot be reached now (refused as `recipient_blocked`, `recipient_opted_out`,
+/// `recipient_bounced`, `outside_service_window`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unreachable {
     Blocked,
@@ -12,6 +15,50 @@ pub enum Unreachable {
     Bounced { reason: String },
     OutsideServiceWindow { kind: ChannelKind },
 }
+
+impl From<Unreachable> for Refusal {
+    fn from(u: Unreachable) -> Refusal {
+        match u {
+            Unreachable::Blocked => {
+                Refusal::new(Code::RecipientBlocked).detail("the patient has blocked this account")
+            }
+            Unreachable::OptedOut => Refusal::new(Code::RecipientOptedOut)
+                .detail("the patient opted out of messages on this channel"),
+            Unreachable::Bounced { reason } => Refusal::new(Code::RecipientBounced)
+                .detail(format!("the address cannot receive messages: {reason}")),
+            Unreachable::OutsideServiceWindow { kind } => {
+                Refusal::new(Code::OutsideServiceWindow).detail(outside_window_text(kind))
+            }
+        }
+    }
+}
+
+/// The developer's detail for `outside_service_window` (the API's `message`), from the
+/// provider's window rules; staff read the code's words in the catalog instead.
+fn outside_window_text(kind: ChannelKind) -> String {
+    let rules = kind.rules();
+    let Some(window) = rules.service_window_ms else {
+        // No service window: never refused for it.
+        return "the provider's service window is closed".into();
+    };
+    let hours = window / HOUR_MS;
+    let passed = match rules.human_agent_window_ms {
+        Some(staff) => format!(
+            "more than {hours} hours ({} days for a staff reply)",
+            staff / DAY_MS
+        ),
+        None => format!("more than {hours} hours"),
+    };
+    let now = if rules.template_outside_window {
+        "allows only an approved template now"
+    } else {
+        "does not allow a message now"
+    };
+    let provider = kind.adapter().name();
+    format!("{passed} have passed since the patient's last message; {provider} {now}")
+}
+
+const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// How a send goes out when it may.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +105,8 @@ pub fn check(
     let Some(window) = kind.rules().service_window_ms else {
         return Ok(SendMode::Standard);
     };
-    // WhatsApp templates are what the window allows outside it.
-    if kind == ChannelKind::WhatsApp && content_kind == "template" {
+    // An approved template is what some providers allow outside the window (WhatsApp).
+    if kind.rules().template_outside_window && content_kind == "template" {
         return Ok(SendMode::Standard);
     }
     let last = ident.and_then(|i| i.last_inbound_at).or(last_inbound_at);
@@ -112,5 +159,26 @@ pub fn describe(kind: ChannelKind, ident: &Identity, now_ms: i64) -> Reachabilit
             .service_window_ms
             .map(|_| closes.is_some_and(|c| c >= now_ms)),
         window_closes_at: closes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_detail_follows_each_providers_rules() {
+        assert_eq!(
+            outside_window_text(ChannelKind::WhatsApp),
+            "more than 24 hours have passed since the patient's last message; WhatsApp allows only an approved template now"
+        );
+        assert_eq!(
+            outside_window_text(ChannelKind::Messenger),
+            "more than 24 hours (7 days for a staff reply) have passed since the patient's last message; Messenger does not allow a message now"
+        );
+        assert_eq!(
+            outside_window_text(ChannelKind::Sms),
+            "the provider's service window is closed"
+        );
     }
 }

@@ -4,12 +4,10 @@
 //! or a purpose the patient agreed to (`queue_for_purpose`). Automated answers to a LINE event go
 //! by reply token instead (`queue_auto_reply`).
 use tsunagu_core::jobs::SendMessage;
-use tsunagu_core::{ClinicId, MessageId};
-use tsunagu_privacy::consent::{Refusal, SendBasis};
+use tsunagu_core::{ClinicId, MessageId, Refusal};
+use tsunagu_privacy::consent::SendBasis;
 use tsunagu_store::conversations::{self, Conversation};
 use tsunagu_store::{jobs, Db};
-
-use crate::reachability::Unreachable;
 
 mod auto_reply;
 mod content;
@@ -30,96 +28,26 @@ pub struct Route {
     pub tag: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ReplyRefused {
-    #[error("the message is empty")]
-    Empty,
-    #[error("the message is longer than the channel allows ({max} characters)")]
-    TooLong { max: usize },
-    #[error("the patient has blocked this account")]
-    Blocked,
-    #[error("the channel is disabled")]
-    ChannelDisabled,
-    /// A channel row of a kind this build does not know: nothing is checked, so nothing is sent.
-    #[error("this kind of channel is not supported")]
-    UnknownChannelKind,
-    /// Standby-mode events and events without a token cannot be answered by reply.
-    #[error("the event has no reply token")]
-    NoReplyToken,
-    /// A reply token is single-use: a second answer to the same event is refused here.
-    #[error("this reply token was already used")]
-    ReplyTokenUsed,
-    #[error("a reply carries 1 to {max} messages")]
-    MessageCount { max: usize },
-    /// The consent ledger says no (`consent_required`, `consent_withdrawn`,
-    /// `outside_reply_window`), with the reason in words.
-    #[error("{0}")]
-    Consent(Refusal),
-    #[error("the patient has no channel to reach them on")]
-    NoChannel,
-    /// The patient opted out on this channel (SMS STOP): nothing is attempted until START.
-    #[error("the patient opted out of messages on this channel")]
-    OptedOut,
-    /// The provider said this address cannot receive.
-    #[error("the address cannot receive messages: {reason}")]
-    Bounced { reason: String },
-    /// WhatsApp/Messenger: more than 24 hours since the patient's last message.
-    #[error("{}", outside_window_text(*kind))]
-    OutsideServiceWindow { kind: tsunagu_channels::ChannelKind },
-    /// A WhatsApp template that is not approved, or whose variables do not match.
-    #[error("{0}")]
-    Template(String),
-    /// The channel cannot carry this content, or it breaks the provider's limits.
-    #[error("{0}")]
-    Unsupported(String),
-}
-
-impl From<Unreachable> for ReplyRefused {
-    fn from(u: Unreachable) -> Self {
-        match u {
-            Unreachable::Blocked => ReplyRefused::Blocked,
-            Unreachable::OptedOut => ReplyRefused::OptedOut,
-            Unreachable::Bounced { reason } => ReplyRefused::Bounced { reason },
-            Unreachable::OutsideServiceWindow { kind } => {
-                ReplyRefused::OutsideServiceWindow { kind }
-            }
-        }
-    }
-}
-
-fn outside_window_text(kind: tsunagu_channels::ChannelKind) -> &'static str {
-    match kind {
-        tsunagu_channels::ChannelKind::Messenger => "more than 24 hours (7 days for a staff reply) have passed since the patient's last message; Messenger does not allow a message now",
-        _ => "more than 24 hours have passed since the patient's last message; WhatsApp allows only an approved template now",
-    }
-}
-
-impl ReplyRefused {
-    /// Stable error key for the API and UI.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ReplyRefused::Empty => "empty_message",
-            ReplyRefused::TooLong { .. } => "message_too_long",
-            ReplyRefused::Blocked => "recipient_blocked",
-            ReplyRefused::ChannelDisabled => "channel_disabled",
-            ReplyRefused::UnknownChannelKind => "channel_kind_unknown",
-            ReplyRefused::NoReplyToken => "no_reply_token",
-            ReplyRefused::ReplyTokenUsed => "reply_token_used",
-            ReplyRefused::MessageCount { .. } => "message_count",
-            ReplyRefused::Consent(r) => r.code,
-            ReplyRefused::NoChannel => "no_reachable_channel",
-            ReplyRefused::OptedOut => "recipient_opted_out",
-            ReplyRefused::Bounced { .. } => "recipient_bounced",
-            ReplyRefused::OutsideServiceWindow { .. } => "outside_service_window",
-            ReplyRefused::Template(_) => "template_invalid",
-            ReplyRefused::Unsupported(_) => "unsupported_content",
-        }
-    }
-}
-
+/// A message queued with its send job, or refused before anything was written: empty or too
+/// long (`empty_message`, `message_too_long {max}`), the channel (`channel_disabled`,
+/// `channel_kind_unknown`, `unsupported_content`, `template_invalid`), reachability
+/// (`recipient_blocked`, `recipient_opted_out`, `recipient_bounced`, `outside_service_window`,
+/// `no_reachable_channel`), consent (`consent_required`, `consent_withdrawn`,
+/// `outside_reply_window`), reply tokens (`no_reply_token`, `reply_token_used`, `message_count`).
+#[derive(Debug)]
 pub enum ReplyOutcome {
     Queued(Box<conversations::Message>),
-    Refused(ReplyRefused),
+    Refused(Refusal),
+}
+
+impl ReplyOutcome {
+    /// The queued message, or the refusal as an error (for `?` at the edge).
+    pub fn queued(self) -> Result<Box<conversations::Message>, Refusal> {
+        match self {
+            ReplyOutcome::Queued(m) => Ok(m),
+            ReplyOutcome::Refused(r) => Err(r),
+        }
+    }
 }
 
 /// Who wrote an outbound text.

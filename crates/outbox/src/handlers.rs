@@ -1,34 +1,37 @@
 //! The outbox's own job kinds, each registered with its handler: the worker loop names none of
 //! them. The binary adds the kinds other crates run (dispatch, retention) to the same registry.
+//! One send, one media and one profile job serve every provider; the kinds they replaced stay
+//! registered as aliases so jobs queued before the upgrade still run.
 use tsunagu_core::jobs::{
-    FetchMedia, LineFetchContent, LineFetchProfile, LineReply, MessengerFetchProfile, SendMessage,
-    WhatsAppSyncTemplates,
+    FetchMedia, FetchProfile, LineFetchContent, LineFetchProfile, LineReply, MessengerFetchProfile,
+    SendMessage, WhatsAppSyncTemplates,
 };
 use tsunagu_store::jobs::Job;
 use tsunagu_store::Tx;
 
 use crate::outcome::Outcome;
 use crate::worker::{JobHandler, Registry, Worker};
-use crate::{line_jobs, line_reply, message_state, messenger_jobs, send, whatsapp_templates};
+use crate::{aliases, media, message_state, profile, send, whatsapp_templates};
 
 /// A registry holding every job kind the outbox runs.
 pub fn registry() -> Registry {
     let mut r = Registry::default();
-    r.register(Deliver)
-        .register(Reply)
-        .register(FetchLineProfile)
-        .register(FetchLineContent)
-        .register(FetchChannelMedia)
-        .register(FetchMessengerProfile)
-        .register(SyncTemplates);
+    r.register(SendJob)
+        .register(MediaJob)
+        .register(ProfileJob)
+        .register(SyncTemplates)
+        .register(LineReplyAlias)
+        .register(LineProfileAlias)
+        .register(LineContentAlias)
+        .register(MessengerProfileAlias);
     r
 }
 
 /// `message.send`, on whichever channel the message leaves by.
-struct Deliver;
+struct SendJob;
 
 #[async_trait::async_trait]
-impl JobHandler for Deliver {
+impl JobHandler for SendJob {
     type Job = SendMessage;
 
     async fn run(&self, w: &Worker, job: &Job, p: SendMessage) -> anyhow::Result<Outcome> {
@@ -44,67 +47,27 @@ impl JobHandler for Deliver {
     }
 }
 
-/// `line.reply`: a reply token is single-use, so an unknown outcome is never repeated.
-struct Reply;
+/// `channel.fetch_media`: an inbound message's media.
+struct MediaJob;
 
 #[async_trait::async_trait]
-impl JobHandler for Reply {
-    type Job = LineReply;
-
-    async fn run(&self, w: &Worker, job: &Job, p: LineReply) -> anyhow::Result<Outcome> {
-        line_reply::reply(w, job, &p).await
-    }
-
-    fn repeatable(&self, _: &LineReply) -> bool {
-        false
-    }
-
-    async fn settled(&self, tx: &mut Tx, job: &Job, o: &Outcome) -> anyhow::Result<Option<String>> {
-        message_state::settled(tx, job, o).await
-    }
-}
-
-struct FetchLineProfile;
-
-#[async_trait::async_trait]
-impl JobHandler for FetchLineProfile {
-    type Job = LineFetchProfile;
-
-    async fn run(&self, w: &Worker, job: &Job, p: LineFetchProfile) -> anyhow::Result<Outcome> {
-        line_jobs::fetch_profile(w, job, &p).await
-    }
-}
-
-struct FetchLineContent;
-
-#[async_trait::async_trait]
-impl JobHandler for FetchLineContent {
-    type Job = LineFetchContent;
-
-    async fn run(&self, w: &Worker, job: &Job, p: LineFetchContent) -> anyhow::Result<Outcome> {
-        line_jobs::fetch_content(w, job, &p).await
-    }
-}
-
-struct FetchChannelMedia;
-
-#[async_trait::async_trait]
-impl JobHandler for FetchChannelMedia {
+impl JobHandler for MediaJob {
     type Job = FetchMedia;
 
     async fn run(&self, w: &Worker, job: &Job, p: FetchMedia) -> anyhow::Result<Outcome> {
-        send::fetch_media(w, job, &p).await
+        media::fetch(w, job, &p).await
     }
 }
 
-struct FetchMessengerProfile;
+/// `channel.fetch_profile`: a new patient's name and picture.
+struct ProfileJob;
 
 #[async_trait::async_trait]
-impl JobHandler for FetchMessengerProfile {
-    type Job = MessengerFetchProfile;
+impl JobHandler for ProfileJob {
+    type Job = FetchProfile;
 
-    async fn run(&self, w: &Worker, job: &Job, p: Self::Job) -> anyhow::Result<Outcome> {
-        messenger_jobs::fetch_profile(w, job, &p).await
+    async fn run(&self, w: &Worker, job: &Job, p: FetchProfile) -> anyhow::Result<Outcome> {
+        profile::fetch(w, job, &p).await
     }
 }
 
@@ -116,5 +79,62 @@ impl JobHandler for SyncTemplates {
 
     async fn run(&self, w: &Worker, job: &Job, p: Self::Job) -> anyhow::Result<Outcome> {
         whatsapp_templates::sync(w, job, &p).await
+    }
+}
+
+/// `line.reply` (before the upgrade) → `message.send` with a reply token: single-use, so an
+/// unknown outcome is never repeated.
+struct LineReplyAlias;
+
+#[async_trait::async_trait]
+impl JobHandler for LineReplyAlias {
+    type Job = LineReply;
+
+    async fn run(&self, w: &Worker, job: &Job, p: LineReply) -> anyhow::Result<Outcome> {
+        send::send(w, job, &aliases::line_reply(p)).await
+    }
+
+    fn repeatable(&self, _: &LineReply) -> bool {
+        false
+    }
+
+    async fn settled(&self, tx: &mut Tx, job: &Job, o: &Outcome) -> anyhow::Result<Option<String>> {
+        message_state::settled(tx, job, o).await
+    }
+}
+
+/// `line.fetch_profile` (before the upgrade) → `channel.fetch_profile`.
+struct LineProfileAlias;
+
+#[async_trait::async_trait]
+impl JobHandler for LineProfileAlias {
+    type Job = LineFetchProfile;
+
+    async fn run(&self, w: &Worker, job: &Job, p: LineFetchProfile) -> anyhow::Result<Outcome> {
+        profile::fetch(w, job, &aliases::line_profile(p)).await
+    }
+}
+
+/// `line.fetch_content` (before the upgrade) → `channel.fetch_media`.
+struct LineContentAlias;
+
+#[async_trait::async_trait]
+impl JobHandler for LineContentAlias {
+    type Job = LineFetchContent;
+
+    async fn run(&self, w: &Worker, job: &Job, p: LineFetchContent) -> anyhow::Result<Outcome> {
+        media::fetch(w, job, &aliases::line_content(p)).await
+    }
+}
+
+/// `messenger.fetch_profile` (before the upgrade) → `channel.fetch_profile`.
+struct MessengerProfileAlias;
+
+#[async_trait::async_trait]
+impl JobHandler for MessengerProfileAlias {
+    type Job = MessengerFetchProfile;
+
+    async fn run(&self, w: &Worker, job: &Job, p: Self::Job) -> anyhow::Result<Outcome> {
+        profile::fetch(w, job, &aliases::messenger_profile(p)).await
     }
 }

@@ -3,10 +3,11 @@
 use anyhow::Context;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use tsunagu_channels::provider::deliver::Media;
 use tsunagu_core::{ClinicId, MessageId};
 use tsunagu_store::conversations::{self, Delivery, NewAttachment};
 use tsunagu_store::jobs::{self, Job};
-use tsunagu_store::Tx;
+use tsunagu_store::{statuses, Tx};
 
 use crate::outcome::Outcome;
 use crate::worker::Worker;
@@ -40,6 +41,34 @@ pub(crate) async fn mark_sent(
     complete_and_tell(w, tx, job, clinic, message_id, now).await
 }
 
+/// Records a send whose provider's reports may have overtaken its answer: the provider's id,
+/// and `sent` unless a report already moved the message further; the job done.
+pub(crate) async fn confirm_sent(
+    w: &Worker,
+    job: &Job,
+    clinic: &ClinicId,
+    message_id: &MessageId,
+    provider_id: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let mut tx = w.db.begin().await?;
+    statuses::confirm_sent(tx.conn(), message_id.as_str(), provider_id, now).await?;
+    complete_and_tell(w, tx, job, clinic, message_id, now).await
+}
+
+/// Whether a provider's report has already given the message the provider's id (its send had
+/// no answer, but the provider has it).
+pub(crate) async fn named_by_report(w: &Worker, message_id: &MessageId) -> anyhow::Result<bool> {
+    let mut conn = w.db.pool().acquire().await?;
+    let id: Option<Option<String>> =
+        sqlx::query_scalar("SELECT provider_message_id FROM messages WHERE id = $1")
+            .bind(message_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .context("reading whether a report named the message")?;
+    Ok(id.flatten().is_some())
+}
+
 /// Ends a job whose message changed in `tx`: the job done, committed, open inboxes told.
 pub(crate) async fn complete_and_tell(
     w: &Worker,
@@ -67,7 +96,7 @@ pub(crate) async fn attach_media(
     job: &Job,
     clinic: &ClinicId,
     message_id: &MessageId,
-    files: &[(String, bytes::Bytes)],
+    files: &[Media],
 ) -> anyhow::Result<()> {
     let now = w.clock.now_ms();
     let mut tx = w.db.begin().await?;
@@ -75,13 +104,13 @@ pub(crate) async fn attach_media(
     let already = conversations::attachment_ids(tx.conn(), message_id.as_str()).await?;
     let mut touched = None;
     if let Some(msg) = msg.filter(|m| m.unsent_at.is_none() && already.is_empty()) {
-        for (content_type, bytes) in files {
-            let sha = hex::encode(Sha256::digest(bytes));
+        for f in files {
+            let sha = hex::encode(Sha256::digest(&f.bytes));
             let file = NewAttachment {
                 clinic_id: clinic,
                 message_id,
-                content_type,
-                data: bytes,
+                content_type: &f.content_type,
+                data: &f.bytes,
                 sha256_hex: &sha,
             };
             conversations::insert_attachment(tx.conn(), file, now).await?;

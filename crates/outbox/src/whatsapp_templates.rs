@@ -8,9 +8,9 @@ use tsunagu_core::jobs::WhatsAppSyncTemplates;
 use tsunagu_store::jobs::Job;
 use tsunagu_store::templates::{self, StatusUpdate};
 
+use crate::channel;
 use crate::message_state::clinic_of;
 use crate::outcome::Outcome;
-use crate::provider::load_channel;
 use crate::worker::Worker;
 
 /// Meta's review states in tsunagu's words (`IN_APPEAL` and the like are still pending).
@@ -31,20 +31,23 @@ pub(crate) async fn sync(
 ) -> anyhow::Result<Outcome> {
     let clinic = clinic_of(job)?;
     let channel = &p.channel_id;
-    let Some(ch) = load_channel(w, &clinic, channel).await? else {
-        return Ok(Outcome::Done);
+    let ch = match channel::for_job(w, job, channel, || Outcome::Done).await? {
+        Ok(ch) => ch,
+        Err(outcome) => return Ok(outcome),
     };
-    let Some(waba) = ch.row.endpoints().waba_id else {
+    let Some(waba) = ch.endpoints().waba_id else {
         return Ok(Outcome::Dead {
             code: "no_waba_id",
             error: "the channel has no WhatsApp Business Account id".into(),
         });
     };
-    let client = WhatsAppClient::new(
-        w.http.clone(),
-        &ch.row.api_base_url,
-        ch.cred("access_token"),
-    );
+    let Some(creds) = ch.creds.whatsapp() else {
+        return Ok(Outcome::Dead {
+            code: "templates_unsupported",
+            error: format!("a {} channel has no WhatsApp templates", ch.kind),
+        });
+    };
+    let client = WhatsAppClient::new(w.http.clone(), &ch.row.api_base_url, &creds.access_token);
     let local = {
         let mut conn = w.db.pool().acquire().await?;
         templates::list_by_channel(&mut conn, &clinic, channel).await?

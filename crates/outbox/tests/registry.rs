@@ -164,6 +164,7 @@ fn the_outbox_registers_each_of_its_kinds_once() {
         kinds,
         [
             "channel.fetch_media",
+            "channel.fetch_profile",
             "line.fetch_content",
             "line.fetch_profile",
             "line.reply",

@@ -6,13 +6,15 @@
 mod check;
 mod state;
 
-pub use check::{may_send, Refusal, SendBasis, DEFAULT_REPLY_WINDOW_DAYS};
+pub use check::{
+    may_send, outside_reply_window, purpose_refusal, SendBasis, DEFAULT_REPLY_WINDOW_DAYS,
+};
 pub use state::{current, resolve, ConsentState, Status};
 
 use anyhow::Context;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
-use tsunagu_core::{new_id, ChannelId, ClinicId, PatientId, Permission};
+use tsunagu_core::{new_id, ChannelId, ClinicId, Code, PatientId, Permission, Refusal};
 use tsunagu_store::{channels, patients, Backend};
 
 use crate::audit::{self, Actor, AuditEntry};
@@ -189,40 +191,35 @@ pub struct ConsentEvent {
 const COLS: &str =
     "seq, id, clinic_id, patient_id, purpose, channel_id, granted, source, wording, reason, actor_kind, actor_id, at";
 
-/// A ledger entry that cannot be recorded; the code is a stable key for the API and UI.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    #[error("{0}")]
-    Invalid(&'static str),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
 /// Appends one grant or withdrawal and its audit row (`consent.grant` / `consent.withdraw`,
-/// subject the patient). Call it inside the caller's transaction.
+/// subject the patient). Call it inside the caller's transaction. Refused (nothing written):
+/// `wording_required`, `reason_required` (a staff entry), `unknown_patient`, `unknown_channel`.
 pub async fn record(
     conn: &mut AnyConnection,
     backend: Backend,
     c: NewConsent<'_>,
     now_ms: i64,
-) -> Result<ConsentEvent, RecordError> {
+) -> anyhow::Result<Result<ConsentEvent, Refusal>> {
     let wording = c.wording.trim();
     if wording.is_empty() {
-        return Err(RecordError::Invalid("wording_required"));
+        let why = "wording: the words the patient saw are required.";
+        return Ok(Err(Refusal::new(Code::WordingRequired).detail(why)));
     }
     let reason = c.reason.map(str::trim).filter(|r| !r.is_empty());
     if c.source == Source::Staff && reason.is_none() {
-        return Err(RecordError::Invalid("reason_required"));
+        let why = "reason: a staff entry needs a reason.";
+        return Ok(Err(Refusal::new(Code::ReasonRequired).detail(why)));
     }
     if patients::by_id(&mut *conn, c.clinic, c.patient)
         .await?
         .is_none()
     {
-        return Err(RecordError::Invalid("unknown_patient"));
+        return Ok(Err(Refusal::new(Code::UnknownPatient)));
     }
     if let Some(ch) = c.channel {
         if channels::by_id(&mut *conn, c.clinic, ch).await?.is_none() {
-            return Err(RecordError::Invalid("unknown_channel"));
+            let why = "No such channel in this clinic.";
+            return Ok(Err(Refusal::new(Code::UnknownChannel).detail(why)));
         }
     }
     let id = new_id();
@@ -265,7 +262,7 @@ pub async fn record(
         .fetch_one(conn)
         .await
         .context("reading back the consent entry")?;
-    Ok(row)
+    Ok(Ok(row))
 }
 
 /// Every entry of the patient, oldest first.

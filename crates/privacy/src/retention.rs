@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::Months;
 use sqlx::AnyConnection;
 use tsunagu_core::jobs::PrivacyRetention;
-use tsunagu_core::ClinicId;
+use tsunagu_core::{ClinicId, Code, Refusal};
 use tsunagu_store::jobs::{self, Enqueue};
 use tsunagu_store::Db;
 
@@ -37,13 +37,16 @@ impl Default for RetentionSettings {
 }
 
 impl RetentionSettings {
-    /// Stable error keys for the API and the form.
-    pub fn check(&self) -> Result<(), &'static str> {
+    /// Refused out of range: `invalid_raw_webhook_body_days` (1–3650),
+    /// `invalid_conversation_years` (1–100).
+    pub fn check(&self) -> Result<(), Refusal> {
         if !(1..=3650).contains(&self.raw_webhook_body_days) {
-            return Err("invalid_raw_webhook_body_days");
+            let why = "raw_webhook_body_days must be 1 to 3650.";
+            return Err(Refusal::new(Code::InvalidRawWebhookBodyDays).detail(why));
         }
         if !(1..=100).contains(&self.conversation_years) {
-            return Err("invalid_conversation_years");
+            let why = "conversation_years must be 1 to 100.";
+            return Err(Refusal::new(Code::InvalidConversationYears).detail(why));
         }
         Ok(())
     }
@@ -256,7 +259,10 @@ mod tests {
             raw_webhook_body_days: 0,
             conversation_years: 5,
         };
-        assert_eq!(s.check(), Err("invalid_raw_webhook_body_days"));
+        assert_eq!(
+            s.check().map_err(|r| r.code),
+            Err(Code::InvalidRawWebhookBodyDays)
+        );
         assert_eq!(RetentionSettings::default().check(), Ok(()));
     }
 }

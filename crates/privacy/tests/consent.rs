@@ -2,9 +2,9 @@
 //! what `may_send` allows, what the current state is, and that history is kept in order.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use tsunagu_core::{ChannelId, ClinicId, ConversationId, PatientId};
+use tsunagu_core::{Arg, ChannelId, ClinicId, Code, ConversationId, PatientId};
 use tsunagu_privacy::consent::{
-    self, ConsentActor, NewConsent, Purpose, RecordError, SendBasis, Source, Status,
+    self, ConsentActor, NewConsent, Purpose, SendBasis, Source, Status,
 };
 use tsunagu_store::conversations::{self, NewConversation, NewMessage};
 use tsunagu_store::{channels, clinics, patients, Db};
@@ -116,6 +116,7 @@ async fn record(
     };
     consent::record(tx.conn(), db.backend(), e, at)
         .await
+        .unwrap()
         .unwrap();
     tx.commit().await.unwrap();
 }
@@ -131,7 +132,7 @@ async fn may(
     consent::may_send(&mut conn, &w.clinic, &w.patient, channel, basis, at)
         .await
         .unwrap()
-        .map_err(|r| r.code)
+        .map_err(|r| r.code.as_str())
 }
 
 #[tokio::test]
@@ -146,12 +147,14 @@ async fn marketing_without_a_grant_is_refused_with_the_reason() {
         .unwrap()
         .unwrap_err();
     assert_eq!(refusal.code, "consent_required");
-    assert_eq!(refusal.purpose, Some(Purpose::Marketing));
-    assert!(
-        refusal.message_ja.contains("お知らせ・キャンペーン"),
-        "{}",
-        refusal.message_ja
+    // The reason names the purpose: in the staff's language through its catalog key, and in
+    // the English detail.
+    assert_eq!(
+        refusal.args,
+        vec![("purpose", Arg::Key("consent.purpose.marketing".into()))]
     );
+    let detail = refusal.detail.clone().unwrap_or_default();
+    assert!(detail.contains("news and offers"), "{detail}");
     drop(conn);
 
     record(&t.db, &w, Purpose::Marketing, Some(&w.line), true, T0 + 1).await;
@@ -331,12 +334,14 @@ async fn a_staff_entry_needs_a_reason_and_every_entry_its_wording() {
         T0,
     )
     .await
+    .unwrap()
     .unwrap_err();
-    assert!(matches!(err, RecordError::Invalid("reason_required")));
+    assert_eq!(err.code, Code::ReasonRequired);
     let err = consent::record(tx.conn(), b, entry(Source::Import, " ", None), T0)
         .await
+        .unwrap()
         .unwrap_err();
-    assert!(matches!(err, RecordError::Invalid("wording_required")));
+    assert_eq!(err.code, Code::WordingRequired);
     let ok = consent::record(
         tx.conn(),
         b,
@@ -344,6 +349,7 @@ async fn a_staff_entry_needs_a_reason_and_every_entry_its_wording() {
         T0,
     )
     .await
+    .unwrap()
     .unwrap();
     assert_eq!(ok.reason.as_deref(), Some("受付で口頭"));
 }

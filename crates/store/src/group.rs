@@ -3,18 +3,29 @@
 //! queued, applies it all in one transaction, commits once, and only then answers every caller.
 //! Nothing is acknowledged before it is durable.
 //!
+//! Each sqlx call on SQLite is a trip to the connection's thread, which costs more than the
+//! statements of a delivery, so work comes in two steps (`Staged`): the first statements of
+//! every work in the batch go together, a few works per call (`COMBINE`), then each work
+//! continues in turn with the rows its own statements returned (a returning patient's message
+//! needs no further call). Works in one batch are thus not strictly one after the other: first
+//! statements must only write what is right whatever ran before them in the batch (they decide
+//! in SQL, as they run), and a work that depends on another's continuation reads again.
+//!
 //! The batch is applied optimistically, without a savepoint per piece of work (each costs two
 //! statements). If a piece fails, the transaction is rolled back, that piece is answered with
-//! its own error, and the others are applied again from the start, each under its own
-//! SAVEPOINT, so one failing piece never takes the others down. Work may therefore run more
-//! than once; only the writes of its last run are ever committed.
+//! its own error, and the others are applied again from the start, each alone under its own
+//! SAVEPOINT, so one failing piece never takes the others down (when a shared call fails, which
+//! piece caused it is unknown: all go again alone). Work may therefore run more than once; only
+//! the writes of its last run are ever committed.
 use std::future::Future;
 use std::pin::Pin;
 
 use anyhow::Context;
+use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::batch::{split, Batch};
 use crate::Db;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -24,27 +35,118 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub type GroupWork<T> =
     Box<dyn for<'c> Fn(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + Sync>;
 
+/// Work in two steps (see the module doc); like `GroupWork` it may run more than once and only
+/// writes to the database.
+pub trait Staged: Send + Sync + 'static {
+    type Output: Send + 'static;
+    /// What `first` leaves for `then` (ids it generated).
+    type Queued: Send + 'static;
+    /// Queues the first statements (sent with other works' in one call).
+    fn first(&self, b: &mut Batch) -> anyhow::Result<Self::Queued>;
+    /// The rest, given the rows the first statements returned.
+    fn then<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+        queued: Self::Queued,
+        rows: Vec<AnyRow>,
+    ) -> BoxFuture<'c, anyhow::Result<Self::Output>>;
+}
+
+/// Runs `work` alone on `conn` (inside the caller's transaction): its first statements in one
+/// call, then the rest.
+pub async fn run_staged<W: Staged>(
+    conn: &mut AnyConnection,
+    work: &W,
+) -> anyhow::Result<W::Output> {
+    let mut b = Batch::new(conn);
+    let queued = work.first(&mut b)?;
+    let rows = b.run(&mut *conn).await?;
+    work.then(conn, queued, rows).await
+}
+
+/// A `GroupWork` as staged work without first statements.
+struct Plain<T>(GroupWork<T>);
+
+impl<T: Send + 'static> Staged for Plain<T> {
+    type Output = T;
+    type Queued = ();
+
+    fn first(&self, _: &mut Batch) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn then<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+        _: (),
+        _: Vec<AnyRow>,
+    ) -> BoxFuture<'c, anyhow::Result<T>> {
+        (self.0)(conn)
+    }
+}
+
 /// Type-erased work with its caller's answer.
 pub(crate) struct Pending(Box<dyn Erased>);
 
 trait Erased: Send {
-    /// Runs the work once more and keeps the outcome: `true` when it succeeded.
+    /// Queues the first statements in `b` (a batch of this work's own); `false` when that
+    /// failed (the error is kept).
+    fn first(&mut self, b: &mut Batch) -> bool;
+    /// Continues after the shared call with this work's rows: `true` when it succeeded.
+    fn then<'c>(
+        &'c mut self,
+        conn: &'c mut AnyConnection,
+        rows: Vec<AnyRow>,
+    ) -> BoxFuture<'c, bool>;
+    /// Runs the work once more, alone, and keeps the outcome: `true` when it succeeded.
     fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool>;
     /// Answers the caller: the last run's value when `failure` is `None` (committed), its own
     /// error if the last run failed, else the batch's `failure`.
     fn finish(self: Box<Self>, failure: Option<&str>);
 }
 
-struct Work<T> {
-    work: GroupWork<T>,
-    answer: oneshot::Sender<anyhow::Result<T>>,
-    last: Option<anyhow::Result<T>>,
+struct Work<W: Staged> {
+    work: W,
+    queued: Option<W::Queued>,
+    answer: oneshot::Sender<anyhow::Result<W::Output>>,
+    last: Option<anyhow::Result<W::Output>>,
 }
 
-impl<T: Send + 'static> Erased for Work<T> {
+impl<W: Staged> Erased for Work<W> {
+    fn first(&mut self, b: &mut Batch) -> bool {
+        match self.work.first(b) {
+            Ok(q) => {
+                self.queued = Some(q);
+                true
+            }
+            Err(e) => {
+                self.last = Some(Err(e));
+                false
+            }
+        }
+    }
+
+    fn then<'c>(
+        &'c mut self,
+        conn: &'c mut AnyConnection,
+        rows: Vec<AnyRow>,
+    ) -> BoxFuture<'c, bool> {
+        Box::pin(async move {
+            let out = match self.queued.take() {
+                Some(q) => self.work.then(conn, q, rows).await,
+                None => Err(anyhow::anyhow!(
+                    "work continued without its first statements"
+                )),
+            };
+            let ok = out.is_ok();
+            self.last = Some(out);
+            ok
+        })
+    }
+
     fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool> {
         Box::pin(async move {
-            let out = (self.work)(conn).await;
+            let out = run_staged(conn, &self.work).await;
             let ok = out.is_ok();
             self.last = Some(out);
             ok
@@ -62,6 +164,12 @@ impl<T: Send + 'static> Erased for Work<T> {
     }
 }
 
+/// Works whose first statements go in one call: a few, so the texts of such calls (put
+/// together and prepared once each) stay few.
+const COMBINE: usize = 8;
+/// Ends each work's first statements in a shared call (its rows are cut there).
+static WORK_END: &str = "SELECT 1 AS group_work_end";
+
 /// A bound on one transaction's size, so one commit never holds the writer for long.
 const MAX_BATCH: usize = 512;
 /// Callers wait (backpressure) beyond this many queued pieces of work.
@@ -71,9 +179,15 @@ impl Db {
     /// Runs `work` in the next group transaction and returns its result once that transaction
     /// has committed. An error from `work` rolls back only `work`'s own writes.
     pub async fn write_grouped<T: Send + 'static>(&self, work: GroupWork<T>) -> anyhow::Result<T> {
-        let (answer, answered) = oneshot::channel::<anyhow::Result<T>>();
+        self.write_staged(Plain(work)).await
+    }
+
+    /// As `write_grouped`, for work in two steps (its first statements sent with others').
+    pub async fn write_staged<W: Staged>(&self, work: W) -> anyhow::Result<W::Output> {
+        let (answer, answered) = oneshot::channel::<anyhow::Result<W::Output>>();
         let pending = Pending(Box::new(Work {
             work,
+            queued: None,
             answer,
             last: None,
         }));
@@ -164,15 +278,17 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Pending>) {
 /// `false` when the connection may be left in an unknown state.
 async fn run_batch(db: &mut Writer, mut batch: Vec<Pending>) -> bool {
     match optimistic(db, &mut batch).await {
-        Ok(None) => {
+        Ok(Applied::Committed) => {
             batch.into_iter().for_each(|Pending(w)| w.finish(None));
             true
         }
-        Ok(Some(failed)) => {
+        Ok(Applied::Failed(failed)) => {
             // Rolled back: the failed work gets its own error; the others go again, isolated.
             batch.remove(failed).0.finish(None);
             batch.is_empty() || isolated(db, batch).await
         }
+        // Rolled back, and which work made the shared call fail is unknown: all go again alone.
+        Ok(Applied::SharedCallFailed) => isolated(db, batch).await,
         Err(reason) => {
             fail_all(batch, &reason);
             false
@@ -180,29 +296,63 @@ async fn run_batch(db: &mut Writer, mut batch: Vec<Pending>) -> bool {
     }
 }
 
-/// The whole batch in one transaction, no savepoints. `Ok(None)`: committed; `Ok(Some(i))`:
-/// work `i` failed and the transaction was rolled back; `Err`: the transaction itself failed.
-async fn optimistic(db: &mut Writer, batch: &mut [Pending]) -> Result<Option<usize>, String> {
+/// What an optimistic batch came to.
+enum Applied {
+    Committed,
+    /// Work `i` failed; the transaction was rolled back.
+    Failed(usize),
+    /// A call with several works' first statements failed; rolled back.
+    SharedCallFailed,
+}
+
+/// The whole batch in one transaction, no savepoints: the works' first statements a few works
+/// per call, then each work's rest. `Err`: the transaction itself failed.
+async fn optimistic(db: &mut Writer, batch: &mut [Pending]) -> Result<Applied, String> {
     let started = std::time::Instant::now();
     let mut tx = db.begin().await.map_err(|e| format!("{e:#}"))?;
     let begun = std::time::Instant::now();
-    for (i, Pending(work)) in batch.iter_mut().enumerate() {
-        if !work.run(tx.conn()).await {
+    let mut rows: Vec<Vec<AnyRow>> = Vec::with_capacity(batch.len());
+    for (c, chunk) in batch.chunks_mut(COMBINE).enumerate() {
+        let mut shared = Batch::new(tx.conn());
+        for (i, Pending(work)) in chunk.iter_mut().enumerate() {
+            let mut own = Batch::new(tx.conn());
+            if !work.first(&mut own) {
+                tx.tx.rollback().await.map_err(|e| format!("{e:#}"))?;
+                return Ok(Applied::Failed(c * COMBINE + i));
+            }
+            shared.append(own);
+            shared.push(WORK_END, "ending a work's statements");
+        }
+        match shared.run(tx.conn()).await {
+            Ok(got) => rows.extend(split(got, "group_work_end")),
+            Err(e) => {
+                tracing::debug!(error = %format!("{e:#}"), "a shared call failed: each work goes again alone");
+                tx.tx.rollback().await.map_err(|e| format!("{e:#}"))?;
+                return Ok(Applied::SharedCallFailed);
+            }
+        }
+    }
+    let first_us = begun.elapsed().as_micros() as u64;
+    rows.resize_with(batch.len(), Vec::new);
+    for (i, (Pending(work), rows)) in batch.iter_mut().zip(rows).enumerate() {
+        if !work.then(tx.conn(), rows).await {
             tx.tx.rollback().await.map_err(|e| format!("{e:#}"))?;
-            return Ok(Some(i));
+            return Ok(Applied::Failed(i));
         }
     }
     let applied = std::time::Instant::now();
     tx.tx.commit().await.map_err(|e| format!("{e:#}"))?;
-    // Where a batch's time goes (begin: write slot + BEGIN; apply: the work; commit: fsync).
+    // Where a batch's time goes (begin: write slot + BEGIN; first: the shared calls; apply:
+    // them and the rest; commit: fsync).
     tracing::debug!(
         work = batch.len(),
         begin_us = (begun - started).as_micros() as u64,
+        first_us,
         apply_us = (applied - begun).as_micros() as u64,
         commit_us = applied.elapsed().as_micros() as u64,
         "group commit"
     );
-    Ok(None)
+    Ok(Applied::Committed)
 }
 
 /// Each piece of work under its own savepoint: a failing one is rolled back alone. `false`

@@ -1,6 +1,7 @@
 //! The durable job queue (outbox). Jobs are enqueued in the transaction that decided the work,
 //! each as its kind's payload type (`tsunagu_core::jobs`); workers claim due jobs under a lease,
 //! so several processes can share one PostgreSQL.
+use crate::batch::{Batch, Ref};
 use crate::{Backend, Db};
 use anyhow::Context;
 use sqlx::{AnyConnection, FromRow};
@@ -47,24 +48,56 @@ pub async fn enqueue<J: JobPayload>(
     at: Enqueue<'_>,
     now_ms: i64,
 ) -> anyhow::Result<Option<JobId>> {
-    let id = new_id();
-    let body = serde_json::to_string(payload).context("writing a job payload")?;
-    let r = sqlx::query(
+    let mut b = Batch::new(conn);
+    let id = bind(&mut b, payload, at, now_ms)?;
+    b.push(
         "INSERT INTO outbox_jobs (id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 'queued', $6, 0, $7, $7)
+         ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        "enqueueing a job",
+    );
+    let enqueued = !b.run(conn).await?.is_empty();
+    Ok(enqueued.then_some(id))
+}
+
+/// `enqueue` as a statement of `b`, sent with the writes that decided the work in one call,
+/// and only if the row `after` names exists when it runs (a message queued before it in the
+/// same call, which a redelivery does not insert); whether the key was new is not told.
+pub fn push_enqueue<J: JobPayload>(
+    b: &mut Batch,
+    payload: &J,
+    at: Enqueue<'_>,
+    now_ms: i64,
+    after: &Ref,
+) -> anyhow::Result<JobId> {
+    let id = bind(b, payload, at, now_ms)?;
+    // The WHERE clause also keeps SQLite from reading ON CONFLICT as a join's ON.
+    b.push_ref(
+        "INSERT INTO outbox_jobs (id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, created_at, updated_at)
+         SELECT $1, $2, $3, $4, $5, 'queued', $6, 0, $7, $7 WHERE {ref} IS NOT NULL
          ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(at.clinic_id.map(|c| c.as_str().to_string()))
-    .bind(J::KIND)
-    .bind(body)
-    .bind(at.idempotency_key)
-    .bind(at.run_at)
-    .bind(now_ms)
-    .execute(conn)
-    .await
-    .context("enqueueing a job")?;
-    Ok((r.rows_affected() == 1).then(|| JobId::from_db(id)))
+        after,
+        "enqueueing a job",
+    );
+    Ok(id)
+}
+
+/// A job row's `$1` … `$7`.
+fn bind<J: JobPayload>(
+    b: &mut Batch,
+    payload: &J,
+    at: Enqueue<'_>,
+    now_ms: i64,
+) -> anyhow::Result<JobId> {
+    let id = new_id();
+    b.arg(id.clone());
+    b.arg(at.clinic_id.map(|c| c.as_str().to_owned()));
+    b.arg(J::KIND);
+    b.arg(serde_json::to_string(payload).context("writing a job payload")?);
+    b.arg(at.idempotency_key.to_owned());
+    b.arg(at.run_at);
+    b.arg(now_ms);
+    Ok(JobId::from_db(id))
 }
 
 /// Claims up to `limit` due jobs, marking them running until `now + lease_ms`.

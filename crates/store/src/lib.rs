@@ -3,6 +3,7 @@
 //! the dialects lives in explicit arms here (`Backend`).
 pub mod arrival;
 pub mod attachments;
+pub mod batch;
 pub mod channels;
 pub mod clinics;
 pub mod conversations;
@@ -21,7 +22,7 @@ pub mod templates;
 pub mod webhooks;
 
 pub use db::{Backend, Db, Tx};
-pub use group::{BoxFuture, GroupWork};
+pub use group::{run_staged, BoxFuture, GroupWork, Staged};
 
 /// A row's `INTEGER` flag as a bool (both dialects store flags as integers).
 pub fn flag(v: i64) -> bool {

@@ -1,7 +1,11 @@
 //! Patients and their identities on each channel.
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::{new_id, ChannelId, ChannelIdentityId, ClinicId, PatientId};
+
+use crate::batch::{changed, Batch, Ref};
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
 pub struct Patient {
@@ -114,6 +118,7 @@ pub async fn identities_of(
 }
 
 /// A first message from someone new: a provisional patient and their identity on the channel.
+/// One call on SQLite (see `batch`).
 pub async fn create_provisional(
     conn: &mut AnyConnection,
     clinic: &ClinicId,
@@ -123,49 +128,58 @@ pub async fn create_provisional(
     now_ms: i64,
 ) -> anyhow::Result<Identity> {
     let patient_id = new_id();
-    sqlx::query(
+    // Only the name is known yet: its search form is the whole key (see `search_key`).
+    let search = tsunagu_core::text::search_form(display_name);
+    let mut b = Batch::new(conn);
+    b.arg(patient_id.clone());
+    b.arg(clinic.as_str().to_owned());
+    b.arg(display_name.to_owned());
+    b.arg(now_ms);
+    b.arg(search);
+    b.push(
         "INSERT INTO patients (id, clinic_id, display_name, provisional, created_at, updated_at, search_key)
          VALUES ($1, $2, $3, 1, $4, $4, $5)",
-    )
-    .bind(&patient_id)
-    .bind(clinic.as_str())
-    .bind(display_name)
-    .bind(now_ms)
-    // Only the name is known yet: its search form is the whole key (see `search_key`).
-    .bind(tsunagu_core::text::search_form(display_name))
-    .execute(&mut *conn)
-    .await
-    .context("creating a provisional patient")?;
-    let identity_id = new_id();
+        "creating a provisional patient",
+    );
     // Two first deliveries from the same new user can race (PostgreSQL runs them concurrently):
     // the loser waits for the winner's commit, inserts nothing, drops its own patient row and
     // uses the winner's identity, instead of failing the webhook.
-    let inserted = sqlx::query(
+    b.arg(new_id());
+    b.arg(clinic.as_str().to_owned());
+    b.arg(channel.as_str().to_owned());
+    b.arg(external_id.to_owned());
+    b.arg(patient_id.clone());
+    b.arg(now_ms);
+    b.push(
         "INSERT INTO channel_identities (id, clinic_id, channel_id, external_id, patient_id, follow_state, verified, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 'unknown', 0, $6, $6)
          ON CONFLICT (channel_id, external_id) DO NOTHING",
-    )
-    .bind(&identity_id)
-    .bind(clinic.as_str())
-    .bind(channel.as_str())
-    .bind(external_id)
-    .bind(&patient_id)
-    .bind(now_ms)
-    .execute(&mut *conn)
-    .await
-    .context("creating the channel identity")?
-    .rows_affected();
-    if inserted == 0 {
-        sqlx::query("DELETE FROM patients WHERE id = $1")
-            .bind(&patient_id)
-            .execute(&mut *conn)
-            .await
-            .context("dropping a patient row that lost a race")?;
-    }
-    identity(conn, channel, external_id)
-        .await?
-        .context("reading back the new channel identity")
+        "creating the channel identity",
+    );
+    b.arg(patient_id);
+    b.push(
+        "DELETE FROM patients WHERE id = $1
+           AND NOT EXISTS (SELECT 1 FROM channel_identities WHERE patient_id = $1)",
+        "dropping a patient row that lost a race",
+    );
+    b.arg(channel.as_str().to_owned());
+    b.arg(external_id.to_owned());
+    b.push(
+        &IDENTITY_BY_EXTERNAL,
+        "reading back the new channel identity",
+    );
+    let rows = b.run(conn).await?;
+    let row = rows
+        .first()
+        .context("reading back the new channel identity")?;
+    Identity::from_row(row).context("reading the new channel identity")
 }
+
+static IDENTITY_BY_EXTERNAL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {IDENTITY_COLS} FROM channel_identities WHERE channel_id = $1 AND external_id = $2"
+    )
+});
 
 /// An identity on `channel` for a patient already on record (e.g. their phone number on the
 /// SMS channel, to text them a code). If someone holds that address on the channel already,
@@ -248,6 +262,27 @@ pub async fn set_profile(
     Ok(())
 }
 
+/// The provider gave the identity's name with a message (WhatsApp's contact profile): set on
+/// the identity when it differs (compared as the statement runs), and the call's rows then say
+/// so (`renamed`): the caller completes it with `set_profile` (the provisional patient's name,
+/// its search key).
+pub fn push_rename(b: &mut Batch, identity: &Ref, name: &str, now_ms: i64) {
+    b.arg(name.to_owned());
+    b.arg(now_ms);
+    b.push_counted(
+        "UPDATE channel_identities SET display_name = $1, updated_at = $2
+         WHERE id = {ref} AND (display_name IS NULL OR display_name <> $1)",
+        Some(identity),
+        "renamed_identity",
+        "storing the name the provider gave",
+    );
+}
+
+/// Whether a call with `push_rename` renamed the identity.
+pub fn renamed(rows: &[sqlx::any::AnyRow]) -> bool {
+    changed(rows, "renamed_identity")
+}
+
 /// following | blocked | unknown
 pub async fn set_follow_state(
     conn: &mut AnyConnection,
@@ -255,14 +290,26 @@ pub async fn set_follow_state(
     state: &str,
     now_ms: i64,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE channel_identities SET follow_state = $1, updated_at = $2 WHERE id = $3")
-        .bind(state)
-        .bind(now_ms)
-        .bind(identity_id.as_str())
-        .execute(conn)
-        .await
-        .context("recording the follow state")?;
+    let mut b = Batch::new(conn);
+    push_follow_state(
+        &mut b,
+        &Ref::Id(identity_id.as_str().to_owned()),
+        state,
+        now_ms,
+    );
+    b.run(conn).await?;
     Ok(())
+}
+
+/// `set_follow_state` as a statement of `b`.
+pub fn push_follow_state(b: &mut Batch, identity: &Ref, state: &str, now_ms: i64) {
+    b.arg(state.to_owned());
+    b.arg(now_ms);
+    b.push_ref(
+        "UPDATE channel_identities SET follow_state = $1, updated_at = $2 WHERE id = {ref}",
+        identity,
+        "recording the follow state",
+    );
 }
 
 /// What patient search matches against: name, reading, phone (E.164 and, for Japanese numbers,
@@ -314,16 +361,29 @@ pub async fn set_phone_if_missing(
     patient_id: &str,
     phone_e164: &str,
 ) -> anyhow::Result<()> {
-    let r = sqlx::query("UPDATE patients SET phone = $1 WHERE id = $2 AND phone IS NULL")
-        .bind(phone_e164)
-        .bind(patient_id)
-        .execute(&mut *conn)
-        .await
-        .context("recording the patient's phone number")?;
-    if r.rows_affected() > 0 {
-        refresh_search_key(conn, &PatientId::from_db(patient_id.to_string())).await?;
+    let mut b = Batch::new(conn);
+    push_phone_if_missing(&mut b, &Ref::Id(patient_id.to_owned()), phone_e164);
+    if phone_set(&b.run(&mut *conn).await?) {
+        refresh_search_key(conn, &PatientId::from_db(patient_id.to_owned())).await?;
     }
     Ok(())
+}
+
+/// `set_phone_if_missing`'s update as a statement of `b`; whether it set the phone comes back
+/// in the call's rows (`phone_set`): the caller then refreshes the patient's search key.
+pub fn push_phone_if_missing(b: &mut Batch, patient: &Ref, phone_e164: &str) {
+    b.arg(phone_e164.to_owned());
+    b.push_counted(
+        "UPDATE patients SET phone = $1 WHERE id = {ref} AND phone IS NULL",
+        Some(patient),
+        "phone_set",
+        "recording the patient's phone number",
+    );
+}
+
+/// Whether a call with `push_phone_if_missing` set the phone.
+pub fn phone_set(rows: &[sqlx::any::AnyRow]) -> bool {
+    changed(rows, "phone_set")
 }
 
 /// A patient offered as the record to link an identity to.

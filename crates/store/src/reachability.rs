@@ -3,6 +3,8 @@
 use anyhow::Context;
 use sqlx::AnyConnection;
 
+use crate::batch::{Batch, Ref};
+
 /// The patient wrote at `at_ms`: keeps the latest time (deliveries can arrive out of order).
 pub async fn record_inbound(
     conn: &mut AnyConnection,
@@ -28,20 +30,25 @@ pub async fn record_inbound_clearing_bounce(
     identity_id: &str,
     at_ms: i64,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    let mut b = Batch::new(conn);
+    push_inbound_clearing_bounce(&mut b, &Ref::Id(identity_id.to_owned()), at_ms);
+    b.run(conn).await?;
+    Ok(())
+}
+
+/// `record_inbound_clearing_bounce` as a statement of `b`, sent with the message it follows.
+pub fn push_inbound_clearing_bounce(b: &mut Batch, identity: &Ref, at_ms: i64) {
+    b.arg(at_ms);
+    b.push_ref(
         "UPDATE channel_identities SET
             last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < $1
                 THEN $1 ELSE last_inbound_at END,
             bounce_reason = CASE WHEN bounced_at IS NOT NULL THEN NULL ELSE bounce_reason END,
             bounced_at = NULL
-         WHERE id = $2 AND (last_inbound_at IS NULL OR last_inbound_at < $1 OR bounced_at IS NOT NULL)",
-    )
-    .bind(at_ms)
-    .bind(identity_id)
-    .execute(conn)
-    .await
-    .context("recording the patient's last message time")?;
-    Ok(())
+         WHERE id = {ref} AND (last_inbound_at IS NULL OR last_inbound_at < $1 OR bounced_at IS NOT NULL)",
+        identity,
+        "recording the patient's last message time",
+    );
 }
 
 /// The patient opted out (`source`: e.g. `sms:STOP`, `provider:21610`). Keeps the first time.

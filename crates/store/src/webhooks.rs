@@ -4,6 +4,8 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use tsunagu_core::{new_id, ChannelId, ClinicId};
 
+use crate::batch::Batch;
+
 #[derive(Clone, Copy)]
 pub struct NewEvent<'a> {
     pub clinic_id: &'a ClinicId,
@@ -32,36 +34,45 @@ pub async fn insert_once_from(
     sender_user_id: Option<&str>,
     now_ms: i64,
 ) -> anyhow::Result<bool> {
-    let sender = sender_user_id.map(|u| sender_ref(e.channel_id, u));
-    let r = event_binds(sqlx::query(INSERT_ONCE), &e, sender, now_ms)
-        .execute(conn)
-        .await
-        .context("storing the webhook event")?;
-    Ok(r.rows_affected() == 1)
+    let mut b = Batch::new(conn);
+    push_insert_once(&mut b, &e, &new_id(), sender_user_id, now_ms);
+    let rows = b.run(conn).await?;
+    Ok(stored(&rows))
 }
 
-/// `$1` … `$9` of `INSERT_ONCE` (`$3` is the channel).
-pub(crate) const INSERT_ONCE: &str = "INSERT INTO webhook_events (id, clinic_id, channel_id, provider_event_id, event_type, mode, body, state, received_at, sender_ref)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'processed', $8, $9)
-         ON CONFLICT (channel_id, provider_event_id) DO NOTHING";
-
-pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
-pub(crate) fn event_binds<'q>(
-    q: AnyQuery<'q>,
-    e: &NewEvent<'q>,
-    sender_ref: Option<String>,
+/// `insert_once_from` as a statement of `b`, the row stored with id `id`; `stored` tells from
+/// the call's rows whether it was (else: a redelivery).
+pub fn push_insert_once(
+    b: &mut Batch,
+    e: &NewEvent<'_>,
+    id: &str,
+    sender_user_id: Option<&str>,
     now_ms: i64,
-) -> AnyQuery<'q> {
-    q.bind(new_id())
-        .bind(e.clinic_id.as_str())
-        .bind(e.channel_id.as_str())
-        .bind(e.provider_event_id)
-        .bind(e.event_type)
-        .bind(e.mode)
-        .bind(e.body)
-        .bind(now_ms)
-        .bind(sender_ref)
+) {
+    b.arg(id.to_owned());
+    b.arg(e.clinic_id.as_str().to_owned());
+    b.arg(e.channel_id.as_str().to_owned());
+    b.arg(e.provider_event_id.to_owned());
+    b.arg(e.event_type.to_owned());
+    b.arg(e.mode.map(str::to_owned));
+    b.arg(e.body.to_owned());
+    b.arg(now_ms);
+    b.arg(sender_user_id.map(|u| sender_ref(e.channel_id, u)));
+    b.push_counted(
+        INSERT_ONCE,
+        None,
+        "stored_event",
+        "storing the webhook event",
+    );
+}
+
+static INSERT_ONCE: &str = "INSERT INTO webhook_events (id, clinic_id, channel_id, provider_event_id, event_type, mode, body, state, received_at, sender_ref)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'processed', $8, $9)
+     ON CONFLICT (channel_id, provider_event_id) DO NOTHING";
+
+/// Whether the rows of a call with `push_insert_once` say the event was stored.
+pub fn stored(rows: &[sqlx::any::AnyRow]) -> bool {
+    crate::batch::changed(rows, "stored_event")
 }
 
 /// hex SHA-256 of `<channel id>:<provider user id>`: the key of a sender's raw events.

@@ -75,3 +75,92 @@ async fn concurrent_work_all_commits_and_a_failure_undoes_only_itself() {
         .unwrap();
     assert!(orgs(&db).await.contains(&"org-after".to_string()));
 }
+
+/// Staged work: its first statement (an organization, counted) goes with other works' in one
+/// call; `then` checks what that call said and may fail or write more.
+struct Org {
+    name: String,
+    fail: Option<&'static str>,
+}
+
+impl tsunagu_store::Staged for Org {
+    type Output = String;
+    type Queued = String;
+
+    fn first(&self, b: &mut tsunagu_store::batch::Batch) -> anyhow::Result<String> {
+        let id = tsunagu_core::new_id();
+        b.arg(id.clone());
+        b.arg(self.name.clone());
+        b.push_counted(
+            "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, 1)",
+            None,
+            "org_created",
+            "creating an organization",
+        );
+        if self.fail == Some("shared") {
+            // Fails the whole shared call: which work did it is unknown to the writer.
+            b.push("SELECT * FROM no_such_table", "reading what is not there");
+        }
+        Ok(id)
+    }
+
+    fn then<'c>(
+        &'c self,
+        conn: &'c mut sqlx::AnyConnection,
+        id: String,
+        rows: Vec<sqlx::any::AnyRow>,
+    ) -> tsunagu_store::BoxFuture<'c, anyhow::Result<String>> {
+        Box::pin(async move {
+            // Only this work's rows: its own insert, counted.
+            anyhow::ensure!(rows.len() == 1, "{} rows for one work", rows.len());
+            anyhow::ensure!(tsunagu_store::batch::changed(&rows, "org_created"));
+            match self.fail {
+                Some("then") => anyhow::bail!("refused after writing"),
+                Some("sql") => {
+                    sqlx::query("SELECT * FROM no_such_table")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                _ => {}
+            }
+            Ok(id)
+        })
+    }
+}
+
+#[tokio::test]
+async fn staged_work_shares_calls_and_a_failure_undoes_only_itself() {
+    let t = test_db().await;
+    let db = t.db.clone();
+    let calls: Vec<_> = (0..60)
+        .map(|i| {
+            let db = db.clone();
+            let fail = match i % 20 {
+                3 => Some("shared"),
+                7 => Some("sql"),
+                13 => Some("then"),
+                _ => None,
+            };
+            tokio::spawn(async move {
+                let name = format!("staged-{i:02}");
+                (i, fail, db.write_staged(Org { name, fail }).await)
+            })
+        })
+        .collect();
+    let mut expected = Vec::new();
+    for c in calls {
+        let (i, fail, result) = c.await.unwrap();
+        match fail {
+            Some(_) => assert!(result.is_err(), "work {i} should have failed"),
+            None => {
+                assert!(result.is_ok(), "work {i}: {result:?}");
+                expected.push(format!("staged-{i:02}"));
+            }
+        }
+    }
+    assert_eq!(
+        orgs(&db).await,
+        expected,
+        "committed exactly the work that succeeded"
+    );
+}

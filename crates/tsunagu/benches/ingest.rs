@@ -12,6 +12,11 @@
 //! Run: `cargo bench -p tsunagu --bench ingest` (every channel), or name channels:
 //! `cargo bench -p tsunagu --bench ingest -- whatsapp sms`.
 //! BENCH_REQUESTS (default 5000 per channel) and BENCH_SECONDS (default 30) bound each run.
+//! `BENCH_SERVERS=tsunagu` measures tsunagu alone (no floor, no peer: no ratios), for a profiler:
+//! `BENCH_SERVERS=tsunagu BENCH_REQUESTS=1000 valgrind --tool=callgrind <bench binary> --bench line`
+//! counts the instructions of tsunagu's path (and of the load generator, in its own functions).
+//! `BENCH_LOG=tsunagu_store::group=debug` prints tsunagu's log lines at that filter to stderr
+//! (each group commit's size and where its time went).
 #[path = "ingest/app.rs"]
 mod app;
 #[path = "ingest/deliveries.rs"]
@@ -36,6 +41,12 @@ use load::{drive, Stats, CONNECTIONS};
 use report::{check, Measured, Server};
 
 fn main() -> anyhow::Result<()> {
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let kinds = selected_channels()?;
     let requests = env_number("BENCH_REQUESTS", 5_000);
     let limit = Duration::from_secs(env_number("BENCH_SECONDS", 30) as u64);
@@ -88,10 +99,14 @@ async fn run(
         names.join(", "),
         dir.display()
     );
-    let floor = floor::Floor::start(dir).await?;
+    let alone = std::env::var("BENCH_SERVERS").is_ok_and(|v| v == "tsunagu");
+    let floor = match alone {
+        true => None,
+        false => Some(floor::Floor::start(dir).await?),
+    };
     let app = app::App::sqlite(dir).await?;
     let postgres = postgres_app().await;
-    let mut peer = match kinds.contains(&ChannelKind::Line) {
+    let mut peer = match kinds.contains(&ChannelKind::Line) && !alone {
         true => match peer::Peer::start(dir).await {
             Ok(p) => Some(p),
             Err(why) => {
@@ -108,11 +123,13 @@ async fn run(
     for &kind in kinds {
         let now = SystemClock.now_ms();
 
-        let url = floor.url(kind);
-        let (warm, stats) = warm_and_measure(&url, kind, requests, limit, now).await;
-        let (all, distinct) = floor.stored(kind).await?;
-        let problem = check(&warm, &stats, &[("rows", all), ("distinct ids", distinct)]);
-        rows.push(Measured::new(kind, Server::Floor, stats, problem));
+        if let Some(floor) = &floor {
+            let url = floor.url(kind);
+            let (warm, stats) = warm_and_measure(&url, kind, requests, limit, now).await;
+            let (all, distinct) = floor.stored(kind).await?;
+            let problem = check(&warm, &stats, &[("rows", all), ("distinct ids", distinct)]);
+            rows.push(Measured::new(kind, Server::Floor, stats, problem));
+        }
 
         rows.push(measure_app(&app, Server::Tsunagu, kind, requests, limit, now).await?);
         if let Some(pg) = &postgres {

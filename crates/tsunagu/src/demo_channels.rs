@@ -86,7 +86,7 @@ async fn create(
     api_base: &str,
     now: i64,
 ) -> anyhow::Result<ChannelId> {
-    let setup = channel_setup::prepare(kind, Some(credentials)).map_err(anyhow::Error::msg)?;
+    let setup = channel_setup::prepare(kind, Some(credentials))?.map_err(anyhow::Error::new)?;
     let db = &services.state.db;
     let mut tx = db.begin().await?;
     let id = channels::create(

@@ -46,9 +46,21 @@ impl Services {
     }
 
     pub fn with_db(db: Db, settings: Settings, clock: SharedClock, key: &[u8; 32]) -> Services {
+        let live = LiveHub::for_db(&db);
+        Self::with_live(db, settings, clock, key, live)
+    }
+
+    /// As [`Services::with_db`], with live inbox events published on `live` (tests keep them
+    /// in process, where PostgreSQL would carry them between processes).
+    pub fn with_live(
+        db: Db,
+        settings: Settings,
+        clock: SharedClock,
+        key: &[u8; 32],
+        live: LiveHub,
+    ) -> Services {
         let settings = Arc::new(settings);
         let cipher = Cipher::new(key);
-        let live = LiveHub::for_db(&db);
         let db_for_codes = db.clone();
         let clock_for_codes = clock.clone();
         let state = AppState::new(

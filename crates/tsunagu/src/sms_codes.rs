@@ -122,7 +122,7 @@ impl CodeSender for SmsCodeSender {
                 Ok(())
             }
             // Dropping the transaction takes back the identity and conversation made for it.
-            ReplyOutcome::Refused(why) => anyhow::bail!("the code SMS was refused: {}", why.code()),
+            ReplyOutcome::Refused(why) => anyhow::bail!("the code SMS was refused: {}", why.code),
         }
     }
 }

@@ -5,8 +5,8 @@ mod common;
 
 use common::{spawn_app, TestApp, ACCESS_TOKEN, PATIENT};
 use serde_json::{json, Value};
-use tsunagu_core::{Clock, ConversationId};
-use tsunagu_inbox::reply::{queue_auto_reply, ReplyOutcome, ReplyRefused};
+use tsunagu_core::{Clock, Code, ConversationId};
+use tsunagu_inbox::reply::{queue_auto_reply, ReplyOutcome};
 use tsunagu_store::conversations;
 
 const REPLY: &str = "/v2/bot/message/reply";
@@ -80,7 +80,10 @@ async fn status_of(app: &TestApp, id: &str) -> (String, Option<String>) {
 }
 
 async fn reply_job_state(app: &TestApp) -> String {
-    sqlx::query_scalar("SELECT state FROM outbox_jobs WHERE kind = 'line.reply'")
+    // The answer is a `message.send` job keyed by its reply token.
+    sqlx::query_scalar(
+        "SELECT state FROM outbox_jobs WHERE kind = 'message.send' AND idempotency_key LIKE 'reply:%'",
+    )
         .fetch_one(app.db.pool())
         .await
         .unwrap()
@@ -117,7 +120,7 @@ async fn an_automated_answer_is_sent_once_by_reply_token() {
     // The token is single-use: a second answer to the same event is refused before anything is stored.
     assert!(matches!(
         auto_reply(&app, &inbound).await,
-        ReplyOutcome::Refused(ReplyRefused::ReplyTokenUsed)
+        ReplyOutcome::Refused(r) if r.code == Code::ReplyTokenUsed
     ));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM messages WHERE author_kind = 'automation'")
@@ -262,10 +265,10 @@ async fn a_standby_event_has_no_reply_token_and_gets_no_reply() {
     );
     assert!(matches!(
         auto_reply(&app, &inbound).await,
-        ReplyOutcome::Refused(ReplyRefused::NoReplyToken)
+        ReplyOutcome::Refused(r) if r.code == Code::NoReplyToken
     ));
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM outbox_jobs WHERE kind = 'line.reply'")
+        app.count("SELECT COUNT(*) FROM outbox_jobs WHERE kind = 'message.send'")
             .await,
         0
     );
@@ -274,4 +277,37 @@ async fn a_standby_event_has_no_reply_token_and_gets_no_reply() {
             .await,
         0
     );
+}
+
+#[tokio::test]
+async fn a_line_reply_job_queued_before_the_upgrade_still_goes_out_by_reply() {
+    let app = spawn_app().await;
+    let inbound = patient_sends(&app, app.sandbox.user_text(PATIENT, "休診日はいつですか")).await;
+    let msg = queued(&app, &inbound).await;
+    // The job as an older release queued it: kind `line.reply`, its own payload.
+    let legacy = json!({
+        "message_id": msg.id,
+        "channel_id": inbound.conversation.channel_id,
+        "reply_token": inbound.reply_token,
+        "reply_token_at_ms": inbound.reply_token_at,
+        "messages": answer(),
+    });
+    sqlx::query(
+        "UPDATE outbox_jobs SET kind = 'line.reply', payload = $1 WHERE kind = 'message.send'",
+    )
+    .bind(legacy.to_string())
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    app.run_jobs().await;
+    assert_eq!(app.sandbox.calls_to(REPLY), 1);
+    assert_eq!(app.sandbox.calls_to(PUSH), 0);
+    assert_eq!(app.sandbox.delivered_to(PATIENT), answer());
+    assert_eq!(status_of(&app, &msg.id).await, ("sent".into(), None));
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM outbox_jobs WHERE kind = 'line.reply'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(state, "done");
 }

@@ -134,7 +134,7 @@ async fn line(app: &TestApp) {
 }
 
 async fn whatsapp(app: &TestApp) {
-    let (sb, channel) = channels::whatsapp(app).await;
+    let (sb, channel) = channels::whatsapp(app);
     let posted = sb
         .user_text(
             channels::WA_PHONE_ID,
@@ -150,7 +150,7 @@ async fn whatsapp(app: &TestApp) {
 }
 
 async fn messenger(app: &TestApp) {
-    let (sb, channel) = channels::messenger(app).await;
+    let (sb, channel) = channels::messenger(app);
     let posted = sb
         .user_text(channels::PAGE, canary::MS_PSID, canary::MS_TEXT)
         .await
@@ -161,7 +161,7 @@ async fn messenger(app: &TestApp) {
 }
 
 async fn sms(app: &TestApp) {
-    let (sb, channel) = channels::sms(app).await;
+    let (sb, channel) = channels::sms(app);
     let d = sb
         .user_sms(channels::SMS_NUMBER, canary::SMS_FROM, canary::SMS_TEXT)
         .await
@@ -192,7 +192,7 @@ async fn patient_through_the_api(app: &TestApp) {
 #[tokio::test]
 async fn no_patient_data_provider_id_or_secret_reaches_the_logs() {
     capture::install();
-    let app = spawn_app_with(|_| {}).await;
+    let app = channels::spawn_app().await;
     line(&app).await;
     whatsapp(&app).await;
     messenger(&app).await;
@@ -235,8 +235,7 @@ async fn no_patient_data_provider_id_or_secret_reaches_the_logs() {
         "webhook{kind=\"messenger\"",
         "webhook{kind=\"sms\"",
         "kind=message.send",
-        "kind=line.fetch_profile",
-        "kind=messenger.fetch_profile",
+        "kind=channel.fetch_profile",
         "outbound{provider=\"line\" operation=\"push\"",
         "outbound{provider=\"line\" operation=\"profile\"",
         "outbound{provider=\"whatsapp\" operation=\"send\"",

@@ -8,13 +8,10 @@ mod common;
 #[allow(dead_code)]
 mod support;
 
-use std::sync::Arc;
-
 use chrono::Duration;
 use common::{ACCESS_TOKEN, PATIENT};
 use reqwest::StatusCode;
 use serde_json::json;
-use tsunagu::Services;
 use tsunagu_core::config::Settings;
 use tsunagu_outbox::Worker;
 
@@ -26,8 +23,8 @@ fn guarded_worker(app: &common::TestApp) -> Worker {
     };
     settings.outbox.workers = false;
     assert!(!settings.outbound.allow_private_addresses, "the default");
-    let clock = Arc::new(app.clock.clone());
-    Services::with_db(app.db.clone(), settings, clock, &[9u8; 32]).worker
+    app.another_instance(settings, &tsunagu_testkit::app::KEY)
+        .worker
 }
 
 async fn failure(app: &common::TestApp, message_id: &str) -> (String, Option<String>, String) {

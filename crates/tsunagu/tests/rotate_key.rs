@@ -109,8 +109,7 @@ async fn every_secret_moves_to_the_new_key_and_the_app_sends_with_it() {
         .await;
     assert_eq!(status, 201, "{body}");
     let settings = app.services.state.settings.as_ref().clone();
-    let clock = std::sync::Arc::new(app.clock.clone());
-    let rotated = tsunagu::Services::with_db(app.db.clone(), settings, clock, &NEW);
+    let rotated = app.another_instance(settings, &NEW);
     rotated.worker.run_until_idle().await.unwrap();
     let texts: Vec<_> = app.sandbox.delivered_to(PATIENT);
     assert!(

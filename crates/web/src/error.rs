@@ -1,18 +1,25 @@
 //! One error type per face, mapped to HTTP once. Internal errors are logged once and shown as an
-//! opaque 500; everything else carries a stable snake_case code the catalogs translate.
+//! opaque 500; everything else carries a stable code (`tsunagu_core::Code`) the catalogs
+//! translate. A domain `Refusal` becomes either with `?` / `.into()`: its status comes from
+//! `api::refusal::status`, its words from `i18n::refusal`.
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use tsunagu_core::{Code, Refusal};
+
+use crate::api::refusal::{message, status};
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// A status other than the code's own: only for what the framework decided (a body axum
+    /// refused with its own status). Everything else is a `Refusal`, converted with `into()`.
+    pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -20,32 +27,35 @@ impl ApiError {
         }
     }
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "No such resource in this clinic.",
-        )
+        Refusal::new(Code::NotFound)
+            .detail("No such resource in this clinic.")
+            .into()
     }
     pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "This token or role may not do that.",
-        )
+        Refusal::new(Code::Forbidden)
+            .detail("This token or role may not do that.")
+            .into()
     }
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "A valid bearer token is required.",
-        )
+        Refusal::new(Code::Unauthorized)
+            .detail("A valid bearer token is required.")
+            .into()
     }
+    /// 422 `invalid_request`: the request's shape, not one of its values.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let _ = field;
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
+        Refusal::new(Code::InvalidRequest).detail(message).into()
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        Refusal::new(Code::BadRequest).detail(message).into()
+    }
+}
+
+/// The one mapping of a refusal to the API: the code's status, the English detail (or the
+/// code's English text) as the message.
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        Self::new(status(r.code), r.code, message(&r))
     }
 }
 
@@ -54,7 +64,7 @@ impl From<anyhow::Error> for ApiError {
         tracing::error!(error = %format!("{e:#}"), "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            Code::Internal,
             "Something went wrong on our side.",
         )
     }
@@ -71,32 +81,40 @@ impl IntoResponse for ApiError {
 #[derive(Debug)]
 pub struct PageError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
 }
 
 impl PageError {
-    pub fn new(status: StatusCode, code: &'static str) -> Self {
+    pub fn new(status: StatusCode, code: Code) -> Self {
         Self { status, code }
     }
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found")
+        Code::NotFound.into()
     }
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden")
+        Code::Forbidden.into()
+    }
+}
+
+/// A refusal as a whole page, with the code's status (a form shows its refusals inline
+/// instead, with `i18n::refusal`).
+impl From<Code> for PageError {
+    fn from(code: Code) -> Self {
+        Self::new(status(code), code)
     }
 }
 
 impl From<anyhow::Error> for PageError {
     fn from(e: anyhow::Error) -> Self {
         tracing::error!(error = %format!("{e:#}"), "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal)
     }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let ja = crate::i18n::text("ja", &format!("error.{}", self.code));
-        let en = crate::i18n::text("en", &format!("error.{}", self.code));
+        let ja = crate::i18n::code("ja", self.code);
+        let en = crate::i18n::code("en", self.code);
         let html = format!(
             "<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>{}</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main class=\"error-page\"><h1>{}</h1><p>{}</p><p><a href=\"/app\">← tsunagu</a></p></main></html>",
             self.status.as_u16(),

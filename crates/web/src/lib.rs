@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod cache;
+pub mod channel_cache;
 pub mod channel_setup;
 pub mod client_ip;
 pub mod error;

@@ -1,5 +1,9 @@
 //! LINE as a provider adapter (`crate::provider::Adapter`).
-use crate::provider::{Adapter, BadCredentials, ChannelKind, Credentials, Deliver, Receive, Rules};
+use serde_json::Value;
+use tsunagu_core::Refusal;
+
+use super::setup;
+use crate::provider::{Adapter, BadCredentials, ChannelKind, Credentials, FormField, Rules, Setup};
 
 /// The LINE Messaging API.
 pub struct Line;
@@ -9,6 +13,10 @@ impl Adapter for Line {
         ChannelKind::Line
     }
 
+    fn name(&self) -> &'static str {
+        "LINE"
+    }
+
     fn rules(&self) -> Rules {
         Rules {
             service_window_ms: None,
@@ -16,14 +24,25 @@ impl Adapter for Line {
             max_text_chars: 5_000,
             // X-Line-Retry-Key.
             idempotency_key: true,
+            templates: false,
+            template_outside_window: false,
         }
     }
 
     fn credentials(&self, stored: &serde_json::Value) -> Result<Credentials, BadCredentials> {
-        Credentials::read("LINE", stored).map(Credentials::Line)
+        Credentials::read(self.name(), stored).map(Credentials::Line)
+    }
+
+    fn setup(&self, input: Value) -> Result<Setup, Refusal> {
+        setup::setup(input)
+    }
+
+    fn setup_form(&self) -> &'static [FormField] {
+        setup::FORM
+    }
+
+    #[cfg(feature = "openapi")]
+    fn setup_schemas(&self, out: &mut crate::provider::setup::Schemas) {
+        crate::provider::setup::schemas_of::<setup::LineCredentials>(out);
     }
 }
-
-impl Receive for Line {}
-
-impl Deliver for Line {}

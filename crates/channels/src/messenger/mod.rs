@@ -3,7 +3,10 @@
 //! <https://developers.facebook.com/docs/messenger-platform>
 mod adapter;
 pub mod client;
+mod deliver;
 pub mod events;
+pub mod receive;
+pub mod setup;
 pub mod signature;
 pub mod window;
 
@@ -16,4 +19,5 @@ pub use client::{
     UserProfile,
 };
 pub use events::{parse, Attachment, Event, EventKind, ParseError, ReactionAction, WebhookBody};
+pub use setup::MessengerSecrets;
 pub use window::{allowed_kind, WindowRefusal};

@@ -8,15 +8,16 @@
 //! the registry for the adapter of a channel's kind and never matches on the kind itself.
 mod credentials;
 pub mod deliver;
+pub mod inbound;
 pub mod receive;
 mod registry;
+pub mod setup;
 
-pub use credentials::{
-    BadCredentials, Credentials, LineSecrets, MessengerSecrets, TwilioSecrets, WhatsAppSecrets,
-};
+pub use credentials::{BadCredentials, Credentials};
 pub use deliver::Deliver;
-pub use receive::Receive;
+pub use receive::{Answer, Endpoint, Malformed, Receive, Routes, WebhookRequest};
 pub use registry::{adapter, adapters, ChannelKind};
+pub use setup::{FormField, Setup, Shape};
 
 /// Delivery rules that differ between providers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,15 +33,35 @@ pub struct Rules {
     /// Whether a send carries a provider idempotency key (LINE's `X-Line-Retry-Key`), so an
     /// attempt whose outcome is unknown may be repeated. Without one it is in doubt instead.
     pub idempotency_key: bool,
+    /// Whether the provider sends message templates it approved beforehand (WhatsApp's): a
+    /// channel then has templates to draft, submit, sync and send.
+    pub templates: bool,
+    /// Whether an approved template may still be sent once the service window has closed.
+    pub template_outside_window: bool,
 }
 
-pub(crate) const HOUR_MS: i64 = 3_600_000;
+/// An hour in milliseconds, the unit of the window rules.
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// One messaging provider. Implemented once per provider (`line::Line`, `whatsapp::WhatsApp`,
 /// `messenger::Messenger`, `sms::Sms`) and listed once in the registry.
 pub trait Adapter: Receive + Deliver + Send + Sync + 'static {
     fn kind(&self) -> ChannelKind;
+    /// The provider's name in English, for developers' details ("WhatsApp", "Twilio").
+    fn name(&self) -> &'static str;
     fn rules(&self) -> Rules;
     /// The stored (decrypted) credentials, typed; an error names what is missing.
     fn credentials(&self, stored: &serde_json::Value) -> Result<Credentials, BadCredentials>;
+
+    /// Connecting a channel: the administrator's input (the API's `credentials`, or the
+    /// settings form read by `setup::read_form`) checked and split into secrets and addresses.
+    /// Refused with `invalid_credentials` and a message saying what is needed.
+    fn setup(&self, input: serde_json::Value) -> Result<Setup, tsunagu_core::Refusal>;
+
+    /// The settings page's connect form, in order.
+    fn setup_form(&self) -> &'static [FormField];
+
+    /// The OpenAPI schemas of the input `setup` takes (named as the API document shows them).
+    #[cfg(feature = "openapi")]
+    fn setup_schemas(&self, out: &mut setup::Schemas);
 }

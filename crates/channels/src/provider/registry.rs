@@ -1,12 +1,12 @@
 //! The one list of providers. A new provider is one line in `providers!` (its kind, its stored
-//! name, its adapter); the kind enum, its names and the kind → adapter lookup follow from it, so
-//! a match over kinds elsewhere is never needed.
+//! name, its adapter, its secrets type); the kind enum, its names, the kind → adapter lookup and
+//! the typed credentials follow from it, so a match over kinds elsewhere is never needed.
 use serde::{Deserialize, Serialize};
 
 use super::Adapter;
 
 macro_rules! providers {
-    ($($kind:ident => $name:literal => $adapter:path),+ $(,)?) => {
+    ($($kind:ident => $name:literal => $adapter:path => $secrets:ty),+ $(,)?) => {
         /// The kinds of channel a clinic connects; stored and in URLs as its name.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum ChannelKind {
@@ -30,14 +30,31 @@ macro_rules! providers {
                 }
             }
         }
+
+        /// A channel's secrets, typed by its provider (`Adapter::credentials` reads them).
+        /// Never logged (no `Debug`).
+        #[derive(Clone)]
+        pub enum Credentials {
+            $($kind($secrets),)+
+        }
+
+        impl Credentials {
+            /// The form they are stored in (encrypted by the caller).
+            pub fn to_stored(&self) -> serde_json::Value {
+                let v = match self {
+                    $(Credentials::$kind(c) => serde_json::to_value(c),)+
+                };
+                v.unwrap_or(serde_json::Value::Null)
+            }
+        }
     };
 }
 
 providers! {
-    Line => "line" => crate::line::Line,
-    WhatsApp => "whatsapp" => crate::whatsapp::WhatsApp,
-    Messenger => "messenger" => crate::messenger::Messenger,
-    Sms => "sms" => crate::sms::Sms,
+    Line => "line" => crate::line::Line => crate::line::LineSecrets,
+    WhatsApp => "whatsapp" => crate::whatsapp::WhatsApp => crate::whatsapp::WhatsAppSecrets,
+    Messenger => "messenger" => crate::messenger::Messenger => crate::messenger::MessengerSecrets,
+    Sms => "sms" => crate::sms::Sms => crate::sms::TwilioSecrets,
 }
 
 impl ChannelKind {

@@ -3,8 +3,11 @@
 //! <https://www.twilio.com/docs/messaging>
 mod adapter;
 pub mod client;
+mod deliver;
 pub mod inbound;
 pub mod keywords;
+pub mod receive;
+pub mod setup;
 pub mod signature;
 pub mod status;
 
@@ -12,6 +15,7 @@ pub use adapter::Sms;
 pub use client::{segments, OutgoingSms, Sender, TwilioClient};
 pub use inbound::InboundSms;
 pub use keywords::Keyword;
+pub use setup::TwilioSecrets;
 pub use status::{MessageStatus, StatusCallback};
 
 /// A webhook form that lacks a field we need or carries one we cannot read.

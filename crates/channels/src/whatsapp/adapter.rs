@@ -1,6 +1,10 @@
 //! WhatsApp Cloud API as a provider adapter (`crate::provider::Adapter`).
+use serde_json::Value;
+use tsunagu_core::Refusal;
+
+use super::setup;
 use crate::provider::{
-    Adapter, BadCredentials, ChannelKind, Credentials, Deliver, Receive, Rules, HOUR_MS,
+    Adapter, BadCredentials, ChannelKind, Credentials, FormField, Rules, Setup, HOUR_MS,
 };
 
 /// The WhatsApp Cloud API.
@@ -11,6 +15,10 @@ impl Adapter for WhatsApp {
         ChannelKind::WhatsApp
     }
 
+    fn name(&self) -> &'static str {
+        "WhatsApp"
+    }
+
     fn rules(&self) -> Rules {
         Rules {
             // The customer-service window: after it, only an approved template.
@@ -18,14 +26,25 @@ impl Adapter for WhatsApp {
             human_agent_window_ms: None,
             max_text_chars: 4_096,
             idempotency_key: false,
+            templates: true,
+            template_outside_window: true,
         }
     }
 
     fn credentials(&self, stored: &serde_json::Value) -> Result<Credentials, BadCredentials> {
-        Credentials::read("WhatsApp", stored).map(Credentials::WhatsApp)
+        Credentials::read(self.name(), stored).map(Credentials::WhatsApp)
+    }
+
+    fn setup(&self, input: Value) -> Result<Setup, Refusal> {
+        setup::setup(input)
+    }
+
+    fn setup_form(&self) -> &'static [FormField] {
+        setup::FORM
+    }
+
+    #[cfg(feature = "openapi")]
+    fn setup_schemas(&self, out: &mut crate::provider::setup::Schemas) {
+        crate::provider::setup::schemas_of::<setup::WhatsAppCredentials>(out);
     }
 }
-
-impl Receive for WhatsApp {}
-
-impl Deliver for WhatsApp {}

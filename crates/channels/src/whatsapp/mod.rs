@@ -3,9 +3,12 @@
 mod adapter;
 pub mod client;
 pub mod content;
+mod deliver;
 pub mod events;
 pub mod manage;
 pub mod outgoing;
+pub mod receive;
+pub mod setup;
 pub mod signature;
 pub mod verification;
 
@@ -20,3 +23,4 @@ pub use events::{
 };
 pub use manage::{body_variables, MAX_MEDIA_BYTES};
 pub use outgoing::{BuildError, ListRow, ListSection, MediaKind, MediaSource};
+pub use setup::WhatsAppSecrets;

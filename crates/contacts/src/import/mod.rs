@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
-use tsunagu_core::ClinicId;
+use tsunagu_core::{ClinicId, Code};
 
 use crate::fields::{self, CustomField};
 use crate::input::{validate, Changes, Mode, PatientInput};
@@ -27,7 +27,7 @@ pub const MAX_ROWS: usize = 20_000;
 pub struct CellError {
     /// The column as written in the file's header (empty for the file or row as a whole).
     pub column: String,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
@@ -75,7 +75,7 @@ impl ImportPlan {
     }
 }
 
-fn file_error(code: &'static str, message: impl Into<String>) -> CellError {
+fn file_error(code: Code, message: impl Into<String>) -> CellError {
     CellError {
         column: String::new(),
         code,
@@ -118,7 +118,7 @@ fn plan_with(
     };
     if csv.len() > MAX_BYTES {
         p.file_errors.push(file_error(
-            "file_too_large",
+            Code::FileTooLarge,
             format!("At most {MAX_BYTES} bytes."),
         ));
     } else if let Some((text, enc)) = read::decode(csv) {
@@ -127,11 +127,11 @@ fn plan_with(
             Ok(t) => plan_rows(&mut p, &t, defs, cards, today),
             Err((line, e)) => p
                 .file_errors
-                .push(file_error("malformed_csv", format!("Line {line}: {e}"))),
+                .push(file_error(Code::MalformedCsv, format!("Line {line}: {e}"))),
         }
     } else {
         p.file_errors.push(file_error(
-            "unreadable_encoding",
+            Code::UnreadableEncoding,
             "Save the file as CSV in UTF-8 or Shift_JIS.",
         ));
     }
@@ -153,13 +153,13 @@ fn plan_rows(
         if *c == Column::Unknown {
             p.file_errors.push(CellError {
                 column: h.clone(),
-                code: "unknown_column",
+                code: Code::UnknownColumn,
                 message: format!("No record field or custom field is called {h:?}."),
             });
         } else if *c != Column::Blank && columns[..i].contains(c) {
             p.file_errors.push(CellError {
                 column: h.clone(),
-                code: "duplicate_column",
+                code: Code::DuplicateColumn,
                 message: format!("{h:?} names a field another column already names."),
             });
         }
@@ -167,13 +167,13 @@ fn plan_rows(
     if !columns.contains(&Column::Std(Std::Name)) {
         p.file_errors.push(CellError {
             column: "name".into(),
-            code: "missing_column",
+            code: Code::MissingColumn,
             message: "The file needs a name (氏名) column.".into(),
         });
     }
     if t.records.len() > MAX_ROWS {
         p.file_errors.push(file_error(
-            "too_many_rows",
+            Code::TooManyRows,
             format!("At most {MAX_ROWS} rows per file."),
         ));
         return;
@@ -253,7 +253,7 @@ fn plan_row(
         if let Some(first) = seen_cards.get(c.as_str()) {
             errors.push(CellError {
                 column: column_name(header, columns, Column::Std(Std::CardNumber)),
-                code: "duplicate_card_number_in_file",
+                code: Code::DuplicateCardNumberInFile,
                 message: format!("Line {first} has the same card number."),
             });
         } else {

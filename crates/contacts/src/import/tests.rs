@@ -32,7 +32,7 @@ fn every_bad_row_is_reported_with_its_line_and_column() {
                 r.line,
                 r.errors
                     .iter()
-                    .map(|e| (e.column.as_str(), e.code))
+                    .map(|e| (e.column.as_str(), e.code.as_str()))
                     .collect(),
             )
         })
@@ -66,7 +66,7 @@ fn a_known_card_number_makes_the_row_an_update() {
 #[test]
 fn unknown_or_missing_columns_refuse_the_whole_file() {
     let p = plan_of("電話番号,好きな色\n090-1234-5678,青\n", &[]);
-    let codes: Vec<&str> = p.file_errors.iter().map(|e| e.code).collect();
+    let codes: Vec<&str> = p.file_errors.iter().map(|e| e.code.as_str()).collect();
     assert_eq!(codes, ["unknown_column", "missing_column"]);
     assert!(!p.is_valid());
 }

@@ -64,7 +64,10 @@ async fn custom_values_are_checked_per_kind_and_required_fields_enforced() {
     let PatientError::Invalid(errs) = err else {
         panic!("{err:?}")
     };
-    let codes: Vec<(&str, &str)> = errs.iter().map(|f| (f.field.as_str(), f.code)).collect();
+    let codes: Vec<(&str, &str)> = errs
+        .iter()
+        .map(|f| (f.field.as_str(), f.code.as_str()))
+        .collect();
     assert_eq!(
         codes,
         [

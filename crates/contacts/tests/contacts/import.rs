@@ -33,7 +33,7 @@ async fn a_dry_run_reports_every_bad_row_and_writes_nothing() {
         .flat_map(|r| {
             r.errors
                 .iter()
-                .map(move |x| (r.line, x.column.as_str(), x.code))
+                .map(move |x| (r.line, x.column.as_str(), x.code.as_str()))
         })
         .collect();
     assert_eq!(

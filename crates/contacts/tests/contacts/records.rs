@@ -61,7 +61,10 @@ async fn every_bad_field_is_reported_at_once_and_nothing_is_written() {
     let PatientError::Invalid(errs) = err else {
         panic!("{err:?}")
     };
-    let codes: Vec<(&str, &str)> = errs.iter().map(|f| (f.field.as_str(), f.code)).collect();
+    let codes: Vec<(&str, &str)> = errs
+        .iter()
+        .map(|f| (f.field.as_str(), f.code.as_str()))
+        .collect();
     assert_eq!(
         codes,
         [
@@ -178,7 +181,7 @@ async fn a_card_number_names_one_patient_per_clinic() {
         panic!("{err:?}")
     };
     assert_eq!(
-        (errs[0].field.as_str(), errs[0].code),
+        (errs[0].field.as_str(), errs[0].code.as_str()),
         ("card_number", "duplicate_card_number")
     );
 }

@@ -1,330 +1,247 @@
-//! The part of ingest every provider shares once its adapter has verified and parsed a
-//! delivery (WhatsApp, Messenger, SMS): the raw event stored once, the patient's identity
-//! (provisional patient on first contact), the conversation, the message, and the jobs that
-//! follow (dispatch, media download) — all on the caller's transaction.
-use serde_json::json;
+//! The one ingest path: a delivery's items stored on one transaction (the group commit on
+//! SQLite). Per item the raw event is stored once — a redelivery stops there — reading with it
+//! (`store::arrival`) what its meaning needs next (a status's recipient, an edit's thread); a
+//! message's writes are queued with it (`message::push`), applying when its sender and
+//! conversation exist. The group writer sends these first statements of several deliveries in
+//! one call (`store::group::Staged`); then each item's meaning is applied in order.
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
-use tsunagu_core::jobs::{FetchMedia, InboundDispatch, JobPayload};
-use tsunagu_core::{ChannelId, ClinicId, ConversationId, MessageId};
-use tsunagu_store::conversations::{self, NewConversation, NewMessage};
-use tsunagu_store::{arrival, jobs, patients, reachability, statuses, webhooks};
+use tsunagu_channels::provider::inbound::{Address, Item, What};
+use tsunagu_core::{new_id, ChannelId, ClinicId};
+use tsunagu_store::arrival::{self, Arrival, Lookup};
+use tsunagu_store::batch::{split, Batch};
+use tsunagu_store::channels::Endpoints;
+use tsunagu_store::{run_staged, templates, webhooks, Backend, BoxFuture, Db, Staged};
 
-/// The channel a delivery arrived on.
-#[derive(Clone, Copy)]
-pub struct ChannelRef<'a> {
-    pub clinic_id: &'a ClinicId,
-    pub channel_id: &'a ChannelId,
+use super::{message, status, IngestReport};
+
+/// The channel a delivery arrived on, with the addresses it serves.
+#[derive(Clone, Debug)]
+pub struct Channel {
+    pub clinic_id: ClinicId,
+    pub channel_id: ChannelId,
+    pub endpoints: Endpoints,
 }
 
-/// One raw provider event: `event_id` is the dedupe key (wamid, mid, MessageSid, or
-/// `wamid:status` for statuses).
-pub struct RawEvent<'a> {
-    pub event_id: &'a str,
-    pub event_type: &'a str,
-    /// The event as received (one entry/item, not the whole delivery).
-    pub body: &'a str,
-    /// The patient's provider id, so erasure finds their raw events.
-    pub sender: Option<&'a str>,
-}
-
-/// A patient's message, in the words every kind shares.
-pub struct PatientMessage<'a> {
-    /// Provider id of the patient: wa_id, PSID, E.164 number.
-    pub from: &'a str,
-    /// The name the provider gives (WhatsApp profile name); the patient is named after it.
-    pub profile_name: Option<&'a str>,
-    /// Used as the provisional patient's name when there is no profile name.
-    pub fallback_name: &'a str,
-    /// The clinic-side address it was sent to (phone number id, page id, SMS number).
-    pub via: Option<&'a str>,
-    /// text, image, video, audio, file, location, sticker, contacts, interactive, postback,
-    /// reaction, unsupported.
-    pub kind: &'a str,
-    pub body: Option<&'a str>,
-    pub payload: serde_json::Value,
-    pub provider_message_id: Option<&'a str>,
-    /// When the provider says it was sent.
-    pub at_ms: i64,
-    /// The provider's media reference, for a `channel.fetch_media` job (downloaded at once:
-    /// the links expire).
-    pub media: Option<serde_json::Value>,
-    /// Hand it to the dispatcher (automations, verification). Reactions and the like: no.
-    pub dispatch: bool,
-}
-
-/// What storing a message did.
-pub enum Stored {
-    /// Delivered before: nothing changed.
-    Duplicate,
-    New {
-        conversation_id: String,
-        message_id: String,
-        identity: Box<patients::Identity>,
-    },
-}
-
-/// Stores the raw event once. `false`: a redelivery, store nothing else.
-pub async fn record_event(
-    conn: &mut AnyConnection,
-    ch: ChannelRef<'_>,
-    e: &RawEvent<'_>,
+/// Stores one verified delivery atomically before the provider's answer; redelivered items
+/// change nothing. A delivery without items (LINE's connectivity check) stores nothing. `ch`
+/// may be shared (the webhook's channel cache hands the same one to every delivery).
+///
+/// On SQLite it joins the group commit (one writer, one fsync for every delivery queued
+/// meanwhile, the first statements of several deliveries in one call); PostgreSQL takes
+/// concurrent writers (and flushes concurrent commits together) with a transaction each.
+pub async fn ingest(
+    db: &Db,
+    ch: impl Into<Arc<Channel>>,
+    items: Vec<Item>,
     now_ms: i64,
-) -> anyhow::Result<bool> {
-    webhooks::insert_once_from(conn, new_event(ch, e), e.sender, now_ms).await
-}
-
-fn new_event<'a>(ch: ChannelRef<'a>, e: &RawEvent<'a>) -> webhooks::NewEvent<'a> {
-    webhooks::NewEvent {
-        clinic_id: ch.clinic_id,
-        channel_id: ch.channel_id,
-        provider_event_id: e.event_id,
-        event_type: e.event_type,
-        mode: None,
-        body: e.body,
+) -> anyhow::Result<IngestReport> {
+    if items.is_empty() {
+        return Ok(IngestReport::default());
     }
-}
-
-/// Stores a raw event that could not be routed (an entry for a phone number or page this
-/// channel does not serve): kept and flagged for the administrator, never dropped.
-pub async fn record_unrouted(
-    conn: &mut AnyConnection,
-    ch: ChannelRef<'_>,
-    e: &RawEvent<'_>,
-    now_ms: i64,
-) -> anyhow::Result<bool> {
-    let fresh = record_event(&mut *conn, ch, e, now_ms).await?;
-    if fresh {
-        webhooks::flag(conn, ch.channel_id, e.event_id, "unrouted").await?;
-    }
-    Ok(fresh)
-}
-
-/// The patient's identity on this channel, created with a provisional patient on first contact;
-/// a provider profile name renames a provisional patient.
-pub async fn identity_for(
-    conn: &mut AnyConnection,
-    ch: ChannelRef<'_>,
-    from: &str,
-    profile_name: Option<&str>,
-    fallback_name: &str,
-    now_ms: i64,
-) -> anyhow::Result<patients::Identity> {
-    let found = patients::identity(&mut *conn, ch.channel_id, from).await?;
-    identity_from(conn, ch, found, from, profile_name, fallback_name, now_ms).await
-}
-
-/// `identity_for` with the lookup already done (`found`, read in this transaction).
-async fn identity_from(
-    conn: &mut AnyConnection,
-    ch: ChannelRef<'_>,
-    found: Option<patients::Identity>,
-    from: &str,
-    profile_name: Option<&str>,
-    fallback_name: &str,
-    now_ms: i64,
-) -> anyhow::Result<patients::Identity> {
-    let ident = match found {
-        Some(i) => i,
-        None => {
-            let name = profile_name.unwrap_or(fallback_name);
-            patients::create_provisional(conn, ch.clinic_id, ch.channel_id, from, name, now_ms)
-                .await?
-        }
-    };
-    if let Some(name) = profile_name.filter(|n| !n.trim().is_empty()) {
-        if ident.display_name.as_deref() != Some(name) {
-            let id = tsunagu_core::ChannelIdentityId::from_db(ident.id.clone());
-            let profile = patients::Profile {
-                display_name: name,
-                picture_url: ident.picture_url.as_deref(),
-                status_message: ident.status_message.as_deref(),
-                language: ident.language.as_deref(),
-            };
-            patients::set_profile(conn, &id, profile, now_ms).await?;
-        }
-    }
-    Ok(ident)
-}
-
-/// Stores a patient's message after its raw event (dedupe first).
-pub async fn store_message(
-    conn: &mut AnyConnection,
-    ch: ChannelRef<'_>,
-    raw: &RawEvent<'_>,
-    m: &PatientMessage<'_>,
-    now_ms: i64,
-) -> anyhow::Result<Stored> {
-    // The raw event with the patient's identity and conversation as they stand: one call.
-    let lookup = arrival::Lookup {
-        external_id: Some(m.from),
-        thread_key: Some(m.from),
-    };
-    let arrived =
-        arrival::arrive(&mut *conn, new_event(ch, raw), raw.sender, lookup, now_ms).await?;
-    if !arrived.fresh {
-        return Ok(Stored::Duplicate);
-    }
-    let (found, conv) = (arrived.identity, arrived.conversation);
-    let ident = identity_from(
-        conn,
-        ch,
-        found,
-        m.from,
-        m.profile_name,
-        m.fallback_name,
+    let delivery = Delivery {
+        ch: ch.into(),
+        items,
         now_ms,
-    )
-    .await?;
-    reachability::record_inbound_clearing_bounce(&mut *conn, &ident.id, m.at_ms).await?;
-    let conv = match conv {
-        Some(conv) => conv,
-        None => {
-            let new = NewConversation {
-                clinic_id: ch.clinic_id,
-                channel_id: ch.channel_id,
-                kind: "direct",
-                thread_key: m.from,
-                patient_id: Some(&ident.patient_id),
-                channel_identity_id: Some(&ident.id),
-                title: None,
-            };
-            conversations::find_or_create(&mut *conn, new, now_ms).await?
-        }
     };
-    // Written only when it changes (the statement would change nothing, at the cost of a call).
-    if let Some(via) = m.via.filter(|v| conv.via.as_deref() != Some(*v)) {
-        conversations::set_via(&mut *conn, &conv.id, via).await?;
-    }
-    let message_id = conversations::insert_message(
-        &mut *conn,
-        NewMessage {
-            clinic_id: ch.clinic_id,
-            conversation_id: &ConversationId::from_db(conv.id.clone()),
-            channel_id: ch.channel_id,
-            direction: "in",
-            kind: m.kind,
-            body: m.body,
-            payload: &m.payload.to_string(),
-            sender_identity_id: Some(&ident.id),
-            author_kind: "patient",
-            author_staff_id: None,
-            provider_message_id: m.provider_message_id,
-            status: "received",
-            at_ms: m.at_ms,
-        },
-    )
-    .await?
-    .into_string();
-    if m.dispatch {
-        let payload = InboundDispatch {
-            clinic_id: ch.clinic_id.clone(),
-            message_id: MessageId::from_db(message_id.clone()),
-        };
-        enqueue(
-            conn,
-            ch,
-            &payload,
-            &format!("dispatch:{message_id}"),
-            now_ms,
-        )
-        .await?;
-    }
-    if let Some(media) = &m.media {
-        let payload = FetchMedia {
-            channel_id: ch.channel_id.clone(),
-            message_id: MessageId::from_db(message_id.clone()),
-            media: media.clone(),
-        };
-        enqueue(conn, ch, &payload, &format!("media:{message_id}"), now_ms).await?;
-    }
-    Ok(Stored::New {
-        conversation_id: conv.id,
-        message_id,
-        identity: Box::new(ident),
-    })
+    let stored = match db.backend() {
+        Backend::Postgres => {
+            let mut tx = db.begin().await?;
+            let report = run_staged(tx.conn(), &delivery).await?;
+            tx.commit().await?;
+            Ok(report)
+        }
+        Backend::Sqlite => db.write_staged(delivery).await,
+    };
+    stored.context("committing a delivery")
 }
 
-/// Stores a delivery status once (`raw.event_id` is `<provider id>:<status>`) and applies it if
-/// it moves the message forward: `(fresh, what changed)`.
-pub async fn store_status(
-    conn: &mut AnyConnection,
-    ch: ChannelRef<'_>,
-    raw: &RawEvent<'_>,
-    report: statuses::Report<'_>,
+/// A delivery as the group writer runs it (possibly more than once): first, per item, its raw
+/// event with what its meaning reads and (a message) writes when its sender and conversation
+/// exist; then, per item in order, the rest.
+struct Delivery {
+    ch: Arc<Channel>,
+    items: Vec<Item>,
     now_ms: i64,
-) -> anyhow::Result<(bool, Option<statuses::Applied>)> {
-    if !record_event(&mut *conn, ch, raw, now_ms).await? {
+}
+
+/// Ends an item's first statements (its rows are cut there).
+static ITEM_END: &str = "SELECT 1 AS ingest_item_end";
+
+impl Staged for Delivery {
+    type Output = IngestReport;
+    type Queued = Vec<Queued>;
+
+    fn first(&self, b: &mut Batch) -> anyhow::Result<Vec<Queued>> {
+        let mut queued = Vec::with_capacity(self.items.len());
+        for item in &self.items {
+            queued.push(queue(b, &self.ch, item, self.now_ms)?);
+            b.push(ITEM_END, "ending an item's statements");
+        }
+        Ok(queued)
+    }
+
+    fn then<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+        queued: Vec<Queued>,
+        rows: Vec<AnyRow>,
+    ) -> BoxFuture<'c, anyhow::Result<IngestReport>> {
+        Box::pin(async move {
+            let mut report = IngestReport::default();
+            let mut rows = split(rows, "ingest_item_end").into_iter();
+            for (item, q) in self.items.iter().zip(queued) {
+                let rows = rows.next().unwrap_or_default();
+                let (fresh, conversation) = settle(conn, &self.ch, item, q, rows, self.now_ms)
+                    .await
+                    .with_context(|| format!("storing a {} event", item.event.kind))?;
+                report.count(fresh, conversation);
+            }
+            Ok(report)
+        })
+    }
+}
+
+/// Whether the channel serves the address: the address itself, or the sender group it came
+/// through (a Twilio Messaging Service).
+fn serves(endpoints: &Endpoints, to: &Address) -> bool {
+    endpoints.serves(&to.id)
+        || (to.service.is_some() && to.service == endpoints.messaging_service_sid)
+}
+
+/// What the item's meaning reads with its raw event.
+fn lookup(what: &What) -> Lookup<'_> {
+    match what {
+        // Queued with the arrival instead (`message::push`): read only on first contact.
+        What::Message(_) => Lookup::default(),
+        What::Status(s) => Lookup {
+            external_id: s.unreachable.as_ref().and(s.recipient.as_deref()),
+            thread_key: None,
+        },
+        What::Edit(e) => Lookup {
+            external_id: None,
+            thread_key: Some(&e.thread),
+        },
+        What::Unsend(u) => Lookup {
+            external_id: None,
+            thread_key: Some(&u.thread),
+        },
+        What::Receipt(_) | What::TemplateReview | What::Record => Lookup::default(),
+    }
+}
+
+/// What `queue` queued for an item.
+struct Queued {
+    routed: bool,
+    message: Option<message::Queued>,
+}
+
+/// An item's first statements: its raw event and lookups, and what a message writes when its
+/// sender and conversation exist (`message::push`).
+fn queue(b: &mut Batch, ch: &Channel, item: &Item, now_ms: i64) -> anyhow::Result<Queued> {
+    let routed = item.to.as_ref().is_none_or(|to| serves(&ch.endpoints, to));
+    let wanted = if routed {
+        lookup(&item.what)
+    } else {
+        Lookup::default()
+    };
+    let e = &item.event;
+    let new = webhooks::NewEvent {
+        clinic_id: &ch.clinic_id,
+        channel_id: &ch.channel_id,
+        provider_event_id: &e.key,
+        event_type: &e.kind,
+        mode: e.mode.as_deref(),
+        body: &e.body,
+    };
+    let event_id = new_id();
+    arrival::push(b, &new, &event_id, e.sender.as_deref(), wanted, now_ms);
+    let message = match (&item.what, routed) {
+        (What::Message(m), true) => {
+            Some(message::push(b, ch, m, via(ch, item), &event_id, now_ms)?)
+        }
+        _ => None,
+    };
+    Ok(Queued { routed, message })
+}
+
+/// The rest of an item, given the rows of its first statements: `(fresh, the conversation it
+/// changed)`.
+async fn settle(
+    conn: &mut AnyConnection,
+    ch: &Channel,
+    item: &Item,
+    q: Queued,
+    rows: Vec<AnyRow>,
+    now_ms: i64,
+) -> anyhow::Result<(bool, Option<String>)> {
+    let arrived = arrival::read(&rows)?;
+    if !arrived.fresh {
         return Ok((false, None));
     }
-    Ok((true, statuses::apply(conn, report).await?))
-}
-
-/// A system line in the patient's conversation (opted out, opted in, blocked…), if they have
-/// one on this channel.
-pub async fn system_note(
-    conn: &mut AnyConnection,
-    ch: ChannelRef<'_>,
-    from: &str,
-    what: &str,
-    at_ms: i64,
-) -> anyhow::Result<Option<String>> {
-    let conv = conversations::id_by_thread(&mut *conn, ch.channel_id, from).await?;
-    let Some(conv) = conv else { return Ok(None) };
-    conversations::insert_message(
-        conn,
-        NewMessage {
-            clinic_id: ch.clinic_id,
-            conversation_id: &ConversationId::from_db(conv.clone()),
-            channel_id: ch.channel_id,
-            direction: "system",
-            kind: "event",
-            body: Some(what),
-            payload: &json!({"event": what}).to_string(),
-            sender_identity_id: None,
-            author_kind: "system",
-            author_staff_id: None,
-            provider_message_id: None,
-            status: "received",
-            at_ms,
-        },
-    )
-    .await?;
-    Ok(Some(conv))
-}
-
-async fn enqueue<J: JobPayload>(
-    conn: &mut AnyConnection,
-    ch: ChannelRef<'_>,
-    payload: &J,
-    key: &str,
-    now_ms: i64,
-) -> anyhow::Result<()> {
-    jobs::enqueue(
-        conn,
-        payload,
-        jobs::Enqueue {
-            clinic_id: Some(ch.clinic_id),
-            idempotency_key: key,
-            run_at: now_ms,
-        },
-        now_ms,
-    )
-    .await?;
-    Ok(())
-}
-
-/// Commits one delivery's work before the provider gets its answer: on SQLite it joins the
-/// group commit (one writer, one fsync for every delivery queued meanwhile, each under its own
-/// savepoint); PostgreSQL takes concurrent writers and gets a transaction per delivery.
-pub async fn commit<T: Send + 'static>(
-    db: &tsunagu_store::Db,
-    work: tsunagu_store::GroupWork<T>,
-) -> anyhow::Result<T> {
-    if db.backend() == tsunagu_store::Backend::Postgres {
-        let mut tx = db.begin().await?;
-        let out = work(tx.conn()).await?;
-        tx.commit().await?;
-        return Ok(out);
+    if !q.routed {
+        // For an address this channel does not serve: kept and flagged for the administrator
+        // (shown on the channel's settings page), never dropped.
+        webhooks::flag(conn, &ch.channel_id, &item.event.key, "unrouted").await?;
+        return Ok((true, None));
     }
-    db.write_grouped(work).await
+    let conversation = match (&item.what, q.message) {
+        (What::Message(m), Some(queued)) => {
+            message::store(conn, ch, m, &queued, rows, now_ms).await?
+        }
+        _ => apply(conn, ch, item, arrived, now_ms).await?,
+    };
+    Ok((true, conversation))
+}
+
+/// Replies leave from the address a message came to (an Instagram account's page).
+fn via<'a>(ch: &'a Channel, item: &'a Item) -> Option<&'a str> {
+    item.to
+        .as_ref()
+        .map(|to| ch.endpoints.page_for(&to.id).unwrap_or(&to.id))
+}
+
+async fn apply(
+    conn: &mut AnyConnection,
+    ch: &Channel,
+    item: &Item,
+    arrived: Arrival,
+    now_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    match &item.what {
+        What::Record => Ok(None),
+        // Stored with its arrival (`store`).
+        What::Message(_) => Ok(None),
+        What::Status(s) => status::status(conn, ch, s, arrived, now_ms).await,
+        What::Receipt(r) => status::receipt(conn, ch, r).await,
+        What::Edit(e) => {
+            tsunagu_store::conversations::edit_inbound(
+                &mut *conn,
+                &ch.channel_id,
+                &e.provider_message_id,
+                e.body.as_deref(),
+                e.at_ms,
+            )
+            .await?;
+            Ok(arrived.conversation.map(|c| c.id))
+        }
+        What::Unsend(u) => {
+            tsunagu_store::conversations::mark_unsent(
+                &mut *conn,
+                &ch.channel_id,
+                &u.provider_message_id,
+                u.at_ms,
+            )
+            .await?;
+            Ok(arrived.conversation.map(|c| c.id))
+        }
+        What::TemplateReview => {
+            let (clinic, channel) = (&ch.clinic_id, &ch.channel_id);
+            templates::enqueue_sync_keyed(conn, clinic, channel, &item.event.key, now_ms).await?;
+            Ok(None)
+        }
+    }
 }

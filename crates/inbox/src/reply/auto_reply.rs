@@ -1,14 +1,14 @@
 //! Automated answers to a LINE event, sent with its reply token (single-use, short-lived): the
 //! outbox never repeats one whose outcome is unknown and never falls back to push for it.
 use anyhow::Context;
-use tsunagu_core::jobs::LineReply;
-use tsunagu_core::{ClinicId, ConversationId};
+use tsunagu_core::jobs::{ReplyToken, SendMessage};
+use tsunagu_core::{ClinicId, Code, ConversationId, Refusal};
 use tsunagu_privacy::consent::SendBasis;
 use tsunagu_store::conversations::{self, Conversation, NewMessage};
 use tsunagu_store::{channels, jobs, Db};
 
 use super::queue::set_basis;
-use super::{ReplyOutcome, ReplyRefused};
+use super::ReplyOutcome;
 
 /// LINE accepts 1–5 message objects per reply.
 const MAX_REPLY_MESSAGES: usize = 5;
@@ -27,12 +27,13 @@ pub async fn queue_auto_reply(
     now_ms: i64,
 ) -> anyhow::Result<ReplyOutcome> {
     let Some(token) = reply_token.filter(|t| !t.is_empty()) else {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::NoReplyToken));
+        let why = Refusal::new(Code::NoReplyToken).detail("the event has no reply token");
+        return Ok(ReplyOutcome::Refused(why));
     };
     if messages.is_empty() || messages.len() > MAX_REPLY_MESSAGES {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::MessageCount {
-            max: MAX_REPLY_MESSAGES,
-        }));
+        let why = format!("a reply carries 1 to {MAX_REPLY_MESSAGES} messages");
+        let why = Refusal::new(Code::MessageCount).detail(why);
+        return Ok(ReplyOutcome::Refused(why.arg("max", MAX_REPLY_MESSAGES)));
     }
     let mut tx = db.begin().await?;
     let channel_id = tsunagu_core::ChannelId::from_db(conversation.channel_id.clone());
@@ -40,7 +41,8 @@ pub async fn queue_auto_reply(
         .await?
         .context("the conversation's channel")?;
     if channel.enabled == 0 {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::ChannelDisabled));
+        let why = Refusal::new(Code::ChannelDisabled).detail("the channel is disabled");
+        return Ok(ReplyOutcome::Refused(why));
     }
     let texts: Vec<&str> = messages
         .iter()
@@ -85,12 +87,21 @@ pub async fn queue_auto_reply(
     // A reply token exists only for the patient's own action moments ago (LINE's proof), so the
     // answer is a reply by construction; the grounds are recorded like any other send.
     set_basis(tx.conn(), &message_id, SendBasis::ReplyToPatient).await?;
-    let job = LineReply {
+    // The one send job, as a reply: the token addresses it, and LINE's reply API has no retry
+    // key, so the outbox never repeats it and never pushes it instead.
+    let job = SendMessage {
         message_id: message_id.clone(),
         channel_id: channel_id.clone(),
-        reply_token: token.to_string(),
-        reply_token_at_ms,
+        to: String::new(),
         messages,
+        retry_key: String::new(),
+        channel_kind: Some(channel.kind.clone()),
+        via: None,
+        tag: None,
+        reply: Some(ReplyToken {
+            token: token.to_string(),
+            issued_at_ms: reply_token_at_ms,
+        }),
     };
     let enqueued = jobs::enqueue(
         tx.conn(),
@@ -106,7 +117,10 @@ pub async fn queue_auto_reply(
     .await?;
     if enqueued.is_none() {
         // Dropping the transaction rolls the message back.
-        return Ok(ReplyOutcome::Refused(ReplyRefused::ReplyTokenUsed));
+        let why = "this reply token was already used";
+        return Ok(ReplyOutcome::Refused(
+            Refusal::new(Code::ReplyTokenUsed).detail(why),
+        ));
     }
     let msg = conversations::message_by_id(tx.conn(), clinic, &message_id)
         .await?

@@ -2,11 +2,8 @@
 //! list), as tsunagu's message objects (`tsunagu_channels::compose`), and the check that the
 //! conversation's channel can carry it within the provider's limits.
 use serde_json::{json, Value};
-use tsunagu_channels::compose;
-use tsunagu_channels::messenger::client::MessagingKind;
 use tsunagu_channels::ChannelKind;
-
-use super::ReplyRefused;
+use tsunagu_core::{Code, Refusal};
 
 /// What is sent: the stored kind and preview body, and the message object the provider's
 /// sender turns into its wire format.
@@ -71,27 +68,28 @@ impl Outgoing {
     }
 }
 
-/// Whether `kind` can carry the content: the provider's own builder runs on it (with a
-/// stand-in recipient), so what it would refuse is refused before anything is queued.
-pub(super) fn check(kind: ChannelKind, content: &Outgoing) -> Result<(), ReplyRefused> {
+/// `message_too_long`, with the limit the catalog text names (`{max}`).
+pub(super) fn too_long(max: usize) -> Refusal {
+    Refusal::new(Code::MessageTooLong)
+        .detail(format!(
+            "the message is longer than the channel allows ({max} characters)"
+        ))
+        .arg("max", max)
+}
+
+/// Whether `kind` can carry the content: its adapter checks the message object the way its
+/// sender will build it, so what the provider would refuse is refused before anything is queued.
+pub(super) fn check(kind: ChannelKind, content: &Outgoing) -> Result<(), Refusal> {
+    let max = kind.rules().max_text_chars;
     if content.kind == "text" {
         let chars = content.body.as_deref().unwrap_or_default().chars().count();
-        if chars > kind.rules().max_text_chars {
-            return Err(ReplyRefused::TooLong {
-                max: kind.rules().max_text_chars,
-            });
+        if chars > max {
+            return Err(too_long(max));
         }
     }
-    let checked = match kind {
-        ChannelKind::Line if content.kind == "text" => Ok(()),
-        ChannelKind::Line => Err("LINE replies from tsunagu carry text only".to_string()),
-        ChannelKind::WhatsApp => compose::whatsapp("10000000000", &content.payload).map(drop),
-        ChannelKind::Messenger => {
-            compose::messenger("0", &content.payload, MessagingKind::Response).map(drop)
-        }
-        ChannelKind::Sms => compose::sms(&content.payload).map(drop),
-    };
-    checked.map_err(ReplyRefused::Unsupported)
+    kind.adapter()
+        .can_carry(&content.payload)
+        .map_err(|why| Refusal::new(Code::UnsupportedContent).detail(why))
 }
 
 #[cfg(test)]
@@ -109,8 +107,8 @@ mod tests {
         assert!(check(ChannelKind::Sms, &map).is_ok());
         let long = Outgoing::text(&"a".repeat(1_601));
         assert_eq!(
-            check(ChannelKind::Sms, &long).map_err(|e| e.code()),
-            Err("message_too_long")
+            check(ChannelKind::Sms, &long).map_err(|e| e.code),
+            Err(Code::MessageTooLong)
         );
         assert!(check(ChannelKind::Line, &long).is_ok());
     }

@@ -1,14 +1,14 @@
 //! Messages the clinic starts for a purpose: the channel is chosen here, the ledger decides.
 use anyhow::Context;
 use sqlx::AnyConnection;
-use tsunagu_core::{ChannelId, ClinicId, PatientId};
+use tsunagu_core::{ChannelId, ClinicId, Code, PatientId, Refusal};
 use tsunagu_privacy::consent::{Purpose, SendBasis};
 use tsunagu_store::conversations::{self, NewConversation};
 use tsunagu_store::{channels, patients, Db};
 
 use super::content::Outgoing;
 use super::queue::{checked_text, queue_in, text_refusal};
-use super::{Author, ReplyOutcome, ReplyRefused};
+use super::{Author, ReplyOutcome};
 
 /// Starts a message the clinic initiates for `purpose` (a staff message, an integration): on
 /// `channel`, or the patient's preferred channel, or the most recent one they follow; in their
@@ -102,12 +102,13 @@ async fn pick_identity(
     clinic: &ClinicId,
     patient: &PatientId,
     channel: Option<&ChannelId>,
-) -> anyhow::Result<Result<patients::Identity, ReplyRefused>> {
+) -> anyhow::Result<Result<patients::Identity, Refusal>> {
     let mut all = patients::identities_of(&mut *conn, clinic, patient).await?;
     if let Some(ch) = channel {
         all.retain(|i| i.channel_id == ch.as_str());
         if !all.is_empty() && all.iter().all(|i| i.follow_state == "blocked") {
-            return Ok(Err(ReplyRefused::Blocked));
+            let why = "the patient has blocked this account";
+            return Ok(Err(Refusal::new(Code::RecipientBlocked).detail(why)));
         }
     }
     all.retain(|i| i.follow_state != "blocked");
@@ -126,5 +127,9 @@ async fn pick_identity(
             std::cmp::Reverse(i.updated_at),
         )
     });
-    Ok(all.into_iter().next().ok_or(ReplyRefused::NoChannel))
+    let none = || {
+        let why = "the patient has no channel to reach them on";
+        Refusal::new(Code::NoReachableChannel).detail(why)
+    };
+    Ok(all.into_iter().next().ok_or_else(none))
 }

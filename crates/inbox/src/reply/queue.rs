@@ -1,13 +1,13 @@
 //! The checks every pushed text passes, and the queueing itself, inside the caller's transaction.
 use anyhow::Context;
 use sqlx::AnyConnection;
-use tsunagu_core::{ClinicId, ConversationId, MessageId, PatientId};
-use tsunagu_privacy::consent::{self, Refusal, SendBasis};
+use tsunagu_core::{ClinicId, Code, ConversationId, MessageId, PatientId, Refusal};
+use tsunagu_privacy::consent::{self, SendBasis};
 use tsunagu_store::conversations::{self, Conversation, NewMessage};
 use tsunagu_store::{channels, patients};
 
 use super::content::{self, Outgoing};
-use super::{enqueue_send, Author, ReplyOutcome, ReplyRefused, Route};
+use super::{enqueue_send, Author, ReplyOutcome, Route};
 use crate::reachability;
 
 pub(super) fn checked_text(text: &str) -> Option<&str> {
@@ -15,11 +15,11 @@ pub(super) fn checked_text(text: &str) -> Option<&str> {
     (!text.is_empty() && text.chars().count() <= MAX_TEXT).then_some(text)
 }
 
-pub(super) fn text_refusal(text: &str) -> ReplyRefused {
+pub(super) fn text_refusal(text: &str) -> Refusal {
     if text.trim().is_empty() {
-        ReplyRefused::Empty
+        Refusal::new(Code::EmptyMessage).detail("the message is empty")
     } else {
-        ReplyRefused::TooLong { max: MAX_TEXT }
+        content::too_long(MAX_TEXT)
     }
 }
 
@@ -47,7 +47,8 @@ pub async fn queue_in(
         .await?
         .context("the conversation's channel")?;
     if channel.enabled == 0 {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::ChannelDisabled));
+        let why = Refusal::new(Code::ChannelDisabled).detail("the channel is disabled");
+        return Ok(ReplyOutcome::Refused(why));
     }
     let mut direct_patient = None;
     let mut ident = None;
@@ -57,7 +58,10 @@ pub async fn queue_in(
     }
     // An unknown kind fails closed: its reachability and content rules cannot be checked.
     let Some(kind) = tsunagu_channels::ChannelKind::parse(&channel.kind) else {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::UnknownChannelKind));
+        let why = "this kind of channel is not supported";
+        return Ok(ReplyOutcome::Refused(
+            Refusal::new(Code::ChannelKindUnknown).detail(why),
+        ));
     };
     let by_person = matches!(author, Author::Staff(_));
     let check = reachability::check(
@@ -95,17 +99,17 @@ pub async fn queue_in(
         // Nobody in the conversation has written: nothing to reply to, nobody's consent to ask.
         None => Err(match basis {
             SendBasis::ReplyToPatient => {
-                Refusal::outside_reply_window(consent::DEFAULT_REPLY_WINDOW_DAYS)
+                consent::outside_reply_window(consent::DEFAULT_REPLY_WINDOW_DAYS)
             }
-            SendBasis::Purpose(p) => Refusal::for_purpose("consent_required", p),
+            SendBasis::Purpose(p) => consent::purpose_refusal(Code::ConsentRequired, p),
             // Only ever queued in the patient's own one-to-one conversation.
             SendBasis::RequestedByPatient => {
-                Refusal::outside_reply_window(consent::DEFAULT_REPLY_WINDOW_DAYS)
+                consent::outside_reply_window(consent::DEFAULT_REPLY_WINDOW_DAYS)
             }
         }),
     };
     if let Err(refusal) = verdict {
-        return Ok(ReplyOutcome::Refused(ReplyRefused::Consent(refusal)));
+        return Ok(ReplyOutcome::Refused(refusal));
     }
     let conv_id = ConversationId::from_db(conversation.id.clone());
     let payload = content.payload;

@@ -1,10 +1,7 @@
 //! THE check every sender asks: a reply to the patient's own action needs no separate consent;
 //! anything the clinic starts needs a current grant for its purpose on the channel.
-use std::fmt;
-
-use serde::Serialize;
 use sqlx::AnyConnection;
-use tsunagu_core::{ChannelId, ClinicId, PatientId};
+use tsunagu_core::{ChannelId, ClinicId, Code, PatientId, Refusal};
 use tsunagu_store::channels;
 
 use super::state::{last_actions, resolve, Status};
@@ -36,58 +33,27 @@ impl SendBasis {
     }
 }
 
-/// Why a message may not go out, in words for staff and integrators.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Refusal {
-    /// consent_required | consent_withdrawn | outside_reply_window
-    pub code: &'static str,
-    pub purpose: Option<Purpose>,
-    pub message_ja: String,
-    pub message_en: String,
+/// Not a reply: the patient has not acted on this channel within `days` (`outside_reply_window`).
+pub fn outside_reply_window(days: i64) -> Refusal {
+    Refusal::new(Code::OutsideReplyWindow)
+        .detail(format!(
+            "The patient has not written in the last {days} days, so this is not a reply. Send it for a purpose instead (it needs the patient's consent)."
+        ))
+        .arg("days", days)
 }
 
-impl Refusal {
-    /// Not a reply: the patient has not acted on this channel within `days`.
-    pub fn outside_reply_window(days: i64) -> Refusal {
-        Refusal {
-            code: "outside_reply_window",
-            purpose: None,
-            message_ja: format!(
-                "患者さんからの最後のメッセージから{days}日以上経っているため、返信としては送れません。目的を選んで送信してください(患者さんの同意が必要です)。"
-            ),
-            message_en: format!(
-                "The patient has not written in the last {days} days, so this is not a reply. Send it for a purpose instead (it needs the patient's consent)."
-            ),
-        }
-    }
-
-    /// `consent_required` (nothing on record) or `consent_withdrawn`.
-    pub fn for_purpose(code: &'static str, purpose: Purpose) -> Refusal {
-        let (ja, en) = (purpose.label("ja"), purpose.label("en"));
-        let (message_ja, message_en) = if code == "consent_withdrawn" {
-            (
-                format!("患者さんはこのチャネルで「{ja}」の受け取りを停止しています。"),
-                format!("The patient has withdrawn consent to {en} on this channel."),
-            )
-        } else {
-            (
-                format!("このチャネルで「{ja}」を送る同意を患者さんから得ていません。"),
-                format!("The patient has not consented to {en} on this channel."),
-            )
-        };
-        Refusal {
-            code,
-            purpose: Some(purpose),
-            message_ja,
-            message_en,
-        }
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message_en)
-    }
+/// `consent_required` (nothing on record) or `consent_withdrawn` for `purpose`; the catalog text
+/// names the purpose (`{purpose}`, the key of its name in the staff's language).
+pub fn purpose_refusal(code: Code, purpose: Purpose) -> Refusal {
+    let en = purpose.label("en");
+    let detail = if code == Code::ConsentWithdrawn {
+        format!("The patient has withdrawn consent to {en} on this channel.")
+    } else {
+        format!("The patient has not consented to {en} on this channel.")
+    };
+    Refusal::new(code)
+        .detail(detail)
+        .arg_key("purpose", format!("consent.purpose.{}", purpose.code()))
 }
 
 /// A reply within this long after the patient's last action is still a reply: a staff answer
@@ -115,7 +81,7 @@ pub async fn may_send(
             if last_action.is_some_and(|at| now_ms - at <= days * DAY_MS) {
                 return Ok(Ok(()));
             }
-            Ok(Err(Refusal::outside_reply_window(days)))
+            Ok(Err(outside_reply_window(days)))
         }
         SendBasis::RequestedByPatient => Ok(Ok(())),
         SendBasis::Purpose(purpose) => {
@@ -128,8 +94,8 @@ pub async fn may_send(
             );
             Ok(match state.status {
                 Status::Granted | Status::Implicit => Ok(()),
-                Status::Withdrawn => Err(Refusal::for_purpose("consent_withdrawn", purpose)),
-                Status::Unset => Err(Refusal::for_purpose("consent_required", purpose)),
+                Status::Withdrawn => Err(purpose_refusal(Code::ConsentWithdrawn, purpose)),
+                Status::Unset => Err(purpose_refusal(Code::ConsentRequired, purpose)),
             })
         }
     }

@@ -6,7 +6,7 @@
 use anyhow::Context;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
-use tsunagu_core::{new_id, ClinicId};
+use tsunagu_core::{new_id, ClinicId, Code, Refusal};
 use tsunagu_store::{Backend, Db};
 
 use super::moves::{move_rows, Moved};
@@ -48,33 +48,6 @@ pub struct LinkSpec<'a> {
     pub source_ip: Option<&'a str>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum LinkError {
-    ReasonRequired,
-    UnknownIdentity,
-    UnknownPatient,
-    AlreadyLinked,
-    UnknownLink,
-    AlreadyUndone,
-    /// A later link of the same identity must be undone first.
-    NotLatest,
-}
-
-impl LinkError {
-    /// The stable key the UI and API translate.
-    pub fn code(&self) -> &'static str {
-        match self {
-            LinkError::ReasonRequired => "reason_required",
-            LinkError::UnknownIdentity => "unknown_identity",
-            LinkError::UnknownPatient => "unknown_patient",
-            LinkError::AlreadyLinked => "already_linked",
-            LinkError::UnknownLink => "unknown_link",
-            LinkError::AlreadyUndone => "already_undone",
-            LinkError::NotLatest => "not_latest_link",
-        }
-    }
-}
-
 #[derive(Clone, Debug, FromRow, Serialize)]
 pub struct LinkRow {
     pub id: String,
@@ -102,10 +75,10 @@ pub async fn link_by_staff(
     actor: LinkActor,
     source_ip: Option<&str>,
     now: i64,
-) -> anyhow::Result<Result<String, LinkError>> {
+) -> anyhow::Result<Result<String, Refusal>> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Ok(Err(LinkError::ReasonRequired));
+        return Ok(Err(Refusal::new(Code::ReasonRequired)));
     }
     let mut tx = db.begin().await?;
     let spec = LinkSpec {
@@ -131,7 +104,7 @@ pub async fn link_in(
     backend: Backend,
     s: LinkSpec<'_>,
     now: i64,
-) -> anyhow::Result<Result<String, LinkError>> {
+) -> anyhow::Result<Result<String, Refusal>> {
     let ident: Option<(String, i64)> = sqlx::query_as(
         "SELECT patient_id, verified FROM channel_identities WHERE id = $1 AND clinic_id = $2",
     )
@@ -141,7 +114,7 @@ pub async fn link_in(
     .await
     .context("reading the identity to link")?;
     let Some((from, was_verified)) = ident else {
-        return Ok(Err(LinkError::UnknownIdentity));
+        return Ok(Err(Refusal::new(Code::UnknownIdentity)));
     };
     let target: Option<(i64,)> =
         sqlx::query_as("SELECT provisional FROM patients WHERE id = $1 AND clinic_id = $2")
@@ -151,10 +124,10 @@ pub async fn link_in(
             .await
             .context("reading the record to link to")?;
     let Some((target_provisional,)) = target else {
-        return Ok(Err(LinkError::UnknownPatient));
+        return Ok(Err(Refusal::new(Code::UnknownPatient)));
     };
     if from == s.to_patient && was_verified != 0 && target_provisional == 0 {
-        return Ok(Err(LinkError::AlreadyLinked));
+        return Ok(Err(Refusal::new(Code::AlreadyLinked)));
     }
     let mut moved = Moved {
         was_verified,

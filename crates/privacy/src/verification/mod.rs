@@ -17,7 +17,7 @@ pub mod undo;
 
 use sqlx::AnyConnection;
 
-pub use link::{link_by_staff, LinkActor, LinkError, LinkRow};
+pub use link::{link_by_staff, LinkActor, LinkRow};
 pub use session::{on_answer, start, Answer, Started, Subject};
 pub use undo::undo;
 

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
-use tsunagu_core::{new_id, ClinicId};
+use tsunagu_core::{new_id, ClinicId, Code, Refusal};
 use tsunagu_store::Db;
 
 use crate::audit::{self, Actor, AuditEntry};
@@ -37,7 +37,8 @@ fn actor_id(a: &Actor) -> Option<&str> {
     }
 }
 
-/// Adds a proxy; `Err(code)` for a relationship, patient or proxy this clinic does not know.
+/// Adds a proxy; refused (`invalid_relationship`, `unknown_patient`, `unknown_proxy`) for a
+/// relationship, patient or proxy this clinic does not know.
 #[allow(clippy::too_many_arguments)]
 pub async fn add(
     db: &Db,
@@ -48,14 +49,14 @@ pub async fn add(
     actor: &Actor,
     source_ip: Option<&str>,
     now: i64,
-) -> anyhow::Result<Result<ProxyRow, &'static str>> {
+) -> anyhow::Result<Result<ProxyRow, Refusal>> {
     if !RELATIONSHIPS.contains(&relationship) {
-        return Ok(Err("invalid_relationship"));
+        return Ok(Err(Refusal::new(Code::InvalidRelationship)));
     }
     let mut tx = db.begin().await?;
     let conn = tx.conn();
     if !exists(conn, "patients", clinic, patient_id).await? {
-        return Ok(Err("unknown_patient"));
+        return Ok(Err(Refusal::new(Code::UnknownPatient)));
     }
     let (ident, patient) = match &proxy {
         ProxyOf::Identity(i) => (Some(i.as_str()), None),
@@ -66,7 +67,7 @@ pub async fn add(
         ProxyOf::Patient(p) => p != patient_id && exists(conn, "patients", clinic, p).await?,
     };
     if !known {
-        return Ok(Err("unknown_proxy"));
+        return Ok(Err(Refusal::new(Code::UnknownProxy)));
     }
     let id = new_id();
     sqlx::query(

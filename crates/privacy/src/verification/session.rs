@@ -232,7 +232,7 @@ pub(crate) async fn verified(
     };
     let link_id = link::link_in(conn, db.backend(), spec, now)
         .await?
-        .map_err(|e| anyhow::anyhow!("linking after verification: {}", e.code()))?;
+        .map_err(|e| anyhow::anyhow!("linking after verification: {}", e.code))?;
     Ok(Answer::Verified {
         link_id,
         patient_id: patient_id.to_string(),

@@ -2,10 +2,10 @@
 //! the link moved goes back to it, so the record is as it was before.
 use anyhow::Context;
 use sqlx::AnyConnection;
-use tsunagu_core::ClinicId;
+use tsunagu_core::{ClinicId, Code, Refusal};
 use tsunagu_store::Db;
 
-use super::link::{by_id, LinkError, LinkRow};
+use super::link::{by_id, LinkRow};
 use super::moves::{set_patient, Moved, PatientSnapshot, SNAP_COLS};
 use crate::audit::{self, Actor, AuditEntry};
 
@@ -17,14 +17,14 @@ pub async fn undo(
     actor: &Actor,
     source_ip: Option<&str>,
     now: i64,
-) -> anyhow::Result<Result<LinkRow, LinkError>> {
+) -> anyhow::Result<Result<LinkRow, Refusal>> {
     let mut tx = db.begin().await?;
     let conn = tx.conn();
     let Some(link) = by_id(conn, clinic, link_id).await? else {
-        return Ok(Err(LinkError::UnknownLink));
+        return Ok(Err(Refusal::new(Code::UnknownLink)));
     };
     if link.undone_at.is_some() {
-        return Ok(Err(LinkError::AlreadyUndone));
+        return Ok(Err(Refusal::new(Code::AlreadyUndone)));
     }
     let later: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM identity_links WHERE identity_id = $1 AND undone_at IS NULL AND (at > $2 OR (at = $2 AND id > $3))",
@@ -36,7 +36,7 @@ pub async fn undo(
     .await
     .context("looking for later links")?;
     if later > 0 {
-        return Ok(Err(LinkError::NotLatest));
+        return Ok(Err(Refusal::new(Code::NotLatestLink)));
     }
     let moved_json: String = sqlx::query_scalar("SELECT moved FROM identity_links WHERE id = $1")
         .bind(&link.id)

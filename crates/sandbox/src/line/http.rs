@@ -63,15 +63,21 @@ pub(crate) fn invalid(details: &[Detail]) -> Response {
     )
 }
 
-/// A fault injected by a test: a plausible LINE body for the status.
-pub(crate) fn injected(status: u16) -> Response {
+/// A fault injected by a test: a plausible LINE body for the status, with `Retry-After` when
+/// the test asked for one.
+pub(crate) fn injected(status: u16, retry_after: Option<u64>) -> Response {
     let message = match status {
         429 => RATE_LIMITED,
         500 => "An unexpected error occurred on the LINE Platform.",
         502..=504 => "The LINE Platform is temporarily unavailable.",
         _ => "Injected failure.",
     };
-    error(status, message)
+    let mut resp = error(status, message);
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
 }
 
 /// The channel access token of an authenticated request, or the 401 LINE would answer.

@@ -2,7 +2,8 @@
 //! the webhook driver that signs events like LINE, and a patient simulator page.
 //!
 //! Fault injection semantics (what a test can rely on):
-//! - [`LineSandbox::fail_next`] / [`LineSandbox::fail_next_before_accept`]: the call is answered with
+//! - [`LineSandbox::fail_next`] / [`LineSandbox::fail_next_before_accept`] /
+//!   [`LineSandbox::fail_next_with_retry_after`]: the call is answered with
 //!   the status and **not executed** (nothing delivered, no retry key recorded, no quota used).
 //! - [`LineSandbox::fail_next_after_accept`]: the call **is executed** (delivered, retry key recorded,
 //!   quota used) but answered 500, like a response lost on the way back. A retry with the same
@@ -215,7 +216,20 @@ impl LineSandbox {
     /// The next `times` calls whose path ends with `path_suffix` answer `status` and are NOT
     /// executed (see the module doc).
     pub fn fail_next(&self, path_suffix: &str, status: u16, times: u32) {
-        self.add_fault(path_suffix, FaultKind::Before(status), times);
+        self.add_fault(path_suffix, FaultKind::Before(status, None), times);
+    }
+
+    /// As [`LineSandbox::fail_next`], with `Retry-After: {retry_after_secs}` (LINE documents
+    /// none, but a client must honour one when an edge in between sends it).
+    pub fn fail_next_with_retry_after(
+        &self,
+        path_suffix: &str,
+        status: u16,
+        retry_after_secs: u64,
+        times: u32,
+    ) {
+        let kind = FaultKind::Before(status, Some(retry_after_secs));
+        self.add_fault(path_suffix, kind, times);
     }
 
     /// 500 without executing: nothing delivered, retry key not recorded.

@@ -42,12 +42,12 @@ async fn read(
         if !st.within_rate_limit(&token, path, now) {
             return error(429, RATE_LIMITED);
         }
-        if let Some(FaultKind::Before(status)) = st.take_fault(path, true) {
-            return injected(status);
+        if let Some(FaultKind::Before(status, retry_after)) = st.take_fault(path, true) {
+            return injected(status, retry_after);
         }
         let response = answer(&st, &token);
         match st.take_fault(path, false) {
-            Some(FaultKind::After(status)) => (injected(status), None),
+            Some(FaultKind::After(status)) => (injected(status, None), None),
             Some(FaultKind::DelayAfter(d)) => (response, Some(d)),
             _ => (response, None),
         }

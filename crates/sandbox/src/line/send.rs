@@ -139,7 +139,7 @@ fn decide(
         Err(response) => (response, None),
         // Executed: an "after accept" fault now loses or delays the answer.
         Ok(response) => match st.take_fault(ep.path(), false) {
-            Some(FaultKind::After(status)) => (injected(status), None),
+            Some(FaultKind::After(status)) => (injected(status, None), None),
             Some(FaultKind::DelayAfter(d)) => (response, Some(d)),
             _ => (response, None),
         },
@@ -158,8 +158,8 @@ fn execute(
     if !st.within_rate_limit(&token, ep.path(), now) {
         return Err(error(429, RATE_LIMITED));
     }
-    if let Some(FaultKind::Before(status)) = st.take_fault(ep.path(), true) {
-        return Err(injected(status));
+    if let Some(FaultKind::Before(status, retry_after)) = st.take_fault(ep.path(), true) {
+        return Err(injected(status, retry_after));
     }
     let is_json = headers
         .get("content-type")

@@ -96,9 +96,10 @@ pub(crate) fn no_such_object(method: &str, id: &str) -> Response {
     )
 }
 
-/// A fault injected before execution: a Graph body matching the status.
-pub(crate) fn injected(status: u16) -> Response {
-    match status {
+/// A fault injected before execution: a Graph body matching the status, with `Retry-After` when
+/// the test asked for one.
+pub(crate) fn injected(status: u16, retry_after: Option<u64>) -> Response {
+    let mut resp = match status {
         429 => graph_error(
             429,
             613,
@@ -112,7 +113,12 @@ pub(crate) fn injected(status: u16) -> Response {
             "An unexpected error has occurred. Please retry your request later.",
         ),
         _ => graph_error(status, 100, None, "(#100) Injected failure."),
+    };
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
+    resp
 }
 
 /// A fault injected after execution: what a proxy answers when the real answer is lost.

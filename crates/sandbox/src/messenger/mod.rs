@@ -2,9 +2,9 @@
 //! User Profile API under any `vNN.N`, a webhook driver that signs like Meta, and a chat simulator.
 //!
 //! Fault injection semantics (what a test can rely on):
-//! - Before accept ([`MessengerSandbox::fail_next_before_accept`]): answered with the status and
-//!   a Graph error body (500/503: code 2, `is_transient`; 429: code 613; other: code 100),
-//!   **not executed**.
+//! - Before accept ([`MessengerSandbox::fail_next_before_accept`],
+//!   [`MessengerSandbox::fail_next_with_retry_after`]): answered with the status and a Graph error
+//!   body (500/503: code 2, `is_transient`; 429: code 613; other: code 100), **not executed**.
 //! - After accept ([`MessengerSandbox::fail_next_after_accept`]): **executed** (delivered, in
 //!   `received()`), then answered 500 with a non-Graph body, like a response lost on the way back.
 //! - Delayed ([`MessengerSandbox::delay_next_after_accept`]): executed, then answered late.
@@ -235,7 +235,20 @@ impl MessengerSandbox {
 
     /// The next `times` calls whose path ends with `path_suffix` answer `status`, NOT executed.
     pub fn fail_next_before_accept(&self, path_suffix: &str, status: u16, times: u32) {
-        self.add_fault(path_suffix, FaultKind::Before(status), times);
+        self.add_fault(path_suffix, FaultKind::Before(status, None), times);
+    }
+
+    /// As [`MessengerSandbox::fail_next_before_accept`], with `Retry-After: {retry_after_secs}`
+    /// (Meta documents none, but a client must honour one when an edge in between sends it).
+    pub fn fail_next_with_retry_after(
+        &self,
+        path_suffix: &str,
+        status: u16,
+        retry_after_secs: u64,
+        times: u32,
+    ) {
+        let kind = FaultKind::Before(status, Some(retry_after_secs));
+        self.add_fault(path_suffix, kind, times);
     }
 
     /// Executed (delivered) but answered 500: a lost response.

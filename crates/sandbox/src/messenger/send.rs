@@ -138,8 +138,8 @@ fn execute(
         }
         None => {}
     }
-    if let Some(FaultKind::Before(status)) = st.take_fault(path, true) {
-        return Err(injected(status));
+    if let Some(FaultKind::Before(status, retry_after)) = st.take_fault(path, true) {
+        return Err(injected(status, retry_after));
     }
     let body = if form {
         form_body(&fields)

@@ -59,8 +59,8 @@ pub(crate) struct Media {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FaultKind {
-    /// Answer `status` without executing anything.
-    Before(u16),
+    /// Answer `status` (with `Retry-After` seconds if set) without executing anything.
+    Before(u16, Option<u64>),
     /// Execute (deliver), then answer 500: a lost response.
     After,
     /// Execute, then wait before answering: the caller's timeout fires after the send.
@@ -89,7 +89,7 @@ impl State {
     /// Takes one pending fault for `path` at the given stage, if any.
     pub fn take_fault(&mut self, path: &str, before: bool) -> Option<FaultKind> {
         let pos = self.faults.iter().position(|f| {
-            path.ends_with(&f.suffix) && matches!(f.kind, FaultKind::Before(_)) == before
+            path.ends_with(&f.suffix) && matches!(f.kind, FaultKind::Before(..)) == before
         })?;
         let fault = &mut self.faults[pos];
         let kind = fault.kind;

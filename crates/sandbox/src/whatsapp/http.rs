@@ -3,7 +3,7 @@
 // Handlers return `Result<_, Response>`: the error is the HTTP answer, built once per request.
 #![allow(clippy::result_large_err)]
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -24,6 +24,8 @@ pub(crate) struct GraphError {
     pub subcode: Option<i64>,
     pub details: Option<String>,
     pub transient: Option<bool>,
+    /// `Retry-After` seconds, set only by an injected fault.
+    pub retry_after: Option<u64>,
 }
 
 impl GraphError {
@@ -36,6 +38,7 @@ impl GraphError {
             subcode: None,
             details: None,
             transient: None,
+            retry_after: None,
         }
     }
 
@@ -46,6 +49,11 @@ impl GraphError {
 
     pub fn subcode(mut self, subcode: i64) -> Self {
         self.subcode = Some(subcode);
+        self
+    }
+
+    pub fn retry_after(mut self, secs: Option<u64>) -> Self {
+        self.retry_after = secs;
         self
     }
 
@@ -71,7 +79,12 @@ impl GraphError {
         if let Some(t) = self.transient {
             error["is_transient"] = json!(t);
         }
-        json_response(self.status, json!({ "error": error }))
+        let mut resp = json_response(self.status, json!({ "error": error }));
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
     }
 
     /// (#100) Invalid parameter, with what was wrong.

@@ -44,8 +44,15 @@ async fn faulted(
     let now = sb.now();
     let (response, delay) = {
         let mut st = sb.lock();
-        if let Some(FaultKind::Before { status, code }) = st.take_fault(path, true) {
-            return GraphError::for_code(status, code).into_response();
+        if let Some(FaultKind::Before {
+            status,
+            code,
+            retry_after,
+        }) = st.take_fault(path, true)
+        {
+            return GraphError::for_code(status, code)
+                .retry_after(retry_after)
+                .into_response();
         }
         let response = match answer(&mut st, now) {
             Ok(r) => r,

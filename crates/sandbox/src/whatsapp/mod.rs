@@ -5,8 +5,9 @@
 //! because the router may be nested under a prefix (the demo mounts it at `/whatsapp`).
 //!
 //! Fault injection semantics:
-//! - [`WhatsAppSandbox::fail_next_before_accept`] / [`WhatsAppSandbox::fail_next_with_code`]:
-//!   answered with Meta's error body and **not executed** (nothing delivered or logged).
+//! - [`WhatsAppSandbox::fail_next_before_accept`] / [`WhatsAppSandbox::fail_next_with_code`] /
+//!   [`WhatsAppSandbox::fail_next_with_retry_after`]: answered with Meta's error body and **not
+//!   executed** (nothing delivered or logged).
 //! - [`WhatsAppSandbox::fail_next_after_accept`]: **executed** (delivered, in `received()`), but
 //!   answered 500 with code 131000, like an answer lost on the way back.
 //! - [`WhatsAppSandbox::delay_next_after_accept`]: executed, then answered late.
@@ -263,17 +264,34 @@ impl WhatsAppSandbox {
     /// The next `times` calls whose path ends with `path_suffix` answer `status` (with Meta's
     /// body for it: 429 → code 4, 5xx → code 2, transient) and are NOT executed.
     pub fn fail_next_before_accept(&self, path_suffix: &str, status: u16, times: u32) {
-        let code = match status {
-            429 => 4,
-            500..=599 => 2,
-            _ => 100,
-        };
-        self.fail_next_with_code(path_suffix, status, code, times);
+        self.fail_next_with_code(path_suffix, status, injected_code(status), times);
     }
 
     /// Like [`Self::fail_next_before_accept`] with Meta's error `code` (e.g. 131026, 80007).
     pub fn fail_next_with_code(&self, path_suffix: &str, status: u16, code: i64, times: u32) {
-        self.add_fault(path_suffix, FaultKind::Before { status, code }, times);
+        let kind = FaultKind::Before {
+            status,
+            code,
+            retry_after: None,
+        };
+        self.add_fault(path_suffix, kind, times);
+    }
+
+    /// As [`Self::fail_next_before_accept`], with `Retry-After: {retry_after_secs}` (Meta
+    /// documents none, but a client must honour one when an edge in between sends it).
+    pub fn fail_next_with_retry_after(
+        &self,
+        path_suffix: &str,
+        status: u16,
+        retry_after_secs: u64,
+        times: u32,
+    ) {
+        let kind = FaultKind::Before {
+            status,
+            code: injected_code(status),
+            retry_after: Some(retry_after_secs),
+        };
+        self.add_fault(path_suffix, kind, times);
     }
 
     /// Executed (delivered, logged) but answered 500 "(#131000) Something went wrong".
@@ -303,5 +321,14 @@ impl WhatsAppSandbox {
     /// The state lock; a panic in another test thread must not wedge the sandbox.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Meta's code for an injected status: 429 → 4 (request limit), 5xx → 2 (transient), else 100.
+fn injected_code(status: u16) -> i64 {
+    match status {
+        429 => 4,
+        500..=599 => 2,
+        _ => 100,
     }
 }

@@ -66,8 +66,13 @@ fn decide(
         return Err(no_such_object(node, "post"));
     }
     let path = format!("/{version}/{node}/messages");
-    if let Some(FaultKind::Before { status, code }) = st.take_fault(&path, true) {
-        return Err(GraphError::for_code(status, code));
+    if let Some(FaultKind::Before {
+        status,
+        code,
+        retry_after,
+    }) = st.take_fault(&path, true)
+    {
+        return Err(GraphError::for_code(status, code).retry_after(retry_after));
     }
     let mut body: Value = serde_json::from_slice(raw)
         .map_err(|e| GraphError::invalid(format!("Invalid JSON in request body: {e}")))?;

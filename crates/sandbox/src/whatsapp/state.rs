@@ -101,8 +101,13 @@ pub(crate) struct Media {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FaultKind {
-    /// Answer `status` with Meta's body for `code` without executing anything.
-    Before { status: u16, code: i64 },
+    /// Answer `status` with Meta's body for `code` (and `Retry-After` seconds if set) without
+    /// executing anything.
+    Before {
+        status: u16,
+        code: i64,
+        retry_after: Option<u64>,
+    },
     /// Execute, then answer 500 (a lost answer).
     After,
     /// Execute, then answer late (client timeouts).

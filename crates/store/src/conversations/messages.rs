@@ -1,10 +1,13 @@
 //! Messages of a conversation: inserting one (and moving its conversation), reading them,
 //! and what providers later say about them (unsent, delivery).
+use std::sync::LazyLock;
+
 use anyhow::Context;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 use tsunagu_core::{new_id, ChannelId, ClinicId, ConversationId, MessageId};
 
 use super::Message;
+use crate::batch::{Batch, Ref};
 
 const MSG_COLS: &str = "id, clinic_id, conversation_id, channel_id, direction, kind, body, payload, sender_identity_id, author_kind, author_staff_id, provider_message_id, status, failure_code, failure_reason, unsent_at, created_at, sent_at";
 
@@ -30,72 +33,198 @@ pub async fn insert_message(
     conn: &mut AnyConnection,
     m: NewMessage<'_>,
 ) -> anyhow::Result<MessageId> {
-    let id = new_id();
-    let preview: Option<String> = m.body.map(|b| b.chars().take(80).collect());
-    let preview = preview.as_deref().unwrap_or(kind_preview(m.kind));
-    let inbound = m.direction == "in";
-    let insert = format!(
-        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, NULL, $14, NULL)"
-    );
-    if conn.backend_name() == "SQLite" {
-        // Both statements in one call: one trip to SQLite's connection thread, which costs more
-        // than either statement (arguments are numbered across the whole text).
-        let sql = format!("{insert};\n{}", touch_sql("$14", "$15", "$16", "$3"));
-        message_binds(sqlx::query(&sql), &id, &m)
-            .bind(preview)
-            .bind(inbound as i64)
-            .execute(&mut *conn)
-            .await
-            .context("storing the message")?;
-        return Ok(MessageId::from_db(id));
-    }
-    message_binds(sqlx::query(&insert), &id, &m)
-        .execute(&mut *conn)
-        .await
-        .context("storing the message")?;
-    sqlx::query(&touch_sql("$1", "$2", "$3", "$4"))
-        .bind(m.at_ms)
-        .bind(preview)
-        .bind(inbound as i64)
-        .bind(m.conversation_id.as_str())
-        .execute(conn)
-        .await
-        .context("updating the conversation after a message")?;
-    Ok(MessageId::from_db(id))
+    let mut b = Batch::new(conn);
+    let id = push_message(&mut b, &m);
+    b.run(conn).await?;
+    Ok(id)
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+/// `insert_message` as statements of `b`, sent with the caller's other writes in one call
+/// (one trip to SQLite's connection thread, which costs more than the statements).
+pub fn push_message(b: &mut Batch, m: &NewMessage<'_>) -> MessageId {
+    let id = new_id();
+    b.arg(id.clone());
+    b.arg(m.clinic_id.as_str().to_owned());
+    b.arg(m.conversation_id.as_str().to_owned());
+    b.arg(m.channel_id.as_str().to_owned());
+    b.arg(m.direction.to_owned());
+    b.arg(m.kind.to_owned());
+    b.arg(m.body.map(str::to_owned));
+    b.arg(m.payload.to_owned());
+    b.arg(m.sender_identity_id.map(str::to_owned));
+    b.arg(m.author_kind.to_owned());
+    b.arg(m.author_staff_id.map(str::to_owned));
+    b.arg(m.provider_message_id.map(str::to_owned));
+    b.arg(m.status.to_owned());
+    b.arg(m.at_ms);
+    b.push(&INSERT, "storing the message");
+    let conversation = Ref::Id(m.conversation_id.as_str().to_owned());
+    touch(
+        b,
+        &conversation,
+        m.body,
+        m.kind,
+        m.direction == "in",
+        m.at_ms,
+    );
+    MessageId::from_db(id)
+}
 
-/// `$1` … `$14` of a message row.
-fn message_binds<'q>(q: AnyQuery<'q>, id: &'q str, m: &NewMessage<'q>) -> AnyQuery<'q> {
-    q.bind(id)
-        .bind(m.clinic_id.as_str())
-        .bind(m.conversation_id.as_str())
-        .bind(m.channel_id.as_str())
-        .bind(m.direction)
-        .bind(m.kind)
-        .bind(m.body)
-        .bind(m.payload)
-        .bind(m.sender_identity_id)
-        .bind(m.author_kind)
-        .bind(m.author_staff_id)
-        .bind(m.provider_message_id)
-        .bind(m.status)
-        .bind(m.at_ms)
+// After `status`: failure_code, failure_reason, unsent_at, created_at, sent_at.
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO messages ({MSG_COLS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, NULL, $14, NULL)"
+    )
+});
+
+/// A message from a provider, queued before its thread's conversation and its sender's
+/// identity are known to exist (ingest sends it with the raw event, in one call).
+pub struct Inbound<'a> {
+    pub id: &'a MessageId,
+    /// The raw event it came in, stored by the same transaction: a redelivery stores nothing.
+    pub event_id: &'a str,
+    pub clinic_id: &'a ClinicId,
+    pub channel_id: &'a ChannelId,
+    pub thread_key: &'a str,
+    /// The sender's provider id, whose identity must exist (`None`: no sender recorded).
+    pub sender: Option<&'a str>,
+    pub direction: &'a str,
+    pub kind: &'a str,
+    pub body: Option<&'a str>,
+    pub payload: &'a str,
+    pub author_kind: &'a str,
+    pub provider_message_id: Option<&'a str>,
+    pub status: &'a str,
+    pub at_ms: i64,
+}
+
+/// Message `id` (queued with it), which must exist for a statement to apply.
+pub fn message_ref(id: &MessageId) -> Ref {
+    Ref::ByRow(
+        "SELECT id FROM messages WHERE id = {}",
+        id.as_str().to_owned(),
+    )
+}
+
+/// A statement's way to the conversation of message `id` (queued with it).
+pub fn conversation_of(id: &MessageId) -> Ref {
+    Ref::ByRow(
+        "SELECT conversation_id FROM messages WHERE id = {}",
+        id.as_str().to_owned(),
+    )
+}
+
+/// A statement's way to the sender's identity of message `id` (queued with it).
+pub fn sender_of(id: &MessageId) -> Ref {
+    Ref::ByRow(
+        "SELECT sender_identity_id FROM messages WHERE id = {}",
+        id.as_str().to_owned(),
+    )
+}
+
+/// A statement's way to the patient of the sender of message `id` (queued with it).
+pub fn patient_of_sender(id: &MessageId) -> Ref {
+    Ref::ByRow(
+        "SELECT i.patient_id FROM channel_identities i JOIN messages m ON m.sender_identity_id = i.id WHERE m.id = {}",
+        id.as_str().to_owned(),
+    )
+}
+
+/// Queues `m` and its conversation's update, inserted only if, when the statements run, its
+/// raw event was stored by this transaction and the thread's conversation (and the sender's
+/// identity) exist; `inserted` then finds the call's row. Statements queued after it that name
+/// the message (`conversation_of`, `sender_of`) change nothing when it was not inserted.
+pub fn push_inbound(b: &mut Batch, m: &Inbound<'_>) {
+    b.arg(m.id.as_str().to_owned());
+    b.arg(m.clinic_id.as_str().to_owned());
+    b.arg(m.channel_id.as_str().to_owned());
+    b.arg(m.direction.to_owned());
+    b.arg(m.kind.to_owned());
+    b.arg(m.body.map(str::to_owned));
+    b.arg(m.payload.to_owned());
+    b.arg(m.author_kind.to_owned());
+    b.arg(m.provider_message_id.map(str::to_owned));
+    b.arg(m.status.to_owned());
+    b.arg(m.at_ms);
+    b.arg(m.thread_key.to_owned());
+    b.arg(m.event_id.to_owned());
+    match m.sender {
+        Some(from) => {
+            b.arg(from.to_owned());
+            b.push(&INBOUND_FROM, "storing the message");
+        }
+        None => b.push(&INBOUND, "storing the message"),
+    }
+    b.arg(m.id.as_str().to_owned());
+    b.push(
+        "SELECT id AS inserted_message, conversation_id AS inserted_into FROM messages WHERE id = $1",
+        "reading the stored message",
+    );
+    touch(
+        b,
+        &conversation_of(m.id),
+        m.body,
+        m.kind,
+        m.direction == "in",
+        m.at_ms,
+    );
+}
+
+/// `push_inbound`'s insert with the sender's identity: `$14` is their provider id.
+static INBOUND_FROM: LazyLock<String> = LazyLock::new(|| {
+    inbound_sql(
+        "i.id",
+        "JOIN channel_identities i ON i.channel_id = c.channel_id AND i.external_id = $14",
+    )
+});
+static INBOUND: LazyLock<String> = LazyLock::new(|| inbound_sql("NULL", ""));
+
+fn inbound_sql(sender: &str, join: &str) -> String {
+    format!(
+        "INSERT INTO messages ({MSG_COLS})
+         SELECT $1, $2, c.id, $3, $4, $5, $6, $7, {sender}, $8, NULL, $9, $10, NULL, NULL, NULL, $11, NULL
+         FROM conversations c {join}
+         WHERE c.channel_id = $3 AND c.thread_key = $12
+           AND EXISTS (SELECT 1 FROM webhook_events WHERE id = $13)"
+    )
+}
+
+/// The conversation of the message a call with `push_inbound` inserted, if it did.
+pub fn inserted(rows: &[sqlx::any::AnyRow]) -> anyhow::Result<Option<String>> {
+    match crate::batch::row_with(rows, "inserted_message") {
+        Some(row) => Ok(Some(row.try_get("inserted_into")?)),
+        None => Ok(None),
+    }
 }
 
 /// The conversation follows a new message: last message time and preview, unread count and
-/// state (an inbound message reopens it). Arguments: time, preview, inbound (0/1), conversation.
-fn touch_sql(at: &str, preview: &str, inbound: &str, conversation: &str) -> String {
-    format!(
+/// state (an inbound message reopens it).
+fn touch(
+    b: &mut Batch,
+    conversation: &Ref,
+    body: Option<&str>,
+    kind: &str,
+    inbound: bool,
+    at_ms: i64,
+) {
+    b.arg(at_ms);
+    match body {
+        Some(body) => b.arg(body.chars().take(80).collect::<String>()),
+        None => b.arg(kind_preview(kind)),
+    }
+    b.arg(i64::from(inbound));
+    b.push_ref(
         "UPDATE conversations SET
-            last_message_at = CASE WHEN last_message_at > {at} THEN last_message_at ELSE {at} END,
-            last_message_preview = COALESCE({preview}, last_message_preview),
-            unread_count = unread_count + {inbound},
-            last_inbound_at = CASE WHEN {inbound} = 1 THEN {at} ELSE last_inbound_at END,
-            status = CASE WHEN {inbound} = 1 THEN 'open' ELSE status END
-         WHERE id = {conversation}"
-    )
+            last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END,
+            last_message_preview = COALESCE($2, last_message_preview),
+            unread_count = unread_count + $3,
+            last_inbound_at = CASE WHEN $3 = 1 THEN $1 ELSE last_inbound_at END,
+            status = CASE WHEN $3 = 1 THEN 'open' ELSE status END
+         WHERE id = {ref}",
+        conversation,
+        "updating the conversation after a message",
+    );
 }
 
 fn kind_preview(kind: &str) -> &'static str {

@@ -1,11 +1,17 @@
 //! Conversations (one per channel thread) and their messages.
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::{new_id, ChannelId, ClinicId, ConversationId};
 
+use crate::batch::{Batch, Ref};
+
 mod messages;
 pub use messages::{
-    insert_message, mark_unsent, message_by_id, messages, set_delivery, Delivery, NewMessage,
+    conversation_of, insert_message, inserted, mark_unsent, message_by_id, message_ref, messages,
+    patient_of_sender, push_inbound, push_message, sender_of, set_delivery, Delivery, Inbound,
+    NewMessage,
 };
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
@@ -72,32 +78,48 @@ pub async fn find_or_create(
     c: NewConversation<'_>,
     now_ms: i64,
 ) -> anyhow::Result<Conversation> {
-    // Found first: a returning patient's thread costs one statement, a new one three.
+    // Found first: a returning patient's thread costs one statement.
     if let Some(found) = by_thread(&mut *conn, c.channel_id, c.thread_key).await? {
         return Ok(found);
     }
-    sqlx::query(
+    create(conn, c, now_ms).await
+}
+
+/// The conversation of a channel thread that had none when last read (ingest read it with the
+/// event): created, or (PostgreSQL) the one a concurrent first contact committed meanwhile.
+/// One call on SQLite.
+pub async fn create(
+    conn: &mut AnyConnection,
+    c: NewConversation<'_>,
+    now_ms: i64,
+) -> anyhow::Result<Conversation> {
+    let mut b = Batch::new(conn);
+    b.arg(new_id());
+    b.arg(c.clinic_id.as_str().to_owned());
+    b.arg(c.channel_id.as_str().to_owned());
+    b.arg(c.kind.to_owned());
+    b.arg(c.thread_key.to_owned());
+    b.arg(c.patient_id.map(str::to_owned));
+    b.arg(c.channel_identity_id.map(str::to_owned));
+    b.arg(c.title.map(str::to_owned));
+    b.arg(now_ms);
+    b.push(
         "INSERT INTO conversations (id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, last_message_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9)
          ON CONFLICT (channel_id, thread_key) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(c.clinic_id.as_str())
-    .bind(c.channel_id.as_str())
-    .bind(c.kind)
-    .bind(c.thread_key)
-    .bind(c.patient_id)
-    .bind(c.channel_identity_id)
-    .bind(c.title)
-    .bind(now_ms)
-    .execute(&mut *conn)
-    .await
-    .context("creating the conversation")?;
-    // Ours, or (PostgreSQL) the one a concurrent first contact committed meanwhile.
-    by_thread(conn, c.channel_id, c.thread_key)
-        .await?
-        .context("reading the new conversation")
+        "creating the conversation",
+    );
+    b.arg(c.channel_id.as_str().to_owned());
+    b.arg(c.thread_key.to_owned());
+    b.push(&BY_THREAD, "reading the new conversation");
+    let rows = b.run(conn).await?;
+    let row = rows.first().context("reading the new conversation")?;
+    Conversation::from_row(row).context("reading the new conversation")
 }
+
+static BY_THREAD: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {CONV_COLS} FROM conversations WHERE channel_id = $1 AND thread_key = $2")
+});
 
 /// The conversation of a channel thread, if it has one.
 pub(crate) async fn by_thread(
@@ -220,13 +242,20 @@ pub use crate::attachments::{
 
 /// The clinic-side address the patient last wrote to: replies leave from it.
 pub async fn set_via(conn: &mut AnyConnection, id: &str, via: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE conversations SET via = $1 WHERE id = $2 AND (via IS NULL OR via <> $1)")
-        .bind(via)
-        .bind(id)
-        .execute(conn)
-        .await
-        .context("recording the conversation's clinic-side address")?;
+    let mut b = Batch::new(conn);
+    push_set_via(&mut b, &Ref::Id(id.to_owned()), via);
+    b.run(conn).await?;
     Ok(())
+}
+
+/// `set_via` as a statement of `b` (written only when it changes).
+pub fn push_set_via(b: &mut Batch, conversation: &Ref, via: &str) {
+    b.arg(via.to_owned());
+    b.push_ref(
+        "UPDATE conversations SET via = $1 WHERE id = {ref} AND (via IS NULL OR via <> $1)",
+        conversation,
+        "recording the conversation's clinic-side address",
+    );
 }
 
 pub use crate::edits::edit_inbound;

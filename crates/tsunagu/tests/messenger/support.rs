@@ -1,25 +1,19 @@
 //! A Messenger channel (one Facebook Page and one Instagram account of the same Meta app)
-//! connected through the API and pointed at the Messenger sandbox, on the app's fake clock.
-use std::sync::Arc;
-
+//! connected through the API and pointed at the Messenger sandbox, on the app's fake clock
+//! (`tsunagu_testkit::app::messenger`).
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use tsunagu_channels::ChannelKind;
 use tsunagu_core::{ClinicId, ConversationId, Role};
 use tsunagu_inbox::reply::{queue_staff_reply, ReplyOutcome};
-use tsunagu_sandbox::messenger::{MessengerSandbox, MessengerUser, PageConfig, Posted};
+use tsunagu_sandbox::messenger::{MessengerSandbox, Posted};
 
-use crate::common::{spawn_app, TestApp};
+use crate::common::{self, TestApp};
 
-pub const APP_SECRET: &str = "3f1c0a6d9b2e4f5a8c7d6e5f4a3b2c1d";
-pub const VERIFY_TOKEN: &str = "sakura-verify-7781";
-pub const PAGE: &str = "104385229123456";
-pub const PAGE_TOKEN: &str = "EAAGpage-token-sakura-0001";
-pub const IG: &str = "17841400000000001";
-pub const IG_TOKEN: &str = "IGAApage-token-sakura-0002";
-/// A page the channel does not list (another clinic's page on the same Meta app).
-pub const OTHER_PAGE: &str = "999000111222333";
-pub const PSID: &str = "6789012345678901";
-pub const IGSID: &str = "1357924680135792";
+#[allow(unused_imports)] // not every test binary uses every name
+pub use tsunagu_testkit::app::messenger::{
+    APP_SECRET, IG, IGSID, IG_TOKEN, OTHER_PAGE, PAGE, PAGE_TOKEN, PSID, VERIFY_TOKEN,
+};
 
 pub struct Ms {
     pub app: TestApp,
@@ -30,63 +24,14 @@ pub struct Ms {
 }
 
 pub async fn spawn() -> Ms {
-    let app = spawn_app().await;
-    let sb = MessengerSandbox::with_clock(Arc::new(app.clock.clone()));
-    let addr = sb.spawn("127.0.0.1:0").await.unwrap();
-    let (s, ch) = app
-        .api_post(
-            "/api/v1/channels",
-            json!({
-                "kind": "messenger",
-                "name": "さくら内科 Messenger",
-                "credentials": {
-                    "app_secret": APP_SECRET,
-                    "verify_token": VERIFY_TOKEN,
-                    "pages": [
-                        {"page_id": PAGE, "name": "さくら内科", "access_token": PAGE_TOKEN},
-                        {"page_id": IG, "name": "sakura_clinic", "access_token": IG_TOKEN},
-                    ],
-                },
-                "api_base_url": format!("http://{addr}/v23.0"),
-            }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{ch}");
-    let channel = ch["id"].as_str().unwrap().to_string();
-    let webhook_url = ch["webhook_url"].as_str().unwrap().to_string();
-    assert!(
-        webhook_url.ends_with(&format!("/webhooks/messenger/{channel}")),
-        "{webhook_url}"
-    );
-    let pages = [
-        (PAGE, PAGE_TOKEN, false, PSID, "Hanako", "Yamada"),
-        (IG, IG_TOKEN, true, IGSID, "Taro", "Suzuki"),
-        (OTHER_PAGE, "EAAGother", false, PSID, "Jiro", "Sato"),
-    ];
-    for (page, token, instagram, user, first, last) in pages {
-        sb.add_page(PageConfig {
-            page_id: page.into(),
-            name: format!("page {page}"),
-            access_token: token.into(),
-            app_secret: APP_SECRET.into(),
-            webhook_url: Some(webhook_url.clone()),
-            instagram,
-        });
-        sb.add_user(
-            page,
-            MessengerUser {
-                psid: user.into(),
-                first_name: first.into(),
-                last_name: last.into(),
-                profile_pic: None,
-            },
-        );
-    }
+    let builder = common::builder().with_channels(&[ChannelKind::Messenger]);
+    let app = common::start(builder).await;
+    let ms = app.messenger();
     Ms {
+        sb: ms.sandbox.clone(),
+        channel: ms.channel.to_string(),
+        webhook_url: ms.webhook_url.clone(),
         app,
-        sb,
-        channel,
-        webhook_url,
         staff: std::sync::OnceLock::new(),
     }
 }
@@ -231,7 +176,7 @@ impl Ms {
 
 pub fn refused_code(o: &ReplyOutcome) -> Option<&'static str> {
     match o {
-        ReplyOutcome::Refused(r) => Some(r.code()),
+        ReplyOutcome::Refused(r) => Some(r.code.as_str()),
         ReplyOutcome::Queued(_) => None,
     }
 }
@@ -239,6 +184,6 @@ pub fn refused_code(o: &ReplyOutcome) -> Option<&'static str> {
 pub fn queued_id(o: &ReplyOutcome) -> String {
     match o {
         ReplyOutcome::Queued(m) => m.id.clone(),
-        ReplyOutcome::Refused(r) => panic!("refused: {}", r.code()),
+        ReplyOutcome::Refused(r) => panic!("refused: {}", r.code),
     }
 }

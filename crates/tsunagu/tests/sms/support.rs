@@ -1,23 +1,18 @@
 //! An app with an SMS channel connected through the API to the Twilio sandbox, which shares the
-//! app's fake clock, plus the reads the SMS tests share.
+//! app's fake clock (`tsunagu_testkit::app::sms`), plus the reads the SMS tests share.
 use std::ops::Deref;
-use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tsunagu_sandbox::twilio::{Delivery, NumberConfig, SmsMessage, TwilioSandbox};
+use tsunagu_channels::ChannelKind;
+use tsunagu_sandbox::twilio::{Delivery, SmsMessage, TwilioSandbox};
 
 use tsunagu_core::config::Settings;
 
-use crate::common::{spawn_app_with, TestApp};
+use crate::common::{self, TestApp};
 
-pub const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-pub const AUTH_TOKEN: &str = "5f2c9a8b7e6d4c3b2a1908f7e6d5c4b3";
-/// The clinic's Twilio number.
-pub const CLINIC: &str = "+815012345678";
-/// A number the clinic's account owns but did not connect to tsunagu.
-pub const OTHER_NUMBER: &str = "+815098765432";
-pub const PATIENT: &str = "+819012345678";
+#[allow(unused_imports)] // not every test binary uses every name
+pub use tsunagu_testkit::app::sms::{ACCOUNT, AUTH_TOKEN, CLINIC, OTHER_NUMBER, PATIENT};
 
 pub struct SmsApp {
     pub app: TestApp,
@@ -44,41 +39,16 @@ pub async fn spawn_sms_app() -> SmsApp {
 /// As [`spawn_sms_app`], with settings changed first (e.g. a public URL behind a proxy). The
 /// sandbox number's webhook is the app's own address either way.
 pub async fn spawn_sms_app_with(change: impl FnOnce(&mut Settings)) -> SmsApp {
-    let app = spawn_app_with(change).await;
-    let twilio = TwilioSandbox::with_clock(Arc::new(app.clock.clone()));
-    let addr = twilio.spawn("127.0.0.1:0").await.unwrap();
-    let (s, created) = app
-        .api_post(
-            "/api/v1/channels",
-            json!({
-                "kind": "sms",
-                "name": "さくら内科 SMS",
-                "credentials": {"account_sid": ACCOUNT, "auth_token": AUTH_TOKEN, "numbers": [CLINIC]},
-                "api_base_url": format!("http://{addr}"),
-            }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{created}");
-    let sms_channel = created["id"].as_str().unwrap().to_string();
-    assert!(created["webhook_url"]
-        .as_str()
-        .unwrap()
-        .ends_with(&format!("/webhooks/sms/{sms_channel}")));
-    let webhook_url = format!("{}/webhooks/sms/{sms_channel}", app.base);
-    for number in [CLINIC, OTHER_NUMBER] {
-        twilio.add_number(NumberConfig {
-            account_sid: ACCOUNT.into(),
-            auth_token: AUTH_TOKEN.into(),
-            phone_number: number.into(),
-            sms_url: Some(webhook_url.clone()),
-            messaging_service_sid: None,
-        });
-    }
+    let builder = common::builder()
+        .settings(change)
+        .with_channels(&[ChannelKind::Sms]);
+    let app = common::start(builder).await;
+    let sms = app.sms();
     SmsApp {
+        twilio: sms.sandbox.clone(),
+        sms_channel: sms.channel.to_string(),
+        webhook_url: sms.webhook_url.clone(),
         app,
-        twilio,
-        sms_channel,
-        webhook_url,
     }
 }
 

@@ -1,24 +1,18 @@
 //! A WhatsApp channel on the app of `common::spawn_app`, connected through the channels API to
-//! the WhatsApp sandbox (on the app's fake clock), with typed helpers for the tests.
-use std::sync::Arc;
-
+//! the WhatsApp sandbox (on the app's fake clock; `tsunagu_testkit::app::whatsapp`), with typed
+//! helpers for the tests.
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tsunagu_sandbox::whatsapp::{PhoneNumberConfig, Posted, WhatsAppSandbox};
+use tsunagu_channels::ChannelKind;
+use tsunagu_sandbox::whatsapp::{Posted, WhatsAppSandbox};
 
-use crate::common::{spawn_app, TestApp};
+use crate::common::{self, TestApp};
 
-/// The clinic's business number (Meta's "Phone number ID"), and its WhatsApp Business Account.
-pub const PHONE_ID: &str = "106540352242922";
-pub const DISPLAY: &str = "15550783881";
-pub const WABA: &str = "102290129340398";
-/// Another number of the same Meta app that this channel does not serve.
-pub const OTHER_PHONE_ID: &str = "106540352249999";
-pub const APP_SECRET: &str = "5f1c0a9e8b7d6c5b4a39281706f5e4d3";
-pub const VERIFY_TOKEN: &str = "tsunagu-verify-7f3a";
-pub const ACCESS_TOKEN: &str = "EAAwhatsapp-test-token-0123456789";
-pub const PATIENT: &str = "819012345678";
-pub const PATIENT_NAME: &str = "佐藤 花子";
+#[allow(unused_imports)] // not every test binary uses every name
+pub use tsunagu_testkit::app::whatsapp::{
+    ACCESS_TOKEN, APP_SECRET, DISPLAY, OTHER_PHONE_ID, PATIENT, PATIENT_NAME, PHONE_ID,
+    VERIFY_TOKEN, WABA,
+};
 
 pub struct Wa {
     pub app: TestApp,
@@ -28,53 +22,14 @@ pub struct Wa {
 }
 
 pub async fn spawn() -> Wa {
-    let app = spawn_app().await;
-    let sb = WhatsAppSandbox::with_clock(Arc::new(app.clock.clone()));
-    let addr = sb.spawn("127.0.0.1:0").await.unwrap();
-    let (s, created) = app
-        .api_post(
-            "/api/v1/channels",
-            json!({
-                "kind": "whatsapp",
-                "name": "さくら内科 WhatsApp",
-                "credentials": {
-                    "app_secret": APP_SECRET,
-                    "verify_token": VERIFY_TOKEN,
-                    "access_token": ACCESS_TOKEN,
-                    "waba_id": WABA,
-                    "phone_numbers": [{"phone_number_id": PHONE_ID, "display_phone_number": "+1 555-078-3881"}],
-                },
-                "api_base_url": format!("http://{addr}/v23.0"),
-            }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{created}");
-    let channel = created["id"].as_str().unwrap().to_string();
-    let webhook_url = created["webhook_url"].as_str().unwrap().to_string();
-    assert_eq!(
-        webhook_url,
-        format!("{}/webhooks/whatsapp/{channel}", app.base)
-    );
-    for (id, display) in [(PHONE_ID, DISPLAY), (OTHER_PHONE_ID, "15550789999")] {
-        sb.add_phone_number(PhoneNumberConfig {
-            phone_number_id: id.into(),
-            display_phone_number: display.into(),
-            waba_id: WABA.into(),
-            // Another number would have its own token; only ours is known to tsunagu.
-            access_token: if id == PHONE_ID {
-                ACCESS_TOKEN.into()
-            } else {
-                format!("{ACCESS_TOKEN}-other")
-            },
-            app_secret: APP_SECRET.into(),
-            webhook_url: Some(webhook_url.clone()),
-        });
-    }
+    let builder = common::builder().with_channels(&[ChannelKind::WhatsApp]);
+    let app = common::start(builder).await;
+    let wa = app.whatsapp();
     Wa {
+        sb: wa.sandbox.clone(),
+        channel: wa.channel.to_string(),
+        webhook_url: wa.webhook_url.clone(),
         app,
-        sb,
-        channel,
-        webhook_url,
     }
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, Utc};
 use tsunagu_calendar::parse::{self, parse_timezone};
 use tsunagu_calendar::store::{self, Added};
 use tsunagu_calendar::{Calendar, HolidayStatus, Invalid};
-use tsunagu_core::{ClinicId, Permission};
+use tsunagu_core::{ClinicId, Code, Permission, Refusal};
 use tsunagu_store::Tx;
 
 use super::auth::{audit_change, ApiAuth, Event};
@@ -22,7 +22,7 @@ mod schema;
 pub use schema::*;
 
 fn invalid(e: Invalid) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+    Refusal::from(e).into()
 }
 
 fn require_read(auth: &ApiAuth) -> Result<(), ApiError> {
@@ -214,7 +214,7 @@ pub async fn add_closures(
         Added::Closures(rows) => rows,
         Added::Exists(d) => {
             let msg = format!("The clinic is already closed on {d}.");
-            return Err(ApiError::new(StatusCode::CONFLICT, "closure_exists", msg));
+            return Err(Refusal::new(Code::ClosureExists).detail(msg).into());
         }
     };
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();

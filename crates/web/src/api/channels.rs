@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tsunagu_channels::outbound::{Refused, REFUSED_CODE};
+use tsunagu_channels::outbound::Refused;
 use tsunagu_channels::ChannelKind;
-use tsunagu_core::Permission;
+use tsunagu_core::{Code, Permission, Refusal};
 use tsunagu_store::channels::{self, Channel, NewChannel};
 use utoipa::{IntoParams, ToSchema};
 
@@ -19,8 +19,6 @@ use super::read_conn;
 use crate::channel_setup;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
-
-pub(crate) const LINE_DATA_API: &str = "https://api-data.line.me";
 
 // No `Debug`: it holds secrets.
 /// A new channel of any kind.
@@ -83,8 +81,8 @@ pub struct ListChannels {
     pub cursor: Option<String>,
 }
 
-fn unprocessable(code: &'static str, message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+fn unprocessable(code: Code, message: &str) -> ApiError {
+    Refusal::new(code).detail(message).into()
 }
 
 /// An http(s) URL without credentials, query or fragment, stored without a trailing slash.
@@ -99,7 +97,7 @@ pub(crate) fn base_url(
         .unwrap_or(default);
     let bad = || {
         unprocessable(
-            "invalid_base_url",
+            Code::InvalidBaseUrl,
             &format!("{field} must be an http(s) URL without credentials."),
         )
     };
@@ -151,35 +149,40 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedChannel>), ApiError> {
     auth.require(Permission::Administer)?;
     let Some(kind) = ChannelKind::parse(&body.kind) else {
+        let kinds: Vec<&str> = ChannelKind::ALL.iter().map(|k| k.as_str()).collect();
         return Err(unprocessable(
-            "unsupported_channel_kind",
-            "kind must be one of line, whatsapp, messenger, sms.",
+            Code::UnsupportedChannelKind,
+            &format!("kind must be one of {}.", kinds.join(", ")),
         ));
     };
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(unprocessable(
-            "invalid_channel_name",
+            Code::InvalidChannelName,
             "name must be 1 to 100 characters.",
         ));
     }
-    let setup = channel_setup::prepare(kind, body.credentials)
-        .map_err(|m| unprocessable("invalid_credentials", &m))?;
+    let setup = channel_setup::prepare(kind, body.credentials)??;
     let api_base = base_url(
         body.api_base_url.as_deref(),
         setup.default_api_base,
         "api_base_url",
     )?;
-    let data_base = match kind {
-        ChannelKind::Line => Some(base_url(
+    // Only for a provider with a separate content host; ignored otherwise.
+    let data_base = match setup.default_data_api_base {
+        Some(default) => Some(base_url(
             body.api_data_base_url.as_deref(),
-            LINE_DATA_API,
+            default,
             "api_data_base_url",
         )?),
-        _ => None,
+        None => None,
     };
-    let refused =
-        |field: &str, r: Refused| unprocessable(REFUSED_CODE, &format!("{field} refused: {r}."));
+    let refused = |field: &str, r: Refused| {
+        unprocessable(
+            Code::OutboundAddressRefused,
+            &format!("{field} refused: {r}."),
+        )
+    };
     channel_setup::check_api_base(&state.settings, body.api_base_url.as_deref(), &api_base)
         .await
         .map_err(|r| refused("api_base_url", r))?;

@@ -4,13 +4,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tsunagu_core::{ChannelId, ClinicId, PatientId, Permission};
-use tsunagu_inbox::reply::{
-    queue_content_for_purpose, queue_for_purpose, Author, ReplyOutcome, ReplyRefused,
-};
+use tsunagu_core::{ChannelId, ClinicId, Code, PatientId, Permission, Refusal};
+use tsunagu_inbox::reply::{queue_content_for_purpose, queue_for_purpose, Author};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_privacy::consent::{
-    self, ConsentActor, ConsentEvent, ConsentState, NewConsent, Purpose, RecordError, Source,
+    self, ConsentActor, ConsentEvent, ConsentState, NewConsent, Purpose, Source,
 };
 use tsunagu_store::{channels, patients};
 use utoipa::ToSchema;
@@ -122,16 +120,11 @@ fn state_out(s: ConsentState) -> ConsentStateOut {
     }
 }
 
-fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-}
-
 fn purpose(code: &str) -> Result<Purpose, ApiError> {
     Purpose::parse(code).ok_or_else(|| {
-        unprocessable(
-            "invalid_purpose",
-            "purpose must be care, reminders, health_information, marketing or photo_publication.",
-        )
+        Refusal::new(Code::InvalidPurpose)
+            .detail("purpose must be care, reminders, health_information, marketing or photo_publication.")
+            .into()
     })
 }
 
@@ -150,7 +143,10 @@ async fn patient_and_channel(
     let Some(ch) = channel else {
         return Ok((patient, None));
     };
-    let unknown = || unprocessable("unknown_channel", "No such channel in this clinic.");
+    let unknown = || -> ApiError {
+        let why = "No such channel in this clinic.";
+        Refusal::new(Code::UnknownChannel).detail(why).into()
+    };
     let ch = ChannelId::parse(ch).map_err(|_| unknown())?;
     channels::by_id(&mut conn, clinic, &ch)
         .await?
@@ -193,14 +189,11 @@ pub async fn send(
     }
     let purpose = purpose(&body.purpose)?;
     if !purpose.sent_with().iter().any(|p| auth.can(*p)) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "scope_forbids_purpose",
-            format!(
-                "This token may not send `{}` messages: care needs the reply scope; health information, marketing and photo publication need broadcast; reminders either.",
-                purpose.code()
-            ),
-        ));
+        let why = format!(
+            "This token may not send `{}` messages: care needs the reply scope; health information, marketing and photo publication need broadcast; reminders either.",
+            purpose.code()
+        );
+        return Err(Refusal::new(Code::ScopeForbidsPurpose).detail(why).into());
     }
     let (patient, channel) =
         patient_and_channel(&state, &auth.clinic, &id, body.channel.as_deref()).await?;
@@ -225,21 +218,10 @@ pub async fn send(
             let found = tsunagu_store::templates::by_id(&mut conn, &auth.clinic, &t.id).await?;
             drop(conn);
             let Some(template) = found else {
-                let why = ReplyRefused::Template("no such template in this clinic".into());
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    why.code(),
-                    why.to_string(),
-                ));
+                let why = "no such template in this clinic";
+                return Err(Refusal::new(Code::TemplateInvalid).detail(why).into());
             };
-            let content = super::templates::outgoing(&template, &template.channel_id, t.params)
-                .map_err(|why| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        why.code(),
-                        why.to_string(),
-                    )
-                })?;
+            let content = super::templates::outgoing(&template, &template.channel_id, t.params)?;
             let ch = ChannelId::from_db(template.channel_id.clone());
             queue_content_for_purpose(
                 &state.db,
@@ -260,13 +242,7 @@ pub async fn send(
             ))
         }
     };
-    let message = match outcome {
-        ReplyOutcome::Queued(m) => *m,
-        ReplyOutcome::Refused(ReplyRefused::Consent(r)) => {
-            return Err(unprocessable(r.code, r.message_en))
-        }
-        ReplyOutcome::Refused(r) => return Err(unprocessable(r.code(), r.to_string())),
-    };
+    let message = *outcome.queued()?;
     let ids = [message.id.as_str(), patient.as_str()];
     let event = Event {
         action: "api.message.send",
@@ -354,10 +330,8 @@ pub async fn create(
     let source = Source::parse(&body.source)
         .filter(|s| matches!(s, Source::WebForm | Source::Staff | Source::Import))
         .ok_or_else(|| {
-            unprocessable(
-                "invalid_source",
-                "source must be web_form, staff or import.",
-            )
+            let why = "source must be web_form, staff or import.";
+            ApiError::from(Refusal::new(Code::InvalidSource).detail(why))
         })?;
     let (patient, channel) =
         patient_and_channel(&state, &auth.clinic, &id, body.channel.as_deref()).await?;
@@ -375,20 +349,7 @@ pub async fn create(
         source_ip: source_ip.as_deref(),
     };
     let mut tx = state.db.begin().await?;
-    let row = match consent::record(tx.conn(), state.db.backend(), entry, state.now_ms()).await {
-        Ok(row) => row,
-        Err(RecordError::Invalid(code)) => return Err(unprocessable(code, invalid_message(code))),
-        Err(RecordError::Internal(e)) => return Err(e.into()),
-    };
+    let row = consent::record(tx.conn(), state.db.backend(), entry, state.now_ms()).await??;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(event_out(row))))
-}
-
-fn invalid_message(code: &str) -> &'static str {
-    match code {
-        "wording_required" => "wording: the words the patient saw are required.",
-        "reason_required" => "reason: a staff entry needs a reason.",
-        "unknown_channel" => "No such channel in this clinic.",
-        _ => "The entry is not valid.",
-    }
 }

@@ -3,11 +3,12 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tsunagu_core::{Code, Refusal};
 use utoipa::ToSchema;
 
 use crate::ApiError;
@@ -39,11 +40,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(e) => {
                 let code = match &e {
-                    JsonRejection::JsonDataError(_) => "invalid_request",
-                    JsonRejection::JsonSyntaxError(_) => "malformed_json",
-                    JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
-                    _ => "bad_request",
+                    JsonRejection::JsonDataError(_) => Code::InvalidRequest,
+                    JsonRejection::JsonSyntaxError(_) => Code::MalformedJson,
+                    JsonRejection::MissingJsonContentType(_) => Code::UnsupportedMediaType,
+                    _ => Code::BadRequest,
                 };
+                // axum decided the status (a body over the limit is 413 whatever the code).
                 Err(ApiError::new(e.status(), code, e.body_text()))
             }
         }
@@ -86,11 +88,9 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(l) if (1..=MAX_LIMIT).contains(&l) => Ok(l),
-        Some(_) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_limit",
-            format!("limit must be between 1 and {MAX_LIMIT}."),
-        )),
+        Some(_) => Err(Refusal::new(Code::InvalidLimit)
+            .detail(format!("limit must be between 1 and {MAX_LIMIT}."))
+            .into()),
     }
 }
 
@@ -109,11 +109,9 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: Option<&str>) -> Result<Option
         .and_then(|b| serde_json::from_slice(&b).ok())
         .map(Some)
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_cursor",
-                "The cursor is not one this API returned.",
-            )
+            Refusal::new(Code::InvalidCursor)
+                .detail("The cursor is not one this API returned.")
+                .into()
         })
 }
 

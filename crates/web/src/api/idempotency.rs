@@ -1,6 +1,7 @@
 //! The `Idempotency-Key` header of API writes; the keys are kept by
 //! `tsunagu_store::idempotency` (claim, store, release), which `api::idempotent` drives.
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
+use tsunagu_core::{Code, Refusal};
 pub use tsunagu_store::idempotency::{claim, release, store, Claim, KeyScope};
 
 use crate::ApiError;
@@ -12,12 +13,10 @@ pub fn key_from(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get(HEADER) else {
         return Ok(None);
     };
-    let bad = || {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
-        )
+    let bad = || -> ApiError {
+        Refusal::new(Code::InvalidIdempotencyKey)
+            .detail("Idempotency-Key must be 1 to 255 visible ASCII characters.")
+            .into()
     };
     let s = v.to_str().map_err(|_| bad())?.trim();
     if s.is_empty() || s.len() > 255 || !s.bytes().all(|b| b.is_ascii_graphic()) {

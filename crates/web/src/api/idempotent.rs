@@ -17,6 +17,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::handler::Handler;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tsunagu_core::{Code, Refusal};
 use tsunagu_privacy::crypto::sha256_hex;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, Modify};
@@ -168,8 +169,8 @@ where
         Ok(b) => b,
         Err(e) => {
             let code = match e.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-                _ => "bad_request",
+                StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+                _ => Code::BadRequest,
             };
             return ApiError::new(e.status(), code, e.body_text()).into_response();
         }
@@ -204,7 +205,7 @@ where
 
 /// What a request that did not get the key answers; `None` when it got it.
 fn answer_instead(claim: Claim) -> Option<Response> {
-    let (status, code, message) = match claim {
+    let (code, message) = match claim {
         Claim::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let mut res = (status, body).into_response();
@@ -218,17 +219,16 @@ fn answer_instead(claim: Claim) -> Option<Response> {
         }
         Claim::Acquired => return None,
         Claim::Mismatch => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
+            Code::IdempotencyKeyReused,
             "This Idempotency-Key was used for a different request.",
         ),
         Claim::InProgress => (
-            StatusCode::CONFLICT,
-            "idempotency_key_in_progress",
+            Code::IdempotencyKeyInProgress,
             "A request with this Idempotency-Key is still being processed; retry shortly.",
         ),
     };
-    Some(ApiError::new(status, code, message).into_response())
+    let refused = Refusal::new(code).detail(message);
+    Some(ApiError::from(refused).into_response())
 }
 
 /// Stores a success for repeats and passes it on. The work is done: failing now would invite a

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod openapi;
 pub mod patients;
 pub mod privacy;
+pub mod refusal;
 pub mod reply;
 pub mod reply_content;
 pub mod template_sync;
@@ -22,11 +23,11 @@ pub mod verification;
 
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
-use axum::http::StatusCode;
 use axum::routing::{self, MethodRouter};
 use axum::Router;
 use sqlx::pool::PoolConnection;
 use sqlx::Any;
+use tsunagu_core::{Code, Refusal};
 
 pub use auth::ApiAuth;
 
@@ -158,11 +159,9 @@ async fn unknown_route() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "This path does not accept that method.",
-    )
+    Refusal::new(Code::MethodNotAllowed)
+        .detail("This path does not accept that method.")
+        .into()
 }
 
 /// A pooled connection for reads (writes go through `Db::begin`).

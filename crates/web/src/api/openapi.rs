@@ -68,12 +68,6 @@ use super::{
         extract::ErrorBody,
         extract::ErrorDetail,
         channels::CreateChannel,
-        crate::channel_setup::LineCredentials,
-        crate::channel_setup::WhatsAppCredentials,
-        crate::channel_setup::WhatsAppNumber,
-        crate::channel_setup::MessengerCredentials,
-        crate::channel_setup::MessengerPage,
-        crate::channel_setup::TwilioCredentials,
         channels::CreatedChannel,
         channels::ChannelOut,
         channels::ChannelPage,
@@ -136,7 +130,7 @@ use super::{
         privacy::ErasureOut,
         privacy::RetentionIo,
     )),
-    modifiers(&BearerAuth, &KeyResponses),
+    modifiers(&BearerAuth, &KeyResponses, &ProviderSchemas),
     security(("bearer" = [])),
     tags(
         (name = "channels", description = "Provider accounts of the clinic (administer)"),
@@ -170,6 +164,21 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Each provider's `credentials` input for `POST /api/v1/channels` (`LineCredentials`, …), as
+/// its adapter documents it: a new provider's schema comes with its registry line.
+struct ProviderSchemas;
+
+impl Modify for ProviderSchemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut schemas = Vec::new();
+        for adapter in tsunagu_channels::provider::adapters() {
+            adapter.setup_schemas(&mut schemas);
+        }
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.extend(schemas);
+    }
+}
+
 /// The document itself.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -187,4 +196,26 @@ pub fn document() -> utoipa::openapi::OpenApi {
 )]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_providers_setup_input_is_documented_under_its_name() {
+        let doc = serde_json::to_value(document()).unwrap_or_default();
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "LineCredentials",
+            "WhatsAppCredentials",
+            "WhatsAppNumber",
+            "MessengerCredentials",
+            "MessengerPage",
+            "TwilioCredentials",
+        ] {
+            assert!(schemas[name]["properties"].is_object(), "{name}");
+        }
+        assert!(schemas["CreateChannel"].is_object());
+    }
 }

@@ -11,13 +11,12 @@ pub mod write;
 use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tsunagu_contacts::patients::{self as records, ListQuery, PatientRecord};
 use tsunagu_contacts::FieldError;
-use tsunagu_core::{ClinicId, PatientId, Permission};
+use tsunagu_core::{ClinicId, Code, PatientId, Permission};
 use tsunagu_store::{channels, clinics, flag, patients};
 use utoipa::{IntoParams, ToSchema};
 
@@ -25,7 +24,7 @@ use super::auth::{audit_read, ApiAuth, Event};
 use super::extract::{
     decode_cursor, encode_cursor, page_limit, rfc3339, ApiQuery, ErrorBody, IdPath,
 };
-use super::read_conn;
+use super::{read_conn, refusal};
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
 
@@ -145,7 +144,7 @@ pub struct InvalidDetail {
 /// An API error, or a 422 that lists the refused fields (the envelope extended compatibly).
 pub enum PatientApiError {
     Api(ApiError),
-    Invalid(&'static str, Vec<FieldError>),
+    Invalid(Code, Vec<FieldError>),
 }
 
 impl From<ApiError> for PatientApiError {
@@ -163,7 +162,7 @@ impl From<anyhow::Error> for PatientApiError {
 impl From<records::PatientError> for PatientApiError {
     fn from(e: records::PatientError) -> Self {
         match e {
-            records::PatientError::Invalid(f) => PatientApiError::Invalid("invalid_patient", f),
+            records::PatientError::Invalid(f) => PatientApiError::Invalid(Code::InvalidPatient, f),
             records::PatientError::NotFound => ApiError::not_found().into(),
             records::PatientError::Internal(e) => e.into(),
         }
@@ -189,7 +188,7 @@ impl IntoResponse for PatientApiError {
                             .collect(),
                     },
                 };
-                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+                (refusal::status(code), Json(body)).into_response()
             }
         }
     }

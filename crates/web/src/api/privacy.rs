@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tsunagu_core::{PatientId, Permission};
+use tsunagu_core::{Code, PatientId, Permission, Refusal};
 use tsunagu_privacy::erasure;
 use tsunagu_privacy::export::{export_patient, PatientExport};
 use tsunagu_privacy::retention::{self, RetentionSettings};
@@ -157,11 +157,8 @@ pub async fn erase(
     auth.require(Permission::Administer)?;
     let patient = PatientId::parse(&id).map_err(|_| ApiError::not_found())?;
     if body.reason.trim().is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reason_required",
-            "Give the reason for the erasure.",
-        ));
+        let why = "Give the reason for the erasure.";
+        return Err(Refusal::new(Code::ReasonRequired).detail(why).into());
     }
     let report = erasure::erase_patient(
         &state.db,
@@ -230,8 +227,7 @@ pub async fn put_retention(
         raw_webhook_body_days: body.raw_webhook_body_days,
         conversation_years: body.conversation_years,
     };
-    s.check()
-        .map_err(|code| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Out of range."))?;
+    s.check()?;
     retention::save_settings(&state.db, &auth.clinic, &s, &auth.actor, state.now_ms()).await?;
     Ok(Json(body))
 }

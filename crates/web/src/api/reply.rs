@@ -4,10 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tsunagu_core::{ConversationId, Permission};
-use tsunagu_inbox::reply::{
-    queue_outgoing, queue_staff_reply, Author, Outgoing, ReplyOutcome, ReplyRefused,
-};
+use tsunagu_core::{Code, ConversationId, Permission, Refusal};
+use tsunagu_inbox::reply::{queue_outgoing, queue_staff_reply, Author, Outgoing, ReplyOutcome};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_privacy::consent::SendBasis;
 use tsunagu_store::{conversations, templates};
@@ -100,16 +98,9 @@ pub async fn create(
         .ok_or_else(ApiError::not_found)?;
     drop(conn);
 
-    let message = match send(&state, &auth, &conversation, content).await? {
-        ReplyOutcome::Queued(m) => *m,
-        ReplyOutcome::Refused(r) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                r.code(),
-                r.to_string(),
-            ))
-        }
-    };
+    let message = *send(&state, &auth, &conversation, content)
+        .await?
+        .queued()?;
     let message_id = message.id.clone();
     let ids = [message_id.as_str()];
     let event = Event {
@@ -179,8 +170,10 @@ async fn send(
     let found = templates::by_id(&mut conn, &auth.clinic, &t.id).await?;
     drop(conn);
     let Some(template) = found else {
-        let why = ReplyRefused::Template("no such template on this channel".into());
-        return Ok(ReplyOutcome::Refused(why));
+        let why = "no such template on this channel";
+        return Ok(ReplyOutcome::Refused(
+            Refusal::new(Code::TemplateInvalid).detail(why),
+        ));
     };
     let out = match super::templates::outgoing(&template, &conversation.channel_id, t.params) {
         Ok(o) => o,

@@ -49,12 +49,8 @@ pub async fn sync(
 ) -> Result<(StatusCode, Json<SyncQueued>), ApiError> {
     auth.require(Permission::Administer)?;
     let ch = channel(&state, &auth.clinic, &id).await?;
-    if ChannelKind::parse(&ch.kind) != Some(ChannelKind::WhatsApp) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "templates_unsupported",
-            "Message templates exist only on WhatsApp channels.",
-        ));
+    if !ChannelKind::parse(&ch.kind).is_some_and(|k| k.rules().templates) {
+        return Err(super::templates::templates_unsupported());
     }
     let mut tx = state.db.begin().await?;
     let queued =

@@ -8,8 +8,8 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tsunagu_channels::ChannelKind;
-use tsunagu_core::{ChannelId, ClinicId, Permission};
-use tsunagu_inbox::reply::{Outgoing, ReplyRefused};
+use tsunagu_core::{ChannelId, ClinicId, Code, Permission, Refusal};
+use tsunagu_inbox::reply::Outgoing;
 use tsunagu_store::channels::{self, Channel};
 use tsunagu_store::templates::{self, Invalid, NewTemplate, StatusUpdate, Template};
 use utoipa::ToSchema;
@@ -89,12 +89,33 @@ fn out(t: Template) -> TemplateOut {
     }
 }
 
-fn refused(e: &Invalid) -> ApiError {
-    let status = match e {
-        Invalid::Exists => StatusCode::CONFLICT,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
+/// A refused template or set of values as the one refusal type (`template_exists` is 409 by its
+/// code). Every variant is named, so a new one cannot go unmapped.
+pub(crate) fn refusal(e: &Invalid) -> Refusal {
+    let code = match e {
+        Invalid::Name => Code::InvalidTemplateName,
+        Invalid::Language => Code::InvalidTemplateLanguage,
+        Invalid::Category => Code::InvalidTemplateCategory,
+        Invalid::Body => Code::InvalidTemplateBody,
+        Invalid::Placeholders => Code::InvalidTemplatePlaceholders,
+        Invalid::Exists => Code::TemplateExists,
+        Invalid::Status => Code::InvalidTemplateStatus,
+        Invalid::NotApproved => Code::TemplateNotApproved,
+        Invalid::ParamCount { .. } => Code::TemplateParamCount,
+        Invalid::Param => Code::InvalidTemplateParam,
     };
-    ApiError::new(status, e.code(), e.to_string())
+    Refusal::new(code).detail(e.to_string())
+}
+
+fn refused(e: &Invalid) -> ApiError {
+    refusal(e).into()
+}
+
+/// 422 `templates_unsupported`: a channel other than WhatsApp.
+pub(super) fn templates_unsupported() -> ApiError {
+    Refusal::new(Code::TemplatesUnsupported)
+        .detail("Message templates exist only on WhatsApp channels.")
+        .into()
 }
 
 /// The clinic's channel named in the path, or 404.
@@ -116,14 +137,13 @@ pub(crate) fn outgoing(
     t: &Template,
     channel_id: &str,
     params: Vec<String>,
-) -> Result<Outgoing, ReplyRefused> {
+) -> Result<Outgoing, Refusal> {
+    let invalid = |why: String| Refusal::new(Code::TemplateInvalid).detail(why);
     if t.channel_id != channel_id {
-        return Err(ReplyRefused::Template(
-            "the template belongs to another channel".into(),
-        ));
+        return Err(invalid("the template belongs to another channel".into()));
     }
     let params: Vec<String> = params.into_iter().map(|p| p.trim().to_string()).collect();
-    templates::check_send(t, &params).map_err(|e| ReplyRefused::Template(e.to_string()))?;
+    templates::check_send(t, &params).map_err(|e| invalid(e.to_string()))?;
     Ok(Outgoing {
         kind: "template".into(),
         body: Some(templates::render(&t.body, &params)),
@@ -189,12 +209,8 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<TemplateOut>), ApiError> {
     auth.require(Permission::Administer)?;
     let ch = channel(&state, &auth.clinic, &id).await?;
-    if ChannelKind::parse(&ch.kind) != Some(ChannelKind::WhatsApp) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "templates_unsupported",
-            "Message templates exist only on WhatsApp channels.",
-        ));
+    if !ChannelKind::parse(&ch.kind).is_some_and(|k| k.rules().templates) {
+        return Err(templates_unsupported());
     }
     let channel_id = ch.channel_id();
     let new = NewTemplate {
@@ -278,4 +294,32 @@ pub async fn update(
     audit_change(&mut tx, &state, &auth, &ip, event).await?;
     tx.commit().await?;
     Ok(Json(out(row)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_template_refusal_keeps_the_store_s_code() {
+        let all = [
+            Invalid::Name,
+            Invalid::Language,
+            Invalid::Category,
+            Invalid::Body,
+            Invalid::Placeholders,
+            Invalid::Exists,
+            Invalid::Status,
+            Invalid::NotApproved,
+            Invalid::ParamCount {
+                expected: 2,
+                given: 1,
+            },
+            Invalid::Param,
+        ];
+        for e in all {
+            assert_eq!(refusal(&e).code.as_str(), e.code(), "{e:?}");
+        }
+        assert_eq!(refused(&Invalid::Exists).status, StatusCode::CONFLICT);
+    }
 }

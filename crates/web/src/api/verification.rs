@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tsunagu_core::Permission;
+use tsunagu_core::{Code, Permission, Refusal};
 use tsunagu_privacy::verification::link::{self, LinkActor};
 use tsunagu_privacy::verification::proxies::{self, ProxyOf, ProxyRow};
-use tsunagu_privacy::verification::{self as v, LinkError, LinkRow};
+use tsunagu_privacy::verification::{self as v, LinkRow};
 use tsunagu_store::patients;
 use utoipa::ToSchema;
 
@@ -95,19 +95,12 @@ fn proxy_out(p: ProxyRow) -> ProxyOut {
     }
 }
 
-fn link_error(e: LinkError) -> ApiError {
-    match e {
-        LinkError::UnknownIdentity | LinkError::UnknownLink => ApiError::not_found(),
-        LinkError::ReasonRequired => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reason_required",
-            "A reason is required.",
-        ),
-        other => ApiError::new(
-            StatusCode::CONFLICT,
-            other.code(),
-            "The link cannot be changed that way.",
-        ),
+/// The identity or link named in the path is 404 like any id this clinic does not have; the
+/// rest keep their code (`already_linked`… are 409 by it).
+fn link_refused(r: Refusal) -> ApiError {
+    match r.code {
+        Code::UnknownIdentity | Code::UnknownLink => ApiError::not_found(),
+        _ => r.into(),
     }
 }
 
@@ -151,17 +144,7 @@ pub async fn link(
         state.now_ms(),
     )
     .await?;
-    let link_id = match out {
-        Ok(l) => l,
-        Err(LinkError::UnknownPatient) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_patient",
-                "No such patient in this clinic.",
-            ))
-        }
-        Err(e) => return Err(link_error(e)),
-    };
+    let link_id = out.map_err(link_refused)?;
     let mut conn = read_conn(&state).await?;
     let row = link::by_id(&mut conn, &auth.clinic, &link_id)
         .await?
@@ -202,7 +185,7 @@ pub async fn undo(
     .await?
     {
         Ok(row) => Ok(Json(link_out(row))),
-        Err(e) => Err(link_error(e)),
+        Err(r) => Err(link_refused(r)),
     }
 }
 
@@ -269,17 +252,13 @@ pub async fn add_proxy(
     ApiJson(body): ApiJson<ProxyRequest>,
 ) -> Result<(StatusCode, Json<ProxyOut>), ApiError> {
     auth.require(Permission::Merge)?;
-    let unprocessable = |code: &'static str| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            code,
-            "The proxy cannot be added.",
-        )
-    };
     let proxy = match (body.proxy_identity_id, body.proxy_patient_id) {
         (Some(i), None) => ProxyOf::Identity(i),
         (None, Some(p)) => ProxyOf::Patient(p),
-        _ => return Err(unprocessable("invalid_proxy")),
+        _ => {
+            let why = "Give exactly one of proxy_identity_id and proxy_patient_id.";
+            return Err(Refusal::new(Code::InvalidProxy).detail(why).into());
+        }
     };
     let ip = ip.as_string();
     match proxies::add(
@@ -295,7 +274,8 @@ pub async fn add_proxy(
     .await?
     {
         Ok(row) => Ok((StatusCode::CREATED, Json(proxy_out(row)))),
-        Err("unknown_patient") => Err(ApiError::not_found()),
-        Err(code) => Err(unprocessable(code)),
+        // The patient in the path.
+        Err(r) if r.code == Code::UnknownPatient => Err(ApiError::not_found()),
+        Err(r) => Err(r.into()),
     }
 }

@@ -2,12 +2,12 @@
 //! Sign-in, 2FA and sign-out pages live in `ui::auth`; the rules live in `tsunagu_accounts::sessions`.
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use tsunagu_accounts::sessions::{self, Resolved};
-use tsunagu_core::{Permission, Role, StaffId};
+use tsunagu_core::{Code, Permission, Role, StaffId};
 use tsunagu_privacy::Actor;
 use tsunagu_store::clinics::{self, Clinic};
 
@@ -64,7 +64,7 @@ impl IntoResponse for AuthRejection {
         match self {
             AuthRejection::SignIn { redirect: true } => Redirect::to("/login").into_response(),
             AuthRejection::SignIn { redirect: false } => {
-                PageError::new(StatusCode::UNAUTHORIZED, "unauthorized").into_response()
+                PageError::from(Code::Unauthorized).into_response()
             }
             AuthRejection::Internal(e) => e.into_response(),
         }

@@ -1,37 +1,35 @@
-//! A real router over a fresh database, seeding helpers and a small request helper.
+//! The app of `tsunagu_testkit::app` (the real router over a fresh database, in process),
+//! seeding helpers and a small request helper.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::ops::Deref;
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
+use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
-use tower::ServiceExt;
 use tsunagu_accounts::tokens;
 use tsunagu_core::config::Settings;
-use tsunagu_core::{ChannelId, ChannelIdentityId, ClinicId, ConversationId, FakeClock, TokenScope};
-use tsunagu_inbox::live::LiveHub;
-use tsunagu_privacy::Cipher;
+use tsunagu_core::{ChannelId, ChannelIdentityId, ClinicId, ConversationId, TokenScope};
 use tsunagu_store::conversations::{self, NewConversation, NewMessage};
-use tsunagu_store::{channels, clinics, patients, Db};
-use tsunagu_testkit::{test_db, TestDb};
-use tsunagu_web::AppState;
+use tsunagu_store::{channels, clinics, patients};
+use tsunagu_testkit::app::Response;
+use tsunagu_testkit::TestApp;
+
+#[allow(unused_imports)] // not every test binary uses it
+pub use tsunagu_testkit::app::KEY;
 
 /// 2026-01-01T00:00:00Z
 pub const T0: i64 = 1_767_225_600_000;
 pub const CLIENT_IP: &str = "203.0.113.7";
-pub const KEY: [u8; 32] = [7; 32];
 
 pub struct App {
-    pub router: Router,
-    pub db: Db,
-    pub clock: FakeClock,
-    pub live: LiveHub,
-    _t: TestDb,
+    pub app: TestApp,
+}
+
+impl Deref for App {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
 }
 
 pub async fn app() -> App {
@@ -47,23 +45,14 @@ pub fn test_settings() -> Settings {
 }
 
 pub async fn app_with(settings: Settings) -> App {
-    let t = test_db().await;
-    let clock = FakeClock::new(tsunagu_core::clock::from_ms(T0));
-    let live = LiveHub::new();
-    let state = AppState::new(
-        t.db.clone(),
-        Arc::new(settings),
-        Arc::new(clock.clone()),
-        Cipher::new(&KEY),
-        live.clone(),
-    );
-    App {
-        router: tsunagu_web::router(state),
-        db: t.db.clone(),
-        clock,
-        live,
-        _t: t,
-    }
+    let app = TestApp::builder()
+        .settings(|s| *s = settings)
+        .clock_ms(T0)
+        .client_ip(CLIENT_IP)
+        .local_live_events()
+        .start()
+        .await;
+    App { app }
 }
 
 pub struct Res {
@@ -71,6 +60,17 @@ pub struct Res {
     pub headers: HeaderMap,
     pub bytes: Vec<u8>,
     pub body: Value,
+}
+
+impl From<Response> for Res {
+    fn from(r: Response) -> Self {
+        Res {
+            body: r.json(),
+            status: r.status,
+            headers: r.headers,
+            bytes: r.bytes,
+        }
+    }
 }
 
 impl Res {
@@ -99,35 +99,17 @@ impl App {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Res {
-        let mut b = Request::builder().method(method).uri(path);
+        let mut call = self.request(method, path);
         if let Some(t) = token {
-            b = b.header("authorization", format!("Bearer {t}"));
+            call = call.bearer(t);
         }
-        if body.is_some() {
-            b = b.header("content-type", "application/json");
+        if let Some(v) = body {
+            call = call.json(v);
         }
         for (k, v) in headers {
-            b = b.header(*k, *v);
+            call = call.header(k, v);
         }
-        let mut req = b
-            .body(
-                body.map(|v| Body::from(v.to_string()))
-                    .unwrap_or_else(Body::empty),
-            )
-            .unwrap();
-        let peer: SocketAddr = format!("{CLIENT_IP}:40000").parse().unwrap();
-        req.extensions_mut().insert(ConnectInfo(peer));
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res {
-            status,
-            headers,
-            bytes,
-            body,
-        }
+        call.send().await.into()
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {

@@ -1,36 +1,34 @@
-//! The real router over a fresh database, and a tiny browser: a cookie jar that follows
-//! Set-Cookie, forms posted as `application/x-www-form-urlencoded`.
+//! The app of `tsunagu_testkit::app` (the real router over a fresh database, in process), and a
+//! tiny browser: a cookie jar that follows Set-Cookie, forms posted as
+//! `application/x-www-form-urlencoded`.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::ops::Deref;
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use tsunagu_accounts::{staff, totp};
 use tsunagu_core::config::Settings;
-use tsunagu_core::{ClinicId, Clock, FakeClock, Role, StaffId};
-use tsunagu_inbox::live::LiveHub;
-use tsunagu_privacy::Cipher;
+use tsunagu_core::{ClinicId, Clock, Role, StaffId};
 use tsunagu_store::{clinics, Db};
-use tsunagu_testkit::{test_db, TestDb};
-use tsunagu_web::AppState;
+use tsunagu_testkit::app::Response;
+use tsunagu_testkit::TestApp;
 
 /// 2026-01-05T00:00:00Z
 pub const T0: i64 = 1_767_571_200_000;
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct App {
-    pub router: Router,
-    pub db: Db,
-    pub clock: FakeClock,
+    pub app: TestApp,
     pub clinic: ClinicId,
-    _t: TestDb,
+}
+
+impl Deref for App {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
 }
 
 /// A clinic "sakura" (ja, Asia/Tokyo) with or without the 2FA requirement.
@@ -39,23 +37,14 @@ pub async fn app(require_2fa: bool) -> App {
 }
 
 pub async fn app_with(settings: Settings, require_2fa: bool) -> App {
-    let t = test_db().await;
-    let clock = FakeClock::new(tsunagu_core::clock::from_ms(T0));
-    let clinic = clinic(&t.db, "sakura", "さくら内科", require_2fa).await;
-    let state = AppState::new(
-        t.db.clone(),
-        Arc::new(settings),
-        Arc::new(clock.clone()),
-        Cipher::new(&[7; 32]),
-        LiveHub::new(),
-    );
-    App {
-        router: tsunagu_web::router(state),
-        db: t.db.clone(),
-        clock,
-        clinic,
-        _t: t,
-    }
+    let app = TestApp::builder()
+        .settings(|s| *s = settings)
+        .clock_ms(T0)
+        .local_live_events()
+        .start()
+        .await;
+    let clinic = clinic(&app.db, "sakura", "さくら内科", require_2fa).await;
+    App { app, clinic }
 }
 
 pub async fn clinic(db: &Db, slug: &str, name: &str, require_2fa: bool) -> ClinicId {
@@ -88,6 +77,16 @@ pub struct Res {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+}
+
+impl From<Response> for Res {
+    fn from(r: Response) -> Self {
+        Res {
+            body: r.text(),
+            status: r.status,
+            headers: r.headers,
+        }
+    }
 }
 
 impl Res {
@@ -151,6 +150,13 @@ impl Browser {
     pub fn session(&self) -> Option<&String> {
         self.cookies.get("tsunagu_session")
     }
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 impl App {
@@ -162,60 +168,35 @@ impl App {
         form: Option<&[(&str, &str)]>,
         extra: &[(&str, &str)],
     ) -> Res {
-        let mut req = Request::builder().method(method).uri(path);
+        let mut call = self.request(method, path).peer(b.ip);
         if !b.cookies.is_empty() {
-            let cookie = b
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            req = req.header(header::COOKIE, cookie);
+            call = call.header(header::COOKIE.as_str(), b.cookie_header());
         }
         if let Some(l) = &b.accept_language {
-            req = req.header(header::ACCEPT_LANGUAGE, l);
+            call = call.header(header::ACCEPT_LANGUAGE.as_str(), l);
         }
         for (k, v) in extra {
-            req = req.header(*k, *v);
+            call = call.header(k, v);
         }
-        let body = match form {
-            Some(f) => {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(serde_urlencoded::to_string(f).unwrap())
-            }
-            None => Body::empty(),
-        };
-        let mut req = req.body(body).unwrap();
-        if let Some(ip) = b.ip {
-            req.extensions_mut().insert(ConnectInfo(ip));
+        if let Some(f) = form {
+            call = call.form(f);
         }
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let res = Res {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        };
+        let res: Res = call.send().await.into();
         b.absorb(&res);
         res
     }
 
     /// A GET whose body is never read (the SSE stream does not end).
     pub async fn status_of_stream(&self, b: &Browser, path: &str) -> StatusCode {
-        let cookie = b
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let req = Request::builder()
+        let req = axum::http::Request::builder()
             .uri(path)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
+            .header(header::COOKIE, b.cookie_header())
+            .body(axum::body::Body::empty())
             .unwrap();
-        self.router.clone().oneshot(req).await.unwrap().status()
+        tower::ServiceExt::oneshot(self.router.clone(), req)
+            .await
+            .unwrap()
+            .status()
     }
 
     pub async fn get(&self, b: &mut Browser, path: &str) -> Res {

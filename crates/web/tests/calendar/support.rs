@@ -1,59 +1,44 @@
-//! A real router over a fresh database with the clock at Saturday 2027-01-09 13:00 in Tokyo
-//! (the Monday after is 成人の日), API tokens and signed-in staff.
+//! The app of `tsunagu_testkit::app` (the real router over a fresh database, in process) with
+//! the clock at Saturday 2027-01-09 13:00 in Tokyo (the Monday after is 成人の日), API tokens
+//! and signed-in staff.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::ops::Deref;
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{Method, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use serde_json::Value;
-use tower::ServiceExt;
-use tsunagu_accounts::{sessions, staff, tokens};
-use tsunagu_core::config::Settings;
-use tsunagu_core::{ClinicId, FakeClock, Role, TokenScope};
-use tsunagu_inbox::live::LiveHub;
-use tsunagu_privacy::Cipher;
-use tsunagu_store::{clinics, Db};
-use tsunagu_testkit::{test_db, TestDb};
-use tsunagu_web::AppState;
+use tsunagu_accounts::tokens;
+use tsunagu_core::{ClinicId, Role, TokenScope};
+use tsunagu_store::clinics;
+use tsunagu_testkit::app::Response;
+use tsunagu_testkit::TestApp;
+
+/// A signed-in staff member: the cookie token and the form token.
+pub use tsunagu_testkit::app::StaffSession as Session;
 
 /// 2027-01-09T04:00:00Z: Saturday 13:00 in Tokyo, after the Saturday morning hours.
 pub const T0: i64 = 1_799_467_200_000;
 pub const CLIENT_IP: &str = "203.0.113.11";
 
 pub struct App {
-    pub router: Router,
-    pub db: Db,
-    pub clock: FakeClock,
-    _t: TestDb,
+    pub app: TestApp,
 }
 
-pub async fn app() -> App {
-    let t = test_db().await;
-    let clock = FakeClock::new(tsunagu_core::clock::from_ms(T0));
-    let state = AppState::new(
-        t.db.clone(),
-        Arc::new(Settings::default()),
-        Arc::new(clock.clone()),
-        Cipher::new(&[7; 32]),
-        LiveHub::new(),
-    );
-    App {
-        router: tsunagu_web::router(state),
-        db: t.db.clone(),
-        clock,
-        _t: t,
+impl Deref for App {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
     }
 }
 
-/// A signed-in staff member: the cookie token and the form token.
-pub struct Session {
-    pub cookie: String,
-    pub csrf: String,
+pub async fn app() -> App {
+    let app = TestApp::builder()
+        .clock_ms(T0)
+        .client_ip(CLIENT_IP)
+        .local_live_events()
+        .start()
+        .await;
+    App { app }
 }
 
 pub struct Res {
@@ -63,6 +48,17 @@ pub struct Res {
     pub body: Value,
 }
 
+impl From<Response> for Res {
+    fn from(r: Response) -> Self {
+        Res {
+            location: r.location().to_string(),
+            text: r.text(),
+            body: r.json(),
+            status: r.status,
+        }
+    }
+}
+
 impl Res {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
@@ -70,62 +66,33 @@ impl Res {
 }
 
 impl App {
-    async fn send(&self, mut req: Request<Body>) -> Res {
-        let peer: SocketAddr = format!("{CLIENT_IP}:40000").parse().unwrap();
-        req.extensions_mut().insert(ConnectInfo(peer));
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let location = res
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Res {
-            status,
-            location,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
-    }
-
     /// An API call with a bearer token and an optional JSON body.
     pub async fn api(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Res {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {token}"));
-        if body.is_some() {
-            b = b.header("content-type", "application/json");
+        let mut call = self.request(method, path).bearer(token);
+        if let Some(v) = &body {
+            call = call.json(v);
         }
-        let body = body
-            .map(|v| Body::from(v.to_string()))
-            .unwrap_or_else(Body::empty);
-        self.send(b.body(body).unwrap()).await
+        call.send().await.into()
     }
 
     pub async fn page(&self, path: &str, s: &Session) -> Res {
-        let req = Request::builder()
-            .uri(path)
-            .header("cookie", format!("tsunagu_session={}", s.cookie))
-            .body(Body::empty())
-            .unwrap();
-        self.send(req).await
+        self.request(Method::GET, path)
+            .session(s)
+            .send()
+            .await
+            .into()
     }
 
     /// A form post carrying the session's CSRF token.
     pub async fn form(&self, path: &str, s: &Session, fields: &[(&str, &str)]) -> Res {
         let mut all = vec![("csrf_token", s.csrf.as_str())];
         all.extend_from_slice(fields);
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header("cookie", format!("tsunagu_session={}", s.cookie))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(serde_urlencoded::to_string(&all).unwrap()))
-            .unwrap();
-        self.send(req).await
+        self.request(Method::POST, path)
+            .session(s)
+            .form(&all)
+            .send()
+            .await
+            .into()
     }
 
     /// A Japanese clinic in Tokyo.
@@ -157,22 +124,7 @@ impl App {
 
     /// A staff member with `role` in the clinic, signed in with both factors.
     pub async fn sign_in(&self, clinic: &ClinicId, role: Role) -> Session {
-        let mut tx = self.db.begin().await.unwrap();
-        let email = format!("{}@example.jp", uuid::Uuid::now_v7());
-        let id = staff::create(tx.conn(), &email, "スタッフ", "$argon2id$unused", T0)
-            .await
-            .unwrap();
-        staff::add_membership(tx.conn(), &id, clinic, role, T0)
-            .await
-            .unwrap();
-        let s = sessions::create(tx.conn(), &id, Some(clinic), true, Some(CLIENT_IP), T0)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        Session {
-            cookie: s.token,
-            csrf: s.csrf_token,
-        }
+        self.staff_session(clinic, role, "スタッフ").await
     }
 
     /// How many audit rows have this action.

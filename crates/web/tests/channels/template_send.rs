@@ -231,3 +231,59 @@ async fn the_api_sends_a_template_once_per_idempotency_key_and_refuses_text_outs
     assert_eq!(res.code(), "template_invalid");
     assert_eq!(send_jobs(&app.db).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_closed_messenger_window_says_staff_may_still_answer_and_offers_no_templates() {
+    let app = ui_support::app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let mut tx = app.db.begin().await.unwrap();
+    let fb = tsunagu_store::channels::create(
+        tx.conn(),
+        tsunagu_store::channels::NewChannel {
+            clinic_id: &s.clinic,
+            kind: "messenger",
+            name: "Facebook ページ",
+            credentials_enc: "v1:seed",
+            api_base_url: "http://127.0.0.1:1",
+            api_data_base_url: None,
+            settings: r#"{"pages":[{"page_id":"1234567890","name":null}]}"#,
+        },
+        1,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let fb = ui_support::Seeded {
+        channel: fb,
+        clinic: s.clinic.clone(),
+    };
+    let c = app
+        .conversation(
+            &fb,
+            "6004418196305742",
+            "山田 花子",
+            "予約できますか",
+            app.now(),
+        )
+        .await;
+    app.clock.advance(hours(25));
+    let me = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    let page = app.get(&format!("/app/conversations/{}", c.id), &me).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text
+            .contains("data-testid=\"service-window\" data-open=\"false\""),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains(
+            "返信期間外: スタッフの返信は患者さんの最後のメッセージから7日間まで送れます"
+        ),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("data-testid=\"no-templates\""));
+}

@@ -1,37 +1,36 @@
-//! The real router over a fresh database, signed-in staff sessions and seeding helpers for the
-//! inbox pages.
+//! The app of `tsunagu_testkit::app` (the real router over a fresh database, in process),
+//! signed-in staff sessions and seeding helpers for the inbox pages.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::ops::Deref;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
-use tsunagu_accounts::{sessions, staff};
 use tsunagu_core::config::Settings;
-use tsunagu_core::{ChannelId, ClinicId, ConversationId, FakeClock, MessageId, Role, StaffId};
-use tsunagu_inbox::live::LiveHub;
-use tsunagu_privacy::Cipher;
+use tsunagu_core::{ChannelId, ClinicId, ConversationId, MessageId, Role};
 use tsunagu_store::conversations::{self, NewAttachment, NewConversation, NewMessage};
-use tsunagu_store::{channels, clinics, patients, Db};
-use tsunagu_testkit::{test_db, TestDb};
-use tsunagu_web::AppState;
+use tsunagu_store::{channels, clinics, patients};
+use tsunagu_testkit::app::Response;
+use tsunagu_testkit::TestApp;
+
+/// A signed-in staff member: the cookie token and the form token.
+pub use tsunagu_testkit::app::StaffSession as Session;
 
 /// 2026-11-23T00:41:00Z, 09:41 in Tokyo.
 pub const T0: i64 = 1_795_394_460_000;
 pub const CLIENT_IP: &str = "203.0.113.9";
 
 pub struct App {
-    pub router: Router,
-    pub state: AppState,
-    pub db: Db,
-    pub clock: FakeClock,
-    pub live: LiveHub,
-    _t: TestDb,
+    pub app: TestApp,
+}
+
+impl Deref for App {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
 }
 
 pub async fn app() -> App {
@@ -47,36 +46,19 @@ pub fn test_settings() -> Settings {
 }
 
 pub async fn app_with(settings: Settings) -> App {
-    let t = test_db().await;
-    let clock = FakeClock::new(tsunagu_core::clock::from_ms(T0));
-    let live = LiveHub::new();
-    let state = AppState::new(
-        t.db.clone(),
-        Arc::new(settings),
-        Arc::new(clock.clone()),
-        Cipher::new(&[7; 32]),
-        live.clone(),
-    );
-    App {
-        router: tsunagu_web::router(state.clone()),
-        state,
-        db: t.db.clone(),
-        clock,
-        live,
-        _t: t,
-    }
+    let app = TestApp::builder()
+        .settings(|s| *s = settings)
+        .clock_ms(T0)
+        .client_ip(CLIENT_IP)
+        .local_live_events()
+        .start()
+        .await;
+    App { app }
 }
 
 pub struct Seeded {
     pub clinic: ClinicId,
     pub channel: ChannelId,
-}
-
-/// A signed-in staff member: the cookie token and the form token.
-pub struct Session {
-    pub staff_id: StaffId,
-    pub cookie: String,
-    pub csrf: String,
 }
 
 pub struct Conv {
@@ -89,6 +71,16 @@ pub struct Res {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub text: String,
+}
+
+impl From<Response> for Res {
+    fn from(r: Response) -> Self {
+        Res {
+            text: r.text(),
+            status: r.status,
+            headers: r.headers,
+        }
+    }
 }
 
 impl Res {
@@ -105,6 +97,7 @@ impl Res {
     }
 }
 
+/// A request as a page sends it, for a test that reads the response itself (the live stream).
 pub fn request(
     method: Method,
     path: &str,
@@ -128,25 +121,24 @@ pub fn request(
 
 impl App {
     pub async fn send(&self, req: Request<Body>) -> Res {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Res {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        self.app.send(req).await.into()
     }
 
     pub async fn get(&self, path: &str, s: &Session) -> Res {
-        self.send(request(Method::GET, path, Some(s), None)).await
+        self.request(Method::GET, path)
+            .session(s)
+            .send()
+            .await
+            .into()
     }
 
     pub async fn post_form(&self, path: &str, s: &Session, fields: &[(&str, &str)]) -> Res {
-        let body = serde_urlencoded::to_string(fields).unwrap();
-        self.send(request(Method::POST, path, Some(s), Some(body)))
+        self.request(Method::POST, path)
+            .session(s)
+            .form(fields)
+            .send()
             .await
+            .into()
     }
 
     /// A Japanese clinic with one LINE channel.
@@ -189,34 +181,11 @@ impl App {
 
     /// A staff member with `role` in the clinic, signed in with both factors.
     pub async fn sign_in(&self, clinic: &ClinicId, role: Role, name: &str) -> Session {
-        let mut tx = self.db.begin().await.unwrap();
-        let email = format!("{}@example.jp", uuid::Uuid::now_v7());
-        let staff_id = staff::create(tx.conn(), &email, name, "$argon2id$unused", T0)
-            .await
-            .unwrap();
-        staff::add_membership(tx.conn(), &staff_id, clinic, role, T0)
-            .await
-            .unwrap();
-        let s = sessions::create(
-            tx.conn(),
-            &staff_id,
-            Some(clinic),
-            true,
-            Some(CLIENT_IP),
-            self.now(),
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        Session {
-            staff_id,
-            cookie: s.token,
-            csrf: s.csrf_token,
-        }
+        self.staff_session(clinic, role, name).await
     }
 
     pub fn now(&self) -> i64 {
-        self.state.now_ms()
+        self.now_ms()
     }
 
     /// A patient's one-to-one chat with a profile, and one inbound text at `at`.

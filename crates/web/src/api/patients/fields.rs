@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tsunagu_contacts::fields::{self, CustomField, NewField};
-use tsunagu_core::Permission;
+use tsunagu_core::{Code, Permission};
 use utoipa::ToSchema;
 
 use super::{InvalidBody, PatientApiError};
@@ -132,7 +132,7 @@ pub async fn create_field(
     let mut tx = state.db.begin().await?;
     let field = match fields::create(tx.conn(), &auth.clinic, &new, state.now_ms()).await? {
         Ok(f) => f,
-        Err(errs) => return Err(PatientApiError::Invalid("invalid_custom_field", errs)),
+        Err(errs) => return Err(PatientApiError::Invalid(Code::InvalidCustomField, errs)),
     };
     let e = Event {
         action: "api.custom_field.create",

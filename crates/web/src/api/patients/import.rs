@@ -1,19 +1,18 @@
 //! `POST /api/v1/patients/import`: a CSV of patients, as a dry run (the default) or applied.
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tsunagu_contacts::import::{self, ApplyError, Author, ImportPlan};
-use tsunagu_core::Permission;
+use tsunagu_core::{Code, Permission, Refusal};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{clinic_today, InvalidDetail};
 use crate::api::auth::{audit_read, ApiAuth, Event};
 use crate::api::extract::{ApiQuery, ErrorBody};
 use crate::api::idempotent::IdempotencyKey;
-use crate::api::read_conn;
+use crate::api::{read_conn, refusal};
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
 
@@ -114,14 +113,15 @@ fn out(p: ImportPlan, dry_run: bool, applied: bool) -> ImportOut {
     }
 }
 
-fn refused(status: StatusCode, code: &str, message: &str, p: ImportPlan) -> Response {
+/// The error envelope with the plan beside it, so the client sees which rows to fix.
+fn refused(r: Refusal, p: ImportPlan) -> Response {
     let error = InvalidDetail {
-        code: code.to_string(),
-        message: message.to_string(),
+        code: r.code.to_string(),
+        message: refusal::message(&r),
         fields: Vec::new(),
     };
     (
-        status,
+        refusal::status(r.code),
         Json(ImportRefused {
             error,
             plan: out(p, false, false),
@@ -206,18 +206,18 @@ pub async fn import(
     .await
     {
         Ok(done) => Ok(Json(out(done.plan, false, true)).into_response()),
-        Err(ApplyError::Invalid(p)) => Ok(refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "import_has_errors",
-            "Some rows are refused; nothing was written. Fix them and import again.",
-            *p,
-        )),
-        Err(ApplyError::Changed(p)) => Ok(refused(
-            StatusCode::CONFLICT,
-            "import_plan_changed",
-            "The file or the clinic's records changed since the dry run; nothing was written.",
-            *p,
-        )),
+        Err(ApplyError::Invalid(p)) => {
+            let why = "Some rows are refused; nothing was written. Fix them and import again.";
+            Ok(refused(Refusal::new(Code::ImportHasErrors).detail(why), *p))
+        }
+        Err(ApplyError::Changed(p)) => {
+            let why =
+                "The file or the clinic's records changed since the dry run; nothing was written.";
+            Ok(refused(
+                Refusal::new(Code::ImportPlanChanged).detail(why),
+                *p,
+            ))
+        }
         Err(ApplyError::Internal(e)) => Err(e.into()),
     }
 }

@@ -1,10 +1,10 @@
 //! "Who am I": the account page, and switching the clinic this session acts in.
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tsunagu_accounts::{sessions, staff, totp};
-use tsunagu_core::ClinicId;
+use tsunagu_core::{ClinicId, Code};
 use tsunagu_privacy::audit::{self, AuditEntry};
 
 use super::csrf::CsrfForm;
@@ -89,8 +89,7 @@ pub async fn switch_clinic(
     staff: Staff,
     CsrfForm(f): CsrfForm<SwitchForm>,
 ) -> Result<Response, PageError> {
-    let target = ClinicId::parse(&f.clinic_id)
-        .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "bad_request"))?;
+    let target = ClinicId::parse(&f.clinic_id).map_err(|_| PageError::from(Code::BadRequest))?;
     let Some(token) = session_token(&headers) else {
         return Ok(Redirect::to("/login").into_response());
     };

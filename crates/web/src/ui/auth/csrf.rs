@@ -3,13 +3,14 @@
 //! (double submit, SameSite=Strict), since there is no session to hold it yet.
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use tsunagu_accounts::sessions;
+use tsunagu_core::Code;
 use tsunagu_privacy::crypto::random_token;
 
 use crate::ui::session::{session_token, Staff};
@@ -52,7 +53,7 @@ where
         }
         match serde_urlencoded::from_bytes::<T>(&bytes) {
             Ok(v) => Ok(CsrfForm(v)),
-            Err(_) => Err(PageError::new(StatusCode::BAD_REQUEST, "bad_request").into_response()),
+            Err(_) => Err(PageError::from(Code::BadRequest).into_response()),
         }
     }
 }
@@ -60,7 +61,7 @@ where
 async fn read_body(body: Body) -> Result<axum::body::Bytes, Response> {
     axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
-        .map_err(|_| PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large").into_response())
+        .map_err(|_| PageError::from(Code::PayloadTooLarge).into_response())
 }
 
 async fn session_csrf(state: &AppState, headers: &HeaderMap) -> anyhow::Result<Option<String>> {
@@ -82,7 +83,7 @@ pub fn tokens_match(expected: Option<&str>, sent: Option<&str>) -> bool {
 }
 
 pub fn csrf_rejection() -> Response {
-    PageError::new(StatusCode::FORBIDDEN, "csrf").into_response()
+    PageError::from(Code::Csrf).into_response()
 }
 
 /// The pre-session token for the sign-in form: the one the browser already holds (so two open

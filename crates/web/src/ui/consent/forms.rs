@@ -3,15 +3,15 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use tsunagu_core::{ChannelId, PatientId, Permission};
-use tsunagu_inbox::reply::{queue_for_purpose, Author, ReplyOutcome, ReplyRefused};
+use tsunagu_core::{ChannelId, Code, PatientId, Permission, Refusal};
+use tsunagu_inbox::reply::{queue_for_purpose, Author, ReplyOutcome};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_privacy::audit::{self, AuditEntry};
-use tsunagu_privacy::consent::{self, ConsentActor, NewConsent, Purpose, RecordError, Source};
+use tsunagu_privacy::consent::{self, ConsentActor, NewConsent, Purpose, Source};
 
 use super::page::{refused, Notices};
 use crate::client_ip::ClientIp;
-use crate::i18n::text;
+use crate::i18n;
 use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
 
@@ -56,8 +56,8 @@ pub async fn record(
     staff.require(Permission::Reply)?;
     let patient = PatientId::parse(&id).map_err(|_| PageError::not_found())?;
     let lang = staff.lang;
-    let fail = |key: &str, form: EntryForm| Notices {
-        entry_error: Some(text(lang, &format!("consent.error.{key}"))),
+    let fail = |why: Refusal, form: EntryForm| Notices {
+        entry_error: Some(i18n::refusal(lang, &why)),
         entry: form,
         ..Notices::default()
     };
@@ -72,11 +72,13 @@ pub async fn record(
     let (Some(purpose), Some(source), Some(granted), Ok(channel)) =
         (purpose, source, granted, channel_of(&form.channel))
     else {
-        return refused(&state, &staff, &ip, &id, fail("invalid", form)).await;
+        let why = Refusal::new(Code::InvalidRequest);
+        return refused(&state, &staff, &ip, &id, fail(why, form)).await;
     };
     // The page asks every staff entry for its reason, a form's too.
     if form.reason.trim().is_empty() {
-        return refused(&state, &staff, &ip, &id, fail("reason_required", form)).await;
+        let why = Refusal::new(Code::ReasonRequired);
+        return refused(&state, &staff, &ip, &id, fail(why, form)).await;
     }
     let source_ip = ip.as_string();
     let clinic = staff.clinic.clinic_id();
@@ -93,14 +95,14 @@ pub async fn record(
         source_ip: source_ip.as_deref(),
     };
     let mut tx = state.db.begin().await?;
-    match consent::record(tx.conn(), state.db.backend(), entry, state.now_ms()).await {
+    match consent::record(tx.conn(), state.db.backend(), entry, state.now_ms()).await? {
         Ok(_) => tx.commit().await?,
-        Err(RecordError::Invalid("unknown_patient")) => return Err(PageError::not_found()),
-        Err(RecordError::Invalid(code)) => {
+        // The patient in the path.
+        Err(why) if why.code == Code::UnknownPatient => return Err(PageError::not_found()),
+        Err(why) => {
             drop(tx);
-            return refused(&state, &staff, &ip, &id, fail(code, form)).await;
+            return refused(&state, &staff, &ip, &id, fail(why, form)).await;
         }
-        Err(RecordError::Internal(e)) => return Err(e.into()),
     }
     Ok(Redirect::to(&format!("/app/patients/{patient}/consent?done=recorded")).into_response())
 }
@@ -129,13 +131,13 @@ pub async fn send(
             &staff,
             &ip,
             &id,
-            fail(text(lang, "consent.error.invalid"), form),
+            fail(i18n::code(lang, Code::InvalidRequest), form),
         )
         .await;
     };
     // The same rule as API tokens: a broadcaster sends campaigns, never care messages.
     if !purpose.sent_with().iter().any(|p| staff.can(*p)) {
-        let message = text(lang, "consent.error.purpose_not_allowed");
+        let message = i18n::code(lang, Code::PurposeNotAllowed);
         return refused(&state, &staff, &ip, &id, fail(message, form)).await;
     }
     let clinic = staff.clinic.clinic_id();
@@ -153,16 +155,8 @@ pub async fn send(
     .await?;
     let message = match outcome {
         ReplyOutcome::Queued(m) => m,
-        ReplyOutcome::Refused(ReplyRefused::Consent(r)) => {
-            let why = if lang == "ja" {
-                r.message_ja
-            } else {
-                r.message_en
-            };
-            return refused(&state, &staff, &ip, &id, fail(why, form)).await;
-        }
         ReplyOutcome::Refused(r) => {
-            let why = text(lang, &format!("reply.refused.{}", r.code()));
+            let why = i18n::refusal(lang, &r);
             return refused(&state, &staff, &ip, &id, fail(why, form)).await;
         }
     };

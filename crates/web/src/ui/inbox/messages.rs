@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use tsunagu_core::Code;
 use tsunagu_store::conversations::Message;
 
 use super::queries::AttachmentRef;
@@ -40,7 +41,12 @@ pub struct MessageView {
     pub author: Option<String>,
     /// queued | sent | read | failed | in_doubt (outbound only).
     pub status: Option<&'static str>,
+    /// Why it failed, in the staff's words when the outbox gave one of our codes; else what was
+    /// stored (a provider's own code or text).
     pub failure_reason: Option<String>,
+    /// The stored text beside a known code's words (the provider's answer, for whoever follows
+    /// it up).
+    pub failure_detail: Option<String>,
     pub retryable: bool,
     pub attachments: Vec<AttachmentView>,
     pub file_name: Option<String>,
@@ -97,6 +103,21 @@ fn location(payload: &Value, body: Option<&str>) -> Option<LocationView> {
     })
 }
 
+/// A failed or doubtful send's reason: the words of its code from the one catalog, with the
+/// stored text as the detail; a code that is not ours (a provider's number) shows as stored.
+fn failure(m: &Message, lang: &str) -> (Option<String>, Option<String>) {
+    match m.failure_code.as_deref().and_then(Code::parse) {
+        Some(code) => (
+            Some(i18n::code(lang, code)),
+            m.failure_reason.clone().filter(|r| !r.is_empty()),
+        ),
+        None => (
+            m.failure_reason.clone().or_else(|| m.failure_code.clone()),
+            None,
+        ),
+    }
+}
+
 pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
     let payload: Value = serde_json::from_str(&m.payload).unwrap_or(Value::Null);
     let outbound = m.direction == "out";
@@ -120,6 +141,7 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
         author: None,
         status: None,
         failure_reason: None,
+        failure_detail: None,
         retryable: false,
         attachments,
         file_name: None,
@@ -131,11 +153,9 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
         let status = outbound_status(&m.status);
         v.status = Some(status);
         v.retryable = matches!(status, "failed" | "in_doubt");
-        v.failure_reason = m
-            .failure_reason
-            .clone()
-            .or_else(|| m.failure_code.clone())
-            .filter(|_| v.retryable);
+        if v.retryable {
+            (v.failure_reason, v.failure_detail) = failure(m, d.lang);
+        }
         v.author = match m.author_kind.as_str() {
             "staff" => Some(
                 m.author_staff_id
@@ -294,5 +314,30 @@ mod tests {
         assert_eq!(v.failure_reason.as_deref(), Some("429"));
         m.status = "sent".into();
         assert!(!view(&m).retryable);
+    }
+
+    #[test]
+    fn a_dead_letter_code_reads_in_the_staff_s_language_with_the_stored_text_beside_it() {
+        let mut m = msg("text", Some("はい"), "{}");
+        m.direction = "out".into();
+        m.status = "failed".into();
+        m.failure_code = Some("recipient_opted_out".into());
+        m.failure_reason = Some("Twilio 21610: unsubscribed recipient".into());
+        let v = view(&m);
+        assert_eq!(
+            v.failure_reason,
+            Some(i18n::code("ja", Code::RecipientOptedOut))
+        );
+        assert_ne!(v.failure_reason.as_deref(), Some("recipient_opted_out"));
+        assert_eq!(
+            v.failure_detail.as_deref(),
+            Some("Twilio 21610: unsubscribed recipient")
+        );
+        // A provider's own number is not one of our codes: shown as stored.
+        m.failure_code = Some("131026".into());
+        m.failure_reason = None;
+        let v = view(&m);
+        assert_eq!(v.failure_reason.as_deref(), Some("131026"));
+        assert_eq!(v.failure_detail, None);
     }
 }

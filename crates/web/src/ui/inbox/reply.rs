@@ -69,10 +69,7 @@ pub async fn send(
             let reply = ReplyBox {
                 action: String::new(),
                 text: form.text,
-                error: Some(i18n::text(
-                    staff.lang,
-                    &format!("reply.refused.{}", why.code()),
-                )),
+                error: Some(i18n::refusal(staff.lang, &why)),
             };
             let q = ConvQuery {
                 view: view.map(str::to_string),

@@ -1,15 +1,16 @@
-//! The service window and the template picker of a conversation. WhatsApp and Messenger allow
-//! free-form messages only for 24 hours after the patient's last message; past that WhatsApp
-//! takes only approved templates. `POST /app/conversations/{id}/template` queues one like a
+//! The service window and the template picker of a conversation, from the provider's rules
+//! (`Rules`): some allow free-form messages only for a while after the patient's last message
+//! (WhatsApp and Messenger, 24 hours), after which one takes only approved templates and another
+//! a staff reply for longer. `POST /app/conversations/{id}/template` queues a template like a
 //! reply (consent, reachability, then the message and its send job in one transaction).
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 use tsunagu_channels::ChannelKind;
-use tsunagu_core::{ChannelId, Permission};
+use tsunagu_core::{ChannelId, Code, Permission, Refusal};
 use tsunagu_inbox::reachability;
-use tsunagu_inbox::reply::{queue_outgoing, Author, ReplyOutcome, ReplyRefused};
+use tsunagu_inbox::reply::{queue_outgoing, Author, ReplyOutcome};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_privacy::consent::SendBasis;
 use tsunagu_store::conversations::Conversation;
@@ -42,15 +43,16 @@ pub struct PickTemplate {
     pub variables: Vec<usize>,
 }
 
-/// Approved templates of the conversation's WhatsApp channel, each its own small form.
+/// Approved templates of the conversation's channel (one whose provider has templates), each
+/// its own small form.
 #[derive(Clone, Debug, Serialize)]
 pub struct TemplatePicker {
     pub action: String,
     pub templates: Vec<PickTemplate>,
 }
 
-/// The window line (WhatsApp and Messenger direct chats) and, for staff who may reply in a
-/// WhatsApp chat, the template picker.
+/// The window line (direct chats on a channel with a service window) and, for staff who may
+/// reply on a channel with templates, the template picker.
 pub async fn panel(
     state: &AppState,
     staff: &Staff,
@@ -79,19 +81,19 @@ pub async fn panel(
         i.last_inbound_at = i.last_inbound_at.or(conv.last_inbound_at);
         let r = reachability::describe(kind, &i, now);
         let open = r.window_open.unwrap_or(false);
-        let text = match (open, r.window_closes_at, kind) {
-            (true, Some(closes), _) => {
+        let staff_window = kind.rules().human_agent_window_ms.is_some();
+        let text = match (open, r.window_closes_at) {
+            (true, Some(closes)) => {
                 let hours = ((closes - now) + HOUR_MS - 1) / HOUR_MS;
                 i18n::text(staff.lang, "conv.window.open").replace("{hours}", &hours.to_string())
             }
-            (_, _, ChannelKind::Messenger) => {
-                i18n::text(staff.lang, "conv.window.closed_messenger")
-            }
+            // A person may still answer for a while (Messenger's HUMAN_AGENT).
+            _ if staff_window => i18n::text(staff.lang, "conv.window.closed_staff_reply"),
             _ => i18n::text(staff.lang, "conv.window.closed"),
         };
         WindowView { open, text }
     });
-    if kind != ChannelKind::WhatsApp || !staff.can(Permission::Reply) {
+    if !kind.rules().templates || !staff.can(Permission::Reply) {
         return Ok((window, None));
     }
     let rows = templates::list_by_channel(&mut conn, &clinic, &channel_id).await?;
@@ -137,7 +139,7 @@ pub async fn send(
     drop(c);
     let content = match found {
         Some(t) => crate::api::templates::outgoing(&t, &conv.channel_id, params),
-        None => Err(ReplyRefused::Template("no such template".into())),
+        None => Err(Refusal::new(Code::TemplateInvalid).detail("no such template")),
     };
     let outcome = match content {
         Ok(content) => {
@@ -168,9 +170,8 @@ pub async fn send(
             Ok(Redirect::to(&conversation::back_to(&conv.id, view)).into_response())
         }
         ReplyOutcome::Refused(why) => {
-            let key = format!("reply.refused.{}", why.code());
             let notices = Notices {
-                error: Some(i18n::text(staff.lang, &key)),
+                error: Some(i18n::refusal(staff.lang, &why)),
                 ..Notices::default()
             };
             let q = ConvQuery {

@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 use tsunagu_contacts::fields::{self, NewField};
 use tsunagu_core::Permission;
 
-use super::form::error_text;
 use super::{audit_change, conn, render};
 use crate::client_ip::ClientIp;
-use crate::i18n::text;
+use crate::i18n::{self, text};
 use crate::ui::inbox::shell::shell;
 use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
@@ -123,7 +122,7 @@ pub async fn create(
             drop(tx);
             let errors = errs
                 .iter()
-                .map(|e| format!("{}: {}", e.field, error_text(staff.lang, e.code)))
+                .map(|e| format!("{}: {}", e.field, i18n::code(staff.lang, e.code)))
                 .collect();
             let html = show(&state, &staff, f, errors).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response())

@@ -66,17 +66,6 @@ pub struct FormView {
     pub refused: usize,
 }
 
-/// The stable error key in words.
-pub fn error_text(lang: &str, code: &str) -> String {
-    let key = format!("patients.error.{code}");
-    let t = text(lang, &key);
-    if t == key {
-        text(lang, "patients.error.other")
-    } else {
-        t
-    }
-}
-
 impl FormView {
     pub fn new(lang: &str, action: String, defs: &[CustomField]) -> Self {
         let sexes = ["unknown", "female", "male", "other"]
@@ -158,7 +147,7 @@ impl FormView {
             }
         }
         for e in errs {
-            let msg = error_text(lang, e.code);
+            let msg = crate::i18n::code(lang, e.code);
             match self.custom.iter_mut().find(|c| c.key == e.field) {
                 Some(c) => c.error = Some(msg),
                 None => {

@@ -10,11 +10,10 @@ use serde::{Deserialize, Serialize};
 use tsunagu_contacts::import::{self, ApplyError, Author, ImportPlan};
 use tsunagu_core::Permission;
 
-use super::form::error_text;
 use super::multipart::CsrfMultipart;
 use super::{audit_read, conn, render, today};
 use crate::client_ip::ClientIp;
-use crate::i18n::text;
+use crate::i18n::{self, text};
 use crate::ui::inbox::shell::shell;
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
@@ -59,7 +58,7 @@ struct PlanView {
 fn plan_view(lang: &str, p: ImportPlan, csv: &[u8]) -> PlanView {
     let cell = |c: import::CellError| CellView {
         column: c.column,
-        text: error_text(lang, c.code),
+        text: i18n::code(lang, c.code),
     };
     let valid = p.is_valid();
     PlanView {

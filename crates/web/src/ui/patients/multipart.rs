@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use tsunagu_core::Code;
 
 use crate::ui::auth::csrf::{csrf_rejection, tokens_match};
 use crate::ui::session::Staff;
@@ -29,7 +29,7 @@ impl FromRequest<AppState> for CsrfMultipart {
             .extensions()
             .get::<Staff>()
             .map(|s| s.csrf_token.clone());
-        let bad = || PageError::new(StatusCode::BAD_REQUEST, "bad_request").into_response();
+        let bad = || PageError::from(Code::BadRequest).into_response();
         let mut mp = Multipart::from_request(req, state)
             .await
             .map_err(|_| bad())?;
@@ -38,9 +38,10 @@ impl FromRequest<AppState> for CsrfMultipart {
             match mp.next_field().await {
                 Ok(Some(f)) => {
                     let name = f.name().unwrap_or_default().to_string();
-                    let data = f.bytes().await.map_err(|_| {
-                        PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large").into_response()
-                    })?;
+                    let data = f
+                        .bytes()
+                        .await
+                        .map_err(|_| PageError::from(Code::PayloadTooLarge).into_response())?;
                     parts.insert(name, data.to_vec());
                 }
                 Ok(None) => break,

@@ -61,11 +61,18 @@ struct ConversationView {
     last_at: String,
 }
 
-/// LINE says 友だち for a follower; the other states read the same on every channel.
+/// A state in the provider's own words where the catalog has them
+/// (`patients.reach.<kind>.<state>`: LINE says 友だち for a follower), else the same on every
+/// channel.
 fn reach_label(lang: &str, kind: Option<&str>, state: &str) -> String {
-    let line_words = kind == Some("line") && ["following", "blocked", "unknown"].contains(&state);
-    let area = if line_words { "follow" } else { "reach" };
-    text(lang, &format!("patients.{area}.{state}"))
+    if let Some(kind) = kind {
+        let key = format!("patients.reach.{kind}.{state}");
+        let words = text(lang, &key);
+        if words != key {
+            return words;
+        }
+    }
+    text(lang, &format!("patients.reach.{state}"))
 }
 
 fn facts(lang: &str, r: &PatientRecord) -> Vec<Fact> {

@@ -3,7 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use tsunagu_core::Permission;
+use tsunagu_core::{Code, Permission, Refusal};
 use tsunagu_privacy::retention::{self, RetentionSettings};
 
 use super::render;
@@ -90,8 +90,8 @@ pub async fn save(
             };
             s.check().map(|()| s)
         }
-        (Err(_), _) => Err("invalid_raw_webhook_body_days"),
-        (_, Err(_)) => Err("invalid_conversation_years"),
+        (Err(_), _) => Err(Refusal::new(Code::InvalidRawWebhookBodyDays)),
+        (_, Err(_)) => Err(Refusal::new(Code::InvalidConversationYears)),
     };
     match parsed {
         Ok(s) => {
@@ -105,8 +105,8 @@ pub async fn save(
             .await?;
             Ok(Redirect::to("/app/settings/retention?saved=1").into_response())
         }
-        Err(key) => {
-            let error = Some(text(staff.lang, &format!("privacy.retention.error.{key}")));
+        Err(why) => {
+            let error = Some(crate::i18n::refusal(staff.lang, &why));
             let html = page(&state, &staff, form, error, false).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }

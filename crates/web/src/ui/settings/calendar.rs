@@ -9,14 +9,15 @@ use serde::Deserialize;
 use tsunagu_calendar::parse::{self, parse_timezone, MAX_INTERVALS_PER_DAY};
 use tsunagu_calendar::store::{self, Added};
 use tsunagu_calendar::{Calendar, Invalid, WeeklyHours};
-use tsunagu_core::Permission;
+use tsunagu_core::{Code, Permission};
 
 use super::calendar_view::{
     self as view, CalendarPage, ClosureDraft, DayRow, HoursDraft, Slot, DAY_KEYS,
 };
 use super::{actor_ref, audit_change, render};
+use crate::api::refusal::status;
 use crate::client_ip::ClientIp;
-use crate::i18n::text;
+use crate::i18n::{self, text};
 use crate::ui::inbox::shell::shell;
 use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
@@ -53,7 +54,7 @@ pub struct Empty {}
 /// What a re-rendered page keeps of a refused form.
 #[derive(Default)]
 struct Refused {
-    code: Option<&'static str>,
+    code: Option<Code>,
     hours: Option<HoursDraft>,
     closure: ClosureDraft,
 }
@@ -99,21 +100,18 @@ async fn build(
         closures: view::closures(lang, &cal, today),
         holidays: view::holidays(lang, s, today),
         draft: refused.closure,
-        error: refused
-            .code
-            .map(|c| text(lang, &format!("calendar.error.{c}"))),
+        error: refused.code.map(|c| i18n::code(lang, c)),
         notice,
     };
     render(state, "settings/calendar.html", page)
 }
 
-/// The page again with the error and what was typed (422, or 409 for a date already closed).
-async fn refuse(
-    state: &AppState,
-    staff: &Staff,
-    status: StatusCode,
-    refused: Refused,
-) -> Result<Response, PageError> {
+/// The page again with the error and what was typed, with the code's status (422, or 409 for a
+/// date already closed).
+async fn refuse(state: &AppState, staff: &Staff, refused: Refused) -> Result<Response, PageError> {
+    let status = refused
+        .code
+        .map_or(StatusCode::UNPROCESSABLE_ENTITY, status);
     Ok((status, build(state, staff, refused, None).await?).into_response())
 }
 
@@ -195,7 +193,7 @@ pub async fn save_hours(
                 hours: Some(hours_draft(staff.lang, &form)),
                 ..Default::default()
             };
-            return refuse(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, refused).await;
+            return refuse(&state, &staff, refused).await;
         }
     };
     let closed = form.get("holidays_closed").is_some_and(|v| v == "1");
@@ -247,7 +245,7 @@ pub async fn add_closure(
                 closure: draft,
                 ..Default::default()
             };
-            return refuse(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, refused).await;
+            return refuse(&state, &staff, refused).await;
         }
     };
     let clinic = staff.clinic.clinic_id();
@@ -266,11 +264,11 @@ pub async fn add_closure(
         Added::Exists(_) => {
             drop(tx);
             let refused = Refused {
-                code: Some("closure_exists"),
+                code: Some(Code::ClosureExists),
                 closure: draft,
                 ..Default::default()
             };
-            return refuse(&state, &staff, StatusCode::CONFLICT, refused).await;
+            return refuse(&state, &staff, refused).await;
         }
     };
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();

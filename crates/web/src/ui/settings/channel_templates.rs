@@ -3,18 +3,19 @@
 //! state. Submitting to Meta and syncing states is the WhatsApp client's job; it records through
 //! the same `templates::set_status`.
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tsunagu_channels::ChannelKind;
-use tsunagu_core::Permission;
+use tsunagu_core::{Permission, Refusal};
 use tsunagu_store::channels::Channel;
 use tsunagu_store::templates::{self, NewTemplate, StatusUpdate, Template, CATEGORIES, STATUSES};
 
 use super::channels::{find, kind_label};
 use super::{audit_change, render};
+use crate::api::refusal::status;
+use crate::api::templates::refusal as template_refusal;
 use crate::client_ip::ClientIp;
-use crate::i18n::text;
+use crate::i18n::{self, text};
 use crate::ui::inbox::shell::shell;
 use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
@@ -90,10 +91,10 @@ fn item(lang: &str, t: Template) -> TemplateItem {
     }
 }
 
-/// The channel, when it is one of the clinic's WhatsApp channels (others have no templates).
+/// The channel, when its provider has message templates (WhatsApp); others have none.
 async fn whatsapp(state: &AppState, staff: &Staff, id: &str) -> Result<Channel, PageError> {
     let ch = find(state, staff, id).await?;
-    if ChannelKind::parse(&ch.kind) != Some(ChannelKind::WhatsApp) {
+    if !ChannelKind::parse(&ch.kind).is_some_and(|k| k.rules().templates) {
         return Err(PageError::not_found());
     }
     Ok(ch)
@@ -107,7 +108,7 @@ async fn build(
     state: &AppState,
     staff: &Staff,
     ch: &Channel,
-    refused: Option<(&'static str, TemplateForm)>,
+    refused: Option<(Refusal, TemplateForm)>,
     notice: Option<String>,
 ) -> Result<Html<String>, PageError> {
     let lang = staff.lang;
@@ -131,7 +132,7 @@ async fn build(
         })
         .collect();
     let (error, draft) = match refused {
-        Some((code, form)) => (Some(text(lang, &format!("templates.error.{code}"))), form),
+        Some((why, form)) => (Some(i18n::refusal(lang, &why)), form),
         None => (None, TemplateForm::default()),
     };
     let title = format!("{} | {}", text(lang, "templates.title"), ch.name);
@@ -182,12 +183,9 @@ pub async fn create(
         Ok(row) => row,
         Err(e) => {
             drop(tx);
-            let status = if e.code() == "template_exists" {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let html = build(&state, &staff, &ch, Some((e.code(), form)), None).await?;
+            let why = template_refusal(&e);
+            let status = status(why.code);
+            let html = build(&state, &staff, &ch, Some((why, form)), None).await?;
             return Ok((status, html).into_response());
         }
     };
@@ -234,15 +232,10 @@ pub async fn set_status(
         Ok(None) => return Err(PageError::not_found()),
         Err(e) => {
             drop(tx);
-            let html = build(
-                &state,
-                &staff,
-                &ch,
-                Some((e.code(), Default::default())),
-                None,
-            )
-            .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+            let why = template_refusal(&e);
+            let status = status(why.code);
+            let html = build(&state, &staff, &ch, Some((why, Default::default())), None).await?;
+            return Ok((status, html).into_response());
         }
     }
     let subject = ("message_template", &[t.id.as_str()][..]);

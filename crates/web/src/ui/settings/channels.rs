@@ -8,16 +8,16 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use tsunagu_channels::ChannelKind;
-use tsunagu_core::{ChannelId, ClinicId, Permission};
+use tsunagu_core::{ChannelId, ClinicId, Code, Permission, Refusal};
 use tsunagu_store::channels::{self, Channel, Endpoints, NewChannel};
 use tsunagu_store::{flag, webhooks};
 
-use super::channels_form::{ConnectForm, Draft};
+use super::channels_form::{self, ConnectForm, Draft, FieldView};
 use super::{audit_change, render};
-use crate::api::channels::{base_url, LINE_DATA_API};
+use crate::api::channels::base_url;
 use crate::channel_setup;
 use crate::client_ip::ClientIp;
-use crate::i18n::text;
+use crate::i18n::{self, text};
 use crate::ui::inbox::shell::shell;
 use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
@@ -57,11 +57,13 @@ struct ChannelItem {
 struct KindForm {
     kind: &'static str,
     label: String,
+    /// The kind's own fields, as its adapter describes them.
+    fields: Vec<FieldView>,
 }
 
 /// A refused connect form: the error shown on the form of its kind.
 struct Refused {
-    code: &'static str,
+    why: Refusal,
     draft: Draft,
 }
 
@@ -110,14 +112,14 @@ async fn items(
     let mut out = Vec::new();
     for c in channels::list(conn, &staff.clinic.clinic_id()).await? {
         let unrouted = webhooks::count_flagged(conn, &c.channel_id(), "unrouted").await?;
-        let whatsapp = ChannelKind::parse(&c.kind) == Some(ChannelKind::WhatsApp);
+        let templates = ChannelKind::parse(&c.kind).is_some_and(|k| k.rules().templates);
         out.push(ChannelItem {
             kind_label: kind_label(lang, &c.kind),
             webhook_url: format!("{base}/webhooks/{}/{}", c.kind, c.id),
             endpoints: endpoint_lines(&c.endpoints()),
             enabled: flag(c.enabled),
             unrouted,
-            templates_href: whatsapp.then(|| format!("{PAGE}/{}/templates", c.id)),
+            templates_href: templates.then(|| format!("{PAGE}/{}/templates", c.id)),
             api_base_url: c.api_base_url,
             id: c.id,
             kind: c.kind,
@@ -137,25 +139,18 @@ async fn build(
     let mut conn = crate::ui::conn(state).await?;
     let channels = items(state, staff, &mut conn).await?;
     drop(conn);
-    let kinds: Vec<KindForm> = ChannelKind::ALL
-        .iter()
-        .map(|k| KindForm {
-            kind: k.as_str(),
-            label: kind_label(lang, k.as_str()),
-        })
-        .collect();
     let (error, draft) = match refused {
-        Some(r) => {
-            let key = match r.code {
-                "invalid_credentials" => {
-                    format!("channels.error.invalid_credentials.{}", r.draft.kind)
-                }
-                c => format!("channels.error.{c}"),
-            };
-            (Some(text(lang, &key)), r.draft)
-        }
+        Some(r) => (Some(i18n::refusal(lang, &r.why)), r.draft),
         None => (None, Draft::default()),
     };
+    let kinds: Vec<KindForm> = ChannelKind::ALL
+        .iter()
+        .map(|&k| KindForm {
+            kind: k.as_str(),
+            label: kind_label(lang, k.as_str()),
+            fields: channels_form::fields(lang, k, &draft),
+        })
+        .collect();
     let ctx = minijinja::context! {
         lang, shell => shell(state, staff, "settings").await?, title => text(lang, "channels.title"),
         csrf_token => &staff.csrf_token, channels, kinds, draft, error, notice,
@@ -186,27 +181,40 @@ struct Prepared {
     data_base: Option<String>,
 }
 
-fn prepare(form: &ConnectForm) -> Result<Prepared, &'static str> {
-    let kind = ChannelKind::parse(&form.kind).ok_or("invalid_kind")?;
+fn prepare(form: &ConnectForm) -> anyhow::Result<Result<Prepared, Refusal>> {
+    let Some(kind) = ChannelKind::parse(&form.kind) else {
+        return Ok(Err(Refusal::new(Code::InvalidKind)));
+    };
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err("invalid_channel_name");
+        return Ok(Err(Refusal::new(Code::InvalidChannelName)));
     }
-    let setup = channel_setup::prepare(kind, Some(form.credentials(kind)?))
-        .map_err(|_| "invalid_credentials")?;
+    let typed = match form.credentials(kind) {
+        Ok(typed) => typed,
+        Err(code) => return Ok(Err(Refusal::new(code))),
+    };
+    let Ok(setup) = channel_setup::prepare(kind, Some(typed))? else {
+        // What this kind needs, in the staff's words.
+        let needed = format!("channels.credentials.{}", kind.as_str());
+        return Ok(Err(
+            Refusal::new(Code::InvalidCredentials).arg_key("needed", needed)
+        ));
+    };
     let given = Some(form.api_base_url.as_str());
-    let api_base =
-        base_url(given, setup.default_api_base, "api_base_url").map_err(|_| "invalid_base_url")?;
-    let data_base = (kind == ChannelKind::Line).then(|| LINE_DATA_API.to_string());
-    let settings = serde_json::to_string(&setup.endpoints).map_err(|_| "invalid_credentials")?;
-    Ok(Prepared {
+    let Ok(api_base) = base_url(given, setup.default_api_base, "api_base_url") else {
+        return Ok(Err(Refusal::new(Code::InvalidBaseUrl)));
+    };
+    // The form has no field for a separate content host: the provider's own.
+    let data_base = setup.default_data_api_base.map(str::to_string);
+    let settings = serde_json::to_string(&setup.endpoints)?;
+    Ok(Ok(Prepared {
         kind,
         name: name.to_string(),
         creds: setup.creds,
         settings,
         api_base,
         data_base,
-    })
+    }))
 }
 
 /// `POST /app/settings/channels`: connect a channel of the form's kind.
@@ -217,21 +225,21 @@ pub async fn create(
     CsrfForm(form): CsrfForm<ConnectForm>,
 ) -> Result<Response, PageError> {
     staff.require(Permission::Administer)?;
-    let checked = match prepare(&form) {
+    let checked = match prepare(&form)? {
         Ok(p) => {
             let typed = Some(form.api_base_url.as_str());
             match channel_setup::check_api_base(&state.settings, typed, &p.api_base).await {
                 Ok(()) => Ok(p),
-                Err(_) => Err(tsunagu_channels::outbound::REFUSED_CODE),
+                Err(_) => Err(Refusal::new(Code::OutboundAddressRefused)),
             }
         }
-        Err(code) => Err(code),
+        Err(why) => Err(why),
     };
     let p = match checked {
         Ok(p) => p,
-        Err(code) => {
+        Err(why) => {
             let refused = Refused {
-                code,
+                why,
                 draft: form.draft(),
             };
             let html = build(&state, &staff, Some(refused), None).await?;
@@ -285,6 +293,8 @@ pub async fn enable(
     let subject = ("channel", &[id.as_str()][..]);
     audit_change(&mut tx, &state, &staff, &ip, action, subject).await?;
     tx.commit().await?;
+    // Its webhooks see the change at once here (other instances within `channel_cache::TTL`).
+    state.channel_cache.forget(&id);
     let done = if on { "enabled" } else { "disabled" };
     Ok(Redirect::to(&format!("{PAGE}?saved={done}")).into_response())
 }

@@ -1,11 +1,19 @@
-//! The connect-a-channel form: one form per kind, read into the credentials JSON that
-//! `channel_setup::prepare` checks (the same the API takes). What was typed comes back on a
-//! refusal, except the secrets (and Messenger's page lines, which hold page tokens).
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use tsunagu_channels::ChannelKind;
+//! The connect-a-channel form: one form per kind, its fields as the kind's adapter describes
+//! them (`Adapter::setup_form`), read into the credentials JSON that `channel_setup::prepare`
+//! checks (the same the API takes). What was typed comes back on a refusal, except the secrets
+//! (password fields, and lists that hold tokens such as Messenger's page lines).
+use std::collections::BTreeMap;
 
-/// The fields of every kind's form; each kind reads its own.
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tsunagu_channels::provider::setup::read_form;
+use tsunagu_channels::provider::{FormField, Shape};
+use tsunagu_channels::ChannelKind;
+use tsunagu_core::Code;
+
+use crate::i18n::text;
+
+/// A submitted connect form: the fields every kind has, and its kind's own.
 #[derive(Default, Deserialize)]
 pub struct ConnectForm {
     #[serde(default)]
@@ -14,36 +22,9 @@ pub struct ConnectForm {
     pub name: String,
     #[serde(default)]
     pub api_base_url: String,
-    // LINE
-    #[serde(default)]
-    pub channel_secret: String,
-    #[serde(default)]
-    pub channel_access_token: String,
-    // WhatsApp and Messenger
-    #[serde(default)]
-    pub app_secret: String,
-    #[serde(default)]
-    pub verify_token: String,
-    #[serde(default)]
-    pub access_token: String,
-    #[serde(default)]
-    pub waba_id: String,
-    /// `phone_number_id display` per line.
-    #[serde(default)]
-    pub phone_numbers: String,
-    /// `page_id access_token name` per line.
-    #[serde(default)]
-    pub pages: String,
-    // SMS (Twilio)
-    #[serde(default)]
-    pub account_sid: String,
-    #[serde(default)]
-    pub auth_token: String,
-    /// One E.164 number per line.
-    #[serde(default)]
-    pub numbers: String,
-    #[serde(default)]
-    pub messaging_service_sid: String,
+    /// The kind's fields by name (and the CSRF token, which no kind reads).
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, String>,
 }
 
 /// A refused form as shown again: only what is not secret.
@@ -52,106 +33,109 @@ pub struct Draft {
     pub kind: String,
     pub name: String,
     pub api_base_url: String,
-    pub waba_id: String,
-    pub phone_numbers: String,
-    pub account_sid: String,
-    pub numbers: String,
-    pub messaging_service_sid: String,
+    /// The kind's fields that are not secret, by name.
+    pub fields: BTreeMap<String, String>,
 }
 
 impl ConnectForm {
+    fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+
     pub fn draft(&self) -> Draft {
+        let form = ChannelKind::parse(&self.kind).map_or(&[][..], |k| k.adapter().setup_form());
+        let fields = form
+            .iter()
+            .filter(|f| !f.secret)
+            .map(|f| (f.name.to_string(), self.field(f.name).to_string()))
+            .collect();
         Draft {
             kind: self.kind.clone(),
             name: self.name.clone(),
             api_base_url: self.api_base_url.clone(),
-            waba_id: self.waba_id.clone(),
-            phone_numbers: self.phone_numbers.clone(),
-            account_sid: self.account_sid.clone(),
-            numbers: self.numbers.clone(),
-            messaging_service_sid: self.messaging_service_sid.clone(),
+            fields,
         }
     }
 
-    /// The credentials JSON for `kind`, or the error code (`invalid_pages`: a page line without
-    /// its access token).
-    pub fn credentials(&self, kind: ChannelKind) -> Result<Value, &'static str> {
-        Ok(match kind {
-            ChannelKind::Line => json!({
-                "channel_secret": self.channel_secret,
-                "channel_access_token": self.channel_access_token,
-            }),
-            ChannelKind::WhatsApp => {
-                let numbers: Vec<Value> = lines(&self.phone_numbers)
-                    .map(|l| {
-                        let (id, display) = split_first(l);
-                        json!({"phone_number_id": id, "display_phone_number": display})
-                    })
-                    .collect();
-                json!({
-                    "app_secret": self.app_secret,
-                    "verify_token": self.verify_token,
-                    "access_token": self.access_token,
-                    "waba_id": optional(&self.waba_id),
-                    "phone_numbers": numbers,
-                })
-            }
-            ChannelKind::Messenger => {
-                let mut pages = Vec::new();
-                for l in lines(&self.pages) {
-                    let (id, rest) = split_first(l);
-                    let Some(rest) = rest else {
-                        return Err("invalid_pages");
-                    };
-                    let (token, name) = split_first(&rest);
-                    pages.push(json!({"page_id": id, "access_token": token, "name": name}));
-                }
-                json!({
-                    "app_secret": self.app_secret,
-                    "verify_token": self.verify_token,
-                    "pages": pages,
-                })
-            }
-            ChannelKind::Sms => json!({
-                "account_sid": self.account_sid,
-                "auth_token": self.auth_token,
-                "numbers": lines(&self.numbers).collect::<Vec<_>>(),
-                "messaging_service_sid": optional(&self.messaging_service_sid),
-            }),
-        })
+    /// The credentials JSON for `kind`, or the refusal's code (`invalid_pages`: a page line
+    /// without its access token).
+    pub fn credentials(&self, kind: ChannelKind) -> Result<Value, Code> {
+        read_form(kind.adapter().setup_form(), |name| self.field(name))
     }
 }
 
-/// Non-blank lines, trimmed.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty())
+/// One field of a kind's form as the template draws it.
+#[derive(Serialize)]
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: String,
+    /// password | text | lines
+    pub input: &'static str,
+    pub required: bool,
+    pub numeric: bool,
+    pub rows: u8,
+    pub placeholder: Option<&'static str>,
+    pub hint: Option<String>,
+    /// What was typed, on a refused form of this kind (never a secret).
+    pub value: String,
 }
 
-/// The first word and the rest of the line (if any).
-fn split_first(line: &str) -> (String, Option<String>) {
-    match line.split_once(char::is_whitespace) {
-        Some((first, rest)) => {
-            let rest = rest.trim();
-            (first.to_string(), (!rest.is_empty()).then(|| rest.into()))
-        }
-        None => (line.to_string(), None),
+/// The fields of `kind`'s form in `lang`, filled from `draft` when it is this kind's.
+pub fn fields(lang: &str, kind: ChannelKind, draft: &Draft) -> Vec<FieldView> {
+    let mine = draft.kind == kind.as_str();
+    kind.adapter()
+        .setup_form()
+        .iter()
+        .map(|f| view(lang, f, mine.then_some(draft)))
+        .collect()
+}
+
+fn view(lang: &str, f: &FormField, draft: Option<&Draft>) -> FieldView {
+    let (input, numeric, rows) = match f.shape {
+        Shape::Single { .. } if f.secret => ("password", false, 0),
+        Shape::Single { numeric } => ("text", numeric, 0),
+        Shape::Lines { rows, .. } => ("lines", false, rows),
+    };
+    let value = draft
+        .filter(|_| !f.secret)
+        .and_then(|d| d.fields.get(f.name))
+        .cloned()
+        .unwrap_or_default();
+    FieldView {
+        name: f.name,
+        label: text(lang, &format!("channels.field.{}", f.name)),
+        input,
+        required: f.required,
+        numeric,
+        rows,
+        placeholder: f.placeholder,
+        hint: f
+            .hint
+            .then(|| text(lang, &format!("channels.field.{}_hint", f.name))),
+        value,
     }
-}
-
-fn optional(v: &str) -> Option<&str> {
-    Some(v.trim()).filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn form(fields: &[(&str, &str)]) -> ConnectForm {
+        ConnectForm {
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn whatsapp_lines_become_phone_numbers_with_their_display_number() {
-        let f = ConnectForm {
-            phone_numbers: "106540352242922 +81 3-1234-5678\n\n  2200000001  ".into(),
-            ..Default::default()
-        };
+        let f = form(&[(
+            "phone_numbers",
+            "106540352242922 +81 3-1234-5678\n\n  2200000001  ",
+        )]);
         let c = f.credentials(ChannelKind::WhatsApp).unwrap_or_default();
         assert_eq!(c["phone_numbers"][0]["phone_number_id"], "106540352242922");
         assert_eq!(
@@ -164,33 +148,76 @@ mod tests {
 
     #[test]
     fn a_messenger_page_line_needs_its_token_and_may_name_the_page() {
-        let f = ConnectForm {
-            pages: "1234 EAAtoken さくら内科 公式".into(),
-            ..Default::default()
-        };
+        let f = form(&[("pages", "1234 EAAtoken さくら内科 公式")]);
         let c = f.credentials(ChannelKind::Messenger).unwrap_or_default();
         assert_eq!(c["pages"][0]["access_token"], "EAAtoken");
         assert_eq!(c["pages"][0]["name"], "さくら内科 公式");
-        let bare = ConnectForm {
-            pages: "1234".into(),
-            ..Default::default()
-        };
+        let bare = form(&[("pages", "1234")]);
         assert_eq!(
             bare.credentials(ChannelKind::Messenger).err(),
-            Some("invalid_pages")
+            Some(Code::InvalidPages)
         );
     }
 
     #[test]
     fn the_draft_keeps_no_secret() {
-        let f = ConnectForm {
-            kind: "line".into(),
-            channel_secret: "s3cret".into(),
-            auth_token: "tok".into(),
-            pages: "1 EAAx".into(),
-            ..Default::default()
-        };
-        let shown = serde_json::to_string(&f.draft()).unwrap_or_default();
-        assert!(!shown.contains("s3cret") && !shown.contains("tok") && !shown.contains("EAAx"));
+        for &kind in ChannelKind::ALL {
+            let mut f = form(&[
+                ("channel_secret", "s3cret"),
+                ("auth_token", "tok"),
+                ("pages", "1 EAAx"),
+                ("app_secret", "app-s3cret"),
+                ("account_sid", "AC1"),
+            ]);
+            f.kind = kind.as_str().into();
+            let shown = serde_json::to_string(&f.draft()).unwrap_or_default();
+            assert!(
+                !shown.contains("s3cret") && !shown.contains("tok") && !shown.contains("EAAx"),
+                "{shown}"
+            );
+            let views = serde_json::to_string(&fields("ja", kind, &f.draft())).unwrap_or_default();
+            assert!(
+                !views.contains("s3cret") && !views.contains("EAAx"),
+                "{views}"
+            );
+        }
+    }
+
+    /// A provider's strings: its names, what its credentials need, its form's labels and hints.
+    #[test]
+    fn every_kind_has_its_words_in_the_catalogs() {
+        for &kind in ChannelKind::ALL {
+            let mut keys = vec![
+                format!("channels.kind.{kind}"),
+                format!("inbox.channel.{kind}"),
+                format!("channels.credentials.{kind}"),
+            ];
+            for f in kind.adapter().setup_form() {
+                keys.push(format!("channels.field.{}", f.name));
+                if f.hint {
+                    keys.push(format!("channels.field.{}_hint", f.name));
+                }
+            }
+            for key in keys {
+                assert_ne!(text("ja", &key), key, "{kind}: no words for {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_form_shows_again_what_is_not_secret() {
+        let mut f = form(&[
+            ("account_sid", "AC1"),
+            ("numbers", "090"),
+            ("auth_token", "tok"),
+        ]);
+        f.kind = "sms".into();
+        let views = fields("ja", ChannelKind::Sms, &f.draft());
+        let value = |n: &str| views.iter().find(|v| v.name == n).map(|v| v.value.as_str());
+        assert_eq!(value("account_sid"), Some("AC1"));
+        assert_eq!(value("numbers"), Some("090"));
+        assert_eq!(value("auth_token"), Some(""));
+        let other = fields("ja", ChannelKind::Line, &f.draft());
+        assert!(other.iter().all(|v| v.value.is_empty()));
     }
 }

@@ -2,7 +2,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use tsunagu_core::{ConversationId, PatientId, Permission};
+use tsunagu_core::{Code, ConversationId, PatientId, Permission, Refusal};
 use tsunagu_inbox::reply::{queue_text_for, Author, ReplyOutcome};
 use tsunagu_inbox::LiveEvent;
 use tsunagu_privacy::audit::{self, AuditEntry};
@@ -14,7 +14,7 @@ use tsunagu_store::{conversations, patients};
 
 use super::page::{render_page, PageQuery};
 use crate::client_ip::ClientIp;
-use crate::i18n::text;
+use crate::i18n::{self, text};
 use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
 
@@ -66,9 +66,9 @@ async fn refuse(
     staff: &Staff,
     ip: &ClientIp,
     id: &str,
-    key: &str,
+    why: Refusal,
 ) -> Result<Response, PageError> {
-    let msg = text(staff.lang, &format!("verification.error.{key}"));
+    let msg = i18n::refusal(staff.lang, &why);
     render_page(state, staff, ip, id, PageQuery::default(), Some(msg)).await
 }
 
@@ -98,7 +98,7 @@ pub async fn link(
     .await?;
     match out {
         Ok(_) => Ok(back(&f.patient_id, "linked")),
-        Err(e) => refuse(&state, &staff, &ip, &id, e.code()).await,
+        Err(why) => refuse(&state, &staff, &ip, &id, why).await,
     }
 }
 
@@ -131,7 +131,7 @@ pub async fn undo(
     .await?
     {
         Ok(l) => Ok(back(&l.from_patient_id, "undone")),
-        Err(e) => refuse(&state, &staff, &ip, &id, e.code()).await,
+        Err(why) => refuse(&state, &staff, &ip, &id, why).await,
     }
 }
 
@@ -157,7 +157,8 @@ pub async fn unlock(
     )
     .await?;
     if !unlocked {
-        return refuse(&state, &staff, &ip, &id, "not_locked").await;
+        let why = Refusal::new(Code::NotLocked);
+        return refuse(&state, &staff, &ip, &id, why).await;
     }
     Ok(back(&id, "unlocked"))
 }
@@ -174,7 +175,10 @@ pub async fn add_proxy(
     let proxy = match (f.proxy_identity_id.trim(), f.proxy_patient_id.trim()) {
         (i, "") if !i.is_empty() => ProxyOf::Identity(i.to_string()),
         ("", p) if !p.is_empty() => ProxyOf::Patient(p.to_string()),
-        _ => return refuse(&state, &staff, &ip, &id, "invalid_proxy").await,
+        _ => {
+            let why = Refusal::new(Code::InvalidProxy);
+            return refuse(&state, &staff, &ip, &id, why).await;
+        }
     };
     let source_ip = ip.as_string();
     match proxies::add(
@@ -190,7 +194,7 @@ pub async fn add_proxy(
     .await?
     {
         Ok(_) => Ok(back(&id, "proxy_added")),
-        Err(code) => refuse(&state, &staff, &ip, &id, code).await,
+        Err(why) => refuse(&state, &staff, &ip, &id, why).await,
     }
 }
 
@@ -222,7 +226,8 @@ pub async fn revoke_proxy(
     )
     .await?;
     if !revoked {
-        return refuse(&state, &staff, &ip, &id, "already_revoked").await;
+        let why = Refusal::new(Code::AlreadyRevoked);
+        return refuse(&state, &staff, &ip, &id, why).await;
     }
     Ok(back(&id, "proxy_revoked"))
 }
