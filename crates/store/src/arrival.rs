@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 
 use anyhow::Context;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::{AnyConnection, FromRow, Row};
+use tsunagu_core::MessageId;
 
 use crate::batch::{row_with, Batch};
 use crate::conversations::{Conversation, CONV_COLS};
@@ -30,6 +31,8 @@ pub struct Arrival {
     pub identity: Option<Identity>,
     /// The thread's conversation, if any (as `identity`).
     pub conversation: Option<Conversation>,
+    /// The conversation of the message queued with the arrival, if it was inserted.
+    pub message_stored_in: Option<String>,
 }
 
 /// Stores the raw event unless already delivered (as `webhooks::insert_once_from`) and reads
@@ -42,20 +45,15 @@ pub async fn arrive(
     now_ms: i64,
 ) -> anyhow::Result<Arrival> {
     let mut b = Batch::new(conn);
-    push(
-        &mut b,
-        &e,
-        &tsunagu_core::new_id(),
-        sender_user_id,
-        lookup,
-        now_ms,
-    );
+    let id = tsunagu_core::new_id();
+    push(&mut b, &e, &id, sender_user_id, lookup, now_ms);
+    push_end(&mut b, &id, None);
     read(&b.run(conn).await?)
 }
 
 /// `arrive` as statements of `b`, the event stored with id `event_id` (statements queued after
-/// them may require it: a redelivery stores nothing); `read` finds the arrival in the call's
-/// rows.
+/// them may require it: a redelivery stores nothing). The caller ends the arrival with
+/// `push_end`, after what it queued with it.
 pub fn push(
     b: &mut Batch,
     e: &NewEvent<'_>,
@@ -64,7 +62,7 @@ pub fn push(
     lookup: Lookup<'_>,
     now_ms: i64,
 ) {
-    webhooks::push_insert_once(b, e, event_id, sender_user_id, now_ms);
+    webhooks::push_insert(b, e, event_id, sender_user_id, now_ms);
     if let Some(external) = lookup.external_id {
         b.arg(e.channel_id.as_str().to_owned());
         b.arg(external.to_owned());
@@ -77,6 +75,20 @@ pub fn push(
     }
 }
 
+/// The last row of an arrival: whether the event `event_id` was stored (`fresh`), and the
+/// conversation of `message` if one was queued with it and inserted (`message_stored`). Each
+/// arrival of a call ends with this one row, so the call's rows are cut there (`split_after`).
+pub fn push_end(b: &mut Batch, event_id: &str, message: Option<&MessageId>) {
+    b.arg(event_id.to_owned());
+    b.arg(message.map(|m| m.as_str().to_owned()));
+    b.push(
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM webhook_events WHERE id = $1) THEN 1 ELSE 0 END
+                AS arrival_end,
+            (SELECT conversation_id FROM messages WHERE id = $2) AS message_stored_in",
+        "reading what the arrival stored",
+    );
+}
+
 static IDENTITY: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {IDENTITY_COLS} FROM channel_identities WHERE channel_id = $1 AND external_id = $2"
@@ -86,10 +98,12 @@ static CONVERSATION: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {CONV_COLS} FROM conversations WHERE channel_id = $1 AND thread_key = $2")
 });
 
-/// The arrival among a call's rows (each statement's rows tell apart by their columns).
+/// An arrival's rows (from `push` to its `push_end`).
 pub fn read(rows: &[AnyRow]) -> anyhow::Result<Arrival> {
+    let end = row_with(rows, "arrival_end").context("an arrival without its last row")?;
     Ok(Arrival {
-        fresh: webhooks::stored(rows),
+        fresh: end.try_get::<i64, _>("arrival_end")? == 1,
+        message_stored_in: end.try_get("message_stored_in")?,
         identity: row_with(rows, "external_id")
             .map(Identity::from_row)
             .transpose()

@@ -101,8 +101,17 @@ pub struct Batch {
 impl Batch {
     /// A batch for `conn`'s database.
     pub fn new(conn: &AnyConnection) -> Self {
+        Self::for_sqlite(conn.backend_name() == "SQLite")
+    }
+
+    /// A batch for a database of `backend`.
+    pub fn for_backend(backend: crate::Backend) -> Self {
+        Self::for_sqlite(backend == crate::Backend::Sqlite)
+    }
+
+    fn for_sqlite(joined: bool) -> Self {
         Batch {
-            joined: conn.backend_name() == "SQLite",
+            joined,
             parts: Vec::new(),
             args: AnyArguments::default(),
             pending: 0,
@@ -300,8 +309,8 @@ pub fn row_with<'r>(rows: &'r [AnyRow], column: &str) -> Option<&'r AnyRow> {
     rows.iter().find(|r| r.try_column(column).is_ok())
 }
 
-/// The rows of a call cut at each row that has `mark` (a `SELECT 1 AS <mark>` pushed after
-/// each part's statements), the marks left out: one list per part, in order.
+/// The rows of a call cut at each row that has `mark` (a `SELECT 1 AS <mark>` pushed between
+/// parts' statements), the marks left out: one list per part, in order.
 pub fn split(rows: Vec<AnyRow>, mark: &str) -> Vec<Vec<AnyRow>> {
     let mut parts = Vec::new();
     let mut part = Vec::new();
@@ -310,6 +319,21 @@ pub fn split(rows: Vec<AnyRow>, mark: &str) -> Vec<Vec<AnyRow>> {
             parts.push(std::mem::take(&mut part));
         } else {
             part.push(row);
+        }
+    }
+    parts.push(part);
+    parts
+}
+
+/// The rows of a call cut after each row that has `last` (the one row each part ends with).
+pub fn split_after(rows: Vec<AnyRow>, last: &str) -> Vec<Vec<AnyRow>> {
+    let mut parts = Vec::new();
+    let mut part = Vec::new();
+    for row in rows {
+        let ends = row.try_column(last).is_ok();
+        part.push(row);
+        if ends {
+            parts.push(std::mem::take(&mut part));
         }
     }
     if !part.is_empty() {

@@ -49,6 +49,36 @@ pub fn push_insert_once(
     sender_user_id: Option<&str>,
     now_ms: i64,
 ) {
+    bind_event(b, e, id, sender_user_id, now_ms);
+    b.push_counted(
+        INSERT_ONCE,
+        None,
+        "stored_event",
+        "storing the webhook event",
+    );
+}
+
+/// As `push_insert_once`, saying nothing: whether the row `id` was stored is read later in the
+/// same call (`store::arrival`), saving a statement.
+pub fn push_insert(
+    b: &mut Batch,
+    e: &NewEvent<'_>,
+    id: &str,
+    sender_user_id: Option<&str>,
+    now_ms: i64,
+) {
+    bind_event(b, e, id, sender_user_id, now_ms);
+    b.push(INSERT_ONCE, "storing the webhook event");
+}
+
+/// `INSERT_ONCE`'s `$1` … `$9`.
+fn bind_event(
+    b: &mut Batch,
+    e: &NewEvent<'_>,
+    id: &str,
+    sender_user_id: Option<&str>,
+    now_ms: i64,
+) {
     b.arg(id.to_owned());
     b.arg(e.clinic_id.as_str().to_owned());
     b.arg(e.channel_id.as_str().to_owned());
@@ -58,12 +88,6 @@ pub fn push_insert_once(
     b.arg(e.body.to_owned());
     b.arg(now_ms);
     b.arg(sender_user_id.map(|u| sender_ref(e.channel_id, u)));
-    b.push_counted(
-        INSERT_ONCE,
-        None,
-        "stored_event",
-        "storing the webhook event",
-    );
 }
 
 static INSERT_ONCE: &str = "INSERT INTO webhook_events (id, clinic_id, channel_id, provider_event_id, event_type, mode, body, state, received_at, sender_ref)

@@ -1,7 +1,8 @@
 //! Channels of every kind over the real router: the settings page that connects them, WhatsApp
 //! message templates (API and page), sending a template from a conversation, the service window
-//! and reachability on the patient page and API. SQLite by default, PostgreSQL when
-//! `TEST_DATABASE_URL` is set. The API and inbox test helpers are shared, not copied.
+//! and reachability on the patient page and API, the webhooks' channel cache. SQLite by
+//! default, PostgreSQL when `TEST_DATABASE_URL` is set. The API and inbox test helpers are
+//! shared, not copied.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod channels {
@@ -17,4 +18,5 @@ mod channels {
     mod template_send;
     mod templates_api;
     mod templates_page;
+    mod webhook_cache;
 }

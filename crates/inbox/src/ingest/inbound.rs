@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use tsunagu_channels::provider::inbound::{Address, Item, What};
 use tsunagu_core::{new_id, ChannelId, ClinicId};
 use tsunagu_store::arrival::{self, Arrival, Lookup};
-use tsunagu_store::batch::{split, Batch};
+use tsunagu_store::batch::{split_after, Batch};
 use tsunagu_store::channels::Endpoints;
 use tsunagu_store::{run_staged, templates, webhooks, Backend, BoxFuture, Db, Staged};
 
@@ -68,9 +68,6 @@ struct Delivery {
     now_ms: i64,
 }
 
-/// Ends an item's first statements (its rows are cut there).
-static ITEM_END: &str = "SELECT 1 AS ingest_item_end";
-
 impl Staged for Delivery {
     type Output = IngestReport;
     type Queued = Vec<Queued>;
@@ -79,7 +76,6 @@ impl Staged for Delivery {
         let mut queued = Vec::with_capacity(self.items.len());
         for item in &self.items {
             queued.push(queue(b, &self.ch, item, self.now_ms)?);
-            b.push(ITEM_END, "ending an item's statements");
         }
         Ok(queued)
     }
@@ -92,7 +88,8 @@ impl Staged for Delivery {
     ) -> BoxFuture<'c, anyhow::Result<IngestReport>> {
         Box::pin(async move {
             let mut report = IngestReport::default();
-            let mut rows = split(rows, "ingest_item_end").into_iter();
+            // Each item's rows end with its arrival's last row.
+            let mut rows = split_after(rows, "arrival_end").into_iter();
             for (item, q) in self.items.iter().zip(queued) {
                 let rows = rows.next().unwrap_or_default();
                 let (fresh, conversation) = settle(conn, &self.ch, item, q, rows, self.now_ms)
@@ -165,6 +162,7 @@ fn queue(b: &mut Batch, ch: &Channel, item: &Item, now_ms: i64) -> anyhow::Resul
         }
         _ => None,
     };
+    arrival::push_end(b, &event_id, message.as_ref().map(message::Queued::id));
     Ok(Queued { routed, message })
 }
 
@@ -190,7 +188,7 @@ async fn settle(
     }
     let conversation = match (&item.what, q.message) {
         (What::Message(m), Some(queued)) => {
-            message::store(conn, ch, m, &queued, rows, now_ms).await?
+            message::store(conn, ch, m, &queued, arrived, rows, now_ms).await?
         }
         _ => apply(conn, ch, item, arrived, now_ms).await?,
     };

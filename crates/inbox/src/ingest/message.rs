@@ -13,6 +13,7 @@ use sqlx::AnyConnection;
 use tsunagu_channels::provider::inbound::{Consent, Follow, Message, Profile, Thread};
 use tsunagu_core::jobs::{FetchMedia, FetchProfile, InboundDispatch};
 use tsunagu_core::{ChannelIdentityId, ConversationId, MessageId, PatientId};
+use tsunagu_store::arrival::{self, Arrival};
 use tsunagu_store::batch::Batch;
 use tsunagu_store::conversations::{self, Conversation, Inbound, NewConversation, NewMessage};
 use tsunagu_store::{patients, reachability};
@@ -48,17 +49,25 @@ pub(super) fn push(
     Ok(queued)
 }
 
+impl Queued {
+    /// The message the arrival's last row reports on (`arrival::push_end`).
+    pub(super) fn id(&self) -> &MessageId {
+        &self.id
+    }
+}
+
 /// Stores `m` after its raw event (new: `arrived.fresh`), whose call also ran what `push`
-/// queued (`rows`). `Some(conversation)` unless there was nothing to store.
+/// queued (`rows`: the arrival's). `Some(conversation)` unless there was nothing to store.
 pub(super) async fn store(
     conn: &mut AnyConnection,
     ch: &Channel,
     m: &Message,
     queued: &Queued,
+    arrived: Arrival,
     rows: Vec<AnyRow>,
     now_ms: i64,
 ) -> anyhow::Result<Option<String>> {
-    if let Some(conv) = conversations::inserted(&rows)? {
+    if let Some(conv) = arrived.message_stored_in {
         let conv_id = ConversationId::from_db(conv.clone());
         after(conn, ch, m, &conv_id, None, &rows, now_ms).await?;
         return Ok(Some(conv));
@@ -81,8 +90,10 @@ pub(super) async fn store(
     let conv = conversation(conn, ch, &m.thread, sender.as_ref(), now_ms).await?;
     let mut b = Batch::new(conn);
     queue(&mut b, ch, m, queued, now_ms)?;
+    arrival::push_end(&mut b, &queued.event_id, Some(&queued.id));
     let rows = b.run(&mut *conn).await?;
-    conversations::inserted(&rows)?
+    arrival::read(&rows)?
+        .message_stored_in
         .context("the message was not stored with its sender and conversation in place")?;
     let conv_id = ConversationId::from_db(conv.id.clone());
     after(conn, ch, m, &conv_id, sender, &rows, now_ms).await?;

@@ -3,7 +3,7 @@
 use std::sync::LazyLock;
 
 use anyhow::Context;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use tsunagu_core::{new_id, ChannelId, ClinicId, ConversationId, MessageId};
 
 use super::Message;
@@ -133,7 +133,7 @@ pub fn patient_of_sender(id: &MessageId) -> Ref {
 
 /// Queues `m` and its conversation's update, inserted only if, when the statements run, its
 /// raw event was stored by this transaction and the thread's conversation (and the sender's
-/// identity) exist; `inserted` then finds the call's row. Statements queued after it that name
+/// identity) exist (`store::arrival::push_end` then reads its conversation). Statements queued after it that name
 /// the message (`conversation_of`, `sender_of`) change nothing when it was not inserted.
 pub fn push_inbound(b: &mut Batch, m: &Inbound<'_>) {
     b.arg(m.id.as_str().to_owned());
@@ -156,11 +156,6 @@ pub fn push_inbound(b: &mut Batch, m: &Inbound<'_>) {
         }
         None => b.push(&INBOUND, "storing the message"),
     }
-    b.arg(m.id.as_str().to_owned());
-    b.push(
-        "SELECT id AS inserted_message, conversation_id AS inserted_into FROM messages WHERE id = $1",
-        "reading the stored message",
-    );
     touch(
         b,
         &conversation_of(m.id),
@@ -188,14 +183,6 @@ fn inbound_sql(sender: &str, join: &str) -> String {
          WHERE c.channel_id = $3 AND c.thread_key = $12
            AND EXISTS (SELECT 1 FROM webhook_events WHERE id = $13)"
     )
-}
-
-/// The conversation of the message a call with `push_inbound` inserted, if it did.
-pub fn inserted(rows: &[sqlx::any::AnyRow]) -> anyhow::Result<Option<String>> {
-    match crate::batch::row_with(rows, "inserted_message") {
-        Some(row) => Ok(Some(row.try_get("inserted_into")?)),
-        None => Ok(None),
-    }
 }
 
 /// The conversation follows a new message: last message time and preview, unread count and

@@ -9,7 +9,7 @@ use crate::batch::{Batch, Ref};
 
 mod messages;
 pub use messages::{
-    conversation_of, insert_message, inserted, mark_unsent, message_by_id, message_ref, messages,
+    conversation_of, insert_message, mark_unsent, message_by_id, message_ref, messages,
     patient_of_sender, push_inbound, push_message, sender_of, set_delivery, Delivery, Inbound,
     NewMessage,
 };
