@@ -1,7 +1,8 @@
 //! Group commit. Every durable commit costs an fsync and SQLite has one writer, so concurrent
 //! small writes (webhook deliveries) go to a single writer task per `Db`: it drains what is
 //! queued, applies it all in one transaction, commits once, and only then answers every caller.
-//! Nothing is acknowledged before it is durable.
+//! Nothing is acknowledged before it is durable (on a WAL file the flush runs beside the next
+//! batch: `durable`).
 //!
 //! Each sqlx call on SQLite is a trip to the connection's thread, which costs more than the
 //! statements of a delivery, so work comes in two steps (`Staged`): the first statements of
@@ -17,6 +18,7 @@
 //! SAVEPOINT, so one failing piece never takes the others down (when a shared call fails, which
 //! piece caused it is unknown: all go again alone). Work may therefore run more than once; only
 //! the writes of its last run are ever committed.
+mod durable;
 mod tx;
 mod work;
 
@@ -89,7 +91,11 @@ impl Db {
 }
 
 async fn writer(db: Db, mut rx: mpsc::Receiver<Pending>) {
-    let mut db = Writer { db, conn: None };
+    let mut db = Writer {
+        db,
+        conn: None,
+        syncer: None,
+    };
     while let Some(first) = rx.recv().await {
         // No waiting for company: whatever queued while the last commit ran is the next batch.
         let mut batch = vec![first];
@@ -109,7 +115,7 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Pending>) {
 async fn run_batch(db: &mut Writer, mut batch: Vec<Pending>) -> bool {
     match optimistic(db, &mut batch).await {
         Ok(Applied::Committed) => {
-            batch.into_iter().for_each(|Pending(w)| w.finish(None));
+            db.committed(batch);
             true
         }
         Ok(Applied::Failed(failed)) => {
@@ -180,7 +186,7 @@ async fn optimistic(db: &mut Writer, batch: &mut [Pending]) -> Result<Applied, S
     let applied = std::time::Instant::now();
     tx.commit().await.map_err(e)?;
     // Where a batch's time goes (first: BEGIN and the shared calls; apply: them and the rest;
-    // commit: the fsync).
+    // commit: writing the WAL, and its flush unless `durable` flushes it).
     tracing::debug!(
         work = batch.len(),
         first_us,
@@ -245,7 +251,7 @@ async fn isolated(db: &mut Writer, batch: Vec<Pending>) -> bool {
     }
     match tx.commit().await {
         Ok(()) => {
-            committed.into_iter().for_each(|Pending(w)| w.finish(None));
+            db.committed(committed);
             true
         }
         Err(e) => {
@@ -255,7 +261,8 @@ async fn isolated(db: &mut Writer, batch: Vec<Pending>) -> bool {
     }
 }
 
-/// Answers every piece of work with the batch's failure (nothing of it is committed).
+/// Answers every piece of work with the batch's failure (nothing of it is committed, or not
+/// durably).
 fn fail_all(batch: Vec<Pending>, reason: &str) {
     if batch.is_empty() {
         return;

@@ -164,3 +164,51 @@ async fn staged_work_shares_calls_and_a_failure_undoes_only_itself() {
         "committed exactly the work that succeeded"
     );
 }
+
+/// On a SQLite file the writer commits without flushing and a thread of its own flushes the WAL
+/// before answering, while checkpoints run beside the writer (`group::durable`). Through a storm
+/// of large writes every answered write is there, and the WAL still starts over (its file stays
+/// far below what was written): a writer that never checkpointed would grow it without bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_writes_is_all_answered_stored_and_the_wal_stays_bounded() {
+    let t = test_db().await;
+    let db = t.db.clone();
+    let (tasks, each, size) = (32, 250, 8 * 1024);
+    let calls: Vec<_> = (0..tasks)
+        .map(|task| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for i in 0..each {
+                    let name = format!("storm-{task:02}-{i:03}-{}", "x".repeat(size));
+                    db.write_grouped(create_org(name, None)).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap();
+    }
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE name LIKE 'storm-%'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        (tasks * each) as i64,
+        "every answered write is stored"
+    );
+    if db.backend() == tsunagu_store::Backend::Sqlite {
+        let file: String =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        let wal = std::fs::metadata(format!("{file}-wal")).unwrap().len();
+        let written = (tasks * each * size) as u64;
+        assert!(
+            wal < written / 2,
+            "the WAL ({wal} bytes) started over while {written} bytes were written"
+        );
+    }
+}

@@ -1,9 +1,10 @@
 //! Ingest throughput per channel: signed webhooks (LINE, WhatsApp, Messenger, SMS) into tsunagu
-//! on SQLite (WAL, synchronous=FULL, as configured), each beside a FLOOR measured in the same
-//! run — a bare axum server that verifies the same signature, parses the same body and commits
-//! one row per request to its own SQLite file with the same pragmas, the simplest durable
-//! server — and, for LINE, beside a PEER: LINE's Python SDK behind FastAPI storing each event in
-//! SQLite (`ingest/peer_line.py`, when python3 has the packages). With `BENCH_DATABASE_URL` (or
+//! on SQLite (WAL, every answer given once its commit is on disk, as configured), each beside a
+//! FLOOR measured in the same run — a bare axum server that verifies the same signature, parses
+//! the same body and commits one row per request to its own SQLite file (WAL,
+//! `synchronous=FULL`), the simplest durable server — and, for LINE, beside a PEER: LINE's
+//! Python SDK behind FastAPI storing each event in SQLite (`ingest/peer_line.py`, when python3
+//! has the packages). With `BENCH_DATABASE_URL` (or
 //! `TEST_DATABASE_URL`) naming a PostgreSQL server, tsunagu is measured on it too, on a fresh
 //! database. Every server is driven by the same in-process load generator over loopback, 32
 //! connections. Afterwards every delivery answered 200 must be stored exactly once (rows are
@@ -39,6 +40,11 @@ use tsunagu_core::{Clock, SystemClock};
 use deliveries::USERS;
 use load::{drive, Stats, CONNECTIONS};
 use report::{check, Measured, Server};
+
+/// The binary's allocator (`src/main.rs`), so tsunagu is measured as it runs (the floor in the
+/// same process gets it too).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     if let Ok(filter) = std::env::var("BENCH_LOG") {
@@ -94,7 +100,7 @@ async fn run(
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     println!(
         "ingest: {requests} signed text webhooks per channel (at most {}s) per server, channels {}, \
-         {CONNECTIONS} connections, {USERS} patients per channel, SQLite WAL synchronous=FULL in {}",
+         {CONNECTIONS} connections, {USERS} patients per channel, SQLite WAL, durable commits, in {}",
         limit.as_secs(),
         names.join(", "),
         dir.display()

@@ -2,6 +2,8 @@
 use anyhow::Context;
 use sqlx::AnyConnection;
 
+use super::durable::Syncer;
+use super::work::Pending;
 use crate::batch::Batch;
 use crate::Db;
 
@@ -13,6 +15,8 @@ use crate::Db;
 pub(super) struct Writer {
     pub(super) db: Db,
     pub(super) conn: Option<AnyConnection>,
+    /// Flushes and answers committed batches, when the connection commits without flushing.
+    pub(super) syncer: Option<Syncer>,
 }
 
 /// A group transaction on the writer's connection, holding SQLite's writer slot. It is begun,
@@ -34,7 +38,13 @@ impl Writer {
             anyhow::bail!("the database was closed");
         }
         if self.conn.is_none() {
-            self.conn = Some(self.db.pool().acquire().await?.detach());
+            let mut conn = self.db.pool().acquire().await?.detach();
+            // A new connection starts with `FULL`; the old syncer's thread ends with its sender.
+            self.syncer = match self.db.backend() {
+                crate::Backend::Sqlite => Syncer::for_connection(&mut conn, self.db.pool()).await?,
+                crate::Backend::Postgres => None,
+            };
+            self.conn = Some(conn);
         }
         let conn = self.conn.as_mut().context("the writer's connection")?;
         Ok(GroupTx {
@@ -43,6 +53,16 @@ impl Writer {
             sent: false,
             _slot: slot,
         })
+    }
+}
+
+impl Writer {
+    /// Answers work whose transaction committed, once it is durable.
+    pub(super) fn committed(&self, done: Vec<Pending>) {
+        match &self.syncer {
+            Some(s) => s.answer(done),
+            None => done.into_iter().for_each(|Pending(w)| w.finish(None)),
+        }
     }
 }
 

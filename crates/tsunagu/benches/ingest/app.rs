@@ -1,4 +1,4 @@
-//! tsunagu itself on SQLite (WAL, synchronous=FULL, as configured): the real router and ingest,
+//! tsunagu itself on SQLite (WAL, durable commits, as configured): the real router and ingest,
 //! workers off (this measures the webhook path). Channels are connected the way an administrator
 //! does it, `POST /api/v1/channels` with an admin token.
 use std::path::Path;
@@ -31,7 +31,7 @@ pub struct Channel {
 }
 
 impl App {
-    /// On SQLite in `dir`, as configured (WAL, synchronous=FULL).
+    /// On SQLite in `dir`, as configured (WAL; the group writer flushes before answering).
     pub async fn sqlite(dir: &Path) -> anyhow::Result<App> {
         App::start(
             &format!("sqlite://{}/tsunagu.db?mode=rwc", dir.display()),
