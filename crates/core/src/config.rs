@@ -120,6 +120,10 @@ pub struct OutboxSettings {
     pub max_attempts: u32,
     /// Seconds between polls when the queue is idle.
     pub poll_seconds: u64,
+    /// Seconds a claimed job stays a worker's before another instance takes it as abandoned.
+    pub lease_secs: u64,
+    /// On shutdown, seconds the job in hand may take to finish before it is given back.
+    pub shutdown_grace_secs: u64,
 }
 
 /// Where tsunagu's own HTTP calls (provider APIs, the media links they hand out, future
@@ -178,6 +182,8 @@ impl Default for OutboxSettings {
             workers: true,
             max_attempts: 12,
             poll_seconds: 1,
+            lease_secs: 120,
+            shutdown_grace_secs: 20,
         }
     }
 }
@@ -346,6 +352,11 @@ mod tests {
         );
         assert_eq!(parsed.webhooks.max_body_bytes, d.webhooks.max_body_bytes);
         assert_eq!(parsed.outbox.max_attempts, d.outbox.max_attempts);
+        assert_eq!(parsed.outbox.lease_secs, d.outbox.lease_secs);
+        assert_eq!(
+            parsed.outbox.shutdown_grace_secs,
+            d.outbox.shutdown_grace_secs
+        );
         assert!(!d.outbound.allow_private_addresses);
         assert!(!parsed.outbound.allow_private_addresses);
         assert!(parsed.smtp.is_none(), "[smtp] stays commented out");

@@ -10,6 +10,12 @@ use crate::{ChannelId, ChannelIdentityId, ClinicId, MessageId};
 /// A job kind: its name in `outbox_jobs.kind` and, as the type, its payload.
 pub trait JobPayload: Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: &'static str;
+
+    /// The message this job delivers, if any: it leaves only after the earlier jobs of that
+    /// message's conversation, so a person's lines arrive in the order written.
+    fn delivers(&self) -> Option<&MessageId> {
+        None
+    }
 }
 
 /// `message.send`: deliver one outbound message (idempotency key `send:<message id>`).
@@ -48,6 +54,10 @@ pub struct ReplyToken {
 
 impl JobPayload for SendMessage {
     const KIND: &'static str = "message.send";
+
+    fn delivers(&self) -> Option<&MessageId> {
+        Some(&self.message_id)
+    }
 }
 
 /// `line.reply`: an automated answer with a LINE reply token (key `reply:<channel>:<token>`).
@@ -63,6 +73,10 @@ pub struct LineReply {
 
 impl JobPayload for LineReply {
     const KIND: &'static str = "line.reply";
+
+    fn delivers(&self) -> Option<&MessageId> {
+        Some(&self.message_id)
+    }
 }
 
 /// `line.fetch_profile`: a new LINE user's name and picture.

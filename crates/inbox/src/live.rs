@@ -1,10 +1,15 @@
 //! Live inbox updates for open staff pages (SSE). On SQLite (one process) events go through an
 //! in-process channel; on PostgreSQL they go through LISTEN/NOTIFY, so a web process sees what a
-//! separate worker process did, and every instance sees every event.
-use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgListener;
-use tokio::sync::broadcast;
+//! separate worker process did, and every instance sees every event. Pages are told to resync
+//! after any gap the hub cannot account for, and their feeds end when the server stops.
+mod feed;
+mod listen;
+
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
 use tsunagu_store::{Backend, Db};
+
+pub use feed::{Feed, Update};
 
 const CHANNEL: &str = "tsunagu_live";
 
@@ -16,25 +21,10 @@ pub struct LiveEvent {
     pub kind: &'static str,
 }
 
-/// The wire form between processes (ids only, never patient data).
-#[derive(Deserialize)]
-struct WireEvent {
-    clinic_id: String,
-    conversation_id: String,
-    kind: String,
-}
-
-fn known_kind(k: &str) -> &'static str {
-    match k {
-        "message.created" => "message.created",
-        "message.updated" => "message.updated",
-        _ => "conversation.updated",
-    }
-}
-
 #[derive(Clone)]
 pub struct LiveHub {
     tx: broadcast::Sender<LiveEvent>,
+    signals: watch::Sender<feed::Signals>,
     /// PostgreSQL: publish through NOTIFY and receive our own events back from LISTEN.
     pg: Option<Db>,
 }
@@ -50,6 +40,7 @@ impl LiveHub {
     pub fn new() -> Self {
         Self {
             tx: broadcast::channel(1024).0,
+            signals: watch::channel(feed::Signals::default()).0,
             pg: None,
         }
     }
@@ -59,7 +50,8 @@ impl LiveHub {
         let mut hub = Self::new();
         if db.backend() == Backend::Postgres {
             hub.pg = Some(db.clone());
-            tokio::spawn(listen(db.url().to_string(), hub.tx.clone()));
+            let (url, tx, signals) = (db.url().to_string(), hub.tx.clone(), hub.signals.clone());
+            tokio::spawn(listen::listen(url, tx, signals));
         }
         hub
     }
@@ -71,7 +63,7 @@ impl LiveHub {
                 let _ = self.tx.send(e);
             }
             Some(db) => {
-                let db = db.clone();
+                let (db, signals) = (db.clone(), self.signals.clone());
                 tokio::spawn(async move {
                     let payload = serde_json::to_string(&e).unwrap_or_default();
                     let r = sqlx::query("SELECT pg_notify($1, $2)")
@@ -80,45 +72,28 @@ impl LiveHub {
                         .execute(db.pool())
                         .await;
                     if let Err(err) = r {
+                        // Lost for every instance; at least this one's pages reload.
                         tracing::warn!(error = %err, "publishing a live inbox event");
+                        feed::resync(&signals);
                     }
                 });
             }
         }
     }
 
+    /// The raw events (tests, and code that needs no resync).
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.tx.subscribe()
     }
-}
 
-/// Forwards NOTIFY payloads into the local channel; PgListener reconnects by itself.
-async fn listen(url: String, tx: broadcast::Sender<LiveEvent>) {
-    let mut listener = loop {
-        match PgListener::connect(&url).await {
-            Ok(mut l) => match l.listen(CHANNEL).await {
-                Ok(()) => break l,
-                Err(e) => tracing::warn!(error = %e, "LISTEN for live inbox events"),
-            },
-            Err(e) => tracing::warn!(error = %e, "connecting for live inbox events"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    };
-    loop {
-        match listener.recv().await {
-            Ok(n) => {
-                if let Ok(w) = serde_json::from_str::<WireEvent>(n.payload()) {
-                    let _ = tx.send(LiveEvent {
-                        clinic_id: w.clinic_id,
-                        conversation_id: w.conversation_id,
-                        kind: known_kind(&w.kind),
-                    });
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "live inbox listener; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            }
-        }
+    /// What an open page follows: events, resyncs, and an end when the server stops.
+    pub fn feed(&self) -> Feed {
+        Feed::new(self.tx.subscribe(), self.signals.subscribe())
+    }
+
+    /// The server is stopping: every feed ends, so graceful shutdown need not wait for open
+    /// pages (their browsers reconnect, to another instance behind a load balancer).
+    pub fn close(&self) {
+        feed::close(&self.signals);
     }
 }

@@ -65,6 +65,9 @@ pub(crate) async fn send(w: &Worker, job: &Job, p: &SendMessage) -> anyhow::Resu
     if let Some(until_ms) = pacing::take(w, &plan.budgets).await? {
         return Ok(Outcome::Defer { until_ms });
     }
+    // From here the message may leave: a worker that vanishes now leaves it in doubt (unless
+    // repeatable), one that vanished before left a job that simply runs again.
+    w.attempt_starting(job).await?;
     let started = w.clock.now_ms();
     let delivery = ch.adapter.send(&view, &out).await;
     record::delivery(w, job, &ch, p, &plan, started, delivery).await

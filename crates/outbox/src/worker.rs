@@ -11,6 +11,7 @@ use tsunagu_store::Db;
 
 use crate::backoff;
 
+mod lease;
 mod registry;
 pub use crate::outcome::Outcome;
 pub use registry::{JobHandler, Registry};
@@ -22,10 +23,13 @@ pub type OnChange = Arc<dyn Fn(&str, &str) + Send + Sync>;
 pub struct WorkerConfig {
     /// Attempts before a job is dead-lettered.
     pub max_attempts: i64,
-    /// How long a claimed job is ours before another worker may assume we died.
+    /// How long a claimed job is ours before another worker may assume we died
+    /// (`[outbox] lease_secs`).
     pub lease_ms: i64,
     pub poll: Duration,
-    pub batch: i64,
+    /// On shutdown, how long the job in hand may take to finish before it is given back
+    /// (`[outbox] shutdown_grace_secs`).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -34,7 +38,7 @@ impl Default for WorkerConfig {
             max_attempts: 12,
             lease_ms: 120_000,
             poll: Duration::from_secs(1),
-            batch: 16,
+            shutdown_grace: Duration::from_secs(20),
         }
     }
 }
@@ -57,23 +61,13 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Reclaims abandoned jobs, then runs one batch of due jobs. Returns how many ran.
+    /// Reclaims abandoned jobs, then claims and runs one due job. Returns how many ran.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        self.reclaim_expired().await?;
-        let now = self.clock.now_ms();
-        let batch = jobs::claim_due(&self.db, now, self.config.lease_ms, self.config.batch).await?;
-        let n = batch.len();
-        for job in batch {
-            let run = async {
-                let outcome = self.handle(&job).await;
-                crate::job_trace::outcome(&outcome);
-                if let Err(e) = self.finish(&job, outcome).await {
-                    tracing::error!(error = %format!("{e:#}"), "recording a job outcome");
-                }
-            };
-            run.instrument(crate::job_trace::span(&job)).await;
-        }
-        Ok(n)
+        let Some(job) = self.claim_one().await? else {
+            return Ok(0);
+        };
+        self.run_job(&job).await;
+        Ok(1)
     }
 
     /// Runs until no job is due now (tests drive the queue with this instead of sleeping).
@@ -88,29 +82,65 @@ impl Worker {
         }
     }
 
-    /// The background loop; stops when `shutdown` resolves.
+    /// The background loop. When `shutdown` turns true it stops claiming, lets the job in hand
+    /// finish within `shutdown_grace` and gives it back if it does not (`lease::abandon`), then
+    /// returns.
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let mut scheduled_day = None;
-        loop {
+        while !*shutdown.borrow() {
             self.schedule_daily(&mut scheduled_day).await;
-            let ran = match self.run_once().await {
-                Ok(n) => n,
+            let job = match self.claim_one().await {
+                Ok(job) => job,
                 Err(e) => {
                     tracing::error!(error = %format!("{e:#}"), "outbox worker pass failed");
-                    0
+                    None
                 }
             };
-            if ran > 0 {
-                continue;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.config.poll) => {}
-                _ = shutdown.changed() => return,
-            }
-            if *shutdown.borrow() {
-                return;
+            match job {
+                Some(job) if *shutdown.borrow() => self.release(&job).await,
+                Some(job) => self.run_within_grace(&job, &mut shutdown).await,
+                None => tokio::select! {
+                    _ = tokio::time::sleep(self.config.poll) => {}
+                    changed = shutdown.changed() => if changed.is_err() { return },
+                },
             }
         }
+    }
+
+    /// Runs `job` to its end, unless shutdown comes and the grace runs out first: then the
+    /// run is dropped and the job given back.
+    async fn run_within_grace(&self, job: &Job, shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+        let grace = self.config.shutdown_grace;
+        let cut_off = async {
+            if shutdown.wait_for(|stop| *stop).await.is_err() {
+                // No one can ask us to stop any more: run to the end.
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            _ = self.run_job(job) => {}
+            _ = cut_off => self.abandon(job).await,
+        }
+    }
+
+    async fn claim_one(&self) -> anyhow::Result<Option<Job>> {
+        self.reclaim_expired().await?;
+        let now = self.clock.now_ms();
+        // One at a time: a job claimed now and reached later would look abandoned.
+        let claimed = jobs::claim_due(&self.db, now, self.config.lease_ms, 1).await?;
+        Ok(claimed.into_iter().next())
+    }
+
+    async fn run_job(&self, job: &Job) {
+        let run = async {
+            let outcome = self.handle(job).await;
+            crate::job_trace::outcome(&outcome);
+            if let Err(e) = self.finish(job, outcome).await {
+                tracing::error!(error = %format!("{e:#}"), "recording a job outcome");
+            }
+        };
+        run.instrument(crate::job_trace::span(job)).await;
     }
 
     /// Enqueues the daily jobs once per UTC day and process; their idempotency keys make every
@@ -141,15 +171,23 @@ impl Worker {
                 error: format!("unknown job kind {}: no handler is registered", job.kind),
             };
         };
-        handler.run(self, job).await.unwrap_or_else(|e| {
-            tracing::error!(job = %job.id, kind = %job.kind, error = %format!("{e:#}"), "job failed");
-            if handler.repeatable(job) {
-                Outcome::Retry { after: None, error: "internal error".into() }
-            } else {
-                // The error may have come after the provider executed the request.
-                Outcome::InDoubt { error: "internal error while sending; it may have been delivered".into() }
+        match handler.run(self, job).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::error!(job = %job.id, kind = %job.kind, error = %format!("{e:#}"), "job failed");
+                if handler.repeatable(job) || !self.attempt_was_started(job).await {
+                    Outcome::Retry {
+                        after: None,
+                        error: "internal error".into(),
+                    }
+                } else {
+                    // The error may have come after the provider executed the request.
+                    Outcome::InDoubt {
+                        error: "internal error while sending; it may have been delivered".into(),
+                    }
+                }
             }
-        })
+        }
     }
 
     async fn finish(&self, job: &Job, outcome: Outcome) -> anyhow::Result<()> {
@@ -184,34 +222,6 @@ impl Worker {
         tx.commit().await?;
         if let (Some(conv), Some(clinic)) = (touched, job.clinic_id.as_deref()) {
             (self.on_change)(clinic, &conv);
-        }
-        Ok(())
-    }
-
-    /// Jobs whose worker died mid-run. Those their handler calls repeatable (a LINE push with
-    /// its retry key, a read) go back to the queue; the others (a LINE reply, a send to a
-    /// provider without an idempotency key) may have been executed: in doubt, never repeated.
-    async fn reclaim_expired(&self) -> anyhow::Result<()> {
-        let now = self.clock.now_ms();
-        let mut tx = self.db.begin().await?;
-        let mut in_doubt = Vec::new();
-        for job in jobs::expired_leases(tx.conn(), now).await? {
-            tracing::warn!(job = %job.id, kind = %job.kind, "reclaiming a job whose worker vanished");
-            let repeatable = self
-                .handlers
-                .get(&job.kind)
-                .is_none_or(|h| h.repeatable(&job));
-            if repeatable {
-                jobs::retry_at(tx.conn(), &job.job_id(), now, "worker stopped mid-run", now)
-                    .await?;
-            } else {
-                in_doubt.push(job);
-            }
-        }
-        tx.commit().await?;
-        for job in in_doubt {
-            let error = "the worker stopped while sending; it may have been delivered".to_string();
-            self.finish(&job, Outcome::InDoubt { error }).await?;
         }
         Ok(())
     }

@@ -148,8 +148,21 @@ async fn a_daily_kind_is_enqueued_by_its_handler_and_run() -> anyhow::Result<()>
     registry.register(ping.clone());
     let w = worker(t.db.clone(), registry);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    stop.send(true)?; // the loop returns at its first idle moment
-    tokio::time::timeout(Duration::from_secs(30), w.run(stopped)).await?;
+    let run = tokio::spawn(w.run(stopped));
+    // Stopped once the daily job ran (a worker told to stop claims nothing more).
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while ping
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await?;
+    stop.send(true)?;
+    tokio::time::timeout(Duration::from_secs(30), run).await??;
     assert_eq!(
         *ping.seen.lock().unwrap_or_else(|e| e.into_inner()),
         ["daily"]

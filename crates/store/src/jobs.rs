@@ -2,11 +2,13 @@
 //! each as its kind's payload type (`tsunagu_core::jobs`); workers claim due jobs under a lease,
 //! so several processes can share one PostgreSQL.
 use crate::batch::{Batch, Ref};
-use crate::{Backend, Db};
 use anyhow::Context;
 use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::jobs::JobPayload;
 use tsunagu_core::{new_id, ClinicId, JobId};
+
+mod claim;
+pub use claim::{attempt_started, claim_due, expired_leases, release};
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
 pub struct Job {
@@ -23,6 +25,11 @@ pub struct Job {
     pub first_attempt_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Set (and committed) just before the current attempt's provider call; `None` while the
+    /// attempt has not reached it.
+    pub attempt_started_at: Option<i64>,
+    /// Jobs sharing it run one at a time in queue order (a message's conversation).
+    pub ordering_key: Option<String>,
 }
 
 impl Job {
@@ -31,7 +38,7 @@ impl Job {
     }
 }
 
-const COLS: &str = "id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, lease_until, last_error, first_attempt_at, created_at, updated_at";
+const COLS: &str = "id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, lease_until, last_error, first_attempt_at, created_at, updated_at, attempt_started_at, ordering_key";
 
 /// Where and when a job runs; its kind and payload come from the payload's type.
 pub struct Enqueue<'a> {
@@ -51,8 +58,8 @@ pub async fn enqueue<J: JobPayload>(
     let mut b = Batch::new(conn);
     let id = bind(&mut b, payload, at, now_ms)?;
     b.push(
-        "INSERT INTO outbox_jobs (id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'queued', $6, 0, $7, $7)
+        "INSERT INTO outbox_jobs (id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, created_at, updated_at, ordering_key)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, 0, $7, $7, (SELECT conversation_id FROM messages WHERE id = $8))
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
         "enqueueing a job",
     );
@@ -73,8 +80,9 @@ pub fn push_enqueue<J: JobPayload>(
     let id = bind(b, payload, at, now_ms)?;
     // The WHERE clause also keeps SQLite from reading ON CONFLICT as a join's ON.
     b.push_ref(
-        "INSERT INTO outbox_jobs (id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, created_at, updated_at)
-         SELECT $1, $2, $3, $4, $5, 'queued', $6, 0, $7, $7 WHERE {ref} IS NOT NULL
+        "INSERT INTO outbox_jobs (id, clinic_id, kind, payload, idempotency_key, state, run_at, attempts, created_at, updated_at, ordering_key)
+         SELECT $1, $2, $3, $4, $5, 'queued', $6, 0, $7, $7, (SELECT conversation_id FROM messages WHERE id = $8)
+         WHERE {ref} IS NOT NULL
          ON CONFLICT (idempotency_key) DO NOTHING",
         after,
         "enqueueing a job",
@@ -82,7 +90,7 @@ pub fn push_enqueue<J: JobPayload>(
     Ok(id)
 }
 
-/// A job row's `$1` … `$7`.
+/// A job row's `$1` … `$8` (`$8`: the message it delivers, whose conversation orders it).
 fn bind<J: JobPayload>(
     b: &mut Batch,
     payload: &J,
@@ -97,53 +105,8 @@ fn bind<J: JobPayload>(
     b.arg(at.idempotency_key.to_owned());
     b.arg(at.run_at);
     b.arg(now_ms);
+    b.arg(payload.delivers().map(|m| m.as_str().to_owned()));
     Ok(JobId::from_db(id))
-}
-
-/// Claims up to `limit` due jobs, marking them running until `now + lease_ms`.
-pub async fn claim_due(
-    db: &Db,
-    now_ms: i64,
-    lease_ms: i64,
-    limit: i64,
-) -> anyhow::Result<Vec<Job>> {
-    let lock = match db.backend() {
-        // Two workers never take the same row; neither waits on the other's rows.
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        // SQLite has a single writer: the UPDATE itself is the lock.
-        Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "UPDATE outbox_jobs SET state = 'running', lease_until = $1, attempts = attempts + 1,
-            first_attempt_at = COALESCE(first_attempt_at, $2), updated_at = $2
-         WHERE id IN (SELECT id FROM outbox_jobs WHERE state = 'queued' AND run_at <= $2
-                      ORDER BY run_at, id LIMIT $3 {lock})
-         RETURNING {COLS}"
-    );
-    let mut tx = db.begin().await?;
-    let mut jobs: Vec<Job> = sqlx::query_as(&sql)
-        .bind(now_ms + lease_ms)
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(tx.conn())
-        .await
-        .context("claiming due jobs")?;
-    tx.commit().await?;
-    // RETURNING does not keep the subquery's order (PostgreSQL returns rows as it updates
-    // them): run them in due order, so a staff member's quick lines leave in the order written.
-    jobs.sort_by(|a, b| (a.run_at, &a.id).cmp(&(b.run_at, &b.id)));
-    Ok(jobs)
-}
-
-/// Jobs whose worker vanished mid-run (lease expired while running).
-pub async fn expired_leases(conn: &mut AnyConnection, now_ms: i64) -> anyhow::Result<Vec<Job>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLS} FROM outbox_jobs WHERE state = 'running' AND lease_until < $1 ORDER BY id"
-    ))
-    .bind(now_ms)
-    .fetch_all(conn)
-    .await
-    .context("finding jobs with expired leases")
 }
 
 async fn set_state(

@@ -81,7 +81,8 @@ impl Services {
         let config = WorkerConfig {
             max_attempts: settings.outbox.max_attempts as i64,
             poll: std::time::Duration::from_secs(settings.outbox.poll_seconds.max(1)),
-            ..WorkerConfig::default()
+            lease_ms: settings.outbox.lease_secs.max(1).saturating_mul(1000) as i64,
+            shutdown_grace: std::time::Duration::from_secs(settings.outbox.shutdown_grace_secs),
         };
         let http = outbound_client(&settings);
         let worker = Worker {
@@ -101,25 +102,43 @@ impl Services {
         Services { state, worker }
     }
 
-    /// Serves HTTP on `listener` (and runs the workers if configured) until `shutdown` fires.
+    /// Serves HTTP on `listener` (and runs the workers if configured) until `shutdown` fires,
+    /// then returns once the worker has finished or given back the job in hand (bounded by
+    /// `[outbox] shutdown_grace_secs`): a restart leaves no job leased to a dead process.
     pub async fn run(
         self,
         listener: TcpListener,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
-        if self.state.settings.outbox.workers {
-            tokio::spawn(self.worker.clone().run(shutdown.clone()));
-        }
+        let worker = self.state.settings.outbox.workers.then(|| {
+            let grace = self.worker.config.shutdown_grace;
+            (
+                tokio::spawn(self.worker.clone().run(shutdown.clone())),
+                grace,
+            )
+        });
         let app = tsunagu_web::router(self.state.clone())
             .into_make_service_with_connect_info::<SocketAddr>();
         let mut stop = shutdown.clone();
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;
+                // Open inbox streams end (their pages reconnect), so this shutdown can finish.
+                self.state.live.close();
             })
             .await
-            .context("serving HTTP")?;
-        Ok(())
+            .context("serving HTTP");
+        if let Some((worker, grace)) = worker {
+            // The worker stops claiming at the signal and finishes or gives back the job in
+            // hand within its grace (begun then); a little more lets it record that.
+            let bound = grace + std::time::Duration::from_secs(5);
+            match tokio::time::timeout(bound, worker).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "the outbox worker task failed"),
+                Err(_) => tracing::error!("the outbox worker did not stop within its grace"),
+            }
+        }
+        served.map(|_| ())
     }
 }
 

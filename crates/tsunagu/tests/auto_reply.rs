@@ -240,15 +240,78 @@ async fn a_reply_whose_worker_died_mid_send_is_in_doubt_not_requeued() {
     let app = spawn_app().await;
     let inbound = patient_sends(&app, app.sandbox.user_text(PATIENT, "薬の相談をしたいです")).await;
     let msg = queued(&app, &inbound).await;
-    // A worker claims the job and dies before recording anything.
+    // A worker sends the reply and dies before LINE answers (LINE executed it).
+    app.sandbox
+        .delay_next_after_accept(REPLY, std::time::Duration::from_secs(600), 1);
+    let dying = app.services.worker.clone();
+    {
+        let mut run = std::pin::pin!(dying.run_once());
+        // LINE records the delivery when it executes the reply, before its held answer.
+        while app.sandbox.delivered_to(PATIENT).is_empty() {
+            tokio::select! {
+                ran = &mut run => panic!("the send was not held: {ran:?}"),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(10)) => {}
+            }
+        }
+    }
     let lease = app.services.worker.config.lease_ms;
-    let claimed = tsunagu_store::jobs::claim_due(&app.db, app.clock.now_ms(), lease, 16)
+    app.clock.advance(chrono::Duration::milliseconds(lease + 1));
+    app.run_jobs().await;
+    assert_eq!(
+        app.sandbox.delivered_to(PATIENT),
+        answer(),
+        "never repeated"
+    );
+    assert_eq!(reply_job_state(&app).await, "in_doubt");
+    assert_eq!(status_of(&app, &msg.id).await.0, "in_doubt");
+}
+
+#[tokio::test]
+async fn a_reply_whose_worker_died_before_calling_line_is_sent_by_the_next_worker() {
+    let app = spawn_app().await;
+    let inbound = patient_sends(&app, app.sandbox.user_text(PATIENT, "薬の相談をしたいです")).await;
+    let msg = queued(&app, &inbound).await;
+    // A worker claims the job and dies before its call; a short lease, so the token still lives.
+    let mut next = app.services.worker.clone();
+    next.config.lease_ms = 10_000;
+    let claimed = tsunagu_store::jobs::claim_due(&app.db, app.clock.now_ms(), 10_000, 1)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
-    app.clock.advance(chrono::Duration::milliseconds(lease + 1));
-    app.run_jobs().await;
-    assert_eq!(app.sandbox.calls_to(REPLY), 0);
+    app.clock.advance(chrono::Duration::milliseconds(10_001));
+    next.run_until_idle().await.unwrap();
+    assert_eq!(app.sandbox.calls_to(REPLY), 1);
+    assert_eq!(app.sandbox.delivered_to(PATIENT), answer());
+    assert_eq!(reply_job_state(&app).await, "done");
+    assert_eq!(status_of(&app, &msg.id).await.0, "sent");
+}
+
+#[tokio::test]
+async fn serve_returns_only_once_its_worker_settled_the_reply_in_flight() {
+    let app = spawn_app().await;
+    let inbound = patient_sends(&app, app.sandbox.user_text(PATIENT, "薬の相談をしたいです")).await;
+    let msg = queued(&app, &inbound).await;
+    app.sandbox
+        .delay_next_after_accept(REPLY, std::time::Duration::from_secs(600), 1);
+    // Another instance serving with its worker, and a short grace.
+    let mut settings = (*app.services.state.settings).clone();
+    settings.outbox.workers = true;
+    settings.outbox.shutdown_grace_secs = 1;
+    let services = app.another_instance(settings, &tsunagu_testkit::app::KEY);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let serve = tokio::spawn(services.run(listener, stopped));
+    // SIGTERM while LINE holds its answer to the reply it executed.
+    while app.sandbox.delivered_to(PATIENT).is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(60), serve)
+        .await
+        .expect("serve returns within the grace")
+        .unwrap()
+        .unwrap();
+    // Settled before `serve` returned: no lease left for another instance to wait out.
     assert_eq!(reply_job_state(&app).await, "in_doubt");
     assert_eq!(status_of(&app, &msg.id).await.0, "in_doubt");
 }

@@ -191,8 +191,15 @@
         var ev;
         try { ev = JSON.parse(e.data); } catch (_) { return; }
         want.list = true;
-        if (ev.kind === 'resync' || (openId && ev.conversation_id === openId)) want.messages = !!openId;
+        if (openId && ev.conversation_id === openId) want.messages = true;
         if (ev.kind === 'message.created') want.toast = true;
+        schedule();
+      });
+      // Events were lost (this page fell behind, the server's database connection dropped):
+      // reload the list and the open conversation.
+      es.addEventListener('resync', function () {
+        want.list = true;
+        want.messages = !!openId;
         schedule();
       });
       es.addEventListener('error', function () {

@@ -125,7 +125,14 @@ fn run(wal: &std::path::Path, rx: mpsc::Receiver<Vec<Pending>>, mut checkpoints:
         while let Ok(more) = rx.try_recv() {
             batch.extend(more);
         }
-        match flush(wal) {
+        let started = std::time::Instant::now();
+        let flushed = flush(wal);
+        tracing::debug!(
+            work = batch.len(),
+            flush_us = started.elapsed().as_micros() as u64,
+            "WAL flush"
+        );
+        match flushed {
             Ok(()) => batch.into_iter().for_each(|Pending(w)| w.finish(None)),
             Err(e) => super::fail_all(batch, &format!("flushing the WAL to disk: {e}")),
         }

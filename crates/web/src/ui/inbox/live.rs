@@ -1,6 +1,7 @@
 //! `GET /app/live`: server-sent events for open inbox pages, only about the staff member's current
 //! clinic. An event names a conversation and what happened, never patient data; the page then
-//! fetches the re-rendered fragments, which are checked and audited like any page.
+//! fetches the re-rendered fragments, which are checked and audited like any page. `resync` tells
+//! it to reload everything (events were lost); the stream ends when the server stops.
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -8,10 +9,9 @@ use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
-use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 use tsunagu_core::Permission;
+use tsunagu_inbox::live::Update;
 
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
@@ -22,15 +22,16 @@ pub async fn stream(
 ) -> Result<impl IntoResponse, PageError> {
     staff.require(Permission::ReadPatients)?;
     let clinic = staff.clinic.id.clone();
-    let events = BroadcastStream::new(state.live.subscribe()).filter_map(move |r| match r {
-        Ok(e) if e.clinic_id == clinic => serde_json::to_string(&e)
+    let updates = futures::stream::unfold(state.live.feed(), |mut feed| async move {
+        feed.next().await.map(|u| (u, feed))
+    });
+    let events = updates.filter_map(move |u| match u {
+        Update::Event(e) if e.clinic_id == clinic => serde_json::to_string(&e)
             .ok()
             .map(|json| Ok::<_, Infallible>(Event::default().event("inbox").data(json))),
-        Ok(_) => None,
-        // This page fell behind: it should reload what it shows rather than trust the gap.
-        Err(BroadcastStreamRecvError::Lagged(_)) => Some(Ok(Event::default()
-            .event("inbox")
-            .data(r#"{"kind":"resync"}"#))),
+        Update::Event(_) => None,
+        // Events may have been lost: the page reloads its lists and the open conversation.
+        Update::Resync => Some(Ok(Event::default().event("resync").data("{}"))),
     });
     let sse = Sse::new(events).keep_alive(
         KeepAlive::new()
