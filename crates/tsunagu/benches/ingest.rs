@@ -12,7 +12,9 @@
 //!
 //! Run: `cargo bench -p tsunagu --bench ingest` (every channel), or name channels:
 //! `cargo bench -p tsunagu --bench ingest -- whatsapp sms`.
-//! BENCH_REQUESTS (default 5000 per channel) and BENCH_SECONDS (default 30) bound each run.
+//! BENCH_REQUESTS (default 5000 per channel) and BENCH_SECONDS (default 30) bound each run;
+//! the servers of a channel are measured in turn, BENCH_ROUNDS (default 3) times each with a
+//! share of the deliveries (`ingest/rounds.rs`), so a drifting disk weighs on all alike.
 //! `BENCH_SERVERS=tsunagu` measures tsunagu alone (no floor, no peer: no ratios), for a profiler:
 //! `BENCH_SERVERS=tsunagu BENCH_REQUESTS=1000 valgrind --tool=callgrind <bench binary> --bench line`
 //! counts the instructions of tsunagu's path (and of the load generator, in its own functions).
@@ -30,6 +32,8 @@ mod load;
 mod peer;
 #[path = "ingest/report.rs"]
 mod report;
+#[path = "ingest/rounds.rs"]
+mod rounds;
 
 use std::path::Path;
 use std::time::Duration;
@@ -38,8 +42,9 @@ use tsunagu_channels::ChannelKind;
 use tsunagu_core::{Clock, SystemClock};
 
 use deliveries::USERS;
-use load::{drive, Stats, CONNECTIONS};
-use report::{check, Measured, Server};
+use load::CONNECTIONS;
+use report::Server;
+use rounds::{Measuring, Target};
 
 /// The binary's allocator (`src/main.rs`), so tsunagu is measured as it runs (the floor in the
 /// same process gets it too).
@@ -125,28 +130,29 @@ async fn run(
         },
         false => None,
     };
+    let rounds = env_number("BENCH_ROUNDS", 3);
     let mut rows = Vec::new();
     for &kind in kinds {
         let now = SystemClock.now_ms();
-
+        let mut servers = Vec::new();
         if let Some(floor) = &floor {
-            let url = floor.url(kind);
-            let (warm, stats) = warm_and_measure(&url, kind, requests, limit, now).await;
-            let (all, distinct) = floor.stored(kind).await?;
-            let problem = check(&warm, &stats, &[("rows", all), ("distinct ids", distinct)]);
-            rows.push(Measured::new(kind, Server::Floor, stats, problem));
+            servers.push(Measuring::new(Server::Floor, Target::Floor(floor), kind));
         }
-
-        rows.push(measure_app(&app, Server::Tsunagu, kind, requests, limit, now).await?);
+        let channel = app.connect(kind).await?;
+        servers.push(Measuring::new(
+            Server::Tsunagu,
+            Target::App(&app, channel),
+            kind,
+        ));
         if let Some(pg) = &postgres {
-            rows.push(measure_app(pg, Server::TsunaguPostgres, kind, requests, limit, now).await?);
+            let channel = pg.connect(kind).await?;
+            let target = Target::App(pg, channel);
+            servers.push(Measuring::new(Server::TsunaguPostgres, target, kind));
         }
         if let (ChannelKind::Line, Some(p)) = (kind, &peer) {
-            let (warm, stats) = warm_and_measure(&p.url, kind, requests, limit, now).await;
-            let (all, distinct) = p.stored().await?;
-            let problem = check(&warm, &stats, &[("rows", all), ("distinct ids", distinct)]);
-            rows.push(Measured::new(kind, Server::Peer, stats, problem));
+            servers.push(Measuring::new(Server::Peer, Target::Peer(p), kind));
         }
+        rows.extend(rounds::measure(kind, servers, requests, rounds, limit, now).await?);
     }
     if let Some(p) = &mut peer {
         p.stop();
@@ -173,43 +179,4 @@ async fn postgres_app() -> Option<app::App> {
             None
         }
     }
-}
-
-/// The warm-up (creates the patients), then the measured deliveries.
-async fn warm_and_measure(
-    url: &str,
-    kind: ChannelKind,
-    requests: usize,
-    limit: Duration,
-    now: i64,
-) -> (Stats, Stats) {
-    let warm = drive(url, deliveries::build(kind, url, 0, USERS, now), limit).await;
-    let stats = drive(
-        url,
-        deliveries::build(kind, url, USERS, requests, now),
-        limit,
-    )
-    .await;
-    (warm, stats)
-}
-
-async fn measure_app(
-    app: &app::App,
-    server: Server,
-    kind: ChannelKind,
-    requests: usize,
-    limit: Duration,
-    now: i64,
-) -> anyhow::Result<Measured> {
-    let channel = app.connect(kind).await?;
-    let url = channel.webhook_url.clone();
-    let (warm, stats) = warm_and_measure(&url, kind, requests, limit, now).await;
-    let (events, distinct, messages) = app.stored(&channel).await?;
-    let counts = [
-        ("processed events", events),
-        ("distinct ids", distinct),
-        ("inbound messages", messages),
-    ];
-    let problem = check(&warm, &stats, &counts);
-    Ok(Measured::new(kind, server, stats, problem))
 }

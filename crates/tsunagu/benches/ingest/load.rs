@@ -27,6 +27,26 @@ pub struct Stats {
 }
 
 impl Stats {
+    pub fn empty() -> Stats {
+        Stats {
+            latencies_ms: Vec::new(),
+            errors: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// Several rounds as one: every latency, every error, the time of all of them.
+    pub fn sum(rounds: Vec<Stats>) -> Stats {
+        let mut all = Stats::empty();
+        for r in rounds {
+            all.latencies_ms.extend(r.latencies_ms);
+            all.errors += r.errors;
+            all.elapsed += r.elapsed;
+        }
+        all.latencies_ms.sort_by(f64::total_cmp);
+        all
+    }
+
     pub fn ok(&self) -> usize {
         self.latencies_ms.len()
     }
