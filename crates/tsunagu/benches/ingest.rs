@@ -6,7 +6,8 @@
 //! Python SDK behind FastAPI storing each event in SQLite (`ingest/peer_line.py`, when python3
 //! has the packages). With `BENCH_DATABASE_URL` (or
 //! `TEST_DATABASE_URL`) naming a PostgreSQL server, tsunagu is measured on it too, on a fresh
-//! database. Every server is driven by the same in-process load generator over loopback, 32
+//! database, and for LINE also as three instances sharing that database (the connections spread
+//! over them, as behind a load balancer). Every server is driven by the same in-process load generator over loopback, 32
 //! connections. Afterwards every delivery answered 200 must be stored exactly once (rows are
 //! counted).
 //!
@@ -117,6 +118,11 @@ async fn run(
     };
     let app = app::App::sqlite(dir).await?;
     let postgres = postgres_app().await;
+    // Issue 10: the same LINE load spread over three instances on that PostgreSQL database.
+    let more = match &postgres {
+        Some(pg) if kinds.contains(&ChannelKind::Line) => pg.more_instances(2).await?,
+        _ => Vec::new(),
+    };
     let mut peer = match kinds.contains(&ChannelKind::Line) && !alone {
         true => match peer::Peer::start(dir).await {
             Ok(p) => Some(p),
@@ -148,6 +154,16 @@ async fn run(
             let channel = pg.connect(kind).await?;
             let target = Target::App(pg, channel);
             servers.push(Measuring::new(Server::TsunaguPostgres, target, kind));
+            if kind == ChannelKind::Line && !more.is_empty() {
+                // A channel of its own, so each row's stored rows are its own.
+                let channel = pg.connect(kind).await?;
+                let target = Target::Instances(pg, channel, more.clone());
+                servers.push(Measuring::new(
+                    Server::TsunaguPostgresInstances,
+                    target,
+                    kind,
+                ));
+            }
         }
         if let (ChannelKind::Line, Some(p)) = (kind, &peer) {
             servers.push(Measuring::new(Server::Peer, Target::Peer(p), kind));

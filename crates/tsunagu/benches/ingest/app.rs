@@ -70,19 +70,27 @@ impl App {
         Ok(())
     }
 
+    /// The base URL of this instance.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `n` more instances on the same database (each its own pool and router, as separate
+    /// `tsunagu serve` processes would be); their base URLs.
+    pub async fn more_instances(&self, n: usize) -> anyhow::Result<Vec<String>> {
+        let mut bases = Vec::with_capacity(n);
+        for _ in 0..n {
+            let db = Db::connect(self.db.url()).await?;
+            let (base, start) = serve(db).await?;
+            start.await;
+            bases.push(base);
+        }
+        Ok(bases)
+    }
+
     async fn start(url: &str, made: Option<(String, String)>) -> anyhow::Result<App> {
         let db = Db::connect_and_migrate(url).await?;
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let mut settings = Settings {
-            public_url: Some(base.clone()),
-            ..Settings::default()
-        };
-        settings.outbox.workers = false;
-        // Its channels point at 127.0.0.1 (nothing is sent; saving them must still pass).
-        settings.outbound.allow_private_addresses = true;
-        let clock: tsunagu_core::SharedClock = Arc::new(SystemClock);
-        let services = tsunagu::Services::with_db(db.clone(), settings, clock, &[7u8; 32]);
+        let (base, services) = serve(db.clone()).await?;
         let now = SystemClock.now_ms();
         let spec = tsunagu::admin::ClinicSpec {
             slug: "bench",
@@ -94,13 +102,7 @@ impl App {
         tsunagu::admin::create_clinic(&db, spec, now).await?;
         let (_, token) =
             tsunagu::admin::create_token(&db, "bench", "bench", &[TokenScope::Admin], now).await?;
-        let (stop, rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            let _stop = stop; // serve until the benchmark process ends
-            if let Err(e) = services.run(listener, rx).await {
-                eprintln!("tsunagu stopped: {e:#}");
-            }
-        });
+        services.await;
         Ok(App {
             db,
             made,
@@ -154,4 +156,30 @@ impl App {
             count("SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND direction = 'in'").await?,
         ))
     }
+}
+
+/// Serves tsunagu on `db` at a new port: its base URL, and a future that starts serving (after
+/// the caller has prepared the database).
+async fn serve(db: Db) -> anyhow::Result<(String, impl std::future::Future<Output = ()>)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let mut settings = Settings {
+        public_url: Some(base.clone()),
+        ..Settings::default()
+    };
+    settings.outbox.workers = false;
+    // Its channels point at 127.0.0.1 (nothing is sent; saving them must still pass).
+    settings.outbound.allow_private_addresses = true;
+    let clock: tsunagu_core::SharedClock = Arc::new(SystemClock);
+    let services = tsunagu::Services::with_db(db, settings, clock, &[7u8; 32]);
+    let start = async move {
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let _stop = stop; // serve until the benchmark process ends
+            if let Err(e) = services.run(listener, rx).await {
+                eprintln!("tsunagu stopped: {e:#}");
+            }
+        });
+    };
+    Ok((base, start))
 }

@@ -64,8 +64,9 @@ impl Stats {
     }
 }
 
-/// Posts every delivery once to `url` (stopping early at `limit`).
-pub async fn drive(url: &str, deliveries: Vec<Delivery>, limit: Duration) -> Stats {
+/// Posts every delivery once (stopping early at `limit`), the connections spread over `urls`
+/// (one server, or several instances as behind a load balancer).
+pub async fn drive_spread(urls: &[String], deliveries: Vec<Delivery>, limit: Duration) -> Stats {
     let deliveries = Arc::new(deliveries);
     let next = Arc::new(AtomicUsize::new(0));
     let http = reqwest::Client::builder()
@@ -75,12 +76,12 @@ pub async fn drive(url: &str, deliveries: Vec<Delivery>, limit: Duration) -> Sta
     let start = Instant::now();
     let deadline = start + limit;
     let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
+        .map(|c| {
             let (deliveries, next, http, url) = (
                 deliveries.clone(),
                 next.clone(),
                 http.clone(),
-                url.to_string(),
+                urls[c % urls.len()].clone(),
             );
             tokio::spawn(async move {
                 let (mut lat, mut errors) = (Vec::new(), 0usize);

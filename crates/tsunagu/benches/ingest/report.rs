@@ -9,6 +9,8 @@ pub enum Server {
     Floor,
     Tsunagu,
     TsunaguPostgres,
+    /// Several instances on the same PostgreSQL database, the connections spread over them.
+    TsunaguPostgresInstances,
     Peer,
 }
 
@@ -18,6 +20,7 @@ impl Server {
             Server::Floor => "floor (bare axum + SQLite)",
             Server::Tsunagu => "tsunagu (SQLite)",
             Server::TsunaguPostgres => "tsunagu (PostgreSQL)",
+            Server::TsunaguPostgresInstances => "tsunagu (PostgreSQL, 3 inst.)",
             Server::Peer => "peer (LINE SDK + FastAPI)",
         }
     }
@@ -63,13 +66,13 @@ pub fn check(warm: &Stats, measured: &Stats, counts: &[(&str, i64)]) -> Option<S
 
 pub fn print(kinds: &[ChannelKind], rows: &[Measured]) -> anyhow::Result<()> {
     println!(
-        "\n{:<10} {:<27} {:>11} {:>8} {:>8} {:>7} {:>6}  stored once",
+        "\n{:<10} {:<30} {:>11} {:>8} {:>8} {:>7} {:>6}  stored once",
         "channel", "server", "webhooks/s", "p50 ms", "p99 ms", "sent", "errors"
     );
     for r in rows {
         let s = &r.stats;
         println!(
-            "{:<10} {:<27} {:>11.0} {:>8.2} {:>8.2} {:>7} {:>6}  {}",
+            "{:<10} {:<30} {:>11.0} {:>8.2} {:>8.2} {:>7} {:>6}  {}",
             r.kind.as_str(),
             r.server.name(),
             s.rate(),
@@ -116,6 +119,17 @@ pub fn print(kinds: &[ChannelKind], rows: &[Measured]) -> anyhow::Result<()> {
                 ratio(pg, floor),
                 pg.stats.rate(),
                 pg.stats.pct(0.99)
+            );
+        }
+        if let (Some(pg), Some(spread)) = (
+            find(Server::TsunaguPostgres),
+            find(Server::TsunaguPostgresInstances),
+        ) {
+            line += &format!(
+                "; PostgreSQL 3 instances / 1 {:.2}x ({:.0}/s, p99 {:.1} ms)",
+                ratio(spread, pg),
+                spread.stats.rate(),
+                spread.stats.pct(0.99)
             );
         }
         println!("{line}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tsunagu_channels::ChannelKind;
 
 use crate::deliveries::{self, USERS};
-use crate::load::{drive, Stats};
+use crate::load::{drive_spread, Stats};
 use crate::report::{check, Measured, Server};
 use crate::{app, floor, peer};
 
@@ -15,28 +15,37 @@ use crate::{app, floor, peer};
 pub enum Target<'a> {
     Floor(&'a floor::Floor),
     App(&'a app::App, app::Channel),
+    /// The app's channel served by several instances: these base URLs besides its own.
+    Instances(&'a app::App, app::Channel, Vec<String>),
     Peer(&'a peer::Peer),
 }
 
 pub struct Measuring<'a> {
     pub server: Server,
     pub target: Target<'a>,
-    url: String,
+    /// Where deliveries are posted (the first also signs Twilio's).
+    urls: Vec<String>,
     warm: Option<Stats>,
     rounds: Vec<Stats>,
 }
 
 impl<'a> Measuring<'a> {
     pub fn new(server: Server, target: Target<'a>, kind: ChannelKind) -> Self {
-        let url = match &target {
-            Target::Floor(f) => f.url(kind),
-            Target::App(_, channel) => channel.webhook_url.clone(),
-            Target::Peer(p) => p.url.clone(),
+        let urls = match &target {
+            Target::Floor(f) => vec![f.url(kind)],
+            Target::App(_, channel) => vec![channel.webhook_url.clone()],
+            Target::Instances(app, channel, bases) => {
+                let path = channel.webhook_url.trim_start_matches(app.base());
+                let mut urls = vec![channel.webhook_url.clone()];
+                urls.extend(bases.iter().map(|b| format!("{b}{path}")));
+                urls
+            }
+            Target::Peer(p) => vec![p.url.clone()],
         };
         Measuring {
             server,
             target,
-            url,
+            urls,
             warm: None,
             rounds: Vec::new(),
         }
@@ -49,7 +58,7 @@ impl<'a> Measuring<'a> {
                 let (all, distinct) = f.stored(kind).await?;
                 vec![("rows", all), ("distinct ids", distinct)]
             }
-            Target::App(app, channel) => {
+            Target::App(app, channel) | Target::Instances(app, channel, _) => {
                 let (events, distinct, messages) = app.stored(channel).await?;
                 vec![
                     ("processed events", events),
@@ -80,8 +89,8 @@ pub async fn measure(
     now: i64,
 ) -> anyhow::Result<Vec<Measured>> {
     for s in &mut servers {
-        let warm = deliveries::build(kind, &s.url, 0, USERS, now);
-        s.warm = Some(drive(&s.url, warm, limit).await);
+        let warm = deliveries::build(kind, &s.urls[0], 0, USERS, now);
+        s.warm = Some(drive_spread(&s.urls, warm, limit).await);
     }
     let rounds = rounds.max(1);
     let per = requests.div_ceil(rounds);
@@ -90,8 +99,9 @@ pub async fn measure(
         let first = USERS + r * per;
         let count = per.min(requests.saturating_sub(r * per));
         for s in &mut servers {
-            let batch = deliveries::build(kind, &s.url, first, count, now);
-            s.rounds.push(drive(&s.url, batch, round_limit).await);
+            let batch = deliveries::build(kind, &s.urls[0], first, count, now);
+            s.rounds
+                .push(drive_spread(&s.urls, batch, round_limit).await);
         }
     }
     let mut rows = Vec::with_capacity(servers.len());
