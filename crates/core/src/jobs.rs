@@ -148,6 +148,19 @@ impl JobPayload for FetchProfile {
     const KIND: &'static str = "channel.fetch_profile";
 }
 
+/// `channel.mark_read`: show the patient that staff read their messages up to this one (LINE
+/// `markAsRead`), when a person opened the conversation (key `mark_read:<message id>`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MarkRead {
+    pub channel_id: ChannelId,
+    /// The patient's message, whose stored payload carries the provider's token.
+    pub message_id: MessageId,
+}
+
+impl JobPayload for MarkRead {
+    const KIND: &'static str = "channel.mark_read";
+}
+
 /// `whatsapp.sync_templates`: submit a channel's draft templates to Meta and record every
 /// template's review state (key `templates:<channel>:<minute or webhook>`).
 #[derive(Clone, Debug, Serialize, Deserialize)]

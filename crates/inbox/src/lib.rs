@@ -3,6 +3,7 @@
 pub mod ingest;
 pub mod live;
 pub mod reachability;
+pub mod read_marks;
 pub mod reply;
 
 pub use live::{LiveEvent, LiveHub};

@@ -3,15 +3,15 @@
 //! One send, one media and one profile job serve every provider; the kinds they replaced stay
 //! registered as aliases so jobs queued before the upgrade still run.
 use tsunagu_core::jobs::{
-    FetchMedia, FetchProfile, LineFetchContent, LineFetchProfile, LineReply, MessengerFetchProfile,
-    SendMessage, WhatsAppSyncTemplates,
+    FetchMedia, FetchProfile, LineFetchContent, LineFetchProfile, LineReply, MarkRead,
+    MessengerFetchProfile, SendMessage, WhatsAppSyncTemplates,
 };
 use tsunagu_store::jobs::Job;
 use tsunagu_store::Tx;
 
 use crate::outcome::Outcome;
 use crate::worker::{JobHandler, Registry, Worker};
-use crate::{aliases, media, message_state, profile, send, whatsapp_templates};
+use crate::{aliases, media, message_state, profile, read_marks, send, whatsapp_templates};
 
 /// A registry holding every job kind the outbox runs.
 pub fn registry() -> Registry {
@@ -19,6 +19,7 @@ pub fn registry() -> Registry {
     r.register(SendJob)
         .register(MediaJob)
         .register(ProfileJob)
+        .register(ReadMarkJob)
         .register(SyncTemplates)
         .register(LineReplyAlias)
         .register(LineProfileAlias)
@@ -68,6 +69,18 @@ impl JobHandler for ProfileJob {
 
     async fn run(&self, w: &Worker, job: &Job, p: FetchProfile) -> anyhow::Result<Outcome> {
         profile::fetch(w, job, &p).await
+    }
+}
+
+/// `channel.mark_read`: the patient sees that a person read their messages.
+struct ReadMarkJob;
+
+#[async_trait::async_trait]
+impl JobHandler for ReadMarkJob {
+    type Job = MarkRead;
+
+    async fn run(&self, w: &Worker, job: &Job, p: MarkRead) -> anyhow::Result<Outcome> {
+        read_marks::mark(w, job, &p).await
     }
 }
 

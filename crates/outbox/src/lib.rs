@@ -14,6 +14,7 @@ mod message_state;
 mod outcome;
 mod pacing;
 mod profile;
+mod read_marks;
 mod record;
 pub mod retry;
 mod send;

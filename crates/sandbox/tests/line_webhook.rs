@@ -250,3 +250,38 @@ async fn the_simulator_page_works_under_a_strict_csp_and_drives_webhooks() {
         .collect();
     assert_eq!(from, vec!["user", "bot"]);
 }
+
+#[tokio::test]
+async fn mark_as_read_tokens_mark_the_chat_up_to_their_message_for_their_bot_only() {
+    let env = Env::start().await;
+    let first = env.sb.user_text(USER, "おはようございます");
+    let second = env.sb.user_text(USER, "予約したいです");
+    let unsent = env.sb.user_text(USER, "まだ送っていません");
+    for e in [&first, &second] {
+        assert_eq!(env.sb.send_event(TOKEN, e.clone()).await.unwrap(), 200);
+    }
+    let token = |e: &serde_json::Value| json!({"markAsReadToken": e["message"]["markAsReadToken"]});
+    assert!(env.sb.read_messages(USER).is_empty());
+
+    // A token whose webhook was never sent belongs to no bot yet.
+    let (status, _, body) = env
+        .post("/v2/bot/chat/markAsRead", &token(&unsent), None)
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _, body) = env.post("/v2/bot/chat/markAsRead", &json!({}), None).await;
+    assert_eq!(status, 400, "{body}");
+
+    let (status, _, body) = env
+        .post("/v2/bot/chat/markAsRead", &token(&second), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ids: Vec<String> = [&first, &second]
+        .iter()
+        .map(|e| e["message"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(env.sb.read_messages(USER), ids);
+
+    // Group messages carry no token (LINE gives one only in one-to-one chats).
+    let group = env.sb.group_text("Cgroup1", USER, "こんにちは");
+    assert!(group["message"].get("markAsReadToken").is_none());
+}

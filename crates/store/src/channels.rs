@@ -15,6 +15,8 @@ pub struct Channel {
     pub settings: String,
     pub enabled: i64,
     pub created_at: i64,
+    /// Opening a conversation marks the patient's messages read with the provider.
+    pub mark_read_on_open: i64,
 }
 
 impl Channel {
@@ -62,7 +64,7 @@ pub async fn create(
 }
 
 const COLS: &str =
-    "id, clinic_id, kind, name, credentials_enc, api_base_url, api_data_base_url, settings, enabled, created_at";
+    "id, clinic_id, kind, name, credentials_enc, api_base_url, api_data_base_url, settings, enabled, created_at, mark_read_on_open";
 
 /// Any clinic's channel: used by the webhook endpoint, whose URL names only the channel.
 pub async fn by_id_unscoped(
@@ -115,6 +117,25 @@ pub async fn set_enabled(
         .execute(conn)
         .await
         .context("switching a channel on or off")?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Sets whether opening a conversation marks its messages read with the provider; `false` when
+/// the clinic has no such channel.
+pub async fn set_mark_read_on_open(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ChannelId,
+    on: bool,
+) -> anyhow::Result<bool> {
+    let done =
+        sqlx::query("UPDATE channels SET mark_read_on_open = $1 WHERE id = $2 AND clinic_id = $3")
+            .bind(i64::from(on))
+            .bind(id.as_str())
+            .bind(clinic.as_str())
+            .execute(conn)
+            .await
+            .context("switching read marking on or off")?;
     Ok(done.rows_affected() > 0)
 }
 

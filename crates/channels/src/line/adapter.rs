@@ -26,6 +26,7 @@ impl Adapter for Line {
             idempotency_key: true,
             templates: false,
             template_outside_window: false,
+            marks_read: true,
         }
     }
 

@@ -1,12 +1,13 @@
 //! LINE's outbound half: push (with `X-Line-Retry-Key`), reply by token, content, profile.
-//! LINE doc: Messaging API reference › "Send push message", "Send reply message", "Get content",
+//! LINE doc: Messaging API reference › "Send push message", "Send reply message", "Get content", "Mark as read",
 //! "Get profile"; "Retry the API request".
 use serde_json::Value;
 
 use super::client::{LineClient, SendError};
 use crate::outbound::REFUSED_CODE;
 use crate::provider::deliver::{
-    Channel, Deliver, Delivery, Media, MediaFailure, Outgoing, Pace, Plan, Profile, ProfileFetch,
+    Channel, Deliver, Delivery, MarkRead, Media, MediaFailure, Outgoing, Pace, Plan, Profile,
+    ProfileFetch,
 };
 
 use super::Line;
@@ -136,6 +137,34 @@ impl Deliver for Line {
                 after: e.retry_after(),
                 error: e.to_string(),
             }),
+        }
+    }
+
+    async fn mark_read(&self, ch: &Channel<'_>, payload: &Value) -> MarkRead {
+        // The token LINE put in the message object of the webhook (stored as `message`).
+        let Some(token) = payload
+            .pointer("/message/markAsReadToken")
+            .and_then(Value::as_str)
+        else {
+            return MarkRead::Nothing;
+        };
+        match client(ch).mark_as_read(token).await {
+            Ok(()) => MarkRead::Done,
+            // The chat is off, or the token is not this bot's: another try reads the same.
+            Err(SendError::Rejected {
+                status, message, ..
+            }) => MarkRead::Failed {
+                code: "rejected_by_provider",
+                error: format!("mark as read: {status} {message}"),
+            },
+            Err(SendError::AddressRefused { message }) => MarkRead::Failed {
+                code: REFUSED_CODE,
+                error: format!("mark as read: {message}"),
+            },
+            Err(e) => MarkRead::Retry {
+                after: e.retry_after(),
+                error: e.to_string(),
+            },
         }
     }
 

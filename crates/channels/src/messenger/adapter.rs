@@ -28,6 +28,7 @@ impl Adapter for Messenger {
             idempotency_key: false,
             templates: false,
             template_outside_window: false,
+            marks_read: false,
         }
     }
 

@@ -231,6 +231,22 @@ pub enum ProfileFetch {
     },
 }
 
+/// What asking the provider to show a patient's messages as read came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarkRead {
+    Done,
+    /// Nothing to do: the provider cannot, or the message carries no token for it.
+    Nothing,
+    Retry {
+        after: Option<Duration>,
+        error: String,
+    },
+    Failed {
+        code: &'static str,
+        error: String,
+    },
+}
+
 /// Implemented by every adapter (see `super::Adapter`).
 #[async_trait::async_trait]
 pub trait Deliver: Send + Sync {
@@ -280,6 +296,12 @@ pub trait Deliver: Send + Sync {
         ch: &Channel<'_>,
         media: &Value,
     ) -> Result<Vec<Media>, MediaFailure>;
+
+    /// Shows the patient that their messages up to this inbound one (its stored `payload`)
+    /// were read, where the provider can (`Rules::marks_read`).
+    async fn mark_read(&self, _ch: &Channel<'_>, _payload: &Value) -> MarkRead {
+        MarkRead::Nothing
+    }
 
     /// The profile of the person `user_id`, asked through `via` (a page) when given.
     async fn fetch_profile(

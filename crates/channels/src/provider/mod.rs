@@ -38,6 +38,9 @@ pub struct Rules {
     pub templates: bool,
     /// Whether an approved template may still be sent once the service window has closed.
     pub template_outside_window: bool,
+    /// Whether the provider can show the patient that staff read their messages
+    /// (`Deliver::mark_read`): a channel then has the setting "mark read when opened".
+    pub marks_read: bool,
 }
 
 /// An hour in milliseconds, the unit of the window rules.

@@ -26,6 +26,7 @@ impl Adapter for Sms {
             idempotency_key: false,
             templates: false,
             template_outside_window: false,
+            marks_read: false,
         }
     }
 

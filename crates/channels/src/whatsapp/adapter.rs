@@ -28,6 +28,7 @@ impl Adapter for WhatsApp {
             idempotency_key: false,
             templates: true,
             template_outside_window: true,
+            marks_read: false,
         }
     }
 

@@ -29,6 +29,11 @@ pub fn quote_token() -> String {
     format!("q{}", Uuid::new_v4().simple())
 }
 
+/// A mark-as-read token for a received message: opaque, unguessable.
+pub fn mark_as_read_token() -> String {
+    format!("m{}", Uuid::new_v4().simple())
+}
+
 /// A user id as LINE issues them: 'U' + 32 lowercase hex chars.
 pub fn user_id() -> String {
     format!("U{}", Uuid::new_v4().simple())

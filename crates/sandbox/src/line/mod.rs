@@ -9,6 +9,7 @@
 //!   quota used) but answered 500, like a response lost on the way back. A retry with the same
 //!   `X-Line-Retry-Key` then gets 409 and nothing is delivered twice.
 //! - [`LineSandbox::delay_next_after_accept`]: executed, then answered late (client timeouts).
+mod chat;
 mod http;
 mod ids;
 mod read;
@@ -111,6 +112,7 @@ impl LineSandbox {
         Router::new()
             .merge(send::routes())
             .merge(read::routes())
+            .merge(chat::routes())
             .fallback(http::not_found)
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
@@ -203,6 +205,15 @@ impl LineSandbox {
             .get(thread_id)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The ids of the user's messages in this chat the bot marked read, oldest first.
+    pub fn read_messages(&self, thread_id: &str) -> Vec<String> {
+        self.chat(thread_id)
+            .into_iter()
+            .filter(|e| e.from == "user" && e.read)
+            .filter_map(|e| e.message["id"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// Messages counted against the channel's monthly quota so far.

@@ -32,12 +32,13 @@ pub struct Spec {
 }
 
 /// The request schemas the sandbox validates, by name in the spec.
-const REQUEST_SCHEMAS: [&str; 5] = [
+const REQUEST_SCHEMAS: [&str; 6] = [
     "ReplyMessageRequest",
     "PushMessageRequest",
     "MulticastRequest",
     "NarrowcastRequest",
     "BroadcastRequest",
+    "MarkMessagesAsReadByTokenRequest",
 ];
 
 /// Loads and compiles the spec once per process (many sandboxes share it in tests).

@@ -19,6 +19,8 @@ pub(crate) struct State {
     /// Chat history per user/group/room id, both directions (for `delivered_to` and the simulator).
     pub transcripts: HashMap<String, Vec<ChatEntry>>,
     pub reply_tokens: HashMap<String, ReplyToken>,
+    /// markAsReadToken → the message it marks, bound to a channel when its webhook is sent.
+    pub read_tokens: HashMap<String, ReadToken>,
     /// (access token, retry key) → the accepted request.
     pub retry_keys: HashMap<(String, String), AcceptedKey>,
     /// Message id → media the sandbox generated for an inbound message.
@@ -49,6 +51,15 @@ pub struct ChatEntry {
     /// The channel's bot user id.
     pub channel: String,
     pub message: Value,
+    /// A user's message the bot marked read (`POST /v2/bot/chat/markAsRead`): the user sees 既読.
+    pub read: bool,
+}
+
+pub(crate) struct ReadToken {
+    pub channel: Option<String>,
+    /// The one-to-one chat (user id) and the message the token came with.
+    pub thread: String,
+    pub message_id: String,
 }
 
 pub(crate) struct ReplyToken {
@@ -160,6 +171,7 @@ impl State {
                 at,
                 channel: channel.to_owned(),
                 message,
+                read: false,
             });
     }
 

@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::state::{Content, ReplyToken};
+use super::state::{Content, ReadToken, ReplyToken};
 use super::{ids, LineSandbox, UserProfile};
 
 /// Base64(HMAC-SHA256(channel secret, body)): LINE's `x-line-signature`.
@@ -149,7 +149,18 @@ impl LineSandbox {
                 "webhookEventId": ids::ulid(now), "deliveryContext": { "isRedelivery": false } })
     }
 
-    fn message_event(&self, source: Value, thread: &str, message: Value) -> Value {
+    fn message_event(&self, source: Value, thread: &str, mut message: Value) -> Value {
+        // LINE gives a user's message in a one-to-one chat a token to mark it read.
+        if source["type"] == "user" {
+            let token = ids::mark_as_read_token();
+            let record = ReadToken {
+                channel: None,
+                thread: thread.to_owned(),
+                message_id: message["id"].as_str().unwrap_or_default().to_owned(),
+            };
+            self.lock().read_tokens.insert(token.clone(), record);
+            message["markAsReadToken"] = json!(token);
+        }
         let mut e = self.base_event("message", source);
         e["message"] = message;
         self.issue_reply_token(&mut e, thread);
@@ -208,6 +219,13 @@ impl LineSandbox {
                     t.issued_at = now;
                 }
             }
+        }
+        if let Some(t) = event
+            .pointer("/message/markAsReadToken")
+            .and_then(Value::as_str)
+            .and_then(|t| st.read_tokens.get_mut(t))
+        {
+            t.channel = Some(token.to_owned());
         }
         if redelivery {
             return;

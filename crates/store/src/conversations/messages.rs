@@ -242,6 +242,25 @@ pub async fn message_by_id(
     .context("reading the message")
 }
 
+/// The patient's newest message in the conversation (not an event line): marking it read with
+/// the provider marks every earlier one too.
+pub async fn newest_from_patient(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    conversation: &ConversationId,
+) -> anyhow::Result<Option<Message>> {
+    sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 AND clinic_id = $2
+           AND direction = 'in' AND author_kind = 'patient'
+         ORDER BY created_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(conversation.as_str())
+    .bind(clinic.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading the patient's newest message")
+}
+
 /// Oldest first; the cursor is the last row's `(created_at, id)`.
 pub async fn messages(
     conn: &mut AnyConnection,

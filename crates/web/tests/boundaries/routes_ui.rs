@@ -229,6 +229,12 @@ fn settings_cases(w: &World) -> Vec<Case> {
             "B's channel",
         ),
         Case::form(
+            "/app/settings/channels/{id}/mark-read",
+            format!("/app/settings/channels/{}/mark-read", b.line),
+            &[("on", "1")],
+            "B's channel",
+        ),
+        Case::form(
             "/app/settings/channels/{id}/templates",
             format!("/app/settings/channels/{}/templates", b.wa),
             &[

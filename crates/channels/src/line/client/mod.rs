@@ -160,6 +160,18 @@ impl LineClient {
         decode(&answer.body)
     }
 
+    /// LINE doc: Messaging API reference › "Mark messages from users as read by token"
+    /// (`POST /v2/bot/chat/markAsRead`): the message the token came with, and every earlier one
+    /// in that chat, show as read to the patient. Works only while the account's chat is on.
+    pub async fn mark_as_read(&self, mark_as_read_token: &str) -> Result<(), SendError> {
+        let url = format!("{}/v2/bot/chat/markAsRead", self.api_base);
+        let req = self
+            .http
+            .post(url)
+            .json(&json!({ "markAsReadToken": mark_as_read_token }));
+        self.call("mark_as_read", req).await.map(|_| ())
+    }
+
     /// LINE doc: Messaging API reference › "Get content" (`GET /v2/bot/message/{messageId}/content`
     /// on the api-data host). Returns the content type and the bytes.
     pub async fn content(&self, message_id: &str) -> Result<(String, Bytes), SendError> {

@@ -105,6 +105,8 @@ function render(entries) {
       acts.forEach((a) => row.appendChild(actionButton(a)));
       li.appendChild(row);
     }
+    // As in LINE: 既読 under your own message once the account marked it read.
+    if (e.from === "user" && e.read) li.appendChild(el("span", "read", "既読"));
     li.appendChild(el("time", "at", new Date(e.at).toLocaleTimeString()));
     chat.appendChild(li);
     // LINE shows quick replies only under the latest message.

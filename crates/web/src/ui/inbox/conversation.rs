@@ -7,7 +7,7 @@ use axum::response::Html;
 use serde::{Deserialize, Serialize};
 use tsunagu_accounts::staff as accounts;
 use tsunagu_core::{ChannelId, ConversationId, PatientId, Permission};
-use tsunagu_inbox::LiveEvent;
+use tsunagu_inbox::{read_marks, LiveEvent};
 use tsunagu_store::conversations::{self, Conversation};
 use tsunagu_store::{channels, patients};
 
@@ -235,18 +235,22 @@ async fn thread(
 }
 
 /// Marks the conversation read; when it had unread messages, other open pages are told so their
-/// badges drop (reading an already-read conversation announces nothing, so refreshes settle).
+/// badges drop (reading an already-read conversation announces nothing, so refreshes settle),
+/// and the patient sees 既読 where the channel is set to show it (`read_marks`).
 async fn mark_read(state: &AppState, staff: &Staff, conv: &Conversation) -> Result<(), PageError> {
     if conv.unread_count == 0 {
         return Ok(());
     }
-    let mut conn = conn(state).await?;
+    let clinic = staff.clinic.clinic_id();
+    let mut tx = state.db.begin().await?;
     conversations::mark_read(
-        &mut conn,
-        &staff.clinic.clinic_id(),
+        tx.conn(),
+        &clinic,
         &ConversationId::from_db(conv.id.clone()),
     )
     .await?;
+    read_marks::opened(tx.conn(), &clinic, conv, state.now_ms()).await?;
+    tx.commit().await?;
     state.live.publish(LiveEvent {
         clinic_id: staff.clinic.id.clone(),
         conversation_id: conv.id.clone(),

@@ -48,6 +48,9 @@ struct ChannelItem {
     endpoints: Vec<String>,
     api_base_url: String,
     enabled: bool,
+    /// Its provider can show the patient 既読 (`Rules::marks_read`), and whether it is on.
+    marks_read: bool,
+    mark_read_on_open: bool,
     /// Webhook events for addresses this channel does not serve.
     unrouted: i64,
     templates_href: Option<String>,
@@ -112,12 +115,15 @@ async fn items(
     let mut out = Vec::new();
     for c in channels::list(conn, &staff.clinic.clinic_id()).await? {
         let unrouted = webhooks::count_flagged(conn, &c.channel_id(), "unrouted").await?;
-        let templates = ChannelKind::parse(&c.kind).is_some_and(|k| k.rules().templates);
+        let rules = ChannelKind::parse(&c.kind).map(|k| k.rules());
+        let templates = rules.is_some_and(|r| r.templates);
         out.push(ChannelItem {
             kind_label: kind_label(lang, &c.kind),
             webhook_url: format!("{base}/webhooks/{}/{}", c.kind, c.id),
             endpoints: endpoint_lines(&c.endpoints()),
             enabled: flag(c.enabled),
+            marks_read: rules.is_some_and(|r| r.marks_read),
+            mark_read_on_open: flag(c.mark_read_on_open),
             unrouted,
             templates_href: templates.then(|| format!("{PAGE}/{}/templates", c.id)),
             api_base_url: c.api_base_url,
@@ -166,7 +172,16 @@ pub async fn page(
     staff.require(Permission::Administer)?;
     let notice = q
         .saved
-        .filter(|k| ["created", "enabled", "disabled"].contains(&k.as_str()))
+        .filter(|k| {
+            [
+                "created",
+                "enabled",
+                "disabled",
+                "mark_read_on",
+                "mark_read_off",
+            ]
+            .contains(&k.as_str())
+        })
         .map(|k| text(staff.lang, &format!("channels.saved.{k}")));
     build(&state, &staff, None, notice).await
 }

@@ -4,6 +4,7 @@
 //! error and what was typed); every change commits with its audit entry.
 mod calendar;
 mod calendar_view;
+mod channel_read_marks;
 mod channel_templates;
 mod channels;
 mod channels_form;
@@ -44,6 +45,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/app/settings/channels/{id}/enabled",
             post(channels::enable),
+        )
+        .route(
+            "/app/settings/channels/{id}/mark-read",
+            post(channel_read_marks::set),
         )
         .route(
             "/app/settings/channels/{id}/templates",
