@@ -195,6 +195,13 @@ codes! {
     // Staff accounts.
     PasswordTooShort = "password_too_short",
     PasswordTooLong = "password_too_long",
+
+    // Scheduled messages.
+    ScheduledTimePast = "scheduled_time_past",
+    ScheduledTooFar = "scheduled_too_far",
+    /// It already left, was refused at its time, or was cancelled.
+    ScheduledNotEditable = "scheduled_not_editable",
+    InvalidScheduleTime = "invalid_schedule_time",
 }
 
 impl Code {

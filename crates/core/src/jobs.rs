@@ -161,6 +161,20 @@ impl JobPayload for MarkRead {
     const KIND: &'static str = "channel.mark_read";
 }
 
+/// `conversation.scheduled_send`: a scheduled message whose time has come (key
+/// `scheduled:<id>:<send_at>`: changing the time queues another, and this one finds nothing).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScheduledSend {
+    pub clinic_id: ClinicId,
+    pub scheduled_id: String,
+    /// The time it was queued for.
+    pub send_at: i64,
+}
+
+impl JobPayload for ScheduledSend {
+    const KIND: &'static str = "conversation.scheduled_send";
+}
+
 /// `whatsapp.sync_templates`: submit a channel's draft templates to Meta and record every
 /// template's review state (key `templates:<channel>:<minute or webhook>`).
 #[derive(Clone, Debug, Serialize, Deserialize)]

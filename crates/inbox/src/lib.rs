@@ -5,5 +5,6 @@ pub mod live;
 pub mod reachability;
 pub mod read_marks;
 pub mod reply;
+pub mod scheduled;
 
 pub use live::{LiveEvent, LiveHub};

@@ -18,7 +18,7 @@ pub use auto_reply::queue_auto_reply;
 pub use content::{Choice, Outgoing};
 pub use purpose::{queue_content_for_purpose, queue_for_purpose};
 pub use queue::queue_in;
-use queue::{checked_text, text_refusal};
+pub(crate) use queue::{checked_text, text_refusal};
 
 /// Where and how a send leaves, decided when it is queued.
 #[derive(Clone, Debug, Default)]

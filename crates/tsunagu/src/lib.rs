@@ -6,6 +6,7 @@ mod demo_channels;
 #[cfg(test)]
 mod layering_tests;
 pub mod rotate_key;
+mod scheduled_job;
 pub mod sms_codes;
 
 use std::net::SocketAddr;
@@ -176,7 +177,8 @@ fn job_handlers(codes: Arc<dyn CodeSender>) -> Registry {
     let mut handlers = tsunagu_outbox::handlers::registry();
     handlers
         .register(tsunagu_dispatch::InboundDispatcher { codes })
-        .register(RetentionJob);
+        .register(RetentionJob)
+        .register(scheduled_job::ScheduledJob);
     handlers
 }
 

@@ -10,12 +10,12 @@ use super::content::{self, Outgoing};
 use super::{enqueue_send, Author, ReplyOutcome, Route};
 use crate::reachability;
 
-pub(super) fn checked_text(text: &str) -> Option<&str> {
+pub(crate) fn checked_text(text: &str) -> Option<&str> {
     let text = text.trim();
     (!text.is_empty() && text.chars().count() <= MAX_TEXT).then_some(text)
 }
 
-pub(super) fn text_refusal(text: &str) -> Refusal {
+pub(crate) fn text_refusal(text: &str) -> Refusal {
     if text.trim().is_empty() {
         Refusal::new(Code::EmptyMessage).detail("the message is empty")
     } else {

@@ -75,6 +75,42 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's conversation",
         ),
         Case::form(
+            "/app/conversations/{id}/scheduled",
+            format!("/app/conversations/{}/scheduled", b.conv),
+            &[("text", "x"), ("date", "2099-01-01"), ("time", "09:00")],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/scheduled/{sid}",
+            format!("/app/conversations/{}/scheduled/{}", b.conv, b.scheduled),
+            &[("text", "x"), ("date", "2099-01-01"), ("time", "09:00")],
+            "B's conversation and scheduled message",
+        ),
+        Case::form(
+            "/app/conversations/{id}/scheduled/{sid}",
+            format!("/app/conversations/{}/scheduled/{}", a.conv, b.scheduled),
+            &[("text", "x"), ("date", "2099-01-01"), ("time", "09:00")],
+            "B's scheduled message on A's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/scheduled/{sid}/cancel",
+            format!(
+                "/app/conversations/{}/scheduled/{}/cancel",
+                a.conv, b.scheduled
+            ),
+            &[],
+            "B's scheduled message on A's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/scheduled/{sid}/cancel",
+            format!(
+                "/app/conversations/{}/scheduled/{}/cancel",
+                a.other_conv, a.scheduled
+            ),
+            &[],
+            "A's scheduled message of another conversation",
+        ),
+        Case::form(
             "/app/conversations/{id}/assign",
             format!("/app/conversations/{}/assign", b.conv),
             &[("assignee", a.owner.staff_id.as_str())],

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 use tsunagu_accounts::tokens;
 use tsunagu_core::{ChannelId, ClinicId, ConversationId, MessageId, Role, TokenScope};
+use tsunagu_inbox::scheduled;
 use tsunagu_privacy::audit::Actor;
 use tsunagu_privacy::verification::proxies::{self, ProxyOf};
 use tsunagu_privacy::verification::{link_by_staff, LinkActor};
@@ -46,6 +47,8 @@ pub struct Side {
     pub other_identity: String,
     pub other_conv: ConversationId,
     pub closure: String,
+    /// A message scheduled in `conv`, still to leave.
+    pub scheduled: String,
     pub owner: Session,
 }
 
@@ -130,7 +133,18 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
             .fetch_one(app.db.pool())
             .await
             .unwrap();
+    let draft = scheduled::Draft {
+        body: "明日お待ちしております",
+        purpose: None,
+        send_at: now + 3_600_000,
+    };
+    let who = owner.staff_id.as_str();
+    let scheduled = scheduled::schedule(&app.db, &s.clinic, &c.id, who, draft, now)
+        .await
+        .unwrap()
+        .unwrap();
     Side {
+        scheduled,
         closure: closure(app, &s.clinic).await,
         clinic: s.clinic,
         line: s.channel,

@@ -79,6 +79,8 @@ pub struct Notices {
     /// Why a retry or an assignment was refused, shown above the reply box.
     pub error: Option<String>,
     pub confirm_retry: Option<ConfirmRetry>,
+    /// A refused 予約送信 form, shown again where it was typed.
+    pub scheduled: Option<super::scheduled::Refused>,
 }
 
 /// Where an action on the conversation goes back to: the conversation, beside the list tab the
@@ -314,6 +316,7 @@ pub async fn show(
         reply,
         error: notice,
         confirm_retry,
+        scheduled,
     } = notices;
     let reply = staff.can(Permission::Reply).then(|| {
         let mut r = reply.unwrap_or_default();
@@ -321,6 +324,8 @@ pub async fn show(
         r
     });
     let assignment = assign::view(state, staff, &conv).await?;
+    let zone = Zone::of(&staff.clinic);
+    let scheduled = super::scheduled::panel(state, staff, &conv, zone, scheduled).await?;
     let (window, template_picker) = super::template_send::panel(state, staff, &conv).await?;
     let shell = shell::shell(state, staff, "inbox").await?;
     let title = format!(
@@ -334,7 +339,7 @@ pub async fn show(
         minijinja::context! {
             lang => staff.lang, shell, list, header, thread, reply, title, assignment, notice,
             confirm_retry, csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
-            window, template_picker,
+            window, template_picker, scheduled,
         },
     )
 }

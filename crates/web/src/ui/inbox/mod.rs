@@ -10,6 +10,7 @@ mod messages;
 use tsunagu_store::inbox_views as queries;
 mod reply;
 mod retry;
+mod scheduled;
 pub mod shell;
 mod template_send;
 mod view;
@@ -40,6 +41,15 @@ pub fn router() -> Router<AppState> {
             post(template_send::send),
         )
         .route("/app/conversations/{id}/assign", post(assign::assign))
+        .route("/app/conversations/{id}/scheduled", post(scheduled::create))
+        .route(
+            "/app/conversations/{id}/scheduled/{sid}",
+            post(scheduled::edit),
+        )
+        .route(
+            "/app/conversations/{id}/scheduled/{sid}/cancel",
+            post(scheduled::cancel),
+        )
         .route("/app/messages/{id}/retry", post(retry::retry))
         .route("/app/attachments/{id}", get(attachments::serve))
         .route("/app/live", get(live::stream))

@@ -32,6 +32,41 @@ impl Zone {
         t.format(fmt).to_string()
     }
 
+    /// `2026/12/08(火) 09:00` (`Tue 2026/12/08 09:00` in English): a time staff chose ahead.
+    pub fn long_label(&self, lang: &str, ms: i64) -> String {
+        const JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+        let t = self.0.from_utc_datetime(&from_ms(ms).naive_utc());
+        let day = t.weekday().num_days_from_monday() as usize;
+        if lang == "ja" {
+            format!(
+                "{}({}) {}",
+                t.format("%Y/%m/%d"),
+                JA[day],
+                t.format("%H:%M")
+            )
+        } else {
+            t.format("%a %Y/%m/%d %H:%M").to_string()
+        }
+    }
+
+    /// `("2026-12-08", "09:00")`, clinic-local, as date and time inputs take them.
+    pub fn date_time(&self, ms: i64) -> (String, String) {
+        let t = self.0.from_utc_datetime(&from_ms(ms).naive_utc());
+        (
+            t.format("%Y-%m-%d").to_string(),
+            t.format("%H:%M").to_string(),
+        )
+    }
+
+    /// A clinic-local date (`YYYY-MM-DD`) and time (`HH:MM`) as epoch ms; `None` when they do
+    /// not read or name no instant (a gap at a clock change).
+    pub fn parse_local(&self, date: &str, time: &str) -> Option<i64> {
+        let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+        let t = chrono::NaiveTime::parse_from_str(time, "%H:%M").ok()?;
+        let local = self.0.from_local_datetime(&d.and_time(t)).earliest()?;
+        Some(local.timestamp_millis())
+    }
+
     /// For `<time datetime>`: RFC 3339 with the clinic's offset.
     pub fn iso(&self, ms: i64) -> String {
         self.0
