@@ -2,6 +2,7 @@
 //! staff replies into queued sends.
 pub mod ingest;
 pub mod live;
+pub mod notes;
 pub mod reachability;
 pub mod read_marks;
 pub mod reply;

@@ -193,6 +193,7 @@
         want.list = true;
         if (openId && ev.conversation_id === openId) want.messages = true;
         if (ev.kind === 'message.created') want.toast = true;
+        if (ev.kind === 'note.mention') refreshMentions(true);
         schedule();
       });
       // Events were lost (this page fell behind, the server's database connection dropped):
@@ -217,6 +218,53 @@
     connect();
   }
 
+  // --- notes: @name buttons, and the header's メンション badge -----------------------------------
+  // The badge asks the server for a count only (no names, no words); when it grows, a browser
+  // notification says so without saying what the note says.
+  function noteMentions() {
+    var text = document.getElementById('note-text');
+    document.querySelectorAll('[data-mention]').forEach(function (b) {
+      b.addEventListener('click', function () {
+        if (!text) return;
+        var at = text.selectionStart || text.value.length;
+        var word = '@' + b.getAttribute('data-mention') + ' ';
+        text.value = text.value.slice(0, at) + word + text.value.slice(at);
+        text.focus();
+        text.selectionStart = text.selectionEnd = at + word.length;
+      });
+    });
+    var enable = document.querySelector('[data-enable-notifications]');
+    if (enable && 'Notification' in window && Notification.permission === 'default') {
+      enable.hidden = false;
+      enable.addEventListener('click', function () {
+        Notification.requestPermission().then(function () { enable.hidden = true; });
+      });
+    }
+  }
+
+  function refreshMentions(maybeNotify) {
+    var link = document.querySelector('[data-mentions-count]');
+    var badge = document.querySelector('[data-mentions-badge]');
+    if (!link || !badge) return;
+    var before = parseInt(badge.textContent, 10) || 0;
+    fetch(link.getAttribute('data-mentions-count'), { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) {
+        if (!j) return;
+        badge.textContent = String(j.unseen);
+        badge.hidden = j.unseen === 0;
+        if (maybeNotify && j.unseen > before && 'Notification' in window &&
+            Notification.permission === 'granted') {
+          var n = new Notification(document.documentElement.lang === 'ja' ? 'メンションされました' : 'You were mentioned', {
+            body: document.documentElement.lang === 'ja' ? 'tsunagu を開いて確認してください。' : 'Open tsunagu to see it.',
+            tag: 'tsunagu-mention'
+          });
+          n.onclick = function () { window.focus(); window.location.href = '/app/mentions'; };
+        }
+      })
+      .catch(function () {});
+  }
+
   // --- a profile picture that cannot load leaves the initial beneath it visible -----------------
   function pictures() {
     document.querySelectorAll('img[data-hide-on-error]').forEach(function (img) {
@@ -231,6 +279,7 @@
     autosubmit();
     replyBox();
     messagePane();
+    noteMentions();
     live();
   });
 })();

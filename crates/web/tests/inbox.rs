@@ -11,6 +11,7 @@ mod inbox {
     mod conversation;
     mod list;
     mod live;
+    mod notes;
     mod page_safety;
     mod reply;
     mod retry;

@@ -75,6 +75,12 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's conversation",
         ),
         Case::form(
+            "/app/conversations/{id}/notes",
+            format!("/app/conversations/{}/notes", b.conv),
+            &[("text", "メモ")],
+            "B's conversation",
+        ),
+        Case::form(
             "/app/conversations/{id}/scheduled",
             format!("/app/conversations/{}/scheduled", b.conv),
             &[("text", "x"), ("date", "2099-01-01"), ("time", "09:00")],

@@ -81,6 +81,8 @@ pub struct Notices {
     pub confirm_retry: Option<ConfirmRetry>,
     /// A refused 予約送信 form, shown again where it was typed.
     pub scheduled: Option<super::scheduled::Refused>,
+    /// A refused note, shown again with what was typed.
+    pub note: Option<super::notes::NoteBox>,
 }
 
 /// Where an action on the conversation goes back to: the conversation, beside the list tab the
@@ -212,10 +214,20 @@ async fn thread(
         senders: &senders,
         staff: &staff_names,
     };
-    let messages = rows
+    let mut entries: Vec<(i64, MessageView)> = rows
         .iter()
-        .map(|m| view::refine(message_view(m, &d), m))
+        .map(|m| (m.created_at, view::refine(message_view(m, &d), m)))
         .collect();
+    // Notes written over the span this page shows sit among its messages.
+    let from = if more {
+        rows.first().map_or(i64::MIN, |m| m.created_at)
+    } else {
+        i64::MIN
+    };
+    let to = cursor.as_ref().map_or(i64::MAX, |(at, _)| *at);
+    entries.extend(super::notes::views(state, staff, conv, from, to).await?);
+    entries.sort_by_key(|(at, _)| *at);
+    let messages = entries.into_iter().map(|(_, v)| v).collect();
     let base = format!("/app/conversations/{}", conv.id);
     let older_href = more
         .then(|| {
@@ -282,6 +294,7 @@ pub async fn show(
     let (header, patient_id) = header(state, staff, &conv).await?;
     let thread = thread(state, staff, &conv, q.before.as_deref()).await?;
     mark_read(state, staff, &conv).await?;
+    super::notes::seen(state, staff, &conv).await?;
     let subjects = read_subjects(&conv, &patient_id);
     if first_view {
         audit_event(
@@ -317,6 +330,7 @@ pub async fn show(
         error: notice,
         confirm_retry,
         scheduled,
+        note,
     } = notices;
     let reply = staff.can(Permission::Reply).then(|| {
         let mut r = reply.unwrap_or_default();
@@ -326,6 +340,7 @@ pub async fn show(
     let assignment = assign::view(state, staff, &conv).await?;
     let zone = Zone::of(&staff.clinic);
     let scheduled = super::scheduled::panel(state, staff, &conv, zone, scheduled).await?;
+    let note = super::notes::note_box(state, staff, &conv, note).await?;
     let (window, template_picker) = super::template_send::panel(state, staff, &conv).await?;
     let shell = shell::shell(state, staff, "inbox").await?;
     let title = format!(
@@ -339,7 +354,7 @@ pub async fn show(
         minijinja::context! {
             lang => staff.lang, shell, list, header, thread, reply, title, assignment, notice,
             confirm_retry, csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
-            window, template_picker, scheduled,
+            window, template_picker, scheduled, note,
         },
     )
 }
@@ -372,6 +387,7 @@ pub async fn fragment(
     };
     let thread = thread(&state, &staff, &conv, q.before.as_deref()).await?;
     mark_read(&state, &staff, &conv).await?;
+    super::notes::seen(&state, &staff, &conv).await?;
     audit_throttled(
         &state,
         &staff,

@@ -7,6 +7,7 @@ mod conversation;
 mod list;
 mod live;
 mod messages;
+mod notes;
 use tsunagu_store::inbox_views as queries;
 mod reply;
 mod retry;
@@ -41,6 +42,9 @@ pub fn router() -> Router<AppState> {
             post(template_send::send),
         )
         .route("/app/conversations/{id}/assign", post(assign::assign))
+        .route("/app/conversations/{id}/notes", post(notes::add))
+        .route("/app/mentions", get(notes::page))
+        .route("/app/mentions/count", get(notes::count))
         .route("/app/conversations/{id}/scheduled", post(scheduled::create))
         .route(
             "/app/conversations/{id}/scheduled/{sid}",

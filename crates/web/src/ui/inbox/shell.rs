@@ -29,8 +29,10 @@ pub struct Shell {
     pub can_patients: bool,
     /// Owners and admins: the settings pages.
     pub can_administer: bool,
-    /// inbox | patients | audit | settings | account: the nav entry marked current.
+    /// inbox | patients | audit | settings | account | mentions: the nav entry marked current.
     pub active: &'static str,
+    /// Notes that mention me, not seen yet (the header's メンション badge).
+    pub mentions: i64,
 }
 
 pub async fn shell(
@@ -51,7 +53,14 @@ pub async fn shell(
     } else {
         Vec::new()
     };
+    let mentions = if staff.can(Permission::ReadMessages) {
+        let clinic = staff.clinic.clinic_id();
+        tsunagu_inbox::notes::unseen_count(&mut conn, &clinic, staff.staff_id.as_str()).await?
+    } else {
+        0
+    };
     Ok(Shell {
+        mentions,
         lang: staff.lang,
         clinic_name: staff.clinic.name.clone(),
         staff_name: staff.display_name.clone(),
