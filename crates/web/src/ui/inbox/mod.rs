@@ -9,6 +9,7 @@ mod live;
 mod messages;
 use tsunagu_store::inbox_views as queries;
 mod reply;
+mod reply_gate;
 mod retry;
 pub mod shell;
 mod template_send;

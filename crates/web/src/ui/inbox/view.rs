@@ -79,7 +79,10 @@ pub fn channel_label(lang: &str, kind: &str) -> String {
 pub fn preview_label(lang: &str, preview: &str) -> String {
     let kind = preview.strip_prefix('[').and_then(|p| p.strip_suffix(']'));
     match kind {
-        Some(k @ ("image" | "video" | "audio" | "file" | "location" | "sticker" | "postback")) => {
+        Some(
+            k @ ("image" | "video" | "audio" | "file" | "location" | "sticker" | "postback"
+            | "system"),
+        ) => {
             format!("[{}]", i18n::text(lang, &format!("msg.kind.{k}")))
         }
         Some("message") => format!("[{}]", i18n::text(lang, "msg.kind.unknown")),
@@ -154,6 +157,7 @@ mod tests {
     fn placeholder_previews_are_shown_in_words() {
         assert_eq!(preview_label("ja", "[image]"), "[画像]");
         assert_eq!(preview_label("en", "[image]"), "[Image]");
+        assert_eq!(preview_label("ja", "[system]"), "[お知らせ]");
         assert_eq!(preview_label("ja", "[予約] 明日"), "[予約] 明日");
     }
 
