@@ -76,6 +76,15 @@ async fn admins_set_retention_and_others_may_not() {
     let admin = app.sign_in(&s.clinic, Role::Owner, "院長").await;
     let res = app.get("/app/settings/retention", &admin).await;
     assert!(res.text.contains(r#"value="30""#) && res.text.contains(r#"value="5""#));
+    // A tab among the settings, current here and reachable from the others.
+    assert!(
+        res.text
+            .contains(r#"href="/app/settings/retention" aria-current="page""#),
+        "{}",
+        res.text
+    );
+    let calendar = app.get("/app/settings/calendar", &admin).await.text;
+    assert!(calendar.contains(r#"data-testid="settings-nav-retention""#));
     let bad = [
         ("csrf_token", admin.csrf.as_str()),
         ("raw_webhook_body_days", "0"),
