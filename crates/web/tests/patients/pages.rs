@@ -223,3 +223,28 @@ async fn an_edit_saves_and_another_clinics_patient_is_not_found() {
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_patient_known_only_by_their_number_is_named_in_the_national_format_everywhere() {
+    let app = app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let c = app
+        .conversation(&s, "+819012345678", "+819012345678", "予約したいです", T0)
+        .await;
+    let me = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    for path in [
+        "/app/inbox".to_string(),
+        format!("/app/conversations/{}", c.id),
+        "/app/patients".to_string(),
+        format!("/app/patients/{}", c.patient_id),
+        format!("/app/patients/{}/consent", c.patient_id),
+        format!("/app/patients/{}/identity", c.patient_id),
+    ] {
+        let res = app.get(&path, &me).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}");
+        assert!(res.text.contains("090-1234-5678"), "{path}: {}", res.text);
+        assert!(!res.text.contains(">+819012345678<"), "{path}");
+    }
+}

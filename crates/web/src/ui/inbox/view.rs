@@ -40,14 +40,15 @@ impl Zone {
     }
 }
 
-/// The first non-blank of the candidates, else the translated fallback.
+/// The first non-blank of the candidates (a bare phone number in the national format), else
+/// the translated fallback.
 pub fn first_name(lang: &str, candidates: &[Option<&str>], fallback_key: &str) -> String {
     candidates
         .iter()
         .flatten()
         .map(|s| s.trim())
         .find(|s| !s.is_empty())
-        .map(str::to_string)
+        .map(tsunagu_contacts::phone::display_name)
         .unwrap_or_else(|| i18n::text(lang, fallback_key))
 }
 

@@ -157,7 +157,7 @@ pub async fn render_page(
     let html = tmpl
         .render(minijinja::context! {
             lang, title, shell => shell(state, staff, "patients").await?,
-            patient_id => patient.id, patient_name => patient.display_name,
+            patient_id => patient.id, patient_name => tsunagu_contacts::phone::display_name(&patient.display_name),
             provisional => patient.provisional != 0,
             identities, links, proxies => proxy_rows, found, q => search.unwrap_or(""),
             relationships => proxies::RELATIONSHIPS,
