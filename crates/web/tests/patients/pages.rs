@@ -248,3 +248,43 @@ async fn a_patient_known_only_by_their_number_is_named_in_the_national_format_ev
         assert!(!res.text.contains(">+819012345678<"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_language_is_picked_by_name_stored_as_its_code_and_shown_by_name() {
+    let app = app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let c = app
+        .conversation(&s, "U1", "グエン ヴァン アン", "こんにちは", T0)
+        .await;
+    let me = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    let path = format!("/app/patients/{}", c.patient_id);
+    let form = app.get(&path, &me).await.text;
+    assert!(form.contains(r#"<select id="pf-language" name="language""#));
+    assert!(form.contains(r#"<option value="vi">Tiếng Việt(ベトナム語)</option>"#));
+    let fields = [
+        ("csrf_token", me.csrf.as_str()),
+        ("name", "グエン ヴァン アン"),
+        ("language", "vi"),
+    ];
+    let res = app.post_form(&path, &me, &fields).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let stored = app
+        .count(
+            "SELECT COUNT(*) FROM patients WHERE id = $1 AND language = 'vi'",
+            &c.patient_id,
+        )
+        .await;
+    assert_eq!(stored, 1, "the code is stored");
+    let page = app.get(&path, &me).await.text;
+    assert!(page.contains(r#"<option value="vi" selected>"#), "{page}");
+    let facts = page
+        .split("data-testid=\"patient-facts\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</dl>").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(facts.contains("Tiếng Việt(ベトナム語)"), "{facts}");
+    assert!(!facts.contains(">vi<"), "{facts}");
+}

@@ -102,7 +102,12 @@ fn facts(lang: &str, r: &PatientRecord) -> Vec<Fact> {
         ),
         ("email", p.email.clone()),
         ("card_number", p.card_number.clone()),
-        ("language", p.language.clone()),
+        (
+            "language",
+            p.language
+                .as_deref()
+                .map(|c| super::form::language_name(lang, c)),
+        ),
         ("preferred_channel", channel),
         ("note", p.note.clone()),
     ];
