@@ -88,7 +88,7 @@ pub async fn page(
     staff_ids.extend(
         rows.iter()
             .filter(|r| r.subject_type.as_deref() == Some("staff"))
-            .flat_map(|r| subject_ids(r)),
+            .flat_map(subject_ids),
     );
     let names = staff::display_names(&mut conn, &staff_ids).await?;
     let mut resolver = Resolver::default();

@@ -117,6 +117,17 @@ impl Resolver {
                 }),
                 _ => None,
             };
+            // A conversation's read names its patient too: shown once, by name.
+            let named = match (named, kind) {
+                (None, "conversation") => match self.patient(conn, clinic, id).await? {
+                    Some(n) if out.named.iter().any(|s| s.label == n) => continue,
+                    n => n.map(|label| Subject {
+                        label,
+                        href: Some(format!("/app/patients/{id}")),
+                    }),
+                },
+                (n, _) => n,
+            };
             match named {
                 Some(s) => out.named.push(s),
                 // Gone (erased, merged) or a kind without a name: counted, not shown as an id.

@@ -68,7 +68,9 @@ fn words(lang: &str, kind: ChannelKind, u: &Unreachable) -> Closed {
             "reply.closed.instead_template"
         }
         Unreachable::OutsideServiceWindow { .. } => "reply.closed.instead_wait",
-        _ => "reply.closed.instead_phone",
+        Unreachable::Blocked => "reply.closed.instead_blocked",
+        Unreachable::OptedOut => "reply.closed.instead_opted_out",
+        Unreachable::Bounced { .. } => "reply.closed.instead_bounced",
     };
     Closed {
         reason,
