@@ -258,6 +258,22 @@ pub async fn bump_sessions_valid_after(
     Ok(())
 }
 
+/// Everyone who is or was a member of the clinic (disabled accounts too: they stay in the
+/// audit trail), by name.
+pub async fn of_clinic(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+) -> anyhow::Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT s.id, s.display_name FROM memberships m JOIN staff s ON s.id = m.staff_id
+         WHERE m.clinic_id = $1 ORDER BY s.display_name, s.id",
+    )
+    .bind(clinic.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing the clinic's staff")
+}
+
 /// Display names for a page of audit rows: id → name.
 pub async fn display_names(
     conn: &mut AnyConnection,

@@ -122,6 +122,12 @@ pub fn parse_language(s: &str) -> Result<String, Invalid> {
     })
 }
 
+/// The languages offered when staff pick a patient's language (codes `parse_language` accepts;
+/// Japan's largest foreign-resident communities first after Japanese and English).
+pub const LANGUAGES: [&str; 12] = [
+    "ja", "en", "zh", "ko", "vi", "pt", "es", "tl", "ne", "id", "th", "my",
+];
+
 /// The channels a clinic may prefer to reach a patient on.
 pub const CHANNELS: [&str; 7] = [
     "line",

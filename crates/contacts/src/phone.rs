@@ -78,6 +78,19 @@ impl PhoneE164 {
     }
 }
 
+/// A name as staff read it: a patient known only by their number (an SMS sender, whose name is
+/// the number the provider gave) is shown in the national format (`090-1234-5678`); any other
+/// name as it is.
+pub fn display_name(name: &str) -> String {
+    let t = name.trim();
+    let digits = t.strip_prefix('+').unwrap_or("");
+    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        PhoneE164(t.to_owned()).display()
+    } else {
+        name.to_owned()
+    }
+}
+
 impl std::fmt::Display for PhoneE164 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -110,6 +123,16 @@ mod tests {
 
     fn e164(s: &str) -> Option<String> {
         PhoneE164::parse(s).ok().map(|p| p.as_str().to_string())
+    }
+
+    #[test]
+    fn a_patient_named_by_their_number_is_shown_in_the_national_format() {
+        assert_eq!(display_name("+819012345678"), "090-1234-5678");
+        assert_eq!(display_name("+81312345678"), "03-1234-5678");
+        assert_eq!(display_name("+14155550123"), "+14155550123");
+        assert_eq!(display_name("山田 花子"), "山田 花子");
+        assert_eq!(display_name("+81 hello"), "+81 hello");
+        assert_eq!(display_name("+81"), "+81");
     }
 
     #[test]

@@ -7,6 +7,11 @@ use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::{new_id, ClinicId};
 use tsunagu_store::{Backend, Db};
 
+mod actions;
+mod search;
+pub use actions::ACTIONS;
+pub use search::{search, Filter};
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
     Staff(String),
@@ -32,7 +37,7 @@ impl Actor {
     }
 }
 
-/// What happened. `action` is a stable key such as `sign_in`, `conversation.read`.
+/// What happened. `action` is one of [`ACTIONS`], such as `conversation.read`.
 pub struct AuditEntry<'a> {
     pub clinic_id: Option<&'a ClinicId>,
     pub actor: &'a Actor,

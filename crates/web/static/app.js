@@ -274,7 +274,17 @@
     });
   }
 
+  // --- a destructive form asks first, naming what will be lost (data-confirm) -------------------
+  function confirmations() {
+    document.addEventListener('submit', function (e) {
+      var form = e.target;
+      var words = form && form.getAttribute && form.getAttribute('data-confirm');
+      if (words && !window.confirm(words)) e.preventDefault();
+    }, true);
+  }
+
   ready(function () {
+    confirmations();
     pictures();
     autosubmit();
     replyBox();

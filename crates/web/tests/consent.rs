@@ -237,3 +237,36 @@ async fn a_broadcaster_cannot_send_a_care_message_and_nothing_is_queued() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_patients_pages_share_the_page_frame_with_tabs_and_a_way_back() {
+    let app = app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let c = app
+        .conversation(&s, "U1", "山田 花子", "こんにちは", T0)
+        .await;
+    let me = app.sign_in(&s.clinic, Role::Owner, "院長").await;
+    let patient = format!("/app/patients/{}", c.patient_id);
+    for (tab, path) in [
+        ("consent", format!("{patient}/consent")),
+        ("identity", format!("{patient}/identity")),
+        ("privacy", format!("{patient}/privacy")),
+    ] {
+        let res = app.get(&path, &me).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}");
+        let page = res.text;
+        // The framed column every other page uses, not content flush left.
+        assert!(page.contains(r#"<div class="audit "#), "{path}: {page}");
+        assert!(
+            page.contains(&format!(r#"<a class="back-link" href="{patient}""#)),
+            "{path}: no way back"
+        );
+        assert!(page.contains(r#"data-testid="patient-tabs""#), "{path}");
+        assert!(
+            page.contains(&format!(
+                r#"href="{path}" aria-current="page" data-testid="tab-{tab}""#
+            )),
+            "{path}: its own tab is not current"
+        );
+    }
+}

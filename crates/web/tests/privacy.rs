@@ -76,6 +76,15 @@ async fn admins_set_retention_and_others_may_not() {
     let admin = app.sign_in(&s.clinic, Role::Owner, "院長").await;
     let res = app.get("/app/settings/retention", &admin).await;
     assert!(res.text.contains(r#"value="30""#) && res.text.contains(r#"value="5""#));
+    // A tab among the settings, current here and reachable from the others.
+    assert!(
+        res.text
+            .contains(r#"href="/app/settings/retention" aria-current="page""#),
+        "{}",
+        res.text
+    );
+    let calendar = app.get("/app/settings/calendar", &admin).await.text;
+    assert!(calendar.contains(r#"data-testid="settings-nav-retention""#));
     let bad = [
         ("csrf_token", admin.csrf.as_str()),
         ("raw_webhook_body_days", "0"),
@@ -98,4 +107,87 @@ async fn admins_set_retention_and_others_may_not() {
     let res = app.get(res.location(), &admin).await;
     assert!(res.text.contains("保存しました。") && res.text.contains(r#"value="14""#));
     assert_eq!(app.audits("retention.updated").await.len(), 1);
+}
+
+/// The audit page names patients and staff, speaks every action in words and narrows by
+/// staff member, action, patient and date, keeping the filters on the next page's link.
+#[tokio::test]
+async fn the_audit_page_names_people_and_filters_by_staff_action_patient_and_date() {
+    let app = app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let hanako = app
+        .conversation(&s, "U1", "山田 花子", "こんにちは", T0)
+        .await;
+    let ichiro = app
+        .conversation(&s, "U2", "鈴木 一郎", "こんにちは", T0)
+        .await;
+    let desk = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    let nurse = app.sign_in(&s.clinic, Role::Clinician, "看護 田中").await;
+    // Real reads, each recorded by the page: the consent and identity pages of two patients.
+    for (who, p) in [(&desk, &hanako), (&nurse, &ichiro)] {
+        for tab in ["consent", "identity"] {
+            let path = format!("/app/patients/{}/{tab}", p.patient_id);
+            assert_eq!(app.get(&path, who).await.status, StatusCode::OK);
+        }
+    }
+    let owner = app.sign_in(&s.clinic, Role::Owner, "院長").await;
+    let rows = |html: &str| html.matches("data-testid=\"audit-row\"").count();
+
+    let all = app.get("/app/audit", &owner).await.text;
+    assert!(
+        all.contains("同意の閲覧") && all.contains("本人確認の閲覧"),
+        "{all}"
+    );
+    assert!(!all.contains(">consent.read<") && !all.contains(">identity.read<"));
+    assert!(
+        all.contains(">山田 花子</a>") && all.contains(">鈴木 一郎</a>"),
+        "{all}"
+    );
+    assert!(!all.contains(&format!(">{}<", hanako.patient_id)));
+
+    let by_desk = app
+        .get(&format!("/app/audit?staff={}", desk.staff_id), &owner)
+        .await
+        .text;
+    assert_eq!(rows(&by_desk), 2, "{by_desk}");
+    assert!(by_desk.contains("山田 花子") && !by_desk.contains(">鈴木 一郎</a>"));
+
+    let consent_reads = app.get("/app/audit?action=consent.read", &owner).await.text;
+    assert_eq!(rows(&consent_reads), 2);
+    assert!(consent_reads.contains(r#"<option value="consent.read" selected>"#));
+
+    // By the patient's name: their reads only (the patient list reads name both and are not
+    // made here).
+    let suzuki = app
+        .get("/app/audit?patient=%E9%88%B4%E6%9C%A8", &owner)
+        .await
+        .text;
+    assert_eq!(rows(&suzuki), 2, "{suzuki}");
+    assert!(!suzuki.contains(">山田 花子</a>"));
+    let nobody = app
+        .get(
+            "/app/audit?patient=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84",
+            &owner,
+        )
+        .await
+        .text;
+    assert_eq!(rows(&nobody), 0);
+    assert!(nobody.contains("data-testid=\"audit-none\""));
+
+    // T0 is 2026-11-23 in Tokyo: nothing the day before, everything that day.
+    let before = app
+        .get("/app/audit?from=2026-11-20&to=2026-11-22", &owner)
+        .await
+        .text;
+    assert_eq!(rows(&before), 0, "{before}");
+    let that_day = app
+        .get(
+            "/app/audit?from=2026-11-23&to=2026-11-23&action=identity.read",
+            &owner,
+        )
+        .await
+        .text;
+    assert_eq!(rows(&that_day), 2, "{that_day}");
 }

@@ -196,7 +196,8 @@ fn touch(
     at_ms: i64,
 ) {
     b.arg(at_ms);
-    match body {
+    // A system line's body is an event code or a provider's English: the list shows its kind.
+    match body.filter(|_| !matches!(kind, "event" | "system")) {
         Some(body) => b.arg(body.chars().take(80).collect::<String>()),
         None => b.arg(kind_preview(kind)),
     }
@@ -223,6 +224,7 @@ fn kind_preview(kind: &str) -> &'static str {
         "location" => "[location]",
         "sticker" => "[sticker]",
         "postback" => "[postback]",
+        "event" | "system" => "[system]",
         _ => "[message]",
     }
 }

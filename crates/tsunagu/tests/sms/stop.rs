@@ -122,3 +122,49 @@ async fn help_is_answered_by_twilio_and_not_by_tsunagu() {
     );
     assert_eq!(app.send_calls(), 0);
 }
+
+/// What the receptionist sees: the STOP as a sentence in Japanese, never its code, and a reply
+/// box closed before 送信 with what to do instead; START opens it again.
+#[tokio::test]
+async fn after_stop_the_conversation_says_so_in_words_and_closes_the_reply_box_until_start() {
+    let app = spawn_sms_app().await;
+    let conv = app.patient_says("来週の予約をお願いします").await;
+    let me = app
+        .staff_session(&app.clinic, tsunagu_core::Role::Receptionist, "受付 佐藤")
+        .await;
+    let open = page(&app, &me, &conv).await;
+    assert!(!open.contains("data-testid=\"reply-closed\""), "{open}");
+
+    app.patient_texts("STOP").await;
+    app.run_jobs().await;
+    let closed = page(&app, &me, &conv).await;
+    assert!(closed.contains("配信停止(STOP)を送りました"), "{closed}");
+    assert!(!closed.contains(">opted_out<") && !closed.contains("opted_out "));
+    assert!(closed.contains("data-reason=\"opted_out\""), "{closed}");
+    assert!(closed.contains("お電話など別の方法で"), "{closed}");
+    assert!(closed.contains("data-testid=\"reply-text\" placeholder=\"返信を入力…\" disabled"));
+
+    app.patient_texts("START").await;
+    app.run_jobs().await;
+    let reopened = page(&app, &me, &conv).await;
+    assert!(
+        reopened.contains("配信再開(START)を送りました"),
+        "{reopened}"
+    );
+    assert!(!reopened.contains("data-testid=\"reply-closed\""));
+}
+
+async fn page(
+    app: &crate::support::SmsApp,
+    me: &tsunagu_testkit::app::StaffSession,
+    conv: &str,
+) -> String {
+    let path = format!("/app/conversations/{conv}");
+    let res = app
+        .request(axum::http::Method::GET, &path)
+        .session(me)
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    res.text()
+}

@@ -71,6 +71,14 @@ async fn a_whatsapp_identity_shows_until_when_the_window_is_open() {
         .await;
     let page = app.get(&path, &me).await.text;
     assert!(page.contains("返信期間外"));
+    // The conversation's reply box is closed before 送信 and points to a template.
+    let conv = app
+        .get(&format!("/app/conversations/{}", c.id), &me)
+        .await
+        .text;
+    assert!(conv.contains("data-reason=\"outside_window\""), "{conv}");
+    assert!(conv.contains("承認済みテンプレートなら送れます"), "{conv}");
+    assert!(conv.contains("data-testid=\"reply-send\" disabled"));
 }
 
 #[tokio::test]

@@ -223,3 +223,144 @@ async fn an_edit_saves_and_another_clinics_patient_is_not_found() {
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_patient_known_only_by_their_number_is_named_in_the_national_format_everywhere() {
+    let app = app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let c = app
+        .conversation(&s, "+819012345678", "+819012345678", "予約したいです", T0)
+        .await;
+    let me = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    for path in [
+        "/app/inbox".to_string(),
+        format!("/app/conversations/{}", c.id),
+        "/app/patients".to_string(),
+        format!("/app/patients/{}", c.patient_id),
+        format!("/app/patients/{}/consent", c.patient_id),
+        format!("/app/patients/{}/identity", c.patient_id),
+    ] {
+        let res = app.get(&path, &me).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}");
+        assert!(res.text.contains("090-1234-5678"), "{path}: {}", res.text);
+        assert!(!res.text.contains(">+819012345678<"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_language_is_picked_by_name_stored_as_its_code_and_shown_by_name() {
+    let app = app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let c = app
+        .conversation(&s, "U1", "グエン ヴァン アン", "こんにちは", T0)
+        .await;
+    let me = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    let path = format!("/app/patients/{}", c.patient_id);
+    let form = app.get(&path, &me).await.text;
+    assert!(form.contains(r#"<select id="pf-language" name="language""#));
+    assert!(form.contains(r#"<option value="vi">Tiếng Việt(ベトナム語)</option>"#));
+    let fields = [
+        ("csrf_token", me.csrf.as_str()),
+        ("name", "グエン ヴァン アン"),
+        ("language", "vi"),
+    ];
+    let res = app.post_form(&path, &me, &fields).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let stored = app
+        .count(
+            "SELECT COUNT(*) FROM patients WHERE id = $1 AND language = 'vi'",
+            &c.patient_id,
+        )
+        .await;
+    assert_eq!(stored, 1, "the code is stored");
+    let page = app.get(&path, &me).await.text;
+    assert!(page.contains(r#"<option value="vi" selected>"#), "{page}");
+    let facts = page
+        .split("data-testid=\"patient-facts\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</dl>").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(facts.contains("Tiếng Việt(ベトナム語)"), "{facts}");
+    assert!(!facts.contains(">vi<"), "{facts}");
+}
+
+/// The page's text as a person reads it: tags dropped, attributes (hrefs, form values) unseen.
+fn visible(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_identity_page_names_people_and_a_proxy_is_picked_by_searching_for_them() {
+    let app = app().await;
+    let s = app.clinic("sakura", "さくら内科").await;
+    let child = app
+        .conversation(&s, "U1", "山田 花子", "こんにちは", T0)
+        .await;
+    let parent = app
+        .conversation(&s, "U2", "山田 太郎", "娘の予約です", T0)
+        .await;
+    let me = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    let page = format!("/app/patients/{}/identity", child.patient_id);
+    let html = app.get(&page, &me).await.text;
+    assert!(
+        !html.contains("アカウントID") && !html.contains("患者ID"),
+        "no id to type"
+    );
+
+    // Searching by name offers the other 山田, never the patient themself.
+    let found = app.get(&format!("{page}?proxy_q=山田"), &me).await.text;
+    let offered: Vec<&str> = found
+        .split("data-testid=\"proxy-candidate\"")
+        .skip(1)
+        .collect();
+    assert_eq!(offered.len(), 1, "{found}");
+    assert!(offered[0].contains(&format!("value=\"{}\"", parent.patient_id)));
+    assert!(offered[0].contains("山田 太郎"));
+
+    let res = app
+        .post_form(
+            &format!("{page}/proxies"),
+            &me,
+            &[
+                ("csrf_token", me.csrf.as_str()),
+                ("proxy_patient_id", parent.patient_id.as_str()),
+                ("relationship", "parent"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let after = app.get(&page, &me).await.text;
+    let text = visible(&after);
+    assert!(text.contains("山田 太郎"), "the proxy by name: {text}");
+    for id in [
+        &child.patient_id,
+        &parent.patient_id,
+        &child.identity_id,
+        &parent.identity_id,
+    ] {
+        assert!(
+            !text.contains(id.as_str()),
+            "a raw id on the page: {id}\n{text}"
+        );
+    }
+}

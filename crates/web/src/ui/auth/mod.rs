@@ -7,7 +7,7 @@ pub mod two_factor;
 
 // The audit page sits beside the other /app pages; it is declared here so `ui/mod.rs` needs
 // only one line for everything this area adds.
-#[path = "../audit_page.rs"]
+#[path = "../audit/mod.rs"]
 pub mod audit_page;
 
 use axum::http::{header, HeaderMap, HeaderValue};

@@ -218,7 +218,7 @@ pub async fn render_page(
         "consent/page.html",
         minijinja::context! {
             lang, title, shell => shell(state, staff, "patients").await?,
-            patient_id => patient.id, patient_name => patient.display_name,
+            patient_id => patient.id, patient_name => tsunagu_contacts::phone::display_name(&patient.display_name),
             columns, rows, lines, purposes, send_purposes, channels => channel_choices, timezone => &staff.clinic.timezone,
             csrf_token => &staff.csrf_token,
             can_record => staff.can(Permission::Reply),

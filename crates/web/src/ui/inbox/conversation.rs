@@ -62,6 +62,8 @@ pub struct ReplyBox {
     pub action: String,
     pub text: String,
     pub error: Option<String>,
+    /// Set when no reply can go now (opted out, blocked, bounced, outside the window).
+    pub closed: Option<super::reply_gate::Closed>,
 }
 
 /// An in-doubt message whose resend waits for the staff member to confirm it.
@@ -332,11 +334,15 @@ pub async fn show(
         scheduled,
         note,
     } = notices;
-    let reply = staff.can(Permission::Reply).then(|| {
-        let mut r = reply.unwrap_or_default();
-        r.action = format!("/app/conversations/{}/reply", conv.id);
-        r
-    });
+    let reply = match staff.can(Permission::Reply) {
+        true => {
+            let mut r = reply.unwrap_or_default();
+            r.action = format!("/app/conversations/{}/reply", conv.id);
+            r.closed = super::reply_gate::closed(state, staff, &conv).await?;
+            Some(r)
+        }
+        false => None,
+    };
     let assignment = assign::view(state, staff, &conv).await?;
     let zone = Zone::of(&staff.clinic);
     let scheduled = super::scheduled::panel(state, staff, &conv, zone, scheduled).await?;

@@ -118,6 +118,35 @@ fn failure(m: &Message, lang: &str) -> (Option<String>, Option<String>) {
     }
 }
 
+/// Every system line the app writes, by the event its payload names: LINE follow/unfollow and
+/// group events (`channels::line::receive`), SMS STOP/START (`Consent::note`), a locked
+/// verification (`privacy::verification::session`), WhatsApp's `system` messages (their type).
+pub const SYSTEM_EVENTS: &[&str] = &[
+    "followed",
+    "unblocked",
+    "blocked",
+    "join",
+    "leave",
+    "memberJoined",
+    "memberLeft",
+    "opted_out",
+    "opted_in",
+    "verification_locked",
+    "user_changed_number",
+    "customer_changed_number",
+    "customer_identity_changed",
+];
+
+/// A system line in the staff's words (`msg.event.<event>`); an event not in the list reads as
+/// a general sentence, never as its code (nor as a provider's English body).
+fn system_line(payload: &Value, lang: &str) -> String {
+    let event = text_at(payload, &["/event", "/message/system/type"]);
+    match event.as_deref() {
+        Some(e) if SYSTEM_EVENTS.contains(&e) => i18n::text(lang, &format!("msg.event.{e}")),
+        _ => i18n::text(lang, "msg.event.other"),
+    }
+}
+
 pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
     let payload: Value = serde_json::from_str(&m.payload).unwrap_or(Value::Null);
     let outbound = m.direction == "out";
@@ -210,7 +239,7 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
         }
         "event" | "system" => {
             v.kind = "system";
-            v.text = body;
+            v.text = Some(system_line(&payload, d.lang));
         }
         _ => {
             v.kind = "unknown";
@@ -247,9 +276,13 @@ mod tests {
     }
 
     fn view(m: &Message) -> MessageView {
+        view_in(m, "ja")
+    }
+
+    fn view_in(m: &Message, lang: &str) -> MessageView {
         let empty = HashMap::new();
         let d = Decorations {
-            lang: "ja",
+            lang,
             zone: Zone::of(&tsunagu_store::clinics::Clinic {
                 id: "c".into(),
                 organization_id: "o".into(),
@@ -293,6 +326,39 @@ mod tests {
             Some(("446".into(), "1988".into()))
         );
         assert_eq!(view(&msg("beacon", None, "{}")).kind, "unknown");
+    }
+
+    #[test]
+    fn every_system_line_reads_as_a_sentence_in_both_languages_and_never_as_its_code() {
+        for lang in ["ja", "en"] {
+            for &e in SYSTEM_EVENTS {
+                let mut m = msg("event", Some(e), &format!(r#"{{"event":"{e}"}}"#));
+                m.direction = "system".into();
+                let d = view_in(&m, lang);
+                let text = d.text.unwrap_or_default();
+                assert_eq!(d.kind, "system");
+                // English words may say "unblocked"; a Japanese screen never shows the code.
+                assert!(!text.is_empty() && text != e, "{lang} {e}: {text}");
+                assert!(lang == "en" || !text.contains(e), "{lang} {e}: {text}");
+                assert_ne!(text, format!("msg.event.{e}"));
+                let words = i18n::text(lang, &format!("msg.event.{e}"));
+                assert!(!words.starts_with("msg.event."), "{lang}: no words for {e}");
+            }
+        }
+        // WhatsApp names its system message's type inside the message; its English body is not
+        // shown.
+        let wa = msg(
+            "event",
+            Some("User A changed from +1 to +2"),
+            r#"{"type":"system","message":{"system":{"type":"user_changed_number"}}}"#,
+        );
+        assert_eq!(
+            view(&wa).text,
+            Some(i18n::text("ja", "msg.event.user_changed_number"))
+        );
+        // An event nobody listed reads as the general sentence, not as its code.
+        let odd = view(&msg("event", Some("beaconed"), r#"{"event":"beaconed"}"#));
+        assert_eq!(odd.text, Some(i18n::text("ja", "msg.event.other")));
     }
 
     #[test]

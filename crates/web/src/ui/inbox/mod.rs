@@ -10,6 +10,7 @@ mod messages;
 mod notes;
 use tsunagu_store::inbox_views as queries;
 mod reply;
+mod reply_gate;
 mod retry;
 mod scheduled;
 pub mod shell;

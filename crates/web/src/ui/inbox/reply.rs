@@ -70,6 +70,7 @@ pub async fn send(
                 action: String::new(),
                 text: form.text,
                 error: Some(i18n::refusal(staff.lang, &why)),
+                closed: None,
             };
             let q = ConvQuery {
                 view: view.map(str::to_string),

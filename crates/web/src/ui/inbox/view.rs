@@ -75,14 +75,15 @@ impl Zone {
     }
 }
 
-/// The first non-blank of the candidates, else the translated fallback.
+/// The first non-blank of the candidates (a bare phone number in the national format), else
+/// the translated fallback.
 pub fn first_name(lang: &str, candidates: &[Option<&str>], fallback_key: &str) -> String {
     candidates
         .iter()
         .flatten()
         .map(|s| s.trim())
         .find(|s| !s.is_empty())
-        .map(str::to_string)
+        .map(tsunagu_contacts::phone::display_name)
         .unwrap_or_else(|| i18n::text(lang, fallback_key))
 }
 
@@ -114,7 +115,10 @@ pub fn channel_label(lang: &str, kind: &str) -> String {
 pub fn preview_label(lang: &str, preview: &str) -> String {
     let kind = preview.strip_prefix('[').and_then(|p| p.strip_suffix(']'));
     match kind {
-        Some(k @ ("image" | "video" | "audio" | "file" | "location" | "sticker" | "postback")) => {
+        Some(
+            k @ ("image" | "video" | "audio" | "file" | "location" | "sticker" | "postback"
+            | "system"),
+        ) => {
             format!("[{}]", i18n::text(lang, &format!("msg.kind.{k}")))
         }
         Some("message") => format!("[{}]", i18n::text(lang, "msg.kind.unknown")),
@@ -189,6 +193,7 @@ mod tests {
     fn placeholder_previews_are_shown_in_words() {
         assert_eq!(preview_label("ja", "[image]"), "[画像]");
         assert_eq!(preview_label("en", "[image]"), "[Image]");
+        assert_eq!(preview_label("ja", "[system]"), "[お知らせ]");
         assert_eq!(preview_label("ja", "[予約] 明日"), "[予約] 明日");
     }
 

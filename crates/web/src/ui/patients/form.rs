@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Serialize;
 use tsunagu_contacts::fields::{self, CustomField};
-use tsunagu_contacts::kana::CHANNELS;
+use tsunagu_contacts::kana::{CHANNELS, LANGUAGES};
 use tsunagu_contacts::patients::{self as records, PatientError, PatientRecord};
 use tsunagu_contacts::{FieldError, PatientInput, PhoneE164};
 use tsunagu_core::Permission;
@@ -17,6 +17,16 @@ use crate::i18n::text;
 use crate::ui::inbox::shell::shell;
 use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
+
+/// A language code by name (`日本語`, `Tiếng Việt(ベトナム語)`); a code outside the offered list
+/// (written through the API) as stored.
+pub fn language_name(lang: &str, code: &str) -> String {
+    let key = format!("patients.language.{code}");
+    match text(lang, &key) {
+        name if name == key => code.to_string(),
+        name => name,
+    }
+}
 
 /// The record fields of the form, in display order.
 pub const STD_FIELDS: [&str; 11] = [
@@ -62,6 +72,8 @@ pub struct FormView {
     pub custom: Vec<CustomInput>,
     pub sexes: Vec<Choice>,
     pub channels: Vec<Choice>,
+    /// Languages by name, storing the code.
+    pub languages: Vec<Choice>,
     /// Set after a refused submit: the number of refused fields.
     pub refused: usize,
 }
@@ -82,6 +94,13 @@ impl FormView {
                 label: text(lang, &format!("patients.channel.{c}")),
             })
             .collect();
+        let languages = LANGUAGES
+            .iter()
+            .map(|c| Choice {
+                value: c.to_string(),
+                label: language_name(lang, c),
+            })
+            .collect();
         let custom = defs
             .iter()
             .map(|d| CustomInput {
@@ -99,6 +118,7 @@ impl FormView {
             action,
             sexes,
             channels,
+            languages,
             custom,
             ..Default::default()
         }

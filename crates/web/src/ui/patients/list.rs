@@ -83,7 +83,7 @@ pub async fn page(
             name: if r.display_name.trim().is_empty() {
                 text(lang, "patients.unnamed")
             } else {
-                r.display_name
+                tsunagu_contacts::phone::display_name(&r.display_name)
             },
             kana: r.kana.unwrap_or_default(),
             birth_date: r.birth_date.unwrap_or_default(),

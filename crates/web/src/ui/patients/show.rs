@@ -102,7 +102,12 @@ fn facts(lang: &str, r: &PatientRecord) -> Vec<Fact> {
         ),
         ("email", p.email.clone()),
         ("card_number", p.card_number.clone()),
-        ("language", p.language.clone()),
+        (
+            "language",
+            p.language
+                .as_deref()
+                .map(|c| super::form::language_name(lang, c)),
+        ),
         ("preferred_channel", channel),
         ("note", p.note.clone()),
     ];
@@ -166,7 +171,11 @@ async fn show(
                 kind_label: kind
                     .map(|k| text(lang, &format!("inbox.channel.{k}")))
                     .unwrap_or_default(),
-                name: i.display_name.clone().unwrap_or_default(),
+                name: i
+                    .display_name
+                    .as_deref()
+                    .map(tsunagu_contacts::phone::display_name)
+                    .unwrap_or_default(),
                 follow_state: i.follow_state.clone(),
                 verified: flag(i.verified),
                 reach: r.as_ref().map_or("unknown", |r| r.state),
@@ -200,9 +209,10 @@ async fn show(
         })
     });
     let unverified = flag(record.patient.provisional) || identities.iter().any(|i| !i.verified);
+    let shown_name = tsunagu_contacts::phone::display_name(&record.patient.display_name);
     let ctx = minijinja::context! {
-        lang, shell => shell(state, staff, "patients").await?, title => record.patient.display_name.clone(),
-        id => id.as_str(), name => &record.patient.display_name, tags => &record.tags,
+        lang, shell => shell(state, staff, "patients").await?, title => &shown_name,
+        id => id.as_str(), name => &shown_name, tags => &record.tags,
         provisional => flag(record.patient.provisional), unverified, facts => facts(lang, &record),
         identities, conversations, form, done, csrf_token => &staff.csrf_token,
         updated_at => local_time(staff, record.patient.updated_at),

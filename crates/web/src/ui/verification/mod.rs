@@ -2,6 +2,7 @@
 //! the link history with undo, a manual link (reason required), the verification lock with an
 //! unlock button, and proxies. Also the inbox's 「本人確認を依頼」 button.
 mod forms;
+mod names;
 mod page;
 
 use axum::routing::{get, post};

@@ -12,12 +12,16 @@ use crate::client_ip::ClientIp;
 use crate::i18n::text;
 use crate::ui::inbox::shell::shell;
 use crate::ui::session::Staff;
+
+use super::names;
 use crate::{AppState, PageError};
 
 #[derive(Default, Deserialize)]
 pub struct PageQuery {
     /// A record search for the manual link form: card number or name.
     pub q: Option<String>,
+    /// A patient search for the proxy picker: name, kana or phone.
+    pub proxy_q: Option<String>,
     pub done: Option<String>,
 }
 
@@ -25,6 +29,8 @@ pub struct PageQuery {
 struct IdentityView {
     id: String,
     name: String,
+    /// The channel it came in on, in words.
+    channel: String,
     verified: bool,
     locked_until: Option<String>,
     failed_attempts: i64,
@@ -37,6 +43,8 @@ struct LinkView {
     how: String,
     from: String,
     to: String,
+    from_name: String,
+    to_name: String,
     reason: String,
     undone: bool,
 }
@@ -45,6 +53,8 @@ struct LinkView {
 struct ProxyView {
     id: String,
     who: String,
+    /// The proxy's patient page, when the proxy is a patient.
+    href: Option<String>,
     relationship: String,
     revoked: bool,
 }
@@ -93,6 +103,7 @@ pub async fn render_page(
     for i in patients::identities_of(&mut conn, &clinic, &pid).await? {
         let s = session::load(&mut conn, &i.id).await?;
         identities.push(IdentityView {
+            channel: names::channel_label(&mut conn, &clinic, lang, &i.channel_id).await?,
             locked_until: s.as_ref().and_then(|s| session::locked(s, now)).map(at),
             failed_attempts: s.map_or(0, |s| s.failed_attempts),
             name: i.display_name.unwrap_or_else(|| i.external_id.clone()),
@@ -100,35 +111,57 @@ pub async fn render_page(
             id: i.id,
         });
     }
-    let links = link::history(&mut conn, &clinic, pid.as_str())
-        .await?
-        .into_iter()
-        .map(|l| LinkView {
+    let mut known = names::Names::default();
+    let mut links = Vec::new();
+    for l in link::history(&mut conn, &clinic, pid.as_str()).await? {
+        links.push(LinkView {
             at: at(l.at),
             how: text(lang, &format!("verification.how.{}", l.how)),
             reason: l.reason.unwrap_or_default(),
             undone: l.undone_at.is_some(),
+            from_name: known
+                .patient(&mut conn, &clinic, lang, &l.from_patient_id)
+                .await?,
+            to_name: known
+                .patient(&mut conn, &clinic, lang, &l.to_patient_id)
+                .await?,
             id: l.id,
             from: l.from_patient_id,
             to: l.to_patient_id,
-        })
-        .collect::<Vec<_>>();
-    let proxy_rows = proxies::list(&mut conn, &clinic, pid.as_str())
-        .await?
-        .into_iter()
-        .map(|p| ProxyView {
-            who: p
-                .proxy_identity_id
-                .or(p.proxy_patient_id)
-                .unwrap_or_default(),
+        });
+    }
+    let mut proxy_rows = Vec::new();
+    for p in proxies::list(&mut conn, &clinic, pid.as_str()).await? {
+        let (who, href) = match (&p.proxy_identity_id, &p.proxy_patient_id) {
+            (Some(i), _) => (known.identity(&mut conn, &clinic, lang, i).await?, None),
+            (None, Some(pp)) => (
+                known.patient(&mut conn, &clinic, lang, pp).await?,
+                Some(format!("/app/patients/{pp}")),
+            ),
+            (None, None) => (text(lang, "verification.patient_gone"), None),
+        };
+        proxy_rows.push(ProxyView {
+            who,
+            href,
             relationship: text(
                 lang,
                 &format!("verification.relationship.{}", p.relationship),
             ),
             revoked: p.revoked_at.is_some(),
             id: p.id,
-        })
-        .collect::<Vec<_>>();
+        });
+    }
+    let proxy_q = q
+        .proxy_q
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let proxy_found = match proxy_q {
+        Some(s) if staff.can(Permission::Merge) => {
+            names::proxy_candidates(&mut conn, &clinic, &pid, s).await?
+        }
+        _ => Vec::new(),
+    };
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let found = match search {
         Some(s) => tsunagu_store::patients::link_candidates(&mut conn, &clinic, &pid, s).await?,
@@ -157,9 +190,10 @@ pub async fn render_page(
     let html = tmpl
         .render(minijinja::context! {
             lang, title, shell => shell(state, staff, "patients").await?,
-            patient_id => patient.id, patient_name => patient.display_name,
+            patient_id => patient.id, patient_name => tsunagu_contacts::phone::display_name(&patient.display_name),
             provisional => patient.provisional != 0,
             identities, links, proxies => proxy_rows, found, q => search.unwrap_or(""),
+            proxy_found, proxy_q => proxy_q.unwrap_or(""),
             relationships => proxies::RELATIONSHIPS,
             done => q.done, error, timezone => &staff.clinic.timezone,
             csrf_token => &staff.csrf_token, can_merge => staff.can(Permission::Merge),
