@@ -17,6 +17,7 @@ pub mod privacy;
 pub mod refusal;
 pub mod reply;
 pub mod reply_content;
+pub mod assignment;
 pub mod template_sync;
 pub mod templates;
 pub mod verification;
@@ -106,6 +107,9 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/conversations", conversations::list),
         get("/api/v1/conversations/{id}/messages", messages::list),
         post("/api/v1/conversations/{id}/messages", reply::create),
+        post("/api/v1/conversations/{id}/assignment", assignment::assign),
+        get("/api/v1/teams", assignment::list_teams),
+        get("/api/v1/availability", assignment::list_availability),
         get("/api/v1/attachments/{id}", messages::attachment),
         get("/api/v1/patients/{id}", patients::get),
         patch("/api/v1/patients/{id}", patients::write::update),

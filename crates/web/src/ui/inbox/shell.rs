@@ -8,6 +8,7 @@ use super::conn;
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
 use tsunagu_accounts::staff as accounts;
+use tsunagu_inbox::routing::availability as routing;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ClinicChoice {
@@ -31,6 +32,15 @@ pub struct Shell {
     pub can_administer: bool,
     /// inbox | patients | audit | settings | account: the nav entry marked current.
     pub active: &'static str,
+    /// Staff who may reply: their availability here and the three to switch between.
+    pub availability: Option<AvailabilitySwitch>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AvailabilitySwitch {
+    /// online | away | offline
+    pub current: &'static str,
+    pub choices: [&'static str; 3],
 }
 
 pub async fn shell(
@@ -51,6 +61,16 @@ pub async fn shell(
     } else {
         Vec::new()
     };
+    let availability = if staff.can(Permission::Reply) {
+        let clinic = staff.clinic.clinic_id();
+        let a = routing::get(&mut conn, &clinic, staff.staff_id.as_str()).await?;
+        Some(AvailabilitySwitch {
+            current: a.as_str(),
+            choices: routing::Availability::ALL.map(routing::Availability::as_str),
+        })
+    } else {
+        None
+    };
     Ok(Shell {
         lang: staff.lang,
         clinic_name: staff.clinic.name.clone(),
@@ -61,5 +81,6 @@ pub async fn shell(
         can_patients: staff.can(Permission::ReadPatients),
         can_administer: staff.can(Permission::Administer),
         active,
+        availability,
     })
 }
