@@ -71,8 +71,13 @@ pub async fn route_inbound(
     if mode == AssignMode::Off {
         return Ok(Routed::Queued { team_id });
     }
+    // The claim takes a connection of its own: give this one back, so many dispatches at
+    // once never each hold one while waiting for another.
+    drop(conn);
     for _ in 0..ATTEMPTS {
+        let mut conn = db.pool().acquire().await?;
         let mut free = candidates(&mut conn, clinic, &team_id).await?;
+        drop(conn);
         free.retain(|c| {
             c.open_assigned < c.capacity
                 && c.role
