@@ -13,10 +13,28 @@ pub const DEMO_BILLING: &str = "billing@sakura-clinic.example";
 
 /// (e-mail, name, role, team, available)
 const STAFF: [(&str, &str, Role, &str, bool); 4] = [
-    (DEMO_RECEPTION, "受付 田中 美咲", Role::Receptionist, "受付", true),
+    (
+        DEMO_RECEPTION,
+        "受付 田中 美咲",
+        Role::Receptionist,
+        "受付",
+        true,
+    ),
     (DEMO_OWNER, "院長 鈴木 一郎", Role::Owner, "受付", true),
-    (DEMO_NURSE, "看護師 高橋 美和", Role::Clinician, "看護", false),
-    (DEMO_BILLING, "会計 中村 由紀", Role::Receptionist, "会計", false),
+    (
+        DEMO_NURSE,
+        "看護師 高橋 美和",
+        Role::Clinician,
+        "看護",
+        false,
+    ),
+    (
+        DEMO_BILLING,
+        "会計 中村 由紀",
+        Role::Receptionist,
+        "会計",
+        false,
+    ),
 ];
 
 const TEAMS: [(&str, AssignMode); 3] = [

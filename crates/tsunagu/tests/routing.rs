@@ -11,7 +11,10 @@ use tsunagu_inbox::routing::teams::{self, AssignMode};
 
 async fn patient_says(app: &TestApp, text: &str) {
     let event = app.sandbox.user_text(PATIENT, text);
-    assert_eq!(app.sandbox.send_event(ACCESS_TOKEN, event).await.unwrap(), 200);
+    assert_eq!(
+        app.sandbox.send_event(ACCESS_TOKEN, event).await.unwrap(),
+        200
+    );
     app.run_jobs().await;
 }
 
@@ -35,20 +38,31 @@ async fn a_new_conversation_joins_the_channel_team_and_goes_to_the_available_mem
         .await
         .unwrap()
         .unwrap();
-    teams::add_member(&mut conn, &app.clinic, &team, &desk).await.unwrap();
-    availability::set(&mut conn, &app.clinic, &desk, Availability::Online, now).await.unwrap();
+    teams::add_member(&mut conn, &app.clinic, &team, &desk)
+        .await
+        .unwrap();
+    availability::set(&mut conn, &app.clinic, &desk, Availability::Online, now)
+        .await
+        .unwrap();
     let channel = app.channel.to_string();
-    teams::set_channel_team(&mut conn, &app.clinic, &channel, Some(&team)).await.unwrap();
+    teams::set_channel_team(&mut conn, &app.clinic, &channel, Some(&team))
+        .await
+        .unwrap();
     drop(conn);
 
     patient_says(&app, "発熱があります").await;
-    assert_eq!(assignment(&app).await, (Some(desk.clone()), Some(team.clone())));
-    let line: String =
-        sqlx::query_scalar("SELECT body FROM messages WHERE direction = 'system'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(line, "チーム「受付」から受付 田中さんに自動で割り当てました");
+    assert_eq!(
+        assignment(&app).await,
+        (Some(desk.clone()), Some(team.clone()))
+    );
+    let line: String = sqlx::query_scalar("SELECT body FROM messages WHERE direction = 'system'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        line,
+        "チーム「受付」から受付 田中さんに自動で割り当てました"
+    );
 
     // Taken back by hand, then the patient writes again: routed again.
     sqlx::query("UPDATE conversations SET assignee_id = NULL")
@@ -56,7 +70,10 @@ async fn a_new_conversation_joins_the_channel_team_and_goes_to_the_available_mem
         .await
         .unwrap();
     patient_says(&app, "まだ熱があります").await;
-    assert_eq!(assignment(&app).await, (Some(desk.clone()), Some(team.clone())));
+    assert_eq!(
+        assignment(&app).await,
+        (Some(desk.clone()), Some(team.clone()))
+    );
     // Already someone's: no new line.
     patient_says(&app, "よろしくお願いします").await;
     let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE direction = 'system'")
@@ -78,12 +95,22 @@ async fn with_nobody_available_the_conversation_waits_in_the_team() {
         .await
         .unwrap()
         .unwrap();
-    teams::add_member(&mut conn, &app.clinic, &team, desk.staff_id.as_str()).await.unwrap();
-    availability::set(&mut conn, &app.clinic, desk.staff_id.as_str(), Availability::Away, now)
+    teams::add_member(&mut conn, &app.clinic, &team, desk.staff_id.as_str())
         .await
         .unwrap();
+    availability::set(
+        &mut conn,
+        &app.clinic,
+        desk.staff_id.as_str(),
+        Availability::Away,
+        now,
+    )
+    .await
+    .unwrap();
     let channel = app.channel.to_string();
-    teams::set_channel_team(&mut conn, &app.clinic, &channel, Some(&team)).await.unwrap();
+    teams::set_channel_team(&mut conn, &app.clinic, &channel, Some(&team))
+        .await
+        .unwrap();
     drop(conn);
     patient_says(&app, "予約したいです").await;
     assert_eq!(assignment(&app).await, (None, Some(team)));

@@ -27,8 +27,13 @@ pub enum Routed {
     /// Already someone's, or no team: nothing to do.
     Untouched,
     /// In the team's queue (team off, or nobody available).
-    Queued { team_id: String },
-    Assigned { team_id: String, staff_id: String },
+    Queued {
+        team_id: String,
+    },
+    Assigned {
+        team_id: String,
+        staff_id: String,
+    },
 }
 
 #[derive(Debug, FromRow)]
@@ -111,7 +116,10 @@ pub async fn route_inbound(
             Claimed::MemberMoved => continue,
         }
     }
-    tracing::warn!(conversation = conversation_id, "automatic assignment gave up after many races");
+    tracing::warn!(
+        conversation = conversation_id,
+        "automatic assignment gave up after many races"
+    );
     Ok(Routed::Queued { team_id })
 }
 
@@ -210,8 +218,9 @@ async fn try_claim(db: &Db, c: &Claim<'_>, pick: &Candidate, now: i64) -> anyhow
         "チーム「{}」から{}さんに自動で割り当てました",
         c.team_name, pick.display_name
     );
-    let payload = serde_json::json!({"event": "assignment", "auto": true, "staff_id": pick.staff_id})
-        .to_string();
+    let payload =
+        serde_json::json!({"event": "assignment", "auto": true, "staff_id": pick.staff_id})
+            .to_string();
     let line = Line {
         clinic: c.clinic,
         conversation_id: c.conversation_id,

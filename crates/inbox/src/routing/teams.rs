@@ -131,15 +131,16 @@ pub async fn update(
     if taken > 0 {
         return Ok(false);
     }
-    let done =
-        sqlx::query("UPDATE teams SET name = $1, assign_mode = $2 WHERE id = $3 AND clinic_id = $4")
-            .bind(name)
-            .bind(mode.as_str())
-            .bind(id)
-            .bind(clinic.as_str())
-            .execute(conn)
-            .await
-            .context("updating a team")?;
+    let done = sqlx::query(
+        "UPDATE teams SET name = $1, assign_mode = $2 WHERE id = $3 AND clinic_id = $4",
+    )
+    .bind(name)
+    .bind(mode.as_str())
+    .bind(id)
+    .bind(clinic.as_str())
+    .execute(conn)
+    .await
+    .context("updating a team")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -267,14 +268,13 @@ pub async fn channel_team(
     clinic: &ClinicId,
     channel_id: &str,
 ) -> anyhow::Result<Option<String>> {
-    let row: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT default_team_id FROM channels WHERE id = $1 AND clinic_id = $2",
-    )
-    .bind(channel_id)
-    .bind(clinic.as_str())
-    .fetch_optional(conn)
-    .await
-    .context("reading the channel's team")?;
+    let row: Option<Option<String>> =
+        sqlx::query_scalar("SELECT default_team_id FROM channels WHERE id = $1 AND clinic_id = $2")
+            .bind(channel_id)
+            .bind(clinic.as_str())
+            .fetch_optional(conn)
+            .await
+            .context("reading the channel's team")?;
     Ok(row.flatten())
 }
 

@@ -2,6 +2,7 @@
 //!
 //! The router is built from one table (`operations`), so the list of mounted routes that the
 //! OpenAPI test walks (`routes()`) cannot drift from what is served.
+pub mod assignment;
 pub mod auth;
 pub mod calendar;
 pub mod channels;
@@ -17,7 +18,6 @@ pub mod privacy;
 pub mod refusal;
 pub mod reply;
 pub mod reply_content;
-pub mod assignment;
 pub mod template_sync;
 pub mod templates;
 pub mod verification;

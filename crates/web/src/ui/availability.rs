@@ -35,7 +35,14 @@ async fn set(
     let a = Availability::parse(&form.availability).ok_or(tsunagu_core::Code::InvalidRequest)?;
     let mut tx = state.db.begin().await?;
     let clinic = staff.clinic.clinic_id();
-    availability::set(tx.conn(), &clinic, staff.staff_id.as_str(), a, state.now_ms()).await?;
+    availability::set(
+        tx.conn(),
+        &clinic,
+        staff.staff_id.as_str(),
+        a,
+        state.now_ms(),
+    )
+    .await?;
     let subject = [staff.staff_id.as_str()];
     crate::ui::audit_staff(
         Some(&mut tx),
@@ -57,10 +64,12 @@ fn back(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .and_then(|r| url::Url::parse(r).ok());
     match referer {
-        Some(u) if u.path().starts_with("/app/") && !u.path().starts_with("//") => match u.query() {
-            Some(q) => format!("{}?{q}", u.path()),
-            None => u.path().to_string(),
-        },
+        Some(u) if u.path().starts_with("/app/") && !u.path().starts_with("//") => {
+            match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            }
+        }
         _ => "/app/inbox".to_string(),
     }
 }

@@ -309,13 +309,19 @@ fn team_cases(w: &World) -> Vec<Case> {
         ),
         Case::form(
             member,
-            format!("/app/settings/teams/{}/members/{}/delete", b.team, b.owner.staff_id),
+            format!(
+                "/app/settings/teams/{}/members/{}/delete",
+                b.team, b.owner.staff_id
+            ),
             &[],
             "B's team and member",
         ),
         Case::form(
             member,
-            format!("/app/settings/teams/{}/members/{}/delete", a.team, b.owner.staff_id),
+            format!(
+                "/app/settings/teams/{}/members/{}/delete",
+                a.team, b.owner.staff_id
+            ),
             &[],
             "B's member via A's team",
         ),

@@ -254,6 +254,8 @@ async fn team(app: &App, clinic: &ClinicId, member: &str) -> String {
         .await
         .unwrap()
         .unwrap();
-    assert!(teams::add_member(&mut conn, clinic, &id, member).await.unwrap());
+    assert!(teams::add_member(&mut conn, clinic, &id, member)
+        .await
+        .unwrap());
     id
 }

@@ -48,9 +48,13 @@ async fn team(app: &App, clinic: &ClinicId, name: &str) -> String {
 async fn a_receptionist_gives_a_conversation_to_a_colleague_and_a_team() {
     let app = app().await;
     let s = app.clinic("sakura", "さくら内科").await;
-    let c = app.conversation(&s, "U1", "山田 花子", "熱があります", T0).await;
+    let c = app
+        .conversation(&s, "U1", "山田 花子", "熱があります", T0)
+        .await;
     let id = c.id.to_string();
-    let desk = app.sign_in(&s.clinic, Role::Receptionist, "受付 佐藤").await;
+    let desk = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
     let nurse = app.sign_in(&s.clinic, Role::Clinician, "看護師 田中").await;
     let nursing = team(&app, &s.clinic, "看護").await;
     let preview_before: Option<String> =
@@ -60,7 +64,10 @@ async fn a_receptionist_gives_a_conversation_to_a_colleague_and_a_team() {
             .await
             .unwrap();
 
-    let page = app.get(&format!("/app/conversations/{id}"), &desk).await.text;
+    let page = app
+        .get(&format!("/app/conversations/{id}"), &desk)
+        .await
+        .text;
     assert!(page.contains(r#"data-testid="team-select""#) && page.contains(">看護</option>"));
     let res = app
         .post_form(
@@ -91,24 +98,44 @@ async fn a_receptionist_gives_a_conversation_to_a_colleague_and_a_team() {
             .fetch_one(app.db.pool())
             .await
             .unwrap();
-    assert_eq!(preview_before, preview_after, "the line does not become the preview");
+    assert_eq!(
+        preview_before, preview_after,
+        "the line does not become the preview"
+    );
 
     // The nurse sees it as theirs, and the line in the thread.
     let theirs = app.get("/app/inbox?view=mine", &nurse).await.text;
     assert!(theirs.contains(&format!(r#"data-conversation-id="{id}""#)));
-    let page = app.get(&format!("/app/conversations/{id}"), &nurse).await.text;
+    let page = app
+        .get(&format!("/app/conversations/{id}"), &nurse)
+        .await
+        .text;
     assert!(page.contains("受付 佐藤さんが看護師 田中さんに割り当てました"));
     assert!(page.contains(r#"data-testid="team-name">看護<"#));
 
     // The same again changes nothing; taking it back says so.
-    let again = [("csrf_token", desk.csrf.as_str()), ("assignee", nurse.staff_id.as_str())];
-    let res = app.post_form(&format!("/app/conversations/{id}/assign"), &desk, &again).await;
+    let again = [
+        ("csrf_token", desk.csrf.as_str()),
+        ("assignee", nurse.staff_id.as_str()),
+    ];
+    let res = app
+        .post_form(&format!("/app/conversations/{id}/assign"), &desk, &again)
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(system_lines(&app, &id).await.len(), 1);
-    let mine = [("csrf_token", desk.csrf.as_str()), ("assignee", desk.staff_id.as_str())];
-    app.post_form(&format!("/app/conversations/{id}/assign"), &desk, &mine).await;
-    let release = [("csrf_token", desk.csrf.as_str()), ("assignee", ""), ("team", "")];
-    app.post_form(&format!("/app/conversations/{id}/assign"), &desk, &release).await;
+    let mine = [
+        ("csrf_token", desk.csrf.as_str()),
+        ("assignee", desk.staff_id.as_str()),
+    ];
+    app.post_form(&format!("/app/conversations/{id}/assign"), &desk, &mine)
+        .await;
+    let release = [
+        ("csrf_token", desk.csrf.as_str()),
+        ("assignee", ""),
+        ("team", ""),
+    ];
+    app.post_form(&format!("/app/conversations/{id}/assign"), &desk, &release)
+        .await;
     assert_eq!(row(&app, &id).await, (None, None));
     assert_eq!(
         system_lines(&app, &id).await[1..],
@@ -126,8 +153,12 @@ async fn a_staff_member_or_team_of_another_clinic_is_404_and_nothing_changes() {
     let other = app.clinic("momiji", "もみじ皮膚科").await;
     let c = app.conversation(&s, "U1", "山田 花子", "予約", T0).await;
     let id = c.id.to_string();
-    let desk = app.sign_in(&s.clinic, Role::Receptionist, "受付 佐藤").await;
-    let stranger = app.sign_in(&other.clinic, Role::Receptionist, "他院 受付").await;
+    let desk = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    let stranger = app
+        .sign_in(&other.clinic, Role::Receptionist, "他院 受付")
+        .await;
     let their_team = team(&app, &other.clinic, "受付").await;
     let token = token(&app, &s.clinic).await;
     for (field, value) in [
@@ -135,11 +166,16 @@ async fn a_staff_member_or_team_of_another_clinic_is_404_and_nothing_changes() {
         ("team", their_team.as_str()),
     ] {
         let form = [("csrf_token", desk.csrf.as_str()), (field, value)];
-        let res = app.post_form(&format!("/app/conversations/{id}/assign"), &desk, &form).await;
+        let res = app
+            .post_form(&format!("/app/conversations/{id}/assign"), &desk, &form)
+            .await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{field}");
     }
     let res = app
-        .request(Method::POST, &format!("/api/v1/conversations/{id}/assignment"))
+        .request(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/assignment"),
+        )
         .bearer(&token)
         .json(&json!({"staff_id": stranger.staff_id.as_str()}))
         .send()
@@ -165,7 +201,10 @@ async fn the_api_assigns_lists_teams_and_availability() {
         .unwrap();
     drop(conn);
     let res = app
-        .request(Method::POST, &format!("/api/v1/conversations/{id}/assignment"))
+        .request(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/assignment"),
+        )
         .bearer(&token)
         .json(&json!({"staff_id": nurse.staff_id.as_str(), "team_id": nursing}))
         .send()
@@ -174,24 +213,50 @@ async fn the_api_assigns_lists_teams_and_availability() {
     let body = res.json();
     assert_eq!(body["assignee_id"], nurse.staff_id.as_str());
     assert_eq!(body["changed"], true);
-    assert_eq!(system_lines(&app, &id).await, ["API連携から看護師 田中さんに割り当てました、チーム「看護」に割り当てました"]);
+    assert_eq!(
+        system_lines(&app, &id).await,
+        ["API連携から看護師 田中さんに割り当てました、チーム「看護」に割り当てました"]
+    );
     // Only the team cleared: the assignee stays.
     let res = app
-        .request(Method::POST, &format!("/api/v1/conversations/{id}/assignment"))
+        .request(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/assignment"),
+        )
         .bearer(&token)
         .json(&json!({"team_id": null}))
         .send()
         .await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(row(&app, &id).await, (Some(nurse.staff_id.to_string()), None));
+    assert_eq!(
+        row(&app, &id).await,
+        (Some(nurse.staff_id.to_string()), None)
+    );
 
-    let teams = app.request(Method::GET, "/api/v1/teams").bearer(&token).send().await.json();
+    let teams = app
+        .request(Method::GET, "/api/v1/teams")
+        .bearer(&token)
+        .send()
+        .await
+        .json();
     assert_eq!(teams["items"][0]["name"], "看護");
-    assert_eq!(teams["items"][0]["members"][0]["display_name"], "看護師 田中");
+    assert_eq!(
+        teams["items"][0]["members"][0]["display_name"],
+        "看護師 田中"
+    );
     assert_eq!(teams["items"][0]["members"][0]["availability"], "offline");
     assert_eq!(teams["items"][0]["members"][0]["open_assigned"], 1);
-    let people = app.request(Method::GET, "/api/v1/availability").bearer(&token).send().await.json();
-    assert!(people["items"].as_array().unwrap().iter().any(|p| p["staff_id"] == nurse.staff_id.as_str()));
+    let people = app
+        .request(Method::GET, "/api/v1/availability")
+        .bearer(&token)
+        .send()
+        .await
+        .json();
+    assert!(people["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["staff_id"] == nurse.staff_id.as_str()));
 }
 
 #[tokio::test]
@@ -201,9 +266,15 @@ async fn deleting_a_team_leaves_its_conversations_whole_and_out_of_the_team() {
     let c = app.conversation(&s, "U1", "山田 花子", "予約", T0).await;
     let id = c.id.to_string();
     let owner = app.sign_in(&s.clinic, Role::Owner, "院長 鈴木").await;
-    let desk = app.sign_in(&s.clinic, Role::Receptionist, "受付 佐藤").await;
+    let desk = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
 
-    let create = [("csrf_token", owner.csrf.as_str()), ("name", "受付"), ("mode", "round_robin")];
+    let create = [
+        ("csrf_token", owner.csrf.as_str()),
+        ("name", "受付"),
+        ("mode", "round_robin"),
+    ];
     let res = app.post_form("/app/settings/teams", &owner, &create).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     let dup = app.post_form("/app/settings/teams", &owner, &create).await;
@@ -213,28 +284,70 @@ async fn deleting_a_team_leaves_its_conversations_whole_and_out_of_the_team() {
     let t = teams::list(&mut conn, &s.clinic).await.unwrap().remove(0);
     drop(conn);
     assert_eq!(t.mode(), AssignMode::RoundRobin);
-    let add = [("csrf_token", owner.csrf.as_str()), ("staff_id", desk.staff_id.as_str())];
-    let res = app.post_form(&format!("/app/settings/teams/{}/members", t.id), &owner, &add).await;
+    let add = [
+        ("csrf_token", owner.csrf.as_str()),
+        ("staff_id", desk.staff_id.as_str()),
+    ];
+    let res = app
+        .post_form(
+            &format!("/app/settings/teams/{}/members", t.id),
+            &owner,
+            &add,
+        )
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let route = [("csrf_token", owner.csrf.as_str()), ("team_id", t.id.as_str())];
-    let res = app.post_form(&format!("/app/settings/channels/{}/team", s.channel), &owner, &route).await;
+    let route = [
+        ("csrf_token", owner.csrf.as_str()),
+        ("team_id", t.id.as_str()),
+    ];
+    let res = app
+        .post_form(
+            &format!("/app/settings/channels/{}/team", s.channel),
+            &owner,
+            &route,
+        )
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let page = app.get("/app/settings/teams", &owner).await.text;
     assert!(page.contains(r#"data-testid="team-member""#) && page.contains("受付 佐藤"));
 
-    let form = [("csrf_token", desk.csrf.as_str()), ("assignee", desk.staff_id.as_str()), ("team", t.id.as_str())];
-    app.post_form(&format!("/app/conversations/{id}/assign"), &desk, &form).await;
-    assert_eq!(row(&app, &id).await, (Some(desk.staff_id.to_string()), Some(t.id.clone())));
+    let form = [
+        ("csrf_token", desk.csrf.as_str()),
+        ("assignee", desk.staff_id.as_str()),
+        ("team", t.id.as_str()),
+    ];
+    app.post_form(&format!("/app/conversations/{id}/assign"), &desk, &form)
+        .await;
+    assert_eq!(
+        row(&app, &id).await,
+        (Some(desk.staff_id.to_string()), Some(t.id.clone()))
+    );
 
     // A receptionist cannot delete teams.
     let del = [("csrf_token", desk.csrf.as_str())];
-    let res = app.post_form(&format!("/app/settings/teams/{}/delete", t.id), &desk, &del).await;
+    let res = app
+        .post_form(&format!("/app/settings/teams/{}/delete", t.id), &desk, &del)
+        .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     let del = [("csrf_token", owner.csrf.as_str())];
-    let res = app.post_form(&format!("/app/settings/teams/{}/delete", t.id), &owner, &del).await;
+    let res = app
+        .post_form(
+            &format!("/app/settings/teams/{}/delete", t.id),
+            &owner,
+            &del,
+        )
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(row(&app, &id).await, (Some(desk.staff_id.to_string()), None));
-    let left: i64 = app.count("SELECT COUNT(*) FROM channels WHERE default_team_id = $1", &t.id).await;
+    assert_eq!(
+        row(&app, &id).await,
+        (Some(desk.staff_id.to_string()), None)
+    );
+    let left: i64 = app
+        .count(
+            "SELECT COUNT(*) FROM channels WHERE default_team_id = $1",
+            &t.id,
+        )
+        .await;
     assert_eq!(left, 0);
     let page = app.get(&format!("/app/conversations/{id}"), &desk).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -246,7 +359,9 @@ async fn deleting_a_team_leaves_its_conversations_whole_and_out_of_the_team() {
 async fn the_availability_switch_is_in_every_page_header() {
     let app = app().await;
     let s = app.clinic("sakura", "さくら内科").await;
-    let desk = app.sign_in(&s.clinic, Role::Receptionist, "受付 佐藤").await;
+    let desk = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
     let page = app.get("/app/inbox", &desk).await.text;
     assert!(page.contains(r#"data-testid="availability-select""#));
     assert!(page.contains(r#"<option value="offline" selected>オフライン</option>"#));
@@ -254,15 +369,28 @@ async fn the_availability_switch_is_in_every_page_header() {
         .request(Method::POST, "/app/availability")
         .session(&desk)
         .header("referer", "http://localhost/app/inbox?view=mine")
-        .form(&[("csrf_token", desk.csrf.as_str()), ("availability", "online")])
+        .form(&[
+            ("csrf_token", desk.csrf.as_str()),
+            ("availability", "online"),
+        ])
         .send()
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(res.headers["location"], "/app/inbox?view=mine");
     let page = app.get("/app/inbox", &desk).await.text;
     assert!(page.contains(r#"<option value="online" selected>対応可能</option>"#));
-    let bad = [("csrf_token", desk.csrf.as_str()), ("availability", "asleep")];
-    assert_ne!(app.post_form("/app/availability", &desk, &bad).await.status, StatusCode::SEE_OTHER);
+    let bad = [
+        ("csrf_token", desk.csrf.as_str()),
+        ("availability", "asleep"),
+    ];
+    assert_ne!(
+        app.post_form("/app/availability", &desk, &bad).await.status,
+        StatusCode::SEE_OTHER
+    );
     let analyst = app.sign_in(&s.clinic, Role::Analyst, "分析 山本").await;
-    assert!(!app.get("/app/inbox", &analyst).await.text.contains("availability-select"));
+    assert!(!app
+        .get("/app/inbox", &analyst)
+        .await
+        .text
+        .contains("availability-select"));
 }

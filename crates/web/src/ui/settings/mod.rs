@@ -8,6 +8,7 @@ mod calendar_view;
 mod channel_templates;
 mod channels;
 mod channels_form;
+mod team_members;
 mod teams;
 
 use axum::response::Redirect;
@@ -66,18 +67,21 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/teams", get(teams::page).post(teams::create))
         .route("/app/settings/teams/{id}", post(teams::update))
         .route("/app/settings/teams/{id}/delete", post(teams::delete))
-        .route("/app/settings/teams/{id}/members", post(teams::add_member))
+        .route(
+            "/app/settings/teams/{id}/members",
+            post(team_members::add_member),
+        )
         .route(
             "/app/settings/teams/{id}/members/{staff_id}/delete",
-            post(teams::remove_member),
+            post(team_members::remove_member),
         )
         .route(
             "/app/settings/staff/{staff_id}/capacity",
-            post(teams::set_capacity),
+            post(team_members::set_capacity),
         )
         .route(
             "/app/settings/channels/{id}/team",
-            post(teams::set_channel_team),
+            post(team_members::set_channel_team),
         )
 }
 

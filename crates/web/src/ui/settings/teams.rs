@@ -20,8 +20,14 @@ use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
 
 const PAGE: &str = "/app/settings/teams";
-const MODES: [AssignMode; 3] = [AssignMode::Off, AssignMode::RoundRobin, AssignMode::LeastBusy];
-const SAVED: [&str; 6] = ["created", "updated", "deleted", "members", "capacity", "channel"];
+const MODES: [AssignMode; 3] = [
+    AssignMode::Off,
+    AssignMode::RoundRobin,
+    AssignMode::LeastBusy,
+];
+const SAVED: [&str; 6] = [
+    "created", "updated", "deleted", "members", "capacity", "channel",
+];
 
 /// Forms that carry nothing but their CSRF token.
 #[derive(Deserialize)]
@@ -38,24 +44,6 @@ pub struct TeamForm {
     name: String,
     #[serde(default)]
     mode: String,
-}
-
-#[derive(Deserialize)]
-pub struct MemberForm {
-    #[serde(default)]
-    staff_id: String,
-}
-
-#[derive(Deserialize)]
-pub struct CapacityForm {
-    #[serde(default)]
-    capacity: String,
-}
-
-#[derive(Deserialize)]
-pub struct ChannelTeamForm {
-    #[serde(default)]
-    team_id: String,
 }
 
 #[derive(Serialize)]
@@ -106,7 +94,11 @@ async fn build(
     let people: Vec<Presence> = availability::list(&mut conn, &clinic)
         .await?
         .into_iter()
-        .filter(|p| p.role.parse::<Role>().is_ok_and(|r| r.can(Permission::Reply)))
+        .filter(|p| {
+            p.role
+                .parse::<Role>()
+                .is_ok_and(|r| r.can(Permission::Reply))
+        })
         .collect();
     let members = teams::members(&mut conn, &clinic).await?;
     let teams: Vec<TeamItem> = teams::list(&mut conn, &clinic)
@@ -121,7 +113,11 @@ async fn build(
             TeamItem {
                 mode: t.mode().as_str(),
                 members: people.iter().filter(|p| is_member(p)).map(person).collect(),
-                addable: people.iter().filter(|p| !is_member(p)).map(person).collect(),
+                addable: people
+                    .iter()
+                    .filter(|p| !is_member(p))
+                    .map(person)
+                    .collect(),
                 id: t.id,
                 name: t.name,
             }
@@ -133,7 +129,10 @@ async fn build(
         .into_iter()
         .map(|c| ChannelItem {
             label: format!("{} {}", kind_label(lang, &c.kind), c.name),
-            team_id: team_of.iter().find(|(id, _)| *id == c.id).and_then(|(_, t)| t.clone()),
+            team_id: team_of
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .and_then(|(_, t)| t.clone()),
             id: c.id,
         })
         .collect();
@@ -160,11 +159,15 @@ pub async fn page(
     build(&state, &staff, notice, None).await
 }
 
-fn saved(what: &str) -> Response {
+pub(super) fn saved(what: &str) -> Response {
     Redirect::to(&format!("{PAGE}?saved={what}")).into_response()
 }
 
-async fn refused(state: &AppState, staff: &Staff, key: &str) -> Result<Response, PageError> {
+pub(super) async fn refused(
+    state: &AppState,
+    staff: &Staff,
+    key: &str,
+) -> Result<Response, PageError> {
     let html = build(state, staff, None, Some(text(staff.lang, key))).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }
@@ -196,7 +199,15 @@ pub async fn create(
         drop(tx);
         return refused(&state, &staff, "teams.error.taken").await;
     };
-    audit_change(&mut tx, &state, &staff, &ip, "team.created", ("team", &[&id])).await?;
+    audit_change(
+        &mut tx,
+        &state,
+        &staff,
+        &ip,
+        "team.created",
+        ("team", &[&id]),
+    )
+    .await?;
     tx.commit().await?;
     Ok(saved("created"))
 }
@@ -225,7 +236,15 @@ pub async fn update(
         drop(tx);
         return refused(&state, &staff, "teams.error.taken").await;
     }
-    audit_change(&mut tx, &state, &staff, &ip, "team.updated", ("team", &[&id])).await?;
+    audit_change(
+        &mut tx,
+        &state,
+        &staff,
+        &ip,
+        "team.updated",
+        ("team", &[&id]),
+    )
+    .await?;
     tx.commit().await?;
     Ok(saved("updated"))
 }
@@ -242,86 +261,15 @@ pub async fn delete(
     if !teams::delete(tx.conn(), &staff.clinic.clinic_id(), &id).await? {
         return Err(PageError::not_found());
     }
-    audit_change(&mut tx, &state, &staff, &ip, "team.deleted", ("team", &[&id])).await?;
+    audit_change(
+        &mut tx,
+        &state,
+        &staff,
+        &ip,
+        "team.deleted",
+        ("team", &[&id]),
+    )
+    .await?;
     tx.commit().await?;
     Ok(saved("deleted"))
-}
-
-pub async fn add_member(
-    State(state): State<AppState>,
-    ip: ClientIp,
-    staff: Staff,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<MemberForm>,
-) -> Result<Response, PageError> {
-    staff.require(Permission::Administer)?;
-    let mut tx = state.db.begin().await?;
-    let who = form.staff_id.trim();
-    if !teams::add_member(tx.conn(), &staff.clinic.clinic_id(), &id, who).await? {
-        return Err(PageError::not_found());
-    }
-    let subject = ("team", &[id.as_str(), who][..]);
-    audit_change(&mut tx, &state, &staff, &ip, "team.member_added", subject).await?;
-    tx.commit().await?;
-    Ok(saved("members"))
-}
-
-pub async fn remove_member(
-    State(state): State<AppState>,
-    ip: ClientIp,
-    staff: Staff,
-    Path((id, who)): Path<(String, String)>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> Result<Response, PageError> {
-    staff.require(Permission::Administer)?;
-    let mut tx = state.db.begin().await?;
-    if !teams::remove_member(tx.conn(), &staff.clinic.clinic_id(), &id, &who).await? {
-        return Err(PageError::not_found());
-    }
-    let subject = ("team", &[id.as_str(), who.as_str()][..]);
-    audit_change(&mut tx, &state, &staff, &ip, "team.member_removed", subject).await?;
-    tx.commit().await?;
-    Ok(saved("members"))
-}
-
-pub async fn set_capacity(
-    State(state): State<AppState>,
-    ip: ClientIp,
-    staff: Staff,
-    Path(who): Path<String>,
-    CsrfForm(form): CsrfForm<CapacityForm>,
-) -> Result<Response, PageError> {
-    staff.require(Permission::Administer)?;
-    let clinic = staff.clinic.clinic_id();
-    let mut tx = state.db.begin().await?;
-    if teams::replying_staff(tx.conn(), &clinic, &who).await?.is_none() {
-        return Err(PageError::not_found());
-    }
-    let Ok(capacity) = form.capacity.trim().parse::<i64>() else {
-        drop(tx);
-        return refused(&state, &staff, "teams.capacity").await;
-    };
-    availability::set_capacity(tx.conn(), &clinic, &who, capacity, state.now_ms()).await?;
-    audit_change(&mut tx, &state, &staff, &ip, "staff.capacity", ("staff", &[&who])).await?;
-    tx.commit().await?;
-    Ok(saved("capacity"))
-}
-
-pub async fn set_channel_team(
-    State(state): State<AppState>,
-    ip: ClientIp,
-    staff: Staff,
-    Path(channel): Path<String>,
-    CsrfForm(form): CsrfForm<ChannelTeamForm>,
-) -> Result<Response, PageError> {
-    staff.require(Permission::Administer)?;
-    let team = Some(form.team_id.trim()).filter(|t| !t.is_empty());
-    let mut tx = state.db.begin().await?;
-    if !teams::set_channel_team(tx.conn(), &staff.clinic.clinic_id(), &channel, team).await? {
-        return Err(PageError::not_found());
-    }
-    let ids: Vec<&str> = std::iter::once(channel.as_str()).chain(team).collect();
-    audit_change(&mut tx, &state, &staff, &ip, "channel.team", ("channel", &ids)).await?;
-    tx.commit().await?;
-    Ok(saved("channel"))
 }
