@@ -15,12 +15,12 @@ pub const DEMO_BILLING: &str = "billing@sakura-clinic.example";
 const STAFF: [(&str, &str, Role, &str, bool); 4] = [
     (
         DEMO_RECEPTION,
-        "受付 田中 美咲",
+        "受付 小林 さくら",
         Role::Receptionist,
         "受付",
         true,
     ),
-    (DEMO_OWNER, "院長 鈴木 一郎", Role::Owner, "受付", true),
+    (DEMO_OWNER, "院長 森 健太郎", Role::Owner, "受付", true),
     (
         DEMO_NURSE,
         "看護師 高橋 美和",

@@ -92,7 +92,7 @@ pub async fn assign(
     .await
     .context("assigning the conversation")?;
     let who = who(conn, by.actor).await?;
-    let text = format!("{who}{}", parts.join("、"));
+    let text = format!("{who}{}", sentence(&parts));
     let payload = serde_json::json!({
         "event": "assignment",
         "staff_id": new_staff,
@@ -142,6 +142,20 @@ pub async fn current(
     .fetch_optional(conn)
     .await
     .context("reading the conversation's assignment")
+}
+
+/// "佐藤さん（チーム「看護」）に割り当てました" when a person and a team are given at once, else
+/// the phrases in turn.
+fn sentence(parts: &[String]) -> String {
+    const GIVEN: &str = "に割り当てました";
+    if let [person, team] = parts {
+        if let (Some(p), Some(t)) = (person.strip_suffix(GIVEN), team.strip_suffix(GIVEN)) {
+            if p.ends_with("さん") && t.starts_with("チーム") {
+                return format!("{p}（{t}）{GIVEN}");
+            }
+        }
+    }
+    parts.join("、")
 }
 
 fn staff_phrase(actor: &Actor, to: Option<&str>, name: Option<&str>) -> String {

@@ -87,7 +87,7 @@ async fn a_receptionist_gives_a_conversation_to_a_colleague_and_a_team() {
     );
     assert_eq!(
         system_lines(&app, &id).await,
-        ["受付 佐藤さんが看護師 田中さんに割り当てました、チーム「看護」に割り当てました"]
+        ["受付 佐藤さんが看護師 田中さん（チーム「看護」）に割り当てました"]
     );
     let audits = app.audits("conversation.assign").await;
     assert_eq!(audits.len(), 1);
@@ -110,7 +110,7 @@ async fn a_receptionist_gives_a_conversation_to_a_colleague_and_a_team() {
         .get(&format!("/app/conversations/{id}"), &nurse)
         .await
         .text;
-    assert!(page.contains("受付 佐藤さんが看護師 田中さんに割り当てました"));
+    assert!(page.contains("受付 佐藤さんが看護師 田中さん（チーム「看護」）に割り当てました"));
     assert!(page.contains(r#"data-testid="team-name">看護<"#));
 
     // The same again changes nothing; taking it back says so.
@@ -215,7 +215,7 @@ async fn the_api_assigns_lists_teams_and_availability() {
     assert_eq!(body["changed"], true);
     assert_eq!(
         system_lines(&app, &id).await,
-        ["API連携から看護師 田中さんに割り当てました、チーム「看護」に割り当てました"]
+        ["API連携から看護師 田中さん（チーム「看護」）に割り当てました"]
     );
     // Only the team cleared: the assignee stays.
     let res = app
