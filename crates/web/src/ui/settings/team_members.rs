@@ -86,7 +86,7 @@ pub async fn set_capacity(
     }
     let Ok(capacity) = form.capacity.trim().parse::<i64>() else {
         drop(tx);
-        return refused(&state, &staff, "teams.capacity").await;
+        return refused(&state, &staff, "teams.error.capacity").await;
     };
     availability::set_capacity(tx.conn(), &clinic, &who, capacity, state.now_ms()).await?;
     audit_change(
