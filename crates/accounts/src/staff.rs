@@ -326,6 +326,21 @@ pub async fn add_user(
     password: Option<&str>,
     now_ms: i64,
 ) -> anyhow::Result<AddedUser> {
+    add_named_user(db, clinic_slug, email, None, role, password, now_ms).await
+}
+
+/// [`add_user`] with the name colleagues see (in the inbox, assignments, the audit page); a
+/// new account without one is named by its e-mail's local part. An existing account keeps its
+/// name.
+pub async fn add_named_user(
+    db: &Db,
+    clinic_slug: &str,
+    email: &str,
+    name: Option<&str>,
+    role: Role,
+    password: Option<&str>,
+    now_ms: i64,
+) -> anyhow::Result<AddedUser> {
     let email = normalize_email(email);
     if !plausible_email(&email) {
         return Err(AddUserError::InvalidEmail(email).into());
@@ -346,7 +361,11 @@ pub async fn add_user(
             // Hashing takes a moment of CPU: keep it off the async worker threads.
             let pw_owned = pw.to_string();
             let hash = tokio::task::spawn_blocking(move || passwords::hash(&pw_owned)).await??;
-            let name = email.split('@').next().unwrap_or(&email).to_string();
+            let name = name
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| email.split('@').next().unwrap_or(&email))
+                .to_string();
             (
                 create(tx.conn(), &email, &name, &hash, now_ms).await?,
                 generated,

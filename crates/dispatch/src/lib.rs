@@ -2,6 +2,8 @@
 //! SMS) → consent commands (配信停止, 配信設定) → identity verification in chat → (later: a running
 //! flow, a pending reminder question, keyword rules, the away message) → staff. Each step looks
 //! at the message and either answers it or passes. Standby-mode messages are never answered.
+//! A message left for staff is then routed: a conversation nobody has joins its channel's team
+//! and may be given to an available member (`inbox::routing::auto`).
 mod answer;
 mod consent_commands;
 mod context;
@@ -13,6 +15,7 @@ pub use context::Inbound;
 use std::sync::Arc;
 
 use tsunagu_core::jobs::InboundDispatch;
+use tsunagu_inbox::routing::{route_inbound, Routed};
 use tsunagu_outbox::worker::{JobHandler, Outcome, Worker};
 use tsunagu_privacy::verification::code::{CodeSender, NoCodeChannel};
 use tsunagu_store::jobs::Job;
@@ -48,7 +51,18 @@ impl JobHandler for InboundDispatcher {
         let Some(inbound) = Inbound::load(w, &p).await? else {
             return Ok(Outcome::Done);
         };
-        dispatch(&inbound, self.codes.as_ref()).await?;
+        if dispatch(&inbound, self.codes.as_ref()).await? == Step::Pass && !inbound.standby {
+            let routed = route_inbound(
+                &inbound.db,
+                &inbound.clinic,
+                &inbound.conversation.id,
+                inbound.clock.now_ms(),
+            )
+            .await?;
+            if routed != Routed::Untouched {
+                (w.on_change)(inbound.clinic.as_str(), &inbound.conversation.id);
+            }
+        }
         Ok(Outcome::Done)
     }
 }

@@ -7,5 +7,6 @@ pub mod reachability;
 pub mod read_marks;
 pub mod reply;
 pub mod scheduled;
+pub mod routing;
 
 pub use live::{LiveEvent, LiveHub};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tsunagu_core::config::{OutboundSettings, Secret, Settings};
-use tsunagu_core::{Clock, Role, SystemClock};
+use tsunagu_core::{Clock, SystemClock};
 use tsunagu_sandbox::line::{ChannelConfig, UserProfile};
 use tsunagu_store::{channels, clinics};
 
@@ -77,13 +77,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut conn = db.pool().acquire().await?;
     clinics::set_require_2fa(&mut conn, &clinic, args.require_2fa).await?;
     drop(conn);
-    for (email, role) in [
-        (DEMO_RECEPTION, Role::Receptionist),
-        (DEMO_OWNER, Role::Owner),
-    ] {
-        tsunagu_accounts::staff::add_user(&db, "sakura", email, role, Some(DEMO_PASSWORD), now)
-            .await?;
-    }
+    crate::demo_routing::seed(&db, &clinic, now).await?;
     let (_, token) = admin::create_token(
         &db,
         "sakura",
@@ -141,6 +135,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     crate::demo_channels::connect(&services, &db, &clinic, &sandboxes, &args.listen, now)
         .await
         .context("connecting the demo's WhatsApp, Messenger and SMS channels")?;
+    crate::demo_routing::route_channels(&db, &clinic).await?;
 
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -164,6 +159,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  Staff inbox        http://{}/login", args.listen);
     println!("    reception        {DEMO_RECEPTION}  /  {DEMO_PASSWORD}");
     println!("    owner            {DEMO_OWNER}  /  {DEMO_PASSWORD}");
+    println!(
+        "    nurse, billing   {}, {}  /  {DEMO_PASSWORD}",
+        crate::demo_routing::DEMO_NURSE,
+        crate::demo_routing::DEMO_BILLING
+    );
     if args.require_2fa {
         println!("    2FA              required: enrol with any TOTP app at first sign-in");
     } else {

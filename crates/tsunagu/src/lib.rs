@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod demo;
 mod demo_channels;
+mod demo_routing;
 #[cfg(test)]
 mod layering_tests;
 pub mod rotate_key;

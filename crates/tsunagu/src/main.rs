@@ -107,6 +107,9 @@ enum UserCmd {
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+        /// The name colleagues see (e.g. "受付 田中"); without it, the e-mail's local part.
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -248,6 +251,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     email,
                     role,
                     password_stdin,
+                    name,
                 },
         } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
@@ -261,10 +265,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None
             };
             let db = open_db(&settings).await?;
-            let added = tsunagu_accounts::staff::add_user(
+            let added = tsunagu_accounts::staff::add_named_user(
                 &db,
                 &clinic,
                 &email,
+                name.as_deref(),
                 role,
                 password.as_deref(),
                 clock.now_ms(),

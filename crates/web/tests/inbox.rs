@@ -8,6 +8,8 @@ mod inbox {
     pub mod support;
 
     mod assign;
+    mod routing;
+    mod routing_auto;
     mod conversation;
     mod list;
     mod live;

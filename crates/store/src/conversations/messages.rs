@@ -39,9 +39,35 @@ pub async fn insert_message(
     Ok(id)
 }
 
+/// A system line that leaves the conversation where it is in the list (an assignment): no
+/// preview, unread count or order changes, unlike `insert_message`.
+pub async fn insert_quiet_line(
+    conn: &mut AnyConnection,
+    m: NewMessage<'_>,
+) -> anyhow::Result<MessageId> {
+    let mut b = Batch::new(conn);
+    let id = push_row(&mut b, &m);
+    b.run(conn).await?;
+    Ok(MessageId::from_db(id))
+}
+
 /// `insert_message` as statements of `b`, sent with the caller's other writes in one call
 /// (one trip to SQLite's connection thread, which costs more than the statements).
 pub fn push_message(b: &mut Batch, m: &NewMessage<'_>) -> MessageId {
+    let id = push_row(b, m);
+    let conversation = Ref::Id(m.conversation_id.as_str().to_owned());
+    touch(
+        b,
+        &conversation,
+        m.body,
+        m.kind,
+        m.direction == "in",
+        m.at_ms,
+    );
+    MessageId::from_db(id)
+}
+
+fn push_row(b: &mut Batch, m: &NewMessage<'_>) -> String {
     let id = new_id();
     b.arg(id.clone());
     b.arg(m.clinic_id.as_str().to_owned());
@@ -58,16 +84,7 @@ pub fn push_message(b: &mut Batch, m: &NewMessage<'_>) -> MessageId {
     b.arg(m.status.to_owned());
     b.arg(m.at_ms);
     b.push(&INSERT, "storing the message");
-    let conversation = Ref::Id(m.conversation_id.as_str().to_owned());
-    touch(
-        b,
-        &conversation,
-        m.body,
-        m.kind,
-        m.direction == "in",
-        m.at_ms,
-    );
-    MessageId::from_db(id)
+    id
 }
 
 // After `status`: failure_code, failure_reason, unsent_at, created_at, sent_at.

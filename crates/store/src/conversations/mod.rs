@@ -9,9 +9,9 @@ use crate::batch::{Batch, Ref};
 
 mod messages;
 pub use messages::{
-    conversation_of, insert_message, mark_unsent, message_by_id, message_ref, messages,
-    newest_from_patient, patient_of_sender, push_inbound, push_message, sender_of, set_delivery,
-    Delivery, Inbound, NewMessage,
+    conversation_of, insert_message, insert_quiet_line, mark_unsent, message_by_id, message_ref,
+    messages, newest_from_patient, patient_of_sender, push_inbound, push_message, sender_of,
+    set_delivery, Delivery, Inbound, NewMessage,
 };
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]

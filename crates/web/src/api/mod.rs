@@ -2,6 +2,7 @@
 //!
 //! The router is built from one table (`operations`), so the list of mounted routes that the
 //! OpenAPI test walks (`routes()`) cannot drift from what is served.
+pub mod assignment;
 pub mod auth;
 pub mod calendar;
 pub mod channels;
@@ -106,6 +107,9 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/conversations", conversations::list),
         get("/api/v1/conversations/{id}/messages", messages::list),
         post("/api/v1/conversations/{id}/messages", reply::create),
+        post("/api/v1/conversations/{id}/assignment", assignment::assign),
+        get("/api/v1/teams", assignment::list_teams),
+        get("/api/v1/availability", assignment::list_availability),
         get("/api/v1/attachments/{id}", messages::attachment),
         get("/api/v1/patients/{id}", patients::get),
         patch("/api/v1/patients/{id}", patients::write::update),

@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::idempotent::KeyResponses;
 use super::{
-    calendar, channels, consent, conversations, extract, messages, patients, privacy, reply,
-    reply_content, template_sync, templates, verification,
+    assignment, calendar, channels, consent, conversations, extract, messages, patients, privacy,
+    reply, reply_content, template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -37,6 +37,9 @@ use super::{
         conversations::list,
         messages::list,
         reply::create,
+        assignment::assign,
+        assignment::list_teams,
+        assignment::list_availability,
         messages::attachment,
         patients::get,
         patients::list,
@@ -67,6 +70,12 @@ use super::{
     components(schemas(
         extract::ErrorBody,
         extract::ErrorDetail,
+        assignment::StaffAvailability,
+        assignment::TeamOut,
+        assignment::TeamList,
+        assignment::AvailabilityList,
+        assignment::AssignmentRequest,
+        assignment::AssignmentOut,
         channels::CreateChannel,
         channels::CreatedChannel,
         channels::ChannelOut,

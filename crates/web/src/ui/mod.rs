@@ -1,5 +1,6 @@
 //! The staff UI: server-rendered pages under /app, sign-in under /login.
 pub mod auth;
+mod availability;
 pub mod consent;
 pub mod inbox;
 pub mod patients;
@@ -76,6 +77,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(session::router())
         .merge(inbox::router())
+        .merge(availability::router())
         .merge(auth::router())
         .merge(consent::router())
         .merge(patients::router())

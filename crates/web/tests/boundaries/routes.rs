@@ -46,6 +46,16 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
         "creates in the session's clinic",
     ),
     ("POST", "/app/settings/retention", "the session's clinic"),
+    (
+        "POST",
+        "/app/settings/teams",
+        "creates in the session's clinic",
+    ),
+    (
+        "POST",
+        "/app/availability",
+        "the caller's own availability in the session's clinic",
+    ),
     ("POST", "/api/v1/channels", "creates in the token's clinic"),
     ("POST", "/api/v1/patients", "creates in the token's clinic"),
     (

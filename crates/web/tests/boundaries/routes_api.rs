@@ -23,6 +23,27 @@ pub fn cases(w: &World) -> Vec<Case> {
     vec![
         Case::json(
             "POST",
+            "/api/v1/conversations/{id}/assignment",
+            format!("/api/v1/conversations/{}/assignment", b.conv),
+            Some(json!({"staff_id": null})),
+            "B's conversation",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/conversations/{id}/assignment",
+            format!("/api/v1/conversations/{}/assignment", a.conv),
+            Some(json!({"staff_id": b.owner.staff_id.as_str()})),
+            "B's staff member for A's conversation",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/conversations/{id}/assignment",
+            format!("/api/v1/conversations/{}/assignment", a.conv),
+            Some(json!({"team_id": b.team.as_str()})),
+            "B's team for A's conversation",
+        ),
+        Case::json(
+            "POST",
             "/api/v1/channels/{id}/templates",
             format!("/api/v1/channels/{}/templates", b.wa),
             Some(

@@ -19,6 +19,7 @@ pub fn cases(w: &World) -> Vec<Case> {
     let (a, b) = (&w.a, &w.b);
     let mut out = identity_cases(w);
     out.extend(settings_cases(w));
+    out.extend(team_cases(w));
     out.extend([
         Case::form(
             "/app/patients/{id}",
@@ -127,8 +128,13 @@ pub fn cases(w: &World) -> Vec<Case> {
             format!("/app/conversations/{}/assign", a.conv),
             &[("assignee", b.owner.staff_id.as_str())],
             "B's staff member for A's conversation",
-        )
-        .expect(422),
+        ),
+        Case::form(
+            "/app/conversations/{id}/assign",
+            format!("/app/conversations/{}/assign", a.conv),
+            &[("team", b.team.as_str())],
+            "B's team for A's conversation",
+        ),
         Case::form(
             "/app/messages/{id}/retry",
             format!("/app/messages/{}/retry", b.message),
@@ -318,4 +324,72 @@ fn settings_cases(w: &World) -> Vec<Case> {
         ));
     }
     out
+}
+
+/// Teams, members, capacity and each channel's team: B's, and B's ids through A's.
+fn team_cases(w: &World) -> Vec<Case> {
+    let (a, b) = (&w.a, &w.b);
+    let member = "/app/settings/teams/{id}/members/{staff_id}/delete";
+    vec![
+        Case::form(
+            "/app/settings/teams/{id}",
+            format!("/app/settings/teams/{}", b.team),
+            &[("name", "乗っ取り"), ("mode", "round_robin")],
+            "B's team",
+        ),
+        Case::form(
+            "/app/settings/teams/{id}/delete",
+            format!("/app/settings/teams/{}/delete", b.team),
+            &[],
+            "B's team",
+        ),
+        Case::form(
+            "/app/settings/teams/{id}/members",
+            format!("/app/settings/teams/{}/members", b.team),
+            &[("staff_id", a.owner.staff_id.as_str())],
+            "B's team",
+        ),
+        Case::form(
+            "/app/settings/teams/{id}/members",
+            format!("/app/settings/teams/{}/members", a.team),
+            &[("staff_id", b.owner.staff_id.as_str())],
+            "B's staff member for A's team",
+        ),
+        Case::form(
+            member,
+            format!(
+                "/app/settings/teams/{}/members/{}/delete",
+                b.team, b.owner.staff_id
+            ),
+            &[],
+            "B's team and member",
+        ),
+        Case::form(
+            member,
+            format!(
+                "/app/settings/teams/{}/members/{}/delete",
+                a.team, b.owner.staff_id
+            ),
+            &[],
+            "B's member via A's team",
+        ),
+        Case::form(
+            "/app/settings/staff/{staff_id}/capacity",
+            format!("/app/settings/staff/{}/capacity", b.owner.staff_id),
+            &[("capacity", "0")],
+            "B's staff member",
+        ),
+        Case::form(
+            "/app/settings/channels/{id}/team",
+            format!("/app/settings/channels/{}/team", b.line),
+            &[("team_id", "")],
+            "B's channel",
+        ),
+        Case::form(
+            "/app/settings/channels/{id}/team",
+            format!("/app/settings/channels/{}/team", a.line),
+            &[("team_id", b.team.as_str())],
+            "B's team for A's channel",
+        ),
+    ]
 }

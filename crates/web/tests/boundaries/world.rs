@@ -49,6 +49,8 @@ pub struct Side {
     pub closure: String,
     /// A message scheduled in `conv`, still to leave.
     pub scheduled: String,
+    /// A team (受付) with the owner as its member.
+    pub team: String,
     pub owner: Session,
 }
 
@@ -143,8 +145,10 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         .await
         .unwrap()
         .unwrap();
+    let team = team(app, &s.clinic, owner.staff_id.as_str()).await;
     Side {
         scheduled,
+        team,
         closure: closure(app, &s.clinic).await,
         clinic: s.clinic,
         line: s.channel,
@@ -255,4 +259,17 @@ fn peer(mut req: Request<Body>) -> Request<Body> {
     let addr: SocketAddr = format!("{CLIENT_IP}:40000").parse().unwrap();
     req.extensions_mut().insert(ConnectInfo(addr));
     req
+}
+
+async fn team(app: &App, clinic: &ClinicId, member: &str) -> String {
+    use tsunagu_inbox::routing::teams::{self, AssignMode};
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let id = teams::create(&mut conn, clinic, "受付", AssignMode::Off, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(teams::add_member(&mut conn, clinic, &id, member)
+        .await
+        .unwrap());
+    id
 }

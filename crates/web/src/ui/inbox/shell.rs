@@ -8,6 +8,7 @@ use super::conn;
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
 use tsunagu_accounts::staff as accounts;
+use tsunagu_inbox::routing::availability as routing;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ClinicChoice {
@@ -33,6 +34,15 @@ pub struct Shell {
     pub active: &'static str,
     /// Notes that mention me, not seen yet (the header's メンション badge).
     pub mentions: i64,
+    /// Staff who may reply: their availability here and the three to switch between.
+    pub availability: Option<AvailabilitySwitch>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AvailabilitySwitch {
+    /// online | away | offline
+    pub current: &'static str,
+    pub choices: [&'static str; 3],
 }
 
 pub async fn shell(
@@ -59,6 +69,16 @@ pub async fn shell(
     } else {
         0
     };
+    let availability = if staff.can(Permission::Reply) {
+        let clinic = staff.clinic.clinic_id();
+        let a = routing::get(&mut conn, &clinic, staff.staff_id.as_str()).await?;
+        Some(AvailabilitySwitch {
+            current: a.as_str(),
+            choices: routing::Availability::ALL.map(routing::Availability::as_str),
+        })
+    } else {
+        None
+    };
     Ok(Shell {
         mentions,
         lang: staff.lang,
@@ -70,5 +90,6 @@ pub async fn shell(
         can_patients: staff.can(Permission::ReadPatients),
         can_administer: staff.can(Permission::Administer),
         active,
+        availability,
     })
 }

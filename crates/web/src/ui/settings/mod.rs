@@ -1,6 +1,7 @@
 //! Clinic settings, for owners and admins (everyone else gets 403): the clinic calendar at
 //! `/app/settings/calendar`, the channels at `/app/settings/channels` and each WhatsApp channel's
-//! message templates. Forms post back here and redirect to the page (or re-render it with the
+//! message templates, the teams at `/app/settings/teams` (members, automatic assignment,
+//! capacity, each channel's team). Forms post back here and redirect to the page (or re-render it with the
 //! error and what was typed); every change commits with its audit entry.
 mod calendar;
 mod calendar_view;
@@ -8,6 +9,8 @@ mod channel_read_marks;
 mod channel_templates;
 mod channels;
 mod channels_form;
+mod team_members;
+mod teams;
 
 use axum::response::Redirect;
 use axum::routing::{get, post};
@@ -65,6 +68,25 @@ pub fn router() -> Router<AppState> {
         .route(
             "/app/settings/channels/{id}/templates/{template_id}/delete",
             post(channel_templates::delete),
+        )
+        .route("/app/settings/teams", get(teams::page).post(teams::create))
+        .route("/app/settings/teams/{id}", post(teams::update))
+        .route("/app/settings/teams/{id}/delete", post(teams::delete))
+        .route(
+            "/app/settings/teams/{id}/members",
+            post(team_members::add_member),
+        )
+        .route(
+            "/app/settings/teams/{id}/members/{staff_id}/delete",
+            post(team_members::remove_member),
+        )
+        .route(
+            "/app/settings/staff/{staff_id}/capacity",
+            post(team_members::set_capacity),
+        )
+        .route(
+            "/app/settings/channels/{id}/team",
+            post(team_members::set_channel_team),
         )
 }
 
