@@ -139,10 +139,15 @@ pub const SYSTEM_EVENTS: &[&str] = &[
 
 /// A system line in the staff's words (`msg.event.<event>`); an event not in the list reads as
 /// a general sentence, never as its code (nor as a provider's English body).
-fn system_line(payload: &Value, lang: &str) -> String {
+fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
     let event = text_at(payload, &["/event", "/message/system/type"]);
     match event.as_deref() {
         Some(e) if SYSTEM_EVENTS.contains(&e) => i18n::text(lang, &format!("msg.event.{e}")),
+        // Lines tsunagu writes in words itself, naming people (an assignment).
+        Some("assignment") => body
+            .filter(|b| !b.trim().is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(|| i18n::text(lang, "msg.event.other")),
         _ => i18n::text(lang, "msg.event.other"),
     }
 }
@@ -239,7 +244,7 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
         }
         "event" | "system" => {
             v.kind = "system";
-            v.text = Some(system_line(&payload, d.lang));
+            v.text = Some(system_line(&payload, body.as_deref(), d.lang));
         }
         _ => {
             v.kind = "unknown";
