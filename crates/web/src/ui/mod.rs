@@ -4,6 +4,7 @@ pub mod consent;
 pub mod inbox;
 pub mod patients;
 pub mod privacy;
+pub mod search;
 pub mod session;
 pub mod settings;
 pub mod verification;
@@ -82,4 +83,5 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(verification::router())
         .merge(privacy::router())
+        .merge(search::router())
 }

@@ -12,7 +12,7 @@ mod reply;
 mod retry;
 pub mod shell;
 mod template_send;
-mod view;
+pub mod view;
 
 use axum::response::Redirect;
 use axum::routing::{get, post};
