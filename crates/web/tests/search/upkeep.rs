@@ -164,3 +164,51 @@ async fn a_search_is_audited_with_what_it_returned_and_patients_are_found_by_kan
     assert_eq!(body["patients"].as_array().unwrap().len(), 1, "{body}");
     assert_eq!(body["patients"][0]["display_name"], "山田 花子");
 }
+
+#[tokio::test]
+async fn conversations_past_retention_take_their_words_out_of_the_index() {
+    let app = start().await;
+    say(&app, PATIENT, "去年の健診の結果です").await;
+    let res = app
+        .request(axum::http::Method::PUT, "/api/v1/settings/retention")
+        .bearer(app.api_token())
+        .json(&json!({"raw_webhook_body_days": 30, "conversation_years": 1}))
+        .send()
+        .await;
+    assert!(res.status.is_success(), "{}", res.text());
+    app.clock.advance(chrono::Duration::days(400));
+    say(&app, SATO, "今年の健診の予約です").await;
+    assert_eq!(hit_count(&app, "健診").await, 2);
+    let report = tsunagu_privacy::retention::apply(&app.db, app.clinic(), app.now_ms())
+        .await
+        .unwrap();
+    assert_eq!(report.conversations_deleted, 1);
+    assert_eq!(hit_count(&app, "健診").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM search_docs").await, 1);
+}
+
+#[tokio::test]
+async fn messages_stored_before_the_index_are_indexed_once_at_start() {
+    let app = start().await;
+    say(&app, PATIENT, "予防接種の予約です").await;
+    // As a database migrated to 0013 finds it: messages, an empty index, the marker unset.
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let ids: Vec<String> = sqlx::query_scalar("SELECT doc_id FROM search_docs")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    tsunagu_store::search::forget(&mut conn, tsunagu_store::search::MESSAGE, &ids)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE search_backfill SET done = 0")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(hit_count(&app, "予防接種").await, 0);
+    app.db.migrate().await.unwrap();
+    assert_eq!(hit_count(&app, "予防接種").await, 1);
+    assert_eq!(scanned(&app, "予防接種").await.len(), 1);
+    app.db.migrate().await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM search_docs").await, 1);
+}
