@@ -145,6 +145,7 @@ pub async fn erase_patient(
 
     // The search index names messages by id only: their words go with them.
     search::forget(conn, search::MESSAGE, &s.message).await?;
+    search::forget(conn, search::PATIENT, &s.patient).await?;
     schema::delete_referencing(conn, &s, &mut counts).await?;
     for g in &groups {
         refresh_preview(conn, g).await?;

@@ -10,5 +10,6 @@ mod search {
 
     mod oracle;
     mod page;
+    mod patients;
     mod upkeep;
 }

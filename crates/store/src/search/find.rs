@@ -109,11 +109,7 @@ pub async fn messages(
 ) -> anyhow::Result<Vec<MessageHit>> {
     let sqlite = conn.backend_name() == "SQLite";
     let mut binds = vec![
-        Bind::Text(if sqlite {
-            needle.fts_match()
-        } else {
-            needle.tsquery()
-        }),
+        Bind::Text(needle.query_for(sqlite)),
         Bind::Text(clinic.as_str().to_owned()),
         Bind::Int(before.unwrap_or(i64::MAX)),
     ];

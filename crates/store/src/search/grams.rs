@@ -2,6 +2,8 @@
 //! of the search form (`tsunagu_core::text::search_form`) as its code point in hex, each pair
 //! of neighbouring chars as the two joined by `g` (not a hex digit, so the two kinds never
 //! meet). Terms are plain ASCII letters and digits: no tokenizer or parser splits them further.
+//! A space separates fields (a patient's name, kana, phone…; a search form has none): no pair
+//! spans it, and a placeholder keeps a phrase from running from one field into the next.
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -9,6 +11,8 @@ use std::fmt::Write;
 /// not indexed there (messages are far shorter: LINE allows 5,000 chars).
 const PG_MAX_POS: usize = 16383;
 const PG_MAX_POSITIONS: usize = 256;
+/// Stands in the bigram column where a pair would span a space (never a query's term).
+const GAP: &str = "z";
 
 fn uni(c: char) -> String {
     format!("{:x}", c as u32)
@@ -18,8 +22,8 @@ fn bi(a: char, b: char) -> String {
     format!("{:x}g{:x}", a as u32, b as u32)
 }
 
-/// The `bi` and `uni` columns of SQLite's FTS5 row for `form` (a search form): its bigrams in
-/// order, and its distinct chars.
+/// The `bi` and `uni` columns of SQLite's FTS5 row for `form` (a search form, or several
+/// joined by spaces): its bigrams in order, and its distinct chars.
 pub fn fts_columns(form: &str) -> (String, String) {
     let chars: Vec<char> = form.chars().collect();
     let mut bigrams = String::with_capacity(chars.len() * 10);
@@ -27,9 +31,13 @@ pub fn fts_columns(form: &str) -> (String, String) {
         if !bigrams.is_empty() {
             bigrams.push(' ');
         }
-        bigrams.push_str(&bi(w[0], w[1]));
+        if w[0] == ' ' || w[1] == ' ' {
+            bigrams.push_str(GAP);
+        } else {
+            bigrams.push_str(&bi(w[0], w[1]));
+        }
     }
-    let mut seen: Vec<char> = chars.clone();
+    let mut seen: Vec<char> = chars.into_iter().filter(|c| *c != ' ').collect();
     seen.sort_unstable();
     seen.dedup();
     let unigrams: Vec<String> = seen.into_iter().map(uni).collect();
@@ -37,17 +45,21 @@ pub fn fts_columns(form: &str) -> (String, String) {
 }
 
 /// PostgreSQL's `tsvector` for `form`, written as its literal (`'4e88g7d04':1 '4e88':1`): each
-/// bigram at its position (so phrases match in order), each char at its first position.
+/// bigram at its position (so phrases match in order; none spans a space), each char at its
+/// first position.
 pub fn tsvector(form: &str) -> String {
     let chars: Vec<char> = form.chars().collect();
     let mut lexemes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, c) in chars.iter().enumerate().take(PG_MAX_POS) {
+        if *c == ' ' {
+            continue;
+        }
         let pos = i + 1;
         let u = lexemes.entry(uni(*c)).or_default();
         if u.is_empty() {
             u.push(pos);
         }
-        if let Some(next) = chars.get(i + 1) {
+        if let Some(next) = chars.get(i + 1).filter(|n| **n != ' ') {
             let b = lexemes.entry(bi(*c, *next)).or_default();
             if b.len() < PG_MAX_POSITIONS {
                 b.push(pos);
@@ -90,6 +102,15 @@ impl Needle {
         }
     }
 
+    /// The query text for the dialect (`sqlite`: FTS5's, else PostgreSQL's `tsquery`).
+    pub fn query_for(&self, sqlite: bool) -> String {
+        if sqlite {
+            self.fts_match()
+        } else {
+            self.tsquery()
+        }
+    }
+
     /// SQLite's FTS5 query: `uni : "4e88"` or `bi : "a b c"` (a phrase: in order, adjacent).
     pub fn fts_match(&self) -> String {
         match self {
@@ -124,6 +145,14 @@ mod tests {
             tsvector("予約予"),
             "'4e88':1 '4e88g7d04':1 '7d04':2 '7d04g4e88':2"
         );
+    }
+
+    #[test]
+    fn no_pair_spans_the_space_between_fields() {
+        let (b, u) = fts_columns("ab cd");
+        assert_eq!(b, "61g62 z z 63g64");
+        assert_eq!(u, "61 62 63 64");
+        assert_eq!(tsvector("ab c"), "'61':1 '61g62':1 '62':2 '63':4");
     }
 
     #[test]
