@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 use tsunagu_core::{ClinicId, PatientId};
 use tsunagu_store::patients::{Patient, PATIENT_COLS};
+use tsunagu_store::search::{self, grams::Needle};
 
 /// A search over the clinic's patients, newest first.
 #[derive(Clone, Debug, Default)]
@@ -65,12 +66,13 @@ pub async fn list(
 ) -> anyhow::Result<Vec<Patient>> {
     let mut sql = format!("SELECT {PATIENT_COLS} FROM patients p WHERE p.clinic_id = $1");
     let mut binds: Vec<String> = vec![clinic.as_str().to_string()];
-    if let Some(term) = q.q.as_deref().map(search_term).filter(|t| !t.is_empty()) {
-        binds.push(format!("%{}%", escape_like(&term)));
-        sql.push_str(&format!(
-            " AND p.search_key LIKE ${} ESCAPE '\\'",
-            binds.len()
-        ));
+    // Substring of any field of the key, through the search index (a LIKE would read every
+    // patient of the clinic).
+    if let Some(needle) = q.q.as_deref().map(search_term).and_then(|t| Needle::of(&t)) {
+        let sqlite = conn.backend_name() == "SQLite";
+        binds.push(needle.query_for(sqlite));
+        let ids = tsunagu_store::search::matching_ids(sqlite, search::PATIENT, binds.len(), 1);
+        sql.push_str(&format!(" AND p.id IN ({ids})"));
     }
     if let Some(tag) = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         binds.push(tsunagu_core::text::squeeze_spaces(
@@ -111,12 +113,6 @@ pub fn search_term(q: &str) -> String {
     } else {
         t
     }
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Those of `ids` whose identity is not yet proven: provisional, or with an unverified channel

@@ -46,6 +46,12 @@ codes! {
     Csrf = "csrf",
     InvalidLimit = "invalid_limit",
     InvalidCursor = "invalid_cursor",
+    /// A search with nothing to look for (empty, or only spaces).
+    SearchQueryEmpty = "search_query_empty",
+    /// A search longer than `inbox::search::MAX_QUERY_CHARS`.
+    SearchQueryTooLong = "search_query_too_long",
+    /// A search facet that is not one of its values (a date, a status, a priority).
+    InvalidSearchFilter = "invalid_search_filter",
     InvalidIdempotencyKey = "invalid_idempotency_key",
     IdempotencyKeyReused = "idempotency_key_reused",
     IdempotencyKeyInProgress = "idempotency_key_in_progress",

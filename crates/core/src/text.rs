@@ -93,10 +93,51 @@ pub fn squeeze_spaces(s: &str) -> String {
 /// katakana, lower case, without white space. `山田 太郎`, `ﾔﾏﾀﾞ`, `やまだ` and `ヤマダ`
 /// become `山田太郎`, `ヤマダ`, `ヤマダ`, `ヤマダ`.
 pub fn search_form(s: &str) -> String {
-    fold_case(&to_katakana(&fold_width(s)))
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
+    search_form_mapped(s).0
+}
+
+/// `search_form(s)` with, for each of its chars, the char range of `s` it came from, so a match
+/// found in the search form can be shown on the original text (a composed `ﾀﾞ` maps to both).
+/// Built char by char, so every step above is applied the same way `search_form` applies it.
+pub fn search_form_mapped(s: &str) -> (String, Vec<(usize, usize)>) {
+    let mut out = String::with_capacity(s.len());
+    let mut from: Vec<(usize, usize)> = Vec::with_capacity(s.len());
+    // The width-folded chars not yet lowered, with where they came from: a voiced mark may
+    // still merge into the last one.
+    let mut folded: Vec<(char, usize, usize)> = Vec::new();
+    for (i, c) in s.chars().enumerate() {
+        let mut one = String::new();
+        if let Some(&(prev, ..)) = folded.last() {
+            one.push(prev);
+        }
+        let had_prev = !one.is_empty();
+        let w = fold_width(&c.to_string());
+        let Some(mapped) = w.chars().next() else {
+            continue;
+        };
+        push_composed(&mut one, mapped);
+        match (had_prev, one.chars().count()) {
+            // Merged into the char before: it now ends here.
+            (true, 1) => {
+                if let (Some(last), Some(m)) = (folded.last_mut(), one.chars().next()) {
+                    *last = (m, last.1, i + 1);
+                }
+            }
+            _ => folded.push((mapped, i, i + 1)),
+        }
+    }
+    for (c, start, end) in folded {
+        if c.is_whitespace() {
+            continue;
+        }
+        for l in to_katakana(&c.to_string()).to_lowercase().chars() {
+            if !l.is_whitespace() {
+                out.push(l);
+                from.push((start, end));
+            }
+        }
+    }
+    (out, from)
 }
 
 /// Whether `c` may appear in a name reading written in full-width katakana (フリガナ).
@@ -148,6 +189,25 @@ mod tests {
         }
         assert_eq!(search_form("山田　太郎"), "山田太郎");
         assert_eq!(search_form("ＹＡＭＡＤＡ Taro"), "yamadataro");
+    }
+
+    #[test]
+    fn the_mapped_search_form_says_where_each_char_came_from() {
+        let (form, from) = search_form_mapped("ﾀﾞｲ　ABC予約");
+        assert_eq!(form, "ダイabc予約");
+        assert_eq!(
+            from,
+            [(0, 2), (2, 3), (4, 5), (5, 6), (6, 7), (7, 8), (8, 9)]
+        );
+        for s in [
+            "ﾔﾏﾀﾞ ﾀﾛｳ",
+            "カ\u{3099}ハ\u{309A}",
+            "ﾞア",
+            "ＹＡＭＡＤＡ Taro",
+            "😀熱が３８度",
+        ] {
+            assert_eq!(search_form_mapped(s).0, search_form(s), "{s}");
+        }
     }
 
     #[test]

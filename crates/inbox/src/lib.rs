@@ -8,5 +8,6 @@ pub mod read_marks;
 pub mod reply;
 pub mod scheduled;
 pub mod routing;
+pub mod search;
 
 pub use live::{LiveEvent, LiveHub};

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashSet};
 use anyhow::Context;
 use sqlx::AnyConnection;
 use tsunagu_core::{new_id, ChannelId, ClinicId, PatientId};
-use tsunagu_store::{patients, webhooks, Db};
+use tsunagu_store::{patients, search, webhooks, Db};
 
 use crate::audit::{self, Actor, AuditEntry};
 
@@ -143,6 +143,9 @@ pub async fn erase_patient(
     }
     counts.insert("webhook_events".into(), blanked);
 
+    // The search index names messages by id only: their words go with them.
+    search::forget(conn, search::MESSAGE, &s.message).await?;
+    search::forget(conn, search::PATIENT, &s.patient).await?;
     schema::delete_referencing(conn, &s, &mut counts).await?;
     for g in &groups {
         refresh_preview(conn, g).await?;

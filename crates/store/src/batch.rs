@@ -185,6 +185,11 @@ impl Batch {
         self.parts.is_empty()
     }
 
+    /// Whether the statements are SQLite's (all in one text), for what differs by dialect.
+    pub fn is_sqlite(&self) -> bool {
+        self.joined
+    }
+
     /// Queues `other`'s statements after these (both for the same database).
     pub fn append(&mut self, other: Batch) {
         debug_assert_eq!(self.joined, other.joined);

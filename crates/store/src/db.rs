@@ -110,7 +110,14 @@ impl Db {
             .run(&self.pool)
             .await
             .context("applying database migrations")?;
-        Ok(())
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context("connecting to index messages")?;
+        crate::search::backfill(&mut conn)
+            .await
+            .context("indexing earlier messages for search")
     }
 
     /// Identifies a migration set, so test templates are rebuilt when a migration changes.

@@ -20,8 +20,19 @@ pub async fn edit_inbound(
     .bind(at_ms)
     .bind(channel.as_str())
     .bind(provider_message_id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .context("applying an edit to a message")?;
+    if r.rows_affected() > 0 {
+        let edited: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE channel_id = $1 AND provider_message_id = $2 AND direction = 'in'",
+        )
+        .bind(channel.as_str())
+        .bind(provider_message_id)
+        .fetch_all(&mut *conn)
+        .await
+        .context("finding an edited message")?;
+        crate::search::reindex_messages(conn, &edited).await?;
+    }
     Ok(r.rows_affected() > 0)
 }

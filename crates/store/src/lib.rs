@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod pacing;
 pub mod patients;
 pub mod reachability;
+pub mod search;
 pub mod secrets;
 pub mod statuses;
 pub mod templates;

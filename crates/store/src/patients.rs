@@ -138,7 +138,7 @@ pub async fn create_provisional(
     b.arg(clinic.as_str().to_owned());
     b.arg(display_name.to_owned());
     b.arg(now_ms);
-    b.arg(search);
+    b.arg(search.clone());
     b.push(
         "INSERT INTO patients (id, clinic_id, display_name, provisional, created_at, updated_at, search_key)
          VALUES ($1, $2, $3, 1, $4, $4, $5)",
@@ -159,12 +159,14 @@ pub async fn create_provisional(
          ON CONFLICT (channel_id, external_id) DO NOTHING",
         "creating the channel identity",
     );
-    b.arg(patient_id);
+    b.arg(patient_id.clone());
     b.push(
         "DELETE FROM patients WHERE id = $1
            AND NOT EXISTS (SELECT 1 FROM channel_identities WHERE patient_id = $1)",
         "dropping a patient row that lost a race",
     );
+    // Found by name from the start (only if the row was kept).
+    crate::search::push_patient(&mut b, clinic.as_str(), &patient_id, &search);
     b.arg(channel.as_str().to_owned());
     b.arg(external_id.to_owned());
     b.push(
@@ -317,13 +319,14 @@ pub async fn refresh_search_key(conn: &mut AnyConnection, id: &PatientId) -> any
     .await
     .context("reading the patient for its search key")?;
     let Some(p) = p else { return Ok(()) };
+    let key = search_key(&p);
     sqlx::query("UPDATE patients SET search_key = $1 WHERE id = $2")
-        .bind(search_key(&p))
+        .bind(&key)
         .bind(id.as_str())
-        .execute(conn)
+        .execute(&mut *conn)
         .await
         .context("storing the patient's search key")?;
-    Ok(())
+    crate::search::reindex_patient(conn, &p.clinic_id, id.as_str(), &key).await
 }
 
 /// An SMS sender's number becomes the provisional patient's phone (staff search by it).

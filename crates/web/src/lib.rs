@@ -9,6 +9,7 @@ pub mod channel_setup;
 pub mod client_ip;
 pub mod error;
 pub mod i18n;
+pub mod search_params;
 pub mod security;
 pub mod state;
 pub mod trace;

@@ -211,6 +211,8 @@ pub(super) async fn move_rows(
                 .await
                 .context("removing the provisional patient's details")?;
         }
+        let search = tsunagu_store::search::PATIENT;
+        tsunagu_store::search::forget(&mut *conn, search, &[from.to_owned()]).await?;
         sqlx::query("DELETE FROM patients WHERE id = $1")
             .bind(from)
             .execute(&mut *conn)

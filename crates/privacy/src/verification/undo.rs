@@ -151,6 +151,9 @@ async fn restore_patient(
     .execute(&mut *conn)
     .await
     .context("restoring the provisional patient")?;
+    if let Some(key) = &p.search_key {
+        tsunagu_store::search::reindex_patient(&mut *conn, &p.clinic_id, &p.id, key).await?;
+    }
     for tag in &m.tags {
         sqlx::query("INSERT INTO patient_tags (clinic_id, patient_id, tag, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&p.clinic_id)

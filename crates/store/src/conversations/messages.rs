@@ -84,6 +84,9 @@ fn push_row(b: &mut Batch, m: &NewMessage<'_>) -> String {
     b.arg(m.status.to_owned());
     b.arg(m.at_ms);
     b.push(&INSERT, "storing the message");
+    if let Some(text) = crate::search::indexed_text(m.kind, m.body) {
+        crate::search::push_message(b, m.clinic_id.as_str(), &id, text);
+    }
     id
 }
 
@@ -172,6 +175,9 @@ pub fn push_inbound(b: &mut Batch, m: &Inbound<'_>) {
             b.push(&INBOUND_FROM, "storing the message");
         }
         None => b.push(&INBOUND, "storing the message"),
+    }
+    if let Some(text) = crate::search::indexed_text(m.kind, m.body) {
+        crate::search::push_message(b, m.clinic_id.as_str(), m.id.as_str(), text);
     }
     touch(
         b,
@@ -322,12 +328,21 @@ pub async fn mark_unsent(
     .execute(&mut *conn)
     .await
     .context("hiding an unsent message")?;
+    let unsent: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE channel_id = $1 AND provider_message_id = $2 AND direction = 'in'",
+    )
+    .bind(channel.as_str())
+    .bind(provider_message_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("finding an unsent message")?;
     sqlx::query("DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE channel_id = $1 AND provider_message_id = $2 AND direction = 'in')")
         .bind(channel.as_str())
         .bind(provider_message_id)
         .execute(&mut *conn)
         .await
         .context("removing an unsent message's attachments")?;
+    crate::search::forget(&mut *conn, crate::search::MESSAGE, &unsent).await?;
     // The raw event kept for audit/redelivery would otherwise still hold the text. Event bodies
     // are compact JSON written by us, so the message object contains exactly `"id":"<id>"`.
     let pattern = format!(

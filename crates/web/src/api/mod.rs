@@ -18,6 +18,7 @@ pub mod privacy;
 pub mod refusal;
 pub mod reply;
 pub mod reply_content;
+pub mod search;
 pub mod template_sync;
 pub mod templates;
 pub mod verification;
@@ -105,6 +106,7 @@ fn operations() -> Vec<Operation> {
             templates::update,
         ),
         get("/api/v1/conversations", conversations::list),
+        get("/api/v1/search", search::search),
         get("/api/v1/conversations/{id}/messages", messages::list),
         post("/api/v1/conversations/{id}/messages", reply::create),
         post("/api/v1/conversations/{id}/assignment", assignment::assign),

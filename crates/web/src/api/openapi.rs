@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use super::idempotent::KeyResponses;
 use super::{
     assignment, calendar, channels, consent, conversations, extract, messages, patients, privacy,
-    reply, reply_content, template_sync, templates, verification,
+    reply, reply_content, search, template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -35,6 +35,7 @@ use super::{
         templates::update,
         template_sync::sync,
         conversations::list,
+        search::search,
         messages::list,
         reply::create,
         assignment::assign,
@@ -87,6 +88,9 @@ use super::{
         template_sync::SyncQueued,
         conversations::ConversationOut,
         conversations::ConversationPage,
+        search::MessageHitOut,
+        search::PatientHitOut,
+        search::SearchPage,
         messages::MessageOut,
         messages::AttachmentRef,
         messages::MessagePage,

@@ -5,6 +5,7 @@ pub mod consent;
 pub mod inbox;
 pub mod patients;
 pub mod privacy;
+pub mod search;
 pub mod session;
 pub mod settings;
 pub mod verification;
@@ -84,4 +85,5 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(verification::router())
         .merge(privacy::router())
+        .merge(search::router())
 }

@@ -15,7 +15,7 @@ mod retry;
 mod scheduled;
 pub mod shell;
 mod template_send;
-mod view;
+pub mod view;
 
 use axum::response::Redirect;
 use axum::routing::{get, post};

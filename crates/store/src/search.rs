@@ -1,0 +1,224 @@
+//! The search index over message text (and, later, notes): substring search in Japanese,
+//! including 1- and 2-char terms (熱, 予約), on both dialects. Documents are indexed as the
+//! n-grams of their search form (`grams`) in the transaction that writes them: a message is
+//! found from the moment it is committed, and edits, unsends, erasure and retention take it
+//! out again (`forget`). `find` answers a query, newest first.
+pub mod find;
+pub mod grams;
+
+use std::sync::LazyLock;
+
+use anyhow::Context;
+use sqlx::AnyConnection;
+use tsunagu_core::text::search_form;
+
+use crate::batch::Batch;
+
+/// The `kind` of an indexed message (notes will add their own).
+pub const MESSAGE: &str = "message";
+/// A patient, by their `search_key`.
+pub const PATIENT: &str = "patient";
+
+/// The text of a message that search finds: text bodies (media, stickers and system events
+/// have none worth finding).
+pub fn indexed_text<'a>(kind: &str, body: Option<&'a str>) -> Option<&'a str> {
+    body.filter(|b| kind == "text" && !b.trim().is_empty())
+}
+
+/// Queues indexing message `id` (with `text`) of `clinic`: applies only if the message exists
+/// when it runs (ingest queues it before knowing) and is not indexed yet.
+pub fn push_message(b: &mut Batch, clinic: &str, id: &str, text: &str) {
+    let sql: (&'static str, &'static str) = (&MESSAGE_FTS, &MESSAGE_PG);
+    push_doc(b, sql, clinic, id, &search_form(text));
+}
+
+/// Queues indexing patient `id` by their `search_key` (fields in their search form, separated
+/// by spaces), if the patient exists when it runs.
+pub fn push_patient(b: &mut Batch, clinic: &str, id: &str, search_key: &str) {
+    let sql: (&'static str, &'static str) = (&PATIENT_FTS, &PATIENT_PG);
+    push_doc(b, sql, clinic, id, search_key);
+}
+
+/// SQLite: the document's row, then its FTS row under the same rowid; PostgreSQL: one row with
+/// its `tsvector`.
+fn push_doc(
+    b: &mut Batch,
+    (fts, pg): (&'static str, &'static str),
+    clinic: &str,
+    id: &str,
+    form: &str,
+) {
+    b.arg(clinic.to_owned());
+    b.arg(id.to_owned());
+    if b.is_sqlite() {
+        let (bi, uni) = grams::fts_columns(form);
+        b.arg(bi);
+        b.arg(uni);
+        b.push(fts, "indexing for search");
+    } else {
+        b.arg(grams::tsvector(form));
+        b.push(pg, "indexing for search");
+    }
+}
+
+fn fts_sql(kind: &str, table: &str) -> String {
+    format!(
+        "INSERT INTO search_docs (clinic_id, kind, doc_id) SELECT $1, '{kind}', $2
+         WHERE EXISTS (SELECT 1 FROM {table} WHERE id = $2)
+           AND NOT EXISTS (SELECT 1 FROM search_docs WHERE kind = '{kind}' AND doc_id = $2);
+         INSERT INTO search_fts (rowid, bi, uni) SELECT seq, $3, $4 FROM search_docs
+         WHERE kind = '{kind}' AND doc_id = $2 AND changes() > 0"
+    )
+}
+
+fn pg_sql(kind: &str, table: &str) -> String {
+    format!(
+        "INSERT INTO search_docs (clinic_id, kind, doc_id, grams)
+         SELECT $1, '{kind}', $2, CAST($3 AS tsvector)
+         WHERE EXISTS (SELECT 1 FROM {table} WHERE id = $2)
+         ON CONFLICT DO NOTHING"
+    )
+}
+
+static MESSAGE_FTS: LazyLock<String> = LazyLock::new(|| fts_sql(MESSAGE, "messages"));
+static MESSAGE_PG: LazyLock<String> = LazyLock::new(|| pg_sql(MESSAGE, "messages"));
+static PATIENT_FTS: LazyLock<String> = LazyLock::new(|| fts_sql(PATIENT, "patients"));
+static PATIENT_PG: LazyLock<String> = LazyLock::new(|| pg_sql(PATIENT, "patients"));
+
+/// Indexes patient `id` again from their `search_key` as it now is.
+pub async fn reindex_patient(
+    conn: &mut AnyConnection,
+    clinic: &str,
+    id: &str,
+    search_key: &str,
+) -> anyhow::Result<()> {
+    forget(conn, PATIENT, &[id.to_owned()]).await?;
+    let mut b = Batch::new(conn);
+    push_patient(&mut b, clinic, id, search_key);
+    b.run(conn).await?;
+    Ok(())
+}
+
+/// The ids of the clinic's documents of `kind` matching `needle`, as a subquery for `IN (…)`:
+/// `$needle` takes `Needle::query_for`, `$clinic` the clinic id.
+pub fn matching_ids(sqlite: bool, kind: &'static str, needle: usize, clinic: usize) -> String {
+    if sqlite {
+        format!(
+            "SELECT d.doc_id FROM search_fts f JOIN search_docs d ON d.seq = f.rowid
+             WHERE search_fts MATCH ${needle} AND d.kind = '{kind}' AND d.clinic_id = ${clinic}"
+        )
+    } else {
+        format!(
+            "SELECT d.doc_id FROM search_docs d WHERE d.grams @@ CAST(${needle} AS tsquery)
+             AND d.kind = '{kind}' AND d.clinic_id = ${clinic}"
+        )
+    }
+}
+
+/// Takes documents of `kind` out of the index (their text changed or is gone).
+pub async fn forget(conn: &mut AnyConnection, kind: &str, ids: &[String]) -> anyhow::Result<()> {
+    let sqlite = conn.backend_name() == "SQLite";
+    for chunk in ids.chunks(400) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let docs = format!(
+            "SELECT seq FROM search_docs WHERE kind = $1 AND doc_id IN ({})",
+            marks.join(", ")
+        );
+        if sqlite {
+            let sql = format!("DELETE FROM search_fts WHERE rowid IN ({docs})");
+            let mut q = sqlx::query(&sql).bind(kind);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(&mut *conn)
+                .await
+                .context("removing documents from the search index")?;
+        }
+        let sql = format!(
+            "DELETE FROM search_docs WHERE kind = $1 AND doc_id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(kind);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        q.execute(&mut *conn)
+            .await
+            .context("removing search documents")?;
+    }
+    Ok(())
+}
+
+/// Indexes `ids` again from the messages as they are now (an edit changed the text).
+pub async fn reindex_messages(conn: &mut AnyConnection, ids: &[String]) -> anyhow::Result<()> {
+    forget(conn, MESSAGE, ids).await?;
+    for id in ids {
+        let row: Option<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT clinic_id, kind, body FROM messages WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await
+                .context("reading a message to index")?;
+        let Some((clinic, kind, body)) = row else {
+            continue;
+        };
+        if let Some(text) = indexed_text(&kind, body.as_deref()) {
+            let mut b = Batch::new(conn);
+            push_message(&mut b, &clinic, id, text);
+            b.run(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Indexes the messages stored before the index existed, once (the migration left a marker),
+/// oldest first so the index's order stays newest last.
+pub async fn backfill(conn: &mut AnyConnection) -> anyhow::Result<()> {
+    let done: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(done), 1) FROM search_backfill")
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading whether search was backfilled")?;
+    if done != 0 {
+        return Ok(());
+    }
+    let mut after = (i64::MIN, String::new());
+    loop {
+        let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT id, clinic_id, created_at, body FROM messages
+             WHERE kind = 'text' AND body IS NOT NULL AND (created_at > $1 OR (created_at = $1 AND id > $2))
+             ORDER BY created_at, id LIMIT 500",
+        )
+        .bind(after.0)
+        .bind(&after.1)
+        .fetch_all(&mut *conn)
+        .await
+        .context("reading messages to index")?;
+        let Some(last) = rows.last() else { break };
+        after = (last.2, last.0.clone());
+        let mut b = Batch::new(conn);
+        for (id, clinic, _, body) in &rows {
+            if let Some(text) = indexed_text("text", body.as_deref()) {
+                push_message(&mut b, clinic, id, text);
+            }
+        }
+        b.run(&mut *conn).await?;
+    }
+    let patients: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, clinic_id, search_key FROM patients WHERE search_key IS NOT NULL ORDER BY created_at, id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading patients to index")?;
+    for chunk in patients.chunks(500) {
+        let mut b = Batch::new(conn);
+        for (id, clinic, key) in chunk {
+            push_patient(&mut b, clinic, id, key);
+        }
+        b.run(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE search_backfill SET done = 1")
+        .execute(&mut *conn)
+        .await
+        .context("marking search as backfilled")?;
+    Ok(())
+}
