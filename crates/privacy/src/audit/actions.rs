@@ -65,7 +65,9 @@ pub const ACTIONS: &[&str] = &[
     "ui.template.status",
     "ui.template.delete",
     "ui.template.sync",
-    // Inbox: notes, scheduled messages, teams and availability.
+    // Inbox: search, notes, scheduled messages, teams and availability.
+    "search.messages",
+    "search.patients",
     "channel.team",
     "note.add",
     "note.mentions",
