@@ -46,6 +46,17 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
         "creates in the session's clinic",
     ),
     ("POST", "/app/settings/retention", "the session's clinic"),
+    (
+        "POST",
+        "/app/settings/canned",
+        "creates in the session's clinic",
+    ),
+    ("POST", "/app/settings/canned/phone", "the session's clinic"),
+    (
+        "POST",
+        "/api/v1/canned-responses",
+        "creates in the token's clinic",
+    ),
     ("POST", "/api/v1/channels", "creates in the token's clinic"),
     ("POST", "/api/v1/patients", "creates in the token's clinic"),
     (

@@ -46,6 +46,8 @@ pub struct Side {
     pub other_identity: String,
     pub other_conv: ConversationId,
     pub closure: String,
+    /// A canned response (定型文).
+    pub canned: String,
     pub owner: Session,
 }
 
@@ -132,6 +134,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
             .unwrap();
     Side {
         closure: closure(app, &s.clinic).await,
+        canned: canned(app, &s.clinic).await,
         clinic: s.clinic,
         line: s.channel,
         wa,
@@ -241,4 +244,18 @@ fn peer(mut req: Request<Body>) -> Request<Body> {
     let addr: SocketAddr = format!("{CLIENT_IP}:40000").parse().unwrap();
     req.extensions_mut().insert(ConnectInfo(addr));
     req
+}
+
+async fn canned(app: &App, clinic: &ClinicId) -> String {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let draft = tsunagu_inbox::canned::Draft {
+        shortcut: "駐車場",
+        title: "駐車場のご案内",
+        body: "{{patient.name}}様、駐車場は建物の裏です。",
+    };
+    tsunagu_inbox::canned::create(&mut conn, clinic, draft, T0)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }

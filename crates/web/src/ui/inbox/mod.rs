@@ -3,6 +3,7 @@
 //! live stream that keeps open pages current. Pages are server-rendered; `static/app.js` swaps in re-rendered fragments on events.
 mod assign;
 mod attachments;
+mod canned_picker;
 mod conversation;
 mod list;
 mod live;
@@ -40,6 +41,10 @@ pub fn router() -> Router<AppState> {
             post(template_send::send),
         )
         .route("/app/conversations/{id}/assign", post(assign::assign))
+        .route(
+            "/app/conversations/{id}/canned",
+            get(canned_picker::offers),
+        )
         .route("/app/messages/{id}/retry", post(retry::retry))
         .route("/app/attachments/{id}", get(attachments::serve))
         .route("/app/live", get(live::stream))
