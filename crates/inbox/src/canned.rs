@@ -245,8 +245,9 @@ pub async fn matching(
 ) -> anyhow::Result<Vec<Canned>> {
     let q = search_form(query);
     let all = list(conn, clinic).await?;
-    let (mut first, rest): (Vec<Canned>, Vec<Canned>) =
-        all.into_iter().partition(|c| c.shortcut_key.starts_with(&q));
+    let (mut first, rest): (Vec<Canned>, Vec<Canned>) = all
+        .into_iter()
+        .partition(|c| c.shortcut_key.starts_with(&q));
     first.extend(
         rest.into_iter()
             .filter(|c| c.shortcut_key.contains(&q) || c.title_key.contains(&q)),
@@ -276,7 +277,11 @@ mod tests {
     #[test]
     fn a_shortcut_with_a_space_or_nothing_in_it_is_refused() {
         for s in ["", "/", "駐車 場", "a/b", &"x".repeat(31)] {
-            assert_eq!(check(&draft(s, "本文")).err(), Some(Invalid::Shortcut), "{s}");
+            assert_eq!(
+                check(&draft(s, "本文")).err(),
+                Some(Invalid::Shortcut),
+                "{s}"
+            );
         }
     }
 

@@ -57,10 +57,13 @@ pub fn refusal(lang: &str, r: &Refusal) -> String {
     // Filled in one pass, so a value that itself holds `{name}` (a canned response's unknown
     // `{{variable}}`) is shown as given, never read as a placeholder.
     fill(&words, |name| {
-        r.args.iter().find(|(n, _)| *n == name).map(|(_, arg)| match arg {
-            Arg::Text(t) => t.clone(),
-            Arg::Key(k) => text(lang, k),
-        })
+        r.args
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, arg)| match arg {
+                Arg::Text(t) => t.clone(),
+                Arg::Key(k) => text(lang, k),
+            })
     })
 }
 

@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::idempotent::KeyResponses;
 use super::{
-    calendar, canned, channels, consent, conversations, extract, messages, patients, privacy, reply,
-    reply_content, template_sync, templates, verification,
+    calendar, canned, channels, consent, conversations, extract, messages, patients, privacy,
+    reply, reply_content, template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]

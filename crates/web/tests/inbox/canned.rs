@@ -47,7 +47,11 @@ async fn api(app: &App, method: Method, path: &str, body: Option<Value>) -> (Sta
 #[tokio::test]
 async fn the_api_writes_reads_and_removes_canned_responses_of_its_own_clinic_only() {
     let app = App {
-        app: TestApp::builder().clock_ms(T0).sample_clinic().start().await,
+        app: TestApp::builder()
+            .clock_ms(T0)
+            .sample_clinic()
+            .start()
+            .await,
     };
     let url = "/api/v1/canned-responses";
     let body = json!({"shortcut": "parking", "title": "駐車場のご案内",
@@ -66,7 +70,10 @@ async fn the_api_writes_reads_and_removes_canned_responses_of_its_own_clinic_onl
     let (status, err) = api(&app, Method::POST, url, Some(typo)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["error"]["code"], "unknown_canned_variable");
-    assert_eq!(app.app.count("SELECT COUNT(*) FROM canned_responses").await, 1);
+    assert_eq!(
+        app.app.count("SELECT COUNT(*) FROM canned_responses").await,
+        1
+    );
 
     let (status, list) = api(&app, Method::GET, url, None).await;
     assert_eq!(status, StatusCode::OK);
@@ -134,7 +141,10 @@ async fn administrators_keep_canned_responses_on_the_settings_page_in_japanese()
         "{}",
         res.text
     );
-    assert!(res.text.contains("{{patient.nmae}}様、建物の裏です。"), "typed text kept");
+    assert!(
+        res.text.contains("{{patient.nmae}}様、建物の裏です。"),
+        "typed text kept"
+    );
 
     let good = [
         ("shortcut", "/駐車場"),
@@ -145,30 +155,47 @@ async fn administrators_keep_canned_responses_on_the_settings_page_in_japanese()
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     let page = app.get(res.location(), &admin).await.text;
     assert!(page.contains("定型文を登録しました。"));
-    assert!(page.contains("/駐車場"), "shown with its slash, stored without");
+    assert!(
+        page.contains("/駐車場"),
+        "shown with its slash, stored without"
+    );
     let id: String = sqlx::query_scalar("SELECT id FROM canned_responses WHERE shortcut = $1")
         .bind("駐車場")
         .fetch_one(app.db.pool())
         .await
         .unwrap();
 
-    let changed = [("shortcut", "駐車場"), ("title", "駐車場"), ("body", "裏です。")];
+    let changed = [
+        ("shortcut", "駐車場"),
+        ("title", "駐車場"),
+        ("body", "裏です。"),
+    ];
     let path = format!("/app/settings/canned/{id}");
     let res = form(&app, &admin, &path, &changed).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     assert_eq!(row(&app, &id).await.map(|r| r.2), Some("裏です。".into()));
 
-    let res = form(&app, &admin, "/app/settings/canned/phone", &[("phone", "電話")]).await;
+    let res = form(
+        &app,
+        &admin,
+        "/app/settings/canned/phone",
+        &[("phone", "電話")],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let phone = [("phone", " 03-1234-5678 ")];
     let res = form(&app, &admin, "/app/settings/canned/phone", &phone).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let mut conn = app.db.pool().acquire().await.unwrap();
-    let stored = tsunagu_store::clinics::phone(&mut conn, &s.clinic).await.unwrap();
+    let stored = tsunagu_store::clinics::phone(&mut conn, &s.clinic)
+        .await
+        .unwrap();
     assert_eq!(stored.as_deref(), Some("03-1234-5678"));
     drop(conn);
 
-    let clerk = app.sign_in(&s.clinic, Role::Receptionist, "受付 佐藤").await;
+    let clerk = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
     assert_eq!(
         app.get("/app/settings/canned", &clerk).await.status,
         StatusCode::FORBIDDEN
@@ -198,13 +225,15 @@ async fn the_picker_fills_in_the_conversation_s_patient_clinic_and_staff() {
     let c = app
         .conversation(&s, "U1", "山田 花子", "駐車場はありますか", T0)
         .await;
-    let me = app.sign_in(&s.clinic, Role::Receptionist, "受付 佐藤").await;
+    let me = app
+        .sign_in(&s.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
     let id = c.id.to_string();
 
     let page = app.get(&format!("/app/conversations/{id}"), &me).await;
-    assert!(page.urls().contains(&format!(
-        r#"data-url="/app/conversations/{id}/canned""#
-    )));
+    assert!(page
+        .urls()
+        .contains(&format!(r#"data-url="/app/conversations/{id}/canned""#)));
 
     let offers = |q: &str| {
         let path = format!("/app/conversations/{id}/canned?q={}", urlencode(q));
@@ -229,7 +258,9 @@ async fn the_picker_fills_in_the_conversation_s_patient_clinic_and_staff() {
 
     // Another clinic's conversation is not found; a role that may not read messages is refused.
     let other = app.clinic("other", "別のクリニック").await;
-    let theirs = app.conversation(&other, "U2", "他院 患者", "こんにちは", T0).await;
+    let theirs = app
+        .conversation(&other, "U2", "他院 患者", "こんにちは", T0)
+        .await;
     let res = app
         .get(&format!("/app/conversations/{}/canned?q=", theirs.id), &me)
         .await;

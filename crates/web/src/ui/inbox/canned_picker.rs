@@ -35,8 +35,9 @@ pub struct Offers {
     items: Vec<Offered>,
 }
 
-/// The name the patient goes by here: their record's, else the one their channel gave; empty
-/// in a group (a canned reply there addresses no one by name).
+/// The name the patient goes by here: their record's once it is more than provisional, else
+/// the one their channel gave, else the provisional record's; empty in a group (a canned reply
+/// there addresses no one by name).
 async fn patient_name(
     conn: &mut sqlx::AnyConnection,
     staff: &Staff,
@@ -46,21 +47,36 @@ async fn patient_name(
         return Ok(String::new());
     }
     let clinic = staff.clinic.clinic_id();
-    if let Some(p) = &conv.patient_id {
-        let id = PatientId::from_db(p.clone());
-        if let Some(p) = patients::by_id(&mut *conn, &clinic, &id).await? {
-            if !p.display_name.trim().is_empty() {
-                return Ok(p.display_name.trim().to_string());
-            }
-        }
-    }
     let channel = ChannelId::from_db(conv.channel_id.clone());
-    let identity = patients::identity(conn, &channel, &conv.thread_key).await?;
-    Ok(identity
-        .filter(|i| i.clinic_id == staff.clinic.id)
-        .and_then(|i| i.display_name)
-        .map(|n| n.trim().to_string())
-        .unwrap_or_default())
+    let identity = patients::identity(&mut *conn, &channel, &conv.thread_key)
+        .await?
+        .filter(|i| i.clinic_id == staff.clinic.id);
+    let patient_id = conv
+        .patient_id
+        .clone()
+        .or_else(|| identity.as_ref().map(|i| i.patient_id.clone()));
+    let patient = match patient_id {
+        Some(p) => patients::by_id(&mut *conn, &clinic, &PatientId::from_db(p)).await?,
+        None => None,
+    };
+    let (record, provisional) = match &patient {
+        Some(p) => (Some(p.display_name.as_str()), p.provisional != 0),
+        None => (None, true),
+    };
+    let given = identity.as_ref().and_then(|i| i.display_name.as_deref());
+    let order = if provisional {
+        [given, record]
+    } else {
+        [record, given]
+    };
+    let name = order
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|n| !n.is_empty())
+        .unwrap_or_default()
+        .to_string();
+    Ok(name)
 }
 
 pub async fn offers(
@@ -80,7 +96,9 @@ pub async fn offers(
     let vars = Vars {
         patient_name: patient_name(&mut conn, &staff, &conv).await?,
         clinic_name: staff.clinic.name.clone(),
-        clinic_phone: clinics::phone(&mut conn, &clinic).await?.unwrap_or_default(),
+        clinic_phone: clinics::phone(&mut conn, &clinic)
+            .await?
+            .unwrap_or_default(),
         staff_name: staff.display_name.trim().to_string(),
         appointment_next: String::new(),
     };

@@ -41,10 +41,7 @@ pub fn router() -> Router<AppState> {
             post(template_send::send),
         )
         .route("/app/conversations/{id}/assign", post(assign::assign))
-        .route(
-            "/app/conversations/{id}/canned",
-            get(canned_picker::offers),
-        )
+        .route("/app/conversations/{id}/canned", get(canned_picker::offers))
         .route("/app/messages/{id}/retry", post(retry::retry))
         .route("/app/attachments/{id}", get(attachments::serve))
         .route("/app/live", get(live::stream))

@@ -107,11 +107,7 @@ async fn build(
     render(state, "settings/canned.html", ctx)
 }
 
-async fn refused_page(
-    state: &AppState,
-    staff: &Staff,
-    r: Refused,
-) -> Result<Response, PageError> {
+async fn refused_page(state: &AppState, staff: &Staff, r: Refused) -> Result<Response, PageError> {
     let status = status(r.why.code);
     let html = build(state, staff, Some(r), None).await?;
     Ok((status, html).into_response())
@@ -216,7 +212,10 @@ pub async fn delete(
 fn phone_of(typed: &str) -> Result<Option<&str>, Refusal> {
     let p = typed.trim();
     let allowed = |c: char| {
-        c.is_ascii_digit() || "-+() ".contains(c) || ('０'..='９').contains(&c) || "－（）".contains(c)
+        c.is_ascii_digit()
+            || "-+() ".contains(c)
+            || ('０'..='９').contains(&c)
+            || "－（）".contains(c)
     };
     if p.chars().count() > MAX_PHONE || !p.chars().all(allowed) {
         return Err(Refusal::new(Code::InvalidClinicPhone).detail("not a phone number"));
@@ -258,7 +257,10 @@ mod tests {
     #[test]
     fn a_phone_number_is_kept_as_the_clinic_writes_it() {
         assert_eq!(phone_of(" 03-1234-5678 ").ok(), Some(Some("03-1234-5678")));
-        assert_eq!(phone_of("０３（１２３４）５６７８").ok(), Some(Some("０３（１２３４）５６７８")));
+        assert_eq!(
+            phone_of("０３（１２３４）５６７８").ok(),
+            Some(Some("０３（１２３４）５６７８"))
+        );
         assert_eq!(phone_of("").ok(), Some(None));
         assert!(phone_of("電話してね").is_err());
         assert!(phone_of(&"1".repeat(31)).is_err());

@@ -4,8 +4,8 @@
 //! redirect to the page (or re-render it with the error and what was typed); every change
 //! commits with its audit entry.
 mod calendar;
-mod canned;
 mod calendar_view;
+mod canned;
 mod channel_templates;
 mod channels;
 mod channels_form;
