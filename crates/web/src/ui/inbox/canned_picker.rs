@@ -73,10 +73,17 @@ async fn patient_name(
         .into_iter()
         .flatten()
         .map(str::trim)
-        .find(|n| !n.is_empty())
+        .find(|n| is_a_name(n))
         .unwrap_or_default()
         .to_string();
     Ok(name)
+}
+
+/// Whether a recorded name can address the patient: not empty, and not the phone number an
+/// SMS contact is recorded under until someone names them ("+819012345678様" helps no one).
+fn is_a_name(n: &str) -> bool {
+    let phone = n.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c));
+    !n.is_empty() && !phone
 }
 
 pub async fn offers(
@@ -112,4 +119,15 @@ pub async fn offers(
         })
         .collect();
     Ok(Json(Offers { items }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_a_name;
+
+    #[test]
+    fn a_phone_number_recorded_as_the_name_is_not_used_to_address_the_patient() {
+        assert!(is_a_name("山田 花子") && is_a_name("Emily Carter"));
+        assert!(!is_a_name("+819012345678") && !is_a_name("090-1234-5678") && !is_a_name(""));
+    }
 }
