@@ -130,6 +130,14 @@ codes! {
     TemplateNotApproved = "template_not_approved",
     TemplateParamCount = "template_param_count",
 
+    // Canned responses (定型文).
+    InvalidCannedShortcut = "invalid_canned_shortcut",
+    InvalidCannedTitle = "invalid_canned_title",
+    InvalidCannedBody = "invalid_canned_body",
+    UnknownCannedVariable = "unknown_canned_variable",
+    CannedShortcutExists = "canned_shortcut_exists",
+    InvalidClinicPhone = "invalid_clinic_phone",
+
     // Patient records and custom fields.
     InvalidPatient = "invalid_patient",
     NameRequired = "name_required",

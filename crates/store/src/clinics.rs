@@ -123,3 +123,30 @@ pub async fn name_of(conn: &mut AnyConnection, id: &ClinicId) -> anyhow::Result<
         .await
         .context("reading the clinic's name")
 }
+
+/// The clinic's phone number for patients (`{{clinic.phone}}` in canned responses), as the
+/// clinic writes it; `None` until set.
+pub async fn phone(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<Option<String>> {
+    let phone: Option<Option<String>> =
+        sqlx::query_scalar("SELECT phone FROM clinics WHERE id = $1")
+            .bind(clinic.as_str())
+            .fetch_optional(conn)
+            .await
+            .context("reading the clinic's phone number")?;
+    Ok(phone.flatten())
+}
+
+/// Sets (or with `None` clears) the clinic's phone number for patients.
+pub async fn set_phone(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    phone: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE clinics SET phone = $1 WHERE id = $2")
+        .bind(phone)
+        .bind(clinic.as_str())
+        .execute(conn)
+        .await
+        .context("setting the clinic's phone number")?;
+    Ok(())
+}

@@ -53,20 +53,23 @@ pub fn code(lang: &str, code: Code) -> String {
 /// no detail): its code's text, each `{name}` filled from its args (a key arg in `lang` too);
 /// one it has no value for is left out, never shown as is.
 pub fn refusal(lang: &str, r: &Refusal) -> String {
-    let mut words = code(lang, r.code);
-    for (name, arg) in &r.args {
-        let value = match arg {
-            Arg::Text(t) => t.clone(),
-            Arg::Key(k) => text(lang, k),
-        };
-        words = words.replace(&format!("{{{name}}}"), &value);
-    }
-    without_placeholders(&words)
+    let words = code(lang, r.code);
+    // Filled in one pass, so a value that itself holds `{name}` (a canned response's unknown
+    // `{{variable}}`) is shown as given, never read as a placeholder.
+    fill(&words, |name| {
+        r.args
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, arg)| match arg {
+                Arg::Text(t) => t.clone(),
+                Arg::Key(k) => text(lang, k),
+            })
+    })
 }
 
-/// `words` without the `{name}`s no value was given for (lowercase names only: the `{{1}}` of a
-/// template hint is text).
-fn without_placeholders(words: &str) -> String {
+/// `words` with each `{name}` replaced by its value, or dropped when none was given (lowercase
+/// names only: the `{{1}}` of a template hint is text).
+fn fill(words: &str, value: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(words.len());
     let mut rest = words;
     while let Some(open) = rest.find('{') {
@@ -75,6 +78,7 @@ fn without_placeholders(words: &str) -> String {
         let name = after.split_once('}').map(|(n, _)| n);
         match name {
             Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
+                out.push_str(&value(n).unwrap_or_default());
                 rest = &after[n.len() + 1..];
             }
             _ => {

@@ -10,6 +10,7 @@ mod inbox {
     mod assign;
     mod routing;
     mod routing_auto;
+    mod canned;
     mod conversation;
     mod list;
     mod live;

@@ -5,6 +5,7 @@
 pub mod assignment;
 pub mod auth;
 pub mod calendar;
+pub mod canned;
 pub mod channels;
 pub mod consent;
 pub mod conversations;
@@ -139,6 +140,10 @@ fn operations() -> Vec<Operation> {
         delete("/api/v1/patients/{id}", privacy::erase),
         get("/api/v1/settings/retention", privacy::get_retention),
         put("/api/v1/settings/retention", privacy::put_retention),
+        get("/api/v1/canned-responses", canned::list),
+        post("/api/v1/canned-responses", canned::create),
+        patch("/api/v1/canned-responses/{id}", canned::update),
+        delete("/api/v1/canned-responses/{id}", canned::delete),
     ]
 }
 

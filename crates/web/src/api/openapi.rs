@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::idempotent::KeyResponses;
 use super::{
-    assignment, calendar, channels, consent, conversations, extract, messages, patients, privacy,
-    reply, reply_content, search, template_sync, templates, verification,
+    assignment, calendar, canned, channels, consent, conversations, extract, messages, patients,
+    privacy, reply, reply_content, search, template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -67,6 +67,10 @@ use super::{
         privacy::erase,
         privacy::get_retention,
         privacy::put_retention,
+        canned::list,
+        canned::create,
+        canned::update,
+        canned::delete,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -118,6 +122,10 @@ use super::{
         patients::fields::CustomFieldOut,
         patients::fields::CustomFieldPage,
         patients::fields::NewCustomField,
+        canned::CannedIn,
+        canned::CannedPatch,
+        canned::CannedOut,
+        canned::CannedList,
         calendar::OpeningOut,
         calendar::IntervalIo,
         calendar::WeekIo,
@@ -151,6 +159,7 @@ use super::{
         (name = "messages", description = "Messages, replies and attachments"),
         (name = "patients", description = "Patient records"),
         (name = "calendar", description = "Opening hours, closures and national holidays"),
+        (name = "canned", description = "Canned responses (定型文) staff pick in the reply box by typing `/`"),
         (name = "privacy", description = "Patient export and erasure, retention settings"),
         (name = "meta", description = "This document"),
     )

@@ -14,6 +14,7 @@ pub fn status(code: Code) -> StatusCode {
         // The state says no: what exists already, or changed since the client looked.
         ClosureExists
         | TemplateExists
+        | CannedShortcutExists
         | IdempotencyKeyInProgress
         | ImportPlanChanged
         | AlreadyLinked

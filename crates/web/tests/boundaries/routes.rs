@@ -56,6 +56,17 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
         "/app/availability",
         "the caller's own availability in the session's clinic",
     ),
+    (
+        "POST",
+        "/app/settings/canned",
+        "creates in the session's clinic",
+    ),
+    ("POST", "/app/settings/canned/phone", "the session's clinic"),
+    (
+        "POST",
+        "/api/v1/canned-responses",
+        "creates in the token's clinic",
+    ),
     ("POST", "/api/v1/channels", "creates in the token's clinic"),
     ("POST", "/api/v1/patients", "creates in the token's clinic"),
     (

@@ -22,6 +22,20 @@ pub fn cases(w: &World) -> Vec<Case> {
     let consent_on_b = json!({"purpose": "marketing", "channel": b.line.as_str(), "granted": true, "source": "web_form", "wording": "お知らせを受け取る"});
     vec![
         Case::json(
+            "PATCH",
+            "/api/v1/canned-responses/{id}",
+            format!("/api/v1/canned-responses/{}", b.canned),
+            Some(json!({"title": "乗っ取り"})),
+            "B's canned response",
+        ),
+        Case::json(
+            "DELETE",
+            "/api/v1/canned-responses/{id}",
+            format!("/api/v1/canned-responses/{}", b.canned),
+            None,
+            "B's canned response",
+        ),
+        Case::json(
             "POST",
             "/api/v1/conversations/{id}/assignment",
             format!("/api/v1/conversations/{}/assignment", b.conv),

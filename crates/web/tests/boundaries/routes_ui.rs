@@ -265,6 +265,18 @@ fn settings_cases(w: &World) -> Vec<Case> {
     };
     let mut out = vec![
         Case::form(
+            "/app/settings/canned/{id}",
+            format!("/app/settings/canned/{}", b.canned),
+            &[("shortcut", "x"), ("title", "乗っ取り"), ("body", "本文")],
+            "B's canned response",
+        ),
+        Case::form(
+            "/app/settings/canned/{id}/delete",
+            format!("/app/settings/canned/{}/delete", b.canned),
+            &[],
+            "B's canned response",
+        ),
+        Case::form(
             "/app/settings/calendar/closures/{id}/delete",
             format!("/app/settings/calendar/closures/{}/delete", b.closure),
             &[],

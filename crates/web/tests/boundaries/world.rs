@@ -51,6 +51,8 @@ pub struct Side {
     pub scheduled: String,
     /// A team (受付) with the owner as its member.
     pub team: String,
+    /// A canned response (定型文).
+    pub canned: String,
     pub owner: Session,
 }
 
@@ -150,6 +152,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         scheduled,
         team,
         closure: closure(app, &s.clinic).await,
+        canned: canned(app, &s.clinic).await,
         clinic: s.clinic,
         line: s.channel,
         wa,
@@ -272,4 +275,18 @@ async fn team(app: &App, clinic: &ClinicId, member: &str) -> String {
         .await
         .unwrap());
     id
+}
+
+async fn canned(app: &App, clinic: &ClinicId) -> String {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let draft = tsunagu_inbox::canned::Draft {
+        shortcut: "駐車場",
+        title: "駐車場のご案内",
+        body: "{{patient.name}}様、駐車場は建物の裏です。",
+    };
+    tsunagu_inbox::canned::create(&mut conn, clinic, draft, T0)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }

@@ -3,6 +3,7 @@
 //! live stream that keeps open pages current. Pages are server-rendered; `static/app.js` swaps in re-rendered fragments on events.
 mod assign;
 mod attachments;
+mod canned_picker;
 mod conversation;
 mod list;
 mod live;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
             "/app/conversations/{id}/scheduled/{sid}/cancel",
             post(scheduled::cancel),
         )
+        .route("/app/conversations/{id}/canned", get(canned_picker::offers))
         .route("/app/messages/{id}/retry", post(retry::retry))
         .route("/app/attachments/{id}", get(attachments::serve))
         .route("/app/live", get(live::stream))

@@ -1,10 +1,12 @@
 //! Clinic settings, for owners and admins (everyone else gets 403): the clinic calendar at
 //! `/app/settings/calendar`, the channels at `/app/settings/channels` and each WhatsApp channel's
 //! message templates, the teams at `/app/settings/teams` (members, automatic assignment,
-//! capacity, each channel's team). Forms post back here and redirect to the page (or re-render it with the
-//! error and what was typed); every change commits with its audit entry.
+//! capacity, each channel's team), the canned responses at `/app/settings/canned`. Forms post
+//! back here and redirect to the page (or re-render it with the error and what was typed); every
+//! change commits with its audit entry.
 mod calendar;
 mod calendar_view;
+mod canned;
 mod channel_read_marks;
 mod channel_templates;
 mod channels;
@@ -45,6 +47,14 @@ pub fn router() -> Router<AppState> {
             "/app/settings/channels",
             get(channels::page).post(channels::create),
         )
+        // Canned responses (定型文) and the clinic phone number they can quote.
+        .route(
+            "/app/settings/canned",
+            get(canned::page).post(canned::create),
+        )
+        .route("/app/settings/canned/phone", post(canned::set_phone))
+        .route("/app/settings/canned/{id}", post(canned::update))
+        .route("/app/settings/canned/{id}/delete", post(canned::delete))
         .route(
             "/app/settings/channels/{id}/enabled",
             post(channels::enable),
