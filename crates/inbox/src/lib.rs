@@ -4,5 +4,6 @@ pub mod ingest;
 pub mod live;
 pub mod reachability;
 pub mod reply;
+pub mod state;
 
 pub use live::{LiveEvent, LiveHub};

@@ -7,6 +7,7 @@ mod demo_channels;
 mod layering_tests;
 pub mod rotate_key;
 pub mod sms_codes;
+mod wake_job;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -176,7 +177,8 @@ fn job_handlers(codes: Arc<dyn CodeSender>) -> Registry {
     let mut handlers = tsunagu_outbox::handlers::registry();
     handlers
         .register(tsunagu_dispatch::InboundDispatcher { codes })
-        .register(RetentionJob);
+        .register(RetentionJob)
+        .register(wake_job::WakeJob);
     handlers
 }
 

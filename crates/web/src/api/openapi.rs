@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::idempotent::KeyResponses;
 use super::{
-    calendar, channels, consent, conversations, extract, messages, patients, privacy, reply,
-    reply_content, template_sync, templates, verification,
+    calendar, channels, consent, conversation_state, conversations, extract, messages, patients,
+    privacy, reply, reply_content, template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -35,6 +35,10 @@ use super::{
         templates::update,
         template_sync::sync,
         conversations::list,
+        conversation_state::update,
+        conversation_state::list_labels,
+        conversation_state::add_label,
+        conversation_state::remove_label,
         messages::list,
         reply::create,
         messages::attachment,
@@ -78,6 +82,9 @@ use super::{
         template_sync::SyncQueued,
         conversations::ConversationOut,
         conversations::ConversationPage,
+        conversations::LabelOut,
+        conversation_state::ConversationPatch,
+        conversation_state::LabelRef,
         messages::MessageOut,
         messages::AttachmentRef,
         messages::MessagePage,

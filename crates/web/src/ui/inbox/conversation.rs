@@ -302,6 +302,7 @@ pub async fn show(
         view: q.view.clone(),
         before: None,
         current: Some(conv.id.clone()),
+        facets: Default::default(),
     };
     let list = list::load(state, staff, &lq).await?;
     let shown: Vec<&str> = list.items.iter().map(|i| i.id.as_str()).collect();
@@ -317,6 +318,7 @@ pub async fn show(
         r
     });
     let assignment = assign::view(state, staff, &conv).await?;
+    let conv_state = super::state::view(state, staff, &conv).await?;
     let (window, template_picker) = super::template_send::panel(state, staff, &conv).await?;
     let shell = shell::shell(state, staff, "inbox").await?;
     let title = format!(
@@ -330,7 +332,7 @@ pub async fn show(
         minijinja::context! {
             lang => staff.lang, shell, list, header, thread, reply, title, assignment, notice,
             confirm_retry, csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
-            window, template_picker,
+            window, template_picker, conv_state,
         },
     )
 }

@@ -11,6 +11,7 @@ use tsunagu_store::inbox_views as queries;
 mod reply;
 mod retry;
 pub mod shell;
+mod state;
 mod template_send;
 mod view;
 
@@ -40,6 +41,12 @@ pub fn router() -> Router<AppState> {
             post(template_send::send),
         )
         .route("/app/conversations/{id}/assign", post(assign::assign))
+        .route("/app/conversations/{id}/status", post(state::set_status))
+        .route(
+            "/app/conversations/{id}/priority",
+            post(state::set_priority),
+        )
+        .route("/app/conversations/{id}/labels", post(state::set_label))
         .route("/app/messages/{id}/retry", post(retry::retry))
         .route("/app/attachments/{id}", get(attachments::serve))
         .route("/app/live", get(live::stream))
