@@ -12,8 +12,8 @@ use utoipa::IntoParams;
 #[derive(Clone, Debug, Default, Deserialize, Serialize, IntoParams, PartialEq, Eq)]
 #[into_params(parameter_in = Query)]
 pub struct FilterParams {
-    /// `open` (the default: new or written again, snoozed ones whose time has come included),
-    /// `pending`, `snoozed`, `resolved`, or `all`.
+    /// `open` (new or written again, snoozed ones whose time has come included; the inbox
+    /// page's default), `pending`, `snoozed`, `resolved`, or `all` (the API's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// A channel id.

@@ -14,4 +14,5 @@ mod inbox {
     mod page_safety;
     mod reply;
     mod retry;
+    mod states;
 }

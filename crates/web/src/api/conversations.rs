@@ -110,7 +110,7 @@ pub fn out(
     }
 }
 
-/// List conversations: open ones by default, urgent first then newest.
+/// List conversations (every state unless `status` says which), urgent first then newest.
 ///
 /// Scope: `read_patients` (token scopes `read`, `reply`, `broadcast`, `admin`). The last
 /// message preview is included only with `read_messages` as well. Each page is one audit event
@@ -140,6 +140,11 @@ pub async fn list(
         .map(|(priority, at, id)| Cursor { priority, at, id });
     let mut conn = read_conn(&state).await?;
     let tz = super::clinic_zone(&mut conn, &auth.clinic).await?;
+    // Integrators listed every state before states had views: no `status` still means all.
+    let params = FilterParams {
+        status: params.status.or(Some("all".into())),
+        ..params
+    };
     let filter = params.to_filter(None, tz).map_err(|bad| {
         ApiError::invalid(
             bad.0,
