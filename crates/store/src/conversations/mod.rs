@@ -65,7 +65,8 @@ pub struct Message {
     pub sent_at: Option<i64>,
 }
 
-pub(crate) const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via, snoozed_until, resolved_at";
+/// The columns `Conversation` reads (export and erasure read them too).
+pub const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via, snoozed_until, resolved_at";
 
 pub struct NewConversation<'a> {
     pub clinic_id: &'a ClinicId,

@@ -88,6 +88,30 @@ pub fn cases(w: &World) -> Vec<Case> {
         )
         .expect(422),
         Case::form(
+            "/app/conversations/{id}/status",
+            format!("/app/conversations/{}/status", b.conv),
+            &[("status", "resolved")],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/priority",
+            format!("/app/conversations/{}/priority", b.conv),
+            &[("priority", "urgent")],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/labels",
+            format!("/app/conversations/{}/labels", b.conv),
+            &[("label", b.label.as_str()), ("op", "add")],
+            "B's conversation and label",
+        ),
+        Case::form(
+            "/app/conversations/{id}/labels",
+            format!("/app/conversations/{}/labels", a.conv),
+            &[("label", b.label.as_str()), ("op", "add")],
+            "B's label on A's conversation",
+        ),
+        Case::form(
             "/app/messages/{id}/retry",
             format!("/app/messages/{}/retry", b.message),
             &[("confirm", "1")],

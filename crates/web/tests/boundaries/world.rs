@@ -46,6 +46,8 @@ pub struct Side {
     pub other_identity: String,
     pub other_conv: ConversationId,
     pub closure: String,
+    /// A label of the clinic, on no conversation.
+    pub label: String,
     pub owner: Session,
 }
 
@@ -132,6 +134,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
             .unwrap();
     Side {
         closure: closure(app, &s.clinic).await,
+        label: label(app, &s.clinic).await,
         clinic: s.clinic,
         line: s.channel,
         wa,
@@ -183,6 +186,15 @@ async fn lock(app: &App, clinic: &ClinicId, identity: &str, now: i64) {
     .execute(app.db.pool())
     .await
     .unwrap();
+}
+
+async fn label(app: &App, clinic: &ClinicId) -> String {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let l = tsunagu_store::labels::create(&mut conn, clinic, "要折り返し", "orange", T0)
+        .await
+        .unwrap()
+        .unwrap();
+    l.id
 }
 
 async fn closure(app: &App, clinic: &ClinicId) -> String {
