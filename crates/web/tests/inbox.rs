@@ -15,4 +15,5 @@ mod inbox {
     mod reply;
     mod retry;
     mod states;
+    mod views;
 }

@@ -8,7 +8,8 @@ use super::support::{app, ids, App, Seeded, T0};
 
 async fn patch(app: &App, token: &str, id: &str, body: serde_json::Value) -> super::support::Res {
     let path = format!("/api/v1/conversations/{id}");
-    app.call(Method::PATCH, &path, Some(token), Some(&body), &[]).await
+    app.call(Method::PATCH, &path, Some(token), Some(&body), &[])
+        .await
 }
 
 /// Every page of `query`, following `next_cursor`, two at a time.
@@ -17,7 +18,10 @@ async fn all_pages(app: &App, token: &str, query: &str) -> Vec<String> {
     let mut cursor = String::new();
     loop {
         let r = app
-            .get(&format!("/api/v1/conversations?limit=2&{query}{cursor}"), token)
+            .get(
+                &format!("/api/v1/conversations?limit=2&{query}{cursor}"),
+                token,
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         out.extend(ids(&r.body));
@@ -33,7 +37,12 @@ async fn seed(app: &App, s: &Seeded, n: usize) -> Vec<String> {
     for i in 0..n {
         // Pairs share a time: ties are broken by id.
         let at = T0 - 10_000 + (i as i64 / 2) * 1000;
-        v.push(app.conversation(s, &format!("U{i}"), "こんにちは", at).await.id.to_string());
+        v.push(
+            app.conversation(s, &format!("U{i}"), "こんにちは", at)
+                .await
+                .id
+                .to_string(),
+        );
     }
     v
 }
@@ -100,7 +109,11 @@ async fn each_filter_narrows_the_list() {
     .unwrap()
     .unwrap();
     let r = app
-        .post(&format!("/api/v1/conversations/{}/labels", c[3]), &token, json!({"label_id": label.id}))
+        .post(
+            &format!("/api/v1/conversations/{}/labels", c[3]),
+            &token,
+            json!({"label_id": label.id}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["labels"][0]["name"], "請求");
@@ -122,18 +135,32 @@ async fn each_filter_narrows_the_list() {
     assert_eq!(q("status=open").await, sorted(vec![&c[0], &c[2], &c[3]]));
     assert_eq!(q("").await.len(), 4, "every state unless asked");
     assert_eq!(q(&format!("assignee={staff}")).await, vec![c[0].clone()]);
-    assert_eq!(q("assignee=none&status=open").await, sorted(vec![&c[2], &c[3]]));
+    assert_eq!(
+        q("assignee=none&status=open").await,
+        sorted(vec![&c[2], &c[3]])
+    );
     assert_eq!(q(&format!("team={staff}")).await, vec![c[0].clone()]);
     assert_eq!(q("priority=high").await, vec![c[2].clone()]);
     assert_eq!(q(&format!("label={}", label.id)).await, vec![c[3].clone()]);
-    assert_eq!(q(&format!("channel={}&status=open", s.channel)).await.len(), 3);
-    assert_eq!(q(&format!("channel={}", tsunagu_core::new_id())).await.len(), 0);
+    assert_eq!(
+        q(&format!("channel={}&status=open", s.channel)).await.len(),
+        3
+    );
+    assert_eq!(
+        q(&format!("channel={}", tsunagu_core::new_id()))
+            .await
+            .len(),
+        0
+    );
     // T0 is 2026-01-01 09:00 in Tokyo (00:00 UTC); the seeded times are seconds before it.
     assert_eq!(q("from=2026-01-01&to=2026-01-01").await.len(), 4);
     assert_eq!(q("to=2025-12-31").await.len(), 0);
     assert_eq!(q("from=2026-01-02").await.len(), 0);
     let bad = app.get("/api/v1/conversations?priority=3", &token).await;
-    assert_eq!((bad.status, bad.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"));
+    assert_eq!(
+        (bad.status, bad.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
+    );
 }
 
 #[tokio::test]
@@ -143,7 +170,11 @@ async fn labels_and_changes_stay_in_their_clinic() {
     let other = app.clinic("ume").await;
     let token = app.token(&s.clinic, &[TokenScope::Admin]).await;
     let mine = seed(&app, &s, 1).await;
-    let theirs = app.conversation(&other, "X1", "こんにちは", T0).await.id.to_string();
+    let theirs = app
+        .conversation(&other, "X1", "こんにちは", T0)
+        .await
+        .id
+        .to_string();
     let their_label = tsunagu_store::labels::create(
         &mut app.db.pool().acquire().await.unwrap(),
         &other.clinic,
@@ -155,11 +186,19 @@ async fn labels_and_changes_stay_in_their_clinic() {
     .unwrap()
     .unwrap();
     let r = app
-        .post(&format!("/api/v1/conversations/{}/labels", mine[0]), &token, json!({"label_id": their_label.id}))
+        .post(
+            &format!("/api/v1/conversations/{}/labels", mine[0]),
+            &token,
+            json!({"label_id": their_label.id}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "another clinic's label");
     let r = patch(&app, &token, &theirs, json!({"status": "resolved"})).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "another clinic's conversation");
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "another clinic's conversation"
+    );
     let status: String = sqlx::query_scalar("SELECT status FROM conversations WHERE id = $1")
         .bind(&theirs)
         .fetch_one(app.db.pool())
@@ -169,7 +208,11 @@ async fn labels_and_changes_stay_in_their_clinic() {
     let labels = app.get("/api/v1/labels", &token).await;
     assert_eq!(labels.body, json!([]));
     let r = patch(&app, &token, &mine[0], json!({"status": "snoozed"})).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a snooze needs its time");
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a snooze needs its time"
+    );
     let read_only = app.token(&s.clinic, &[TokenScope::Read]).await;
     let r = patch(&app, &read_only, &mine[0], json!({"status": "resolved"})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);

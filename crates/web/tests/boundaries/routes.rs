@@ -46,6 +46,16 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
         "creates in the session's clinic",
     ),
     ("POST", "/app/settings/retention", "the session's clinic"),
+    (
+        "POST",
+        "/app/settings/labels",
+        "creates in the session's clinic",
+    ),
+    (
+        "POST",
+        "/app/inbox/views",
+        "creates the session's person's own view",
+    ),
     ("POST", "/api/v1/channels", "creates in the token's clinic"),
     ("POST", "/api/v1/patients", "creates in the token's clinic"),
     (

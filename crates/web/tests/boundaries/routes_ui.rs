@@ -112,6 +112,24 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's label on A's conversation",
         ),
         Case::form(
+            "/app/inbox/views/{id}/rename",
+            format!("/app/inbox/views/{}/rename", b.saved_view),
+            &[("name", "乗っ取り")],
+            "B's owner's saved view",
+        ),
+        Case::form(
+            "/app/inbox/views/{id}/delete",
+            format!("/app/inbox/views/{}/delete", b.saved_view),
+            &[],
+            "B's owner's saved view",
+        ),
+        Case::form(
+            "/app/settings/labels/{id}/delete",
+            format!("/app/settings/labels/{}/delete", b.label),
+            &[],
+            "B's label",
+        ),
+        Case::form(
             "/app/messages/{id}/retry",
             format!("/app/messages/{}/retry", b.message),
             &[("confirm", "1")],

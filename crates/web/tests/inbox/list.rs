@@ -39,10 +39,9 @@ async fn the_inbox_lists_a_line_conversation_with_its_text_escaped() {
     assert!(html.contains(">LINE<"));
     assert!(html.contains("さくら内科クリニック"));
     assert!(html.contains("09:40"), "today's time in Tokyo");
-    assert!(res.urls().contains(&format!(
-        r#"href="/app/conversations/{}?view=open""#,
-        c.id
-    )));
+    assert!(res
+        .urls()
+        .contains(&format!(r#"href="/app/conversations/{}?view=open""#, c.id)));
 
     let rows = app.audits("inbox.list").await;
     assert_eq!(rows.len(), 1);
@@ -130,7 +129,10 @@ async fn tabs_count_and_default_to_open_work_urgent_first() {
     );
     assert_eq!(html.matches(r#"data-testid="inbox-item""#).count(), 2);
     let newest = html.find("佐々木 一郎").unwrap();
-    assert!(newest < html.find("山田 花子").unwrap(), "newest first among equals");
+    assert!(
+        newest < html.find("山田 花子").unwrap(),
+        "newest first among equals"
+    );
 
     sqlx::query("UPDATE conversations SET assignee_id = $1")
         .bind(me.staff_id.as_str())
@@ -139,10 +141,16 @@ async fn tabs_count_and_default_to_open_work_urgent_first() {
         .unwrap();
     let mine = app.get("/app/inbox?view=mine", &me).await.urls();
     assert!(mine.contains(a.id.as_str()) && mine.contains(b.id.as_str()));
-    assert!(mine.contains(r#"<span class="tab-count">2</span>"#), "{mine}");
+    assert!(
+        mine.contains(r#"<span class="tab-count">2</span>"#),
+        "{mine}"
+    );
     let unassigned = app.get("/app/inbox?view=unassigned", &me).await.text;
     assert!(unassigned.contains("担当者のいない対応中の会話はありません"));
-    assert!(unassigned.contains("未割り当て<span"), "the tab says what it holds");
+    assert!(
+        unassigned.contains("未割り当て<span"),
+        "the tab says what it holds"
+    );
 }
 
 #[tokio::test]

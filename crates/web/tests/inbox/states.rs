@@ -17,11 +17,13 @@ async fn status(app: &App, id: &str) -> String {
 async fn set(app: &App, me: &Session, id: &str, fields: &[(&str, &str)]) -> super::support::Res {
     let mut f = vec![("csrf_token", me.csrf.as_str()), ("view", "open")];
     f.extend_from_slice(fields);
-    app.post_form(&format!("/app/conversations/{id}/status"), me, &f).await
+    app.post_form(&format!("/app/conversations/{id}/status"), me, &f)
+        .await
 }
 
 async fn patient_writes(app: &App, s: &Seeded, c: &Conv) {
-    app.message(s, c, "in", "text", Some("もう一度"), "{}", app.now()).await;
+    app.message(s, c, "in", "text", Some("もう一度"), "{}", app.now())
+        .await;
 }
 
 #[tokio::test]
@@ -29,7 +31,9 @@ async fn the_patient_writing_again_reopens_every_state() {
     let app = app().await;
     let s = app.clinic("sakura", "さくら内科").await;
     let me = app.sign_in(&s.clinic, Role::Receptionist, "山田").await;
-    let c = app.conversation(&s, "U1", "患者 一", "予約の変更", T0).await;
+    let c = app
+        .conversation(&s, "U1", "患者 一", "予約の変更", T0)
+        .await;
     let id = c.id.to_string();
     let mut live = app.live.subscribe();
     for (fields, want) in [
@@ -54,16 +58,22 @@ async fn the_patient_writing_again_reopens_every_state() {
             .fetch_one(app.db.pool())
             .await
             .unwrap();
-    assert_eq!(snoozed_until, None, "a reopened conversation is no longer snoozed");
+    assert_eq!(
+        snoozed_until, None,
+        "a reopened conversation is no longer snoozed"
+    );
 }
 
 #[tokio::test]
 async fn a_staff_reply_leaves_an_open_conversation_pending_on_the_patient() {
     let app = app().await;
     let s = app.clinic("sakura", "さくら内科").await;
-    let c = app.conversation(&s, "U1", "患者 一", "予約の変更", T0).await;
+    let c = app
+        .conversation(&s, "U1", "患者 一", "予約の変更", T0)
+        .await;
     let id = c.id.to_string();
-    app.message(&s, &c, "out", "text", Some("承知しました"), "{}", T0 + 1).await;
+    app.message(&s, &c, "out", "text", Some("承知しました"), "{}", T0 + 1)
+        .await;
     assert_eq!(status(&app, &id).await, "pending");
     let me = app.sign_in(&s.clinic, Role::Receptionist, "山田").await;
     let open = app.get("/app/inbox", &me).await.text;
@@ -72,7 +82,8 @@ async fn a_staff_reply_leaves_an_open_conversation_pending_on_the_patient() {
     assert!(pending.contains(&id));
     // A resolved conversation stays resolved when staff write once more.
     set(&app, &me, &id, &[("status", "resolved")]).await;
-    app.message(&s, &c, "out", "text", Some("お大事に"), "{}", T0 + 2).await;
+    app.message(&s, &c, "out", "text", Some("お大事に"), "{}", T0 + 2)
+        .await;
     assert_eq!(status(&app, &id).await, "resolved");
 }
 
@@ -81,22 +92,43 @@ async fn a_snooze_counts_as_open_when_due_and_the_job_wakes_it() {
     let app = app().await;
     let s = app.clinic("sakura", "さくら内科").await;
     let me = app.sign_in(&s.clinic, Role::Receptionist, "山田").await;
-    let c = app.conversation(&s, "U1", "患者 一", "予約の変更", T0).await;
+    let c = app
+        .conversation(&s, "U1", "患者 一", "予約の変更", T0)
+        .await;
     let id = c.id.to_string();
     let r = set(&app, &me, &id, &[("status", "snoozed"), ("snooze", "hour")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     assert!(!app.get("/app/inbox", &me).await.text.contains(&id));
-    assert!(app.get("/app/inbox?view=snoozed", &me).await.text.contains(&id));
+    assert!(app
+        .get("/app/inbox?view=snoozed", &me)
+        .await
+        .text
+        .contains(&id));
     app.run_jobs().await;
-    assert_eq!(status(&app, &id).await, "snoozed", "not due yet: the job waits");
+    assert_eq!(
+        status(&app, &id).await,
+        "snoozed",
+        "not due yet: the job waits"
+    );
 
     app.clock.advance(chrono::Duration::minutes(61));
     // An hour idle ends a session: sign in again.
     let me = app.sign_in(&s.clinic, Role::Receptionist, "山田 二").await;
-    assert_eq!(status(&app, &id).await, "snoozed", "the row still says snoozed…");
+    assert_eq!(
+        status(&app, &id).await,
+        "snoozed",
+        "the row still says snoozed…"
+    );
     let open = app.get("/app/inbox", &me).await.text;
-    assert!(open.contains(&id), "…but every query counts it as open: {open}");
-    assert!(!app.get("/app/inbox?view=snoozed", &me).await.text.contains(&id));
+    assert!(
+        open.contains(&id),
+        "…but every query counts it as open: {open}"
+    );
+    assert!(!app
+        .get("/app/inbox?view=snoozed", &me)
+        .await
+        .text
+        .contains(&id));
 
     let mut live = app.live.subscribe();
     app.run_jobs().await;
@@ -110,13 +142,31 @@ async fn a_snooze_in_the_past_is_refused_and_changes_nothing() {
     let app = app().await;
     let s = app.clinic("sakura", "さくら内科").await;
     let me = app.sign_in(&s.clinic, Role::Receptionist, "山田").await;
-    let c = app.conversation(&s, "U1", "患者 一", "予約の変更", T0).await;
+    let c = app
+        .conversation(&s, "U1", "患者 一", "予約の変更", T0)
+        .await;
     let id = c.id.to_string();
-    let r = set(&app, &me, &id, &[("status", "snoozed"), ("snooze", "at"), ("at", "2020-01-01T09:00")]).await;
+    let r = set(
+        &app,
+        &me,
+        &id,
+        &[
+            ("status", "snoozed"),
+            ("snooze", "at"),
+            ("at", "2020-01-01T09:00"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains("スヌーズの終わりは今より後"));
     assert_eq!(status(&app, &id).await, "open");
-    let r = set(&app, &me, &id, &[("status", "snoozed"), ("snooze", "tomorrow")]).await;
+    let r = set(
+        &app,
+        &me,
+        &id,
+        &[("status", "snoozed"), ("snooze", "tomorrow")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let until: i64 = sqlx::query_scalar("SELECT snoozed_until FROM conversations WHERE id = $1")
         .bind(&id)
@@ -133,7 +183,9 @@ async fn another_clinics_conversation_cannot_be_changed() {
     let s = app.clinic("sakura", "さくら内科").await;
     let other = app.clinic("ume", "うめ歯科").await;
     let me = app.sign_in(&s.clinic, Role::Receptionist, "山田").await;
-    let c = app.conversation(&other, "U1", "患者 一", "予約の変更", T0).await;
+    let c = app
+        .conversation(&other, "U1", "患者 一", "予約の変更", T0)
+        .await;
     let id = c.id.to_string();
     let r = set(&app, &me, &id, &[("status", "resolved")]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);

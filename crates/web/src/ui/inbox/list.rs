@@ -164,6 +164,8 @@ pub struct ListView {
     pub filter: FilterForm,
     /// A facet did not read: the page says so and shows the tab without it.
     pub filter_error: bool,
+    /// The person's saved views.
+    pub saved: Vec<super::saved_views::SavedItem>,
 }
 
 fn choices<T: Copy>(
@@ -237,6 +239,7 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
     let decos = queries::list_decorations(&mut conn, &clinic, &ids).await?;
     let mut tags = labels::of_conversations(&mut conn, &clinic, &ids).await?;
     let clinic_labels = labels::list(&mut conn, &clinic).await?;
+    let saved = tsunagu_store::saved_views::list(&mut conn, &clinic, me).await?;
     drop(conn);
     let zone = Zone::of(&staff.clinic);
     let can_open = staff.can(Permission::ReadMessages);
@@ -352,6 +355,7 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
         active: !facet_query.is_empty(),
         query: with_facets(format!("view={view}")),
     };
+    let saved = super::saved_views::items(saved, &filter_form.query);
     Ok(ListView {
         view,
         tabs,
@@ -364,6 +368,7 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
         unread_total,
         filter: filter_form,
         filter_error,
+        saved,
     })
 }
 
@@ -391,7 +396,7 @@ pub async fn page(
     render(
         &state,
         "inbox/index.html",
-        minijinja::context! { lang => staff.lang, shell, list, title => i18n::text(staff.lang, "inbox.title") },
+        minijinja::context! { lang => staff.lang, shell, list, csrf_token => &staff.csrf_token, title => i18n::text(staff.lang, "inbox.title") },
     )
 }
 
@@ -416,6 +421,6 @@ pub async fn fragment(
     render(
         &state,
         "inbox/_list.html",
-        minijinja::context! { lang => staff.lang, list },
+        minijinja::context! { lang => staff.lang, list, csrf_token => &staff.csrf_token },
     )
 }

@@ -10,6 +10,7 @@ mod messages;
 use tsunagu_store::inbox_views as queries;
 mod reply;
 mod retry;
+mod saved_views;
 pub mod shell;
 mod state;
 mod template_send;
@@ -30,6 +31,9 @@ pub fn router() -> Router<AppState> {
         .route("/app", get(|| async { Redirect::to("/app/inbox") }))
         .route("/app/inbox", get(list::page))
         .route("/app/inbox/fragment", get(list::fragment))
+        .route("/app/inbox/views", post(saved_views::create))
+        .route("/app/inbox/views/{id}/rename", post(saved_views::rename))
+        .route("/app/inbox/views/{id}/delete", post(saved_views::delete))
         .route("/app/conversations/{id}", get(conversation::page))
         .route(
             "/app/conversations/{id}/fragment",

@@ -1,12 +1,13 @@
 //! Clinic settings, for owners and admins (everyone else gets 403): the clinic calendar at
 //! `/app/settings/calendar`, the channels at `/app/settings/channels` and each WhatsApp channel's
-//! message templates. Forms post back here and redirect to the page (or re-render it with the
+//! message templates, the conversation labels at `/app/settings/labels`. Forms post back here and redirect to the page (or re-render it with the
 //! error and what was typed); every change commits with its audit entry.
 mod calendar;
 mod calendar_view;
 mod channel_templates;
 mod channels;
 mod channels_form;
+mod labels;
 
 use axum::response::Redirect;
 use axum::routing::{get, post};
@@ -41,6 +42,11 @@ pub fn router() -> Router<AppState> {
             "/app/settings/channels",
             get(channels::page).post(channels::create),
         )
+        .route(
+            "/app/settings/labels",
+            get(labels::page).post(labels::create),
+        )
+        .route("/app/settings/labels/{id}/delete", post(labels::delete))
         .route(
             "/app/settings/channels/{id}/enabled",
             post(channels::enable),
