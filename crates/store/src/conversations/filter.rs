@@ -213,8 +213,10 @@ impl ConversationFilter {
             .context("listing conversations")
     }
 
-    /// How many conversations each state holds under this filter's other facets (its status and
-    /// assignee are ignored), and how many of them have unread messages.
+    /// How many conversations each tab holds under this filter's other facets (its status and
+    /// assignee are ignored), and how many of the working tabs' have unread messages. Each count
+    /// reads at most `COUNT_CAP` (`UNREAD_CAP`) index entries, so a clinic with a long history
+    /// does not pay for it on every page: past that a tab says "999+".
     pub async fn counts(
         &self,
         conn: &mut AnyConnection,
@@ -232,30 +234,47 @@ impl ConversationFilter {
         let now = sql.int(now_ms);
         let me = sql.text(me);
         let rest = facets.facets(&mut sql);
-        let open = format!("(status = 'open' OR (status = 'snoozed' AND snoozed_until <= {now}))");
-        let tabs = [
-            open.clone(),
-            format!("{open} AND assignee_id IS NULL"),
-            format!("{open} AND assignee_id = {me}"),
-            "status = 'pending'".to_owned(),
-            format!("status = 'snoozed' AND snoozed_until > {now}"),
-            "status = 'resolved'".to_owned(),
-            "1 = 1".to_owned(),
+        let due = format!("status = 'snoozed' AND snoozed_until <= {now}");
+        // Each tab as legs that each walk an index (an OR would not).
+        let open = |extra: &str| vec![format!("status = 'open'{extra}"), format!("{due}{extra}")];
+        let tabs: [(Vec<String>, bool); 7] = [
+            (open(""), true),
+            (open(" AND assignee_id IS NULL"), true),
+            (open(&format!(" AND assignee_id = {me}")), true),
+            (vec!["status = 'pending'".into()], true),
+            (
+                vec![format!("status = 'snoozed' AND snoozed_until > {now}")],
+                false,
+            ),
+            (vec!["status = 'resolved'".into()], false),
+            (vec!["1 = 1".into()], false),
         ];
+        let capped = |legs: &[String], extra: &str, cap: i64| {
+            legs.iter()
+                .map(|leg| {
+                    format!(
+                        "(SELECT COUNT(*) FROM (SELECT 1 FROM conversations WHERE clinic_id = {clinic_b} AND {leg}{extra}{rest} LIMIT {cap}) c)"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        };
         let cols = tabs
             .iter()
             .enumerate()
-            .map(|(i, cond)| {
-                format!(
-                    "CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT) AS n{i},
-                     CAST(COALESCE(SUM(CASE WHEN {cond} AND unread_count > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS u{i}"
-                )
+            .map(|(i, (legs, unread))| {
+                let n = capped(legs, "", COUNT_CAP);
+                let u = if *unread {
+                    capped(legs, " AND unread_count > 0", UNREAD_CAP)
+                } else {
+                    "0".into()
+                };
+                format!("CAST({n} AS BIGINT) AS n{i}, CAST({u} AS BIGINT) AS u{i}")
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let text = format!("SELECT {cols} FROM conversations WHERE clinic_id = {clinic_b}{rest}");
         let row: TabCountsRow = sql
-            .bind(sqlx::query_as::<_, TabCountsRow>(&text))
+            .bind(sqlx::query_as::<_, TabCountsRow>(&format!("SELECT {cols}")))
             .fetch_one(conn)
             .await
             .context("counting the inbox tabs")?;
@@ -263,11 +282,34 @@ impl ConversationFilter {
     }
 }
 
+/// Tab counts stop here ("999+").
+pub const COUNT_CAP: i64 = 1000;
+/// Unread counts stop here ("99+").
+pub const UNREAD_CAP: i64 = 100;
+
 /// A tab's size and how many of its conversations have unread messages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Count {
     pub total: i64,
     pub unread: i64,
+}
+
+impl Count {
+    /// As a tab shows it: `999+` past the cap.
+    pub fn total_label(&self) -> String {
+        label(self.total, COUNT_CAP)
+    }
+    pub fn unread_label(&self) -> String {
+        label(self.unread, UNREAD_CAP)
+    }
+}
+
+fn label(n: i64, cap: i64) -> String {
+    if n >= cap {
+        format!("{}+", cap - 1)
+    } else {
+        n.to_string()
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -317,6 +359,18 @@ impl From<TabCountsRow> for TabCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_at_its_cap_reads_as_more() {
+        let c = Count {
+            total: COUNT_CAP,
+            unread: 3,
+        };
+        assert_eq!(
+            (c.total_label(), c.unread_label()),
+            ("999+".into(), "3".into())
+        );
+    }
 
     #[test]
     fn a_cursor_round_trips_and_garbage_is_ignored() {

@@ -176,6 +176,11 @@ async fn labels_are_made_in_settings_put_on_a_conversation_and_filter_the_list()
         "urgent first"
     );
     assert!(list.contains(r#"data-testid="priority-badge">緊急"#));
+    assert!(
+        list.contains(r#"data-testid="inbox-tab-open" aria-current="page">"#)
+            && list.contains(r#"<span class="tab-count">2</span><span class="tab-unread" data-testid="tab-unread" title="未読のある会話">1</span>"#),
+        "two open, one unread (the other was opened): {list}"
+    );
     assert!(app
         .get(&format!("/app/conversations/{}", a.id), &me)
         .await

@@ -99,9 +99,10 @@ impl Tab {
 pub struct TabView {
     pub key: &'static str,
     pub label: String,
-    pub count: i64,
-    /// Conversations in the tab with unread messages.
-    pub unread: i64,
+    /// `999+` past the cap.
+    pub count: String,
+    /// Conversations in the tab with unread messages (`99+` past the cap; `0` not shown).
+    pub unread: String,
     pub href: String,
     pub current: bool,
 }
@@ -308,8 +309,12 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
             TabView {
                 key: t.as_str(),
                 label: i18n::text(lang, &format!("inbox.tab.{}", t.as_str())),
-                count: n.total,
-                unread: n.unread,
+                count: n.total_label(),
+                unread: if n.unread > 0 {
+                    n.unread_label()
+                } else {
+                    String::new()
+                },
                 href: with_facets(format!("/app/inbox?view={}", t.as_str())),
                 current: t == tab,
             }
