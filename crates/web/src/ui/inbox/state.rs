@@ -44,6 +44,10 @@ pub struct StateView {
     pub labels_action: String,
     /// The earliest time the chosen-time picker accepts (clinic-local, `datetime-local`).
     pub min_at: String,
+    /// When each quick snooze would end, clinic-local (`None`: not possible, e.g. no opening).
+    pub snooze_hour: Option<String>,
+    pub snooze_tomorrow: Option<String>,
+    pub snooze_opening: Option<String>,
 }
 
 pub async fn view(
@@ -72,7 +76,18 @@ pub async fn view(
             .single()
             .map(|t| t.naive_local())
     };
+    drop(c);
+    let ends = |ms: Option<i64>| {
+        ms.and_then(local)
+            .map(|t| t.format("%m/%d %H:%M").to_string())
+    };
+    let snooze_hour = ends(snooze_until(state, staff, "hour", None).await?);
+    let snooze_tomorrow = ends(snooze_until(state, staff, "tomorrow", None).await?);
+    let snooze_opening = ends(snooze_until(state, staff, "opening", None).await?);
     Ok(StateView {
+        snooze_hour,
+        snooze_tomorrow,
+        snooze_opening,
         status: status.as_str(),
         status_label: i18n::text(lang, &format!("state.{}", status.as_str())),
         snoozed_until: (status == ConversationStatus::Snoozed)
