@@ -144,6 +144,8 @@ pub struct Choice {
 pub struct FilterForm {
     pub priorities: Vec<Choice>,
     pub labels: Vec<Choice>,
+    /// Who looks after them (tabs that do not name an assignee only).
+    pub assignees: Option<Vec<Choice>>,
     pub sorts: Vec<Choice>,
     pub from: String,
     pub to: String,
@@ -199,14 +201,19 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
         .unwrap_or(chrono_tz::Asia::Tokyo);
     let tab = Tab::parse(q.view.as_deref()).unwrap_or(Tab::Open);
     let (status, assignee) = tab.params();
+    // The tab decides the state, and the assignee when it names one (未割り当て, 自分の担当).
     let mut facets = FilterParams {
         status: None,
-        assignee: None,
+        assignee: if assignee.is_some() {
+            None
+        } else {
+            q.facets.assignee.clone()
+        },
         ..q.facets.clone()
     };
     let mut params = FilterParams {
         status: Some(status.into()),
-        assignee: assignee.map(str::to_owned),
+        assignee: assignee.map(str::to_owned).or(facets.assignee.clone()),
         ..facets.clone()
     };
     let (filter, filter_error) = match params.to_filter(Some(me), tz) {
@@ -215,7 +222,7 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
             facets = FilterParams::default();
             params = FilterParams {
                 status: params.status,
-                assignee: params.assignee,
+                assignee: assignee.map(str::to_owned),
                 ..facets.clone()
             };
             (params.to_filter(Some(me), tz).unwrap_or_default(), true)
@@ -241,6 +248,11 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
     let mut tags = labels::of_conversations(&mut conn, &clinic, &ids).await?;
     let clinic_labels = labels::list(&mut conn, &clinic).await?;
     let saved = tsunagu_store::saved_views::list(&mut conn, &clinic, me).await?;
+    let staff_list = if assignee.is_none() {
+        queries::assignable_staff(&mut conn, &clinic).await?
+    } else {
+        Vec::new()
+    };
     drop(conn);
     let zone = Zone::of(&staff.clinic);
     let can_open = staff.can(Permission::ReadMessages);
@@ -332,6 +344,17 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
     }
     let f = &facets;
     let filter_form = FilterForm {
+        assignees: assignee.is_none().then(|| {
+            let none = (String::from("none"), i18n::text(lang, "assign.nobody"));
+            std::iter::once(none)
+                .chain(staff_list.into_iter().map(|m| (m.staff_id, m.display_name)))
+                .map(|(value, label)| Choice {
+                    selected: f.assignee.as_deref() == Some(value.as_str()),
+                    value,
+                    label,
+                })
+                .collect()
+        }),
         priorities: choices(
             &Priority::ALL,
             |p| {
