@@ -9,6 +9,9 @@ use tsunagu_core::{ConversationStatus, Permission, Priority};
 use tsunagu_store::conversations::filter::Cursor;
 use tsunagu_store::labels;
 
+use super::list_filter;
+pub use super::list_filter::FilterForm;
+pub use super::tabs::Tab;
 use super::view::{self, Zone};
 use super::{audit_event, audit_throttled, conn, queries, render, shell};
 use crate::client_ip::ClientIp;
@@ -28,71 +31,6 @@ pub struct ListQuery {
     /// The facets beyond the tab (its status and assignee come from the tab).
     #[serde(flatten)]
     pub facets: FilterParams,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tab {
-    Open,
-    Unassigned,
-    Mine,
-    Pending,
-    Snoozed,
-    Resolved,
-    All,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 7] = [
-        Tab::Open,
-        Tab::Unassigned,
-        Tab::Mine,
-        Tab::Pending,
-        Tab::Snoozed,
-        Tab::Resolved,
-        Tab::All,
-    ];
-
-    pub fn parse(s: Option<&str>) -> Option<Tab> {
-        let s = s?;
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tab::Open => "open",
-            Tab::Unassigned => "unassigned",
-            Tab::Mine => "mine",
-            Tab::Pending => "pending",
-            Tab::Snoozed => "snoozed",
-            Tab::Resolved => "resolved",
-            Tab::All => "all",
-        }
-    }
-    /// The tab's status and assignee, as filter words.
-    fn params(self) -> (&'static str, Option<&'static str>) {
-        match self {
-            Tab::Open => ("open", None),
-            Tab::Unassigned => ("open", Some("none")),
-            Tab::Mine => ("open", Some("me")),
-            Tab::Pending => ("pending", None),
-            Tab::Snoozed => ("snoozed", None),
-            Tab::Resolved => ("resolved", None),
-            Tab::All => ("all", None),
-        }
-    }
-    fn count(
-        self,
-        c: &tsunagu_store::conversations::filter::TabCounts,
-    ) -> tsunagu_store::conversations::filter::Count {
-        match self {
-            Tab::Open => c.open,
-            Tab::Unassigned => c.unassigned,
-            Tab::Mine => c.mine,
-            Tab::Pending => c.pending,
-            Tab::Snoozed => c.snoozed,
-            Tab::Resolved => c.resolved,
-            Tab::All => c.all,
-        }
-    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -133,29 +71,6 @@ pub struct ListItem {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-/// The facet form above the list.
-#[derive(Clone, Debug, Serialize)]
-pub struct FilterForm {
-    pub priorities: Vec<Choice>,
-    pub labels: Vec<Choice>,
-    /// Who looks after them (tabs that do not name an assignee only).
-    pub assignees: Option<Vec<Choice>>,
-    pub sorts: Vec<Choice>,
-    pub from: String,
-    pub to: String,
-    /// Any facet set (a link clears them).
-    pub active: bool,
-    /// The list's query string, for saving it as a view.
-    pub query: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
 pub struct ListView {
     pub view: &'static str,
     pub tabs: Vec<TabView>,
@@ -169,23 +84,6 @@ pub struct ListView {
     pub filter_error: bool,
     /// The person's saved views.
     pub saved: Vec<super::saved_views::SavedItem>,
-}
-
-fn choices<T: Copy>(
-    all: &[T],
-    name: impl Fn(T) -> (String, String),
-    current: Option<&str>,
-) -> Vec<Choice> {
-    all.iter()
-        .map(|v| {
-            let (value, label) = name(*v);
-            Choice {
-                selected: current == Some(value.as_str()),
-                value,
-                label,
-            }
-        })
-        .collect()
 }
 
 /// One page of the list for `staff`, as the templates show it.
@@ -342,47 +240,14 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
     if let Some(c) = &current {
         fragment_href.push_str(&format!("&current={c}"));
     }
-    let f = &facets;
-    let filter_form = FilterForm {
-        assignees: assignee.is_none().then(|| {
-            let none = (String::from("none"), i18n::text(lang, "assign.nobody"));
-            std::iter::once(none)
-                .chain(staff_list.into_iter().map(|m| (m.staff_id, m.display_name)))
-                .map(|(value, label)| Choice {
-                    selected: f.assignee.as_deref() == Some(value.as_str()),
-                    value,
-                    label,
-                })
-                .collect()
-        }),
-        priorities: choices(
-            &Priority::ALL,
-            |p| {
-                (
-                    p.as_str().into(),
-                    i18n::text(lang, &format!("priority.{}", p.as_str())),
-                )
-            },
-            f.priority.as_deref(),
-        ),
-        labels: clinic_labels
-            .iter()
-            .map(|l| Choice {
-                selected: f.label.as_deref() == Some(l.id.as_str()),
-                value: l.id.clone(),
-                label: l.name.clone(),
-            })
-            .collect(),
-        sorts: choices(
-            &["priority", "newest"],
-            |s| (s.into(), i18n::text(lang, &format!("views.sort.{s}"))),
-            Some(f.sort.as_deref().unwrap_or("priority")),
-        ),
-        from: f.from.clone().unwrap_or_default(),
-        to: f.to.clone().unwrap_or_default(),
-        active: !facet_query.is_empty(),
-        query: with_facets(format!("view={view}")),
-    };
+    let filter_form = list_filter::form(
+        lang,
+        &facets,
+        assignee.is_none().then_some(staff_list),
+        &clinic_labels,
+        !facet_query.is_empty(),
+        with_facets(format!("view={view}")),
+    );
     let saved = super::saved_views::items(saved, &filter_form.query);
     Ok(ListView {
         view,

@@ -5,6 +5,7 @@ mod assign;
 mod attachments;
 mod conversation;
 mod list;
+mod list_filter;
 mod live;
 mod messages;
 use tsunagu_store::inbox_views as queries;
@@ -13,6 +14,7 @@ mod retry;
 mod saved_views;
 pub mod shell;
 mod state;
+mod tabs;
 mod template_send;
 mod view;
 
