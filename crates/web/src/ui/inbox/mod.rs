@@ -14,6 +14,7 @@ mod retry;
 mod saved_views;
 pub mod shell;
 mod state;
+mod state_view;
 mod tabs;
 mod template_send;
 mod view;
