@@ -197,6 +197,16 @@ impl JobPayload for InboundDispatch {
     const KIND: &'static str = "inbound.dispatch";
 }
 
+/// `conversation.wake`: open every snoozed conversation whose time has come (key
+/// `wake:<conversation>:<ms>`, due at that time); stored as `{}`. Queries already count them as
+/// open; the job makes the rows say so and tells open pages.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct WakeSnoozed {}
+
+impl JobPayload for WakeSnoozed {
+    const KIND: &'static str = "conversation.wake";
+}
+
 /// `privacy.retention`: the daily retention pass over every clinic (key
 /// `retention:<YYYY-MM-DD>`); stored as `{}`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

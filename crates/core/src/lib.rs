@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod code;
 pub mod config;
+pub mod conversation_state;
 pub mod ids;
 pub mod jobs;
 pub mod refusal;
@@ -11,6 +12,7 @@ pub mod text;
 
 pub use clock::{Clock, FakeClock, SharedClock, SystemClock};
 pub use code::Code;
+pub use conversation_state::{ConversationStatus, Priority};
 pub use ids::*;
 pub use refusal::{Arg, Refusal};
 pub use roles::{Permission, Role, TokenScope};

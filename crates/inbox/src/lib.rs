@@ -10,5 +10,6 @@ pub mod reply;
 pub mod scheduled;
 pub mod routing;
 pub mod search;
+pub mod state;
 
 pub use live::{LiveEvent, LiveHub};

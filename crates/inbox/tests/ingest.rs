@@ -381,3 +381,37 @@ async fn outbound(
         .unwrap();
     id.into_string()
 }
+
+#[tokio::test]
+async fn a_patients_message_through_ingest_reopens_a_pending_snoozed_or_resolved_conversation() {
+    let w = world().await;
+    w.ingest(vec![item("s0", "PN1", message("8190", "はじめまして"))])
+        .await;
+    for (i, (status, until)) in [
+        ("pending", "NULL"),
+        ("snoozed", "9999999999999"),
+        ("resolved", "NULL"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut conn = w.db.pool().acquire().await.unwrap();
+        sqlx::query(&format!(
+            "UPDATE conversations SET status = '{status}', snoozed_until = {until}"
+        ))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        drop(conn);
+        let key = format!("s{}", i + 1);
+        w.ingest(vec![item(&key, "PN1", message("8190", &key))])
+            .await;
+        assert_eq!(
+            w.text("SELECT status || ':' || COALESCE(CAST(snoozed_until AS TEXT), '-') FROM conversations")
+                .await
+                .as_deref(),
+            Some("open:-"),
+            "reopened from {status}"
+        );
+    }
+}

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Column, Row};
 use tsunagu_core::{ClinicId, PatientId};
-use tsunagu_store::conversations::{Conversation, Message};
+use tsunagu_store::conversations::{Conversation, Message, CONV_COLS};
 use tsunagu_store::{clinics, patients};
 
 use crate::erasure::schema::table_exists;
@@ -76,7 +76,6 @@ impl PatientExport {
 }
 
 const MSG_COLS: &str = "id, clinic_id, conversation_id, channel_id, direction, kind, body, payload, sender_identity_id, author_kind, author_staff_id, provider_message_id, status, failure_code, failure_reason, unsent_at, created_at, sent_at";
-const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via";
 
 /// The patient's file. `None` when the clinic has no such patient.
 pub async fn export_patient(

@@ -100,32 +100,15 @@ pub async fn assignable_staff(
         .collect())
 }
 
-/// Tab counts and the clinic's total unread messages.
-#[derive(Clone, Copy, Debug, Default, FromRow, serde::Serialize)]
-pub struct Counts {
-    pub total: i64,
-    pub unassigned: i64,
-    pub mine: i64,
-    pub unread: i64,
-}
-
-pub async fn counts(
-    conn: &mut AnyConnection,
-    clinic: &ClinicId,
-    staff_id: &str,
-) -> anyhow::Result<Counts> {
-    sqlx::query_as(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS total,
-                CAST(COALESCE(SUM(CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS unassigned,
-                CAST(COALESCE(SUM(CASE WHEN assignee_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS mine,
-                CAST(COALESCE(SUM(unread_count), 0) AS BIGINT) AS unread
-         FROM conversations WHERE clinic_id = $1",
+/// The clinic's unread messages, for the page title and the tab badge.
+pub async fn unread_total(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(unread_count), 0) AS BIGINT) FROM conversations WHERE clinic_id = $1",
     )
     .bind(clinic.as_str())
-    .bind(staff_id)
     .fetch_one(conn)
     .await
-    .context("counting the inbox tabs")
+    .context("counting unread messages")
 }
 
 const MSG_COLS: &str = "id, clinic_id, conversation_id, channel_id, direction, kind, body, payload, sender_identity_id, author_kind, author_staff_id, provider_message_id, status, failure_code, failure_reason, unsent_at, created_at, sent_at";

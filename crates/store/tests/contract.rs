@@ -1,5 +1,6 @@
 //! The store's contract, run on SQLite and (with TEST_DATABASE_URL) on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+use tsunagu_store::conversations::filter::{Assignee, ConversationFilter};
 use tsunagu_store::{channels, clinics, conversations, jobs, patients, webhooks};
 use tsunagu_testkit::test_db;
 
@@ -106,15 +107,14 @@ async fn a_message_moves_its_conversation_to_the_top_with_an_unread_count() {
     .unwrap();
     tx.commit().await.unwrap();
     let mut c = t.db.pool().acquire().await.unwrap();
-    let list = conversations::list(
-        &mut c,
-        &clinic,
-        conversations::InboxFilter::Unassigned,
-        None,
-        10,
-    )
-    .await
-    .unwrap();
+    let unassigned = ConversationFilter {
+        assignee: Assignee::Unassigned,
+        ..ConversationFilter::default()
+    };
+    let list = unassigned
+        .list(&mut c, &clinic, 30, None, 10)
+        .await
+        .unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].unread_count, 1);
     assert_eq!(
@@ -122,12 +122,11 @@ async fn a_message_moves_its_conversation_to_the_top_with_an_unread_count() {
         Some("駐車場はありますか")
     );
     let other = tsunagu_core::ClinicId::new();
-    assert!(
-        conversations::list(&mut c, &other, conversations::InboxFilter::All, None, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ConversationFilter::default()
+        .list(&mut c, &other, 30, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]

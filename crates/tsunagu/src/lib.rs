@@ -9,6 +9,7 @@ mod layering_tests;
 pub mod rotate_key;
 mod scheduled_job;
 pub mod sms_codes;
+mod wake_job;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -179,7 +180,8 @@ fn job_handlers(codes: Arc<dyn CodeSender>) -> Registry {
     handlers
         .register(tsunagu_dispatch::InboundDispatcher { codes })
         .register(RetentionJob)
-        .register(scheduled_job::ScheduledJob);
+        .register(scheduled_job::ScheduledJob)
+        .register(wake_job::WakeJob);
     handlers
 }
 

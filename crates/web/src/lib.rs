@@ -7,6 +7,7 @@ pub mod cache;
 pub mod channel_cache;
 pub mod channel_setup;
 pub mod client_ip;
+pub mod conversation_filter;
 pub mod error;
 pub mod i18n;
 pub mod search_params;

@@ -12,4 +12,5 @@ mod api {
     mod purposes;
     mod reading;
     mod reply;
+    mod views;
 }

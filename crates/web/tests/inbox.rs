@@ -19,4 +19,6 @@ mod inbox {
     mod reply;
     mod retry;
     mod scheduled;
+    mod states;
+    mod views;
 }

@@ -56,14 +56,12 @@ pub async fn insert_quiet_line(
 pub fn push_message(b: &mut Batch, m: &NewMessage<'_>) -> MessageId {
     let id = push_row(b, m);
     let conversation = Ref::Id(m.conversation_id.as_str().to_owned());
-    touch(
-        b,
-        &conversation,
-        m.body,
-        m.kind,
-        m.direction == "in",
-        m.at_ms,
-    );
+    let by = match (m.direction, m.author_kind) {
+        ("in", _) => By::Patient,
+        (_, "staff") => By::Staff,
+        _ => By::Other,
+    };
+    touch(b, &conversation, m.body, m.kind, by, m.at_ms);
     MessageId::from_db(id)
 }
 
@@ -179,14 +177,12 @@ pub fn push_inbound(b: &mut Batch, m: &Inbound<'_>) {
     if let Some(text) = crate::search::indexed_text(m.kind, m.body) {
         crate::search::push_message(b, m.clinic_id.as_str(), m.id.as_str(), text);
     }
-    touch(
-        b,
-        &conversation_of(m.id),
-        m.body,
-        m.kind,
-        m.direction == "in",
-        m.at_ms,
-    );
+    let by = if m.direction == "in" {
+        By::Patient
+    } else {
+        By::Other
+    };
+    touch(b, &conversation_of(m.id), m.body, m.kind, by, m.at_ms);
 }
 
 /// `push_inbound`'s insert with the sender's identity: `$14` is their provider id.
@@ -208,30 +204,37 @@ fn inbound_sql(sender: &str, join: &str) -> String {
     )
 }
 
+/// Who wrote a message, as far as the conversation's state cares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum By {
+    /// The patient: reopens a pending, snoozed or resolved conversation.
+    Patient,
+    /// A person at the clinic: an open conversation is answered and waits on the patient.
+    Staff,
+    Other,
+}
+
 /// The conversation follows a new message: last message time and preview, unread count and
-/// state (an inbound message reopens it).
-fn touch(
-    b: &mut Batch,
-    conversation: &Ref,
-    body: Option<&str>,
-    kind: &str,
-    inbound: bool,
-    at_ms: i64,
-) {
+/// state, in the one statement ingest already sends (no statement of its own for the state).
+fn touch(b: &mut Batch, conversation: &Ref, body: Option<&str>, kind: &str, by: By, at_ms: i64) {
     b.arg(at_ms);
     // A system line's body is an event code or a provider's English: the list shows its kind.
     match body.filter(|_| !matches!(kind, "event" | "system")) {
         Some(body) => b.arg(body.chars().take(80).collect::<String>()),
         None => b.arg(kind_preview(kind)),
     }
-    b.arg(i64::from(inbound));
+    b.arg(i64::from(by == By::Patient));
+    b.arg(i64::from(by == By::Staff));
     b.push_ref(
         "UPDATE conversations SET
             last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END,
             last_message_preview = COALESCE($2, last_message_preview),
             unread_count = unread_count + $3,
             last_inbound_at = CASE WHEN $3 = 1 THEN $1 ELSE last_inbound_at END,
-            status = CASE WHEN $3 = 1 THEN 'open' ELSE status END
+            status = CASE WHEN $3 = 1 THEN 'open'
+                          WHEN $4 = 1 AND status = 'open' THEN 'pending'
+                          ELSE status END,
+            snoozed_until = CASE WHEN $3 = 1 THEN NULL ELSE snoozed_until END
          WHERE id = {ref}",
         conversation,
         "updating the conversation after a message",

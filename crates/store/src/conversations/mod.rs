@@ -7,7 +7,9 @@ use tsunagu_core::{new_id, ChannelId, ClinicId, ConversationId};
 
 use crate::batch::{Batch, Ref};
 
+pub mod filter;
 mod messages;
+pub mod state;
 pub use messages::{
     conversation_of, insert_message, insert_quiet_line, mark_unsent, message_by_id, message_ref,
     messages, newest_from_patient, patient_of_sender, push_inbound, push_message, sender_of,
@@ -35,6 +37,10 @@ pub struct Conversation {
     pub created_at: i64,
     /// The clinic-side address (WhatsApp phone number id, page id, SMS number) replies leave from.
     pub via: Option<String>,
+    /// When a snoozed conversation wakes (status `snoozed` only).
+    pub snoozed_until: Option<i64>,
+    /// When it was last resolved.
+    pub resolved_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
@@ -59,7 +65,8 @@ pub struct Message {
     pub sent_at: Option<i64>,
 }
 
-pub(crate) const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via";
+/// The columns `Conversation` reads (export and erasure read them too).
+pub const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via, snoozed_until, resolved_at";
 
 pub struct NewConversation<'a> {
     pub clinic_id: &'a ClinicId,
@@ -164,45 +171,6 @@ pub async fn by_id(
     .fetch_optional(conn)
     .await
     .context("reading the conversation")
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InboxFilter<'a> {
-    All,
-    Unassigned,
-    AssignedTo(&'a str),
-}
-
-/// Newest first. The cursor is the last row's `(last_message_at, id)`.
-pub async fn list(
-    conn: &mut AnyConnection,
-    clinic: &ClinicId,
-    filter: InboxFilter<'_>,
-    cursor: Option<(i64, &str)>,
-    limit: i64,
-) -> anyhow::Result<Vec<Conversation>> {
-    let (cur_at, cur_id) = cursor.unwrap_or((i64::MAX, ""));
-    let has_cursor = cursor.is_some() as i64;
-    let (assign_clause, assignee) = match filter {
-        InboxFilter::All => ("", None),
-        InboxFilter::Unassigned => (" AND assignee_id IS NULL", None),
-        InboxFilter::AssignedTo(s) => (" AND assignee_id = $6", Some(s)),
-    };
-    let sql = format!(
-        "SELECT {CONV_COLS} FROM conversations WHERE clinic_id = $1
-           AND ($2 = 0 OR last_message_at < $3 OR (last_message_at = $3 AND id < $4)){assign_clause}
-         ORDER BY last_message_at DESC, id DESC LIMIT $5"
-    );
-    let mut q = sqlx::query_as(&sql)
-        .bind(clinic.as_str())
-        .bind(has_cursor)
-        .bind(cur_at)
-        .bind(cur_id)
-        .bind(limit);
-    if let Some(a) = assignee {
-        q = q.bind(a);
-    }
-    q.fetch_all(conn).await.context("listing conversations")
 }
 
 pub async fn mark_read(

@@ -1,34 +1,46 @@
-//! `GET /api/v1/conversations`: the clinic's inbox, newest activity first.
+//! `GET /api/v1/conversations`: the clinic's inbox through the views' one filter
+//! (`conversation_filter`), urgent first then newest unless `sort=newest`.
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tsunagu_core::{Permission, StaffId};
-use tsunagu_store::conversations::{self, Conversation, InboxFilter};
+use tsunagu_core::{ConversationStatus, Permission, Priority};
+use tsunagu_store::conversations::filter::Cursor;
+use tsunagu_store::conversations::Conversation;
+use tsunagu_store::labels::{self, Label};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{audit_read, ApiAuth, Event};
 use super::extract::{decode_cursor, encode_cursor, page_limit, rfc3339, ApiQuery, ErrorBody};
 use super::read_conn;
 use crate::client_ip::ClientIp;
+use crate::conversation_filter::FilterParams;
 use crate::{ApiError, AppState};
-
-const STATUSES: [&str; 4] = ["open", "pending", "snoozed", "resolved"];
-
-/// With a `status` filter, at most this many conversations are scanned per request; a page may
-/// then hold fewer than `limit` items while `next_cursor` still points further on.
-const STATUS_SCAN_BUDGET: usize = 1000;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListConversations {
-    /// `open`, `pending`, `snoozed` or `resolved`.
-    pub status: Option<String>,
-    /// A staff id, or `none` for unassigned conversations.
-    pub assignee: Option<String>,
+pub struct PageParams {
     /// 1–100, default 50.
     pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (of the same filter and sort).
     pub cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LabelOut {
+    pub id: String,
+    pub name: String,
+    /// A palette name: red, orange, yellow, green, blue, purple, gray.
+    pub color: String,
+}
+
+impl From<Label> for LabelOut {
+    fn from(l: Label) -> Self {
+        LabelOut {
+            id: l.id,
+            name: l.name,
+            color: l.color,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -39,8 +51,18 @@ pub struct ConversationOut {
     pub kind: String,
     pub patient_id: Option<String>,
     pub title: Option<String>,
-    pub status: String,
+    /// `open`, `pending`, `snoozed` or `resolved`; a snoozed conversation whose time has come is
+    /// `open`.
+    #[schema(value_type = String)]
+    pub status: ConversationStatus,
+    /// RFC 3339 UTC, while snoozed.
+    pub snoozed_until: Option<String>,
+    /// `urgent`, `high`, `normal` or `low`.
+    #[schema(value_type = String)]
+    pub priority: Priority,
     pub assignee_id: Option<String>,
+    pub team_id: Option<String>,
+    pub labels: Vec<LabelOut>,
     pub unread_count: i64,
     /// RFC 3339 UTC.
     pub last_message_at: String,
@@ -56,15 +78,28 @@ pub struct ConversationPage {
     pub next_cursor: Option<String>,
 }
 
-fn out(c: Conversation, with_preview: bool) -> ConversationOut {
+pub fn out(
+    c: Conversation,
+    labels: Vec<Label>,
+    with_preview: bool,
+    now_ms: i64,
+) -> ConversationOut {
+    let status = ConversationStatus::effective(&c.status, c.snoozed_until, now_ms);
     ConversationOut {
+        snoozed_until: (status == ConversationStatus::Snoozed)
+            .then_some(c.snoozed_until)
+            .flatten()
+            .map(rfc3339),
         id: c.id,
         channel_id: c.channel_id,
         kind: c.kind,
         patient_id: c.patient_id,
         title: c.title,
-        status: c.status,
+        status,
+        priority: Priority::from_i64(c.priority),
         assignee_id: c.assignee_id,
+        team_id: c.team_id,
+        labels: labels.into_iter().map(LabelOut::from).collect(),
         unread_count: c.unread_count,
         last_message_at: rfc3339(c.last_message_at),
         last_message_preview: if with_preview {
@@ -75,7 +110,7 @@ fn out(c: Conversation, with_preview: bool) -> ConversationOut {
     }
 }
 
-/// List conversations, most recent activity first.
+/// List conversations (every state unless `status` says which), urgent first then newest.
 ///
 /// Scope: `read_patients` (token scopes `read`, `reply`, `broadcast`, `admin`). The last
 /// message preview is included only with `read_messages` as well. Each page is one audit event
@@ -84,88 +119,53 @@ fn out(c: Conversation, with_preview: bool) -> ConversationOut {
     get,
     path = "/api/v1/conversations",
     tag = "conversations",
-    params(ListConversations),
+    params(FilterParams, PageParams),
     responses(
         (status = 200, description = "A page of conversations", body = ConversationPage),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The token lacks `read_patients`", body = ErrorBody),
-        (status = 422, description = "`invalid_request` (status, assignee), `invalid_limit`, `invalid_cursor`", body = ErrorBody),
+        (status = 422, description = "`invalid_request` (a filter parameter), `invalid_limit`, `invalid_cursor`", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<AppState>,
     auth: ApiAuth,
     ip: ClientIp,
-    ApiQuery(q): ApiQuery<ListConversations>,
+    ApiQuery(params): ApiQuery<FilterParams>,
+    ApiQuery(q): ApiQuery<PageParams>,
 ) -> Result<Json<ConversationPage>, ApiError> {
     auth.require(Permission::ReadPatients)?;
-    let limit = page_limit(q.limit)? as usize;
-    let mut scan_cursor: Option<(i64, String)> = decode_cursor(q.cursor.as_deref())?;
-    let status = q.status.as_deref().filter(|s| !s.is_empty());
-    if status.is_some_and(|s| !STATUSES.contains(&s)) {
-        return Err(ApiError::invalid(
-            "status",
-            "status must be open, pending, snoozed or resolved.",
-        ));
-    }
-    let assignee = match q.assignee.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some("none") => Some(None),
-        Some(s) => Some(Some(StaffId::parse(s).map_err(|_| {
-            ApiError::invalid("assignee", "assignee must be a staff id or none.")
-        })?)),
-    };
-    let filter = match &assignee {
-        None => InboxFilter::All,
-        Some(None) => InboxFilter::Unassigned,
-        Some(Some(s)) => InboxFilter::AssignedTo(s.as_str()),
-    };
-
-    // One row beyond the page tells whether there is a next page. The store filters by clinic
-    // and assignee; a status filter is applied here over a bounded scan.
-    let want = limit + 1;
-    let batch = if status.is_some() { 200 } else { want };
+    let limit = page_limit(q.limit)?;
+    let cursor = decode_cursor::<(i64, i64, String)>(q.cursor.as_deref())?
+        .map(|(priority, at, id)| Cursor { priority, at, id });
     let mut conn = read_conn(&state).await?;
-    let mut rows: Vec<Conversation> = Vec::new();
-    let mut scanned = 0usize;
-    let mut exhausted = false;
-    while rows.len() < want {
-        let cursor = scan_cursor.as_ref().map(|(at, id)| (*at, id.as_str()));
-        let fetched =
-            conversations::list(&mut conn, &auth.clinic, filter, cursor, batch as i64).await?;
-        let n = fetched.len();
-        for c in fetched {
-            scanned += 1;
-            scan_cursor = Some((c.last_message_at, c.id.clone()));
-            if status.is_none_or(|s| c.status == s) {
-                rows.push(c);
-                if rows.len() == want {
-                    break;
-                }
-            }
-        }
-        if n < batch {
-            exhausted = true;
-            break;
-        }
-        if scanned >= STATUS_SCAN_BUDGET {
-            break;
-        }
-    }
-    drop(conn);
-
-    let next_cursor = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last()
-            .map(|c| encode_cursor(&(c.last_message_at, &c.id)))
-    } else if exhausted {
-        None
-    } else {
-        scan_cursor.map(|k| encode_cursor(&k))
+    let tz = super::clinic_zone(&mut conn, &auth.clinic).await?;
+    // Integrators listed every state before states had views: no `status` still means all.
+    let params = FilterParams {
+        status: params.status.or(Some("all".into())),
+        ..params
     };
-
-    if !rows.is_empty() {
-        let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+    let filter = params.to_filter(None, tz).map_err(|bad| {
+        ApiError::invalid(
+            bad.0,
+            "this filter parameter does not read (see the API document).",
+        )
+    })?;
+    let now = state.now_ms();
+    let mut rows = filter
+        .list(&mut conn, &auth.clinic, now, cursor.as_ref(), limit + 1)
+        .await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|c| encode_cursor(&(c.priority, c.last_message_at, &c.id)))
+    } else {
+        None
+    };
+    let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+    let mut tags = labels::of_conversations(&mut conn, &auth.clinic, &ids).await?;
+    drop(conn);
+    if !ids.is_empty() {
         let event = Event {
             action: "api.conversations.list",
             subject_type: "conversation",
@@ -174,6 +174,12 @@ pub async fn list(
         audit_read(&state, &auth, &ip, event).await?;
     }
     let with_preview = auth.can(Permission::ReadMessages);
-    let items = rows.into_iter().map(|c| out(c, with_preview)).collect();
+    let items = rows
+        .into_iter()
+        .map(|c| {
+            let l = tags.remove(&c.id).unwrap_or_default();
+            out(c, l, with_preview, now)
+        })
+        .collect();
     Ok(Json(ConversationPage { items, next_cursor }))
 }

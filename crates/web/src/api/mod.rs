@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod canned;
 pub mod channels;
 pub mod consent;
+pub mod conversation_state;
 pub mod conversations;
 pub mod extract;
 pub mod idempotency;
@@ -108,6 +109,16 @@ fn operations() -> Vec<Operation> {
         ),
         get("/api/v1/conversations", conversations::list),
         get("/api/v1/search", search::search),
+        patch("/api/v1/conversations/{id}", conversation_state::update),
+        post(
+            "/api/v1/conversations/{id}/labels",
+            conversation_state::add_label,
+        ),
+        delete(
+            "/api/v1/conversations/{id}/labels/{label_id}",
+            conversation_state::remove_label,
+        ),
+        get("/api/v1/labels", conversation_state::list_labels),
         get("/api/v1/conversations/{id}/messages", messages::list),
         post("/api/v1/conversations/{id}/messages", reply::create),
         post("/api/v1/conversations/{id}/assignment", assignment::assign),
@@ -183,4 +194,16 @@ pub(crate) async fn read_conn(state: &AppState) -> Result<PoolConnection<Any>, A
         .acquire()
         .await
         .map_err(|e| anyhow::Error::new(e).context("acquiring a database connection"))?)
+}
+
+/// The clinic's time zone (Tokyo when the stored name is not one chrono-tz knows), for dates a
+/// caller gives in clinic-local time.
+pub(crate) async fn clinic_zone(
+    conn: &mut sqlx::AnyConnection,
+    clinic: &tsunagu_core::ClinicId,
+) -> Result<chrono_tz::Tz, ApiError> {
+    let c = tsunagu_store::clinics::by_id(conn, clinic)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(c.timezone.parse().unwrap_or(chrono_tz::Asia::Tokyo))
 }

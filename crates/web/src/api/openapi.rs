@@ -6,8 +6,9 @@ use utoipa::{Modify, OpenApi};
 
 use super::idempotent::KeyResponses;
 use super::{
-    assignment, calendar, canned, channels, consent, conversations, extract, messages, patients,
-    privacy, reply, reply_content, search, template_sync, templates, verification,
+    assignment, calendar, canned, channels, consent, conversation_state, conversations, extract,
+    messages, patients, privacy, reply, reply_content, search, template_sync, templates,
+    verification,
 };
 
 #[derive(OpenApi)]
@@ -36,6 +37,10 @@ use super::{
         template_sync::sync,
         conversations::list,
         search::search,
+        conversation_state::update,
+        conversation_state::list_labels,
+        conversation_state::add_label,
+        conversation_state::remove_label,
         messages::list,
         reply::create,
         assignment::assign,
@@ -95,6 +100,9 @@ use super::{
         search::MessageHitOut,
         search::PatientHitOut,
         search::SearchPage,
+        conversations::LabelOut,
+        conversation_state::ConversationPatch,
+        conversation_state::LabelRef,
         messages::MessageOut,
         messages::AttachmentRef,
         messages::MessagePage,

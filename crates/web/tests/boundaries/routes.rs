@@ -53,6 +53,11 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/app/settings/labels",
+        "creates in the session's clinic",
+    ),
+    (
+        "POST",
         "/app/availability",
         "the caller's own availability in the session's clinic",
     ),
@@ -66,6 +71,11 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
         "POST",
         "/api/v1/canned-responses",
         "creates in the token's clinic",
+    ),
+    (
+        "POST",
+        "/app/inbox/views",
+        "creates the session's person's own view",
     ),
     ("POST", "/api/v1/channels", "creates in the token's clinic"),
     ("POST", "/api/v1/patients", "creates in the token's clinic"),

@@ -136,6 +136,48 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's team for A's conversation",
         ),
         Case::form(
+            "/app/conversations/{id}/status",
+            format!("/app/conversations/{}/status", b.conv),
+            &[("status", "resolved")],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/priority",
+            format!("/app/conversations/{}/priority", b.conv),
+            &[("priority", "urgent")],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/labels",
+            format!("/app/conversations/{}/labels", b.conv),
+            &[("label", b.label.as_str()), ("op", "add")],
+            "B's conversation and label",
+        ),
+        Case::form(
+            "/app/conversations/{id}/labels",
+            format!("/app/conversations/{}/labels", a.conv),
+            &[("label", b.label.as_str()), ("op", "add")],
+            "B's label on A's conversation",
+        ),
+        Case::form(
+            "/app/inbox/views/{id}/rename",
+            format!("/app/inbox/views/{}/rename", b.saved_view),
+            &[("name", "乗っ取り")],
+            "B's owner's saved view",
+        ),
+        Case::form(
+            "/app/inbox/views/{id}/delete",
+            format!("/app/inbox/views/{}/delete", b.saved_view),
+            &[],
+            "B's owner's saved view",
+        ),
+        Case::form(
+            "/app/settings/labels/{id}/delete",
+            format!("/app/settings/labels/{}/delete", b.label),
+            &[],
+            "B's label",
+        ),
+        Case::form(
             "/app/messages/{id}/retry",
             format!("/app/messages/{}/retry", b.message),
             &[("confirm", "1")],

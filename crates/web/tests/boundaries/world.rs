@@ -53,6 +53,10 @@ pub struct Side {
     pub team: String,
     /// A canned response (定型文).
     pub canned: String,
+    /// A label of the clinic, on no conversation.
+    pub label: String,
+    /// The owner's saved inbox view.
+    pub saved_view: String,
     pub owner: Session,
 }
 
@@ -153,6 +157,8 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         team,
         closure: closure(app, &s.clinic).await,
         canned: canned(app, &s.clinic).await,
+        label: label(app, &s.clinic).await,
+        saved_view: saved_view(app, &s.clinic, owner.staff_id.as_str()).await,
         clinic: s.clinic,
         line: s.channel,
         wa,
@@ -204,6 +210,30 @@ async fn lock(app: &App, clinic: &ClinicId, identity: &str, now: i64) {
     .execute(app.db.pool())
     .await
     .unwrap();
+}
+
+async fn saved_view(app: &App, clinic: &ClinicId, staff: &str) -> String {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let v = tsunagu_store::saved_views::create(
+        &mut conn,
+        clinic,
+        staff,
+        "緊急",
+        "view=open&priority=urgent",
+        T0,
+    )
+    .await
+    .unwrap();
+    v.id
+}
+
+async fn label(app: &App, clinic: &ClinicId) -> String {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let l = tsunagu_store::labels::create(&mut conn, clinic, "要折り返し", "orange", T0)
+        .await
+        .unwrap()
+        .unwrap();
+    l.id
 }
 
 async fn closure(app: &App, clinic: &ClinicId) -> String {

@@ -39,10 +39,9 @@ async fn the_inbox_lists_a_line_conversation_with_its_text_escaped() {
     assert!(html.contains(">LINE<"));
     assert!(html.contains("さくら内科クリニック"));
     assert!(html.contains("09:40"), "today's time in Tokyo");
-    assert!(res.urls().contains(&format!(
-        r#"href="/app/conversations/{}?view=unassigned""#,
-        c.id
-    )));
+    assert!(res
+        .urls()
+        .contains(&format!(r#"href="/app/conversations/{}?view=open""#, c.id)));
 
     let rows = app.audits("inbox.list").await;
     assert_eq!(rows.len(), 1);
@@ -110,7 +109,7 @@ async fn a_broadcaster_sees_who_wrote_but_not_what() {
 }
 
 #[tokio::test]
-async fn tabs_count_and_default_to_unassigned_work_then_everything() {
+async fn tabs_count_and_default_to_open_work_urgent_first() {
     let app = app().await;
     let s = app.clinic("sakura", "さくら内科").await;
     let me = app
@@ -125,28 +124,33 @@ async fn tabs_count_and_default_to_unassigned_work_then_everything() {
 
     let html = app.get("/app/inbox", &me).await.text;
     assert!(
-        html.contains(r#"data-testid="inbox-tab-unassigned" aria-current="page""#),
+        html.contains(r#"data-testid="inbox-tab-open" aria-current="page""#),
         "{html}"
     );
     assert_eq!(html.matches(r#"data-testid="inbox-item""#).count(), 2);
     let newest = html.find("佐々木 一郎").unwrap();
-    assert!(newest < html.find("山田 花子").unwrap(), "newest first");
+    assert!(
+        newest < html.find("山田 花子").unwrap(),
+        "newest first among equals"
+    );
 
     sqlx::query("UPDATE conversations SET assignee_id = $1")
         .bind(me.staff_id.as_str())
         .execute(app.db.pool())
         .await
         .unwrap();
-    let html = app.get("/app/inbox", &me).await.text;
-    assert!(
-        html.contains(r#"data-testid="inbox-tab-all" aria-current="page""#),
-        "nothing unassigned: all"
-    );
     let mine = app.get("/app/inbox?view=mine", &me).await.urls();
     assert!(mine.contains(a.id.as_str()) && mine.contains(b.id.as_str()));
-    assert!(mine.contains(r#"<span class="tab-count">2</span>"#));
+    assert!(
+        mine.contains(r#"<span class="tab-count">2</span>"#),
+        "{mine}"
+    );
     let unassigned = app.get("/app/inbox?view=unassigned", &me).await.text;
-    assert!(unassigned.contains("未対応の会話はありません"));
+    assert!(unassigned.contains("担当者のいない対応中の会話はありません"));
+    assert!(
+        unassigned.contains("未割り当て<span"),
+        "the tab says what it holds"
+    );
 }
 
 #[tokio::test]

@@ -323,6 +323,7 @@ pub async fn show(
         view: q.view.clone(),
         before: None,
         current: Some(conv.id.clone()),
+        facets: Default::default(),
     };
     let list = list::load(state, staff, &lq).await?;
     let shown: Vec<&str> = list.items.iter().map(|i| i.id.as_str()).collect();
@@ -347,6 +348,7 @@ pub async fn show(
     let zone = Zone::of(&staff.clinic);
     let scheduled = super::scheduled::panel(state, staff, &conv, zone, scheduled).await?;
     let note = super::notes::note_box(state, staff, &conv, note).await?;
+    let conv_state = super::state::view(state, staff, &conv).await?;
     let (window, template_picker) = super::template_send::panel(state, staff, &conv).await?;
     let shell = shell::shell(state, staff, "inbox").await?;
     let title = format!(
@@ -360,7 +362,7 @@ pub async fn show(
         minijinja::context! {
             lang => staff.lang, shell, list, header, thread, reply, title, assignment, notice,
             confirm_retry, csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
-            window, template_picker, scheduled, note,
+            window, template_picker, scheduled, note, conv_state,
         },
     )
 }

@@ -1,16 +1,21 @@
-//! `GET /app/inbox` and its live fragment: conversations newest first, in three tabs
-//! (未対応 unassigned, 自分の担当 mine, すべて all), a page at a time.
+//! `GET /app/inbox` and its live fragment: conversations in tabs whose words are true (対応中
+//! open, 未割り当て open and unassigned, 自分の担当 open and mine, 保留 pending, スヌーズ
+//! snoozed, 解決済み resolved, すべて all), narrowed by the facets of `conversation_filter`
+//! (label, priority, channel, team, dates, sort), urgent first by default, a page at a time.
 use axum::extract::{Query, State};
 use axum::response::Html;
 use serde::{Deserialize, Serialize};
-use tsunagu_core::Permission;
-use tsunagu_store::conversations::{self, InboxFilter};
+use tsunagu_core::{ConversationStatus, Permission, Priority};
+use tsunagu_store::conversations::filter::Cursor;
+use tsunagu_store::labels;
 
+use super::list_filter;
+pub use super::list_filter::FilterForm;
+pub use super::tabs::Tab;
 use super::view::{self, Zone};
-use super::{
-    audit_event, audit_throttled, conn, cursor_param, parse_cursor, queries, render, shell,
-};
+use super::{audit_event, audit_throttled, conn, queries, render, shell};
 use crate::client_ip::ClientIp;
+use crate::conversation_filter::FilterParams;
 use crate::i18n;
 use crate::ui::session::Staff;
 use crate::{AppState, PageError};
@@ -23,38 +28,19 @@ pub struct ListQuery {
     pub before: Option<String>,
     /// The conversation open beside the list (highlighted).
     pub current: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tab {
-    Unassigned,
-    Mine,
-    All,
-}
-
-impl Tab {
-    pub fn parse(s: Option<&str>) -> Option<Tab> {
-        match s? {
-            "unassigned" => Some(Tab::Unassigned),
-            "mine" => Some(Tab::Mine),
-            "all" => Some(Tab::All),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tab::Unassigned => "unassigned",
-            Tab::Mine => "mine",
-            Tab::All => "all",
-        }
-    }
+    /// The facets beyond the tab (its status and assignee come from the tab).
+    #[serde(flatten)]
+    pub facets: FilterParams,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TabView {
     pub key: &'static str,
     pub label: String,
-    pub count: i64,
+    /// `999+` past the cap.
+    pub count: String,
+    /// Conversations in the tab with unread messages (`99+` past the cap; `0` not shown).
+    pub unread: String,
     pub href: String,
     pub current: bool,
 }
@@ -75,6 +61,13 @@ pub struct ListItem {
     pub current: bool,
     /// Who looks after it (their display name).
     pub assignee: Option<String>,
+    /// open | pending | snoozed | resolved, as shown now.
+    pub status: &'static str,
+    pub status_label: String,
+    /// urgent | high | normal | low.
+    pub priority: &'static str,
+    pub priority_label: Option<String>,
+    pub labels: Vec<labels::Label>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -86,6 +79,11 @@ pub struct ListView {
     pub newest_href: Option<String>,
     pub fragment_href: String,
     pub unread_total: i64,
+    pub filter: FilterForm,
+    /// A facet did not read: the page says so and shows the tab without it.
+    pub filter_error: bool,
+    /// The person's saved views.
+    pub saved: Vec<super::saved_views::SavedItem>,
 }
 
 /// One page of the list for `staff`, as the templates show it.
@@ -93,40 +91,78 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
     staff.require(Permission::ReadPatients)?;
     let clinic = staff.clinic.clinic_id();
     let lang = staff.lang;
-    let mut conn = conn(state).await?;
-    let counts = queries::counts(&mut conn, &clinic, staff.staff_id.as_str()).await?;
-    let tab = Tab::parse(q.view.as_deref()).unwrap_or(if counts.unassigned > 0 {
-        Tab::Unassigned
-    } else {
-        Tab::All
-    });
-    let filter = match tab {
-        Tab::Unassigned => InboxFilter::Unassigned,
-        Tab::Mine => InboxFilter::AssignedTo(staff.staff_id.as_str()),
-        Tab::All => InboxFilter::All,
+    let me = staff.staff_id.as_str();
+    let tz = staff
+        .clinic
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Tokyo);
+    let tab = Tab::parse(q.view.as_deref()).unwrap_or(Tab::Open);
+    let (status, assignee) = tab.params();
+    // The tab decides the state, and the assignee when it names one (未割り当て, 自分の担当).
+    let mut facets = FilterParams {
+        status: None,
+        assignee: if assignee.is_some() {
+            None
+        } else {
+            q.facets.assignee.clone()
+        },
+        ..q.facets.clone()
     };
-    let cursor = parse_cursor(q.before.as_deref());
+    let mut params = FilterParams {
+        status: Some(status.into()),
+        assignee: assignee.map(str::to_owned).or(facets.assignee.clone()),
+        ..facets.clone()
+    };
+    let (filter, filter_error) = match params.to_filter(Some(me), tz) {
+        Ok(f) => (f, false),
+        Err(_) => {
+            facets = FilterParams::default();
+            params = FilterParams {
+                status: params.status,
+                assignee: assignee.map(str::to_owned),
+                ..facets.clone()
+            };
+            (params.to_filter(Some(me), tz).unwrap_or_default(), true)
+        }
+    };
+    let now = state.now_ms();
+    let mut conn = conn(state).await?;
+    let counts = filter.counts(&mut conn, &clinic, me, now).await?;
+    let unread_total = queries::unread_total(&mut conn, &clinic).await?;
+    let cursor = q.before.as_deref().and_then(Cursor::parse);
     let current = q
         .current
         .as_deref()
         .and_then(|c| uuid::Uuid::try_parse(c).ok())
         .map(|u| u.to_string());
-    let mut rows = conversations::list(
-        &mut conn,
-        &clinic,
-        filter,
-        cursor.as_ref().map(|(at, id)| (*at, id.as_str())),
-        PAGE + 1,
-    )
-    .await?;
+    let mut rows = filter
+        .list(&mut conn, &clinic, now, cursor.as_ref(), PAGE + 1)
+        .await?;
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
     let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
     let decos = queries::list_decorations(&mut conn, &clinic, &ids).await?;
+    let mut tags = labels::of_conversations(&mut conn, &clinic, &ids).await?;
+    let clinic_labels = labels::list(&mut conn, &clinic).await?;
+    let saved = tsunagu_store::saved_views::list(&mut conn, &clinic, me).await?;
+    let staff_list = if assignee.is_none() {
+        queries::assignable_staff(&mut conn, &clinic).await?
+    } else {
+        Vec::new()
+    };
+    drop(conn);
     let zone = Zone::of(&staff.clinic);
-    let now = state.now_ms();
     let can_open = staff.can(Permission::ReadMessages);
     let view = tab.as_str();
+    let facet_query = facets.query();
+    let with_facets = |base: String| {
+        if facet_query.is_empty() {
+            base
+        } else {
+            format!("{base}&{facet_query}")
+        }
+    };
     let items = rows
         .iter()
         .map(|c| {
@@ -141,6 +177,8 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
                     "inbox.unknown_patient",
                 )
             };
+            let st = ConversationStatus::effective(&c.status, c.snoozed_until, now).as_str();
+            let pr = Priority::from_i64(c.priority);
             ListItem {
                 href: can_open.then(|| format!("/app/conversations/{}?view={view}", c.id)),
                 name,
@@ -164,42 +202,66 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
                         .clone()
                         .unwrap_or_else(|| i18n::text(lang, "msg.author.staff"))
                 }),
+                status: st,
+                status_label: i18n::text(lang, &format!("state.{st}")),
+                priority: pr.as_str(),
+                priority_label: (pr != Priority::Normal)
+                    .then(|| i18n::text(lang, &format!("priority.{}", pr.as_str()))),
+                labels: tags.remove(&c.id).unwrap_or_default(),
                 id: c.id.clone(),
             }
         })
         .collect();
-    let tabs = [
-        (Tab::Unassigned, counts.unassigned),
-        (Tab::Mine, counts.mine),
-        (Tab::All, counts.total),
-    ]
-    .into_iter()
-    .map(|(t, count)| TabView {
-        key: t.as_str(),
-        label: i18n::text(lang, &format!("inbox.tab.{}", t.as_str())),
-        count,
-        href: format!("/app/inbox?view={}", t.as_str()),
-        current: t == tab,
-    })
-    .collect();
+    let tabs = Tab::ALL
+        .into_iter()
+        .map(|t| {
+            let n = t.count(&counts);
+            TabView {
+                key: t.as_str(),
+                label: i18n::text(lang, &format!("inbox.tab.{}", t.as_str())),
+                count: n.total_label(),
+                unread: if n.unread > 0 {
+                    n.unread_label()
+                } else {
+                    String::new()
+                },
+                href: with_facets(format!("/app/inbox?view={}", t.as_str())),
+                current: t == tab,
+            }
+        })
+        .collect();
     let older = more
-        .then(|| rows.last().map(|c| cursor_param(c.last_message_at, &c.id)))
+        .then(|| rows.last().map(|c| Cursor::after(c).encode()))
         .flatten();
-    let mut fragment_href = format!("/app/inbox/fragment?view={view}");
-    if let Some((at, id)) = &cursor {
-        fragment_href.push_str(&format!("&before={}", cursor_param(*at, id)));
+    let mut fragment_href = with_facets(format!("/app/inbox/fragment?view={view}"));
+    if let Some(c) = &cursor {
+        fragment_href.push_str(&format!("&before={}", c.encode()));
     }
     if let Some(c) = &current {
         fragment_href.push_str(&format!("&current={c}"));
     }
+    let filter_form = list_filter::form(
+        lang,
+        &facets,
+        assignee.is_none().then_some(staff_list),
+        &clinic_labels,
+        !facet_query.is_empty(),
+        with_facets(format!("view={view}")),
+    );
+    let saved = super::saved_views::items(saved, &filter_form.query);
     Ok(ListView {
         view,
         tabs,
         items,
-        older_href: older.map(|o| format!("/app/inbox?view={view}&before={o}")),
-        newest_href: cursor.is_some().then(|| format!("/app/inbox?view={view}")),
+        older_href: older.map(|o| with_facets(format!("/app/inbox?view={view}&before={o}"))),
+        newest_href: cursor
+            .is_some()
+            .then(|| with_facets(format!("/app/inbox?view={view}"))),
         fragment_href,
-        unread_total: counts.unread,
+        unread_total,
+        filter: filter_form,
+        filter_error,
+        saved,
     })
 }
 
@@ -227,7 +289,7 @@ pub async fn page(
     render(
         &state,
         "inbox/index.html",
-        minijinja::context! { lang => staff.lang, shell, list, title => i18n::text(staff.lang, "inbox.title") },
+        minijinja::context! { lang => staff.lang, shell, list, csrf_token => &staff.csrf_token, title => i18n::text(staff.lang, "inbox.title") },
     )
 }
 
@@ -252,6 +314,6 @@ pub async fn fragment(
     render(
         &state,
         "inbox/_list.html",
-        minijinja::context! { lang => staff.lang, list },
+        minijinja::context! { lang => staff.lang, list, csrf_token => &staff.csrf_token },
     )
 }

@@ -244,13 +244,41 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
         }
         "event" | "system" => {
             v.kind = "system";
-            v.text = Some(system_line(&payload, body.as_deref(), d.lang));
+            v.text = state_line(m, &payload, d)
+                .or_else(|| Some(system_line(&payload, body.as_deref(), d.lang)));
         }
         _ => {
             v.kind = "unknown";
         }
     }
     v
+}
+
+/// A state or priority change (`inbox::state`) in words: who, and what they did.
+fn state_line(m: &Message, payload: &Value, d: &Decorations<'_>) -> Option<String> {
+    let name = m
+        .author_staff_id
+        .as_ref()
+        .and_then(|id| d.staff.get(id).cloned())
+        .unwrap_or_else(|| i18n::text(d.lang, "state.line.someone"));
+    let words = match text_at(payload, &["/event"])?.as_str() {
+        "conversation.status" => {
+            let status = text_at(payload, &["/status"])?;
+            let until = payload
+                .pointer("/snoozed_until")
+                .and_then(Value::as_i64)
+                .map(|ms| d.zone.label(ms, d.now_ms))
+                .unwrap_or_default();
+            i18n::text(d.lang, &format!("state.line.{status}")).replace("{until}", &until)
+        }
+        "conversation.priority" => {
+            let p = text_at(payload, &["/priority"])?;
+            let p = i18n::text(d.lang, &format!("priority.{p}"));
+            i18n::text(d.lang, "state.line.priority").replace("{priority}", &p)
+        }
+        _ => return None,
+    };
+    Some(words.replace("{name}", &name))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod attachments;
 mod canned_picker;
 mod conversation;
 mod list;
+mod list_filter;
 mod live;
 mod messages;
 mod notes;
@@ -14,7 +15,11 @@ mod reply;
 mod reply_gate;
 mod retry;
 mod scheduled;
+mod saved_views;
 pub mod shell;
+mod state;
+mod state_view;
+mod tabs;
 mod template_send;
 pub mod view;
 
@@ -33,6 +38,9 @@ pub fn router() -> Router<AppState> {
         .route("/app", get(|| async { Redirect::to("/app/inbox") }))
         .route("/app/inbox", get(list::page))
         .route("/app/inbox/fragment", get(list::fragment))
+        .route("/app/inbox/views", post(saved_views::create))
+        .route("/app/inbox/views/{id}/rename", post(saved_views::rename))
+        .route("/app/inbox/views/{id}/delete", post(saved_views::delete))
         .route("/app/conversations/{id}", get(conversation::page))
         .route(
             "/app/conversations/{id}/fragment",
@@ -57,6 +65,12 @@ pub fn router() -> Router<AppState> {
             post(scheduled::cancel),
         )
         .route("/app/conversations/{id}/canned", get(canned_picker::offers))
+        .route("/app/conversations/{id}/status", post(state::set_status))
+        .route(
+            "/app/conversations/{id}/priority",
+            post(state::set_priority),
+        )
+        .route("/app/conversations/{id}/labels", post(state::set_label))
         .route("/app/messages/{id}/retry", post(retry::retry))
         .route("/app/attachments/{id}", get(attachments::serve))
         .route("/app/live", get(live::stream))

@@ -1,9 +1,10 @@
 //! Clinic settings, for owners and admins (everyone else gets 403): the clinic calendar at
 //! `/app/settings/calendar`, the channels at `/app/settings/channels` and each WhatsApp channel's
 //! message templates, the teams at `/app/settings/teams` (members, automatic assignment,
-//! capacity, each channel's team), the canned responses at `/app/settings/canned`. Forms post
-//! back here and redirect to the page (or re-render it with the error and what was typed); every
-//! change commits with its audit entry.
+//! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
+//! conversation labels at `/app/settings/labels`. Forms post back here and redirect to the page
+//! (or re-render it with the error and what was typed); every change commits with its audit
+//! entry.
 mod calendar;
 mod calendar_view;
 mod canned;
@@ -11,6 +12,7 @@ mod channel_read_marks;
 mod channel_templates;
 mod channels;
 mod channels_form;
+mod labels;
 mod team_members;
 mod teams;
 
@@ -55,6 +57,11 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/canned/phone", post(canned::set_phone))
         .route("/app/settings/canned/{id}", post(canned::update))
         .route("/app/settings/canned/{id}/delete", post(canned::delete))
+        .route(
+            "/app/settings/labels",
+            get(labels::page).post(labels::create),
+        )
+        .route("/app/settings/labels/{id}/delete", post(labels::delete))
         .route(
             "/app/settings/channels/{id}/enabled",
             post(channels::enable),

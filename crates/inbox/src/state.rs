@@ -1,0 +1,124 @@
+//! Staff change a conversation's state (解決済み, 保留, スヌーズ, 再開) or priority. One
+//! transaction: the change, a system line in the conversation naming who did it (words chosen
+//! when shown, from its payload), and the audit entry. A snooze also queues its wake job.
+//! The caller publishes the live event once it returns `true`.
+use tsunagu_core::jobs::WakeSnoozed;
+use tsunagu_core::{ClinicId, ConversationId, ConversationStatus, Priority};
+use tsunagu_privacy::audit::{self, Actor, AuditEntry};
+use tsunagu_store::conversations::state;
+use tsunagu_store::jobs::{self, Enqueue};
+use tsunagu_store::Db;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Status(ConversationStatus, Option<i64>),
+    Priority(Priority),
+}
+
+/// Who changes it: the audit actor, and the staff id the system line names (`None`: a token).
+pub struct By<'a> {
+    pub actor: &'a Actor,
+    pub staff_id: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+/// Applies `change` to the clinic's conversation `id`. `false`: not the clinic's (nothing
+/// written). A snooze time must be after `now_ms` (the caller refuses it otherwise).
+pub async fn change(
+    db: &Db,
+    clinic: &ClinicId,
+    id: &ConversationId,
+    change: Change,
+    by: By<'_>,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let (changed, action, event) = match change {
+        Change::Status(status, until) => {
+            let ok = state::set_status(tx.conn(), clinic, id, status, until, now_ms).await?;
+            let event = serde_json::json!({
+                "event": "conversation.status", "status": status.as_str(), "snoozed_until": until,
+            });
+            (ok, "conversation.status", event)
+        }
+        Change::Priority(p) => {
+            let ok = state::set_priority(tx.conn(), clinic, id, p).await?;
+            let event =
+                serde_json::json!({"event": "conversation.priority", "priority": p.as_str()});
+            (ok, "conversation.priority", event)
+        }
+    };
+    if !changed {
+        return Ok(false);
+    }
+    state::insert_line(
+        tx.conn(),
+        clinic,
+        id,
+        by.staff_id,
+        &event.to_string(),
+        now_ms,
+    )
+    .await?;
+    if let Change::Status(ConversationStatus::Snoozed, Some(until)) = change {
+        jobs::enqueue(
+            tx.conn(),
+            &WakeSnoozed {},
+            Enqueue {
+                clinic_id: Some(clinic),
+                idempotency_key: &format!("wake:{}:{until}", id.as_str()),
+                run_at: until,
+            },
+            now_ms,
+        )
+        .await?;
+    }
+    let entry = AuditEntry {
+        clinic_id: Some(clinic),
+        actor: by.actor,
+        action,
+        subject_type: Some("conversation"),
+        subject_ids: &[id.as_str()],
+        source_ip: by.ip,
+    };
+    audit::record(tx.conn(), db.backend(), entry, now_ms).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Puts a label on the conversation (`add`) or takes it off, audited. `false`: the label or the
+/// conversation is not the clinic's, or nothing changed.
+pub async fn label(
+    db: &Db,
+    clinic: &ClinicId,
+    id: &ConversationId,
+    label_id: &str,
+    add: bool,
+    by: By<'_>,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let changed = if add {
+        tsunagu_store::labels::add(tx.conn(), clinic, id, label_id, now_ms).await?
+    } else {
+        tsunagu_store::labels::remove(tx.conn(), clinic, id, label_id).await?
+    };
+    if !changed {
+        return Ok(false);
+    }
+    let entry = AuditEntry {
+        clinic_id: Some(clinic),
+        actor: by.actor,
+        action: if add {
+            "conversation.label_add"
+        } else {
+            "conversation.label_remove"
+        },
+        subject_type: Some("conversation"),
+        subject_ids: &[id.as_str(), label_id],
+        source_ip: by.ip,
+    };
+    audit::record(tx.conn(), db.backend(), entry, now_ms).await?;
+    tx.commit().await?;
+    Ok(true)
+}
