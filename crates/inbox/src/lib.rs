@@ -7,8 +7,8 @@ pub mod notes;
 pub mod reachability;
 pub mod read_marks;
 pub mod reply;
-pub mod scheduled;
 pub mod routing;
+pub mod scheduled;
 pub mod search;
 pub mod state;
 

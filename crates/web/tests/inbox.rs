@@ -8,8 +8,6 @@ mod inbox {
     pub mod support;
 
     mod assign;
-    mod routing;
-    mod routing_auto;
     mod canned;
     mod conversation;
     mod list;
@@ -18,6 +16,8 @@ mod inbox {
     mod page_safety;
     mod reply;
     mod retry;
+    mod routing;
+    mod routing_auto;
     mod scheduled;
     mod states;
     mod views;

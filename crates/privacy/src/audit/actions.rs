@@ -69,6 +69,10 @@ pub const ACTIONS: &[&str] = &[
     "ui.template.status",
     "ui.template.delete",
     "ui.template.sync",
+    "conversation.label_add",
+    "conversation.label_remove",
+    "label.create",
+    "label.delete",
     // Inbox: search, notes, scheduled messages, teams and availability.
     "search.messages",
     "search.patients",

@@ -25,6 +25,5 @@ ALTER TABLE channels ADD COLUMN default_team_id TEXT;
 
 CREATE INDEX team_members_staff_idx ON team_members(staff_id);
 CREATE INDEX teams_clinic_idx ON teams(clinic_id);
--- Each member's open load, counted at every automatic assignment.
-CREATE INDEX conversations_assignee_idx ON conversations(clinic_id, assignee_id, status);
-CREATE INDEX conversations_team_idx ON conversations(clinic_id, team_id);
+-- Each member's open load, counted at every automatic assignment, and a team's queue read
+-- the views' indexes of 0014 (clinic_id, assignee_id, status, …) and (clinic_id, team_id, …).
