@@ -78,6 +78,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     clinics::set_require_2fa(&mut conn, &clinic, args.require_2fa).await?;
     drop(conn);
     crate::demo_routing::seed(&db, &clinic, now).await?;
+    crate::demo_canned::seed(&db, &clinic, now).await?;
     let (_, token) = admin::create_token(
         &db,
         "sakura",

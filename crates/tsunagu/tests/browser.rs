@@ -43,6 +43,79 @@ impl Drop for Demo {
     }
 }
 
+/// Starts the demo on free ports; the process ends when the guard drops.
+fn start_demo(dir: &Path) -> (Demo, u16, u16) {
+    let (web, sb) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["demo", "--require-2fa", "--data-dir"])
+        .arg(dir)
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{web}"),
+            "--sandbox-listen",
+            &format!("127.0.0.1:{sb}"),
+        ])
+        .env("TSUNAGU_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let demo = Demo(child);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", web)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the demo did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (demo, web, sb)
+}
+
+/// Says loudly that the browser tests cannot run here (and fails under
+/// TSUNAGU_REQUIRE_BROWSER_TESTS=1); `true` when they can.
+fn tools_present() -> bool {
+    let missing = missing_tools();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("BROWSER TEST SKIPPED: missing {}", missing.join(", "));
+    if std::env::var("TSUNAGU_REQUIRE_BROWSER_TESTS").is_ok_and(|v| v == "1") {
+        panic!("{msg} (TSUNAGU_REQUIRE_BROWSER_TESTS=1)");
+    }
+    eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!! {msg}\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+    false
+}
+
+#[test]
+fn two_staff_work_one_conversation_together_in_real_browsers() {
+    if !tools_present() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tsunagu-teamwork-{}", std::process::id()));
+    let (_demo, web, _sb) = start_demo(&dir);
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/inbox_teamwork.mjs"))
+        .current_dir(repo().join("tests/browser"))
+        .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
+        .env("RECEPTION_EMAIL", tsunagu::demo::DEMO_RECEPTION)
+        .env("NURSE_EMAIL", "nurse@sakura-clinic.example")
+        .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
+        .env("SCREENSHOT_DIR", &shots)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
+        shots.display()
+    );
+    assert!(stdout.contains("inbox teamwork: ok"), "{stdout}");
+}
+
 #[test]
 fn the_demo_round_trip_works_in_a_real_browser() {
     let missing = missing_tools();

@@ -86,7 +86,7 @@
     var toastText = root.getAttribute('data-toast-text') || '';
     var baseTitle = document.title;
     var unread = readUnread();
-    var want = { list: false, messages: false, toast: false };
+    var want = { list: false, messages: false, toast: false, chrome: false };
     var timer = null;
     var busy = false;
     var toastTimer = null;
@@ -147,16 +147,34 @@
         .catch(function () { return false; });
     }
 
+    // The open conversation's state bar and assignment, from a fresh render of this page; left
+    // alone while the person is using them (focus inside).
+    function swapChrome() {
+      return fetch(location.href, { credentials: 'same-origin', headers: { 'X-Tsunagu-Live': '1' } })
+        .then(function (res) { return res.ok && !res.redirected ? res.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var doc = new DOMParser().parseFromString(html, 'text/html');
+          ['conv-state', 'assignment'].forEach(function (id) {
+            var old = document.querySelector('[data-testid="' + id + '"]');
+            var fresh = doc.querySelector('[data-testid="' + id + '"]');
+            if (old && fresh && !old.contains(document.activeElement)) old.replaceWith(document.adoptNode(fresh));
+          });
+        })
+        .catch(function () {});
+    }
+
     function refresh() {
       if (busy) { schedule(); return; }
       busy = true;
       var job = want;
-      want = { list: false, messages: false, toast: false };
+      want = { list: false, messages: false, toast: false, chrome: false };
       var beforeUnread = unread;
       var beforeInbound = lastInboundId();
       var wasPinned = messages ? atBottom(messages) : false;
       // The open conversation first: fetching it marks it read, so the list then shows it read.
       var step = job.messages && messages ? swap(messages, 'messages') : Promise.resolve(false);
+      if (job.chrome) step = step.then(function (swapped) { return swapChrome().then(function () { return swapped; }); });
       step
         .then(function (swapped) {
           if (swapped && wasPinned) toBottom();
@@ -193,6 +211,8 @@
         want.list = true;
         if (openId && ev.conversation_id === openId) want.messages = true;
         if (ev.kind === 'message.created') want.toast = true;
+        // State, priority, labels or assignment changed elsewhere: refresh the bars showing them.
+        if (openId && ev.conversation_id === openId && ev.kind === 'conversation.updated') want.chrome = true;
         if (ev.kind === 'note.mention') refreshMentions(true);
         schedule();
       });
