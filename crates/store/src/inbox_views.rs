@@ -216,6 +216,36 @@ pub async fn sender_names(
     ))
 }
 
+/// Someone who wrote in a group chat: their profile name (else the patient's) and patient.
+#[derive(Clone, Debug, FromRow)]
+pub struct GroupMember {
+    pub name: Option<String>,
+    pub fallback: Option<String>,
+    pub patient_id: Option<String>,
+}
+
+/// Everyone who has written in the group conversation (at most 100), as the chat knows no
+/// member list of its own.
+pub async fn group_members(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    conversation: &ConversationId,
+) -> anyhow::Result<Vec<GroupMember>> {
+    sqlx::query_as(
+        "SELECT ci.display_name AS name, p.display_name AS fallback, ci.patient_id AS patient_id
+         FROM channel_identities ci LEFT JOIN patients p ON p.id = ci.patient_id AND p.clinic_id = ci.clinic_id
+         WHERE ci.clinic_id = $1 AND ci.id IN (
+             SELECT m.sender_identity_id FROM messages m
+             WHERE m.clinic_id = $1 AND m.conversation_id = $2 AND m.direction = 'in')
+         ORDER BY ci.created_at, ci.id LIMIT 100",
+    )
+    .bind(clinic.as_str())
+    .bind(conversation.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing the group's members")
+}
+
 /// Whether the same actor recorded the same action on the same subjects since `since_ms`.
 /// Only the clinic's latest rows are looked at, so the check stays cheap on a long trail (a
 /// clinic writing more than that within the window simply gets another row).

@@ -19,6 +19,7 @@ mod inbox {
     mod routing;
     mod routing_auto;
     mod scheduled;
+    mod side_panel;
     mod states;
     mod views;
 }

@@ -345,6 +345,9 @@ pub async fn show(
         false => None,
     };
     let assignment = assign::view(state, staff, &conv).await?;
+    let side_panel =
+        super::side_panel::panel(state, staff, ip, &conv, patient_id.as_deref(), first_view)
+            .await?;
     let zone = Zone::of(&staff.clinic);
     let scheduled = super::scheduled::panel(state, staff, &conv, zone, scheduled).await?;
     let note = super::notes::note_box(state, staff, &conv, note).await?;
@@ -362,7 +365,7 @@ pub async fn show(
         minijinja::context! {
             lang => staff.lang, shell, list, header, thread, reply, title, assignment, notice,
             confirm_retry, csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
-            window, template_picker, scheduled, note, conv_state,
+            window, template_picker, scheduled, note, conv_state, side_panel,
         },
     )
 }

@@ -17,6 +17,7 @@ mod retry;
 mod saved_views;
 mod scheduled;
 pub mod shell;
+mod side_panel;
 mod state;
 mod state_view;
 mod tabs;

@@ -9,6 +9,8 @@ mod list;
 mod multipart;
 mod show;
 
+pub(crate) use form::language_name;
+
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::response::Redirect;
 use axum::routing::get;
