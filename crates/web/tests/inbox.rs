@@ -14,6 +14,7 @@ mod inbox {
     mod live;
     mod notes;
     mod page_safety;
+    mod presence;
     mod reply;
     mod retry;
     mod routing;

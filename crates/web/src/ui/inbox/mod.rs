@@ -10,6 +10,7 @@ mod list_filter;
 mod live;
 mod messages;
 mod notes;
+mod presence;
 use tsunagu_store::inbox_views as queries;
 mod reply;
 mod reply_gate;
@@ -53,6 +54,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/app/conversations/{id}/assign", post(assign::assign))
         .route("/app/conversations/{id}/notes", post(notes::add))
+        .route(
+            "/app/conversations/{id}/presence",
+            get(presence::others).post(presence::beat),
+        )
         .route("/app/mentions", get(notes::page))
         .route("/app/mentions/count", get(notes::count))
         .route("/app/conversations/{id}/scheduled", post(scheduled::create))
