@@ -38,6 +38,19 @@ async fn two_staff_see_each_other_viewing_then_typing_until_it_goes_quiet() {
     let suzuki = app
         .sign_in(&clinic.clinic, Role::Clinician, "看護師 鈴木")
         .await;
+
+    // The page carries the banner's source and the draft's key (this clinic, this conversation).
+    let page = app
+        .get(&format!("/app/conversations/{conv}"), &sato)
+        .await
+        .urls();
+    assert!(page.contains(&format!(
+        r#"data-presence="/app/conversations/{conv}/presence""#
+    )));
+    let key = format!(r#"data-draft-key="tsunagu.draft.{}.{conv}""#, clinic.clinic);
+    assert!(page.contains(&key), "{page}");
+    assert!(page.contains(r#"data-testid="shortcuts""#));
+    // (Opening it marked it read, an event of its own: listen from here.)
     let mut events = app.live.subscribe();
 
     assert_eq!(
