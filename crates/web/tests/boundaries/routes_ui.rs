@@ -82,6 +82,12 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's conversation",
         ),
         Case::form(
+            "/app/conversations/bulk",
+            "/app/conversations/bulk".to_string(),
+            &[("ids", b.conv.as_str()), ("action", "resolve")],
+            "B's conversation",
+        ),
+        Case::form(
             "/app/conversations/{id}/presence",
             format!("/app/conversations/{}/presence", b.conv),
             &[("state", "typing")],

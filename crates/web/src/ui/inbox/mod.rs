@@ -3,6 +3,7 @@
 //! live stream that keeps open pages current. Pages are server-rendered; `static/app.js` swaps in re-rendered fragments on events.
 mod assign;
 mod attachments;
+mod bulk;
 mod canned_picker;
 mod conversation;
 mod list;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/inbox/views", post(saved_views::create))
         .route("/app/inbox/views/{id}/rename", post(saved_views::rename))
         .route("/app/inbox/views/{id}/delete", post(saved_views::delete))
+        .route("/app/conversations/bulk", post(bulk::apply))
         .route("/app/conversations/{id}", get(conversation::page))
         .route(
             "/app/conversations/{id}/fragment",
