@@ -130,9 +130,40 @@
     });
   }
 
+  // --- bulk: count the checked rows, keep them checked when the live list is swapped in --------
+  function bulk() {
+    var list = document.getElementById('inbox-list');
+    if (!list) return;
+    var checked = {};
+    function sync() {
+      var bar = list.querySelector('[data-bulk]');
+      list.querySelectorAll('[data-testid="bulk-check"]').forEach(function (c) {
+        if (checked[c.value]) c.checked = true;
+      });
+      if (!bar) return;
+      var n = list.querySelectorAll('[data-testid="bulk-check"]:checked').length;
+      var count = bar.querySelector('[data-bulk-count]');
+      if (!count.hasAttribute('data-hint')) count.setAttribute('data-hint', count.textContent);
+      count.textContent = n > 0
+        ? bar.getAttribute('data-selected-text').replace('{n}', String(n))
+        : count.getAttribute('data-hint');
+      bar.querySelectorAll('button[name=action]').forEach(function (b) { b.disabled = n === 0; });
+    }
+    list.addEventListener('change', function (e) {
+      var c = e.target;
+      if (!c || c.getAttribute('data-testid') !== 'bulk-check') return;
+      if (c.checked) checked[c.value] = true; else delete checked[c.value];
+      sync();
+    });
+    // app.js replaces the list on live events: put the checks back.
+    new MutationObserver(sync).observe(list, { childList: true });
+    sync();
+  }
+
   ready(function () {
     presence();
     drafts();
     keys();
+    bulk();
   });
 })();

@@ -46,6 +46,23 @@ async fn checked_conversations_change_together_each_audited_and_published() {
         .await
         .id
         .to_string();
+    // The list offers the bar and a checkbox per row to whoever may change conversations.
+    let page = app.get("/app/inbox?view=open", &me).await.text;
+    assert!(page.contains(r#"data-testid="bulk-bar""#), "{page}");
+    assert!(
+        page.contains(&format!(r#"name="ids" value="{a}""#)),
+        "{page}"
+    );
+    // A broadcaster reads the list but may not change conversations: no bar, and refused.
+    let sender = app.sign_in(&s.clinic, Role::Broadcaster, "配信 担当").await;
+    let page = app.get("/app/inbox?view=open", &sender).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page
+        .text
+        .contains(&format!(r#"data-conversation-id="{a}""#)));
+    assert!(!page.text.contains(r#"data-testid="bulk-bar""#));
+    let r = bulk(&app, &sender, &[&a], &[("action", "resolve")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     let mut live = app.live.subscribe();
 
     let r = bulk(&app, &me, &[&a, &b], &[("action", "resolve")]).await;

@@ -4,15 +4,40 @@
 //! nothing changes. Back to the list tab it came from, with a live event per changed conversation.
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
 use tsunagu_core::{Code, ConversationId, ConversationStatus, Permission};
 use tsunagu_inbox::bulk::{self, Action, By, Outcome};
 use tsunagu_inbox::LiveEvent;
+use tsunagu_store::inbox_views::Member;
+use tsunagu_store::labels::Label;
 
 use super::list::Tab;
 use super::state_view::snooze_until;
 use crate::client_ip::ClientIp;
 use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
+
+/// What the list's bar offers: colleagues who may reply, and the clinic's labels.
+#[derive(Clone, Debug, Serialize)]
+pub struct Bar {
+    pub view: &'static str,
+    pub staff: Vec<(String, String)>,
+    pub labels: Vec<(String, String)>,
+}
+
+pub fn bar(view: &'static str, staff: &[Member], labels: &[Label]) -> Bar {
+    Bar {
+        view,
+        staff: staff
+            .iter()
+            .map(|m| (m.staff_id.clone(), m.display_name.clone()))
+            .collect(),
+        labels: labels
+            .iter()
+            .map(|l| (l.id.clone(), l.name.clone()))
+            .collect(),
+    }
+}
 
 /// The fields as sent (`ids` repeats, which a struct cannot take); `csrf_token` is checked by
 /// `CsrfForm` before this is parsed.
