@@ -88,7 +88,7 @@ pub async fn apply(
                 }
             }
             Action::Label(l) => {
-                state::label_in(tx.conn(), backend, clinic, id, l, true, state_by, now).await?
+                state::label_in(tx.conn(), backend, clinic, id, (l, true), state_by, now).await?
             }
             Action::Status(s, until) => {
                 let change = Change::Status(s, until);

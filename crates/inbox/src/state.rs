@@ -120,8 +120,7 @@ pub async fn label(
         db.backend(),
         clinic,
         id,
-        label_id,
-        add,
+        (label_id, add),
         by,
         now_ms,
     )
@@ -132,14 +131,14 @@ pub async fn label(
     Ok(r)
 }
 
-/// [`label`] within the caller's transaction (bulk changes commit all or nothing).
+/// [`label`] within the caller's transaction (bulk changes commit all or nothing); the label
+/// and whether to add it go as a pair.
 pub async fn label_in(
     conn: &mut AnyConnection,
     backend: Backend,
     clinic: &ClinicId,
     id: &ConversationId,
-    label_id: &str,
-    add: bool,
+    (label_id, add): (&str, bool),
     by: By<'_>,
     now_ms: i64,
 ) -> anyhow::Result<bool> {

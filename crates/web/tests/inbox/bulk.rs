@@ -78,7 +78,7 @@ async fn checked_conversations_change_together_each_audited_and_published() {
     );
     assert_eq!(column(&app, "status", &c).await.as_deref(), Some("open"));
     assert_eq!(app.audits("conversation.status").await.len(), 2);
-    let mut seen = vec![live.try_recv().unwrap(), live.try_recv().unwrap()];
+    let mut seen = [live.try_recv().unwrap(), live.try_recv().unwrap()];
     seen.sort_by(|x, y| x.conversation_id.cmp(&y.conversation_id));
     let mut want = vec![a.clone(), b.clone()];
     want.sort();
