@@ -1,5 +1,6 @@
 //! The inbox domain: turning provider events into patients, conversations and messages, and
 //! staff replies into queued sends.
+pub mod bulk;
 pub mod canned;
 pub mod ingest;
 pub mod live;

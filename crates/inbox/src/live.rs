@@ -4,12 +4,14 @@
 //! after any gap the hub cannot account for, and their feeds end when the server stops.
 mod feed;
 mod listen;
+pub mod presence;
 
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 use tsunagu_store::{Backend, Db};
 
 pub use feed::{Feed, Update};
+use presence::{Activity, Beat, Board};
 
 const CHANNEL: &str = "tsunagu_live";
 
@@ -17,7 +19,7 @@ const CHANNEL: &str = "tsunagu_live";
 pub struct LiveEvent {
     pub clinic_id: String,
     pub conversation_id: String,
-    /// message.created | message.updated | conversation.updated
+    /// message.created | message.updated | conversation.updated | presence.changed
     pub kind: &'static str,
 }
 
@@ -27,6 +29,8 @@ pub struct LiveHub {
     signals: watch::Sender<feed::Signals>,
     /// PostgreSQL: publish through NOTIFY and receive our own events back from LISTEN.
     pg: Option<Db>,
+    /// Who has which conversation open, as heard from every instance.
+    board: Board,
 }
 
 impl Default for LiveHub {
@@ -42,6 +46,7 @@ impl LiveHub {
             tx: broadcast::channel(1024).0,
             signals: watch::channel(feed::Signals::default()).0,
             pg: None,
+            board: Board::default(),
         }
     }
 
@@ -51,7 +56,7 @@ impl LiveHub {
         if db.backend() == Backend::Postgres {
             hub.pg = Some(db.clone());
             let (url, tx, signals) = (db.url().to_string(), hub.tx.clone(), hub.signals.clone());
-            tokio::spawn(listen::listen(url, tx, signals));
+            tokio::spawn(listen::listen(url, tx, signals, hub.board.clone()));
         }
         hub
     }
@@ -79,6 +84,45 @@ impl LiveHub {
                 });
             }
         }
+    }
+
+    /// A page says its staff member is viewing or typing in a conversation. Pages are told
+    /// (`presence.changed`) only when what others see changes; on PostgreSQL every beat also
+    /// goes to the other instances, whose boards need it to keep the entry alive.
+    pub fn beat(&self, b: Beat) {
+        if self.board.record(&b) {
+            let _ = self.tx.send(LiveEvent {
+                clinic_id: b.clinic_id.clone(),
+                conversation_id: b.conversation_id.clone(),
+                kind: "presence.changed",
+            });
+        }
+        if let Some(db) = &self.pg {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut wire = serde_json::to_value(&b).unwrap_or_default();
+                wire["kind"] = listen::BEAT_KIND.into();
+                let r = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(wire.to_string())
+                    .execute(db.pool())
+                    .await;
+                if let Err(err) = r {
+                    // Other instances miss one beat; the next one comes within seconds.
+                    tracing::warn!(error = %err, "publishing a presence beat");
+                }
+            });
+        }
+    }
+
+    /// Staff ids with the conversation open at `now`, and what they are doing.
+    pub fn present(
+        &self,
+        clinic_id: &str,
+        conversation_id: &str,
+        now: i64,
+    ) -> Vec<(String, Activity)> {
+        self.board.present(clinic_id, conversation_id, now)
     }
 
     /// The raw events (tests, and code that needs no resync).

@@ -2,12 +2,13 @@
 //! transaction: the change, a system line in the conversation naming who did it (words chosen
 //! when shown, from its payload), and the audit entry. A snooze also queues its wake job.
 //! The caller publishes the live event once it returns `true`.
+use sqlx::AnyConnection;
 use tsunagu_core::jobs::WakeSnoozed;
 use tsunagu_core::{ClinicId, ConversationId, ConversationStatus, Priority};
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 use tsunagu_store::conversations::state;
 use tsunagu_store::jobs::{self, Enqueue};
-use tsunagu_store::Db;
+use tsunagu_store::{Backend, Db};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -33,16 +34,33 @@ pub async fn change(
     now_ms: i64,
 ) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
+    let r = change_in(tx.conn(), db.backend(), clinic, id, change, by, now_ms).await?;
+    if r {
+        tx.commit().await?;
+    }
+    Ok(r)
+}
+
+/// [`change`] within the caller's transaction (bulk changes commit all or nothing).
+pub async fn change_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    clinic: &ClinicId,
+    id: &ConversationId,
+    change: Change,
+    by: By<'_>,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
     let (changed, action, event) = match change {
         Change::Status(status, until) => {
-            let ok = state::set_status(tx.conn(), clinic, id, status, until, now_ms).await?;
+            let ok = state::set_status(&mut *conn, clinic, id, status, until, now_ms).await?;
             let event = serde_json::json!({
                 "event": "conversation.status", "status": status.as_str(), "snoozed_until": until,
             });
             (ok, "conversation.status", event)
         }
         Change::Priority(p) => {
-            let ok = state::set_priority(tx.conn(), clinic, id, p).await?;
+            let ok = state::set_priority(&mut *conn, clinic, id, p).await?;
             let event =
                 serde_json::json!({"event": "conversation.priority", "priority": p.as_str()});
             (ok, "conversation.priority", event)
@@ -52,7 +70,7 @@ pub async fn change(
         return Ok(false);
     }
     state::insert_line(
-        tx.conn(),
+        &mut *conn,
         clinic,
         id,
         by.staff_id,
@@ -62,7 +80,7 @@ pub async fn change(
     .await?;
     if let Change::Status(ConversationStatus::Snoozed, Some(until)) = change {
         jobs::enqueue(
-            tx.conn(),
+            &mut *conn,
             &WakeSnoozed {},
             Enqueue {
                 clinic_id: Some(clinic),
@@ -81,8 +99,7 @@ pub async fn change(
         subject_ids: &[id.as_str()],
         source_ip: by.ip,
     };
-    audit::record(tx.conn(), db.backend(), entry, now_ms).await?;
-    tx.commit().await?;
+    audit::record(&mut *conn, backend, entry, now_ms).await?;
     Ok(true)
 }
 
@@ -98,10 +115,37 @@ pub async fn label(
     now_ms: i64,
 ) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
+    let r = label_in(
+        tx.conn(),
+        db.backend(),
+        clinic,
+        id,
+        (label_id, add),
+        by,
+        now_ms,
+    )
+    .await?;
+    if r {
+        tx.commit().await?;
+    }
+    Ok(r)
+}
+
+/// [`label`] within the caller's transaction (bulk changes commit all or nothing); the label
+/// and whether to add it go as a pair.
+pub async fn label_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    clinic: &ClinicId,
+    id: &ConversationId,
+    (label_id, add): (&str, bool),
+    by: By<'_>,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
     let changed = if add {
-        tsunagu_store::labels::add(tx.conn(), clinic, id, label_id, now_ms).await?
+        tsunagu_store::labels::add(&mut *conn, clinic, id, label_id, now_ms).await?
     } else {
-        tsunagu_store::labels::remove(tx.conn(), clinic, id, label_id).await?
+        tsunagu_store::labels::remove(&mut *conn, clinic, id, label_id).await?
     };
     if !changed {
         return Ok(false);
@@ -118,7 +162,6 @@ pub async fn label(
         subject_ids: &[id.as_str(), label_id],
         source_ip: by.ip,
     };
-    audit::record(tx.conn(), db.backend(), entry, now_ms).await?;
-    tx.commit().await?;
+    audit::record(&mut *conn, backend, entry, now_ms).await?;
     Ok(true)
 }

@@ -134,3 +134,42 @@ async fn pages_resync_after_the_database_listener_reconnects() {
     // And events flow again.
     first_event(&publisher, &mut feed).await;
 }
+
+/// Presence heard across instances: a beat on one hub shows on another hub of the same
+/// PostgreSQL database (another tsunagu process), and that hub's pages are told.
+#[tokio::test]
+async fn a_presence_beat_reaches_every_hub_of_the_database() {
+    use tsunagu_inbox::live::presence::{Activity, Beat};
+    let t = tsunagu_testkit::test_db().await;
+    if t.db.backend() != Backend::Postgres {
+        eprintln!("PostgreSQL only (LISTEN/NOTIFY): set TEST_DATABASE_URL");
+        return;
+    }
+    let here = LiveHub::for_db(&t.db);
+    let there = LiveHub::for_db(&t.db);
+    let mut rx = there.subscribe();
+    let now = 1_000_000;
+    // LISTEN is set up in the background: beat until the other hub hears it.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            here.beat(Beat {
+                clinic_id: "c1".into(),
+                conversation_id: "v1".into(),
+                staff_id: "s1".into(),
+                activity: Activity::Typing,
+                at_ms: now,
+            });
+            if let Ok(Ok(e)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+                assert_eq!(e.kind, "presence.changed");
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the other hub never heard the beat");
+    assert_eq!(
+        there.present("c1", "v1", now + 1),
+        vec![("s1".to_string(), Activity::Typing)]
+    );
+    assert!(there.present("c2", "v1", now + 1).is_empty());
+}

@@ -208,6 +208,11 @@
       es.addEventListener('inbox', function (e) {
         var ev;
         try { ev = JSON.parse(e.data); } catch (_) { return; }
+        // Someone opened or typed in a conversation: only its banner changes (presence.js).
+        if (ev.kind === 'presence.changed') {
+          if (ev.conversation_id === openId) document.dispatchEvent(new CustomEvent('tsunagu:presence'));
+          return;
+        }
         want.list = true;
         if (openId && ev.conversation_id === openId) want.messages = true;
         if (ev.kind === 'message.created') want.toast = true;

@@ -8,12 +8,14 @@ mod inbox {
     pub mod support;
 
     mod assign;
+    mod bulk;
     mod canned;
     mod conversation;
     mod list;
     mod live;
     mod notes;
     mod page_safety;
+    mod presence;
     mod reply;
     mod retry;
     mod routing;

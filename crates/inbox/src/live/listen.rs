@@ -8,7 +8,11 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, watch};
 
 use super::feed::{self, Signals};
+use super::presence::{Beat, Board};
 use super::{LiveEvent, CHANNEL};
+
+/// A presence beat on the wire (the same channel, another kind).
+pub(super) const BEAT_KIND: &str = "presence.beat";
 
 /// The wire form between processes (ids only, never patient data).
 #[derive(Deserialize)]
@@ -22,6 +26,7 @@ fn known_kind(k: &str) -> &'static str {
     match k {
         "message.created" => "message.created",
         "message.updated" => "message.updated",
+        "presence.changed" => "presence.changed",
         _ => "conversation.updated",
     }
 }
@@ -31,6 +36,7 @@ pub(super) async fn listen(
     url: String,
     tx: broadcast::Sender<LiveEvent>,
     signals: watch::Sender<Signals>,
+    board: Board,
 ) {
     loop {
         let mut listener = connect(&url).await;
@@ -39,7 +45,16 @@ pub(super) async fn listen(
         loop {
             match listener.try_recv().await {
                 Ok(Some(n)) => {
-                    if let Ok(w) = serde_json::from_str::<WireEvent>(n.payload()) {
+                    if let Some(b) = beat(n.payload()) {
+                        // Ours come back too; recording again changes nothing.
+                        if board.record(&b) {
+                            let _ = tx.send(LiveEvent {
+                                clinic_id: b.clinic_id,
+                                conversation_id: b.conversation_id,
+                                kind: "presence.changed",
+                            });
+                        }
+                    } else if let Ok(w) = serde_json::from_str::<WireEvent>(n.payload()) {
                         let _ = tx.send(LiveEvent {
                             clinic_id: w.clinic_id,
                             conversation_id: w.conversation_id,
@@ -60,6 +75,14 @@ pub(super) async fn listen(
             }
         }
     }
+}
+
+fn beat(payload: &str) -> Option<Beat> {
+    let v: serde_json::Value = serde_json::from_str(payload).ok()?;
+    if v.get("kind")?.as_str()? != BEAT_KIND {
+        return None;
+    }
+    serde_json::from_value(v).ok()
 }
 
 async fn connect(url: &str) -> PgListener {

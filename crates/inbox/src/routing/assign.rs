@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 use tsunagu_core::{ChannelId, ClinicId, ConversationId};
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 use tsunagu_store::conversations::{self, NewMessage};
-use tsunagu_store::Db;
+use tsunagu_store::{Backend, Db};
 
 use super::teams;
 
@@ -43,7 +43,32 @@ pub async fn assign(
     now: i64,
 ) -> anyhow::Result<Change> {
     let mut tx = db.begin().await?;
-    let conn = tx.conn();
+    let r = assign_in(
+        tx.conn(),
+        db.backend(),
+        clinic,
+        conversation_id,
+        target,
+        by,
+        now,
+    )
+    .await?;
+    if r == Change::Changed {
+        tx.commit().await?;
+    }
+    Ok(r)
+}
+
+/// [`assign`] within the caller's transaction (bulk changes commit all or nothing).
+pub async fn assign_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    clinic: &ClinicId,
+    conversation_id: &str,
+    target: Target<'_>,
+    by: By<'_>,
+    now: i64,
+) -> anyhow::Result<Change> {
     let Some((assignee, team, channel)) = current(conn, clinic, conversation_id).await? else {
         return Ok(Change::NotFound);
     };
@@ -123,8 +148,7 @@ pub async fn assign(
         subject_ids: &subjects,
         source_ip: by.source_ip,
     };
-    audit::record(tx.conn(), db.backend(), entry, now).await?;
-    tx.commit().await?;
+    audit::record(&mut *conn, backend, entry, now).await?;
     Ok(Change::Changed)
 }
 

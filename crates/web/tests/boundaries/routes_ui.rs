@@ -82,6 +82,18 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's conversation",
         ),
         Case::form(
+            "/app/conversations/bulk",
+            "/app/conversations/bulk".to_string(),
+            &[("ids", b.conv.as_str()), ("action", "resolve")],
+            "B's conversation",
+        ),
+        Case::form(
+            "/app/conversations/{id}/presence",
+            format!("/app/conversations/{}/presence", b.conv),
+            &[("state", "typing")],
+            "B's conversation",
+        ),
+        Case::form(
             "/app/conversations/{id}/scheduled",
             format!("/app/conversations/{}/scheduled", b.conv),
             &[("text", "x"), ("date", "2099-01-01"), ("time", "09:00")],

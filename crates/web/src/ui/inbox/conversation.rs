@@ -366,6 +366,7 @@ pub async fn show(
             lang => staff.lang, shell, list, header, thread, reply, title, assignment, notice,
             confirm_retry, csrf_token => &staff.csrf_token, can_reply => staff.can(Permission::Reply),
             window, template_picker, scheduled, note, conv_state, side_panel,
+            clinic_id => &staff.clinic.id,
         },
     )
 }

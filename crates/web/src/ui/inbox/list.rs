@@ -84,6 +84,8 @@ pub struct ListView {
     pub filter_error: bool,
     /// The person's saved views.
     pub saved: Vec<super::saved_views::SavedItem>,
+    /// The bar for checked conversations (for those who may reply).
+    pub bulk: Option<super::bulk::Bar>,
 }
 
 /// One page of the list for `staff`, as the templates show it.
@@ -146,7 +148,8 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
     let mut tags = labels::of_conversations(&mut conn, &clinic, &ids).await?;
     let clinic_labels = labels::list(&mut conn, &clinic).await?;
     let saved = tsunagu_store::saved_views::list(&mut conn, &clinic, me).await?;
-    let staff_list = if assignee.is_none() {
+    let may_change = staff.can(Permission::Reply);
+    let staff_list = if assignee.is_none() || may_change {
         queries::assignable_staff(&mut conn, &clinic).await?
     } else {
         Vec::new()
@@ -240,6 +243,7 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
     if let Some(c) = &current {
         fragment_href.push_str(&format!("&current={c}"));
     }
+    let bulk = may_change.then(|| super::bulk::bar(view, &staff_list, &clinic_labels));
     let filter_form = list_filter::form(
         lang,
         &facets,
@@ -262,6 +266,7 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
         filter: filter_form,
         filter_error,
         saved,
+        bulk,
     })
 }
 

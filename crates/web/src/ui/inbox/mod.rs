@@ -3,6 +3,7 @@
 //! live stream that keeps open pages current. Pages are server-rendered; `static/app.js` swaps in re-rendered fragments on events.
 mod assign;
 mod attachments;
+mod bulk;
 mod canned_picker;
 mod conversation;
 mod list;
@@ -10,6 +11,7 @@ mod list_filter;
 mod live;
 mod messages;
 mod notes;
+mod presence;
 use tsunagu_store::inbox_views as queries;
 mod reply;
 mod reply_gate;
@@ -42,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/inbox/views", post(saved_views::create))
         .route("/app/inbox/views/{id}/rename", post(saved_views::rename))
         .route("/app/inbox/views/{id}/delete", post(saved_views::delete))
+        .route("/app/conversations/bulk", post(bulk::apply))
         .route("/app/conversations/{id}", get(conversation::page))
         .route(
             "/app/conversations/{id}/fragment",
@@ -54,6 +57,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/app/conversations/{id}/assign", post(assign::assign))
         .route("/app/conversations/{id}/notes", post(notes::add))
+        .route(
+            "/app/conversations/{id}/presence",
+            get(presence::others).post(presence::beat),
+        )
         .route("/app/mentions", get(notes::page))
         .route("/app/mentions/count", get(notes::count))
         .route("/app/conversations/{id}/scheduled", post(scheduled::create))
