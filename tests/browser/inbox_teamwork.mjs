@@ -1,4 +1,5 @@
 // Two staff in two browsers work one conversation of the demo: reception gives it to the nurse
+// (and, while both have it open, the nurse is told reception is typing)
 // (the nurse's open inbox shows it without a reload), leaves a note mentioning her (her
 // メンション badge rises live), answers with a canned response picked by typing "/", schedules
 // a message, snoozes and resolves; the nurse sees the note, the reply and the resolution live.
@@ -75,6 +76,8 @@ try {
   await desk.goto(convUrl);
   await desk.click('[data-testid=reply-text]');
   await desk.type('[data-testid=reply-text]', '/駐車');
+  step('the nurse, on the same conversation, is told reception is typing');
+  await nurse.locator('[data-testid=presence-banner]:not([hidden])', { hasText: '受付 小林 さくらさんが返信を入力中です' }).waitFor();
   await desk.locator('[data-testid=canned-picker]:not([hidden]) [role=option]').first().waitFor();
   await desk.keyboard.press('Enter');
   const filled = await desk.inputValue('[data-testid=reply-text]');
