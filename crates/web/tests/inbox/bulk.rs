@@ -102,6 +102,20 @@ async fn checked_conversations_change_together_each_audited_and_published() {
     assert_eq!(column(&app, "assignee_id", &c).await, Some(who.clone()));
     assert_eq!(app.audits("conversation.assign").await.len(), 2);
 
+    // The button pressed without choosing anyone changes nothing; unassigning is a choice.
+    let r = bulk(&app, &me, &[&b], &[("action", "assign"), ("assignee", "")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(column(&app, "assignee_id", &b).await, Some(who.clone()));
+    let r = bulk(
+        &app,
+        &me,
+        &[&b],
+        &[("action", "assign"), ("assignee", "none")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(column(&app, "assignee_id", &b).await, None);
+
     let label = {
         let mut conn = app.db.pool().acquire().await.unwrap();
         labels::create(&mut conn, &s.clinic, "請求", "blue", T0)

@@ -1,5 +1,5 @@
 //! `POST /app/conversations/bulk`: the list's checked conversations (`ids`, repeated) and one
-//! `action`: assign (`assignee` = a staff id, empty to unassign), label (`label`), resolve, or
+//! `action`: assign (`assignee` = a staff id, `none` to unassign), label (`label`), resolve, or
 //! snooze (one hour). All or nothing (`inbox::bulk`): any id that is not this clinic's is 404 and
 //! nothing changes. Back to the list tab it came from, with a live event per changed conversation.
 use axum::extract::State;
@@ -68,7 +68,13 @@ pub async fn apply(
         return Err(PageError::from(Code::BadRequest));
     }
     let action = match one(&fields, "action").unwrap_or("") {
-        "assign" => Action::Assign(one(&fields, "assignee").filter(|s| !s.is_empty())),
+        // Unassigning takes an explicit choice: the menu starts on "choose someone" (empty),
+        // so pressing the button without choosing changes nothing.
+        "assign" => match one(&fields, "assignee").unwrap_or("") {
+            "" => return Err(PageError::from(Code::BadRequest)),
+            "none" => Action::Assign(None),
+            who => Action::Assign(Some(who)),
+        },
         "label" => Action::Label(one(&fields, "label").ok_or(PageError::from(Code::BadRequest))?),
         "resolve" => Action::Status(ConversationStatus::Resolved, None),
         "snooze" => {
