@@ -16,7 +16,7 @@ use crate::reply::{checked_text, text_refusal};
 mod rows;
 mod send;
 
-pub use rows::{list, Scheduled};
+pub use rows::{find, list, Scheduled};
 pub use send::{send_due, Sent};
 
 /// How far ahead a message may be scheduled.

@@ -118,39 +118,11 @@ fn two_staff_work_one_conversation_together_in_real_browsers() {
 
 #[test]
 fn the_demo_round_trip_works_in_a_real_browser() {
-    let missing = missing_tools();
-    if !missing.is_empty() {
-        let msg = format!("BROWSER TEST SKIPPED: missing {}", missing.join(", "));
-        if std::env::var("TSUNAGU_REQUIRE_BROWSER_TESTS").is_ok_and(|v| v == "1") {
-            panic!("{msg} (TSUNAGU_REQUIRE_BROWSER_TESTS=1)");
-        }
-        eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!! {msg}\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+    if !tools_present() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("tsunagu-browser-{}", std::process::id()));
-    let (web, sb) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
-        .args(["demo", "--require-2fa", "--data-dir"])
-        .arg(&dir)
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{web}"),
-            "--sandbox-listen",
-            &format!("127.0.0.1:{sb}"),
-        ])
-        .env("TSUNAGU_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _demo = Demo(child);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", web)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the demo did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (_demo, web, sb) = start_demo(&dir);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")

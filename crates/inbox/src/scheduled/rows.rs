@@ -61,7 +61,8 @@ pub(super) async fn insert(
     Ok(id)
 }
 
-pub(super) async fn find(
+/// The scheduled message `id` of this conversation of the clinic.
+pub async fn find(
     conn: &mut AnyConnection,
     clinic: &ClinicId,
     conversation: &ConversationId,

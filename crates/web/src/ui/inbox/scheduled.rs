@@ -277,8 +277,8 @@ pub async fn edit(
         Err(r) => {
             // Still 404 for a message that is not this conversation's.
             let mut c = conn(&state).await?;
-            let found = scheduled::list(&mut c, &clinic, &conv_id, i64::MAX).await?;
-            found.iter().any(|s| s.id == sid).then_some(Err(r))
+            let found = scheduled::find(&mut c, &clinic, &conv_id, &sid).await?;
+            found.map(|_| Err(r))
         }
     };
     match outcome.ok_or_else(PageError::not_found)? {
