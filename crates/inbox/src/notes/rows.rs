@@ -152,6 +152,21 @@ pub async fn mark_seen(
     conversation: &ConversationId,
     now_ms: i64,
 ) -> anyhow::Result<bool> {
+    // Read first: every open and live refresh lands here, and on SQLite even an UPDATE that
+    // matches nothing takes the write lock the ingest writer needs.
+    let unseen: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM note_mentions
+         WHERE clinic_id = $1 AND staff_id = $2 AND conversation_id = $3 AND seen_at IS NULL",
+    )
+    .bind(clinic.as_str())
+    .bind(staff)
+    .bind(conversation.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .context("looking for unseen mentions")?;
+    if unseen == 0 {
+        return Ok(false);
+    }
     let done = sqlx::query(
         "UPDATE note_mentions SET seen_at = $1
          WHERE clinic_id = $2 AND staff_id = $3 AND conversation_id = $4 AND seen_at IS NULL",
