@@ -75,6 +75,7 @@ pub const ACTIONS: &[&str] = &[
     "label.delete",
     // Inbox: search, notes, scheduled messages, teams and availability.
     "search.messages",
+    "search.notes",
     "search.patients",
     "channel.team",
     "note.add",

@@ -98,6 +98,7 @@ use super::{
         conversations::ConversationOut,
         conversations::ConversationPage,
         search::MessageHitOut,
+        search::NoteHitOut,
         search::PatientHitOut,
         search::SearchPage,
         conversations::LabelOut,
