@@ -3,7 +3,8 @@
 //! their mentions (and a browser notification, without the note's words) until they open the
 //! conversation.
 use tsunagu_core::{ClinicId, Code, ConversationId, Refusal};
-use tsunagu_store::Db;
+use tsunagu_store::batch::Batch;
+use tsunagu_store::{search, Db};
 
 mod rows;
 
@@ -37,7 +38,8 @@ pub fn mentioned<'a>(body: &str, members: &[Member<'a>], author: &str) -> Vec<&'
     out
 }
 
-/// Adds a note and its mentions in one transaction; the note and whom it mentioned.
+/// Adds a note, its mentions and its search document in one transaction (found by search from
+/// the moment it is committed); the note and whom it mentioned.
 pub async fn add(
     db: &Db,
     clinic: &ClinicId,
@@ -65,6 +67,9 @@ pub async fn add(
     for staff in &who {
         rows::insert_mention(tx.conn(), &note, staff, now_ms).await?;
     }
+    let mut b = Batch::new(tx.conn());
+    search::push_note(&mut b, &note.clinic_id, &note.id, &note.body);
+    b.run(tx.conn()).await?;
     tx.commit().await?;
     Ok(Ok((note, who)))
 }

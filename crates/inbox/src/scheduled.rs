@@ -65,12 +65,13 @@ async fn enqueue(
     Ok(())
 }
 
-/// Schedules a message in the clinic's conversation; its id.
+/// Schedules a message in the clinic's conversation; its id. `staff_id`: who wrote it (`None`:
+/// an API token; it then leaves as the API's message).
 pub async fn schedule(
     db: &Db,
     clinic: &ClinicId,
     conversation: &ConversationId,
-    staff_id: &str,
+    staff_id: Option<&str>,
     draft: Draft<'_>,
     now_ms: i64,
 ) -> anyhow::Result<Result<String, Refusal>> {

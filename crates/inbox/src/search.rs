@@ -1,4 +1,4 @@
-//! Searching the clinic's messages as staff and integrators do (issue 11 item 6): what they
+//! Searching the clinic's messages and private notes as staff and integrators do (issue 11 item 6): what they
 //! typed is checked, brought to its search form (`tsunagu_core::text::search_form`, the one
 //! normalization), looked up in the store's n-gram index (`store::search`), and each hit's
 //! matches are mapped back onto the original text to be highlighted.
@@ -6,7 +6,7 @@ use chrono::{NaiveDate, TimeZone};
 use sqlx::AnyConnection;
 use tsunagu_core::text::{search_form, search_form_mapped};
 use tsunagu_core::{ClinicId, Code, Refusal};
-use tsunagu_store::search::find::{self, Facets, MessageHit};
+use tsunagu_store::search::find::{self, Facets, MessageHit, NoteHit};
 use tsunagu_store::search::grams::Needle;
 
 /// The longest search, in chars as typed.
@@ -67,6 +67,68 @@ pub async fn messages(
             }
         })
         .collect())
+}
+
+/// A private note found: the row, and a snippet of its text with the matches as char ranges.
+#[derive(Clone, Debug)]
+pub struct NoteFound {
+    pub row: NoteHit,
+    pub snippet: String,
+    pub highlights: Vec<(usize, usize)>,
+}
+
+/// The clinic's notes containing `query`, newest first, after `before` (a hit's `seq`, shared
+/// with messages). Staff-only: callers show them only to who may read messages.
+pub async fn notes(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    query: &Query,
+    facets: &Facets,
+    before: Option<i64>,
+    limit: i64,
+) -> anyhow::Result<Vec<NoteFound>> {
+    let rows = find::notes(conn, clinic, &query.needle, facets, before, limit).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (snippet, highlights) = snippet(&row.body, &query.form);
+            NoteFound {
+                row,
+                snippet,
+                highlights,
+            }
+        })
+        .collect())
+}
+
+/// One page of messages and notes together, newest first: at most `limit` of both, and the
+/// `seq` to pass as `before` for the next page (`None`: the last page). Each list is complete
+/// down to that `seq`, so the next page neither repeats nor skips a hit.
+pub async fn page(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    query: &Query,
+    facets: &Facets,
+    before: Option<i64>,
+    limit: i64,
+) -> anyhow::Result<(Vec<Hit>, Vec<NoteFound>, Option<i64>)> {
+    let limit = limit.max(1);
+    let mut hits = messages(conn, clinic, query, facets, before, limit + 1).await?;
+    let mut notes = notes(conn, clinic, query, facets, before, limit + 1).await?;
+    let mut seqs: Vec<i64> = hits
+        .iter()
+        .map(|h| h.row.seq)
+        .chain(notes.iter().map(|n| n.row.seq))
+        .collect();
+    seqs.sort_unstable_by_key(|s| std::cmp::Reverse(*s));
+    let Some(&floor) = seqs.get(limit as usize - 1) else {
+        return Ok((hits, notes, None));
+    };
+    // More than a page: keep the newest `limit`, which end at `floor`.
+    let more = seqs.len() as i64 > limit;
+    hits.retain(|h| h.row.seq >= floor);
+    notes.retain(|n| n.row.seq >= floor);
+    Ok((hits, notes, more.then_some(floor)))
 }
 
 /// Where `form` (a search form) occurs in `text`, as char ranges of `text` (not overlapping).

@@ -143,9 +143,10 @@ pub async fn erase_patient(
     }
     counts.insert("webhook_events".into(), blanked);
 
-    // The search index names messages by id only: their words go with them.
+    // The search index names messages and notes by id only: their words go with them.
     search::forget(conn, search::MESSAGE, &s.message).await?;
     search::forget(conn, search::PATIENT, &s.patient).await?;
+    search::forget_notes_of(conn, &s.conversation).await?;
     schema::delete_referencing(conn, &s, &mut counts).await?;
     for g in &groups {
         refresh_preview(conn, g).await?;

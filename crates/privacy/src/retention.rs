@@ -210,6 +210,7 @@ pub async fn apply(db: &Db, clinic: &ClinicId, now_ms: i64) -> anyhow::Result<Re
         *report.rows_deleted.entry("outbox_jobs".into()).or_default() += jobs;
         tsunagu_store::search::forget(conn, tsunagu_store::search::MESSAGE, &subject.message)
             .await?;
+        tsunagu_store::search::forget_notes_of(conn, &subject.conversation).await?;
         schema::delete_referencing(conn, &subject, &mut report.rows_deleted).await?;
         let n = schema::delete_in(conn, "conversations", "id", &subject.conversation)
             .await

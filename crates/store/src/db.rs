@@ -117,7 +117,10 @@ impl Db {
             .context("connecting to index messages")?;
         crate::search::backfill(&mut conn)
             .await
-            .context("indexing earlier messages for search")
+            .context("indexing earlier messages for search")?;
+        crate::search::backfill_notes(&mut conn)
+            .await
+            .context("indexing earlier notes for search")
     }
 
     /// Identifies a migration set, so test templates are rebuilt when a migration changes.

@@ -1,8 +1,9 @@
-//! The search index over message text (and, later, notes): substring search in Japanese,
-//! including 1- and 2-char terms (熱, 予約), on both dialects. Documents are indexed as the
-//! n-grams of their search form (`grams`) in the transaction that writes them: a message is
-//! found from the moment it is committed, and edits, unsends, erasure and retention take it
-//! out again (`forget`). `find` answers a query, newest first.
+//! The search index over message text, staff's private notes and patients' search keys:
+//! substring search in Japanese, including 1- and 2-char terms (熱, 予約), on both dialects.
+//! Documents are indexed as the n-grams of their search form (`grams`) in the transaction that
+//! writes them: a message or note is found from the moment it is committed, and edits, unsends,
+//! erasure and retention take it out again (`forget`, `forget_notes_of`). `find` answers a
+//! query, newest first.
 pub mod find;
 pub mod grams;
 
@@ -14,8 +15,10 @@ use tsunagu_core::text::search_form;
 
 use crate::batch::Batch;
 
-/// The `kind` of an indexed message (notes will add their own).
+/// The `kind` of an indexed message.
 pub const MESSAGE: &str = "message";
+/// A private note on a conversation (`conversation_notes`, staff only).
+pub const NOTE: &str = "note";
 /// A patient, by their `search_key`.
 pub const PATIENT: &str = "patient";
 
@@ -29,6 +32,12 @@ pub fn indexed_text<'a>(kind: &str, body: Option<&'a str>) -> Option<&'a str> {
 /// when it runs (ingest queues it before knowing) and is not indexed yet.
 pub fn push_message(b: &mut Batch, clinic: &str, id: &str, text: &str) {
     let sql: (&'static str, &'static str) = (&MESSAGE_FTS, &MESSAGE_PG);
+    push_doc(b, sql, clinic, id, &search_form(text));
+}
+
+/// Queues indexing note `id` (with `text`) of `clinic`, if the note exists when it runs.
+pub fn push_note(b: &mut Batch, clinic: &str, id: &str, text: &str) {
+    let sql: (&'static str, &'static str) = (&NOTE_FTS, &NOTE_PG);
     push_doc(b, sql, clinic, id, &search_form(text));
 }
 
@@ -82,6 +91,8 @@ fn pg_sql(kind: &str, table: &str) -> String {
 
 static MESSAGE_FTS: LazyLock<String> = LazyLock::new(|| fts_sql(MESSAGE, "messages"));
 static MESSAGE_PG: LazyLock<String> = LazyLock::new(|| pg_sql(MESSAGE, "messages"));
+static NOTE_FTS: LazyLock<String> = LazyLock::new(|| fts_sql(NOTE, "conversation_notes"));
+static NOTE_PG: LazyLock<String> = LazyLock::new(|| pg_sql(NOTE, "conversation_notes"));
 static PATIENT_FTS: LazyLock<String> = LazyLock::new(|| fts_sql(PATIENT, "patients"));
 static PATIENT_PG: LazyLock<String> = LazyLock::new(|| pg_sql(PATIENT, "patients"));
 
@@ -145,6 +156,31 @@ pub async fn forget(conn: &mut AnyConnection, kind: &str, ids: &[String]) -> any
         q.execute(&mut *conn)
             .await
             .context("removing search documents")?;
+    }
+    Ok(())
+}
+
+/// Takes the notes of `conversations` out of the index, before erasure or retention deletes
+/// the conversations (and, by their `conversation_id`, their notes).
+pub async fn forget_notes_of(
+    conn: &mut AnyConnection,
+    conversations: &[String],
+) -> anyhow::Result<()> {
+    for chunk in conversations.chunks(400) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
+        let sql = format!(
+            "SELECT id FROM conversation_notes WHERE conversation_id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        let notes = q
+            .fetch_all(&mut *conn)
+            .await
+            .context("finding the notes of conversations to forget")?;
+        forget(conn, NOTE, &notes).await?;
     }
     Ok(())
 }
@@ -220,5 +256,42 @@ pub async fn backfill(conn: &mut AnyConnection) -> anyhow::Result<()> {
         .execute(&mut *conn)
         .await
         .context("marking search as backfilled")?;
+    Ok(())
+}
+
+/// Indexes the notes written before notes were indexed (migration 0022 left a marker), once,
+/// oldest first.
+pub async fn backfill_notes(conn: &mut AnyConnection) -> anyhow::Result<()> {
+    let done: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(done), 1) FROM search_backfill_notes")
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading whether notes were indexed")?;
+    if done != 0 {
+        return Ok(());
+    }
+    let mut after = (i64::MIN, String::new());
+    loop {
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT id, clinic_id, created_at, body FROM conversation_notes
+             WHERE created_at > $1 OR (created_at = $1 AND id > $2)
+             ORDER BY created_at, id LIMIT 500",
+        )
+        .bind(after.0)
+        .bind(&after.1)
+        .fetch_all(&mut *conn)
+        .await
+        .context("reading notes to index")?;
+        let Some(last) = rows.last() else { break };
+        after = (last.2, last.0.clone());
+        let mut b = Batch::new(conn);
+        for (id, clinic, _, body) in &rows {
+            push_note(&mut b, clinic, id, body);
+        }
+        b.run(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE search_backfill_notes SET done = 1")
+        .execute(&mut *conn)
+        .await
+        .context("marking notes as indexed")?;
     Ok(())
 }

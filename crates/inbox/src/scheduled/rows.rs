@@ -30,7 +30,7 @@ pub(super) async fn insert(
     conn: &mut AnyConnection,
     clinic: &ClinicId,
     conversation: &ConversationId,
-    staff_id: &str,
+    staff_id: Option<&str>,
     body: &str,
     purpose: Option<Purpose>,
     send_at: i64,

@@ -75,6 +75,7 @@ pub const ACTIONS: &[&str] = &[
     "label.delete",
     // Inbox: search, notes, scheduled messages, teams and availability.
     "search.messages",
+    "search.notes",
     "search.patients",
     "channel.team",
     "note.add",
@@ -103,6 +104,9 @@ pub const ACTIONS: &[&str] = &[
     "api.attachment.read",
     "api.message.send",
     "api.message.reply",
+    "api.message.schedule",
+    "api.message.schedule_change",
+    "api.message.schedule_cancel",
     "api.channel.create",
     "api.template.create",
     "api.template.update",

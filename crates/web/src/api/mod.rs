@@ -20,6 +20,7 @@ pub mod privacy;
 pub mod refusal;
 pub mod reply;
 pub mod reply_content;
+pub mod scheduled;
 pub mod search;
 pub mod template_sync;
 pub mod templates;
@@ -121,6 +122,20 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/labels", conversation_state::list_labels),
         get("/api/v1/conversations/{id}/messages", messages::list),
         post("/api/v1/conversations/{id}/messages", reply::create),
+        get("/api/v1/conversations/{id}/scheduled", scheduled::list),
+        post("/api/v1/conversations/{id}/scheduled", scheduled::create),
+        get(
+            "/api/v1/conversations/{id}/scheduled/{scheduled_id}",
+            scheduled::get,
+        ),
+        patch(
+            "/api/v1/conversations/{id}/scheduled/{scheduled_id}",
+            scheduled::update,
+        ),
+        post(
+            "/api/v1/conversations/{id}/scheduled/{scheduled_id}/cancel",
+            scheduled::cancel,
+        ),
         post("/api/v1/conversations/{id}/assignment", assignment::assign),
         get("/api/v1/teams", assignment::list_teams),
         get("/api/v1/availability", assignment::list_availability),

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use super::idempotent::KeyResponses;
 use super::{
     assignment, calendar, canned, channels, consent, conversation_state, conversations, extract,
-    messages, patients, privacy, reply, reply_content, search, template_sync, templates,
+    messages, patients, privacy, reply, reply_content, scheduled, search, template_sync, templates,
     verification,
 };
 
@@ -43,6 +43,11 @@ use super::{
         conversation_state::remove_label,
         messages::list,
         reply::create,
+        scheduled::list,
+        scheduled::get,
+        scheduled::create,
+        scheduled::update,
+        scheduled::cancel,
         assignment::assign,
         assignment::list_teams,
         assignment::list_availability,
@@ -98,6 +103,11 @@ use super::{
         conversations::ConversationOut,
         conversations::ConversationPage,
         search::MessageHitOut,
+        search::NoteHitOut,
+        scheduled::ScheduledOut,
+        scheduled::ScheduledList,
+        scheduled::ScheduleRequest,
+        scheduled::SchedulePatch,
         search::PatientHitOut,
         search::SearchPage,
         conversations::LabelOut,

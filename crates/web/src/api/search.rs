@@ -1,4 +1,5 @@
-//! `GET /api/v1/search`: the clinic's messages and patients containing the typed text.
+//! `GET /api/v1/search`: the clinic's messages, private notes and patients containing the
+//! typed text.
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -37,6 +38,26 @@ pub struct MessageHitOut {
     pub highlights: Vec<[usize; 2]>,
 }
 
+/// A private note staff left on a conversation (never sent to the patient).
+#[derive(Serialize, ToSchema)]
+pub struct NoteHitOut {
+    pub id: String,
+    pub conversation_id: String,
+    /// The channel of the note's conversation: `line`, `whatsapp`, `messenger`, `sms`…
+    pub channel_kind: String,
+    pub author_staff_id: String,
+    /// The author's display name; null when their account is gone.
+    pub author_name: Option<String>,
+    pub patient_id: Option<String>,
+    pub patient_name: Option<String>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// The note's text, cut around the first match when long.
+    pub snippet: String,
+    /// The matches in `snippet` as `[start, end)` ranges of characters (Unicode scalar values).
+    pub highlights: Vec<[usize; 2]>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct PatientHitOut {
     pub id: String,
@@ -48,19 +69,23 @@ pub struct PatientHitOut {
 pub struct SearchPage {
     /// Newest first. Empty without `read_messages`.
     pub messages: Vec<MessageHitOut>,
+    /// Staff's private notes, newest first; one page with `messages` (`limit` counts both).
+    /// Empty without `read_messages`.
+    pub notes: Vec<NoteHitOut>,
     /// Patients whose name, kana, phone, e-mail or card number contains `q` (first page only).
     pub patients: Vec<PatientHitOut>,
-    /// Pass as `cursor` for the next page of messages; null on the last page.
+    /// Pass as `cursor` for the next page of messages and notes; null on the last page.
     pub next_cursor: Option<String>,
 }
 
-/// Search messages and patients.
+/// Search messages, private notes and patients.
 ///
-/// Substring search: every message whose text contains `q` is found (1- and 2-character
-/// Japanese terms too); full-/half-width, hiragana/katakana, case and spaces are ignored.
-/// Scope: `read_patients` (tokens `read`, `reply`, `broadcast`, `admin`); messages only with
-/// `read_messages` as well. Facets as in the inbox. Each answer is audited (`search.messages`,
-/// `search.patients`) naming what it returned.
+/// Substring search: every message and note whose text contains `q` is found (1- and
+/// 2-character Japanese terms too); full-/half-width, hiragana/katakana, case and spaces are
+/// ignored. Scope: `read_patients` (tokens `read`, `reply`, `broadcast`, `admin`); messages and
+/// notes only with `read_messages` as well. Facets as in the inbox (for a note: its
+/// conversation, and the day it was written). Each answer is audited (`search.messages`,
+/// `search.notes`, `search.patients`) naming what it returned.
 #[utoipa::path(
     get,
     path = "/api/v1/search",
@@ -89,17 +114,12 @@ pub async fn search(
         .map(|c| c.timezone)
         .unwrap_or_else(|| "Asia/Tokyo".into());
     let facets = p.facets(&tz)?;
-    let mut hits = if auth.can(Permission::ReadMessages) {
-        search::messages(&mut conn, &auth.clinic, &query, &facets, before, limit + 1).await?
+    let (hits, notes, next) = if auth.can(Permission::ReadMessages) {
+        search::page(&mut conn, &auth.clinic, &query, &facets, before, limit).await?
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new(), None)
     };
-    let next_cursor = if hits.len() as i64 > limit {
-        hits.truncate(limit as usize);
-        hits.last().map(|h| encode_cursor(&h.row.seq))
-    } else {
-        None
-    };
+    let next_cursor = next.map(|seq| encode_cursor(&seq));
     let patients = if before.is_none() {
         let q = ListQuery {
             q: Some(p.q.clone()),
@@ -117,6 +137,15 @@ pub async fn search(
             action: "search.messages",
             subject_type: "message",
             subject_ids: &ids,
+        };
+        audit_read(&state, &auth, &ip, event).await?;
+    }
+    let nids: Vec<&str> = notes.iter().map(|n| n.row.note_id.as_str()).collect();
+    if !nids.is_empty() {
+        let event = Event {
+            action: "search.notes",
+            subject_type: "note",
+            subject_ids: &nids,
         };
         audit_read(&state, &auth, &ip, event).await?;
     }
@@ -144,6 +173,21 @@ pub async fn search(
             highlights: h.highlights.into_iter().map(|(s, e)| [s, e]).collect(),
         })
         .collect();
+    let notes = notes
+        .into_iter()
+        .map(|n| NoteHitOut {
+            id: n.row.note_id,
+            conversation_id: n.row.conversation_id,
+            channel_kind: n.row.channel_kind,
+            author_staff_id: n.row.author_staff_id,
+            author_name: n.row.author_name,
+            patient_id: n.row.patient_id,
+            patient_name: n.row.patient_name,
+            created_at: rfc3339(n.row.created_at),
+            snippet: n.snippet,
+            highlights: n.highlights.into_iter().map(|(s, e)| [s, e]).collect(),
+        })
+        .collect();
     let patients = patients
         .into_iter()
         .map(|p| PatientHitOut {
@@ -154,6 +198,7 @@ pub async fn search(
         .collect();
     Ok(Json(SearchPage {
         messages,
+        notes,
         patients,
         next_cursor,
     }))

@@ -1,6 +1,7 @@
-//! `GET /app/search?q=…`: the search page reached from the inbox's search box. Messages
-//! containing the text (newest first, matches marked) and patients whose record contains it,
-//! narrowed by the inbox's facets; a hit opens its conversation or record.
+//! `GET /app/search?q=…`: the search page reached from the inbox's search box. Messages and
+//! staff's private notes containing the text (one list, newest first, notes marked メモ with
+//! their author, matches marked) and patients whose record contains it, narrowed by the
+//! inbox's facets; a hit opens its conversation or record.
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -35,8 +36,12 @@ struct Option_ {
     selected: bool,
 }
 
+/// A message or a note found (`note`: the note's author, shown with the メモ badge).
 #[derive(Serialize)]
 struct MessageRow {
+    #[serde(skip)]
+    seq: i64,
+    note: Option<NoteBy>,
     href: String,
     name: String,
     channel_label: String,
@@ -45,6 +50,11 @@ struct MessageRow {
     time_label: String,
     time_iso: String,
     pieces: Vec<(String, bool)>,
+}
+
+#[derive(Serialize)]
+struct NoteBy {
+    author: String,
 }
 
 #[derive(Serialize)]
@@ -78,12 +88,14 @@ pub async fn page(
     let checked: Result<_, Refusal> =
         SearchQuery::parse(&p.q).and_then(|q| Ok((q, p.facets(&staff.clinic.timezone)?)));
     let mut conn = conn(&state).await?;
-    let (mut hits, mut patients, mut error) = (Vec::new(), Vec::new(), None);
+    let (mut hits, mut notes, mut patients, mut error) = (Vec::new(), Vec::new(), Vec::new(), None);
+    let mut next: Option<i64> = None;
     let before: Option<i64> = p.cursor.as_deref().and_then(|c| c.parse().ok());
     match &checked {
         Ok((q, facets)) => {
             if staff.can(Permission::ReadMessages) {
-                hits = search::messages(&mut conn, &clinic, q, facets, before, PAGE + 1).await?;
+                (hits, notes, next) =
+                    search::page(&mut conn, &clinic, q, facets, before, PAGE).await?;
             }
             if before.is_none() {
                 let lq = ListQuery {
@@ -97,8 +109,6 @@ pub async fn page(
         Err(r) if asked => error = Some(i18n::refusal(lang, r)),
         Err(_) => {}
     }
-    let more = hits.len() as i64 > PAGE;
-    hits.truncate(PAGE as usize);
     let channel_choices = channels::list(&mut conn, &clinic)
         .await?
         .into_iter()
@@ -122,6 +132,10 @@ pub async fn page(
         )
         .await?;
     }
+    let nids: Vec<&str> = notes.iter().map(|n| n.row.note_id.as_str()).collect();
+    if !nids.is_empty() {
+        audit_staff(None, &state, &staff, &ip, ("search.notes", "note"), &nids).await?;
+    }
     let pids: Vec<&str> = patients.iter().map(|p| p.id.as_str()).collect();
     if !pids.is_empty() {
         audit_staff(
@@ -135,14 +149,15 @@ pub async fn page(
         .await?;
     }
 
+    let label = |k: &str| i18n::text(lang, k);
     let zone = Zone::of(&staff.clinic);
     let now = state.now_ms();
-    let older = more
-        .then(|| hits.last().map(|h| older_href(&p, h.row.seq)))
-        .flatten();
-    let messages: Vec<MessageRow> = hits
+    let older = next.map(|seq| older_href(&p, seq));
+    let mut messages: Vec<MessageRow> = hits
         .into_iter()
         .map(|h| MessageRow {
+            seq: h.row.seq,
+            note: None,
             href: format!("/app/conversations/{}", h.row.conversation_id),
             name: view::first_name(
                 lang,
@@ -157,6 +172,32 @@ pub async fn page(
             pieces: pieces(&h.snippet, &h.highlights),
         })
         .collect();
+    messages.extend(notes.into_iter().map(|n| {
+        MessageRow {
+            seq: n.row.seq,
+            note: Some(NoteBy {
+                author: n
+                    .row
+                    .author_name
+                    .filter(|a| !a.trim().is_empty())
+                    .unwrap_or_else(|| label("search_notes.former_staff")),
+            }),
+            href: format!("/app/conversations/{}", n.row.conversation_id),
+            name: view::first_name(
+                lang,
+                &[n.row.patient_name.as_deref(), n.row.title.as_deref()],
+                "inbox.unknown_patient",
+            ),
+            channel_label: view::channel_label(lang, &n.row.channel_kind),
+            channel_kind: n.row.channel_kind,
+            from_clinic: false,
+            time_label: zone.label(n.row.created_at, now),
+            time_iso: zone.iso(n.row.created_at),
+            pieces: pieces(&n.snippet, &n.highlights),
+        }
+    }));
+    // One list, newest first: the index's order, which messages and notes share.
+    messages.sort_by_key(|m| std::cmp::Reverse(m.seq));
     let patients: Vec<PatientRow> = patients
         .into_iter()
         .map(|r| PatientRow {
@@ -165,7 +206,6 @@ pub async fn page(
             kana: r.kana.unwrap_or_default(),
         })
         .collect();
-    let label = |k: &str| i18n::text(lang, k);
     let statuses = ["open", "pending", "snoozed", "resolved"]
         .iter()
         .map(|s| (s.to_string(), label(&format!("search.status.{s}"))))

@@ -5,6 +5,8 @@ use super::routes::Case;
 use super::world::World;
 
 const TEMPLATE: &str = "/api/v1/channels/{id}/templates/{template_id}";
+const SCHEDULED: &str = "/api/v1/conversations/{id}/scheduled/{scheduled_id}";
+const SCHEDULED_CANCEL: &str = "/api/v1/conversations/{id}/scheduled/{scheduled_id}/cancel";
 
 pub fn cases(w: &World) -> Vec<Case> {
     let (a, b) = (&w.a, &w.b);
@@ -85,6 +87,67 @@ pub fn cases(w: &World) -> Vec<Case> {
             format!("/api/v1/conversations/{}/messages", b.conv),
             Some(json!({"text": "こんにちは"})),
             "B's conversation",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/conversations/{id}/scheduled",
+            format!("/api/v1/conversations/{}/scheduled", b.conv),
+            Some(json!({"text": "こんにちは", "send_at": "2099-01-01T10:00:00+09:00"})),
+            "B's conversation",
+        ),
+        Case::json(
+            "PATCH",
+            SCHEDULED,
+            format!("/api/v1/conversations/{}/scheduled/{}", b.conv, b.scheduled),
+            Some(json!({"text": "乗っ取り"})),
+            "B's conversation and scheduled message",
+        ),
+        Case::json(
+            "PATCH",
+            SCHEDULED,
+            format!("/api/v1/conversations/{}/scheduled/{}", a.conv, b.scheduled),
+            Some(json!({"text": "乗っ取り"})),
+            "B's scheduled message on A's conversation",
+        ),
+        Case::json(
+            "PATCH",
+            SCHEDULED,
+            format!(
+                "/api/v1/conversations/{}/scheduled/{}",
+                a.other_conv, a.scheduled
+            ),
+            Some(json!({"text": "乗っ取り"})),
+            "A's scheduled message of another conversation",
+        ),
+        Case::json(
+            "POST",
+            SCHEDULED_CANCEL,
+            format!(
+                "/api/v1/conversations/{}/scheduled/{}/cancel",
+                a.conv, b.scheduled
+            ),
+            None,
+            "B's scheduled message on A's conversation",
+        ),
+        Case::json(
+            "POST",
+            SCHEDULED_CANCEL,
+            format!(
+                "/api/v1/conversations/{}/scheduled/{}/cancel",
+                b.conv, b.scheduled
+            ),
+            None,
+            "B's conversation and scheduled message",
+        ),
+        Case::json(
+            "POST",
+            SCHEDULED_CANCEL,
+            format!(
+                "/api/v1/conversations/{}/scheduled/{}/cancel",
+                a.other_conv, a.scheduled
+            ),
+            None,
+            "A's scheduled message of another conversation",
         ),
         Case::json(
             "PATCH",

@@ -146,7 +146,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         purpose: None,
         send_at: now + 3_600_000,
     };
-    let who = owner.staff_id.as_str();
+    let who = Some(owner.staff_id.as_str());
     let scheduled = scheduled::schedule(&app.db, &s.clinic, &c.id, who, draft, now)
         .await
         .unwrap()

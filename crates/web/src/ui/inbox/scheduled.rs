@@ -238,7 +238,7 @@ pub async fn create(
     let conv_id = ConversationId::from_db(conv.id.clone());
     let outcome = match draft(&staff, zone, &form) {
         Ok(d) => {
-            let who = staff.staff_id.as_str();
+            let who = Some(staff.staff_id.as_str());
             scheduled::schedule(&state.db, &clinic, &conv_id, who, d, state.now_ms()).await?
         }
         Err(r) => Err(r),
