@@ -97,6 +97,7 @@ use super::{
         template_sync::SyncQueued,
         conversations::ConversationOut,
         conversations::ConversationPage,
+        conversations::ServiceLevelOut,
         search::MessageHitOut,
         search::PatientHitOut,
         search::SearchPage,
