@@ -12,5 +12,6 @@ mod api {
     mod purposes;
     mod reading;
     mod reply;
+    mod service_level;
     mod views;
 }
