@@ -43,6 +43,8 @@
         d.slaLevel = level;
       }
       if (b.textContent !== text) b.textContent = text;
+      // A quiet clock (the row's resolution clock while a reply is awaited) shows once it matters.
+      if (d.slaQuiet) b.hidden = level === "ok";
     });
   }
 

@@ -47,17 +47,19 @@ impl Invalid {
 
 impl Targets {
     /// From the settings form as typed: first response and warning in minutes, resolution in
-    /// hours; empty is off; full-width digits read as digits.
+    /// hours; empty is off; full-width digits read as digits, and the field's own unit typed
+    /// after the number (`30分`, `8時間`) is allowed.
     pub fn parse(
         first_response: &str,
         resolution_hours: &str,
         warning: &str,
     ) -> Result<Self, Invalid> {
-        let first = number(first_response, MAX_FIRST_RESPONSE_MINUTES)
+        let first = number(first_response, MINUTES, MAX_FIRST_RESPONSE_MINUTES)
             .map_err(|_| Invalid::FirstResponse)?;
-        let hours =
-            number(resolution_hours, MAX_RESOLUTION_HOURS).map_err(|_| Invalid::Resolution)?;
-        let warning = number(warning, MAX_WARNING_MINUTES).map_err(|_| Invalid::Warning)?;
+        let hours = number(resolution_hours, HOURS, MAX_RESOLUTION_HOURS)
+            .map_err(|_| Invalid::Resolution)?;
+        let warning =
+            number(warning, MINUTES, MAX_WARNING_MINUTES).map_err(|_| Invalid::Warning)?;
         let resolution = hours.map(|h| h * 60);
         if let Some(w) = warning {
             if first.is_some_and(|f| w >= f) || resolution.is_some_and(|r| w >= r) {
@@ -77,10 +79,19 @@ impl Targets {
     }
 }
 
-/// An empty field is `None`; otherwise a whole number in `1..=max`.
-fn number(text: &str, max: u32) -> Result<Option<u32>, ()> {
+const MINUTES: &[&str] = &["分", "min", "minutes"];
+const HOURS: &[&str] = &["時間", "h", "hours"];
+
+/// An empty field is `None`; otherwise a whole number in `1..=max`, optionally followed by one
+/// of `units`.
+fn number(text: &str, units: &[&str], max: u32) -> Result<Option<u32>, ()> {
+    let text = text.trim();
+    let text = units
+        .iter()
+        .find_map(|u| text.strip_suffix(u))
+        .unwrap_or(text)
+        .trim();
     let digits: String = text
-        .trim()
         .chars()
         .map(|c| match c {
             '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
@@ -166,8 +177,8 @@ mod tests {
     }
 
     #[test]
-    fn full_width_digits_read_as_digits() {
-        let t = Targets::parse("３０", "８", "１０");
+    fn full_width_digits_and_the_fields_unit_read_as_typed() {
+        let t = Targets::parse("３０分", "８ 時間", "１０");
         assert_eq!(
             t,
             Ok(Targets {
@@ -183,6 +194,7 @@ mod tests {
         assert_eq!(Targets::parse("abc", "", ""), Err(Invalid::FirstResponse));
         assert_eq!(Targets::parse("0", "", ""), Err(Invalid::FirstResponse));
         assert_eq!(Targets::parse("-5", "", ""), Err(Invalid::FirstResponse));
+        assert_eq!(Targets::parse("1時間", "", ""), Err(Invalid::FirstResponse));
         assert_eq!(Targets::parse("10081", "", ""), Err(Invalid::FirstResponse));
         assert_eq!(Targets::parse("", "1.5", ""), Err(Invalid::Resolution));
         assert_eq!(Targets::parse("", "721", ""), Err(Invalid::Resolution));

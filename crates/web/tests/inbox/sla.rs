@@ -82,6 +82,9 @@ async fn a_row_badge_goes_ok_warning_breached_and_a_reply_stops_the_clock() {
     // 8 h of opening time from Tuesday 09:00: 7 h 30 min on Tuesday, 30 min on Wednesday.
     let (_, text) = badge(&r, "resolution").expect("a resolution badge");
     assert_eq!(text, "解決期限 11/25 09:30");
+    // …kept out of sight on the row while the reply is what matters.
+    assert!(r.contains("data-sla-quiet=\"1\""), "{r}");
+    assert_eq!(r.matches(" hidden data-sla-quiet").count(), 1, "{r}");
     assert!(
         r.contains(&format!("data-sla-due=\"{}\"", tokyo(24, 9, 30))),
         "{r}"

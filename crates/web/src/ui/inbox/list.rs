@@ -217,7 +217,7 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
                 priority_label: (pr != Priority::Normal)
                     .then(|| i18n::text(lang, &format!("priority.{}", pr.as_str()))),
                 labels: tags.remove(&c.id).unwrap_or_default(),
-                sla: super::sla_view::badges(
+                sla: super::sla_view::row_badges(
                     lang,
                     &zone,
                     clocks.as_ref().and_then(|k| k.of(c, now)).as_ref(),

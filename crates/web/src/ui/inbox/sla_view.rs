@@ -3,7 +3,7 @@
 //! turn them amber or red without a reload (`data-sla-warn`, `data-sla-due`, the server's
 //! `data-sla-now`, and the words with `{time}` / `{duration}` to fill in).
 use serde::Serialize;
-use tsunagu_inbox::sla::{Clock, Level, ServiceLevel};
+use tsunagu_inbox::sla::{Clock, Kind, Level, ServiceLevel};
 
 use super::view::Zone;
 use crate::i18n;
@@ -23,6 +23,9 @@ pub struct SlaBadge {
     /// The deadline's time as the list shows times (`14:30`, `12/08 09:05`).
     pub due_label: String,
     pub now: i64,
+    /// Kept out of sight while calm (the list's resolution clock beside a running first-response
+    /// clock: one badge a row is enough until this one needs attention).
+    pub quiet: bool,
     /// The words per level, with `{time}` and `{duration}` (the script fills them in).
     pub words_ok: String,
     pub words_warning: String,
@@ -47,10 +50,26 @@ pub fn duration_words(lang: &str) -> DurationWords {
     }
 }
 
-/// The badges of the clocks running (none: `sl` is `None`).
+/// The badges of the clocks running (none: `sl` is `None`), both shown (the conversation page).
 pub fn badges(lang: &str, zone: &Zone, sl: Option<&ServiceLevel>, now_ms: i64) -> Vec<SlaBadge> {
     sl.map(|sl| sl.clocks().map(|c| badge(lang, zone, c, now_ms)).collect())
         .unwrap_or_default()
+}
+
+/// For an inbox row: while the patient waits for a reply, the calm resolution clock stays out
+/// of sight (`static/sla.js` shows it once it turns amber).
+pub fn row_badges(
+    lang: &str,
+    zone: &Zone,
+    sl: Option<&ServiceLevel>,
+    now_ms: i64,
+) -> Vec<SlaBadge> {
+    let waiting = sl.is_some_and(|sl| sl.first_response.is_some());
+    let mut out = badges(lang, zone, sl, now_ms);
+    for b in out.iter_mut() {
+        b.quiet = waiting && b.kind == Kind::Resolution.as_str();
+    }
+    out
 }
 
 fn badge(lang: &str, zone: &Zone, c: &Clock, now_ms: i64) -> SlaBadge {
@@ -78,6 +97,7 @@ fn badge(lang: &str, zone: &Zone, c: &Clock, now_ms: i64) -> SlaBadge {
         due_at: due,
         due_label,
         now: now_ms,
+        quiet: false,
         words_ok,
         words_warning,
         words_breached,
