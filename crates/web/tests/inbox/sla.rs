@@ -223,7 +223,7 @@ async fn a_clinic_without_targets_shows_no_badge() {
         .await;
     at(&app, tokyo(24, 11, 0));
     let me = app.sign_in(&s.clinic, Role::Receptionist, "山田").await;
-    let r = row(&app, &me, &c.id.to_string()).await;
+    let r = row(&app, &me, c.id.as_str()).await;
     assert!(!r.contains("sla-badge"), "{r}");
 }
 
