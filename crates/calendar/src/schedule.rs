@@ -15,6 +15,9 @@ use crate::parse::MINUTES_PER_DAY;
 /// How far ahead `next_opening` looks before deciding the clinic never opens.
 pub const HORIZON_DAYS: u64 = 400;
 
+/// How many open stretches the SLA arithmetic walks at most (three a day over the horizon).
+const MAX_STRETCHES: u64 = 3 * (HORIZON_DAYS + 1);
+
 /// Why a day is closed all day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DayOff {
@@ -226,6 +229,64 @@ impl Schedule {
             t = end_at;
         }
         Some(t)
+    }
+
+    /// The instant by which `minutes` of opening time have passed since `start` (the SLA
+    /// clock): nights, breaks, weekends, holidays and closures do not count, and a `start`
+    /// while closed starts counting at the next opening (so 0 minutes is that opening).
+    /// `None` when the clinic does not open enough within [`HORIZON_DAYS`] of `start`.
+    pub fn add_business_minutes(
+        &self,
+        start: DateTime<Utc>,
+        minutes: u32,
+    ) -> Option<DateTime<Utc>> {
+        let horizon = start.checked_add_days(Days::new(HORIZON_DAYS))?;
+        let mut left = chrono::Duration::minutes(i64::from(minutes));
+        let mut t = self.next_opening(start)?;
+        // Each round uses up one open stretch; a clinic has at most a few a day.
+        for _ in 0..MAX_STRETCHES {
+            if t > horizon {
+                return None;
+            }
+            let end = self.current_interval_end(t)?;
+            if end - t >= left {
+                return Some(t + left);
+            }
+            if end > t {
+                left -= end - t;
+                t = self.next_opening(end)?;
+            } else {
+                // No progress (cannot happen with sane hours): step past it rather than spin.
+                t = self.next_opening(t + chrono::Duration::minutes(1))?;
+            }
+        }
+        None
+    }
+
+    /// Whole minutes of opening time in `[from, to)` (0 when `to` is not after `from`), counted
+    /// like [`Schedule::add_business_minutes`] and bounded by the same horizon.
+    pub fn business_minutes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        let mut open = chrono::Duration::zero();
+        let Some(mut t) = self.next_opening(from) else {
+            return 0;
+        };
+        for _ in 0..MAX_STRETCHES {
+            if t >= to {
+                break;
+            }
+            let Some(end) = self.current_interval_end(t) else {
+                break;
+            };
+            let end = end.min(to);
+            if end > t {
+                open += end - t;
+            }
+            match self.next_opening(end.max(t + chrono::Duration::seconds(1))) {
+                Some(next) => t = next,
+                None => break,
+            }
+        }
+        open.num_minutes()
     }
 
     /// Every instant whose wall-clock time on `day` is `minutes` after midnight: none in a

@@ -11,6 +11,7 @@ pub mod reply;
 pub mod routing;
 pub mod scheduled;
 pub mod search;
+pub mod sla;
 pub mod state;
 
 pub use live::{LiveEvent, LiveHub};

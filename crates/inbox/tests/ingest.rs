@@ -415,3 +415,99 @@ async fn a_patients_message_through_ingest_reopens_a_pending_snoozed_or_resolved
         );
     }
 }
+
+/// A patient's message at `at_ms`.
+fn message_at(from: &str, text: &str, at_ms: i64) -> Message {
+    Message {
+        at_ms,
+        ..message(from, text)
+    }
+}
+
+#[tokio::test]
+async fn ingest_keeps_the_sla_clock_starts_in_the_conversation_update() {
+    let w = world().await;
+    let clocks = "SELECT COALESCE(CAST(waiting_since AS TEXT), '-') || ':' || COALESCE(CAST(opened_at AS TEXT), '-') FROM conversations";
+    // First contact and a second message in the same delivery: the wait starts at the first.
+    w.ingest(vec![
+        item("c1", "PN1", message_at("8190", "はじめまして", T0)),
+        item(
+            "c2",
+            "PN1",
+            message_at("8190", "予約できますか", T0 + 60_000),
+        ),
+    ])
+    .await;
+    let first = format!("{T0}:{T0}");
+    assert_eq!(w.text(clocks).await.as_deref(), Some(first.as_str()));
+    // Writing again while waiting does not restart it.
+    w.ingest(vec![item(
+        "c3",
+        "PN1",
+        message_at("8190", "まだですか", T0 + 120_000),
+    )])
+    .await;
+    assert_eq!(w.text(clocks).await.as_deref(), Some(first.as_str()));
+    // A staff reply ends the wait; the resolution clock runs on.
+    let mut conn = w.db.pool().acquire().await.unwrap();
+    let conv: String = sqlx::query_scalar("SELECT id FROM conversations")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let conv = ConversationId::from_db(conv);
+    conversations::insert_message(
+        &mut conn,
+        NewMessage {
+            clinic_id: &w.ch.clinic_id,
+            conversation_id: &conv,
+            channel_id: &w.ch.channel_id,
+            direction: "out",
+            kind: "text",
+            body: Some("お待たせしました"),
+            payload: "{}",
+            sender_identity_id: None,
+            author_kind: "staff",
+            author_staff_id: None,
+            provider_message_id: None,
+            status: "queued",
+            at_ms: T0 + 180_000,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(w.text(clocks).await.unwrap(), format!("-:{T0}"));
+    // The patient's next message starts a new wait (pending → open is the same matter).
+    w.ingest(vec![item(
+        "c4",
+        "PN1",
+        message_at("8190", "ありがとう", T0 + 240_000),
+    )])
+    .await;
+    assert_eq!(
+        w.text(clocks).await.unwrap(),
+        format!("{}:{T0}", T0 + 240_000)
+    );
+    // Once resolved, the patient's message opens a new matter: both clocks start again.
+    let mut conn = w.db.pool().acquire().await.unwrap();
+    tsunagu_store::conversations::state::set_status(
+        &mut conn,
+        &w.ch.clinic_id,
+        &conv,
+        tsunagu_core::ConversationStatus::Resolved,
+        None,
+        T0 + 300_000,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(w.text(clocks).await.unwrap(), format!("-:{T0}"));
+    w.ingest(vec![item(
+        "c5",
+        "PN1",
+        message_at("8190", "また質問です", T0 + 360_000),
+    )])
+    .await;
+    let again = T0 + 360_000;
+    assert_eq!(w.text(clocks).await.unwrap(), format!("{again}:{again}"));
+}

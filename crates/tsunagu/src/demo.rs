@@ -79,6 +79,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     drop(conn);
     crate::demo_routing::seed(&db, &clinic, now).await?;
     crate::demo_canned::seed(&db, &clinic, now).await?;
+    // Service levels, so the first conversations show their 返信期限 / 解決期限.
+    let mut conn = db.pool().acquire().await?;
+    tsunagu_inbox::sla::targets::save(&mut conn, &clinic, &DEMO_SERVICE_LEVELS, now).await?;
+    drop(conn);
     let (_, token) = admin::create_token(
         &db,
         "sakura",
@@ -185,6 +189,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     server.await.context("the web server task")??;
     Ok(())
 }
+
+/// 30 minutes to a first reply, 8 opening hours to resolve, amber 10 minutes before.
+const DEMO_SERVICE_LEVELS: tsunagu_inbox::sla::Targets = tsunagu_inbox::sla::Targets {
+    first_response_minutes: Some(30),
+    resolution_minutes: Some(8 * 60),
+    warning_minutes: Some(10),
+};
 
 /// The demo's own encryption key, generated once per data directory.
 fn demo_key(dir: &std::path::Path) -> anyhow::Result<[u8; 32]> {

@@ -13,5 +13,6 @@ mod api {
     mod reading;
     mod reply;
     mod scheduled;
+    mod service_level;
     mod views;
 }

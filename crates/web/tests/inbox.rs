@@ -22,6 +22,7 @@ mod inbox {
     mod routing_auto;
     mod scheduled;
     mod side_panel;
+    mod sla;
     mod states;
     mod views;
 }

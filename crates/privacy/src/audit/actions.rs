@@ -56,6 +56,7 @@ pub const ACTIONS: &[&str] = &[
     "calendar.closure.create",
     "calendar.closure.delete",
     "calendar.holiday.update",
+    "service_levels.update",
     "ui.channel.create",
     "ui.channel.enable",
     "ui.channel.disable",

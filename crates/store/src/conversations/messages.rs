@@ -216,6 +216,12 @@ enum By {
 
 /// The conversation follows a new message: last message time and preview, unread count and
 /// state, in the one statement ingest already sends (no statement of its own for the state).
+/// The same statement keeps the SLA clocks' starts (`inbox::sla`): a patient's message starts
+/// the wait for a reply (`waiting_since`) unless one is already running, and a staff message
+/// ends it; a patient's message that opens a new or resolved conversation starts the
+/// resolution clock (`opened_at`). Every staff sender (replies, templates, media, scheduled
+/// sends) comes through here with `By::Staff`; an API or automation message does not end the
+/// wait, as it does not make the conversation pending.
 fn touch(b: &mut Batch, conversation: &Ref, body: Option<&str>, kind: &str, by: By, at_ms: i64) {
     b.arg(at_ms);
     // A system line's body is an event code or a provider's English: the list shows its kind.
@@ -234,7 +240,14 @@ fn touch(b: &mut Batch, conversation: &Ref, body: Option<&str>, kind: &str, by: 
             status = CASE WHEN $3 = 1 THEN 'open'
                           WHEN $4 = 1 AND status = 'open' THEN 'pending'
                           ELSE status END,
-            snoozed_until = CASE WHEN $3 = 1 THEN NULL ELSE snoozed_until END
+            snoozed_until = CASE WHEN $3 = 1 THEN NULL ELSE snoozed_until END,
+            waiting_since = CASE
+                WHEN $3 = 1 THEN CASE WHEN status IN ('open', 'snoozed') AND waiting_since IS NOT NULL
+                                      THEN waiting_since ELSE $1 END
+                WHEN $4 = 1 THEN NULL
+                ELSE waiting_since END,
+            opened_at = CASE WHEN $3 = 1 AND (opened_at IS NULL OR status = 'resolved')
+                             THEN $1 ELSE opened_at END
          WHERE id = {ref}",
         conversation,
         "updating the conversation after a message",

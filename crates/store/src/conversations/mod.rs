@@ -41,6 +41,10 @@ pub struct Conversation {
     pub snoozed_until: Option<i64>,
     /// When it was last resolved.
     pub resolved_at: Option<i64>,
+    /// Since when the patient waits for a staff reply (the first-response clock).
+    pub waiting_since: Option<i64>,
+    /// When the patient's message opened it (the resolution clock).
+    pub opened_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
@@ -66,7 +70,7 @@ pub struct Message {
 }
 
 /// The columns `Conversation` reads (export and erasure read them too).
-pub const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via, snoozed_until, resolved_at";
+pub const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via, snoozed_until, resolved_at, waiting_since, opened_at";
 
 pub struct NewConversation<'a> {
     pub clinic_id: &'a ClinicId,

@@ -5,7 +5,8 @@ use sqlx::AnyConnection;
 use tsunagu_core::{new_id, ClinicId, ConversationId, ConversationStatus, Priority};
 
 /// Sets the state. `snoozed_until` is kept only for `Snoozed` (required then); resolving
-/// records `resolved_at`. Returns whether the conversation is the clinic's.
+/// records `resolved_at` (and ends the patient's wait); reopening a resolved one restarts its
+/// resolution clock (`opened_at`). Returns whether the conversation is the clinic's.
 pub async fn set_status(
     conn: &mut AnyConnection,
     clinic: &ClinicId,
@@ -20,8 +21,12 @@ pub async fn set_status(
     };
     let resolved = i64::from(status == ConversationStatus::Resolved);
     let done = sqlx::query(
+        // The SLA clocks: resolving ends the patient's wait; reopening a resolved
+        // conversation by hand starts its resolution clock again.
         "UPDATE conversations SET status = $1, snoozed_until = $2,
-            resolved_at = CASE WHEN $3 = 1 THEN $4 ELSE resolved_at END
+            resolved_at = CASE WHEN $3 = 1 THEN $4 ELSE resolved_at END,
+            waiting_since = CASE WHEN $3 = 1 THEN NULL ELSE waiting_since END,
+            opened_at = CASE WHEN $1 = 'open' AND status = 'resolved' THEN $4 ELSE opened_at END
          WHERE id = $5 AND clinic_id = $6",
     )
     .bind(status.as_str())

@@ -55,10 +55,12 @@ async fn current(
         .await?
         .remove(&c.id)
         .unwrap_or_default();
+    let clocks = tsunagu_inbox::sla::Clocks::load(&mut conn, &auth.clinic).await?;
     Ok(out(
         c,
         l,
         auth.can(Permission::ReadMessages),
+        clocks.as_ref(),
         state.now_ms(),
     ))
 }

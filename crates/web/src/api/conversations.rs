@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tsunagu_core::{ConversationStatus, Permission, Priority};
+use tsunagu_inbox::sla::{Clock, Clocks, Level, ServiceLevel};
 use tsunagu_store::conversations::filter::Cursor;
 use tsunagu_store::conversations::Conversation;
 use tsunagu_store::labels::{self, Label};
@@ -69,6 +70,36 @@ pub struct ConversationOut {
     /// Only for tokens that may read message bodies (`read_messages`); omitted otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_message_preview: Option<String>,
+    /// The clinic's service-level clocks (set on the サービスレベル settings page), counted in
+    /// opening hours; null when none runs (no target, resolved, snoozed, nobody waiting).
+    pub service_level: Option<ServiceLevelOut>,
+}
+
+/// Where a conversation stands against the clinic's service levels.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceLevelOut {
+    /// RFC 3339 UTC: when the first staff reply is due (the patient's earliest unanswered
+    /// message plus the first-response target in opening time); null when that clock does
+    /// not run (answered, pending, or no target).
+    pub first_response_due_at: Option<String>,
+    /// RFC 3339 UTC: when resolving it is due (from when the patient opened it); null when
+    /// that clock does not run.
+    pub resolution_due_at: Option<String>,
+    /// The worse of the two: `ok`, `warning` (within the clinic's warning before a deadline)
+    /// or `breached`.
+    #[schema(value_type = String)]
+    pub state: Level,
+}
+
+impl ServiceLevelOut {
+    fn of(sl: &ServiceLevel) -> Self {
+        let at = |c: Option<Clock>| c.map(|c| rfc3339(c.due_at.timestamp_millis()));
+        ServiceLevelOut {
+            first_response_due_at: at(sl.first_response),
+            resolution_due_at: at(sl.resolution),
+            state: sl.level(),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -82,10 +113,15 @@ pub fn out(
     c: Conversation,
     labels: Vec<Label>,
     with_preview: bool,
+    clocks: Option<&Clocks>,
     now_ms: i64,
 ) -> ConversationOut {
     let status = ConversationStatus::effective(&c.status, c.snoozed_until, now_ms);
+    let service_level = clocks
+        .and_then(|k| k.of(&c, now_ms))
+        .map(|sl| ServiceLevelOut::of(&sl));
     ConversationOut {
+        service_level,
         snoozed_until: (status == ConversationStatus::Snoozed)
             .then_some(c.snoozed_until)
             .flatten()
@@ -164,6 +200,7 @@ pub async fn list(
     };
     let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
     let mut tags = labels::of_conversations(&mut conn, &auth.clinic, &ids).await?;
+    let clocks = Clocks::load(&mut conn, &auth.clinic).await?;
     drop(conn);
     if !ids.is_empty() {
         let event = Event {
@@ -178,7 +215,7 @@ pub async fn list(
         .into_iter()
         .map(|c| {
             let l = tags.remove(&c.id).unwrap_or_default();
-            out(c, l, with_preview, now)
+            out(c, l, with_preview, clocks.as_ref(), now)
         })
         .collect();
     Ok(Json(ConversationPage { items, next_cursor }))

@@ -102,6 +102,7 @@ use super::{
         template_sync::SyncQueued,
         conversations::ConversationOut,
         conversations::ConversationPage,
+        conversations::ServiceLevelOut,
         search::MessageHitOut,
         search::NoteHitOut,
         scheduled::ScheduledOut,

@@ -58,6 +58,11 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/app/settings/service-levels",
+        "the session's clinic",
+    ),
+    (
+        "POST",
         "/app/availability",
         "the caller's own availability in the session's clinic",
     ),

@@ -68,6 +68,8 @@ pub struct ListItem {
     pub priority: &'static str,
     pub priority_label: Option<String>,
     pub labels: Vec<labels::Label>,
+    /// The service-level clocks running (返信期限, 解決期限), as badges.
+    pub sla: Vec<super::sla_view::SlaBadge>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -86,6 +88,8 @@ pub struct ListView {
     pub saved: Vec<super::saved_views::SavedItem>,
     /// The bar for checked conversations (for those who may reply).
     pub bulk: Option<super::bulk::Bar>,
+    /// The words `static/sla.js` fills durations with.
+    pub sla_words: super::sla_view::DurationWords,
 }
 
 /// One page of the list for `staff`, as the templates show it.
@@ -148,6 +152,8 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
     let mut tags = labels::of_conversations(&mut conn, &clinic, &ids).await?;
     let clinic_labels = labels::list(&mut conn, &clinic).await?;
     let saved = tsunagu_store::saved_views::list(&mut conn, &clinic, me).await?;
+    // Targets and calendar once per page; each row's clocks are arithmetic on them.
+    let clocks = tsunagu_inbox::sla::Clocks::load(&mut conn, &clinic).await?;
     let may_change = staff.can(Permission::Reply);
     let staff_list = if assignee.is_none() || may_change {
         queries::assignable_staff(&mut conn, &clinic).await?
@@ -211,6 +217,12 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
                 priority_label: (pr != Priority::Normal)
                     .then(|| i18n::text(lang, &format!("priority.{}", pr.as_str()))),
                 labels: tags.remove(&c.id).unwrap_or_default(),
+                sla: super::sla_view::row_badges(
+                    lang,
+                    &zone,
+                    clocks.as_ref().and_then(|k| k.of(c, now)).as_ref(),
+                    now,
+                ),
                 id: c.id.clone(),
             }
         })
@@ -267,6 +279,7 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
         filter_error,
         saved,
         bulk,
+        sla_words: super::sla_view::duration_words(lang),
     })
 }
 

@@ -20,6 +20,7 @@ mod saved_views;
 mod scheduled;
 pub mod shell;
 mod side_panel;
+mod sla_view;
 mod state;
 mod state_view;
 mod tabs;

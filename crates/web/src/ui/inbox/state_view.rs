@@ -1,5 +1,6 @@
 //! What the conversation page shows of its state: the state and priority in words, its
-//! labels and the clinic's others, and when each quick snooze would end (clinic-local).
+//! labels and the clinic's others, when each quick snooze would end (clinic-local), and the
+//! service-level clocks running.
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -40,6 +41,9 @@ pub struct StateView {
     pub snooze_hour: Option<String>,
     pub snooze_tomorrow: Option<String>,
     pub snooze_opening: Option<String>,
+    /// The service-level clocks running (返信期限, 解決期限).
+    pub sla: Vec<super::sla_view::SlaBadge>,
+    pub sla_words: super::sla_view::DurationWords,
 }
 
 pub async fn view(
@@ -68,7 +72,14 @@ pub async fn view(
             .single()
             .map(|t| t.naive_local())
     };
+    let clocks = tsunagu_inbox::sla::Clocks::load(&mut c, &clinic).await?;
     drop(c);
+    let sla = super::sla_view::badges(
+        lang,
+        &super::view::Zone::of(&staff.clinic),
+        clocks.as_ref().and_then(|k| k.of(conv, now)).as_ref(),
+        now,
+    );
     let ends = |ms: Option<i64>| {
         ms.and_then(local)
             .map(|t| t.format("%m/%d %H:%M").to_string())
@@ -77,6 +88,8 @@ pub async fn view(
     let snooze_tomorrow = ends(snooze_until(state, staff, "tomorrow", None).await?);
     let snooze_opening = ends(snooze_until(state, staff, "opening", None).await?);
     Ok(StateView {
+        sla,
+        sla_words: super::sla_view::duration_words(lang),
         snooze_hour,
         snooze_tomorrow,
         snooze_opening,

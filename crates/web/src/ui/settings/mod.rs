@@ -2,7 +2,8 @@
 //! `/app/settings/calendar`, the channels at `/app/settings/channels` and each WhatsApp channel's
 //! message templates, the teams at `/app/settings/teams` (members, automatic assignment,
 //! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
-//! conversation labels at `/app/settings/labels`. Forms post back here and redirect to the page
+//! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
+//! `/app/settings/service-levels`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
 mod calendar;
@@ -13,6 +14,7 @@ mod channel_templates;
 mod channels;
 mod channels_form;
 mod labels;
+mod service_levels;
 mod team_members;
 mod teams;
 
@@ -62,6 +64,10 @@ pub fn router() -> Router<AppState> {
             get(labels::page).post(labels::create),
         )
         .route("/app/settings/labels/{id}/delete", post(labels::delete))
+        .route(
+            "/app/settings/service-levels",
+            get(service_levels::page).post(service_levels::save),
+        )
         .route(
             "/app/settings/channels/{id}/enabled",
             post(channels::enable),
