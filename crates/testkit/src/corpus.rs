@@ -64,6 +64,8 @@ pub struct Summary {
     pub notes: usize,
     pub open: usize,
     pub seconds: f64,
+    /// Where the time went: (step, seconds).
+    pub steps: Vec<(&'static str, f64)>,
 }
 
 /// A LINE user id, WhatsApp number, Messenger PSID or SMS number for conversation `i`, as the
@@ -122,6 +124,12 @@ pub async fn generate(db: &Db, clinic: &ClinicId, spec: &Spec) -> anyhow::Result
         days: spec.days,
         seed: spec.seed,
     };
+    let mut steps = Vec::new();
+    let mut lap = Instant::now();
+    let mut step = |name: &'static str| {
+        steps.push((name, lap.elapsed().as_secs_f64()));
+        lap = Instant::now();
+    };
     let (convs, times) = plan::plan(&shape);
     let mut rng = StdRng::seed_from_u64(spec.seed ^ 0x5eed);
     let people: Vec<Person> = (0..shape.patients)
@@ -137,8 +145,10 @@ pub async fn generate(db: &Db, clinic: &ClinicId, spec: &Spec) -> anyhow::Result
         .collect();
     let ids = Ids::new(&convs, &people);
 
+    step("plan");
     let mut tx = db.begin().await?;
     write_patients(tx.conn(), clinic, &people, &ids, &convs, &mut rng).await?;
+    step("patients");
     write_conversations(
         tx.conn(),
         clinic,
@@ -152,12 +162,15 @@ pub async fn generate(db: &Db, clinic: &ClinicId, spec: &Spec) -> anyhow::Result
     )
     .await?;
     write_labels(tx.conn(), clinic, &convs, &ids, &label_ids).await?;
+    step("conversations");
     write_notes(tx.conn(), clinic, &convs, &ids, &staff, spec).await?;
     tx.commit().await?;
+    step("notes");
     write_messages(
         db, clinic, &convs, &times, &channels, &people, &ids, &staff, spec,
     )
     .await?;
+    step("messages");
 
     Ok(Summary {
         patients: people.len(),
@@ -166,6 +179,7 @@ pub async fn generate(db: &Db, clinic: &ClinicId, spec: &Spec) -> anyhow::Result
         notes: spec.notes.min(convs.len() * 4),
         open: convs.iter().filter(|c| c.status == "open").count(),
         seconds: started.elapsed().as_secs_f64(),
+        steps,
     })
 }
 
@@ -437,6 +451,8 @@ async fn write_conversations(
             "created_at",
             "snoozed_until",
             "resolved_at",
+            "waiting_since",
+            "opened_at",
         ],
     );
     for (i, c) in convs.iter().enumerate() {
@@ -463,6 +479,8 @@ async fn write_conversations(
                 c.created_ms.into(),
                 c.snoozed_until.into(),
                 c.resolved_at.into(),
+                c.waiting_since.into(),
+                c.opened_at.into(),
             ],
         )
         .await?;
@@ -518,24 +536,35 @@ async fn write_notes(
             "created_at",
         ],
     );
+    let mut index = Vec::new();
     for _ in 0..spec.notes.min(convs.len() * 4) {
         let i = rng.gen_range(0..convs.len());
         let c = &convs[i];
         let at = rng.gen_range(c.created_ms..=c.last_ms);
+        let (id, body) = (uuid::Uuid::now_v7().to_string(), talk::note(&mut rng));
         rows.push(
             conn,
             vec![
-                uuid::Uuid::now_v7().to_string().into(),
+                id.clone().into(),
                 clinic.as_str().into(),
                 ids.conversations[i].clone().into(),
                 staff[rng.gen_range(0..staff.len())].clone().into(),
-                talk::note(&mut rng).into(),
+                body.clone().into(),
                 at.into(),
             ],
         )
         .await?;
+        index.push((id, body));
     }
-    rows.flush(conn).await
+    rows.flush(conn).await?;
+    for part in index.chunks(100) {
+        let mut b = Batch::new(conn);
+        for (id, body) in part {
+            search::push_note(&mut b, clinic.as_str(), id, body);
+        }
+        b.run(conn).await?;
+    }
+    Ok(())
 }
 
 /// The text of message `at` (the same every time for a seed: a conversation's preview is its

@@ -138,6 +138,10 @@ async fn backend(
         ),
         None => println!("corpus reused from BENCH_CORPUS_DIR"),
     }
+    if let Some(s) = &c.corpus {
+        let steps: Vec<String> = s.steps.iter().map(|(n, t)| format!("{n} {t:.1} s")).collect();
+        println!("  ({})", steps.join(", "));
+    }
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;

@@ -43,6 +43,10 @@ pub struct Conversation {
     pub status: &'static str,
     pub snoozed_until: Option<i64>,
     pub resolved_at: Option<i64>,
+    /// The SLA clocks' starts: the patient's first unanswered message (open or snoozed and
+    /// waiting), and the first message of the last exchange (not resolved).
+    pub waiting_since: Option<i64>,
+    pub opened_at: Option<i64>,
     /// Stored as the inbox stores it: low −1, normal 0, high 1, urgent 2.
     pub priority: i64,
     /// Index into the clinic's replying staff.
@@ -187,9 +191,19 @@ fn state(
         .filter(|(_, share)| rng.gen_bool(**share))
         .map(|(l, _)| l)
         .collect();
+    let first_trailing = msgs.len() - trailing as usize;
+    let waiting_since = (matches!(status, "open" | "snoozed") && trailing > 0)
+        .then(|| msgs[first_trailing].0);
+    let exchange = (1..msgs.len())
+        .rev()
+        .find(|&k| msgs[k].0 - msgs[k - 1].0 >= DAY / 2)
+        .unwrap_or(0);
+    let opened_at = (status != "resolved").then(|| msgs[exchange].0);
     Conversation {
         channel,
         patient,
+        waiting_since,
+        opened_at,
         created_ms: msgs[0].0,
         last_ms,
         last_inbound_ms,

@@ -61,6 +61,14 @@ pub async fn start(url: &str, spec: &Spec) -> anyhow::Result<Clinic> {
             connect(&http, &base, &token, kind).await?;
         }
         add_staff(&db, &id, now).await?;
+        // Service levels on, as a clinic that uses them: every row computes its clocks.
+        let targets = tsunagu_inbox::sla::targets::Targets {
+            first_response_minutes: Some(30),
+            resolution_minutes: Some(480),
+            warning_minutes: Some(10),
+        };
+        let mut conn = db.pool().acquire().await?;
+        tsunagu_inbox::sla::targets::save(&mut conn, &id, &targets, now).await?;
     }
     let line_channel: String =
         sqlx::query_scalar("SELECT id FROM channels WHERE clinic_id = $1 AND kind = 'line'")
