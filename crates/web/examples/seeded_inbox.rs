@@ -249,7 +249,7 @@ async fn seed(s: &Seed, me: &StaffId, nurse: &StaffId) -> anyhow::Result<[Conv; 
         )
         .await?;
     s.exec(
-        "UPDATE messages SET status = 'failed', failure_reason = 'LINE API が 429(送信数の上限)を返しました' WHERE id = $1",
+        "UPDATE messages SET status = 'failed', failure_code = 'rejected_by_provider', failure_reason = 'LINE answered 429 (monthly limit)' WHERE id = $1",
         &[failed.as_str()],
     )
     .await?;
@@ -264,7 +264,7 @@ async fn seed(s: &Seed, me: &StaffId, nurse: &StaffId) -> anyhow::Result<[Conv; 
         )
         .await?;
     s.exec(
-        "UPDATE messages SET status = 'in_doubt', failure_reason = 'LINE の応答がないまま再送期限(24時間)を過ぎました' WHERE id = $1",
+        "UPDATE messages SET status = 'in_doubt', failure_code = 'in_doubt', failure_reason = 'no answer from LINE within the retry window (24 h)' WHERE id = $1",
         &[doubtful.as_str()],
     )
     .await?;

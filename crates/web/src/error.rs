@@ -77,7 +77,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// An error on a staff page: rendered as a small HTML page in the clinic's language.
+/// An error on a staff page: rendered as a whole page in the reader's language
+/// (`error_page`).
 #[derive(Debug)]
 pub struct PageError {
     pub status: StatusCode,
@@ -112,15 +113,11 @@ impl From<anyhow::Error> for PageError {
 }
 
 impl IntoResponse for PageError {
+    /// Marked for `error_page::pages`, which renders it in the reader's language.
     fn into_response(self) -> Response {
-        let ja = crate::i18n::code("ja", self.code);
-        let en = crate::i18n::code("en", self.code);
-        let html = format!(
-            "<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>{}</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main class=\"error-page\"><h1>{}</h1><p>{}</p><p><a href=\"/app\">← tsunagu</a></p></main></html>",
-            self.status.as_u16(),
-            crate::security::escape(&ja),
-            crate::security::escape(&en)
-        );
-        (self.status, axum::response::Html(html)).into_response()
+        crate::error_page::fallback(crate::error_page::Failed {
+            status: self.status,
+            code: self.code,
+        })
     }
 }

@@ -9,6 +9,7 @@ pub mod channel_setup;
 pub mod client_ip;
 pub mod conversation_filter;
 pub mod error;
+pub mod error_page;
 pub mod i18n;
 pub mod search_params;
 pub mod security;
@@ -30,9 +31,15 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::router())
         .merge(assets::router())
         .merge(health_router())
+        .fallback(error_page::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::same_origin,
+        ))
+        // Outside what may refuse a page, so every `PageError` reads in the reader's language.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error_page::pages,
         ))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn(cache::no_store))

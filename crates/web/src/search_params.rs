@@ -25,6 +25,8 @@ pub struct SearchParams {
     pub assignee: Option<String>,
     /// A team id.
     pub team: Option<String>,
+    /// A label id: conversations carrying that label.
+    pub label: Option<String>,
     /// 0 (normal) to 3 (urgent).
     pub priority: Option<String>,
     /// First day (clinic-local, `YYYY-MM-DD`), inclusive.
@@ -75,6 +77,7 @@ impl SearchParams {
             channel_id: set(&self.channel).map(str::to_owned),
             assignee: set(&self.assignee).map(|a| (a != "none").then(|| a.to_owned())),
             team_id: set(&self.team).map(str::to_owned),
+            label_id: set(&self.label).map(str::to_owned),
             priority,
             from_ms: day(&self.from, "from", false)?,
             to_ms: day(&self.to, "to", true)?,

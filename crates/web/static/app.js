@@ -308,7 +308,20 @@
     }, true);
   }
 
+  // --- an error page's 前のページに戻る: shown only when the tab has a page to go back to ----------
+  function historyBack() {
+    document.querySelectorAll('a[data-history-back]').forEach(function (a) {
+      if (window.history.length < 2) return;
+      a.hidden = false;
+      a.addEventListener('click', function (e) {
+        e.preventDefault();
+        window.history.back();
+      });
+    });
+  }
+
   ready(function () {
+    historyBack();
     confirmations();
     pictures();
     autosubmit();

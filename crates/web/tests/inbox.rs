@@ -11,6 +11,7 @@ mod inbox {
     mod bulk;
     mod canned;
     mod conversation;
+    mod error_pages;
     mod list;
     mod live;
     mod notes;

@@ -8,6 +8,7 @@ mod search {
     pub mod inbox_support;
     pub mod support;
 
+    mod facets;
     mod notes;
     mod oracle;
     mod page;

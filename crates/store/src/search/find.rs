@@ -15,6 +15,8 @@ pub struct Facets {
     /// `Some(None)`: unassigned conversations only.
     pub assignee: Option<Option<String>>,
     pub team_id: Option<String>,
+    /// Conversations carrying this label (one of the clinic's; another clinic's finds nothing).
+    pub label_id: Option<String>,
     pub priority: Option<i64>,
     /// Messages (notes) at or after this time (ms).
     pub from_ms: Option<i64>,
@@ -66,6 +68,15 @@ fn facet_sql_at(f: &Facets, binds: &mut Vec<Bind>, time: &str) -> String {
     }
     if let Some(t) = &f.team_id {
         cond(&mut sql, binds, " AND c.team_id = ?", Bind::Text(t.clone()));
+    }
+    if let Some(l) = &f.label_id {
+        cond(
+            &mut sql,
+            binds,
+            " AND EXISTS (SELECT 1 FROM conversation_labels cl \
+              WHERE cl.conversation_id = c.id AND cl.clinic_id = c.clinic_id AND cl.label_id = ?)",
+            Bind::Text(l.clone()),
+        );
     }
     if let Some(p) = f.priority {
         cond(&mut sql, binds, " AND c.priority = ?", Bind::Int(p));

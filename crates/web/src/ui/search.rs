@@ -10,8 +10,9 @@ use axum::Router;
 use serde::Serialize;
 use tsunagu_contacts::patients::{self as records, ListQuery};
 use tsunagu_core::{Permission, Refusal};
+use tsunagu_inbox::routing::teams;
 use tsunagu_inbox::search::{self, pieces, Query as SearchQuery};
-use tsunagu_store::{channels, inbox_views};
+use tsunagu_store::{channels, inbox_views, labels};
 
 use super::inbox::shell::shell;
 use super::{audit_staff, conn, render};
@@ -119,6 +120,16 @@ pub async fn page(
         .into_iter()
         .map(|m| (m.staff_id, m.display_name))
         .collect::<Vec<_>>();
+    let team_choices = teams::list(&mut conn, &clinic)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let label_choices = labels::list(&mut conn, &clinic)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect();
     drop(conn);
     let ids: Vec<&str> = hits.iter().map(|h| h.row.message_id.as_str()).collect();
     if !ids.is_empty() {
@@ -224,6 +235,8 @@ pub async fn page(
         statuses => options(statuses, p.status.as_deref()),
         channels => options(channel_choices, p.channel.as_deref()),
         assignees => options(assignees, p.assignee.as_deref()),
+        teams => options(team_choices, p.team.as_deref()),
+        labels => options(label_choices, p.label.as_deref()),
         priorities => options(priorities, p.priority.as_deref()),
         from => p.from.clone().unwrap_or_default(), to => p.to.clone().unwrap_or_default(),
     };
@@ -242,6 +255,8 @@ fn older_href(p: &SearchParams, seq: i64) -> String {
         ("status", p.status.as_deref()),
         ("channel", p.channel.as_deref()),
         ("assignee", p.assignee.as_deref()),
+        ("team", p.team.as_deref()),
+        ("label", p.label.as_deref()),
         ("priority", p.priority.as_deref()),
         ("from", p.from.as_deref()),
         ("to", p.to.as_deref()),
@@ -256,4 +271,38 @@ fn older_href(p: &SearchParams, seq: i64) -> String {
         "/app/search?{}",
         serde_urlencoded::to_string(&all).unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_link_to_older_hits_keeps_every_chosen_facet() {
+        let p = SearchParams {
+            q: "予約".into(),
+            status: Some("open".into()),
+            channel: Some("ch1".into()),
+            assignee: Some("none".into()),
+            team: Some("t1".into()),
+            label: Some("l1".into()),
+            priority: Some("2".into()),
+            from: Some("2026-11-01".into()),
+            to: Some(String::new()),
+            ..SearchParams::default()
+        };
+        let href = older_href(&p, 42);
+        let query = href.strip_prefix("/app/search?").unwrap_or_default();
+        let back: SearchParams = serde_urlencoded::from_str(query).unwrap_or_default();
+        assert_eq!(back.q, "予約");
+        assert_eq!(back.status.as_deref(), Some("open"));
+        assert_eq!(back.channel.as_deref(), Some("ch1"));
+        assert_eq!(back.assignee.as_deref(), Some("none"));
+        assert_eq!(back.team.as_deref(), Some("t1"));
+        assert_eq!(back.label.as_deref(), Some("l1"));
+        assert_eq!(back.priority.as_deref(), Some("2"));
+        assert_eq!(back.from.as_deref(), Some("2026-11-01"));
+        assert_eq!(back.to, None, "an empty facet is left out");
+        assert_eq!(back.cursor.as_deref(), Some("42"));
+    }
 }

@@ -116,6 +116,9 @@ impl FromRequestParts<AppState> for Staff {
             role: active.role,
             csrf_token: active.session.csrf_token.clone(),
         };
+        if let Some(slot) = parts.extensions.get::<crate::error_page::SessionLang>() {
+            slot.set(staff.lang);
+        }
         parts.extensions.insert(staff.clone());
         Ok(staff)
     }

@@ -128,7 +128,12 @@ async fn opening_a_conversation_shows_each_kind_marks_it_read_and_audits() {
     assert!(res.text.contains("action=reserve&amp;slot=42"));
     assert!(html.contains("送信取消されました") && !html.contains("まちがえました"));
     assert!(html.contains("未対応のメッセージ"));
-    assert!(html.contains("失敗") && html.contains("LINE が 429 を返しました"));
+    // The stored text stays in the API; the page says it in the staff's words.
+    assert!(
+        html.contains("失敗")
+            && html.contains("送信できませんでした。時間をおいて再送してください。")
+    );
+    assert!(!html.contains("LINE が 429 を返しました"));
     assert!(html.contains(&format!(r#"action="/app/messages/{failed}/retry""#)));
     assert_eq!(
         html.matches("/retry\"").count(),

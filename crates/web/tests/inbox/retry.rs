@@ -23,8 +23,14 @@ async fn reply(app: &App, me: &Session, c: &Conv, text: &str) -> String {
     .unwrap()
 }
 
-/// What the worker leaves behind when it gives up: the job `job_state`, the message `status`.
+/// What the worker leaves behind when it gives up: the job `job_state`, the message `status`
+/// with its code and the worker's English `reason`.
 async fn give_up(app: &App, message: &str, job_state: &str, status: &str, reason: &str) {
+    let code = if status == "in_doubt" {
+        "in_doubt"
+    } else {
+        "rejected_by_provider"
+    };
     sqlx::query(
         "UPDATE outbox_jobs SET state = $1, attempts = 5, last_error = $2 WHERE idempotency_key = $3",
     )
@@ -34,13 +40,16 @@ async fn give_up(app: &App, message: &str, job_state: &str, status: &str, reason
     .execute(app.db.pool())
     .await
     .unwrap();
-    sqlx::query("UPDATE messages SET status = $1, failure_reason = $2 WHERE id = $3")
-        .bind(status)
-        .bind(reason)
-        .bind(message)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE messages SET status = $1, failure_code = $2, failure_reason = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(code)
+    .bind(reason)
+    .bind(message)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
 }
 
 async fn job_state(app: &App, message: &str) -> (String, i64) {
@@ -75,9 +84,13 @@ async fn a_dead_reply_is_queued_again_and_shows_as_waiting() {
     let app = app().await;
     let (_s, c, me) = setup(&app).await;
     let msg = reply(&app, &me, &c, "裏手に3台ございます。").await;
-    give_up(&app, &msg, "dead", "failed", "LINE が 400 を返しました").await;
+    give_up(&app, &msg, "dead", "failed", "LINE answered 400").await;
     let page = app.get(&format!("/app/conversations/{}", c.id), &me).await;
-    assert!(page.text.contains("LINE が 400 を返しました") && page.text.contains("失敗"));
+    // In the staff's words; the worker's English stays in the API.
+    assert!(
+        page.text.contains("事業者が送信を受け付けませんでした。") && page.text.contains("失敗")
+    );
+    assert!(!page.text.contains("LINE answered 400"));
     let mut live = app.live.subscribe();
 
     let res = app
@@ -150,11 +163,12 @@ async fn an_in_doubt_reply_is_resent_only_after_a_confirmed_second_submit() {
     let app = app().await;
     let (_s, c, me) = setup(&app).await;
     let msg = reply(&app, &me, &c, "明日10時でお待ちしております。").await;
-    let reason = "LINE の応答がないまま再送期限(24時間)を過ぎました";
+    let reason = "no answer from LINE within the retry window";
     give_up(&app, &msg, "in_doubt", "in_doubt", reason).await;
     let page = app.get(&format!("/app/conversations/{}", c.id), &me).await;
     let html = &page.text;
-    assert!(html.contains("送達不明") && html.contains(reason));
+    assert!(html.contains("送達不明") && html.contains("事業者に届いたかどうか分かりません。"));
+    assert!(!html.contains(reason));
     assert!(html.contains(r#"data-testid="in-doubt-warning""#) && html.contains("二重に届く"));
     assert!(html.contains("確認して再送"));
 

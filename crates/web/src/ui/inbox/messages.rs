@@ -41,12 +41,9 @@ pub struct MessageView {
     pub author: Option<String>,
     /// queued | sent | read | failed | in_doubt (outbound only).
     pub status: Option<&'static str>,
-    /// Why it failed, in the staff's words when the outbox gave one of our codes; else what was
-    /// stored (a provider's own code or text).
+    /// Why it failed, always in the staff's words (`failure`): never the stored English or a
+    /// provider's number, which the API's `failure_reason` keeps.
     pub failure_reason: Option<String>,
-    /// The stored text beside a known code's words (the provider's answer, for whoever follows
-    /// it up).
-    pub failure_detail: Option<String>,
     pub retryable: bool,
     pub attachments: Vec<AttachmentView>,
     pub file_name: Option<String>,
@@ -103,19 +100,16 @@ fn location(payload: &Value, body: Option<&str>) -> Option<LocationView> {
     })
 }
 
-/// A failed or doubtful send's reason: the words of its code from the one catalog, with the
-/// stored text as the detail; a code that is not ours (a provider's number) shows as stored.
-fn failure(m: &Message, lang: &str) -> (Option<String>, Option<String>) {
-    match m.failure_code.as_deref().and_then(Code::parse) {
-        Some(code) => (
-            Some(i18n::code(lang, code)),
-            m.failure_reason.clone().filter(|r| !r.is_empty()),
-        ),
-        None => (
-            m.failure_reason.clone().or_else(|| m.failure_code.clone()),
-            None,
-        ),
-    }
+/// A failed or doubtful send's reason, in the staff's language: the words of its stable code
+/// from the one catalog. The stored text (a worker's or a provider's English) stays in the API's
+/// `failure_reason` and the logs; a code that is not ours (a provider's own number) reads as
+/// the provider refusing, no code at all as a send that did not go.
+fn failure(m: &Message, lang: &str) -> String {
+    let words = match m.failure_code.as_deref() {
+        None | Some("") => i18n::text(lang, "fixes.msg.failed"),
+        Some(c) => i18n::code(lang, Code::parse(c).unwrap_or(Code::RejectedByProvider)),
+    };
+    words
 }
 
 /// Every system line the app writes, by the event its payload names: LINE follow/unfollow and
@@ -175,7 +169,6 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
         author: None,
         status: None,
         failure_reason: None,
-        failure_detail: None,
         retryable: false,
         attachments,
         file_name: None,
@@ -188,7 +181,7 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
         v.status = Some(status);
         v.retryable = matches!(status, "failed" | "in_doubt");
         if v.retryable {
-            (v.failure_reason, v.failure_detail) = failure(m, d.lang);
+            v.failure_reason = Some(failure(m, d.lang));
         }
         v.author = match m.author_kind.as_str() {
             "staff" => Some(
@@ -410,13 +403,16 @@ mod tests {
         m.failure_reason = Some("429".into());
         let v = view(&m);
         assert!(v.retryable);
-        assert_eq!(v.failure_reason.as_deref(), Some("429"));
+        assert_eq!(
+            v.failure_reason.as_deref(),
+            Some("送信できませんでした。時間をおいて再送してください。")
+        );
         m.status = "sent".into();
         assert!(!view(&m).retryable);
     }
 
     #[test]
-    fn a_dead_letter_code_reads_in_the_staff_s_language_with_the_stored_text_beside_it() {
+    fn a_failed_send_reads_in_the_staff_s_language_never_as_stored_english_or_a_number() {
         let mut m = msg("text", Some("はい"), "{}");
         m.direction = "out".into();
         m.status = "failed".into();
@@ -427,16 +423,21 @@ mod tests {
             v.failure_reason,
             Some(i18n::code("ja", Code::RecipientOptedOut))
         );
-        assert_ne!(v.failure_reason.as_deref(), Some("recipient_opted_out"));
-        assert_eq!(
-            v.failure_detail.as_deref(),
-            Some("Twilio 21610: unsubscribed recipient")
-        );
-        // A provider's own number is not one of our codes: shown as stored.
-        m.failure_code = Some("131026".into());
-        m.failure_reason = None;
+        // The outbox's own refusal, stored with its English detail.
+        m.failure_code = Some("channel_disabled".into());
+        m.failure_reason = Some("the channel is disabled".into());
         let v = view(&m);
-        assert_eq!(v.failure_reason.as_deref(), Some("131026"));
-        assert_eq!(v.failure_detail, None);
+        assert_eq!(
+            v.failure_reason.as_deref(),
+            Some("このチャネルは停止中のため送信できません。")
+        );
+        // A provider's own number is not one of our codes: the provider refused it.
+        m.failure_code = Some("131026".into());
+        m.failure_reason = Some("Message undeliverable".into());
+        let v = view(&m);
+        assert_eq!(
+            v.failure_reason,
+            Some(i18n::code("ja", Code::RejectedByProvider))
+        );
     }
 }

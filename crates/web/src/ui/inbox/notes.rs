@@ -103,7 +103,6 @@ fn view(n: Note, author: Option<String>, zone: Zone, now: i64) -> MessageView {
         author,
         status: None,
         failure_reason: None,
-        failure_detail: None,
         retryable: false,
         attachments: Vec::new(),
         file_name: None,
