@@ -115,7 +115,7 @@ pub async fn reindex_patient(
 pub fn matching_ids(sqlite: bool, kind: &'static str, needle: usize, clinic: usize) -> String {
     if sqlite {
         format!(
-            "SELECT d.doc_id FROM search_fts f JOIN search_docs d ON d.seq = f.rowid
+            "SELECT d.doc_id FROM search_fts f CROSS JOIN search_docs d ON d.seq = f.rowid
              WHERE search_fts MATCH ${needle} AND d.kind = '{kind}' AND d.clinic_id = ${clinic}"
         )
     } else {

@@ -11,7 +11,9 @@
 //! Run: `cargo bench -p tsunagu --bench inbox`. Knobs: BENCH_MESSAGES (1,000,000),
 //! BENCH_CONVERSATIONS (100,000), BENCH_REQUESTS per view or term (200), BENCH_STORM_SECONDS
 //! (30), BENCH_RATE (200 webhooks/s); BENCH_CORPUS_DIR keeps the SQLite corpus there and reuses
-//! it on the next run (generation takes minutes); BENCH_SQLITE=0 skips SQLite.
+//! it on the next run (generation takes minutes); BENCH_SQLITE=0 skips SQLite; BENCH_ONLY
+//! (`views`, `search` or `storm`) runs one part; BENCH_LOG (a tracing filter, e.g.
+//! `sqlx=info` for every statement and its time) prints tsunagu's log to stderr.
 #[path = "inbox/measure.rs"]
 mod measure;
 #[path = "inbox/searches.rs"]
@@ -39,6 +41,12 @@ const SEARCH_P99_MS: f64 = 100.0;
 const STORM_P99_MS: f64 = 50.0;
 
 fn main() -> anyhow::Result<()> {
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -153,16 +161,37 @@ async fn backend(
         http_floor.p(0.99)
     );
 
+    let only = std::env::var("BENCH_ONLY").ok();
+    let part = |p: &str| only.as_deref().is_none_or(|o| o == p);
     let views = views::fixed_set(&c).await?;
+    if part("views") {
+        first_pages(&c, &http, &views, requests).await?;
+    }
+    if part("search") {
+        search(&c, &http, requests).await?;
+    }
+    if part("storm") {
+        storm(&c, &http, &views, rate, storm_seconds).await?;
+    }
+    c.db.close().await;
+    Ok(())
+}
+
+async fn first_pages(
+    c: &setup::Clinic,
+    http: &reqwest::Client,
+    views: &[views::View],
+    requests: usize,
+) -> anyhow::Result<()> {
     println!("\nfirst pages (50 rows), target p99 <= {VIEW_P99_MS} ms");
     println!(
         "{:<28} {:>9} {:>9} {:>14} {:>7}",
         "view", "p50 ms", "p99 ms", "query p99 ms", "errors"
     );
     let mut worst_view = 0f64;
-    for v in &views {
-        let page = views::page(&c, &http, v, requests).await;
-        let floor = views::floor(&c, v, requests).await?;
+    for v in views {
+        let page = views::page(c, http, v, requests).await;
+        let floor = views::floor(c, v, requests).await?;
         worst_view = worst_view.max(page.p(0.99));
         println!(
             "{:<28} {:>9.2} {:>9.2} {:>14.2} {:>7}",
@@ -174,16 +203,19 @@ async fn backend(
         );
     }
     verdict("views", worst_view, VIEW_P99_MS);
+    Ok(())
+}
 
+async fn search(c: &setup::Clinic, http: &reqwest::Client, requests: usize) -> anyhow::Result<()> {
     println!("\nsearch (GET /api/v1/search), target p99 <= {SEARCH_P99_MS} ms");
     println!(
         "{:<24} {:>9} {:>9} {:>14} {:>7} {:>7}",
         "term", "p50 ms", "p99 ms", "query p99 ms", "found", "errors"
     );
     let mut all = Sample::default();
-    for (name, q) in searches::mix(&c).await? {
-        let s = searches::api(&c, &http, &q, requests / 2).await;
-        let (floor, found) = searches::floor(&c, &q, requests / 2).await?;
+    for (name, q) in searches::mix(c).await? {
+        let s = searches::api(c, http, &q, requests / 2).await;
+        let (floor, found) = searches::floor(c, &q, requests / 2).await?;
         println!(
             "{:<24} {:>9.2} {:>9.2} {:>14.2} {:>7} {:>7}",
             name,
@@ -197,12 +229,21 @@ async fn backend(
     }
     println!("{:<24} {:>9.2} {:>9.2}", "the mix", all.p(0.5), all.p(0.99));
     verdict("search", all.p(0.99), SEARCH_P99_MS);
+    Ok(())
+}
 
+async fn storm(
+    c: &setup::Clinic,
+    http: &reqwest::Client,
+    views: &[views::View],
+    rate: u64,
+    storm_seconds: u64,
+) -> anyhow::Result<()> {
     println!(
         "\nunder load: {} live streams, LINE webhooks at {rate}/s for {storm_seconds} s; target p99 <= {STORM_P99_MS} ms",
         setup::STAFF
     );
-    let s = storm::run(&c, &http, &views, rate, storm_seconds).await?;
+    let s = storm::run(c, http, views, rate, storm_seconds).await?;
     let mut worst = 0f64;
     for (v, sample) in views.iter().zip(&s.views) {
         worst = worst.max(sample.p(0.99));
@@ -236,7 +277,6 @@ async fn backend(
         );
     }
     verdict("views under load", worst, STORM_P99_MS);
-    c.db.close().await;
     Ok(())
 }
 

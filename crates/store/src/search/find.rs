@@ -141,7 +141,7 @@ pub async fn messages(
     let sql = if sqlite {
         format!(
             "SELECT f.rowid AS seq, {HIT_COLS} FROM search_fts f
-             JOIN search_docs d ON d.seq = f.rowid {joins}
+             CROSS JOIN search_docs d ON d.seq = f.rowid {joins}
              WHERE search_fts MATCH $1 AND d.clinic_id = $2 AND d.kind = 'message'
                AND f.rowid < $3 AND m.clinic_id = $2{facets}
              ORDER BY f.rowid DESC LIMIT ${n}"
@@ -214,7 +214,7 @@ pub async fn notes(
     let sql = if sqlite {
         format!(
             "SELECT f.rowid AS seq, {NOTE_COLS} FROM search_fts f
-             JOIN search_docs d ON d.seq = f.rowid {joins}
+             CROSS JOIN search_docs d ON d.seq = f.rowid {joins}
              WHERE search_fts MATCH $1 AND d.clinic_id = $2 AND d.kind = 'note'
                AND f.rowid < $3 AND n.clinic_id = $2 AND c.clinic_id = $2{facets}
              ORDER BY f.rowid DESC LIMIT ${n}"
