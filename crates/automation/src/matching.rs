@@ -71,13 +71,25 @@ pub fn compile_pattern(p: &str) -> Result<Regex, String> {
         })
 }
 
+/// A pattern that does not compile: as typed, and why (the regex crate's words, English).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadPattern {
+    pub pattern: String,
+    pub why: String,
+}
+
 impl Matcher {
     /// `Err` names the first pattern that does not compile, with why.
-    pub fn new(mode: MatchMode, keywords: &[String]) -> Result<Matcher, String> {
+    pub fn new(mode: MatchMode, keywords: &[String]) -> Result<Matcher, BadPattern> {
         match mode {
             MatchMode::Pattern => keywords
                 .iter()
-                .map(|k| compile_pattern(k).map_err(|e| format!("{k}: {e}")))
+                .map(|k| {
+                    compile_pattern(k).map_err(|why| BadPattern {
+                        pattern: k.clone(),
+                        why,
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Matcher::Patterns),
             _ => Ok(Matcher::Words {
@@ -167,7 +179,8 @@ mod tests {
         assert!(Matcher::new(MatchMode::Pattern, &bad).is_err());
         let huge = vec!["\\w{1000}\\w{1000}\\w{1000}".to_string()];
         let err = Matcher::new(MatchMode::Pattern, &huge).unwrap_err();
-        assert!(err.contains("too large"), "{err}");
+        assert_eq!(err.why, "too large");
+        assert_eq!(err.pattern, huge[0]);
     }
 
     #[test]

@@ -148,10 +148,10 @@ impl Draft {
             return Err(Refusal::new(Code::KeywordRuleKeywordsRequired)
                 .detail("1 to 20 keywords, each up to 50 characters (patterns 200)"));
         }
-        if let Err(why) = Matcher::new(mode, &keywords) {
+        if let Err(bad) = Matcher::new(mode, &keywords) {
             return Err(Refusal::new(Code::InvalidKeywordPattern)
-                .arg("detail", &why)
-                .detail(why));
+                .arg("pattern", &bad.pattern)
+                .detail(format!("{}: {}", bad.pattern, bad.why)));
         }
         Ok(Checked {
             name: name.to_string(),

@@ -190,7 +190,10 @@ async fn ask(m: &Inbound, who: &Who<'_>, lead: Option<&str>, now: i64) -> anyhow
             (true, false) => "on",
             (false, false) => "off",
         };
-        lines.push(format!("・{}:{state}", p.label(who.lang)));
+        // A greeting asks afresh: a new patient has nothing "stopped" yet.
+        if lead.is_none() {
+            lines.push(format!("・{}:{state}", p.label(who.lang)));
+        }
         let key = (i + 1).to_string();
         let wording = match (on, ja) {
             (true, true) => format!("{key} {}を停止する", p.label(who.lang)),
