@@ -141,10 +141,9 @@ pub async fn greeting(m: &Inbound) -> anyhow::Result<()> {
             Some("followed") | Some("unblocked")
         );
     let mut conn = m.db.pool().acquire().await?;
-    if !follow
-        && !(m.message.kind == "text"
-            && conversation::is_first_contact(&mut conn, &ident.id, &m.message.id).await?)
-    {
+    let first_contact = m.message.kind == "text"
+        && conversation::is_first_contact(&mut conn, &ident.id, &m.message.id).await?;
+    if !follow && !first_contact {
         return Ok(());
     }
     let Some(g) = greetings::active(&mut conn, &m.clinic, &m.conversation.channel_id).await? else {
