@@ -334,3 +334,140 @@ async fn the_greeting_with_the_consent_question_goes_once_per_identity() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_rule_answers_only_at_its_hours_and_hands_the_conversation_to_its_team() {
+    // Monday 21:00 in Tokyo: closed.
+    let app = start(builder().clock_ms(MONDAY_NIGHT)).await;
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let now = app.clock.now_ms();
+    let nurses = routing::teams::create(
+        &mut conn,
+        &app.clinic,
+        "看護",
+        routing::AssignMode::Off,
+        now,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let rule = |name: &str, words: &[&str], hours: &str, team: Option<String>| rules::Draft {
+        name: name.into(),
+        keywords: words.iter().map(|w| w.to_string()).collect(),
+        match_mode: "contains".into(),
+        reply_text: format!("{name}のご案内です。"),
+        channel_id: None,
+        active_hours: hours.into(),
+        team_id: team,
+        enabled: true,
+    };
+    let daytime = rule("予約変更", &["予約変更"], "open", None);
+    rules::create(&mut conn, &app.clinic, &daytime, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let vaccine = rule(
+        "予防接種",
+        &["予防接種", "ワクチン"],
+        "always",
+        Some(nurses.clone()),
+    );
+    rules::create(&mut conn, &app.clinic, &vaccine, now)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+
+    patient_says(&app, "予約変更をお願いしたいです").await;
+    assert!(
+        texts(&app).is_empty(),
+        "an open-hours rule is silent at night"
+    );
+
+    patient_says(&app, "ﾜｸﾁﾝの予約はできますか").await;
+    assert_eq!(texts(&app), vec!["予防接種のご案内です。".to_string()]);
+    let conv = conversation(&app).await;
+    assert_eq!(
+        conv.team_id.as_deref(),
+        Some(nurses.as_str()),
+        "handed to the nurses"
+    );
+    let lines = automation_lines(&app).await;
+    assert_eq!(
+        lines.last().unwrap(),
+        &(
+            "keyword_team".to_string(),
+            "自動応答『予防接種』が返信し、看護に引き継ぎました".to_string()
+        )
+    );
+
+    // Tuesday 10:00: open, the daytime rule answers.
+    app.clock.advance(chrono::Duration::hours(13));
+    patient_says(&app, "予約変更できますか").await;
+    assert_eq!(
+        texts(&app).last().map(String::as_str),
+        Some("予約変更のご案内です。")
+    );
+}
+
+async fn sms_says(app: &TestApp, body: &str) {
+    use tsunagu_testkit::app::sms::{CLINIC, PATIENT};
+    let d = app
+        .sms()
+        .sandbox
+        .user_sms(CLINIC, PATIENT, body)
+        .await
+        .unwrap();
+    assert_eq!(d.status, 200, "{d:?}");
+    app.run_jobs().await;
+}
+
+#[tokio::test]
+async fn on_sms_the_first_message_gets_the_greeting_and_its_keyword_answer_by_push() {
+    use tsunagu_channels::ChannelKind;
+    use tsunagu_testkit::app::sms::PATIENT as SMS_PATIENT;
+    let app = start(builder().with_channels(&[ChannelKind::Sms])).await;
+    add_parking_rule(&app).await;
+    let sms = app.sms();
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let draft = greetings::Draft {
+        enabled: true,
+        greeting_text: "{{clinic.name}}です。はじめてのご連絡ありがとうございます。".into(),
+        ask_consent: false,
+        offer_verification: false,
+    };
+    greetings::save(
+        &mut conn,
+        &app.clinic,
+        sms.channel.as_str(),
+        &draft,
+        app.clock.now_ms(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    drop(conn);
+
+    sms_says(&app, "駐車場").await;
+    let bodies: Vec<String> = sms
+        .sandbox
+        .sent_to(SMS_PATIENT)
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(
+        bodies[0].ends_with("はじめてのご連絡ありがとうございます。"),
+        "{bodies:?}"
+    );
+    assert!(bodies[1].ends_with(PARKING), "{bodies:?}");
+
+    sms_says(&app, "駐車場").await;
+    let bodies: Vec<String> = sms
+        .sandbox
+        .sent_to(SMS_PATIENT)
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(bodies.len(), 3, "the greeting only once: {bodies:?}");
+}
