@@ -9,7 +9,9 @@ import { totp } from './totp.mjs';
 
 const base = process.env.TSUNAGU_URL;
 const shots = process.env.SCREENSHOT_DIR || '.';
-const patientLine = '明日の予約を午後に変更できますか？';
+// The patient's conversation by her name: the greeting (and, outside hours, the away message)
+// answers her first line, so the list's preview is not her words.
+const patientName = '山田 花子';
 const noteText = `午後の枠を確認してください #${Date.now() % 100000}`;
 
 const browser = await chromium.launch({
@@ -44,7 +46,7 @@ try {
 
   step('reception opens the patient\'s conversation');
   await desk.goto(`${base}/app/inbox?view=all`);
-  await desk.locator('[data-testid=inbox-item]', { hasText: patientLine }).click();
+  await desk.locator('[data-testid=inbox-item]', { hasText: patientName }).click();
   await desk.waitForSelector('[data-testid=conversation-view]');
   const convUrl = desk.url();
 
@@ -54,7 +56,7 @@ try {
   await desk.click('[data-testid=assign-give]');
   await desk.locator('[data-testid=assignee-name]', { hasText: '高橋' }).waitFor();
   await nurse.locator('[data-testid=inbox-item]', { hasText: '担当: 看護師 高橋 美和' })
-    .filter({ hasText: patientLine }).waitFor();
+    .filter({ hasText: patientName }).waitFor();
 
   step('a note mentioning the nurse: her badge rises without a reload');
   await desk.click('[data-testid=note-box] summary');

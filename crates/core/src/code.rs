@@ -138,6 +138,14 @@ codes! {
     CannedShortcutExists = "canned_shortcut_exists",
     InvalidClinicPhone = "invalid_clinic_phone",
 
+    // Automation (自動応答): keyword rules, the away message, greetings, escape words.
+    InvalidKeywordRuleName = "invalid_keyword_rule_name",
+    KeywordRuleKeywordsRequired = "keyword_rule_keywords_required",
+    InvalidKeywordPattern = "invalid_keyword_pattern",
+    InvalidAutomationText = "invalid_automation_text",
+    InvalidAutomationNumber = "invalid_automation_number",
+    InvalidEscapeWords = "invalid_escape_words",
+
     // Patient records and custom fields.
     InvalidPatient = "invalid_patient",
     NameRequired = "name_required",

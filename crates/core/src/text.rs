@@ -140,6 +140,58 @@ pub fn search_form_mapped(s: &str) -> (String, Vec<(usize, usize)>) {
     (out, from)
 }
 
+/// The form a short command or keyword a patient types is compared in: `search_form` (width,
+/// kana, case and spaces folded) without punctuation, quotes or brackets around it, so
+/// `「駐車場」`, ` ちゅうしゃじょう？` and `ﾁｭｳｼｬｼﾞｮｳ。` all become `チュウシャジョウ` or `駐車場`.
+/// Consent commands, escape words and keyword rules compare in this form.
+pub fn match_form(s: &str) -> String {
+    search_form(s)
+        .trim_matches(|c: char| is_surrounding_mark(c))
+        .to_string()
+}
+
+/// Punctuation, quotes, brackets and symbols that may surround a word without changing it
+/// (the long vowel mark ー is a letter, never trimmed).
+fn is_surrounding_mark(c: char) -> bool {
+    if c == 'ー' {
+        return false;
+    }
+    c.is_ascii_punctuation()
+        || matches!(
+            c,
+            '。' | '、'
+                | '・'
+                | '「'
+                | '」'
+                | '『'
+                | '』'
+                | '【'
+                | '】'
+                | '（'
+                | '）'
+                | '〜'
+                | '～'
+                | '…'
+                | '‥'
+                | '♪'
+                | '☆'
+                | '★'
+                | '♡'
+                | '❤'
+                | '“'
+                | '”'
+                | '‘'
+                | '’'
+                | '〈'
+                | '〉'
+                | '《'
+                | '》'
+                | '〔'
+                | '〕'
+        )
+        || matches!(c as u32, 0x1F300..=0x1FAFF | 0x2600..=0x27BF | 0xFE0F)
+}
+
 /// Whether `c` may appear in a name reading written in full-width katakana (フリガナ).
 pub fn is_katakana_reading_char(c: char) -> bool {
     matches!(
@@ -208,6 +260,25 @@ mod tests {
         ] {
             assert_eq!(search_form_mapped(s).0, search_form(s), "{s}");
         }
+    }
+
+    #[test]
+    fn the_match_form_folds_like_search_and_drops_surrounding_punctuation() {
+        for t in [
+            "ﾁｭｳｼｬｼﾞｮｳ",
+            "ちゅうしゃじょう",
+            "チュウシャジョウ",
+            "「ちゅうしゃじょう」？",
+            " ﾁｭｳｼｬｼﾞｮｳ。",
+        ] {
+            assert_eq!(match_form(t), "チュウシャジョウ", "{t}");
+        }
+        assert_eq!(match_form("駐車場は？！"), "駐車場ハ");
+        assert_eq!(match_form("ＳＴＯＰ!"), "stop");
+        assert_eq!(match_form("【スタッフ】"), "スタッフ");
+        assert_eq!(match_form("コーヒー"), "コーヒー");
+        assert_eq!(match_form("駐車場😊"), "駐車場");
+        assert_eq!(match_form("診療 時間"), "診療時間");
     }
 
     #[test]

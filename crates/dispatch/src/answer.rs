@@ -1,31 +1,61 @@
 //! Answering the patient's own message: with LINE's reply token while it is fresh (free of
 //! quota, single-use), otherwise by push. Either way it is a reply to the patient's action, so it
-//! needs no separate consent.
+//! needs no separate consent. A token another step already used (a greeting before a keyword
+//! answer) is not an error: the answer goes by push, through the consent and reachability checks.
+use tsunagu_core::Code;
 use tsunagu_inbox::reply::{self, ReplyOutcome};
 
 use crate::Inbound;
 
 /// LINE does not publish the reply token's lifetime (about a minute); leave a margin.
 const REPLY_TOKEN_FRESH_MS: i64 = 50_000;
+/// LINE accepts 1–5 message objects per reply.
+const MAX_REPLY_MESSAGES: usize = 5;
 
-pub async fn answer(m: &Inbound, text: &str) -> anyhow::Result<ReplyOutcome> {
-    let now = m.clock.now_ms();
-    let message = serde_json::json!({"type": "text", "text": text});
-    if let Some((token, at)) = m
-        .reply_token
+fn fresh_token(m: &Inbound, now: i64) -> Option<(&str, i64)> {
+    m.reply_token
         .as_ref()
         .filter(|(_, at)| now - at < REPLY_TOKEN_FRESH_MS)
-    {
-        return reply::queue_auto_reply(
+        .map(|(t, at)| (t.as_str(), *at))
+}
+
+fn token_used(o: &ReplyOutcome) -> bool {
+    matches!(o, ReplyOutcome::Refused(r) if r.code == Code::ReplyTokenUsed)
+}
+
+pub async fn answer(m: &Inbound, text: &str) -> anyhow::Result<ReplyOutcome> {
+    Ok(answer_all(m, &[text.to_string()])
+        .await?
+        .pop()
+        .unwrap_or_else(|| ReplyOutcome::Refused(tsunagu_core::Refusal::new(Code::EmptyMessage))))
+}
+
+/// Several texts in order: one reply with all of them while the token is fresh, else one push
+/// each. The outcome of each send (one for a reply).
+pub async fn answer_all(m: &Inbound, texts: &[String]) -> anyhow::Result<Vec<ReplyOutcome>> {
+    let now = m.clock.now_ms();
+    if let Some((token, at)) = fresh_token(m, now).filter(|_| texts.len() <= MAX_REPLY_MESSAGES) {
+        let messages = texts
+            .iter()
+            .map(|t| serde_json::json!({"type": "text", "text": t}))
+            .collect();
+        let outcome = reply::queue_auto_reply(
             &m.db,
             &m.clinic,
             &m.conversation,
             Some(token),
-            *at,
-            vec![message],
+            at,
+            messages,
             now,
         )
-        .await;
+        .await?;
+        if !token_used(&outcome) {
+            return Ok(vec![outcome]);
+        }
     }
-    reply::queue_automation_push(&m.db, &m.clinic, &m.conversation, text, now).await
+    let mut out = Vec::with_capacity(texts.len());
+    for t in texts {
+        out.push(reply::queue_automation_push(&m.db, &m.clinic, &m.conversation, t, now).await?);
+    }
+    Ok(out)
 }

@@ -5,7 +5,7 @@
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
-use tsunagu_core::text::search_form;
+use tsunagu_core::text::{match_form, search_form};
 use tsunagu_core::{new_id, ChannelId, ClinicId, PatientId};
 use tsunagu_inbox::reply::ReplyOutcome;
 use tsunagu_privacy::consent::{self, ConsentActor, NewConsent, Purpose, Source};
@@ -45,11 +45,7 @@ enum Command {
 
 /// The text as compared: folded, without spaces, quotes or closing punctuation.
 fn normalize(text: &str) -> String {
-    let f = search_form(text);
-    let trim: &[char] = &[
-        '。', '.', '!', '！', '?', '？', '、', ',', '「', '」', '"', '\'',
-    ];
-    f.trim_matches(trim).replace(['-', '_'], "")
+    match_form(text).replace(['-', '_'], "")
 }
 
 fn command(text: &str) -> Option<Command> {
@@ -84,13 +80,30 @@ struct Who<'a> {
 /// The dispatch step: commands in the patient's one-to-one chat, or the number answering an
 /// open 配信設定 question.
 pub async fn step(m: &Inbound) -> anyhow::Result<Step> {
-    let (Some(ident), Some(text)) = (&m.identity, &m.text) else {
+    let Some(text) = &m.text else {
         return Ok(Step::Pass);
     };
-    if m.conversation.kind != "direct" || m.message.kind != "text" {
+    if m.message.kind != "text" {
         return Ok(Step::Pass);
     }
-    let who = Who {
+    let Some(who) = who(m) else {
+        return Ok(Step::Pass);
+    };
+    let now = m.clock.now_ms();
+    match command(text) {
+        Some(Command::Stop) => stop(m, &who, now).await,
+        Some(Command::Settings) => settings(m, &who, now).await,
+        None => answer_prompt(m, &who, text, now).await,
+    }
+}
+
+/// The patient in their one-to-one chat; `None` elsewhere.
+fn who(m: &Inbound) -> Option<Who<'_>> {
+    let ident = m.identity.as_ref()?;
+    if m.conversation.kind != "direct" {
+        return None;
+    }
+    Some(Who {
         clinic: &m.clinic,
         patient: PatientId::from_db(ident.patient_id.clone()),
         channel: ChannelId::from_db(m.conversation.channel_id.clone()),
@@ -100,13 +113,7 @@ pub async fn step(m: &Inbound) -> anyhow::Result<Step> {
             Some(l) if !l.starts_with("ja") => "en",
             _ => "ja",
         },
-    };
-    let now = m.clock.now_ms();
-    match command(text) {
-        Some(Command::Stop) => stop(m, &who, now).await,
-        Some(Command::Settings) => settings(m, &who, now).await,
-        None => answer_prompt(m, &who, text, now).await,
-    }
+    })
 }
 
 async fn stop(m: &Inbound, who: &Who<'_>, now: i64) -> anyhow::Result<Step> {
@@ -135,6 +142,29 @@ async fn stop(m: &Inbound, who: &Who<'_>, now: i64) -> anyhow::Result<Step> {
 }
 
 async fn settings(m: &Inbound, who: &Who<'_>, now: i64) -> anyhow::Result<Step> {
+    let reply = ask(m, who, None, now).await?;
+    say(m, &reply).await?;
+    Ok(Step::Handled)
+}
+
+/// The 配信設定 question for the greeting (`automation::greeting`): the same numbered choices,
+/// waiting for the number the same way, led by a welcome instead of "your current settings".
+/// `None` outside a one-to-one chat with a known sender.
+pub async fn greeting_question(m: &Inbound) -> anyhow::Result<Option<String>> {
+    let Some(who) = who(m) else {
+        return Ok(None);
+    };
+    let lead = if who.lang == "ja" {
+        "お知らせの受け取りについてお伺いします。"
+    } else {
+        "Which messages would you like to receive from us?"
+    };
+    Ok(Some(ask(m, &who, Some(lead), m.clock.now_ms()).await?))
+}
+
+/// Builds the numbered question, stores it as the open `consent_prompts` row and returns its
+/// words (not sent yet).
+async fn ask(m: &Inbound, who: &Who<'_>, lead: Option<&str>, now: i64) -> anyhow::Result<String> {
     let mut conn = m.db.pool().acquire().await?;
     let states = consent::current(&mut conn, who.clinic, &who.patient).await?;
     drop(conn);
@@ -146,10 +176,10 @@ async fn settings(m: &Inbound, who: &Who<'_>, now: i64) -> anyhow::Result<Step> 
         })
     };
     let ja = who.lang == "ja";
-    let mut lines = vec![if ja {
-        "現在の配信設定です。".to_string()
-    } else {
-        "Your current settings:".to_string()
+    let mut lines = vec![match (lead, ja) {
+        (Some(l), _) => l.to_string(),
+        (None, true) => "現在の配信設定です。".to_string(),
+        (None, false) => "Your current settings:".to_string(),
     }];
     let mut choices = Vec::new();
     for (i, p) in STOPPABLE.iter().enumerate() {
@@ -160,7 +190,10 @@ async fn settings(m: &Inbound, who: &Who<'_>, now: i64) -> anyhow::Result<Step> 
             (true, false) => "on",
             (false, false) => "off",
         };
-        lines.push(format!("・{}:{state}", p.label(who.lang)));
+        // A greeting asks afresh: a new patient has nothing "stopped" yet.
+        if lead.is_none() {
+            lines.push(format!("・{}:{state}", p.label(who.lang)));
+        }
         let key = (i + 1).to_string();
         let wording = match (on, ja) {
             (true, true) => format!("{key} {}を停止する", p.label(who.lang)),
@@ -224,8 +257,7 @@ async fn settings(m: &Inbound, who: &Who<'_>, now: i64) -> anyhow::Result<Step> 
     .await
     .context("storing the 配信設定 question")?;
     tx.commit().await?;
-    say(m, &reply).await?;
-    Ok(Step::Handled)
+    Ok(reply)
 }
 
 /// A number answering the open question applies the choice shown; anything else closes the

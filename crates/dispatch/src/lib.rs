@@ -1,15 +1,20 @@
-//! Who answers an incoming message (DESIGN §4), in this order: carrier keywords (STOP/HELP, with
-//! SMS) → consent commands (配信停止, 配信設定) → identity verification in chat → (later: a running
-//! flow, a pending reminder question, keyword rules, the away message) → staff. Each step looks
-//! at the message and either answers it or passes. Standby-mode messages are never answered.
+//! Who answers an incoming message (DESIGN §4, issue 12 item 6), in this order: carrier keywords
+//! (STOP/HELP, with SMS, at ingest) → consent commands (配信停止, 配信設定) and the human escape
+//! words (スタッフ, 人と話したい: to staff) → identity verification in chat → (later: a running
+//! flow waiting for this answer, a pending reminder question) → the greeting on first contact →
+//! keyword rules → the away message → staff. Each step looks at the message and either answers
+//! it, hands it to staff, or passes. Standby-mode messages are never answered, and automation
+//! (`automation`: escape words, greeting, keywords, away) keeps quiet while a person handles the
+//! conversation; consent commands and a verification the patient started still answer.
 //! A message left for staff is then routed: a conversation nobody has joins its channel's team
 //! and may be given to an available member (`inbox::routing::auto`).
 mod answer;
+mod automation;
 mod consent_commands;
 mod context;
 mod verification;
 
-pub use answer::answer;
+pub use answer::{answer, answer_all};
 pub use context::Inbound;
 
 use std::sync::Arc;
@@ -25,6 +30,9 @@ use tsunagu_store::jobs::Job;
 pub enum Step {
     /// Answered (or acted on); later steps and staff routing are skipped.
     Handled,
+    /// Left to a person now (an escape word, a keyword rule's hand-off): later steps are
+    /// skipped and the conversation is routed to staff.
+    ToStaff,
     /// Not this step's business.
     Pass,
 }
@@ -51,7 +59,7 @@ impl JobHandler for InboundDispatcher {
         let Some(inbound) = Inbound::load(w, &p).await? else {
             return Ok(Outcome::Done);
         };
-        if dispatch(&inbound, self.codes.as_ref()).await? == Step::Pass && !inbound.standby {
+        if dispatch(&inbound, self.codes.as_ref()).await? != Step::Handled && !inbound.standby {
             let routed = route_inbound(
                 &inbound.db,
                 &inbound.clinic,
@@ -73,12 +81,33 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
         // Another bot answers in standby mode: we record, never reply.
         return Ok(Step::Pass);
     }
+    if m.message.direction == "out" || m.identity.is_none() {
+        // Only what a patient did is answered: never our own messages (no loops).
+        return Ok(Step::Pass);
+    }
     if consent_commands::step(m).await? == Step::Handled {
         return Ok(Step::Handled);
+    }
+    let auto = automation::Auto::load(m).await?;
+    if auto.quiet.is_none() {
+        let step = automation::escape(m, &auto).await?;
+        if step != Step::Pass {
+            return Ok(step);
+        }
     }
     if verification::step(m, codes).await? == Step::Handled {
         return Ok(Step::Handled);
     }
-    // Steps are added here in the DESIGN §4 order as they are built.
+    // Later, in this place: a running flow waiting for this answer; a pending reminder question.
+    if auto.quiet.is_some() {
+        return Ok(Step::Pass);
+    }
+    automation::greeting(m).await?;
+    let step = automation::keywords(m, &auto).await?;
+    if step != Step::Pass {
+        return Ok(step);
+    }
+    // The away message answers for now; the message still waits for staff.
+    automation::away_message(m, &auto).await?;
     Ok(Step::Pass)
 }

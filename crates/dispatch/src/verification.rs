@@ -5,7 +5,7 @@
 //! left for staff). Japanese, or English when the patient's LINE is set to another language.
 //! The e-mail address is never shown, not even masked: any hint would tell that the card
 //! number has a record, which the replies are careful never to reveal.
-use tsunagu_core::text::search_form;
+use tsunagu_core::text::match_form;
 use tsunagu_inbox::reply::ReplyOutcome;
 use tsunagu_privacy::verification::code::{self, CodeRequest, CodeSender};
 use tsunagu_privacy::verification::{self as v, Answer, Started, Subject};
@@ -30,9 +30,8 @@ const CODE_WORDS: &[&str] = &[
 const CANCEL_WORDS: &[&str] = &["中止", "キャンセル", "cancel"];
 
 fn is(words: &[&str], text: &str) -> bool {
-    let n = search_form(text);
-    let n = n.trim_matches(&['。', '.', '!', '！', '「', '」'][..]);
-    words.iter().any(|w| search_form(w) == n)
+    let n = match_form(text);
+    words.iter().any(|w| match_form(w) == n)
 }
 
 pub async fn step(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Step> {

@@ -3,6 +3,7 @@
 //! filters them by shortcut or title in search form (width, kana and case folded) and fills the
 //! variables in for the conversation (`render`).
 pub mod render;
+pub mod vars;
 
 use anyhow::Context;
 use sqlx::{AnyConnection, FromRow};

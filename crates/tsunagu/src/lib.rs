@@ -2,6 +2,7 @@
 //! a thin command-line shim over this, and the end-to-end tests start the same pieces.
 pub mod admin;
 pub mod demo;
+mod demo_automation;
 mod demo_canned;
 mod demo_channels;
 mod demo_routing;

@@ -67,6 +67,15 @@ pub fn refusal(lang: &str, r: &Refusal) -> String {
     })
 }
 
+/// The text for `key` with each `{name}` filled from `args` (one not given is left out).
+pub fn text_with(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
+    fill(&text(lang, key), |name| {
+        args.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    })
+}
+
 /// `words` with each `{name}` replaced by its value, or dropped when none was given (lowercase
 /// names only: the `{{1}}` of a template hint is text).
 fn fill(words: &str, value: impl Fn(&str) -> Option<String>) -> String {

@@ -8,6 +8,7 @@ mod inbox {
     pub mod support;
 
     mod assign;
+    mod automation;
     mod bulk;
     mod canned;
     mod conversation;

@@ -4,6 +4,7 @@
 //! OpenAPI test walks (`routes()`) cannot drift from what is served.
 pub mod assignment;
 pub mod auth;
+pub mod automation;
 pub mod calendar;
 pub mod canned;
 pub mod channels;
@@ -170,6 +171,11 @@ fn operations() -> Vec<Operation> {
         post("/api/v1/canned-responses", canned::create),
         patch("/api/v1/canned-responses/{id}", canned::update),
         delete("/api/v1/canned-responses/{id}", canned::delete),
+        get("/api/v1/automation/keyword-rules", automation::list),
+        post("/api/v1/automation/keyword-rules", automation::create),
+        get("/api/v1/automation/keyword-rules/{id}", automation::get),
+        patch("/api/v1/automation/keyword-rules/{id}", automation::update),
+        delete("/api/v1/automation/keyword-rules/{id}", automation::delete),
     ]
 }
 

@@ -6,9 +6,9 @@ use utoipa::{Modify, OpenApi};
 
 use super::idempotent::KeyResponses;
 use super::{
-    assignment, calendar, canned, channels, consent, conversation_state, conversations, extract,
-    messages, patients, privacy, reply, reply_content, scheduled, search, template_sync, templates,
-    verification,
+    assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
+    extract, messages, patients, privacy, reply, reply_content, scheduled, search, template_sync,
+    templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -81,6 +81,11 @@ use super::{
         canned::create,
         canned::update,
         canned::delete,
+        automation::list,
+        automation::create,
+        automation::get,
+        automation::update,
+        automation::delete,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -145,6 +150,10 @@ use super::{
         canned::CannedPatch,
         canned::CannedOut,
         canned::CannedList,
+        automation::KeywordRuleIn,
+        automation::KeywordRulePatch,
+        automation::KeywordRuleOut,
+        automation::KeywordRuleList,
         calendar::OpeningOut,
         calendar::IntervalIo,
         calendar::WeekIo,
@@ -179,6 +188,7 @@ use super::{
         (name = "patients", description = "Patient records"),
         (name = "calendar", description = "Opening hours, closures and national holidays"),
         (name = "canned", description = "Canned responses (定型文) staff pick in the reply box by typing `/`"),
+        (name = "automation", description = "Automation (自動応答): keyword rules that answer patients' routine questions"),
         (name = "privacy", description = "Patient export and erasure, retention settings"),
         (name = "meta", description = "This document"),
     )

@@ -74,6 +74,11 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
     ("POST", "/app/settings/canned/phone", "the session's clinic"),
     (
         "POST",
+        "/app/settings/automation/settings",
+        "the session's clinic",
+    ),
+    (
+        "POST",
         "/api/v1/canned-responses",
         "creates in the token's clinic",
     ),

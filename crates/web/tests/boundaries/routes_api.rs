@@ -22,7 +22,39 @@ pub fn cases(w: &World) -> Vec<Case> {
     };
     let consent = json!({"purpose": "marketing", "granted": true, "source": "web_form", "wording": "お知らせを受け取る"});
     let consent_on_b = json!({"purpose": "marketing", "channel": b.line.as_str(), "granted": true, "source": "web_form", "wording": "お知らせを受け取る"});
+    let rule = |channel: Option<&str>, team: Option<&str>| {
+        json!({"name": "乗っ取り", "keywords": ["駐車場"], "match_mode": "exact",
+               "reply_text": "本文", "channel_id": channel, "team_id": team})
+    };
     vec![
+        Case::json(
+            "POST",
+            "/api/v1/automation/keyword-rules",
+            "/api/v1/automation/keyword-rules".to_string(),
+            Some(rule(Some(b.line.as_str()), None)),
+            "B's channel in a new keyword rule",
+        ),
+        Case::json(
+            "PATCH",
+            "/api/v1/automation/keyword-rules/{id}",
+            format!("/api/v1/automation/keyword-rules/{}", b.keyword_rule),
+            Some(json!({"name": "乗っ取り"})),
+            "B's keyword rule",
+        ),
+        Case::json(
+            "PATCH",
+            "/api/v1/automation/keyword-rules/{id}",
+            format!("/api/v1/automation/keyword-rules/{}", a.keyword_rule),
+            Some(json!({"team_id": b.team.as_str()})),
+            "B's team in A's keyword rule",
+        ),
+        Case::json(
+            "DELETE",
+            "/api/v1/automation/keyword-rules/{id}",
+            format!("/api/v1/automation/keyword-rules/{}", b.keyword_rule),
+            None,
+            "B's keyword rule",
+        ),
         Case::json(
             "PATCH",
             "/api/v1/canned-responses/{id}",

@@ -317,7 +317,63 @@ fn settings_cases(w: &World) -> Vec<Case> {
         let path = format!("/app/settings/channels/{ch}/templates/{t}/{action}");
         Case::form(route, path, &[("status", "approved")], what)
     };
+    let rule_form = |channel: &str, team: &str| {
+        vec![
+            ("name", "乗っ取り".to_string()),
+            ("keywords", "駐車場".to_string()),
+            ("match_mode", "exact".to_string()),
+            ("reply_text", "本文".to_string()),
+            ("active_hours", "always".to_string()),
+            ("channel_id", channel.to_string()),
+            ("team_id", team.to_string()),
+        ]
+    };
     let mut out = vec![
+        Case::form(
+            "/app/settings/automation/rules/{id}",
+            format!("/app/settings/automation/rules/{}", b.keyword_rule),
+            &rule_form("", "")
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+            "B's keyword rule",
+        ),
+        Case::form(
+            "/app/settings/automation/rules/{id}/enabled",
+            format!("/app/settings/automation/rules/{}/enabled", b.keyword_rule),
+            &[("enabled", "0")],
+            "B's keyword rule",
+        ),
+        Case::form(
+            "/app/settings/automation/rules/{id}/delete",
+            format!("/app/settings/automation/rules/{}/delete", b.keyword_rule),
+            &[],
+            "B's keyword rule",
+        ),
+        Case::form(
+            "/app/settings/automation/rules",
+            "/app/settings/automation/rules".to_string(),
+            &rule_form(b.line.as_str(), "")
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+            "B's channel in a new rule",
+        ),
+        Case::form(
+            "/app/settings/automation/rules/{id}",
+            format!("/app/settings/automation/rules/{}", a.keyword_rule),
+            &rule_form("", b.team.as_str())
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+            "B's team in A's keyword rule",
+        ),
+        Case::form(
+            "/app/settings/automation/greetings/{channel_id}",
+            format!("/app/settings/automation/greetings/{}", b.line),
+            &[("enabled", "on"), ("greeting_text", "こんにちは")],
+            "B's channel",
+        ),
         Case::form(
             "/app/settings/canned/{id}",
             format!("/app/settings/canned/{}", b.canned),

@@ -53,6 +53,8 @@ pub struct Side {
     pub team: String,
     /// A canned response (定型文).
     pub canned: String,
+    /// A keyword auto-reply rule.
+    pub keyword_rule: String,
     /// A label of the clinic, on no conversation.
     pub label: String,
     /// The owner's saved inbox view.
@@ -157,6 +159,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         team,
         closure: closure(app, &s.clinic).await,
         canned: canned(app, &s.clinic).await,
+        keyword_rule: keyword_rule(app, &s.clinic).await,
         label: label(app, &s.clinic).await,
         saved_view: saved_view(app, &s.clinic, owner.staff_id.as_str()).await,
         clinic: s.clinic,
@@ -305,6 +308,25 @@ async fn team(app: &App, clinic: &ClinicId, member: &str) -> String {
         .await
         .unwrap());
     id
+}
+
+async fn keyword_rule(app: &App, clinic: &ClinicId) -> String {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let draft = tsunagu_automation::rules::Draft {
+        name: "駐車場".into(),
+        keywords: vec!["駐車場".into()],
+        match_mode: "exact".into(),
+        reply_text: "駐車場は建物の裏です。".into(),
+        channel_id: None,
+        active_hours: "always".into(),
+        team_id: None,
+        enabled: true,
+    };
+    tsunagu_automation::rules::create(&mut conn, clinic, &draft, T0)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 async fn canned(app: &App, clinic: &ClinicId) -> String {

@@ -137,6 +137,19 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
     let event = text_at(payload, &["/event", "/message/system/type"]);
     match event.as_deref() {
         Some(e) if SYSTEM_EVENTS.contains(&e) => i18n::text(lang, &format!("msg.event.{e}")),
+        // What automation did and why (「自動応答『駐車場』が返信しました」), by what it did.
+        Some("automation") => {
+            let what = text_at(payload, &["/what"]).unwrap_or_default();
+            const KNOWN: [&str; 5] = ["keyword", "keyword_team", "away", "greeting", "handed_over"];
+            if KNOWN.contains(&what.as_str()) {
+                let rule = text_at(payload, &["/rule"]).unwrap_or_default();
+                let team = text_at(payload, &["/team"]).unwrap_or_default();
+                let key = format!("msg.event.automation.{what}");
+                i18n::text_with(lang, &key, &[("rule", &rule), ("team", &team)])
+            } else {
+                i18n::text(lang, "msg.event.other")
+            }
+        }
         // Lines tsunagu writes in words itself, naming people (an assignment).
         Some("assignment") => body
             .filter(|b| !b.trim().is_empty())

@@ -3,9 +3,11 @@
 //! message templates, the teams at `/app/settings/teams` (members, automatic assignment,
 //! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
 //! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
-//! `/app/settings/service-levels`. Forms post back here and redirect to the page
+//! `/app/settings/service-levels`, automation (自動応答: keyword rules, away message, greetings,
+//! escape words) at `/app/settings/automation`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
+mod automation;
 mod calendar;
 mod calendar_view;
 mod canned;
@@ -64,6 +66,31 @@ pub fn router() -> Router<AppState> {
             get(labels::page).post(labels::create),
         )
         .route("/app/settings/labels/{id}/delete", post(labels::delete))
+        .route("/app/settings/automation", get(automation::page))
+        .route(
+            "/app/settings/automation/rules",
+            post(automation::create_rule),
+        )
+        .route(
+            "/app/settings/automation/rules/{id}",
+            post(automation::update_rule),
+        )
+        .route(
+            "/app/settings/automation/rules/{id}/enabled",
+            post(automation::enable_rule),
+        )
+        .route(
+            "/app/settings/automation/rules/{id}/delete",
+            post(automation::delete_rule),
+        )
+        .route(
+            "/app/settings/automation/settings",
+            post(automation::save_settings),
+        )
+        .route(
+            "/app/settings/automation/greetings/{channel_id}",
+            post(automation::save_greeting),
+        )
         .route(
             "/app/settings/service-levels",
             get(service_levels::page).post(service_levels::save),

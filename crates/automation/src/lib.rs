@@ -1,0 +1,19 @@
+//! Automation (自動応答, issue 12): what answers a patient when no person needs to. This crate
+//! owns the automation tables (migration 0023) and decides; `dispatch` runs its steps in the
+//! "who answers" order and sends through the outbox.
+//! - `matching`: keyword rules' spellings compared in `core::text::match_form` (width, kana,
+//!   case and surrounding punctuation ignored), or a size-limited pattern;
+//! - `rules`: keyword auto-replies (per channel, active hours, optional hand-off to a team);
+//! - `settings`: the away message, the human escape words, the quiet window;
+//! - `greetings`: the greeting per channel, once per identity;
+//! - `conversation`: per-conversation state (handed to a person, away message sent, answered
+//!   messages claimed once, whether a person is handling it);
+//! - `away`: whether the clinic is closed and the next opening in Japanese;
+//! - `lines`: the visible line on the conversation saying what automation did and why.
+pub mod away;
+pub mod conversation;
+pub mod greetings;
+pub mod lines;
+pub mod matching;
+pub mod rules;
+pub mod settings;

@@ -1,0 +1,249 @@
+//! The automation steps of "who answers" (`tsunagu_automation` decides and remembers; this
+//! module answers through `answer`, so every automated message goes through the outbox with
+//! the reply token when fresh, else by push after the consent and reachability checks):
+//! the human escape words, the greeting, keyword rules and the away message. Each answer leaves
+//! a line on the conversation saying why (`automation::lines`).
+//!
+//! Automation stays quiet while a person handles the conversation (assigned and a staff reply
+//! within the clinic's quiet window) and after an escape word until staff resolve it. It only
+//! ever looks at what a patient sent in a one-to-one chat, so its own answers, staff replies and
+//! group chats never set it off; and each inbound message is answered at most once
+//! (`conversation::claim_answer`), whatever happens to the job.
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use tsunagu_automation::conversation::{self, Quiet};
+use tsunagu_automation::lines::{self, Why};
+use tsunagu_automation::settings::Settings;
+use tsunagu_automation::{away, greetings, rules};
+use tsunagu_calendar::Schedule;
+use tsunagu_inbox::canned;
+use tsunagu_inbox::reply::ReplyOutcome;
+
+use crate::{answer, answer_all, consent_commands, Inbound, Step};
+
+/// What the automation steps share for one message, loaded once.
+pub struct Auto {
+    pub settings: Settings,
+    pub quiet: Option<Quiet>,
+    schedule: Option<Schedule>,
+}
+
+impl Auto {
+    pub async fn load(m: &Inbound) -> anyhow::Result<Auto> {
+        let mut conn = m.db.pool().acquire().await?;
+        let settings = tsunagu_automation::settings::load(&mut conn, &m.clinic).await?;
+        let quiet = conversation::quiet(
+            &mut conn,
+            &m.conversation,
+            settings.quiet_minutes,
+            m.clock.now_ms(),
+        )
+        .await?;
+        let schedule = away::schedule(&mut conn, &m.clinic).await?;
+        Ok(Auto {
+            settings,
+            quiet,
+            schedule,
+        })
+    }
+
+    /// Whether the clinic is open now (a clinic without a calendar counts as open: no away
+    /// message is better than a wrong one).
+    fn open(&self, now: DateTime<Utc>) -> bool {
+        self.schedule.as_ref().is_none_or(|s| s.is_open(now))
+    }
+}
+
+/// A text the patient typed in a one-to-one chat: the only thing keyword rules, escape words
+/// and the away message look at.
+fn typed(m: &Inbound) -> Option<&str> {
+    (m.conversation.kind == "direct" && m.message.kind == "text" && m.identity.is_some())
+        .then_some(m.text.as_deref())
+        .flatten()
+}
+
+fn now(m: &Inbound) -> DateTime<Utc> {
+    tsunagu_core::clock::from_ms(m.clock.now_ms())
+}
+
+async fn vars(m: &Inbound) -> anyhow::Result<canned::Vars> {
+    let mut conn = m.db.pool().acquire().await?;
+    canned::vars::for_conversation(&mut conn, &m.clinic, &m.conversation, "").await
+}
+
+async fn line(m: &Inbound, why: Why<'_>) -> anyhow::Result<()> {
+    let mut conn = m.db.pool().acquire().await?;
+    lines::record(&mut conn, &m.clinic, &m.conversation, why, m.clock.now_ms()).await
+}
+
+async fn claim(m: &Inbound, step: &str) -> anyhow::Result<bool> {
+    let mut conn = m.db.pool().acquire().await?;
+    conversation::claim_answer(&mut conn, &m.clinic, &m.message.id, step, m.clock.now_ms()).await
+}
+
+fn sent(outcome: &ReplyOutcome, m: &Inbound, step: &str) -> bool {
+    match outcome {
+        ReplyOutcome::Queued(_) => true,
+        ReplyOutcome::Refused(why) => {
+            tracing::warn!(code = why.code.as_str(), conversation = %m.conversation.id, step, "an automated answer was not sent");
+            false
+        }
+    }
+}
+
+/// スタッフ, 人と話したい, …: the patient is told a person will answer, the conversation is
+/// marked (a line, priority high) and left to staff; automation keeps quiet on it until it is
+/// resolved.
+pub async fn escape(m: &Inbound, a: &Auto) -> anyhow::Result<Step> {
+    let Some(text) = typed(m) else {
+        return Ok(Step::Pass);
+    };
+    if !a.settings.asks_for_a_person(text) {
+        return Ok(Step::Pass);
+    }
+    if !claim(m, "handed_over").await? {
+        return Ok(Step::ToStaff);
+    }
+    let now_ms = m.clock.now_ms();
+    {
+        let mut conn = m.db.pool().acquire().await?;
+        conversation::hand_over(&mut conn, &m.clinic, &m.conversation.id, now_ms).await?;
+    }
+    line(m, Why::HandedOver).await?;
+    let mut reply =
+        "スタッフにおつなぎします。順番にお返事しますので、このままお待ちください。".to_string();
+    if let Some(s) = a.schedule.as_ref().filter(|s| !s.is_open(now(m))) {
+        reply.push_str("\nただいま診療時間外のため、お返事は診療時間内になります。");
+        if let Some(next) = away::next_opening_ja(s, now(m)) {
+            reply.push('\n');
+            reply.push_str(&next);
+        }
+    }
+    let outcome = answer(m, &reply).await?;
+    sent(&outcome, m, "handed_over");
+    Ok(Step::ToStaff)
+}
+
+/// The channel's greeting on friend-add (LINE follow) or first contact, once per identity:
+/// the greeting, the consent question per purpose (the 配信設定 question, answered by number)
+/// and, for an unverified identity, how to verify. It never stops the steps after it: a first
+/// message may still be answered by a keyword rule.
+pub async fn greeting(m: &Inbound) -> anyhow::Result<()> {
+    let Some(ident) = &m.identity else {
+        return Ok(());
+    };
+    if m.conversation.kind != "direct" {
+        return Ok(());
+    }
+    let follow = m.message.kind == "event"
+        && matches!(
+            m.message.body.as_deref(),
+            Some("followed") | Some("unblocked")
+        );
+    let mut conn = m.db.pool().acquire().await?;
+    let first_contact = m.message.kind == "text"
+        && conversation::is_first_contact(&mut conn, &ident.id, &m.message.id).await?;
+    if !follow && !first_contact {
+        return Ok(());
+    }
+    let Some(g) = greetings::active(&mut conn, &m.clinic, &m.conversation.channel_id).await? else {
+        return Ok(());
+    };
+    if !conversation::claim_greeting(&mut conn, &m.clinic, &ident.id, m.clock.now_ms()).await? {
+        return Ok(());
+    }
+    drop(conn);
+    let mut texts = vec![canned::render::render(&g.greeting_text, &vars(m).await?)];
+    if g.ask_consent {
+        if let Some(q) = consent_commands::greeting_question(m).await? {
+            texts.push(q);
+        }
+    }
+    if g.offer_verification && ident.verified == 0 {
+        texts.push("ご本人確認（診察券番号と生年月日）がお済みでない方は「本人確認」と送ってください。ご予約や検査結果のご案内をこちらでお受け取りいただけます。".to_string());
+    }
+    if answer_all(m, &texts)
+        .await?
+        .iter()
+        .all(|o| sent(o, m, "greeting"))
+    {
+        line(m, Why::Greeting).await?;
+    }
+    Ok(())
+}
+
+/// The first keyword rule that matches answers; a rule with a team hands the conversation to it.
+pub async fn keywords(m: &Inbound, a: &Auto) -> anyhow::Result<Step> {
+    let Some(text) = typed(m) else {
+        return Ok(Step::Pass);
+    };
+    let open = a.open(now(m));
+    let rule = {
+        let mut conn = m.db.pool().acquire().await?;
+        rules::find_match(&mut conn, &m.clinic, &m.conversation.channel_id, text, open).await?
+    };
+    let Some(rule) = rule else {
+        return Ok(Step::Pass);
+    };
+    if !claim(m, "keyword").await? {
+        return Ok(Step::Handled);
+    }
+    let reply = canned::render::render(&rule.reply_text, &vars(m).await?);
+    if !sent(&answer(m, &reply).await?, m, "keyword") {
+        return Ok(Step::Pass);
+    }
+    let team = match &rule.team_id {
+        Some(t) => {
+            rules::hand_to_team(&m.db, &m.clinic, &m.conversation.id, t, m.clock.now_ms()).await?
+        }
+        None => None,
+    };
+    match &team {
+        Some(team) => {
+            line(
+                m,
+                Why::KeywordToTeam {
+                    rule: &rule.name,
+                    team,
+                },
+            )
+            .await?;
+            Ok(Step::ToStaff)
+        }
+        None => {
+            line(m, Why::Keyword { rule: &rule.name }).await?;
+            Ok(Step::Handled)
+        }
+    }
+}
+
+/// Outside opening hours, the away message with the next opening, at most once per
+/// conversation in the clinic's N hours. The message still waits for staff.
+pub async fn away_message(m: &Inbound, a: &Auto) -> anyhow::Result<()> {
+    if typed(m).is_none() || !a.settings.away_enabled {
+        return Ok(());
+    }
+    let Some(schedule) = a.schedule.as_ref().filter(|s| !s.is_open(now(m))) else {
+        return Ok(());
+    };
+    {
+        let mut conn = m.db.pool().acquire().await?;
+        let every = a.settings.away_every_hours;
+        let (clinic, conv) = (&m.clinic, &m.conversation.id);
+        if !conversation::claim_away(&mut conn, clinic, conv, every, m.clock.now_ms())
+            .await
+            .context("claiming the away message")?
+        {
+            return Ok(());
+        }
+    }
+    if !claim(m, "away").await? {
+        return Ok(());
+    }
+    let text = canned::render::render(&a.settings.away_text, &vars(m).await?);
+    let text = away::compose(&text, schedule, now(m));
+    if sent(&answer(m, &text).await?, m, "away") {
+        line(m, Why::Away).await?;
+    }
+    Ok(())
+}

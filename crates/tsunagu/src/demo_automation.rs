@@ -1,0 +1,64 @@
+//! The demo clinic's automation (自動応答), so a patient on the LINE simulator who types 駐車場
+//! (or ﾁｭｳｼｬｼﾞｮｳ) or 診療時間 gets the answer at once, one who writes outside opening hours
+//! is told when the clinic opens, and a new friend gets the greeting with the consent question.
+use anyhow::Context;
+use tsunagu_automation::{greetings, rules, settings};
+use tsunagu_core::{ChannelId, ClinicId};
+use tsunagu_store::Db;
+
+/// (name, match mode, keywords, reply). Parking answers only the question itself (a message
+/// that merely mentions a car park may be about something else); hours answer any mention.
+const RULES: [(&str, &str, &[&str], &str); 2] = [
+    (
+        "駐車場",
+        "exact",
+        &["駐車場", "ちゅうしゃじょう", "駐車場は", "駐車場はありますか", "車で行けますか", "parking"],
+        "{{patient.name}}様、お問い合わせありがとうございます。駐車場は建物の裏に5台分ございます。満車の際は近くのコインパーキングをご利用ください。",
+    ),
+    (
+        "診療時間",
+        "contains",
+        &["診療時間", "しんりょうじかん", "受付時間", "何時まで", "何時から", "opening hours"],
+        "{{clinic.name}}の診療時間は、平日9:00〜12:30・14:00〜18:00、土曜9:00〜12:30です。日曜・祝日は休診です。ご不明な点は{{clinic.phone}}までお電話ください。",
+    ),
+];
+
+pub(crate) async fn seed(
+    db: &Db,
+    clinic: &ClinicId,
+    line: &ChannelId,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let mut conn = db.pool().acquire().await?;
+    for (name, mode, keywords, reply) in RULES {
+        let draft = rules::Draft {
+            name: name.into(),
+            keywords: keywords.iter().map(|k| k.to_string()).collect(),
+            match_mode: mode.into(),
+            reply_text: reply.into(),
+            channel_id: None,
+            active_hours: "always".into(),
+            team_id: None,
+            enabled: true,
+        };
+        rules::create(&mut conn, clinic, &draft, now_ms)
+            .await?
+            .map_err(|r| anyhow::anyhow!("the demo's keyword rule {name:?}: {}", r.code))?;
+    }
+    let s = settings::Settings {
+        away_enabled: true,
+        ..settings::Settings::default()
+    };
+    settings::save(&mut conn, clinic, &s, now_ms).await?;
+    let greeting = greetings::Draft {
+        enabled: true,
+        greeting_text: greetings::DEFAULT_GREETING.into(),
+        ask_consent: true,
+        offer_verification: true,
+    };
+    greetings::save(&mut conn, clinic, line.as_str(), &greeting, now_ms)
+        .await?
+        .map_err(|r| anyhow::anyhow!("the demo's greeting: {}", r.code))
+        .context("seeding the demo's greeting")?;
+    Ok(())
+}
