@@ -214,7 +214,7 @@ async fn search(c: &setup::Clinic, http: &reqwest::Client, requests: usize) -> a
     );
     let mut all = Sample::default();
     for (name, q) in searches::mix(c).await? {
-        let s = searches::api(c, http, &q, requests / 2).await;
+        let s = searches::api(c, http, &q, requests / 2).await?;
         let (floor, found) = searches::floor(c, &q, requests / 2).await?;
         println!(
             "{:<24} {:>9.2} {:>9.2} {:>14.2} {:>7} {:>7}",

@@ -1,8 +1,9 @@
 //! Patients as a Japanese clinic's register has them: common family and given names with their
 //! readings (full-width katakana, as `contacts::Kana` stores them), mobile numbers, card numbers,
 //! birth dates; a few foreign patients writing in English.
-use rand::seq::SliceRandom;
 use rand::Rng;
+
+use super::talk::one;
 
 const FAMILY: &[(&str, &str)] = &[
     ("佐藤", "サトウ"),
@@ -99,10 +100,10 @@ impl Person {
     /// Patient number `i` (the number keeps phones and card numbers distinct).
     pub fn new(rng: &mut impl Rng, i: usize, english: bool) -> Person {
         let (name, kana) = if english {
-            (FOREIGN.choose(rng).expect("names").to_string(), None)
+            (one(rng, FOREIGN).to_string(), None)
         } else {
-            let (f, fk) = FAMILY.choose(rng).expect("names");
-            let (g, gk) = GIVEN.choose(rng).expect("names");
+            let (f, fk) = one(rng, FAMILY);
+            let (g, gk) = one(rng, GIVEN);
             (format!("{f} {g}"), Some(format!("{fk} {gk}")))
         };
         let phone = rng

@@ -137,7 +137,8 @@ fn state(
     patient: usize,
     msgs: &[(i64, Said)],
 ) -> Conversation {
-    let (last_ms, last_said) = *msgs.last().expect("a conversation has messages");
+    // `message_counts` gives every conversation at least one message.
+    let (last_ms, last_said) = msgs.last().copied().unwrap_or((s.now_ms, Said::Patient));
     let last_inbound_ms = msgs
         .iter()
         .rev()

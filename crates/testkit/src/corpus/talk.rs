@@ -2,7 +2,6 @@
 //! 診療時間, 処方, 書類), symptoms (発熱, 咳, 頭痛), vaccinations, results, thanks; and English
 //! from foreign patients. Slots (`{d}` a day, `{t}` a time, `{n}` a number) vary each message so
 //! search sees many distinct texts, not a handful repeated.
-use rand::seq::SliceRandom;
 use rand::Rng;
 
 const PATIENT_JA: &[&str] = &[
@@ -137,13 +136,13 @@ const TIMES: &[&str] = &[
 /// A patient's message; `english` for someone who writes in English.
 pub fn patient(rng: &mut impl Rng, english: bool, phone: &str) -> String {
     let t = if english { PATIENT_EN } else { PATIENT_JA };
-    fill(t.choose(rng).expect("texts"), rng, phone)
+    fill(one(rng, t), rng, phone)
 }
 
 /// A staff answer.
 pub fn staff(rng: &mut impl Rng, english: bool) -> String {
     let t = if english { STAFF_EN } else { STAFF_JA };
-    fill(t.choose(rng).expect("texts"), rng, "")
+    fill(one(rng, t), rng, "")
 }
 
 /// A private note between staff.
@@ -155,7 +154,12 @@ pub fn note(rng: &mut impl Rng) -> String {
         "健康診断書の依頼。{n}日までに作成。",
         "薬の副作用の相談。医師に回答をお願いしました。",
     ];
-    fill(NOTES.choose(rng).expect("notes"), rng, "")
+    fill(one(rng, NOTES), rng, "")
+}
+
+/// One of `list`, at random (every list here has entries).
+pub fn one<T: Copy>(rng: &mut impl Rng, list: &[T]) -> T {
+    list[rng.gen_range(0..list.len())]
 }
 
 fn fill(template: &str, rng: &mut impl Rng, phone: &str) -> String {
@@ -164,9 +168,9 @@ fn fill(template: &str, rng: &mut impl Rng, phone: &str) -> String {
         let Some(len) = out[i..].find('}') else { break };
         let slot = &out[i + 1..i + len];
         let value = match slot {
-            "d" => fill(DAYS.choose(rng).expect("days"), rng, phone),
-            "de" => DAYS_EN.choose(rng).expect("days").to_string(),
-            "t" => TIMES.choose(rng).expect("times").to_string(),
+            "d" => fill(one(rng, DAYS), rng, phone),
+            "de" => one(rng, DAYS_EN).to_string(),
+            "t" => one(rng, TIMES).to_string(),
             "n" => rng.gen_range(2..=28).to_string(),
             "f" => format!("{}.{}", rng.gen_range(37..=39), rng.gen_range(0..=9)),
             "b" => rng.gen_range(150..=190).to_string(),

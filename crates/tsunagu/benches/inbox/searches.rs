@@ -1,6 +1,7 @@
 //! The fixed search mix (`GET /api/v1/search?q=…`: messages newest first and matching
 //! patients, audited as staff searches are), beside the bare index query for its messages
 //! (`store::search::find::messages`, no HTTP, no patients, no audit).
+use anyhow::Context;
 use tsunagu_core::text::search_form;
 use tsunagu_store::search::find::{self, Facets};
 use tsunagu_store::search::grams::Needle;
@@ -38,15 +39,14 @@ pub async fn mix(c: &Clinic) -> anyhow::Result<Vec<(String, String)>> {
     Ok(terms.into_iter().map(|(n, q)| (n.to_owned(), q)).collect())
 }
 
-pub async fn api(c: &Clinic, http: &reqwest::Client, q: &str, n: usize) -> Sample {
-    let url = reqwest::Url::parse_with_params(&format!("{}/api/v1/search", c.base), &[("q", q)])
-        .expect("a search URL");
+pub async fn api(c: &Clinic, http: &reqwest::Client, q: &str, n: usize) -> anyhow::Result<Sample> {
+    let url = reqwest::Url::parse_with_params(&format!("{}/api/v1/search", c.base), &[("q", q)])?;
     let url = url.to_string();
-    measure::time(3, n, || measure::get(http, &url, None, Some(&c.token))).await
+    Ok(measure::time(3, n, || measure::get(http, &url, None, Some(&c.token))).await)
 }
 
 pub async fn floor(c: &Clinic, q: &str, n: usize) -> anyhow::Result<(Sample, usize)> {
-    let needle = Needle::of(&search_form(q)).expect("a term");
+    let needle = Needle::of(&search_form(q)).context("an empty search term")?;
     let mut conn = c.db.pool().acquire().await?;
     let mut s = Sample::default();
     let mut found = 0;

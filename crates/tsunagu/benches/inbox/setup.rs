@@ -164,7 +164,7 @@ async fn add_staff(db: &Db, clinic: &ClinicId, now: i64) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     for i in 0..STAFF {
         let role = match i % 5 {
-            0 | 1 | 2 => Role::Receptionist,
+            0..=2 => Role::Receptionist,
             3 => Role::Clinician,
             _ => Role::Admin,
         };

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use tsunagu_core::{Clock, SystemClock};
 use tsunagu_sandbox::line;
 
 use crate::measure::{self, Sample};
@@ -147,7 +148,7 @@ pub async fn run(
 
 /// LINE doc: Messaging API › Webhook event objects › Message event (text), signed.
 fn delivery(i: usize, user: &str) -> (String, String) {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = SystemClock.now_ms();
     let event = json!({
         "type": "message", "mode": "active", "timestamp": now,
         "webhookEventId": format!("01STORM{i:019}"),

@@ -2,7 +2,7 @@
 //! (`GET /app/inbox?…`, the whole page: tabs with counts, unread total, rows, labels), beside
 //! the bare indexed query behind its rows (`ConversationFilter::list`, on a connection of the
 //! same pool, no HTTP, no rendering).
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use tsunagu_core::{Clock, SystemClock};
 use tsunagu_store::conversations::filter::ConversationFilter;
 use tsunagu_web::conversation_filter::FilterParams;
@@ -29,7 +29,7 @@ pub async fn fixed_set(c: &Clinic) -> anyhow::Result<Vec<View>> {
     let team = pick("SELECT id FROM teams WHERE clinic_id = $1 AND name = '看護'").await?;
     let label = pick("SELECT id FROM labels WHERE clinic_id = $1 AND name = 'クレーム'").await?;
     let me = c.staff[0].0.as_str().to_owned();
-    let today = Utc::now().date_naive();
+    let today = SystemClock.now().date_naive();
     let from = (today - Duration::days(60)).to_string();
     let to = (today - Duration::days(30)).to_string();
     let tz = chrono_tz::Asia::Tokyo;
