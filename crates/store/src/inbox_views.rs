@@ -37,7 +37,14 @@ pub async fn list_decorations(
         return Ok(HashMap::new());
     }
     // A direct chat's thread key is the patient's provider id, so the identity is found even
-    // when the conversation row does not name it.
+    // when the conversation row does not name it. The page's ids drive the query: SQLite,
+    // without statistics, would rather walk the clinic's index past every conversation (`+`
+    // keeps it off that index; PostgreSQL plans by its statistics).
+    let clinic_col = if conn.backend_name() == "SQLite" {
+        "+c.clinic_id"
+    } else {
+        "c.clinic_id"
+    };
     let sql = format!(
         "SELECT c.id AS conversation_id, ch.kind AS channel_kind, p.display_name AS patient_name,
                 ci.display_name AS identity_name, p.provisional AS provisional,
@@ -48,7 +55,7 @@ pub async fn list_decorations(
          LEFT JOIN channel_identities ci
            ON c.kind = 'direct' AND ci.channel_id = c.channel_id AND ci.external_id = c.thread_key
          LEFT JOIN patients p ON p.id = COALESCE(c.patient_id, ci.patient_id) AND p.clinic_id = c.clinic_id
-         WHERE c.clinic_id = $1 AND c.id IN ({})",
+         WHERE {clinic_col} = $1 AND c.id IN ({})",
         placeholders(2, ids.len())
     );
     let mut q = sqlx::query_as::<_, ListDeco>(&sql).bind(clinic.as_str());
@@ -103,7 +110,8 @@ pub async fn assignable_staff(
 /// The clinic's unread messages, for the page title and the tab badge.
 pub async fn unread_total(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<i64> {
     sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(unread_count), 0) AS BIGINT) FROM conversations WHERE clinic_id = $1",
+        "SELECT CAST(COALESCE(SUM(unread_count), 0) AS BIGINT) FROM conversations
+         WHERE clinic_id = $1 AND unread_count > 0",
     )
     .bind(clinic.as_str())
     .fetch_one(conn)

@@ -109,9 +109,48 @@ impl Sql {
     }
 }
 
+/// A label on at most this many of the clinic's conversations is read from its own index
+/// first (the few rows it names, then sorted); a commoner one is checked row by row along the
+/// view's index, which finds a page long before the end.
+const FEW_LABELLED: i64 = 2_000;
+
 impl ConversationFilter {
-    /// The conditions other than state, each starting with ` AND `.
-    fn facets(&self, sql: &mut Sql) -> String {
+    /// Whether the label facet names few enough conversations to read them first (one capped
+    /// count on the label's index).
+    async fn label_drives(&self, conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<bool> {
+        let Some(label) = &self.label_id else {
+            return Ok(false);
+        };
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM conversation_labels
+             WHERE label_id = $1 AND clinic_id = $2 LIMIT $3) few",
+        )
+        .bind(label)
+        .bind(clinic.as_str())
+        .bind(FEW_LABELLED + 1)
+        .fetch_one(conn)
+        .await
+        .context("counting a label's conversations")?;
+        Ok(n <= FEW_LABELLED)
+    }
+
+    /// What the rows are read from: the conversations, or the label's few rows joined to them
+    /// in that order (SQLite keeps a CROSS JOIN's order; PostgreSQL plans by its statistics).
+    fn source(&self, sql: &mut Sql, drives: bool, sqlite: bool) -> String {
+        match (&self.label_id, drives) {
+            (Some(l), true) => format!(
+                "(SELECT conversation_id AS labelled FROM conversation_labels WHERE label_id = {}) few
+                 {} conversations ON conversations.id = few.labelled",
+                sql.text(l),
+                if sqlite { "CROSS JOIN" } else { "JOIN" }
+            ),
+            _ => "conversations".into(),
+        }
+    }
+
+    /// The conditions other than state, each starting with ` AND `; the label's is left out
+    /// when the rows come from it (`source`).
+    fn facets(&self, sql: &mut Sql, drives: bool) -> String {
         let mut w = String::new();
         if let Some(c) = &self.channel_id {
             w += &format!(" AND channel_id = {}", sql.text(c));
@@ -133,7 +172,7 @@ impl ConversationFilter {
         if let Some(u) = self.until_ms {
             w += &format!(" AND last_message_at < {}", sql.int(u));
         }
-        if let Some(l) = &self.label_id {
+        if let (Some(l), false) = (&self.label_id, drives) {
             w += &format!(
                 " AND EXISTS (SELECT 1 FROM conversation_labels cl WHERE cl.conversation_id = conversations.id AND cl.label_id = {})",
                 sql.text(l)
@@ -173,14 +212,17 @@ impl ConversationFilter {
         cursor: Option<&Cursor>,
         limit: i64,
     ) -> anyhow::Result<Vec<Conversation>> {
+        let drives = self.label_drives(conn, clinic).await?;
+        let sqlite = conn.backend_name() == "SQLite";
         let mut sql = Sql::default();
         let clinic_b = sql.text(clinic.as_str());
-        let rest = self.facets(&mut sql) + &self.after(&mut sql, cursor);
+        let from = self.source(&mut sql, drives, sqlite);
+        let rest = self.facets(&mut sql, drives) + &self.after(&mut sql, cursor);
         let lim = sql.int(limit);
         let order = self.order();
         let leg = |state: &str| {
             format!(
-                "SELECT {CONV_COLS} FROM conversations WHERE clinic_id = {clinic_b}{state}{rest}
+                "SELECT {CONV_COLS} FROM {from} WHERE clinic_id = {clinic_b}{state}{rest}
                  ORDER BY {order} LIMIT {lim}"
             )
         };

@@ -23,11 +23,14 @@ impl ConversationFilter {
             assignee: Assignee::Any,
             ..self.clone()
         };
+        let drives = facets.label_drives(conn, clinic).await?;
+        let sqlite = conn.backend_name() == "SQLite";
         let mut sql = Sql::default();
         let clinic_b = sql.text(clinic.as_str());
         let now = sql.int(now_ms);
         let me = sql.text(me);
-        let rest = facets.facets(&mut sql);
+        let from = facets.source(&mut sql, drives, sqlite);
+        let rest = facets.facets(&mut sql, drives);
         let due = format!("status = 'snoozed' AND snoozed_until <= {now}");
         // Each tab as legs that each walk an index (an OR would not).
         let open = |extra: &str| vec![format!("status = 'open'{extra}"), format!("{due}{extra}")];
@@ -47,7 +50,7 @@ impl ConversationFilter {
             legs.iter()
                 .map(|leg| {
                     format!(
-                        "(SELECT COUNT(*) FROM (SELECT 1 FROM conversations WHERE clinic_id = {clinic_b} AND {leg}{extra}{rest} LIMIT {cap}) c)"
+                        "(SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE clinic_id = {clinic_b} AND {leg}{extra}{rest} LIMIT {cap}) c)"
                     )
                 })
                 .collect::<Vec<_>>()
