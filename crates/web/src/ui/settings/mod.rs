@@ -3,7 +3,7 @@
 //! message templates, the teams at `/app/settings/teams` (members, automatic assignment,
 //! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
 //! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
-//! `/app/settings/service-levels`. Forms post back here and redirect to the page
+//! `/app/settings/service-levels`, the LINE rich menus at `/app/settings/rich-menus`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
 mod calendar;
@@ -14,6 +14,8 @@ mod channel_templates;
 mod channels;
 mod channels_form;
 mod labels;
+mod rich_menu_edit;
+mod rich_menus;
 mod service_levels;
 mod team_members;
 mod teams;
@@ -64,6 +66,40 @@ pub fn router() -> Router<AppState> {
             get(labels::page).post(labels::create),
         )
         .route("/app/settings/labels/{id}/delete", post(labels::delete))
+        // LINE rich menus (リッチメニュー).
+        .route(
+            "/app/settings/rich-menus",
+            get(rich_menus::page).post(rich_menus::create),
+        )
+        .route("/app/settings/rich-menus/rules", post(rich_menus::add_rule))
+        .route(
+            "/app/settings/rich-menus/rules/{id}/delete",
+            post(rich_menus::delete_rule),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}",
+            get(rich_menu_edit::page).post(rich_menu_edit::update),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/image",
+            get(rich_menu_edit::image).post(rich_menu_edit::upload),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/areas",
+            post(rich_menu_edit::save_areas),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/publish",
+            post(rich_menu_edit::publish),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/default",
+            post(rich_menu_edit::set_default),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/delete",
+            post(rich_menu_edit::delete),
+        )
         .route(
             "/app/settings/service-levels",
             get(service_levels::page).post(service_levels::save),
