@@ -264,7 +264,8 @@ async fn queue_tag_change(
         patient_id: Some(id.as_str().to_owned()),
         channel_id: None,
     };
-    let key = format!("rich_menu.assign:{}:{now_ms}", id.as_str());
+    // Each change its own job: two changes in one millisecond must both be applied.
+    let key = format!("rich_menu.assign:{}:{}", id.as_str(), tsunagu_core::new_id());
     let at = Enqueue {
         clinic_id: Some(clinic),
         idempotency_key: &key,

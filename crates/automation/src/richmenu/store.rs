@@ -361,7 +361,7 @@ pub async fn set_default(
         },
         Enqueue {
             clinic_id: Some(clinic),
-            idempotency_key: &format!("rich_menu.default:{}:{now_ms}", channel.as_str()),
+            idempotency_key: &format!("rich_menu.default:{}:{}", channel.as_str(), new_id()),
             run_at: now_ms,
         },
         now_ms,
@@ -518,7 +518,7 @@ pub(super) async fn queue_channel(
         },
         Enqueue {
             clinic_id: Some(clinic),
-            idempotency_key: &format!("rich_menu.assign:{}:{now_ms}", channel.as_str()),
+            idempotency_key: &format!("rich_menu.assign:{}:{}", channel.as_str(), new_id()),
             run_at: now_ms,
         },
         now_ms,
