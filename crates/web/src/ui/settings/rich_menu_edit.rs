@@ -140,9 +140,21 @@ pub async fn upload(
     staff: Staff,
     ip: ClientIp,
     Path(id): Path<String>,
-    form: CsrfMultipart,
+    form: Result<CsrfMultipart, Response>,
 ) -> Result<Response, PageError> {
+    staff.require(Permission::Administer)?;
     let clinic = staff.clinic.clinic_id();
+    // Another clinic's menu is not found, whatever the body.
+    let mut c = conn(&state).await?;
+    let mine = richmenu::get(&mut c, &clinic, &id).await?.is_some();
+    drop(c);
+    if !mine {
+        return Err(PageError::not_found());
+    }
+    let form = match form {
+        Ok(f) => f,
+        Err(rejection) => return Ok(rejection),
+    };
     let now = state.now_ms();
     let bytes = form.0.get("image").cloned().unwrap_or_default();
     let menu = id.clone();

@@ -203,6 +203,8 @@ pub async fn create(
     let mut tx = state.db.begin().await?;
     let id = match richmenu::create(tx.conn(), &clinic, &channel, &draft, state.now_ms()).await? {
         Ok(id) => id,
+        // Another clinic's channel, or none: not a form mistake to show inline.
+        Err(r) if r.code == Code::ChannelMissing => return Err(Code::ChannelMissing.into()),
         Err(r) => return Ok(refused(PAGE, &r)),
     };
     let subject = ("rich_menu", &[id.as_str()][..]);
@@ -231,6 +233,7 @@ pub async fn add_rule(
     let now = state.now_ms();
     let id = match richmenu::add_rule(tx.conn(), &clinic, &form.rich_menu_id, &form.tag, now).await? {
         Ok(id) => id,
+        Err(r) if r.code == Code::NotFound => return Err(PageError::not_found()),
         Err(r) => return Ok(refused(PAGE, &r)),
     };
     let subject = ("rich_menu_rule", &[id.as_str()][..]);
