@@ -40,7 +40,11 @@ pub async fn page(
         .filter_map(|m| m.alias_id.map(|a| minijinja::context! { value => a, label => m.name }))
         .collect();
     drop(c);
-    let (notice, error) = messages(lang, &q);
+    let (mut notice, error) = messages(lang, &q);
+    // Reloaded after publishing: say how it went, not that it is still going.
+    if q.saved.as_deref() == Some("publishing") && menu.state != "publishing" {
+        notice = (menu.state == "published").then(|| text(lang, "richmenu.saved.published"));
+    }
     let failure = menu
         .failure_code
         .as_deref()
