@@ -33,7 +33,10 @@ async fn env() -> (LineSandbox, LineClient) {
     );
     let addr = sb.spawn("127.0.0.1:0").await.unwrap();
     let base = format!("http://{addr}");
-    (sb, LineClient::new(reqwest::Client::new(), &base, &base, TOKEN))
+    (
+        sb,
+        LineClient::new(reqwest::Client::new(), &base, &base, TOKEN),
+    )
 }
 
 fn menu(text: &str) -> RichMenu {
@@ -119,7 +122,9 @@ async fn lines_refusals_and_rate_limits_are_classified() {
     let id = client.create_rich_menu(&menu("x")).await.unwrap();
     // Linked before its image: LINE's 400, not worth a retry.
     match client.link_rich_menu(USER, &id).await {
-        Err(SendError::Rejected { status, message, .. }) => {
+        Err(SendError::Rejected {
+            status, message, ..
+        }) => {
             assert_eq!(status, 400);
             assert!(message.contains("must upload richmenu image"), "{message}");
         }

@@ -265,7 +265,11 @@ async fn queue_tag_change(
         channel_id: None,
     };
     // Each change its own job: two changes in one millisecond must both be applied.
-    let key = format!("rich_menu.assign:{}:{}", id.as_str(), tsunagu_core::new_id());
+    let key = format!(
+        "rich_menu.assign:{}:{}",
+        id.as_str(),
+        tsunagu_core::new_id()
+    );
     let at = Enqueue {
         clinic_id: Some(clinic),
         idempotency_key: &key,

@@ -20,14 +20,21 @@ async fn app() -> (TestApp, StaffSession) {
         .with_channels(&[ChannelKind::Line])
         .start()
         .await;
-    let owner = app.staff_session(app.clinic(), Role::Owner, "院長 森").await;
+    let owner = app
+        .staff_session(app.clinic(), Role::Owner, "院長 森")
+        .await;
     (app, owner)
 }
 
 async fn post(app: &TestApp, s: &StaffSession, path: &str, fields: &[(&str, &str)]) -> String {
     let mut all = vec![("csrf_token", s.csrf.as_str())];
     all.extend_from_slice(fields);
-    let res = app.request(Method::POST, path).session(s).form(&all).send().await;
+    let res = app
+        .request(Method::POST, path)
+        .session(s)
+        .form(&all)
+        .send()
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{path}: {}", res.text());
     res.location().to_owned()
 }
@@ -88,19 +95,28 @@ async fn ready_menu(app: &TestApp, owner: &StaffSession) -> String {
 
     // The wrong size is refused with its code and changes nothing.
     let refused = upload(app, owner, &id, png_sized(2500, 1686)).await;
-    assert!(refused.ends_with("?error=rich_menu_image_size_mismatch"), "{refused}");
+    assert!(
+        refused.ends_with("?error=rich_menu_image_size_mismatch"),
+        "{refused}"
+    );
     let page = app
         .request(Method::GET, &refused)
         .session(owner)
         .send()
         .await;
-    assert!(page.text().contains("画像の大きさがリッチメニューの大きさと違います"));
+    assert!(page
+        .text()
+        .contains("画像の大きさがリッチメニューの大きさと違います"));
     let none: i64 = app
-        .count(&format!("SELECT COUNT(*) FROM rich_menus WHERE id = '{id}' AND image IS NOT NULL"))
+        .count(&format!(
+            "SELECT COUNT(*) FROM rich_menus WHERE id = '{id}' AND image IS NOT NULL"
+        ))
         .await;
     assert_eq!(none, 0);
 
-    assert!(upload(app, owner, &id, png_sized(2500, 843)).await.ends_with("saved=image"));
+    assert!(upload(app, owner, &id, png_sized(2500, 843))
+        .await
+        .ends_with("saved=image"));
     let areas = json!([
         {"bounds": {"x": 0, "y": 0, "width": 1250, "height": 843},
          "action": {"type": "message", "label": "予約", "text": "予約したい"}},
@@ -108,12 +124,27 @@ async fn ready_menu(app: &TestApp, owner: &StaffSession) -> String {
          "action": {"type": "uri", "label": "アクセス", "uri": "https://example.jp/access"}}
     ])
     .to_string();
-    let saved = post(app, owner, &format!("{PAGE}/{id}/areas"), &[("areas", &areas)]).await;
+    let saved = post(
+        app,
+        owner,
+        &format!("{PAGE}/{id}/areas"),
+        &[("areas", &areas)],
+    )
+    .await;
     assert!(saved.ends_with("saved=areas"), "{saved}");
     // A plain-http link is refused (https only).
     let http = areas.replace("https://", "http://");
-    let refused = post(app, owner, &format!("{PAGE}/{id}/areas"), &[("areas", &http)]).await;
-    assert!(refused.ends_with("error=rich_menu_action_invalid"), "{refused}");
+    let refused = post(
+        app,
+        owner,
+        &format!("{PAGE}/{id}/areas"),
+        &[("areas", &http)],
+    )
+    .await;
+    assert!(
+        refused.ends_with("error=rich_menu_action_invalid"),
+        "{refused}"
+    );
     id
 }
 
@@ -123,12 +154,21 @@ async fn a_published_default_menu_and_a_tag_rule_reach_line() {
     let line = app.line();
     // The patient writes first, so tsunagu knows their LINE identity.
     let hello = line.sandbox.user_text(PATIENT, "こんにちは");
-    assert_eq!(line.sandbox.send_event(ACCESS_TOKEN, hello).await.unwrap(), 200);
+    assert_eq!(
+        line.sandbox.send_event(ACCESS_TOKEN, hello).await.unwrap(),
+        200
+    );
     app.run_jobs().await;
 
     let id = ready_menu(&app, &owner).await;
     // Not the default before it is on LINE.
-    let early = post(&app, &owner, &format!("{PAGE}/{id}/default"), &[("on", "1")]).await;
+    let early = post(
+        &app,
+        &owner,
+        &format!("{PAGE}/{id}/default"),
+        &[("on", "1")],
+    )
+    .await;
     assert!(early.ends_with("error=rich_menu_not_published"), "{early}");
 
     post(&app, &owner, &format!("{PAGE}/{id}/publish"), &[]).await;
@@ -136,28 +176,54 @@ async fn a_published_default_menu_and_a_tag_rule_reach_line() {
     let (state, failure, line_id) = menu_state(&app, &id).await;
     assert_eq!((state.as_str(), failure), ("published", None));
     let line_id = line_id.unwrap();
-    assert_eq!(line.sandbox.rich_menu_ids(ACCESS_TOKEN), vec![line_id.clone()]);
+    assert_eq!(
+        line.sandbox.rich_menu_ids(ACCESS_TOKEN),
+        vec![line_id.clone()]
+    );
     assert_eq!(
         line.sandbox.rich_menu_alias(ACCESS_TOKEN, "first-visit"),
         Some(line_id.clone())
     );
 
-    post(&app, &owner, &format!("{PAGE}/{id}/default"), &[("on", "1")]).await;
+    post(
+        &app,
+        &owner,
+        &format!("{PAGE}/{id}/default"),
+        &[("on", "1")],
+    )
+    .await;
     app.run_jobs().await;
-    assert_eq!(line.sandbox.default_rich_menu(ACCESS_TOKEN), Some(line_id.clone()));
-    assert!(line.sandbox.linked_menu(ACCESS_TOKEN, PATIENT).unwrap().is_default);
+    assert_eq!(
+        line.sandbox.default_rich_menu(ACCESS_TOKEN),
+        Some(line_id.clone())
+    );
+    assert!(
+        line.sandbox
+            .linked_menu(ACCESS_TOKEN, PATIENT)
+            .unwrap()
+            .is_default
+    );
 
     // A rule for tag 初診, then the patient is tagged: LINE links the menu to them.
-    post(&app, &owner, &format!("{PAGE}/rules"), &[("tag", "初診"), ("rich_menu_id", &id)]).await;
-    app.run_jobs().await;
-    assert_eq!(line.sandbox.calls_to(&format!("/user/{PATIENT}/richmenu/{line_id}")), 0);
-    let patient: String = sqlx::query_scalar(
-        "SELECT patient_id FROM channel_identities WHERE external_id = $1",
+    post(
+        &app,
+        &owner,
+        &format!("{PAGE}/rules"),
+        &[("tag", "初診"), ("rich_menu_id", &id)],
     )
-    .bind(PATIENT)
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    .await;
+    app.run_jobs().await;
+    assert_eq!(
+        line.sandbox
+            .calls_to(&format!("/user/{PATIENT}/richmenu/{line_id}")),
+        0
+    );
+    let patient: String =
+        sqlx::query_scalar("SELECT patient_id FROM channel_identities WHERE external_id = $1")
+            .bind(PATIENT)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     let res = app
         .request(Method::PATCH, &format!("/api/v1/patients/{patient}"))
         .bearer(app.api_token())
@@ -169,7 +235,11 @@ async fn a_published_default_menu_and_a_tag_rule_reach_line() {
     let seen = line.sandbox.linked_menu(ACCESS_TOKEN, PATIENT).unwrap();
     assert!(!seen.is_default, "linked to the patient, not the default");
     assert_eq!(seen.rich_menu_id, line_id);
-    assert_eq!(line.sandbox.calls_to(&format!("/user/{PATIENT}/richmenu/{line_id}")), 1);
+    assert_eq!(
+        line.sandbox
+            .calls_to(&format!("/user/{PATIENT}/richmenu/{line_id}")),
+        1
+    );
 
     // The tag removed: unlinked, the default shows again.
     app.request(Method::PATCH, &format!("/api/v1/patients/{patient}"))
@@ -178,7 +248,12 @@ async fn a_published_default_menu_and_a_tag_rule_reach_line() {
         .send()
         .await;
     app.run_jobs().await;
-    assert!(line.sandbox.linked_menu(ACCESS_TOKEN, PATIENT).unwrap().is_default);
+    assert!(
+        line.sandbox
+            .linked_menu(ACCESS_TOKEN, PATIENT)
+            .unwrap()
+            .is_default
+    );
     assert!(
         app.count("SELECT COUNT(*) FROM audit_events WHERE action LIKE 'rich_menu.%'")
             .await
@@ -201,7 +276,10 @@ async fn publishing_retries_after_lines_429_and_500() {
     let (state, _, line_id) = menu_state(&app, &id).await;
     assert_eq!(state, "published");
     // One menu on LINE: the retry after the lost upload kept the one created before.
-    assert_eq!(line.sandbox.rich_menu_ids(ACCESS_TOKEN), vec![line_id.unwrap()]);
+    assert_eq!(
+        line.sandbox.rich_menu_ids(ACCESS_TOKEN),
+        vec![line_id.unwrap()]
+    );
     assert_eq!(line.sandbox.calls_to("/v2/bot/richmenu"), 2);
 }
 

@@ -6,7 +6,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use tsunagu_channels::line::richmenu::BatchOperation;
 use tsunagu_channels::line::{LineClient, RichMenuCallError, SendError};
-use tsunagu_core::jobs::{RichMenuAssign, RichMenuBatchProgress, RichMenuPublish, RichMenuSetDefault};
+use tsunagu_core::jobs::{
+    RichMenuAssign, RichMenuBatchProgress, RichMenuPublish, RichMenuSetDefault,
+};
 use tsunagu_core::{ChannelId, ClinicId, PatientId};
 use tsunagu_outbox::channel::{load, Found};
 use tsunagu_outbox::worker::Outcome;
@@ -20,7 +22,11 @@ use super::store::{self as menus, Menu};
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 /// The channel's LINE client, or what the job comes to when there is none.
-async fn client(w: &Worker, clinic: &ClinicId, channel: &ChannelId) -> anyhow::Result<Result<LineClient, Outcome>> {
+async fn client(
+    w: &Worker,
+    clinic: &ClinicId,
+    channel: &ChannelId,
+) -> anyhow::Result<Result<LineClient, Outcome>> {
     let ch = match load(&w.db, &w.cipher, Some(clinic), channel).await {
         Ok(Found::Channel(ch)) => ch,
         Ok(_) => return Ok(Err(Outcome::Done)),
@@ -236,8 +242,7 @@ impl JobHandler for Assign {
                 tsunagu_store::patients::identities_of(&mut conn, &clinic, &patient).await?
             }
             (None, Some(channel)) => {
-                tsunagu_store::patients::identities_of_channel(&mut conn, &clinic, channel)
-                    .await?
+                tsunagu_store::patients::identities_of_channel(&mut conn, &clinic, channel).await?
             }
             (None, None) => return Ok(Outcome::Done),
         };
@@ -279,7 +284,15 @@ impl JobHandler for Assign {
             }
             let mut conn = w.db.pool().acquire().await?;
             let menu = want.as_ref().map(|(id, _)| id.as_str());
-            record(&mut conn, clinic.as_str(), &channel, &identity, menu, w.clock.now_ms()).await?;
+            record(
+                &mut conn,
+                clinic.as_str(),
+                &channel,
+                &identity,
+                menu,
+                w.clock.now_ms(),
+            )
+            .await?;
         }
         Ok(Outcome::Done)
     }
@@ -291,7 +304,12 @@ pub struct BatchProgress;
 impl JobHandler for BatchProgress {
     type Job = RichMenuBatchProgress;
 
-    async fn run(&self, w: &Worker, job: &Job, p: RichMenuBatchProgress) -> anyhow::Result<Outcome> {
+    async fn run(
+        &self,
+        w: &Worker,
+        job: &Job,
+        p: RichMenuBatchProgress,
+    ) -> anyhow::Result<Outcome> {
         let clinic = clinic_of(job)?;
         let mut conn = w.db.pool().acquire().await?;
         let Some(batch) = menus::batch(&mut conn, &p.batch_id).await? else {

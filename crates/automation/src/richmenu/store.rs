@@ -595,10 +595,7 @@ pub(super) async fn set_batch_phase(
 }
 
 /// The clinic's batch relinks, newest first (shown on the list).
-pub async fn batches_of(
-    conn: &mut AnyConnection,
-    clinic: &ClinicId,
-) -> anyhow::Result<Vec<Batch>> {
+pub async fn batches_of(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<Vec<Batch>> {
     sqlx::query_as(&format!(
         "SELECT {BATCH_COLS} FROM rich_menu_batches WHERE clinic_id = $1 ORDER BY accepted_at DESC, id DESC"
     ))

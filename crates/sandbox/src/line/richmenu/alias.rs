@@ -21,7 +21,7 @@ pub(super) async fn alias_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    call(&sb, &headers, "/v2/bot/richmenu/alias", |st, token| {
+    call(&sb, &headers, "/v2/bot/richmenu/alias", |st| {
         let body = match parse_json(&body)
             .and_then(|b| check_schema("CreateRichMenuAliasRequest", &b).map(|()| b))
         {
@@ -30,7 +30,7 @@ pub(super) async fn alias_create(
         };
         let alias = body["richMenuAliasId"].as_str().unwrap_or_default();
         let id = body["richMenuId"].as_str().unwrap_or_default();
-        let m = menus(st, token);
+        let m = menus(st);
         if let Err(r) = super::usable(m, id) {
             return r;
         }
@@ -48,31 +48,26 @@ pub(super) async fn alias_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    call(
-        &sb,
-        &headers,
-        "/v2/bot/richmenu/alias/{alias}",
-        |st, token| {
-            let body = match parse_json(&body)
-                .and_then(|b| check_schema("UpdateRichMenuAliasRequest", &b).map(|()| b))
-            {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
-            let id = body["richMenuId"].as_str().unwrap_or_default();
-            let m = menus(st, token);
-            if let Err(r) = super::usable(m, id) {
-                return r;
+    call(&sb, &headers, "/v2/bot/richmenu/alias/{alias}", |st| {
+        let body = match parse_json(&body)
+            .and_then(|b| check_schema("UpdateRichMenuAliasRequest", &b).map(|()| b))
+        {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        let id = body["richMenuId"].as_str().unwrap_or_default();
+        let m = menus(st);
+        if let Err(r) = super::usable(m, id) {
+            return r;
+        }
+        match m.aliases.get_mut(&alias) {
+            Some(target) => {
+                *target = id.to_owned();
+                json_response(200, json!({}))
             }
-            match m.aliases.get_mut(&alias) {
-                Some(target) => {
-                    *target = id.to_owned();
-                    json_response(200, json!({}))
-                }
-                None => error(400, ALIAS_NOT_FOUND),
-            }
-        },
-    )
+            None => error(400, ALIAS_NOT_FOUND),
+        }
+    })
 }
 
 pub(super) async fn alias_get(
@@ -84,7 +79,7 @@ pub(super) async fn alias_get(
         &sb,
         &headers,
         "/v2/bot/richmenu/alias/{alias}",
-        |st, token| match menus(st, token).aliases.get(&alias) {
+        |st| match menus(st).aliases.get(&alias) {
             Some(id) => json_response(200, json!({ "richMenuAliasId": alias, "richMenuId": id })),
             None => error(404, ALIAS_NOT_FOUND),
         },
@@ -100,7 +95,7 @@ pub(super) async fn alias_delete(
         &sb,
         &headers,
         "/v2/bot/richmenu/alias/{alias}",
-        |st, token| match menus(st, token).aliases.remove(&alias) {
+        |st| match menus(st).aliases.remove(&alias) {
             Some(_) => json_response(200, json!({})),
             None => error(400, ALIAS_NOT_FOUND),
         },
@@ -111,8 +106,8 @@ pub(super) async fn alias_list(
     AxumState(sb): AxumState<LineSandbox>,
     headers: HeaderMap,
 ) -> Response {
-    call(&sb, &headers, "/v2/bot/richmenu/alias/list", |st, token| {
-        let mut list: Vec<Value> = menus(st, token)
+    call(&sb, &headers, "/v2/bot/richmenu/alias/list", |st| {
+        let mut list: Vec<Value> = menus(st)
             .aliases
             .iter()
             .map(|(a, id)| json!({ "richMenuAliasId": a, "richMenuId": id }))
@@ -167,21 +162,16 @@ pub(super) async fn validate_batch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    call(
-        &sb,
-        &headers,
-        "/v2/bot/richmenu/validate/batch",
-        |st, token| {
-            let body = match parse_json(&body) {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
-            match check_batch(menus(st, token), &body) {
-                Ok(()) => json_response(200, json!({})),
-                Err(r) => r,
-            }
-        },
-    )
+    call(&sb, &headers, "/v2/bot/richmenu/validate/batch", |st| {
+        let body = match parse_json(&body) {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        match check_batch(menus(st), &body) {
+            Ok(()) => json_response(200, json!({})),
+            Err(r) => r,
+        }
+    })
 }
 
 /// Accepted with 202; the `X-Line-Request-Id` of this answer is the id progress is asked by.
@@ -192,12 +182,12 @@ pub(super) async fn batch(
     body: Bytes,
 ) -> Response {
     let accepted = now_iso(&sb);
-    call(&sb, &headers, "/v2/bot/richmenu/batch", |st, token| {
+    call(&sb, &headers, "/v2/bot/richmenu/batch", |st| {
         let body = match parse_json(&body) {
             Ok(b) => b,
             Err(r) => return r,
         };
-        let m = menus(st, token);
+        let m = menus(st);
         if let Err(r) = check_batch(m, &body) {
             return r;
         }
@@ -232,30 +222,25 @@ pub(super) async fn batch_progress(
     headers: HeaderMap,
 ) -> Response {
     let now = now_iso(&sb);
-    call(
-        &sb,
-        &headers,
-        "/v2/bot/richmenu/progress/batch",
-        |st, token| {
-            let Some(id) = q.get("requestId") else {
-                return error(400, "The request parameter 'requestId' is required.");
-            };
-            let Some(b) = menus(st, token).batches.get_mut(id) else {
-                return error(404, "Not found");
-            };
-            b.asked += 1;
-            // The first look finds it still running, as LINE's first answer usually does.
-            if b.asked == 1 {
-                json_response(
-                    200,
-                    json!({ "phase": "ongoing", "acceptedTime": b.accepted }),
-                )
-            } else {
-                json_response(
-                    200,
-                    json!({ "phase": b.phase, "acceptedTime": b.accepted, "completedTime": now }),
-                )
-            }
-        },
-    )
+    call(&sb, &headers, "/v2/bot/richmenu/progress/batch", |st| {
+        let Some(id) = q.get("requestId") else {
+            return error(400, "The request parameter 'requestId' is required.");
+        };
+        let Some(b) = menus(st).batches.get_mut(id) else {
+            return error(404, "Not found");
+        };
+        b.asked += 1;
+        // The first look finds it still running, as LINE's first answer usually does.
+        if b.asked == 1 {
+            json_response(
+                200,
+                json!({ "phase": "ongoing", "acceptedTime": b.accepted }),
+            )
+        } else {
+            json_response(
+                200,
+                json!({ "phase": b.phase, "acceptedTime": b.accepted, "completedTime": now }),
+            )
+        }
+    })
 }

@@ -15,9 +15,11 @@ use axum::Router;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::http::{authenticate, error, injected, invalid, json_response, RATE_LIMITED};
+use super::http::{
+    authenticate, error, injected, invalid, json_response, AUTH_FAILED, RATE_LIMITED,
+};
 use super::spec::{self, Detail};
-use super::state::{FaultKind, State};
+use super::state::{Channel, FaultKind};
 use super::LineSandbox;
 
 pub(crate) const NOT_FOUND: &str = "richmenu not found";
@@ -99,7 +101,7 @@ fn call(
     sb: &LineSandbox,
     headers: &HeaderMap,
     path: &str,
-    f: impl FnOnce(&mut State, &str) -> Response,
+    f: impl FnOnce(&mut Channel) -> Response,
 ) -> Response {
     let now = sb.now();
     let mut st = sb.lock();
@@ -113,20 +115,18 @@ fn call(
     if let Some(FaultKind::Before(status, retry_after)) = st.take_fault(path, true) {
         return injected(status, retry_after);
     }
-    let response = f(&mut st, &token);
+    let response = match st.channels.get_mut(&token) {
+        Some(ch) => f(ch),
+        None => error(401, AUTH_FAILED),
+    };
     match st.take_fault(path, false) {
         Some(FaultKind::After(status)) if response.status().is_success() => injected(status, None),
         _ => response,
     }
 }
 
-fn menus<'a>(st: &'a mut State, token: &str) -> &'a mut RichMenus {
-    // `authenticate` found the channel under the lock we still hold.
-    &mut st
-        .channels
-        .get_mut(token)
-        .expect("authenticated channel exists")
-        .rich_menus
+fn menus(ch: &mut Channel) -> &mut RichMenus {
+    &mut ch.rich_menus
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, Response> {
@@ -222,7 +222,7 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    call(&sb, &headers, "/v2/bot/richmenu", |st, token| {
+    call(&sb, &headers, "/v2/bot/richmenu", |st| {
         let mut body = match parse_json(&body).and_then(|b| check_menu(&b).map(|()| b)) {
             Ok(b) => b,
             Err(r) => return r,
@@ -230,7 +230,7 @@ async fn create(
         let id = format!("richmenu-{}", uuid::Uuid::new_v4().simple());
         body["richMenuId"] = json!(id);
         body["selected"] = json!(body["selected"].as_bool().unwrap_or(false));
-        let m = menus(st, token);
+        let m = menus(st);
         m.menus.insert(id.clone(), Menu { body, image: None });
         m.order.push(id.clone());
         json_response(200, json!({ "richMenuId": id }))
@@ -246,7 +246,7 @@ async fn validate(
         &sb,
         &headers,
         "/v2/bot/richmenu/validate",
-        |_, _| match parse_json(&body).and_then(|b| check_menu(&b)) {
+        |_| match parse_json(&body).and_then(|b| check_menu(&b)) {
             Ok(()) => json_response(200, json!({})),
             Err(r) => r,
         },
@@ -254,8 +254,8 @@ async fn validate(
 }
 
 async fn list(AxumState(sb): AxumState<LineSandbox>, headers: HeaderMap) -> Response {
-    call(&sb, &headers, "/v2/bot/richmenu/list", |st, token| {
-        let m = menus(st, token);
+    call(&sb, &headers, "/v2/bot/richmenu/list", |st| {
+        let m = menus(st);
         let list: Vec<&Value> = m
             .order
             .iter()
@@ -274,7 +274,7 @@ async fn get_menu(
         &sb,
         &headers,
         &format!("/v2/bot/richmenu/{id}"),
-        |st, token| match menus(st, token).menus.get(&id) {
+        |st| match menus(st).menus.get(&id) {
             Some(m) => json_response(200, m.body.clone()),
             None => error(404, NOT_FOUND),
         },
@@ -286,23 +286,18 @@ async fn delete_menu(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    call(
-        &sb,
-        &headers,
-        &format!("/v2/bot/richmenu/{id}"),
-        |st, token| {
-            let m = menus(st, token);
-            if m.menus.remove(&id).is_none() {
-                return error(404, NOT_FOUND);
-            }
-            m.order.retain(|x| *x != id);
-            m.links.retain(|_, x| *x != id);
-            if m.default.as_deref() == Some(id.as_str()) {
-                m.default = None;
-            }
-            json_response(200, json!({}))
-        },
-    )
+    call(&sb, &headers, &format!("/v2/bot/richmenu/{id}"), |st| {
+        let m = menus(st);
+        if m.menus.remove(&id).is_none() {
+            return error(404, NOT_FOUND);
+        }
+        m.order.retain(|x| *x != id);
+        m.links.retain(|_, x| *x != id);
+        if m.default.as_deref() == Some(id.as_str()) {
+            m.default = None;
+        }
+        json_response(200, json!({}))
+    })
 }
 
 /// An image's content type and size from its header (PNG IHDR, JPEG SOF).
@@ -343,14 +338,14 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    call(&sb, &headers, &path, |st, token| {
+    call(&sb, &headers, &path, |st| {
         if !matches!(content_type.as_str(), "image/png" | "image/jpeg") {
             return error(415, "Unsupported Media Type");
         }
         if body.len() > MAX_IMAGE {
             return error(413, "Request Entity Too Large");
         }
-        let Some(menu) = menus(st, token).menus.get_mut(&id) else {
+        let Some(menu) = menus(st).menus.get_mut(&id) else {
             return error(404, NOT_FOUND);
         };
         if menu.image.is_some() {
@@ -380,12 +375,8 @@ async fn download(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/v2/bot/richmenu/{id}/content");
-    call(&sb, &headers, &path, |st, token| {
-        match menus(st, token)
-            .menus
-            .get(&id)
-            .and_then(|m| m.image.clone())
-        {
+    call(&sb, &headers, &path, |st| {
+        match menus(st).menus.get(&id).and_then(|m| m.image.clone()) {
             Some((ct, bytes)) => {
                 let ct = HeaderValue::from_str(&ct)
                     .unwrap_or(HeaderValue::from_static("application/octet-stream"));
@@ -410,19 +401,14 @@ async fn set_default(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    call(
-        &sb,
-        &headers,
-        "/v2/bot/user/all/richmenu/{id}",
-        |st, token| {
-            let m = menus(st, token);
-            if let Err(r) = usable(m, &id) {
-                return r;
-            }
-            m.default = Some(id.clone());
-            json_response(200, json!({}))
-        },
-    )
+    call(&sb, &headers, "/v2/bot/user/all/richmenu/{id}", |st| {
+        let m = menus(st);
+        if let Err(r) = usable(m, &id) {
+            return r;
+        }
+        m.default = Some(id.clone());
+        json_response(200, json!({}))
+    })
 }
 
 async fn get_default(AxumState(sb): AxumState<LineSandbox>, headers: HeaderMap) -> Response {
@@ -430,7 +416,7 @@ async fn get_default(AxumState(sb): AxumState<LineSandbox>, headers: HeaderMap) 
         &sb,
         &headers,
         "/v2/bot/user/all/richmenu",
-        |st, token| match &menus(st, token).default {
+        |st| match &menus(st).default {
             Some(id) => json_response(200, json!({ "richMenuId": id })),
             None => error(404, "no default richmenu"),
         },
@@ -438,16 +424,14 @@ async fn get_default(AxumState(sb): AxumState<LineSandbox>, headers: HeaderMap) 
 }
 
 async fn cancel_default(AxumState(sb): AxumState<LineSandbox>, headers: HeaderMap) -> Response {
-    call(&sb, &headers, "/v2/bot/user/all/richmenu", |st, token| {
-        menus(st, token).default = None;
+    call(&sb, &headers, "/v2/bot/user/all/richmenu", |st| {
+        menus(st).default = None;
         json_response(200, json!({}))
     })
 }
 
-fn is_friend(st: &State, token: &str, user: &str) -> bool {
-    st.channels
-        .get(token)
-        .is_some_and(|c| c.users.iter().any(|u| u.user_id == user))
+fn is_friend(ch: &Channel, user: &str) -> bool {
+    ch.users.iter().any(|u| u.user_id == user)
 }
 
 async fn link(
@@ -455,26 +439,21 @@ async fn link(
     Path((user, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    call(
-        &sb,
-        &headers,
-        "/v2/bot/user/{user}/richmenu/{id}",
-        |st, token| {
-            if !super::ids::is_line_id(&user, &['U']) {
-                return error(400, "The value for the 'userId' parameter is invalid");
-            }
-            let friend = is_friend(st, token, &user);
-            let m = menus(st, token);
-            if let Err(r) = usable(m, &id) {
-                return r;
-            }
-            if !friend {
-                return error(404, "Not found");
-            }
-            m.links.insert(user.clone(), id.clone());
-            json_response(200, json!({}))
-        },
-    )
+    call(&sb, &headers, "/v2/bot/user/{user}/richmenu/{id}", |st| {
+        if !super::ids::is_line_id(&user, &['U']) {
+            return error(400, "The value for the 'userId' parameter is invalid");
+        }
+        let friend = is_friend(st, &user);
+        let m = menus(st);
+        if let Err(r) = usable(m, &id) {
+            return r;
+        }
+        if !friend {
+            return error(404, "Not found");
+        }
+        m.links.insert(user.clone(), id.clone());
+        json_response(200, json!({}))
+    })
 }
 
 async fn get_user_menu(
@@ -486,7 +465,7 @@ async fn get_user_menu(
         &sb,
         &headers,
         "/v2/bot/user/{user}/richmenu",
-        |st, token| match menus(st, token).links.get(&user) {
+        |st| match menus(st).links.get(&user) {
             Some(id) => json_response(200, json!({ "richMenuId": id })),
             None => error(404, "the user has no richmenu"),
         },
@@ -498,15 +477,10 @@ async fn unlink(
     Path(user): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    call(
-        &sb,
-        &headers,
-        "/v2/bot/user/{user}/richmenu",
-        |st, token| {
-            menus(st, token).links.remove(&user);
-            json_response(200, json!({}))
-        },
-    )
+    call(&sb, &headers, "/v2/bot/user/{user}/richmenu", |st| {
+        menus(st).links.remove(&user);
+        json_response(200, json!({}))
+    })
 }
 
 async fn bulk_link(
@@ -514,7 +488,7 @@ async fn bulk_link(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    call(&sb, &headers, "/v2/bot/richmenu/bulk/link", |st, token| {
+    call(&sb, &headers, "/v2/bot/richmenu/bulk/link", |st| {
         let body = match parse_json(&body)
             .and_then(|b| check_schema("RichMenuBulkLinkRequest", &b).map(|()| b))
         {
@@ -528,11 +502,8 @@ async fn bulk_link(
             .flatten()
             .filter_map(|u| u.as_str().map(str::to_owned))
             .collect();
-        let friends: Vec<String> = users
-            .into_iter()
-            .filter(|u| is_friend(st, token, u))
-            .collect();
-        let m = menus(st, token);
+        let friends: Vec<String> = users.into_iter().filter(|u| is_friend(st, u)).collect();
+        let m = menus(st);
         if let Err(r) = usable(m, &id) {
             return r;
         }
@@ -549,26 +520,21 @@ async fn bulk_unlink(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    call(
-        &sb,
-        &headers,
-        "/v2/bot/richmenu/bulk/unlink",
-        |st, token| {
-            let body = match parse_json(&body) {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
-            let users = body["userIds"].as_array().cloned().unwrap_or_default();
-            if users.is_empty() || users.len() > 500 {
-                return invalid(&[detail("userIds", "size must be between 1 and 500")]);
-            }
-            let m = menus(st, token);
-            for u in users.iter().filter_map(Value::as_str) {
-                m.links.remove(u);
-            }
-            json_response(202, json!({}))
-        },
-    )
+    call(&sb, &headers, "/v2/bot/richmenu/bulk/unlink", |st| {
+        let body = match parse_json(&body) {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        let users = body["userIds"].as_array().cloned().unwrap_or_default();
+        if users.is_empty() || users.len() > 500 {
+            return invalid(&[detail("userIds", "size must be between 1 and 500")]);
+        }
+        let m = menus(st);
+        for u in users.iter().filter_map(Value::as_str) {
+            m.links.remove(u);
+        }
+        json_response(202, json!({}))
+    })
 }
 
 mod alias;

@@ -37,7 +37,10 @@ pub async fn page(
         .await?
         .into_iter()
         .filter(|m| m.channel_id == menu.channel_id && m.id != menu.id)
-        .filter_map(|m| m.alias_id.map(|a| minijinja::context! { value => a, label => m.name }))
+        .filter_map(|m| {
+            m.alias_id
+                .map(|a| minijinja::context! { value => a, label => m.name })
+        })
         .collect();
     drop(c);
     let (mut notice, error) = messages(lang, &q);
@@ -133,9 +136,14 @@ pub async fn update(
         ..Draft::default()
     };
     let menu = id.clone();
-    change(&state, &staff, &ip, &id, ("rich_menu.update", "updated"), move |c| {
-        Box::pin(async move { richmenu::update(c, &clinic, &menu, &draft, now).await })
-    })
+    change(
+        &state,
+        &staff,
+        &ip,
+        &id,
+        ("rich_menu.update", "updated"),
+        move |c| Box::pin(async move { richmenu::update(c, &clinic, &menu, &draft, now).await }),
+    )
     .await
 }
 
@@ -162,9 +170,14 @@ pub async fn upload(
     let now = state.now_ms();
     let bytes = form.0.get("image").cloned().unwrap_or_default();
     let menu = id.clone();
-    change(&state, &staff, &ip, &id, ("rich_menu.update", "image"), move |c| {
-        Box::pin(async move { richmenu::set_image(c, &clinic, &menu, &bytes, now).await })
-    })
+    change(
+        &state,
+        &staff,
+        &ip,
+        &id,
+        ("rich_menu.update", "image"),
+        move |c| Box::pin(async move { richmenu::set_image(c, &clinic, &menu, &bytes, now).await }),
+    )
     .await
 }
 
@@ -185,14 +198,21 @@ pub async fn save_areas(
     let now = state.now_ms();
     let menu = id.clone();
     let parsed: Result<Vec<Area>, _> = serde_json::from_str(&form.areas);
-    change(&state, &staff, &ip, &id, ("rich_menu.update", "areas"), move |c| {
-        Box::pin(async move {
-            match parsed {
-                Ok(areas) => richmenu::set_areas(c, &clinic, &menu, areas, now).await,
-                Err(_) => Ok(Err(Refusal::new(Code::RichMenuActionInvalid))),
-            }
-        })
-    })
+    change(
+        &state,
+        &staff,
+        &ip,
+        &id,
+        ("rich_menu.update", "areas"),
+        move |c| {
+            Box::pin(async move {
+                match parsed {
+                    Ok(areas) => richmenu::set_areas(c, &clinic, &menu, areas, now).await,
+                    Err(_) => Ok(Err(Refusal::new(Code::RichMenuActionInvalid))),
+                }
+            })
+        },
+    )
     .await
 }
 
@@ -209,9 +229,14 @@ pub async fn publish(
     let clinic = staff.clinic.clinic_id();
     let now = state.now_ms();
     let menu = id.clone();
-    change(&state, &staff, &ip, &id, ("rich_menu.publish", "publishing"), move |c| {
-        Box::pin(async move { richmenu::request_publish(c, &clinic, &menu, now).await })
-    })
+    change(
+        &state,
+        &staff,
+        &ip,
+        &id,
+        ("rich_menu.publish", "publishing"),
+        move |c| Box::pin(async move { richmenu::request_publish(c, &clinic, &menu, now).await }),
+    )
     .await
 }
 
@@ -232,9 +257,14 @@ pub async fn set_default(
     let now = state.now_ms();
     let menu = id.clone();
     let on = form.on == "1";
-    change(&state, &staff, &ip, &id, ("rich_menu.default", "default"), move |c| {
-        Box::pin(async move { richmenu::set_default(c, &clinic, &menu, on, now).await })
-    })
+    change(
+        &state,
+        &staff,
+        &ip,
+        &id,
+        ("rich_menu.default", "default"),
+        move |c| Box::pin(async move { richmenu::set_default(c, &clinic, &menu, on, now).await }),
+    )
     .await
 }
 
@@ -251,8 +281,15 @@ pub async fn delete(
     if !richmenu::delete_draft(tx.conn(), &clinic, &id).await? {
         return Err(PageError::not_found());
     }
-    audit_change(&mut tx, &state, &staff, &ip, "rich_menu.delete", ("rich_menu", &[id.as_str()]))
-        .await?;
+    audit_change(
+        &mut tx,
+        &state,
+        &staff,
+        &ip,
+        "rich_menu.delete",
+        ("rich_menu", &[id.as_str()]),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("{PAGE}?saved=deleted")).into_response())
 }

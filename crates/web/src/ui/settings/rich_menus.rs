@@ -3,7 +3,7 @@
 //! Each menu's own page (`rich_menu_edit`) takes its image, areas, publishing and default.
 //! Every change is audited; a refusal comes back as `?error=<code>` and reads as its words.
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, Redirect, Response, IntoResponse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tsunagu_automation::richmenu::{self, Draft};
 use tsunagu_channels::line::richmenu::TEMPLATE_SIZES;
@@ -28,7 +28,14 @@ pub struct PageQuery {
 /// The notice and error a redirect named, read only from known keys and codes.
 pub(super) fn messages(lang: &str, q: &PageQuery) -> (Option<String>, Option<String>) {
     const SAVED: [&str; 9] = [
-        "created", "updated", "image", "areas", "publishing", "default", "deleted", "rule",
+        "created",
+        "updated",
+        "image",
+        "areas",
+        "publishing",
+        "default",
+        "deleted",
+        "rule",
         "rule_deleted",
     ];
     let notice = q
@@ -231,13 +238,22 @@ pub async fn add_rule(
     let clinic = staff.clinic.clinic_id();
     let mut tx = state.db.begin().await?;
     let now = state.now_ms();
-    let id = match richmenu::add_rule(tx.conn(), &clinic, &form.rich_menu_id, &form.tag, now).await? {
-        Ok(id) => id,
-        Err(r) if r.code == Code::NotFound => return Err(PageError::not_found()),
-        Err(r) => return Ok(refused(PAGE, &r)),
-    };
+    let id =
+        match richmenu::add_rule(tx.conn(), &clinic, &form.rich_menu_id, &form.tag, now).await? {
+            Ok(id) => id,
+            Err(r) if r.code == Code::NotFound => return Err(PageError::not_found()),
+            Err(r) => return Ok(refused(PAGE, &r)),
+        };
     let subject = ("rich_menu_rule", &[id.as_str()][..]);
-    audit_change(&mut tx, &state, &staff, &ip, "rich_menu.rule_create", subject).await?;
+    audit_change(
+        &mut tx,
+        &state,
+        &staff,
+        &ip,
+        "rich_menu.rule_create",
+        subject,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("{PAGE}?saved=rule")).into_response())
 }
@@ -259,7 +275,15 @@ pub async fn delete_rule(
         return Err(PageError::not_found());
     }
     let subject = ("rich_menu_rule", &[id.as_str()][..]);
-    audit_change(&mut tx, &state, &staff, &ip, "rich_menu.rule_delete", subject).await?;
+    audit_change(
+        &mut tx,
+        &state,
+        &staff,
+        &ip,
+        "rich_menu.rule_delete",
+        subject,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("{PAGE}?saved=rule_deleted")).into_response())
 }
