@@ -1,4 +1,4 @@
-//! Automation (自動応答, issue 12): what answers a patient when no person needs to. This crate
+//! Automation (自動応答, issue 12): what answers and shapes a patient's chat when no person needs to. This crate
 //! owns the automation tables (migration 0023) and decides; `dispatch` runs its steps in the
 //! "who answers" order and sends through the outbox.
 //! - `matching`: keyword rules' spellings compared in `core::text::match_form` (width, kana,
@@ -9,11 +9,14 @@
 //! - `conversation`: per-conversation state (handed to a person, away message sent, answered
 //!   messages claimed once, whether a person is handling it);
 //! - `away`: whether the clinic is closed and the next opening in Japanese;
-//! - `lines`: the visible line on the conversation saying what automation did and why.
+//! - `lines`: the visible line on the conversation saying what automation did and why;
+//! - `richmenu`: LINE rich menus managed from tsunagu (drafts, images, areas, publishing,
+//!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
 pub mod conversation;
 pub mod greetings;
 pub mod lines;
 pub mod matching;
+pub mod richmenu;
 pub mod rules;
 pub mod settings;

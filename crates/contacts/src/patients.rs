@@ -220,6 +220,8 @@ async fn write_tags(
     add_only: bool,
     now_ms: i64,
 ) -> anyhow::Result<()> {
+    let before = tags_of(conn, clinic, &[id.as_str()]).await?;
+    let before = before.get(id.as_str()).cloned().unwrap_or_default();
     if !add_only {
         sqlx::query("DELETE FROM patient_tags WHERE patient_id = $1 AND clinic_id = $2")
             .bind(id.as_str())
@@ -241,6 +243,39 @@ async fn write_tags(
         .await
         .context("tagging the patient")?;
     }
+    let after = tags_of(conn, clinic, &[id.as_str()]).await?;
+    if after.get(id.as_str()).cloned().unwrap_or_default() != before {
+        queue_tag_change(conn, clinic, id, now_ms).await?;
+    }
+    Ok(())
+}
+
+/// Tags decide a patient's LINE rich menu: `rich_menu.assign` re-applies the rules (queued,
+/// never LINE called inside this transaction; it does nothing where no rule applies).
+async fn queue_tag_change(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &PatientId,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    use tsunagu_store::jobs::{enqueue, Enqueue};
+    let job = tsunagu_core::jobs::RichMenuAssign {
+        clinic_id: clinic.clone(),
+        patient_id: Some(id.as_str().to_owned()),
+        channel_id: None,
+    };
+    // Each change its own job: two changes in one millisecond must both be applied.
+    let key = format!(
+        "rich_menu.assign:{}:{}",
+        id.as_str(),
+        tsunagu_core::new_id()
+    );
+    let at = Enqueue {
+        clinic_id: Some(clinic),
+        idempotency_key: &key,
+        run_at: now_ms,
+    };
+    enqueue(conn, &job, at, now_ms).await?;
     Ok(())
 }
 

@@ -224,6 +224,22 @@ codes! {
     /// It already left, was refused at its time, or was cancelled.
     ScheduledNotEditable = "scheduled_not_editable",
     InvalidScheduleTime = "invalid_schedule_time",
+
+    // LINE rich menus.
+    RichMenuSizeInvalid = "rich_menu_size_invalid",
+    RichMenuImageSizeMismatch = "rich_menu_image_size_mismatch",
+    RichMenuImageType = "rich_menu_image_type",
+    RichMenuImageTooLarge = "rich_menu_image_too_large",
+    RichMenuImageMissing = "rich_menu_image_missing",
+    RichMenuAreasInvalid = "rich_menu_areas_invalid",
+    RichMenuActionInvalid = "rich_menu_action_invalid",
+    RichMenuTextInvalid = "rich_menu_text_invalid",
+    RichMenuAliasExists = "rich_menu_alias_exists",
+    RichMenuRuleExists = "rich_menu_rule_exists",
+    RichMenuNotPublished = "rich_menu_not_published",
+    /// LINE refused the menu (a 4xx): its details are in the job's error.
+    RichMenuRejected = "rich_menu_rejected",
+    RichMenuChannelNotLine = "rich_menu_channel_not_line",
 }
 
 impl Code {

@@ -216,6 +216,54 @@ impl JobPayload for PrivacyRetention {
     const KIND: &'static str = "privacy.retention";
 }
 
+/// `rich_menu.publish`: create a rich menu on LINE with its image and alias, set it as the
+/// default if it is one, move everyone from the LINE menu it replaces (key
+/// `rich_menu.publish:<menu>:<updated_at>`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RichMenuPublish {
+    pub rich_menu_id: String,
+}
+
+impl JobPayload for RichMenuPublish {
+    const KIND: &'static str = "rich_menu.publish";
+}
+
+/// `rich_menu.set_default`: tell LINE the channel's default menu, or cancel it when the channel
+/// has none (key `rich_menu.default:<channel>:<ms>`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RichMenuSetDefault {
+    pub channel_id: ChannelId,
+}
+
+impl JobPayload for RichMenuSetDefault {
+    const KIND: &'static str = "rich_menu.set_default";
+}
+
+/// `rich_menu.assign`: bring LINE's per-person menus in line with the tag rules, for one
+/// patient (their tags changed) or every LINE friend of a channel (a rule or menu changed).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RichMenuAssign {
+    pub clinic_id: ClinicId,
+    #[serde(default)]
+    pub patient_id: Option<String>,
+    #[serde(default)]
+    pub channel_id: Option<ChannelId>,
+}
+
+impl JobPayload for RichMenuAssign {
+    const KIND: &'static str = "rich_menu.assign";
+}
+
+/// `rich_menu.batch_progress`: ask LINE how a batch relink is going until it is done.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RichMenuBatchProgress {
+    pub batch_id: String,
+}
+
+impl JobPayload for RichMenuBatchProgress {
+    const KIND: &'static str = "rich_menu.batch_progress";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,32 @@ pub fn png(size: u32, rgb: [u8; 3]) -> Vec<u8> {
     out
 }
 
+/// A real 1-bit greyscale PNG of any size (a rich menu image: 2500×1686 is about 530 kB,
+/// within LINE's 1 MB), with a band of dark stripes so areas drawn over it can be seen.
+pub fn png_sized(width: u32, height: u32) -> Vec<u8> {
+    let w = usize::try_from(width).unwrap_or(0);
+    let h = usize::try_from(height).unwrap_or(0);
+    let row_bytes = w.div_ceil(8);
+    let mut raw = Vec::with_capacity((row_bytes + 1) * h);
+    for y in 0..h {
+        raw.push(0);
+        // White (1 bits) with a darker vertical stripe every 250 px.
+        for x in 0..row_bytes {
+            let dark = (x * 8 / 250) % 2 == 1 && y % 4 == 0;
+            raw.push(if dark { 0x00 } else { 0xFF });
+        }
+    }
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[1, 0, 0, 0, 0]); // 1-bit greyscale, no interlace
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &zlib_stored(&raw));
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
 fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&len.to_be_bytes());

@@ -120,6 +120,22 @@ pub async fn identities_of(
     .context("listing the patient's channel identities")
 }
 
+/// Every person on a channel (rich menus are relinked per channel).
+pub async fn identities_of_channel(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    channel: &ChannelId,
+) -> anyhow::Result<Vec<Identity>> {
+    sqlx::query_as(&format!(
+        "SELECT {IDENTITY_COLS} FROM channel_identities WHERE channel_id = $1 AND clinic_id = $2 ORDER BY id"
+    ))
+    .bind(channel.as_str())
+    .bind(clinic.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing the channel's identities")
+}
+
 /// A first message from someone new: a provisional patient and their identity on the channel.
 /// One call on SQLite (see `batch`).
 pub async fn create_provisional(

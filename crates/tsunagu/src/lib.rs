@@ -183,7 +183,11 @@ fn job_handlers(codes: Arc<dyn CodeSender>) -> Registry {
         .register(tsunagu_dispatch::InboundDispatcher { codes })
         .register(RetentionJob)
         .register(scheduled_job::ScheduledJob)
-        .register(wake_job::WakeJob);
+        .register(wake_job::WakeJob)
+        .register(tsunagu_automation::richmenu::jobs::Publish)
+        .register(tsunagu_automation::richmenu::jobs::SetDefault)
+        .register(tsunagu_automation::richmenu::jobs::Assign)
+        .register(tsunagu_automation::richmenu::jobs::BatchProgress);
     handlers
 }
 

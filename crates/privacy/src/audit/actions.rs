@@ -81,6 +81,13 @@ pub const ACTIONS: &[&str] = &[
     "conversation.label_remove",
     "label.create",
     "label.delete",
+    "rich_menu.create",
+    "rich_menu.update",
+    "rich_menu.publish",
+    "rich_menu.default",
+    "rich_menu.delete",
+    "rich_menu.rule_create",
+    "rich_menu.rule_delete",
     // Inbox: search, notes, scheduled messages, teams and availability.
     "search.messages",
     "search.notes",

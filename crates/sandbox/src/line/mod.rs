@@ -13,6 +13,7 @@ mod chat;
 mod http;
 mod ids;
 mod read;
+mod richmenu;
 mod send;
 mod simulator;
 mod spec;
@@ -30,6 +31,7 @@ use serde_json::Value;
 use tsunagu_core::{SharedClock, SystemClock};
 
 pub use ids::user_id as random_user_id;
+pub use richmenu::LinkedMenu;
 pub use state::ChatEntry;
 pub use webhook::sign;
 
@@ -113,6 +115,7 @@ impl LineSandbox {
             .merge(send::routes())
             .merge(read::routes())
             .merge(chat::routes())
+            .merge(richmenu::routes())
             .fallback(http::not_found)
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
@@ -136,6 +139,7 @@ impl LineSandbox {
             users: Vec::new(),
             blocked: Default::default(),
             consumption: 0,
+            rich_menus: Default::default(),
         };
         self.lock()
             .channels

@@ -32,7 +32,12 @@ pub struct Spec {
 }
 
 /// The request schemas the sandbox validates, by name in the spec.
-const REQUEST_SCHEMAS: [&str; 6] = [
+const REQUEST_SCHEMAS: [&str; 11] = [
+    "RichMenuRequest",
+    "RichMenuBulkLinkRequest",
+    "RichMenuBatchRequest",
+    "CreateRichMenuAliasRequest",
+    "UpdateRichMenuAliasRequest",
     "ReplyMessageRequest",
     "PushMessageRequest",
     "MulticastRequest",

@@ -41,6 +41,8 @@ pub(crate) struct Channel {
     /// Users who blocked the bot (sent `unfollow`): sends to them are silently dropped, as on LINE.
     pub blocked: HashSet<String>,
     pub consumption: i64,
+    /// Rich menus, the default, per-user links, aliases and batch progress.
+    pub rich_menus: super::richmenu::RichMenus,
 }
 
 #[derive(Clone, Debug, Serialize)]

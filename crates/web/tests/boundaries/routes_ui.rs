@@ -184,6 +184,66 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's owner's saved view",
         ),
         Case::form(
+            "/app/settings/rich-menus",
+            "/app/settings/rich-menus".into(),
+            &[
+                ("channel_id", b.line.as_str()),
+                ("name", "乗っ取り"),
+                ("chat_bar_text", "メニュー"),
+                ("size", "2500x843"),
+            ],
+            "B's LINE channel",
+        )
+        .expect(422),
+        Case::form(
+            "/app/settings/rich-menus/rules",
+            "/app/settings/rich-menus/rules".into(),
+            &[("tag", "初診"), ("rich_menu_id", b.rich_menu.as_str())],
+            "B's rich menu",
+        ),
+        Case::form(
+            "/app/settings/rich-menus/rules/{id}/delete",
+            format!("/app/settings/rich-menus/rules/{}/delete", b.rich_menu_rule),
+            &[],
+            "B's rich menu rule",
+        ),
+        Case::form(
+            "/app/settings/rich-menus/{id}",
+            format!("/app/settings/rich-menus/{}", b.rich_menu),
+            &[("name", "乗っ取り"), ("chat_bar_text", "メニュー")],
+            "B's rich menu",
+        ),
+        Case::form(
+            "/app/settings/rich-menus/{id}/image",
+            format!("/app/settings/rich-menus/{}/image", b.rich_menu),
+            &[],
+            "B's rich menu",
+        ),
+        Case::form(
+            "/app/settings/rich-menus/{id}/areas",
+            format!("/app/settings/rich-menus/{}/areas", b.rich_menu),
+            &[("areas", "[]")],
+            "B's rich menu",
+        ),
+        Case::form(
+            "/app/settings/rich-menus/{id}/publish",
+            format!("/app/settings/rich-menus/{}/publish", b.rich_menu),
+            &[],
+            "B's rich menu",
+        ),
+        Case::form(
+            "/app/settings/rich-menus/{id}/default",
+            format!("/app/settings/rich-menus/{}/default", b.rich_menu),
+            &[("on", "1")],
+            "B's rich menu",
+        ),
+        Case::form(
+            "/app/settings/rich-menus/{id}/delete",
+            format!("/app/settings/rich-menus/{}/delete", b.rich_menu),
+            &[],
+            "B's rich menu",
+        ),
+        Case::form(
             "/app/settings/labels/{id}/delete",
             format!("/app/settings/labels/{}/delete", b.label),
             &[],

@@ -59,6 +59,9 @@ pub struct Side {
     pub label: String,
     /// The owner's saved inbox view.
     pub saved_view: String,
+    /// A LINE rich menu draft and a tag rule showing it.
+    pub rich_menu: String,
+    pub rich_menu_rule: String,
     pub owner: Session,
 }
 
@@ -154,6 +157,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         .unwrap()
         .unwrap();
     let team = team(app, &s.clinic, owner.staff_id.as_str()).await;
+    let rich_menu = rich_menu(app, &s.clinic, &s.channel).await;
     Side {
         scheduled,
         team,
@@ -161,6 +165,8 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         canned: canned(app, &s.clinic).await,
         keyword_rule: keyword_rule(app, &s.clinic).await,
         label: label(app, &s.clinic).await,
+        rich_menu: rich_menu.0,
+        rich_menu_rule: rich_menu.1,
         saved_view: saved_view(app, &s.clinic, owner.staff_id.as_str()).await,
         clinic: s.clinic,
         line: s.channel,
@@ -228,6 +234,27 @@ async fn saved_view(app: &App, clinic: &ClinicId, staff: &str) -> String {
     .await
     .unwrap();
     v.id
+}
+
+async fn rich_menu(app: &App, clinic: &ClinicId, line: &ChannelId) -> (String, String) {
+    use tsunagu_automation::richmenu;
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let draft = richmenu::Draft {
+        name: "初診の方向け".into(),
+        chat_bar_text: "メニュー".into(),
+        width: 2500,
+        height: 843,
+        alias_id: None,
+    };
+    let menu = richmenu::create(&mut conn, clinic, line, &draft, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let rule = richmenu::add_rule(&mut conn, clinic, &menu, "初診", T0)
+        .await
+        .unwrap()
+        .unwrap();
+    (menu, rule)
 }
 
 async fn label(app: &App, clinic: &ClinicId) -> String {

@@ -1,6 +1,8 @@
 //! Async client for the Messaging API. Base URLs are per channel so tests and the demo point
 //! it at the sandbox; nothing here panics or retries by itself: the outbox decides.
 mod outcome;
+mod richmenu;
+pub use richmenu::RichMenuCallError;
 
 use std::time::Duration;
 

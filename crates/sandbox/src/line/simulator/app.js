@@ -46,6 +46,7 @@ async function loadUsers(selectId) {
 function select(idx) {
   current = users[idx] || null;
   lastCount = -1;
+  lastMenu = "";
   $("state").textContent = current && current.blocked ? "ブロック中 / Blocked" : "";
   refresh();
 }
@@ -128,9 +129,47 @@ async function refresh() {
       lastCount = entries.length;
       render(entries);
     }
+    renderMenu((await api("/simulator/api/richmenu?" + params.toString())).menu);
   } catch (err) {
     setStatus(String(err.message || err));
   }
+}
+
+let lastMenu = "";
+
+// The rich menu under the chat: its chat bar text and one button per area, by its label.
+function renderMenu(menu) {
+  const key = JSON.stringify(menu || null);
+  if (key === lastMenu) return;
+  lastMenu = key;
+  const box = $("richmenu");
+  box.hidden = !menu;
+  const areas = $("richmenu-areas");
+  areas.replaceChildren();
+  if (!menu) return;
+  $("richmenu-bar").textContent = "▼ " + menu.chat_bar_text + "（リッチメニュー: " + menu.name + "）";
+  menu.areas.forEach((a, i) => {
+    const act = a.action || {};
+    const b = el("button", null, act.label || act.text || act.uri || act.data || act.type);
+    b.type = "button";
+    b.addEventListener("click", () => tap(i));
+    areas.appendChild(b);
+  });
+}
+
+async function tap(area) {
+  if (!current) return;
+  try {
+    const res = await api("/simulator/api/richmenu/tap", { channel: current.channel, user: current.user_id, area });
+    if (res.open) {
+      setStatus("開くリンク / Opens: " + res.open);
+    } else {
+      setStatus("Webhook → HTTP " + res.webhook_status);
+    }
+  } catch (err) {
+    setStatus("送信できません / Could not send: " + (err.message || err));
+  }
+  refresh();
 }
 
 async function send(extra) {

@@ -36,6 +36,8 @@ impl LineSandbox {
             .route("/simulator/api/users", get(users).post(new_user))
             .route("/simulator/api/messages", get(messages))
             .route("/simulator/api/send", axum::routing::post(send))
+            .route("/simulator/api/richmenu", get(rich_menu))
+            .route("/simulator/api/richmenu/tap", axum::routing::post(tap))
             .with_state(self.clone())
     }
 }
@@ -147,4 +149,53 @@ async fn deliver(sb: &LineSandbox, token: &str, event: Value, mut extra: Value) 
         }
         Err(e) => api(502, json!({ "error": format!("{e:#}") })),
     }
+}
+
+#[derive(Deserialize)]
+struct MenuQuery {
+    channel: String,
+    user: String,
+}
+
+/// The rich menu this user sees (their link, else the default), or `null`.
+async fn rich_menu(State(sb): State<LineSandbox>, Query(q): Query<MenuQuery>) -> Response {
+    api(200, json!({ "menu": sb.linked_menu(&q.channel, &q.user) }))
+}
+
+#[derive(Deserialize)]
+struct TapReq {
+    channel: String,
+    user: String,
+    area: usize,
+}
+
+/// The user taps an area of their rich menu: LINE sends what its action says.
+async fn tap(State(sb): State<LineSandbox>, Json(req): Json<TapReq>) -> Response {
+    let Some(token) = sb.lock().resolve(&req.channel) else {
+        return api(404, json!({ "error": "unknown channel" }));
+    };
+    let Some(menu) = sb.linked_menu(&token, &req.user) else {
+        return api(404, json!({ "error": "no rich menu" }));
+    };
+    let Some(action) = menu.areas.get(req.area).map(|a| a["action"].clone()) else {
+        return api(404, json!({ "error": "no such area" }));
+    };
+    let text = |k: &str| action[k].as_str().unwrap_or_default().to_owned();
+    let event = match action["type"].as_str() {
+        Some("message") => sb.user_text(&req.user, &text("text")),
+        Some("postback") => sb.postback(&req.user, &text("data")),
+        Some("richmenuswitch") => {
+            let alias = text("richMenuAliasId");
+            let status = if sb.switch_menu(&token, &req.user, &alias) {
+                "SUCCESS"
+            } else {
+                "RICHMENU_ALIAS_ID_NOTFOUND"
+            };
+            let params = json!({ "newRichMenuAliasId": alias, "status": status });
+            sb.postback_with_params(&req.user, &text("data"), Some(params))
+        }
+        Some("uri") => return api(200, json!({ "open": text("uri") })),
+        _ => return api(400, json!({ "error": "unsupported action" })),
+    };
+    deliver(&sb, &token, event, json!({})).await
 }

@@ -6,7 +6,7 @@ mod fields;
 mod form;
 mod import;
 mod list;
-mod multipart;
+pub(crate) mod multipart;
 mod show;
 
 pub(crate) use form::language_name;

@@ -4,7 +4,7 @@
 //! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
 //! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
 //! `/app/settings/service-levels`, automation (自動応答: keyword rules, away message, greetings,
-//! escape words) at `/app/settings/automation`. Forms post back here and redirect to the page
+//! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
 mod automation;
@@ -16,6 +16,8 @@ mod channel_templates;
 mod channels;
 mod channels_form;
 mod labels;
+mod rich_menu_edit;
+mod rich_menus;
 mod service_levels;
 mod team_members;
 mod teams;
@@ -90,6 +92,40 @@ pub fn router() -> Router<AppState> {
         .route(
             "/app/settings/automation/greetings/{channel_id}",
             post(automation::save_greeting),
+        )
+        // LINE rich menus (リッチメニュー).
+        .route(
+            "/app/settings/rich-menus",
+            get(rich_menus::page).post(rich_menus::create),
+        )
+        .route("/app/settings/rich-menus/rules", post(rich_menus::add_rule))
+        .route(
+            "/app/settings/rich-menus/rules/{id}/delete",
+            post(rich_menus::delete_rule),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}",
+            get(rich_menu_edit::page).post(rich_menu_edit::update),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/image",
+            get(rich_menu_edit::image).post(rich_menu_edit::upload),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/areas",
+            post(rich_menu_edit::save_areas),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/publish",
+            post(rich_menu_edit::publish),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/default",
+            post(rich_menu_edit::set_default),
+        )
+        .route(
+            "/app/settings/rich-menus/{id}/delete",
+            post(rich_menu_edit::delete),
         )
         .route(
             "/app/settings/service-levels",

@@ -1,0 +1,26 @@
+//! LINE rich menus managed from tsunagu (tables `rich_menus`, `rich_menu_rules`,
+//! `rich_menu_links`, `rich_menu_batches`, migration 0024): staff make a draft (name, chat bar
+//! text, size), upload its image and draw its areas; publishing queues `rich_menu.publish`,
+//! which creates it on LINE. One menu per channel may be the default; tag rules give patients
+//! with a tag their own menu, applied by `rich_menu.assign` whenever a rule, a menu or a
+//! patient's tags change. LINE is only ever called from jobs (retries, backoff, rate limits).
+mod assign;
+pub mod jobs;
+mod rules;
+mod store;
+
+pub use assign::desired_menu;
+pub use rules::{add_rule, delete_rule, rules, Rule};
+pub use store::{
+    batches_of, create, delete_draft, get, image, list, request_publish, set_areas, set_default,
+    set_image, update, Batch, Draft, Menu,
+};
+
+use tsunagu_channels::line::richmenu::RichMenuError;
+use tsunagu_core::{Code, Refusal};
+
+/// The refusal staff see for what LINE's limits forbid.
+pub fn refusal(e: &RichMenuError) -> Refusal {
+    let code = Code::parse(e.code()).unwrap_or(Code::RichMenuRejected);
+    Refusal::new(code).detail(e.to_string())
+}
