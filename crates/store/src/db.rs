@@ -120,7 +120,10 @@ impl Db {
             .context("indexing earlier messages for search")?;
         crate::search::backfill_notes(&mut conn)
             .await
-            .context("indexing earlier notes for search")
+            .context("indexing earlier notes for search")?;
+        crate::search::split_kinds(&mut conn)
+            .await
+            .context("moving notes and patients to their own search index")
     }
 
     /// Identifies a migration set, so test templates are rebuilt when a migration changes.

@@ -70,12 +70,23 @@ fn push_doc(
     }
 }
 
+/// SQLite's full-text table holding documents of `kind`: messages, notes and patients each
+/// have their own, so finding a note never reads the postings of every message.
+pub fn fts_table(kind: &str) -> &'static str {
+    match kind {
+        NOTE => "search_note_fts",
+        PATIENT => "search_patient_fts",
+        _ => "search_fts",
+    }
+}
+
 fn fts_sql(kind: &str, table: &str) -> String {
+    let fts = fts_table(kind);
     format!(
         "INSERT INTO search_docs (clinic_id, kind, doc_id) SELECT $1, '{kind}', $2
          WHERE EXISTS (SELECT 1 FROM {table} WHERE id = $2)
            AND NOT EXISTS (SELECT 1 FROM search_docs WHERE kind = '{kind}' AND doc_id = $2);
-         INSERT INTO search_fts (rowid, bi, uni) SELECT seq, $3, $4 FROM search_docs
+         INSERT INTO {fts} (rowid, bi, uni) SELECT seq, $3, $4 FROM search_docs
          WHERE kind = '{kind}' AND doc_id = $2 AND changes() > 0"
     )
 }
@@ -114,9 +125,10 @@ pub async fn reindex_patient(
 /// `$needle` takes `Needle::query_for`, `$clinic` the clinic id.
 pub fn matching_ids(sqlite: bool, kind: &'static str, needle: usize, clinic: usize) -> String {
     if sqlite {
+        let fts = fts_table(kind);
         format!(
-            "SELECT d.doc_id FROM search_fts f CROSS JOIN search_docs d ON d.seq = f.rowid
-             WHERE search_fts MATCH ${needle} AND d.kind = '{kind}' AND d.clinic_id = ${clinic}"
+            "SELECT d.doc_id FROM {fts} f CROSS JOIN search_docs d ON d.seq = f.rowid
+             WHERE {fts} MATCH ${needle} AND d.kind = '{kind}' AND d.clinic_id = ${clinic}"
         )
     } else {
         format!(
@@ -136,7 +148,7 @@ pub async fn forget(conn: &mut AnyConnection, kind: &str, ids: &[String]) -> any
             marks.join(", ")
         );
         if sqlite {
-            let sql = format!("DELETE FROM search_fts WHERE rowid IN ({docs})");
+            let sql = format!("DELETE FROM {} WHERE rowid IN ({docs})", fts_table(kind));
             let mut q = sqlx::query(&sql).bind(kind);
             for id in chunk {
                 q = q.bind(id);
@@ -293,5 +305,62 @@ pub async fn backfill_notes(conn: &mut AnyConnection) -> anyhow::Result<()> {
         .execute(&mut *conn)
         .await
         .context("marking notes as indexed")?;
+    Ok(())
+}
+
+/// Moves the notes and patients indexed before they had their own full-text tables (migration
+/// 0026 left a marker; SQLite only): each leaves `search_fts` and is indexed again, under the
+/// same `seq`, in its kind's table, from the text it has now.
+pub async fn split_kinds(conn: &mut AnyConnection) -> anyhow::Result<()> {
+    let done: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(done), 1) FROM search_split")
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading whether search was split by kind")?;
+    if done != 0 {
+        return Ok(());
+    }
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT d.seq, d.kind, COALESCE(n.body, p.search_key) FROM search_docs d
+             LEFT JOIN conversation_notes n ON d.kind = 'note' AND n.id = d.doc_id
+             LEFT JOIN patients p ON d.kind = 'patient' AND p.id = d.doc_id
+             WHERE d.kind IN ('note', 'patient') AND d.seq > $1 ORDER BY d.seq LIMIT 500",
+        )
+        .bind(after)
+        .fetch_all(&mut *conn)
+        .await
+        .context("reading notes and patients to move")?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (seq, kind, text) in rows {
+            sqlx::query("DELETE FROM search_fts WHERE rowid = $1")
+                .bind(seq)
+                .execute(&mut *conn)
+                .await
+                .context("moving a document out of the message index")?;
+            // A note's text in its search form; a patient's key is stored in that form.
+            let form = match (kind.as_str(), text) {
+                (NOTE, Some(t)) => search_form(&t),
+                (_, Some(t)) => t,
+                (_, None) => continue,
+            };
+            let (bi, uni) = grams::fts_columns(&form);
+            sqlx::query(&format!(
+                "INSERT INTO {} (rowid, bi, uni) VALUES ($1, $2, $3)",
+                fts_table(&kind)
+            ))
+            .bind(seq)
+            .bind(bi)
+            .bind(uni)
+            .execute(&mut *conn)
+            .await
+            .context("indexing a document in its kind's table")?;
+        }
+    }
+    sqlx::query("UPDATE search_split SET done = 1")
+        .execute(&mut *conn)
+        .await
+        .context("marking search as split by kind")?;
     Ok(())
 }

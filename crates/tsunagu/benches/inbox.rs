@@ -147,7 +147,11 @@ async fn backend(
         None => println!("corpus reused from BENCH_CORPUS_DIR"),
     }
     if let Some(s) = &c.corpus {
-        let steps: Vec<String> = s.steps.iter().map(|(n, t)| format!("{n} {t:.1} s")).collect();
+        let steps: Vec<String> = s
+            .steps
+            .iter()
+            .map(|(n, t)| format!("{n} {t:.1} s"))
+            .collect();
         println!("  ({})", steps.join(", "));
     }
     let http = reqwest::Client::builder()

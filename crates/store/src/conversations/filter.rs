@@ -117,7 +117,11 @@ const FEW_LABELLED: i64 = 2_000;
 impl ConversationFilter {
     /// Whether the label facet names few enough conversations to read them first (one capped
     /// count on the label's index).
-    async fn label_drives(&self, conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<bool> {
+    async fn label_drives(
+        &self,
+        conn: &mut AnyConnection,
+        clinic: &ClinicId,
+    ) -> anyhow::Result<bool> {
         let Some(label) = &self.label_id else {
             return Ok(false);
         };

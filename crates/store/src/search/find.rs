@@ -213,9 +213,9 @@ pub async fn notes(
         LEFT JOIN staff s ON s.id = n.author_staff_id";
     let sql = if sqlite {
         format!(
-            "SELECT f.rowid AS seq, {NOTE_COLS} FROM search_fts f
+            "SELECT f.rowid AS seq, {NOTE_COLS} FROM search_note_fts f
              CROSS JOIN search_docs d ON d.seq = f.rowid {joins}
-             WHERE search_fts MATCH $1 AND d.clinic_id = $2 AND d.kind = 'note'
+             WHERE search_note_fts MATCH $1 AND d.clinic_id = $2 AND d.kind = 'note'
                AND f.rowid < $3 AND n.clinic_id = $2 AND c.clinic_id = $2{facets}
              ORDER BY f.rowid DESC LIMIT ${n}"
         )

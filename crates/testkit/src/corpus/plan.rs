@@ -193,8 +193,8 @@ fn state(
         .map(|(l, _)| l)
         .collect();
     let first_trailing = msgs.len() - trailing as usize;
-    let waiting_since = (matches!(status, "open" | "snoozed") && trailing > 0)
-        .then(|| msgs[first_trailing].0);
+    let waiting_since =
+        (matches!(status, "open" | "snoozed") && trailing > 0).then(|| msgs[first_trailing].0);
     let exchange = (1..msgs.len())
         .rev()
         .find(|&k| msgs[k].0 - msgs[k - 1].0 >= DAY / 2)

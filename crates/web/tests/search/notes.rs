@@ -277,6 +277,47 @@ async fn erasure_retention_and_the_backfill_keep_notes_in_the_index_true() {
     );
     assert_eq!(app.app.count(docs).await, 2);
 
+    // On SQLite, notes indexed in the messages' full-text table (before each kind had its own,
+    // migration 0026) are moved once at start, and found again.
+    if app.db.backend() == tsunagu_store::Backend::Sqlite {
+        let mut conn = app.db.pool().acquire().await.unwrap();
+        let notes: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT d.seq, n.body FROM search_docs d JOIN conversation_notes n ON n.id = d.doc_id
+             WHERE d.kind = 'note'",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        for (seq, body) in &notes {
+            let form = tsunagu_core::text::search_form(body);
+            let (bi, uni) = tsunagu_store::search::grams::fts_columns(&form);
+            sqlx::query("DELETE FROM search_note_fts WHERE rowid = $1")
+                .bind(seq)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO search_fts (rowid, bi, uni) VALUES ($1, $2, $3)")
+                .bind(seq)
+                .bind(bi)
+                .bind(uni)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        sqlx::query("UPDATE search_split SET done = 0")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        assert_eq!(found_both(&app, "持病").await.1.len(), 0);
+        app.db.migrate().await.unwrap();
+        assert_eq!(
+            found_both(&app, "持病").await.1,
+            scanned_notes(&app, "持病").await
+        );
+        assert_eq!(found_both(&app, "持病").await.1.len(), 2);
+    }
+
     // Conversations past retention take their notes' words with them.
     let res = app
         .request(Method::PUT, "/api/v1/settings/retention")
