@@ -125,6 +125,11 @@ async fn a_keyword_in_any_width_or_kana_gets_the_rules_answer_once_with_a_line_f
         .await,
         3
     );
+    // The inbox list keeps showing what the patient wrote, not the automated answer.
+    assert_eq!(
+        conversation(&app).await.last_message_preview.as_deref(),
+        Some("「ちゅうしゃじょう」？")
+    );
 }
 
 #[tokio::test]

@@ -59,6 +59,7 @@ pub fn push_message(b: &mut Batch, m: &NewMessage<'_>) -> MessageId {
     let by = match (m.direction, m.author_kind) {
         ("in", _) => By::Patient,
         (_, "staff") => By::Staff,
+        (_, "automation") => By::Automation,
         _ => By::Other,
     };
     touch(b, &conversation, m.body, m.kind, by, m.at_ms);
@@ -211,6 +212,9 @@ enum By {
     Patient,
     /// A person at the clinic: an open conversation is answered and waits on the patient.
     Staff,
+    /// An automated answer (keyword rule, away message, greeting): the list keeps showing what
+    /// the patient wrote, which is what staff need to see at a glance.
+    Automation,
     Other,
 }
 
@@ -226,8 +230,9 @@ fn touch(b: &mut Batch, conversation: &Ref, body: Option<&str>, kind: &str, by: 
     b.arg(at_ms);
     // A system line's body is an event code or a provider's English: the list shows its kind.
     match body.filter(|_| !matches!(kind, "event" | "system")) {
-        Some(body) => b.arg(body.chars().take(80).collect::<String>()),
-        None => b.arg(kind_preview(kind)),
+        _ if by == By::Automation => b.arg(None::<String>),
+        Some(body) => b.arg(Some(body.chars().take(80).collect::<String>())),
+        None => b.arg(Some(kind_preview(kind).to_owned())),
     }
     b.arg(i64::from(by == By::Patient));
     b.arg(i64::from(by == By::Staff));
