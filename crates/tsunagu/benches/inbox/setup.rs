@@ -76,7 +76,13 @@ pub async fn start(url: &str, spec: &Spec) -> anyhow::Result<Clinic> {
             .fetch_one(db.pool())
             .await?;
     let corpus = if fresh {
-        Some(corpus::generate(&db, &id, spec).await?)
+        let written = corpus::generate(&db, &id, spec).await?;
+        // What autovacuum does on a database in service: visibility maps and statistics (the
+        // bulk load is minutes old; a clinic's database has had them for months).
+        if db.backend() == tsunagu_store::Backend::Postgres {
+            sqlx::query("VACUUM (ANALYZE)").execute(db.pool()).await?;
+        }
+        Some(written)
     } else {
         None
     };
