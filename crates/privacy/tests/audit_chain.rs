@@ -56,3 +56,48 @@ async fn a_deleted_row_breaks_the_chain() {
         Verdict::Broken { .. }
     ));
 }
+
+/// Reads' entries (grouped on SQLite) and changes' entries (inside their own transactions)
+/// written at once from many tasks still make one unbroken chain, every entry in it once.
+#[tokio::test]
+async fn entries_written_concurrently_from_both_paths_make_one_chain() {
+    let t = test_db().await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let db = t.db.clone();
+            tokio::spawn(async move {
+                let actor = Actor::Staff(format!("s{i}"));
+                let id = format!("c{i}");
+                let ids = [id.as_str()];
+                let e = AuditEntry {
+                    clinic_id: None,
+                    actor: &actor,
+                    action: if i % 4 == 0 {
+                        "message.reply"
+                    } else {
+                        "conversation.read"
+                    },
+                    subject_type: Some("conversation"),
+                    subject_ids: &ids,
+                    source_ip: None,
+                };
+                if i % 4 == 0 {
+                    let mut tx = db.begin().await.unwrap();
+                    audit::record(tx.conn(), db.backend(), e, 2000 + i)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                } else {
+                    audit::record_now(&db, e, 2000 + i).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        audit::verify(&t.db).await.unwrap(),
+        Verdict::Intact { rows: 40 }
+    );
+}
