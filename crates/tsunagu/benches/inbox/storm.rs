@@ -71,6 +71,9 @@ pub async fn run(
     .await?;
     anyhow::ensure!(!senders.is_empty(), "the corpus has no LINE patients");
 
+    // This run's own event ids: a kept corpus has the last run's, and a redelivery is stored
+    // once and publishes nothing.
+    let run = SystemClock.now_ms() % 1_000_000_000;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let posts = {
@@ -83,7 +86,7 @@ pub async fn run(
             while Instant::now() < deadline {
                 tick.tick().await;
                 let (http, url) = (http.clone(), url.clone());
-                let (body, sig) = delivery(i, &senders[i % senders.len()]);
+                let (body, sig) = delivery(run, i, &senders[i % senders.len()]);
                 i += 1;
                 sent.push(tokio::spawn(async move {
                     let t = Instant::now();
@@ -131,9 +134,10 @@ pub async fn run(
         s.abort();
     }
     let webhooks_stored: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM webhook_events WHERE channel_id = $1 AND provider_event_id LIKE '01STORM%'",
+        "SELECT COUNT(*) FROM webhook_events WHERE channel_id = $1 AND provider_event_id LIKE $2",
     )
     .bind(&c.line_channel)
+    .bind(format!("01STORM{run:09}%"))
     .fetch_one(c.db.pool())
     .await?;
     Ok(Storm {
@@ -147,15 +151,15 @@ pub async fn run(
 }
 
 /// LINE doc: Messaging API › Webhook event objects › Message event (text), signed.
-fn delivery(i: usize, user: &str) -> (String, String) {
+fn delivery(run: i64, i: usize, user: &str) -> (String, String) {
     let now = SystemClock.now_ms();
     let event = json!({
         "type": "message", "mode": "active", "timestamp": now,
-        "webhookEventId": format!("01STORM{i:019}"),
+        "webhookEventId": format!("01STORM{run:09}{i:010}"),
         "deliveryContext": {"isRedelivery": false},
         "source": {"type": "user", "userId": user},
         "replyToken": format!("{:032x}", i as u128 + (1 << 100)),
-        "message": {"id": format!("{}", 600_000_000_000_000_000u64 + i as u64), "type": "text",
+        "message": {"id": format!("6{run:09}{i:08}"), "type": "text",
                     "quoteToken": format!("s{i}"), "text": "明日の予約を変更したいのですが、午後は空いていますか？"}
     });
     let body =
