@@ -5,7 +5,6 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, FromRow};
 use tsunagu_core::{new_id, ClinicId};
-use tsunagu_store::group::GroupWork;
 use tsunagu_store::{Backend, Db};
 
 mod actions;
@@ -141,57 +140,11 @@ pub async fn record(
     Ok(())
 }
 
-/// Appends an entry in its own transaction (for reads, which change nothing else). On SQLite
-/// it joins the group writer's next transaction (`Db::write_grouped`), committed and on disk
-/// before this returns: a page's access entry then never queues for the one write lock behind
-/// a storm of deliveries. The chain head is read inside that transaction, so the chain holds.
+/// Appends an entry in its own transaction (for reads, which change nothing else).
 pub async fn record_now(db: &Db, e: AuditEntry<'_>, now_ms: i64) -> anyhow::Result<()> {
-    if db.backend() == Backend::Sqlite {
-        let owned = OwnedEntry::of(&e);
-        let work: GroupWork<()> = Box::new(move |conn| {
-            let owned = owned.clone();
-            Box::pin(async move {
-                let ids: Vec<&str> = owned.subject_ids.iter().map(String::as_str).collect();
-                let entry = AuditEntry {
-                    clinic_id: owned.clinic_id.as_ref(),
-                    actor: &owned.actor,
-                    action: &owned.action,
-                    subject_type: owned.subject_type.as_deref(),
-                    subject_ids: &ids,
-                    source_ip: owned.source_ip.as_deref(),
-                };
-                record(conn, Backend::Sqlite, entry, now_ms).await
-            })
-        });
-        return db.write_grouped(work).await;
-    }
     let mut tx = db.begin().await?;
     record(tx.conn(), db.backend(), e, now_ms).await?;
     tx.commit().await
-}
-
-/// An entry that owns its words, for work the group writer may run more than once.
-#[derive(Clone)]
-struct OwnedEntry {
-    clinic_id: Option<ClinicId>,
-    actor: Actor,
-    action: String,
-    subject_type: Option<String>,
-    subject_ids: Vec<String>,
-    source_ip: Option<String>,
-}
-
-impl OwnedEntry {
-    fn of(e: &AuditEntry<'_>) -> Self {
-        Self {
-            clinic_id: e.clinic_id.cloned(),
-            actor: e.actor.clone(),
-            action: e.action.to_owned(),
-            subject_type: e.subject_type.map(str::to_owned),
-            subject_ids: e.subject_ids.iter().map(|s| (*s).to_owned()).collect(),
-            source_ip: e.source_ip.map(str::to_owned),
-        }
-    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
