@@ -108,7 +108,7 @@ impl Person {
         };
         let phone = rng
             .gen_bool(0.85)
-            .then(|| format!("+81{}0{:08}", ["90", "80", "70"][i % 3], i % 100_000_000));
+            .then(|| format!("+81{}{:08}", ["90", "80", "70"][i % 3], i % 100_000_000));
         let email = rng.gen_bool(0.3).then(|| format!("patient{i}@example.jp"));
         let card_number = (!english && rng.gen_bool(0.7)).then(|| format!("{:07}", 1_000_000 + i));
         let birth_date = format!(
