@@ -16,6 +16,7 @@ use tsunagu_outbox::{JobHandler, Worker};
 use tsunagu_store::jobs::{enqueue, Enqueue, Job};
 
 use super::assign::{desired_menu, record, recorded};
+use super::batches;
 use super::store::{self as menus, Menu};
 
 /// How often a batch's progress is asked while LINE is still working on it.
@@ -177,7 +178,7 @@ impl JobHandler for Publish {
                 Err(e) => return settle(w, &menu, call_outcome(&e)).await,
             };
             let mut tx = w.db.begin().await?;
-            let batch = menus::insert_batch(tx.conn(), &menu, &request_id, 1, now).await?;
+            let batch = batches::insert_batch(tx.conn(), &menu, &request_id, 1, now).await?;
             enqueue(
                 tx.conn(),
                 &RichMenuBatchProgress {
@@ -312,7 +313,7 @@ impl JobHandler for BatchProgress {
     ) -> anyhow::Result<Outcome> {
         let clinic = clinic_of(job)?;
         let mut conn = w.db.pool().acquire().await?;
-        let Some(batch) = menus::batch(&mut conn, &p.batch_id).await? else {
+        let Some(batch) = batches::batch(&mut conn, &p.batch_id).await? else {
             return Ok(Outcome::Done);
         };
         let menu = menus::by_id_unscoped(&mut conn, &batch.rich_menu_id).await?;
@@ -329,7 +330,7 @@ impl JobHandler for BatchProgress {
         let now = w.clock.now_ms();
         let mut conn = w.db.pool().acquire().await?;
         if progress.phase == "ongoing" {
-            menus::set_batch_phase(&mut conn, &batch.id, "ongoing", None).await?;
+            batches::set_batch_phase(&mut conn, &batch.id, "ongoing", None).await?;
             let wait = i64::try_from(PROGRESS_EVERY.as_millis()).unwrap_or(10_000);
             return Ok(Outcome::Defer {
                 until_ms: now + wait,
@@ -340,7 +341,7 @@ impl JobHandler for BatchProgress {
         } else {
             "failed"
         };
-        menus::set_batch_phase(&mut conn, &batch.id, phase, Some(now)).await?;
+        batches::set_batch_phase(&mut conn, &batch.id, phase, Some(now)).await?;
         drop(conn);
         // Everyone has moved: the old LINE menu can go.
         if let (Some(menu), "succeeded") = (menu, phase) {

@@ -5,15 +5,17 @@
 //! with a tag their own menu, applied by `rich_menu.assign` whenever a rule, a menu or a
 //! patient's tags change. LINE is only ever called from jobs (retries, backoff, rate limits).
 mod assign;
+mod batches;
 pub mod jobs;
 mod rules;
 mod store;
 
 pub use assign::desired_menu;
+pub use batches::{batches_of, Batch};
 pub use rules::{add_rule, delete_rule, rules, Rule};
 pub use store::{
-    batches_of, create, delete_draft, get, image, list, request_publish, set_areas, set_default,
-    set_image, update, Batch, Draft, Menu,
+    create, delete_draft, get, image, list, request_publish, set_areas, set_default, set_image,
+    update, Draft, Menu,
 };
 
 use tsunagu_channels::line::richmenu::RichMenuError;
