@@ -436,6 +436,15 @@ mod through_the_adapter {
     }
 
     #[test]
+    fn a_standby_text_goes_to_the_dispatcher_for_triage_without_a_usable_token() {
+        let text = json!({"message": {"id": "m5", "type": "text", "text": "胸が痛い"}});
+        let item = one(event("message", "standby", user(), text));
+        let m = line(&item);
+        assert!(m.dispatch, "triage looks at every patient text");
+        assert_eq!(m.reply.clone().unwrap().token, None);
+    }
+
+    #[test]
     fn a_standby_image_hosted_by_line_is_fetched_by_message_id_but_never_answered() {
         let image = json!({"message": {"id": "m2", "type": "image",
             "contentProvider": {"type": "line"}}});

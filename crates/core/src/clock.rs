@@ -44,6 +44,24 @@ impl Clock for FakeClock {
     }
 }
 
+/// The wall clock moved to start at a chosen instant and run at real speed from there
+/// (`tsunagu demo --start-at`: try 02:00 at any hour of the day).
+#[derive(Clone, Copy, Debug)]
+pub struct OffsetClock(Duration);
+
+impl OffsetClock {
+    /// A clock that reads `at` now.
+    pub fn starting_at(at: DateTime<Utc>) -> Self {
+        Self(at - SystemClock.now())
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        SystemClock.now() + self.0
+    }
+}
+
 /// Milliseconds since the epoch back to a UTC time (stored times are i64 ms in both databases).
 pub fn from_ms(ms: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()

@@ -197,6 +197,20 @@ impl JobPayload for InboundDispatch {
     const KIND: &'static str = "inbound.dispatch";
 }
 
+/// `triage.escalate`: step `step` of an urgent message's on-call alert (key
+/// `triage.escalate:<alert>:<step>`): step 0 tells the first person on call at once, each later
+/// step (N minutes apart) the next one while nobody has opened the conversation, and the step
+/// after the last tells everyone on the rota.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TriageEscalate {
+    pub alert_id: String,
+    pub step: i64,
+}
+
+impl JobPayload for TriageEscalate {
+    const KIND: &'static str = "triage.escalate";
+}
+
 /// `conversation.wake`: open every snoozed conversation whose time has come (key
 /// `wake:<conversation>:<ms>`, due at that time); stored as `{}`. Queries already count them as
 /// open; the job makes the rows say so and tells open pages.

@@ -10,7 +10,7 @@ pub mod refusal;
 pub mod roles;
 pub mod text;
 
-pub use clock::{Clock, FakeClock, SharedClock, SystemClock};
+pub use clock::{Clock, FakeClock, OffsetClock, SharedClock, SystemClock};
 pub use code::Code;
 pub use conversation_state::{ConversationStatus, Priority};
 pub use ids::*;

@@ -14,7 +14,7 @@ mod content;
 mod purpose;
 mod queue;
 
-pub use auto_reply::queue_auto_reply;
+pub use auto_reply::{queue_auto_reply, queue_auto_reply_in};
 pub use content::{Choice, Outgoing};
 pub use purpose::{queue_content_for_purpose, queue_for_purpose};
 pub use queue::queue_in;

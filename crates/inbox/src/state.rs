@@ -51,6 +51,22 @@ pub async fn change_in(
     by: By<'_>,
     now_ms: i64,
 ) -> anyhow::Result<bool> {
+    change_explained_in(conn, backend, clinic, id, change, by, None, now_ms).await
+}
+
+/// [`change_in`] with the system line's payload given by the caller when the change has a
+/// reason of its own to show (triage raising a conversation names the phrase it found).
+#[allow(clippy::too_many_arguments)]
+pub async fn change_explained_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    clinic: &ClinicId,
+    id: &ConversationId,
+    change: Change,
+    by: By<'_>,
+    line: Option<serde_json::Value>,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
     let (changed, action, event) = match change {
         Change::Status(status, until) => {
             let ok = state::set_status(&mut *conn, clinic, id, status, until, now_ms).await?;
@@ -69,6 +85,7 @@ pub async fn change_in(
     if !changed {
         return Ok(false);
     }
+    let event = line.unwrap_or(event);
     state::insert_line(
         &mut *conn,
         clinic,

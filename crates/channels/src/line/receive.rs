@@ -172,7 +172,9 @@ fn message(e: &Event, m: &InboundMessage, base: Message) -> Message {
         payload: json!({"message": m.raw_message, "mode": e.mode}),
         provider_message_id: Some(m.id.clone()),
         media: hosted.then(|| json!({"message_id": m.id})),
-        dispatch: !standby(e),
+        // A standby text still goes to the dispatcher, for red-flag triage only (it never
+        // answers in standby: another system does, and staff are alerted).
+        dispatch: !standby(e) || kind == "text",
         reply: reply(e),
         ..base
     }

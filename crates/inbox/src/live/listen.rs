@@ -27,6 +27,8 @@ fn known_kind(k: &str) -> &'static str {
         "message.created" => "message.created",
         "message.updated" => "message.updated",
         "presence.changed" => "presence.changed",
+        "note.mention" => "note.mention",
+        "oncall.alert" => "oncall.alert",
         _ => "conversation.updated",
     }
 }

@@ -26,6 +26,30 @@ pub async fn queue_auto_reply(
     messages: Vec<serde_json::Value>,
     now_ms: i64,
 ) -> anyhow::Result<ReplyOutcome> {
+    let mut tx = db.begin().await?;
+    let token = reply_token;
+    let at = reply_token_at_ms;
+    let outcome =
+        queue_auto_reply_in(&mut tx, clinic, conversation, token, at, messages, now_ms).await?;
+    if matches!(outcome, ReplyOutcome::Queued(_)) {
+        tx.commit().await?;
+    }
+    Ok(outcome)
+}
+
+/// [`queue_auto_reply`] within the caller's transaction (the emergency guidance queues it with
+/// its once-an-hour claim). A token already used is refused before anything is written, so
+/// the caller may push instead in the same transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_auto_reply_in(
+    tx: &mut tsunagu_store::Tx,
+    clinic: &ClinicId,
+    conversation: &Conversation,
+    reply_token: Option<&str>,
+    reply_token_at_ms: i64,
+    messages: Vec<serde_json::Value>,
+    now_ms: i64,
+) -> anyhow::Result<ReplyOutcome> {
     let Some(token) = reply_token.filter(|t| !t.is_empty()) else {
         let why = Refusal::new(Code::NoReplyToken).detail("the event has no reply token");
         return Ok(ReplyOutcome::Refused(why));
@@ -35,7 +59,6 @@ pub async fn queue_auto_reply(
         let why = Refusal::new(Code::MessageCount).detail(why);
         return Ok(ReplyOutcome::Refused(why.arg("max", MAX_REPLY_MESSAGES)));
     }
-    let mut tx = db.begin().await?;
     let channel_id = tsunagu_core::ChannelId::from_db(conversation.channel_id.clone());
     let channel = channels::by_id(tx.conn(), clinic, &channel_id)
         .await?
@@ -43,6 +66,11 @@ pub async fn queue_auto_reply(
     if channel.enabled == 0 {
         let why = Refusal::new(Code::ChannelDisabled).detail("the channel is disabled");
         return Ok(ReplyOutcome::Refused(why));
+    }
+    // Keyed by the token, not the message: a second answer to one event is refused.
+    let key = format!("reply:{channel_id}:{token}");
+    if jobs::by_key(tx.conn(), &key).await?.is_some() {
+        return Ok(ReplyOutcome::Refused(token_used()));
     }
     let texts: Vec<&str> = messages
         .iter()
@@ -108,23 +136,22 @@ pub async fn queue_auto_reply(
         &job,
         jobs::Enqueue {
             clinic_id: Some(clinic),
-            // Keyed by the token, not the message: a second answer to one event is refused.
-            idempotency_key: &format!("reply:{channel_id}:{token}"),
+            idempotency_key: &key,
             run_at: now_ms,
         },
         now_ms,
     )
     .await?;
     if enqueued.is_none() {
-        // Dropping the transaction rolls the message back.
-        let why = "this reply token was already used";
-        return Ok(ReplyOutcome::Refused(
-            Refusal::new(Code::ReplyTokenUsed).detail(why),
-        ));
+        // Used meanwhile (another instance): the caller drops the transaction, and the message.
+        return Ok(ReplyOutcome::Refused(token_used()));
     }
     let msg = conversations::message_by_id(tx.conn(), clinic, &message_id)
         .await?
         .context("the queued message")?;
-    tx.commit().await?;
     Ok(ReplyOutcome::Queued(Box::new(msg)))
+}
+
+fn token_used() -> Refusal {
+    Refusal::new(Code::ReplyTokenUsed).detail("this reply token was already used")
 }
