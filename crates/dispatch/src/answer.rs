@@ -12,7 +12,7 @@ const REPLY_TOKEN_FRESH_MS: i64 = 50_000;
 /// LINE accepts 1–5 message objects per reply.
 const MAX_REPLY_MESSAGES: usize = 5;
 
-fn fresh_token(m: &Inbound, now: i64) -> Option<(&str, i64)> {
+pub(crate) fn fresh_token(m: &Inbound, now: i64) -> Option<(&str, i64)> {
     m.reply_token
         .as_ref()
         .filter(|(_, at)| now - at < REPLY_TOKEN_FRESH_MS)

@@ -8,10 +8,14 @@
 //! conversation; consent commands and a verification the patient started still answer.
 //! A message left for staff is then routed: a conversation nobody has joins its channel's team
 //! and may be given to an available member (`inbox::routing::auto`).
+//! Before all of them, red-flag triage (`safety`) looks at every patient text, standby and
+//! quiet automation included; a red flag is answered with the clinic's emergency guidance and
+//! goes to staff (the automation steps do not answer it).
 mod answer;
 mod automation;
 mod consent_commands;
 mod context;
+mod safety;
 mod verification;
 
 pub use answer::{answer, answer_all};
@@ -59,7 +63,15 @@ impl JobHandler for InboundDispatcher {
         let Some(inbound) = Inbound::load(w, &p).await? else {
             return Ok(Outcome::Done);
         };
-        if dispatch(&inbound, self.codes.as_ref()).await? != Step::Handled && !inbound.standby {
+        let triaged = safety::step(&inbound).await?;
+        if triaged.changed {
+            (w.on_change)(inbound.clinic.as_str(), &inbound.conversation.id);
+        }
+        let step = match triaged.urgent {
+            true => Step::ToStaff,
+            false => dispatch(&inbound, self.codes.as_ref()).await?,
+        };
+        if step != Step::Handled && !inbound.standby {
             let routed = route_inbound(
                 &inbound.db,
                 &inbound.clinic,

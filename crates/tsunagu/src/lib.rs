@@ -8,6 +8,7 @@ mod demo_channels;
 mod demo_routing;
 #[cfg(test)]
 mod layering_tests;
+pub mod oncall_job;
 pub mod rotate_key;
 mod scheduled_job;
 pub mod sms_codes;
@@ -75,6 +76,10 @@ impl Services {
             cipher.clone(),
             live.clone(),
         );
+        let oncall = oncall_job::EscalateJob {
+            live: live.clone(),
+            mailer: mailer(&settings),
+        };
         let on_change: tsunagu_outbox::worker::OnChange =
             Arc::new(move |clinic: &str, conv: &str| {
                 live.publish(LiveEvent {
@@ -98,11 +103,10 @@ impl Services {
             config,
             on_change,
             public_base: settings.public_base(),
-            handlers: Arc::new(job_handlers(code_sender(
-                &db_for_codes,
-                &settings,
-                clock_for_codes,
-            ))),
+            handlers: Arc::new(job_handlers(
+                code_sender(&db_for_codes, &settings, clock_for_codes),
+                oncall,
+            )),
         };
         Services { state, worker }
     }
@@ -176,14 +180,27 @@ fn code_sender(db: &Db, settings: &Settings, clock: SharedClock) -> Arc<dyn Code
     Arc::new(PhoneThenEmail { phone, email })
 }
 
+/// On-call e-mails, when `[smtp]` is set.
+fn mailer(settings: &Settings) -> Option<Arc<tsunagu_mail::Mailer>> {
+    let smtp = settings.smtp.as_ref()?;
+    match tsunagu_mail::Mailer::new(smtp) {
+        Ok(m) => Some(Arc::new(m)),
+        Err(e) => {
+            tracing::error!(error = %e, "[smtp] is unusable: on-call alerts go to the browser only");
+            None
+        }
+    }
+}
+
 /// Every job kind: the outbox's own, and those run by crates the outbox cannot depend on.
-fn job_handlers(codes: Arc<dyn CodeSender>) -> Registry {
+fn job_handlers(codes: Arc<dyn CodeSender>, oncall: oncall_job::EscalateJob) -> Registry {
     let mut handlers = tsunagu_outbox::handlers::registry();
     handlers
         .register(tsunagu_dispatch::InboundDispatcher { codes })
         .register(RetentionJob)
         .register(scheduled_job::ScheduledJob)
         .register(wake_job::WakeJob)
+        .register(oncall)
         .register(tsunagu_automation::richmenu::jobs::Publish)
         .register(tsunagu_automation::richmenu::jobs::SetDefault)
         .register(tsunagu_automation::richmenu::jobs::Assign)

@@ -219,6 +219,7 @@
         // State, priority, labels or assignment changed elsewhere: refresh the bars showing them.
         if (openId && ev.conversation_id === openId && ev.kind === 'conversation.updated') want.chrome = true;
         if (ev.kind === 'note.mention') refreshMentions(true);
+        if (ev.kind === 'oncall.alert') document.dispatchEvent(new CustomEvent('tsunagu:oncall'));
         schedule();
       });
       // Events were lost (this page fell behind, the server's database connection dropped):

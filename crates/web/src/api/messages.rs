@@ -49,6 +49,36 @@ pub struct MessageOut {
     /// The patient took the message back; its body and attachments are gone.
     pub unsent: bool,
     pub attachments: Vec<AttachmentRef>,
+    /// What red-flag triage found in a patient's text (null when nothing was assessed: our
+    /// messages, non-text, messages from before triage).
+    pub triage: Option<TriageOut>,
+}
+
+/// Red-flag triage of one patient message (local, explainable; never a diagnosis).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TriageOut {
+    /// A red flag: the conversation was made `urgent` and the on-call rota alerted.
+    pub urgent: bool,
+    /// A crisis hit (suicidal intent): the crisis lines were sent instead of the guidance.
+    pub crisis: bool,
+    /// The categories found (`chest_pain`, `breathing`, …), in the order found.
+    pub categories: Vec<String>,
+    /// The words that matched.
+    pub phrases: Vec<String>,
+    /// `positive`, `neutral` or `negative`; for sorting only, never clinical.
+    pub sentiment: String,
+}
+
+impl From<&tsunagu_safety::hits::Triage> for TriageOut {
+    fn from(t: &tsunagu_safety::hits::Triage) -> Self {
+        TriageOut {
+            urgent: t.urgent,
+            crisis: t.crisis,
+            categories: t.categories(),
+            phrases: t.phrases(),
+            sentiment: t.sentiment.clone(),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -81,6 +111,7 @@ pub fn message_out(m: Message, attachments: Vec<AttachmentRef>) -> MessageOut {
         created_at: rfc3339(m.created_at),
         unsent,
         attachments,
+        triage: None,
     }
 }
 
@@ -154,6 +185,8 @@ pub async fn list(
     for (message_id, a) in attachments_of(&mut conn, &auth.clinic, &rows).await? {
         by_message.entry(message_id).or_default().push(a);
     }
+    let ids: Vec<&str> = rows.iter().map(|m| m.id.as_str()).collect();
+    let triage = tsunagu_safety::hits::of_messages(&mut conn, &auth.clinic, &ids).await?;
     drop(conn);
 
     let event = Event {
@@ -166,7 +199,11 @@ pub async fn list(
         .into_iter()
         .map(|m| {
             let attachments = by_message.remove(&m.id).unwrap_or_default();
-            message_out(m, attachments)
+            let t = triage.get(&m.id).map(TriageOut::from);
+            MessageOut {
+                triage: t,
+                ..message_out(m, attachments)
+            }
         })
         .collect();
     Ok(Json(MessagePage { items, next_cursor }))

@@ -120,6 +120,7 @@ use super::{
         conversation_state::ConversationPatch,
         conversation_state::LabelRef,
         messages::MessageOut,
+        messages::TriageOut,
         messages::AttachmentRef,
         messages::MessagePage,
         reply::ReplyRequest,

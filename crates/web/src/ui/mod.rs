@@ -3,6 +3,7 @@ pub mod auth;
 mod availability;
 pub mod consent;
 pub mod inbox;
+mod oncall;
 pub mod patients;
 pub mod privacy;
 pub mod search;
@@ -78,6 +79,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(session::router())
         .merge(inbox::router())
+        .merge(oncall::router())
         .merge(availability::router())
         .merge(auth::router())
         .merge(consent::router())

@@ -77,6 +77,17 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
         "/app/settings/automation/settings",
         "the session's clinic",
     ),
+    ("POST", "/app/settings/safety", "the session's clinic"),
+    (
+        "POST",
+        "/app/settings/safety/phrases",
+        "creates in the session's clinic",
+    ),
+    (
+        "POST",
+        "/app/settings/safety/rules/{id}",
+        "a built-in rule's id, the same in every clinic; the switch is the session's clinic's",
+    ),
     (
         "POST",
         "/api/v1/canned-responses",

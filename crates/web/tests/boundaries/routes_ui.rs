@@ -244,6 +244,31 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's rich menu",
         ),
         Case::form(
+            "/app/settings/safety/phrases/{id}/delete",
+            format!("/app/settings/safety/phrases/{}/delete", b.triage_phrase),
+            &[],
+            "B's triage phrase",
+        ),
+        Case::form(
+            "/app/settings/on-call/{id}/delete",
+            format!("/app/settings/on-call/{}/delete", b.on_call),
+            &[],
+            "B's on-call entry",
+        ),
+        Case::form(
+            "/app/settings/on-call",
+            "/app/settings/on-call".to_string(),
+            &[
+                ("staff_id", b.owner.staff_id.as_str()),
+                ("start_date", "2026-12-08"),
+                ("start_time", "18:00"),
+                ("end_date", "2026-12-09"),
+                ("end_time", "09:00"),
+            ],
+            "B's owner put on A's rota",
+        )
+        .expect(422),
+        Case::form(
             "/app/settings/labels/{id}/delete",
             format!("/app/settings/labels/{}/delete", b.label),
             &[],

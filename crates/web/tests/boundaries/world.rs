@@ -62,6 +62,9 @@ pub struct Side {
     /// A LINE rich menu draft and a tag rule showing it.
     pub rich_menu: String,
     pub rich_menu_rule: String,
+    /// The clinic's own triage phrase and an on-call rota entry (the owner).
+    pub triage_phrase: String,
+    pub on_call: String,
     pub owner: Session,
 }
 
@@ -168,6 +171,8 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         rich_menu: rich_menu.0,
         rich_menu_rule: rich_menu.1,
         saved_view: saved_view(app, &s.clinic, owner.staff_id.as_str()).await,
+        triage_phrase: triage_phrase(app, &s.clinic).await,
+        on_call: on_call(app, &s.clinic, owner.staff_id.as_str()).await,
         clinic: s.clinic,
         line: s.channel,
         wa,
@@ -255,6 +260,24 @@ async fn rich_menu(app: &App, clinic: &ClinicId, line: &ChannelId) -> (String, S
         .unwrap()
         .unwrap();
     (menu, rule)
+}
+
+async fn triage_phrase(app: &App, clinic: &ClinicId) -> String {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let c = tsunagu_safety::triage::Category::Other;
+    tsunagu_safety::settings::add_phrase(&mut conn, clinic, "意識がもうろう", &c, T0)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn on_call(app: &App, clinic: &ClinicId, staff: &str) -> String {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let span = (T0, T0 + 86_400_000);
+    tsunagu_safety::rota::add(&mut conn, clinic, staff, span, T0)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn label(app: &App, clinic: &ClinicId) -> String {

@@ -216,9 +216,16 @@ async fn thread(
         senders: &senders,
         staff: &staff_names,
     };
+    let triage = tsunagu_safety::hits::of_messages(&mut conn, &clinic, &ids).await?;
     let mut entries: Vec<(i64, MessageView)> = rows
         .iter()
-        .map(|m| (m.created_at, view::refine(message_view(m, &d), m)))
+        .map(|m| {
+            let mut v = view::refine(message_view(m, &d), m);
+            v.triage = triage
+                .get(&m.id)
+                .and_then(|t| super::triage_view::mark(staff.lang, t, m.body.as_deref()));
+            (m.created_at, v)
+        })
         .collect();
     // Notes written over the span this page shows sit among its messages.
     let from = if more {
@@ -297,6 +304,7 @@ pub async fn show(
     let thread = thread(state, staff, &conv, q.before.as_deref()).await?;
     mark_read(state, staff, &conv).await?;
     super::notes::seen(state, staff, &conv).await?;
+    crate::ui::oncall::opened(state, staff, &conv).await?;
     let subjects = read_subjects(&conv, &patient_id);
     if first_view {
         audit_event(
@@ -400,6 +408,7 @@ pub async fn fragment(
     let thread = thread(&state, &staff, &conv, q.before.as_deref()).await?;
     mark_read(&state, &staff, &conv).await?;
     super::notes::seen(&state, &staff, &conv).await?;
+    crate::ui::oncall::opened(&state, &staff, &conv).await?;
     audit_throttled(
         &state,
         &staff,

@@ -50,6 +50,8 @@ pub struct MessageView {
     pub sticker: Option<(String, String)>,
     pub location: Option<LocationView>,
     pub postback_data: Option<String>,
+    /// What red-flag triage found in a patient's text, and its sentiment (`triage_view`).
+    pub triage: Option<super::triage_view::TriageMark>,
 }
 
 /// Everything a page of messages needs besides the rows.
@@ -150,6 +152,18 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
                 i18n::text(lang, "msg.event.other")
             }
         }
+        // Triage raised the conversation: the phrase it found and its category, in words.
+        Some("triage") => {
+            let phrase = text_at(payload, &["/phrase"]).unwrap_or_default();
+            let category = text_at(payload, &["/category"])
+                .map(|c| i18n::text(lang, &format!("safety.category.{c}")))
+                .unwrap_or_default();
+            let key = match payload.pointer("/crisis").and_then(Value::as_bool) {
+                Some(true) => "msg.event.triage_crisis",
+                _ => "msg.event.triage",
+            };
+            i18n::text_with(lang, key, &[("phrase", &phrase), ("category", &category)])
+        }
         // Lines tsunagu writes in words itself, naming people (an assignment).
         Some("assignment") => body
             .filter(|b| !b.trim().is_empty())
@@ -188,6 +202,7 @@ pub fn message_view(m: &Message, d: &Decorations<'_>) -> MessageView {
         sticker: None,
         location: None,
         postback_data: None,
+        triage: None,
     };
     if outbound {
         let status = outbound_status(&m.status);

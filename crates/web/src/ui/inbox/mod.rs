@@ -25,6 +25,7 @@ mod state;
 mod state_view;
 mod tabs;
 mod template_send;
+mod triage_view;
 pub mod view;
 
 use axum::response::Redirect;

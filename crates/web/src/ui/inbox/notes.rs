@@ -109,6 +109,7 @@ fn view(n: Note, author: Option<String>, zone: Zone, now: i64) -> MessageView {
         sticker: None,
         location: None,
         postback_data: None,
+        triage: None,
     }
 }
 

@@ -4,7 +4,9 @@
 //! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
 //! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
 //! `/app/settings/service-levels`, automation (自動応答: keyword rules, away message, greetings,
-//! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`. Forms post back here and redirect to the page
+//! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`, safety (緊急対応: guidance, crisis lines,
+//! escalation, triage rules and phrases) at `/app/settings/safety` and the on-call rota at
+//! `/app/settings/on-call`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
 mod automation;
@@ -16,8 +18,10 @@ mod channel_templates;
 mod channels;
 mod channels_form;
 mod labels;
+mod on_call;
 mod rich_menu_edit;
 mod rich_menus;
+mod safety;
 mod service_levels;
 mod team_members;
 mod teams;
@@ -127,6 +131,19 @@ pub fn router() -> Router<AppState> {
             "/app/settings/rich-menus/{id}/delete",
             post(rich_menu_edit::delete),
         )
+        // Safety (緊急対応) and the on-call rota (オンコール当番).
+        .route("/app/settings/safety", get(safety::page).post(safety::save))
+        .route("/app/settings/safety/rules/{id}", post(safety::set_rule))
+        .route("/app/settings/safety/phrases", post(safety::add_phrase))
+        .route(
+            "/app/settings/safety/phrases/{id}/delete",
+            post(safety::remove_phrase),
+        )
+        .route(
+            "/app/settings/on-call",
+            get(on_call::page).post(on_call::add),
+        )
+        .route("/app/settings/on-call/{id}/delete", post(on_call::remove))
         .route(
             "/app/settings/service-levels",
             get(service_levels::page).post(service_levels::save),
