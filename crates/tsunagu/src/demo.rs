@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tsunagu_core::config::{OutboundSettings, Secret, Settings};
-use tsunagu_core::{Clock, SystemClock};
+use tsunagu_core::{OffsetClock, SharedClock, SystemClock};
 use tsunagu_sandbox::line::{ChannelConfig, UserProfile};
 use tsunagu_store::{channels, clinics};
 
@@ -29,6 +29,16 @@ pub struct DemoArgs {
     /// demo opens in seconds).
     #[arg(long)]
     pub require_2fa: bool,
+    /// Start the demo's clock at this instant (RFC 3339, e.g. 2026-12-08T02:00:00+09:00); it
+    /// runs at real speed from there, so a night-time message can be tried by day.
+    #[arg(long, value_parser = parse_start_at)]
+    pub start_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn parse_start_at(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| "expected an RFC 3339 time such as 2026-12-08T02:00:00+09:00".to_string())
 }
 
 pub const DEMO_PASSWORD: &str = "tsunagu-demo-2026";
@@ -42,7 +52,10 @@ const PATIENTS: [(&str, &str); 3] = [
 ];
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let clock = Arc::new(SystemClock);
+    let clock: SharedClock = match args.start_at {
+        Some(at) => Arc::new(OffsetClock::starting_at(at)),
+        None => Arc::new(SystemClock),
+    };
     if args.data_dir.exists() {
         std::fs::remove_dir_all(&args.data_dir)
             .with_context(|| format!("resetting {}", args.data_dir.display()))?;
@@ -79,6 +92,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     drop(conn);
     crate::demo_routing::seed(&db, &clinic, now).await?;
     crate::demo_canned::seed(&db, &clinic, now).await?;
+    crate::demo_safety::seed(&db, &clinic, now).await?;
     // Service levels, so the first conversations show their 返信期限 / 解決期限.
     let mut conn = db.pool().acquire().await?;
     tsunagu_inbox::sla::targets::save(&mut conn, &clinic, &DEMO_SERVICE_LEVELS, now).await?;
@@ -170,6 +184,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         crate::demo_routing::DEMO_NURSE,
         crate::demo_routing::DEMO_BILLING
     );
+    if let Some(at) = args.start_at {
+        println!(
+            "    clock            started at {} (runs at real speed)",
+            at.to_rfc3339()
+        );
+    }
+    println!("    on call          nurse, then owner (/app/settings/on-call)");
     if args.require_2fa {
         println!("    2FA              required: enrol with any TOTP app at first sign-in");
     } else {

@@ -6,6 +6,7 @@ mod demo_automation;
 mod demo_canned;
 mod demo_channels;
 mod demo_routing;
+mod demo_safety;
 #[cfg(test)]
 mod layering_tests;
 pub mod oncall_job;
