@@ -152,3 +152,37 @@ pub async fn pending_for(
     .context("listing my on-call alerts")?;
     Ok(rows.into_iter().map(|(c, _)| c).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(on_call: &[&str]) -> Alert {
+        Alert {
+            id: "a".into(),
+            clinic_id: "c".into(),
+            conversation_id: "cv".into(),
+            message_id: "m".into(),
+            on_call: serde_json::to_string(on_call).unwrap_or_default(),
+            created_at: 0,
+            opened_at: None,
+        }
+    }
+
+    #[test]
+    fn the_rota_is_called_one_by_one_then_everyone_once() {
+        let a = alert(&["nurse", "owner"]);
+        assert_eq!(a.recipients(0), vec!["nurse"]);
+        assert_eq!(a.recipients(1), vec!["owner"]);
+        assert_eq!(a.recipients(2), vec!["nurse", "owner"]);
+        assert!(a.recipients(3).is_empty() && !a.has_step(3));
+    }
+
+    #[test]
+    fn a_rota_of_one_is_called_once_and_an_empty_one_never() {
+        let one = alert(&["nurse"]);
+        assert_eq!(one.recipients(0), vec!["nurse"]);
+        assert!(!one.has_step(1));
+        assert!(!alert(&[]).has_step(0));
+    }
+}

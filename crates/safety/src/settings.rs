@@ -10,10 +10,11 @@ use tsunagu_triage::{Category, ClinicRules, Detector, ExtraPhrase};
 /// The default guidance: emergencies to 119, advice at #7119 where the region has it, the
 /// clinic's own number during opening hours (`{{clinic.phone}}` is filled in when sent).
 pub const DEFAULT_GUIDANCE: &str = "【緊急の場合】命に関わる症状（強い胸の痛み、息が苦しい、意識がおかしい、激しい出血など）があるときは、すぐに119番へお電話ください。\n救急車を呼ぶか迷うときは、救急安心センター（#7119、実施地域のみ）にご相談ください。\n診療時間内は当院 {{clinic.phone}} へお電話ください。\nこのトークはスタッフが確認しますが、すぐにお返事できないことがあります。";
-/// The default for crisis hits (suicidal intent): national lines whose numbers are published
-/// by their operators (いのちの電話: 日本いのちの電話連盟; よりそいホットライン: 社会的包摂
-/// サポートセンター; こころの健康相談統一ダイヤル: 厚生労働省). Hours vary, so none are quoted.
-pub const DEFAULT_CRISIS: &str = "おつらい気持ちを伝えてくださってありがとうございます。あなたの命が危ないときは、すぐに119番へお電話ください。\n話を聴いてくれる窓口があります。\n・いのちの電話 0570-783-556\n・よりそいホットライン 0120-279-338（24時間）\n・こころの健康相談統一ダイヤル 0570-064-556\n診療時間内は当院 {{clinic.phone}} へお電話ください。スタッフもこのメッセージを確認します。";
+/// The default for crisis hits (suicidal intent): two national free lines whose numbers were
+/// checked against their operators' pages (よりそいホットライン, 社会的包摂サポートセンター,
+/// 24 hours; 自殺予防いのちの電話, 日本いのちの電話連盟, hours vary so none are quoted).
+/// Clinics should check them again before relying on them (the settings page says so).
+pub const DEFAULT_CRISIS: &str = "おつらい気持ちを伝えてくださってありがとうございます。あなたの命が危ないときは、すぐに119番へお電話ください。\n話を聴いてくれる窓口があります（通話無料）。\n・よりそいホットライン 0120-279-338（24時間）\n・自殺予防いのちの電話 0120-783-556\n診療時間内は当院 {{clinic.phone}} へお電話ください。スタッフもこのメッセージを確認します。";
 pub const MAX_TEXT: usize = 2000;
 pub const ESCALATE_MINUTES: (i64, i64) = (1, 120);
 pub const MAX_PHRASE: usize = 50;

@@ -9,8 +9,10 @@ mod common;
 
 use axum::http::Method;
 use chrono::DateTime;
+use common::smtp::{smtp, start_sink};
 use common::{builder, start, TestApp, ACCESS_TOKEN, PATIENT};
 use serde_json::Value;
+use tsunagu_core::config::Settings;
 use tsunagu_core::{Clock, Role};
 use tsunagu_sandbox::line::UserProfile;
 use tsunagu_testkit::app::StaffSession;
@@ -33,7 +35,11 @@ struct Clinic {
 
 /// The app at 02:00 with a rota for the night: the nurse first, then the owner.
 async fn clinic() -> Clinic {
-    let app = start(builder().clock_ms(two_am())).await;
+    clinic_with(|_| {}).await
+}
+
+async fn clinic_with(change: impl FnOnce(&mut Settings)) -> Clinic {
+    let app = start(builder().clock_ms(two_am()).settings(change)).await;
     let nurse = app
         .staff_session(&app.clinic, Role::Clinician, "看護師 田中")
         .await;
@@ -311,4 +317,52 @@ async fn a_standby_message_alerts_staff_and_answers_nothing() {
     let conv = conversation_of(&app, PATIENT).await;
     assert_eq!(priority(&app, &conv).await, 2);
     assert_eq!(told(&app).await, vec![(0, nurse.staff_id.to_string())]);
+}
+
+#[tokio::test]
+async fn suicidal_words_get_the_crisis_lines_instead_of_the_guidance() {
+    let Clinic { app, .. } = clinic().await;
+    says(&app, PATIENT, "もう死にたい").await;
+    app.run_jobs().await;
+    let got = texts(&app, PATIENT);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].contains("0120-279-338"), "{got:?}");
+    assert!(!got[0].contains("#7119"), "{got:?}");
+    let crisis: i64 = sqlx::query_scalar("SELECT crisis FROM message_triage")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(crisis, 1);
+}
+
+#[tokio::test]
+async fn the_on_call_email_carries_the_clinic_and_a_link_but_none_of_the_patients_words() {
+    let Some(sink) = start_sink() else {
+        return;
+    };
+    let port = sink.port;
+    let Clinic { app, nurse, .. } = clinic_with(|s| s.smtp = Some(smtp(port))).await;
+    says(&app, PATIENT, URGENT).await;
+    app.run_jobs().await;
+    let conv = conversation_of(&app, PATIENT).await;
+    let email: String = sqlx::query_scalar("SELECT email FROM staff WHERE id = $1")
+        .bind(nurse.staff_id.as_str())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let mail = sink.mail(1);
+    assert_eq!(mail["rcpt_tos"][0], email.as_str(), "{mail}");
+    let body = mail["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("/app/conversations/{conv}")),
+        "{body}"
+    );
+    assert!(
+        mail["subject"].as_str().unwrap().contains("さくら内科"),
+        "{mail}"
+    );
+    for words in ["胸", "苦し", "山田", "Emily"] {
+        assert!(!mail.to_string().contains(words), "{words} in {mail}");
+    }
+    assert_eq!(sink.mails().len(), 1, "the owner is not called yet");
 }

@@ -2,6 +2,8 @@
 //! and workers driven step by step (`app.run_jobs()`) instead of sleeps; the LINE channel and
 //! its sandbox under short names for the LINE tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+pub mod smtp;
+
 use std::ops::Deref;
 
 use tsunagu_channels::ChannelKind;
