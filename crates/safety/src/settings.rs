@@ -15,6 +15,9 @@ pub const DEFAULT_GUIDANCE: &str = "【緊急の場合】命に関わる症状�
 /// 24 hours; 自殺予防いのちの電話, 日本いのちの電話連盟, hours vary so none are quoted).
 /// Clinics should check them again before relying on them (the settings page says so).
 pub const DEFAULT_CRISIS: &str = "おつらい気持ちを伝えてくださってありがとうございます。あなたの命が危ないときは、すぐに119番へお電話ください。\n話を聴いてくれる窓口があります（通話無料）。\n・よりそいホットライン 0120-279-338（24時間）\n・自殺予防いのちの電話 0120-783-556\n診療時間内は当院 {{clinic.phone}} へお電話ください。スタッフもこのメッセージを確認します。";
+/// The defaults of a clinic whose locale is English.
+pub const DEFAULT_GUIDANCE_EN: &str = "If this may be an emergency (severe chest pain, trouble breathing, confusion, heavy bleeding…), call 119 now.\nIf you are unsure whether you need an ambulance, the advice line #7119 can help where it is available.\nDuring opening hours, call us at {{clinic.phone}}.\nStaff will read this chat, but may not be able to answer at once.";
+pub const DEFAULT_CRISIS_EN: &str = "Thank you for telling us how you feel. If your life is in danger, call 119 now.\nThere are people who will listen (free calls):\n・Yorisoi Hotline 0120-279-338 (24 hours; some foreign languages)\n・Suicide prevention Inochi no Denwa 0120-783-556 (Japanese)\nDuring opening hours, call us at {{clinic.phone}}. Staff will also read this message.";
 pub const MAX_TEXT: usize = 2000;
 pub const ESCALATE_MINUTES: (i64, i64) = (1, 120);
 pub const MAX_PHRASE: usize = 50;
@@ -41,6 +44,20 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The defaults in the clinic's language (Japanese unless it is English).
+    pub fn default_for(locale: &str) -> Settings {
+        match locale {
+            "en" => Settings {
+                guidance_text: DEFAULT_GUIDANCE_EN.to_string(),
+                crisis_text: DEFAULT_CRISIS_EN.to_string(),
+                ..Settings::default()
+            },
+            _ => Settings::default(),
+        }
+    }
+}
+
 #[derive(FromRow)]
 struct Row {
     guidance_text: String,
@@ -55,11 +72,19 @@ pub async fn load(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result
          FROM safety_settings WHERE clinic_id = $1",
     )
     .bind(clinic.as_str())
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await
     .context("loading the clinic's safety settings")?;
     Ok(match row {
-        None => Settings::default(),
+        None => {
+            let locale: Option<String> =
+                sqlx::query_scalar("SELECT locale FROM clinics WHERE id = $1")
+                    .bind(clinic.as_str())
+                    .fetch_optional(conn)
+                    .await
+                    .context("reading the clinic's language")?;
+            Settings::default_for(locale.as_deref().unwrap_or("ja"))
+        }
         Some(r) => Settings {
             guidance_text: r.guidance_text,
             crisis_text: r.crisis_text,
@@ -189,4 +214,27 @@ pub async fn detector(
         disabled: settings.disabled_rules.clone(),
     };
     Ok((Detector::with_clinic(&rules), settings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_follow_the_clinics_language_and_name_119() {
+        let ja = Settings::default_for("ja");
+        assert!(ja.guidance_text.contains("119番") && ja.guidance_text.contains("#7119"));
+        assert!(ja.crisis_text.contains("0120-279-338"));
+        let en = Settings::default_for("en");
+        assert!(en.guidance_text.starts_with("If this may be an emergency"));
+        assert!(en.crisis_text.contains("0120-279-338"));
+        assert_eq!(en.escalate_minutes, 10);
+    }
+
+    #[test]
+    fn every_category_reads_back_from_its_stored_name() {
+        for c in tsunagu_triage::Category::ALL {
+            assert_eq!(category_of(&category_name(&c)), Some(c));
+        }
+    }
 }

@@ -366,3 +366,16 @@ async fn the_on_call_email_carries_the_clinic_and_a_link_but_none_of_the_patient
     }
     assert_eq!(sink.mails().len(), 1, "the owner is not called yet");
 }
+
+#[tokio::test]
+async fn the_guidance_goes_while_automation_keeps_quiet_for_a_person() {
+    let Clinic { app, .. } = clinic().await;
+    says(&app, PATIENT, "スタッフと話したいです").await;
+    app.run_jobs().await;
+    assert_eq!(texts(&app, PATIENT).len(), 1, "handed to a person: quiet");
+    says(&app, PATIENT, URGENT).await;
+    app.run_jobs().await;
+    let got = texts(&app, PATIENT);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[1].contains("119"), "{got:?}");
+}
