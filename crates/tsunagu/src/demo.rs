@@ -107,7 +107,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .await?;
 
     // Every provider's emulator on the sandbox port; the LINE channel first.
-    let sandboxes = crate::demo_channels::serve(&args.sandbox_listen).await?;
+    let sandboxes = crate::demo_channels::serve(&args.sandbox_listen, clock.clone()).await?;
     let sandbox = sandboxes.line.clone();
     let sandbox_url = format!("http://{}", sandboxes.addr);
     let secret = hex::encode(rand::random::<[u8; 16]>());

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use serde_json::json;
 use tsunagu_channels::ChannelKind;
-use tsunagu_core::{ChannelId, ClinicId};
+use tsunagu_core::{ChannelId, ClinicId, SharedClock};
 use tsunagu_sandbox::line::LineSandbox;
 use tsunagu_sandbox::messenger::{MessengerSandbox, MessengerUser, PageConfig};
 use tsunagu_sandbox::twilio::{NumberConfig, TwilioSandbox};
@@ -39,17 +39,19 @@ pub struct Sandboxes {
 }
 
 /// Binds `addr` and serves every emulator there in a background task.
-pub async fn serve(addr: &str) -> anyhow::Result<Sandboxes> {
+/// Every emulator on `addr`, on the demo's clock (so `--start-at` moves the patients' phones
+/// too: their messages carry the demo's time and LINE reply tokens are fresh by it).
+pub async fn serve(addr: &str, clock: SharedClock) -> anyhow::Result<Sandboxes> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding the provider sandbox to {addr}"))?;
     let bound = listener
         .local_addr()
         .context("reading the sandbox address")?;
-    let line = LineSandbox::new();
-    let whatsapp = WhatsAppSandbox::new();
-    let messenger = MessengerSandbox::new();
-    let twilio = TwilioSandbox::new();
+    let line = LineSandbox::with_clock(clock.clone());
+    let whatsapp = WhatsAppSandbox::with_clock(clock.clone());
+    let messenger = MessengerSandbox::with_clock(clock.clone());
+    let twilio = TwilioSandbox::with_clock(clock);
     whatsapp.set_public_url(&format!("http://{bound}/whatsapp"));
     messenger.set_public_url(&format!("http://{bound}/messenger"));
     twilio.set_public_url(&format!("http://{bound}/twilio"));
