@@ -9,6 +9,7 @@
 mod context;
 mod context_en;
 mod context_ja;
+pub mod evaluation;
 mod matcher;
 mod normalize;
 mod rules;
