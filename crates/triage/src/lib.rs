@@ -14,6 +14,7 @@ mod matcher;
 mod normalize;
 mod rules;
 mod sentiment;
+mod words;
 
 use std::sync::{Arc, OnceLock};
 
@@ -117,14 +118,14 @@ pub struct Hit {
 /// and to run on every inbound message.
 #[derive(Clone, Debug)]
 pub struct Detector {
-    rules: Arc<[rules::Rule]>,
+    compiled: Arc<words::Compiled>,
 }
 
 impl Detector {
     /// The maintained list shipped in the crate (`rules/*.toml`).
     pub fn builtin() -> Detector {
         Detector {
-            rules: Arc::clone(builtin()),
+            compiled: Arc::clone(builtin()),
         }
     }
 
@@ -132,6 +133,7 @@ impl Detector {
     /// `clinic.1`, `clinic.2`, … in the order given). A phrase that folds to nothing is skipped.
     pub fn with_clinic(clinic: &ClinicRules) -> Detector {
         let mut list: Vec<rules::Rule> = builtin()
+            .rules
             .iter()
             .filter(|r| !clinic.disabled.iter().any(|d| d == &r.info.id))
             .cloned()
@@ -141,15 +143,20 @@ impl Detector {
                 list.push(rule);
             }
         }
-        Detector { rules: list.into() }
+        Detector {
+            compiled: Arc::new(words::Compiled::new(list)),
+        }
     }
 
     /// Red flags in `text`.
     pub fn assess(&self, text: &str) -> Assessment {
         let norm = normalize::Normalized::new(text);
+        let found = self.compiled.find(&norm);
         let mut hits = Vec::new();
-        for rule in self.rules.iter() {
-            matcher::hits_of(rule, &norm, &mut hits);
+        if !found.is_empty() {
+            for rule in &self.compiled.rules {
+                matcher::hits_of(rule, &norm, &found, &mut hits);
+            }
         }
         hits.sort_by_key(|h| (h.start, h.end));
         Assessment {
@@ -160,13 +167,13 @@ impl Detector {
     }
 }
 
-fn builtin() -> &'static Arc<[rules::Rule]> {
-    static RULES: OnceLock<Arc<[rules::Rule]>> = OnceLock::new();
-    RULES.get_or_init(|| rules::builtin().into())
+fn builtin() -> &'static Arc<words::Compiled> {
+    static RULES: OnceLock<Arc<words::Compiled>> = OnceLock::new();
+    RULES.get_or_init(|| Arc::new(words::Compiled::new(rules::builtin())))
 }
 
 /// The built-in rules, for the settings page (to show and to disable by id).
 pub fn builtin_rules() -> &'static [RuleInfo] {
     static INFOS: OnceLock<Vec<RuleInfo>> = OnceLock::new();
-    INFOS.get_or_init(|| builtin().iter().map(|r| r.info.clone()).collect())
+    INFOS.get_or_init(|| builtin().rules.iter().map(|r| r.info.clone()).collect())
 }
