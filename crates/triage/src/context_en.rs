@@ -107,6 +107,8 @@ const PAST: &[&str] = &[
     "days ago",
     "history of",
     "as a child",
+    "as a kid",
+    "when i was young",
     "when i was",
     "in the past",
     "previously",

@@ -96,8 +96,19 @@ const CONDITION: &[&str] = &[
 /// 息苦しくなったら, 胸が痛い時は, 倒れた場合: asking what to do, not telling what happens;
 /// 息が止まるかと思った: a figure of speech.
 fn hypothetical(tail: &str) -> bool {
-    starts_after_strip(tail, BEFORE_CONDITION, CONDITION)
+    starts_after_strip(tail, BEFORE_CONDITION, CONDITION) || find_any(tail, IN_CASE).is_some()
 }
+
+/// A condition further along the predicate (起こした時のために, 倒れた場合に備えて).
+const IN_CASE: &[&str] = &[
+    "タトキ",
+    "タ時",
+    "タ場合",
+    "トキノタメ",
+    "時ノタメ",
+    "ニ備エ",
+    "ニソナエ",
+];
 
 /// Whether `s` starts with one of `ends` once some of `skip` are taken off its front (checked
 /// after each one: 出ていません is 出てい + ません, not 出てい + ま + せん).
@@ -180,6 +191,10 @@ fn past(n: &Normalized, start: usize, end: usize) -> bool {
         &before[after_word..],
         n.slice(start, sentence_end(n, end))
     );
+    // 今日, 今朝 and 今回 name a time, not "still".
+    let rest = ["今日", "今朝", "今週", "今回", "今度"]
+        .iter()
+        .fold(rest, |r, w| r.replace(w, "・"));
     find_any(&rest, STILL).is_none()
 }
 
@@ -237,8 +252,18 @@ const RESOLVED: &[&str] = &[
     "回復",
     "気ガツイ",
     "気ガ付イ",
-    "目ヲ覚マシ",
-    "目ガ覚メ",
+    "今日ハ平気",
+    "今日ハ大丈夫",
+    "今日ハ元気",
+    "今朝ハ大丈夫",
+    "今朝ハ元気",
+    "今ハ元気",
+    "モウ元気",
+    "元気ニナ",
+    "元気ニ遊",
+    "今ハ普通",
+    "普段通リ",
+    "イツモ通リ",
 ];
 
 /// After a resolution word: not resolved after all (止まりません, 治まっていない), asked
@@ -263,7 +288,7 @@ fn resolved(n: &Normalized, end: usize) -> bool {
         let (a, b) = (from + a, from + b);
         let after: String = scope[b..].chars().take(6).collect();
         // The first chars after, and the rest of the scope for "again".
-        let again = find_any(&scope[b..], &["マタ", "再ビ"]).is_some();
+        let again = find_any(&scope[b..], &["マタ", "再ビ", "マダ"]).is_some();
         if find_any(&after, NOT_RESOLVED).is_none() && !again {
             return true;
         }
