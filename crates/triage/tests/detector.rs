@@ -158,3 +158,32 @@ fn rules_and_assessments_serialize_for_storage() {
     .unwrap();
     assert_eq!(rules.extra[0].category, Category::ChildFever);
 }
+
+#[test]
+fn english_spans_and_chains_point_into_the_original() {
+    let text = "Since 10pm my CHEST feels really tight.";
+    let a = Detector::builtin().assess(text);
+    let hit = a
+        .hits
+        .iter()
+        .find(|h| h.category == Category::ChestPain)
+        .unwrap();
+    assert_eq!(&text[hit.start..hit.end], "CHEST feels really tight");
+    assert_eq!(hit.phrase, "chest…pain");
+}
+
+#[test]
+fn a_decimal_point_does_not_end_the_sentence() {
+    assert!(urgent("1歳の子が39.5度の熱でぐったりしています"));
+    assert!(urgent("temp 39.5, very floppy"));
+}
+
+#[test]
+fn a_long_message_with_many_mentions_is_assessed_without_trouble() {
+    let text = "胸が痛くないです。ﾑﾈｶﾞｲﾀｲ😣 I have no chest pain! ".repeat(2000);
+    let a = Detector::builtin().assess(&text);
+    assert!(a.urgent);
+    for h in &a.hits {
+        assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
+    }
+}
