@@ -187,3 +187,12 @@ fn a_long_message_with_many_mentions_is_assessed_without_trouble() {
         assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
     }
 }
+
+#[test]
+fn a_detector_is_shared_across_threads() {
+    fn shared<T: Send + Sync + Clone>() {}
+    shared::<Detector>();
+    let d = Detector::builtin();
+    let handle = std::thread::spawn(move || d.assess("息ができない").urgent);
+    assert!(handle.join().unwrap());
+}
