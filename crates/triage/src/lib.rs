@@ -84,6 +84,48 @@ pub struct ExtraPhrase {
     pub category: Category,
 }
 
+/// Why a clinic's phrase cannot be used, as a stable code for the settings page's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhraseProblem {
+    /// No letter or digit in it, or in one of its `…` parts (blank, only marks like `。`).
+    Empty,
+    /// Longer than `ExtraPhrase::MAX_CHARS`.
+    TooLong,
+}
+
+impl PhraseProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhraseProblem::Empty => "triage_phrase_empty",
+            PhraseProblem::TooLong => "triage_phrase_too_long",
+        }
+    }
+}
+
+impl ExtraPhrase {
+    /// The longest phrase a clinic may add, in chars as typed.
+    pub const MAX_CHARS: usize = 100;
+
+    /// Whether `with_clinic` can use the phrase (it skips one it cannot): check before saving.
+    pub fn check(&self) -> Result<(), PhraseProblem> {
+        if self.phrase.chars().count() > Self::MAX_CHARS {
+            return Err(PhraseProblem::TooLong);
+        }
+        let lettered = |part: &str| part.chars().any(char::is_alphanumeric);
+        let parts: Vec<String> = self
+            .phrase
+            .replace("...", "…")
+            .split('…')
+            .map(String::from)
+            .collect();
+        if !parts.iter().all(|p| lettered(p)) || rules::Rule::clinic(1, self).is_none() {
+            return Err(PhraseProblem::Empty);
+        }
+        Ok(())
+    }
+}
+
 /// A clinic's own changes to the built-in list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClinicRules {
@@ -130,7 +172,8 @@ impl Detector {
     }
 
     /// The built-in list without the clinic's disabled ids, plus its own phrases (ids
-    /// `clinic.1`, `clinic.2`, … in the order given). A phrase that folds to nothing is skipped.
+    /// `clinic.1`, `clinic.2`, … in the order given). A phrase `ExtraPhrase::check` refuses is
+    /// skipped.
     pub fn with_clinic(clinic: &ClinicRules) -> Detector {
         let mut list: Vec<rules::Rule> = builtin()
             .rules
@@ -139,6 +182,9 @@ impl Detector {
             .cloned()
             .collect();
         for (i, extra) in clinic.extra.iter().enumerate() {
+            if extra.check().is_err() {
+                continue;
+            }
             if let Some(rule) = rules::Rule::clinic(i + 1, extra) {
                 list.push(rule);
             }

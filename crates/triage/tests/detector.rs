@@ -196,3 +196,27 @@ fn a_detector_is_shared_across_threads() {
     let handle = std::thread::spawn(move || d.assess("息ができない").urgent);
     assert!(handle.join().unwrap());
 }
+
+#[test]
+fn a_clinic_phrase_is_checked_before_it_is_saved() {
+    use tsunagu_triage::PhraseProblem;
+    let phrase = |p: &str| ExtraPhrase {
+        phrase: p.into(),
+        category: Category::Other,
+    };
+    assert_eq!(phrase("動悸…止まらな").check(), Ok(()));
+    assert_eq!(phrase(" 。 ").check(), Err(PhraseProblem::Empty));
+    assert_eq!(phrase("{|}…").check(), Err(PhraseProblem::Empty));
+    assert_eq!(
+        phrase(&"あ".repeat(101)).check(),
+        Err(PhraseProblem::TooLong)
+    );
+    assert_eq!(PhraseProblem::TooLong.as_str(), "triage_phrase_too_long");
+    let rules = ClinicRules {
+        extra: vec![phrase(""), phrase("めまいが止まらない")],
+        disabled: vec![],
+    };
+    // The empty one is skipped; numbering stays by position.
+    let a = Detector::with_clinic(&rules).assess("めまいが止まらないです");
+    assert_eq!(a.hits[0].rule_id, "clinic.2");
+}
