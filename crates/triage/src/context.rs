@@ -21,32 +21,23 @@ pub(crate) fn cancelled(
     }
 }
 
-/// A sentence ends at 。 ! ? a line break, or a full stop that is not a decimal point.
+/// Whether char `i` ends a sentence (see `Normalized::breaks`).
 pub(crate) fn is_boundary(n: &Normalized, i: usize) -> bool {
-    let c = n.slice(i, i + 1);
-    match c {
-        "。" | "!" | "?" | "\n" | "．" => true,
-        "." => {
-            let digit = |s: &str| s.chars().next().is_some_and(|c| c.is_ascii_digit());
-            !(i > 0 && digit(n.slice(i - 1, i)) && digit(n.slice(i + 1, i + 2)))
-        }
-        _ => false,
-    }
+    n.breaks.binary_search(&i).is_ok()
 }
 
 /// The char index of the first sentence boundary at or after `i` (or the end).
 pub(crate) fn sentence_end(n: &Normalized, i: usize) -> usize {
-    (i..n.len_chars())
-        .find(|&j| is_boundary(n, j))
-        .unwrap_or(n.len_chars())
+    let k = n.breaks.partition_point(|&b| b < i);
+    n.breaks.get(k).copied().unwrap_or(n.len_chars())
 }
 
 /// The char index just after the last sentence boundary before `i` (or 0).
 pub(crate) fn sentence_start(n: &Normalized, i: usize) -> usize {
-    (0..i.min(n.len_chars()))
-        .rev()
-        .find(|&j| is_boundary(n, j))
-        .map_or(0, |j| j + 1)
+    let k = n.breaks.partition_point(|&b| b < i);
+    k.checked_sub(1)
+        .and_then(|k| n.breaks.get(k))
+        .map_or(0, |&b| b + 1)
 }
 
 /// From `end` to the end of the sentence after the one holding `end`: where a resolution

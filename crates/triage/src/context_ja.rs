@@ -72,8 +72,7 @@ const NEGATION: &[&str] = &[
 
 /// 痛くない, 痛みはありません, 熱は出ていません, 息苦しさはない.
 fn negated(tail: &str) -> bool {
-    let rest = strip(tail, BEFORE_NEGATION);
-    NEGATION.iter().any(|w| rest.starts_with(w))
+    starts_after_strip(tail, BEFORE_NEGATION, NEGATION)
 }
 
 /// Okurigana before a condition (苦し|く|なったら, 痛|い|時, 倒れ|たら).
@@ -90,22 +89,40 @@ const CONDITION: &[&str] = &[
     "ナラ",
     "レバ",
     "ルト",
+    "カト思",
+    "カトオモ",
 ];
 
-/// 息苦しくなったら, 胸が痛い時は, 倒れた場合: asking what to do, not telling what happens.
+/// 息苦しくなったら, 胸が痛い時は, 倒れた場合: asking what to do, not telling what happens;
+/// 息が止まるかと思った: a figure of speech.
 fn hypothetical(tail: &str) -> bool {
-    let rest = strip(tail, BEFORE_CONDITION);
-    CONDITION.iter().any(|w| rest.starts_with(w))
+    starts_after_strip(tail, BEFORE_CONDITION, CONDITION) || find_any(tail, IN_CASE).is_some()
 }
 
-fn strip<'a>(mut s: &'a str, words: &[&str]) -> &'a str {
+/// A condition further along the predicate (起こした時のために, 倒れた場合に備えて).
+const IN_CASE: &[&str] = &[
+    "タトキ",
+    "タ時",
+    "タ場合",
+    "トキノタメ",
+    "時ノタメ",
+    "ニ備エ",
+    "ニソナエ",
+];
+
+/// Whether `s` starts with one of `ends` once some of `skip` are taken off its front (checked
+/// after each one: 出ていません is 出てい + ません, not 出てい + ま + せん).
+fn starts_after_strip(mut s: &str, skip: &[&str], ends: &[&str]) -> bool {
     for _ in 0..8 {
-        match words.iter().find(|w| s.starts_with(*w)) {
+        if ends.iter().any(|w| s.starts_with(w)) {
+            return true;
+        }
+        match skip.iter().find(|w| s.starts_with(*w)) {
             Some(w) => s = &s[w.len()..],
-            None => break,
+            None => return false,
         }
     }
-    s
+    false
 }
 
 /// Words that place a sentence in the past (先週倒れました), unless "since" follows (先週から).
@@ -149,13 +166,20 @@ const STILL: &[&str] = &[
     "続イ",
     "ツヅイ",
     "今",
-    "イマ",
     "サッキ",
     "マタ",
     "再ビ",
 ];
 
+/// After the predicate: it happened once, some time (起こしたことがあります).
+const EXPERIENCE: &[&str] = &["タコトガ", "ダコトガ", "タコトハ", "タ事ガ", "タコトア"];
+
 fn past(n: &Normalized, start: usize, end: usize) -> bool {
+    // In the match or just after it: 意識を失ったことはありません.
+    let around = n.slice(start, sentence_end(n, end).min(end + TAIL));
+    if find_any(around, EXPERIENCE).is_some() {
+        return true;
+    }
     let s0 = sentence_start(n, start);
     let before = n.slice(s0, start);
     let Some((_, after_word)) = find_any(before, PAST) else {
@@ -167,6 +191,10 @@ fn past(n: &Normalized, start: usize, end: usize) -> bool {
         &before[after_word..],
         n.slice(start, sentence_end(n, end))
     );
+    // 今日, 今朝 and 今回 name a time, not "still".
+    let rest = ["今日", "今朝", "今週", "今回", "今度"]
+        .iter()
+        .fold(rest, |r, w| r.replace(w, "・"));
     find_any(&rest, STILL).is_none()
 }
 
@@ -224,8 +252,18 @@ const RESOLVED: &[&str] = &[
     "回復",
     "気ガツイ",
     "気ガ付イ",
-    "目ヲ覚マシ",
-    "目ガ覚メ",
+    "今日ハ平気",
+    "今日ハ大丈夫",
+    "今日ハ元気",
+    "今朝ハ大丈夫",
+    "今朝ハ元気",
+    "今ハ元気",
+    "モウ元気",
+    "元気ニナ",
+    "元気ニ遊",
+    "今ハ普通",
+    "普段通リ",
+    "イツモ通リ",
 ];
 
 /// After a resolution word: not resolved after all (止まりません, 治まっていない), asked
@@ -250,7 +288,7 @@ fn resolved(n: &Normalized, end: usize) -> bool {
         let (a, b) = (from + a, from + b);
         let after: String = scope[b..].chars().take(6).collect();
         // The first chars after, and the rest of the scope for "again".
-        let again = find_any(&scope[b..], &["マタ", "再ビ"]).is_some();
+        let again = find_any(&scope[b..], &["マタ", "再ビ", "マダ"]).is_some();
         if find_any(&after, NOT_RESOLVED).is_none() && !again {
             return true;
         }

@@ -9,10 +9,12 @@
 mod context;
 mod context_en;
 mod context_ja;
+pub mod evaluation;
 mod matcher;
 mod normalize;
 mod rules;
 mod sentiment;
+mod words;
 
 use std::sync::{Arc, OnceLock};
 
@@ -82,6 +84,48 @@ pub struct ExtraPhrase {
     pub category: Category,
 }
 
+/// Why a clinic's phrase cannot be used, as a stable code for the settings page's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhraseProblem {
+    /// No letter or digit in it, or in one of its `…` parts (blank, only marks like `。`).
+    Empty,
+    /// Longer than `ExtraPhrase::MAX_CHARS`.
+    TooLong,
+}
+
+impl PhraseProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhraseProblem::Empty => "triage_phrase_empty",
+            PhraseProblem::TooLong => "triage_phrase_too_long",
+        }
+    }
+}
+
+impl ExtraPhrase {
+    /// The longest phrase a clinic may add, in chars as typed.
+    pub const MAX_CHARS: usize = 100;
+
+    /// Whether `with_clinic` can use the phrase (it skips one it cannot): check before saving.
+    pub fn check(&self) -> Result<(), PhraseProblem> {
+        if self.phrase.chars().count() > Self::MAX_CHARS {
+            return Err(PhraseProblem::TooLong);
+        }
+        let lettered = |part: &str| part.chars().any(char::is_alphanumeric);
+        let parts: Vec<String> = self
+            .phrase
+            .replace("...", "…")
+            .split('…')
+            .map(String::from)
+            .collect();
+        if !parts.iter().all(|p| lettered(p)) || rules::Rule::clinic(1, self).is_none() {
+            return Err(PhraseProblem::Empty);
+        }
+        Ok(())
+    }
+}
+
 /// A clinic's own changes to the built-in list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClinicRules {
@@ -116,39 +160,49 @@ pub struct Hit {
 /// and to run on every inbound message.
 #[derive(Clone, Debug)]
 pub struct Detector {
-    rules: Arc<[rules::Rule]>,
+    compiled: Arc<words::Compiled>,
 }
 
 impl Detector {
     /// The maintained list shipped in the crate (`rules/*.toml`).
     pub fn builtin() -> Detector {
         Detector {
-            rules: Arc::clone(builtin()),
+            compiled: Arc::clone(builtin()),
         }
     }
 
     /// The built-in list without the clinic's disabled ids, plus its own phrases (ids
-    /// `clinic.1`, `clinic.2`, … in the order given). A phrase that folds to nothing is skipped.
+    /// `clinic.1`, `clinic.2`, … in the order given). A phrase `ExtraPhrase::check` refuses is
+    /// skipped.
     pub fn with_clinic(clinic: &ClinicRules) -> Detector {
         let mut list: Vec<rules::Rule> = builtin()
+            .rules
             .iter()
             .filter(|r| !clinic.disabled.iter().any(|d| d == &r.info.id))
             .cloned()
             .collect();
         for (i, extra) in clinic.extra.iter().enumerate() {
+            if extra.check().is_err() {
+                continue;
+            }
             if let Some(rule) = rules::Rule::clinic(i + 1, extra) {
                 list.push(rule);
             }
         }
-        Detector { rules: list.into() }
+        Detector {
+            compiled: Arc::new(words::Compiled::new(list)),
+        }
     }
 
     /// Red flags in `text`.
     pub fn assess(&self, text: &str) -> Assessment {
         let norm = normalize::Normalized::new(text);
+        let found = self.compiled.find(&norm);
         let mut hits = Vec::new();
-        for rule in self.rules.iter() {
-            matcher::hits_of(rule, &norm, &mut hits);
+        if !found.is_empty() {
+            for rule in &self.compiled.rules {
+                matcher::hits_of(rule, &norm, &found, &mut hits);
+            }
         }
         hits.sort_by_key(|h| (h.start, h.end));
         Assessment {
@@ -159,13 +213,13 @@ impl Detector {
     }
 }
 
-fn builtin() -> &'static Arc<[rules::Rule]> {
-    static RULES: OnceLock<Arc<[rules::Rule]>> = OnceLock::new();
-    RULES.get_or_init(|| rules::builtin().into())
+fn builtin() -> &'static Arc<words::Compiled> {
+    static RULES: OnceLock<Arc<words::Compiled>> = OnceLock::new();
+    RULES.get_or_init(|| Arc::new(words::Compiled::new(rules::builtin())))
 }
 
 /// The built-in rules, for the settings page (to show and to disable by id).
 pub fn builtin_rules() -> &'static [RuleInfo] {
     static INFOS: OnceLock<Vec<RuleInfo>> = OnceLock::new();
-    INFOS.get_or_init(|| builtin().iter().map(|r| r.info.clone()).collect())
+    INFOS.get_or_init(|| builtin().rules.iter().map(|r| r.info.clone()).collect())
 }

@@ -11,6 +11,9 @@ pub(crate) struct Normalized {
     starts: Vec<usize>,
     /// For each char of `text`, its byte range in the original.
     origin: Vec<(usize, usize)>,
+    /// Char indexes of the chars that end a sentence, in order: 。 ! ? a line break, or a full
+    /// stop that is not a decimal point (38.5度).
+    pub breaks: Vec<usize>,
 }
 
 impl Normalized {
@@ -33,10 +36,23 @@ impl Normalized {
             text.push(c);
         }
         starts.push(text.len());
+        let chars: Vec<char> = text.chars().collect();
+        let digit = |i: Option<usize>| {
+            i.and_then(|i| chars.get(i))
+                .is_some_and(|c| c.is_ascii_digit())
+        };
+        let breaks = (0..chars.len())
+            .filter(|&i| match chars.get(i) {
+                Some('。' | '!' | '?' | '\n' | '．') => true,
+                Some('.') => !(digit(i.checked_sub(1)) && digit(Some(i + 1))),
+                _ => false,
+            })
+            .collect();
         Normalized {
             text,
             starts,
             origin,
+            breaks,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The rule files (`rules/ja.toml`, `rules/en.toml`), parsed once, and the pattern notation:
-//! `{a|b|}` alternatives (an empty one: may be left out), `A…B` for "A then B within `within`
-//! chars in one sentence". Every alternative is folded like a message before matching.
+//! `{a|b|}` alternatives (an empty one: may be left out), `A…B` (or `A…B…C`) for "A, then B
+//! starting within `within` chars of A's end, in one sentence". Every alternative is folded like
+//! a message before matching.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,12 @@ struct RuleDef {
     /// Words that, just after a match, make it something else (seizure medication).
     #[serde(default)]
     unless_after: Vec<String>,
+    /// Words that, between the parts of an `A…B` match, make it something else (胸やけ…痛).
+    #[serde(default)]
+    unless_between: Vec<String>,
+    /// Words of which one must be in the message too (急に for one-sided numbness).
+    #[serde(default)]
+    with_any: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -53,16 +60,20 @@ pub(crate) struct Rule {
     pub patterns: Vec<Pattern>,
     pub unless_before: Vec<String>,
     pub unless_after: Vec<String>,
+    pub unless_between: Vec<String>,
+    pub with_any: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct Pattern {
     /// As staff read it: the first alternative of each group (`胸…痛`).
     pub display: String,
-    /// Folded alternatives of the first (or only) part.
-    pub first: Vec<String>,
-    /// For `A…B`: the folded alternatives of B and the distance allowed.
-    pub then: Option<(Vec<String>, usize)>,
+    /// Each part's folded alternatives, in order (one part for a literal).
+    pub parts: Vec<Vec<String>>,
+    /// The same as word ids of `words::Compiled` (filled in when compiled).
+    pub ids: Vec<Vec<u32>>,
+    /// The most chars between one part's end and the next part's start.
+    pub within: usize,
 }
 
 pub(crate) fn builtin() -> Vec<Rule> {
@@ -88,6 +99,8 @@ pub(crate) fn builtin() -> Vec<Rule> {
                 patterns,
                 unless_before: def.unless_before.iter().map(|w| fold_pattern(w)).collect(),
                 unless_after: def.unless_after.iter().map(|w| fold_pattern(w)).collect(),
+                unless_between: def.unless_between.iter().map(|w| fold_pattern(w)).collect(),
+                with_any: def.with_any.iter().map(|w| fold_pattern(w)).collect(),
             });
         }
     }
@@ -109,6 +122,8 @@ impl Rule {
             patterns: vec![pattern],
             unless_before: Vec::new(),
             unless_after: Vec::new(),
+            unless_between: Vec::new(),
+            with_any: Vec::new(),
         })
     }
 }
@@ -117,32 +132,31 @@ impl Pattern {
     /// `None` when a part folds to nothing.
     fn parse(src: &str, within: usize) -> Option<Pattern> {
         let src = src.replace("...", "…");
-        let mut parts = src.splitn(2, '…');
-        let a = parts.next().unwrap_or("");
-        let b = parts.next();
-        let first = expand(a);
-        if first.is_empty() {
-            return None;
-        }
-        let then = match b {
-            Some(b) => {
-                let alts = expand(b);
-                if alts.is_empty() {
-                    return None;
-                }
-                Some((alts, within))
+        let mut parts = Vec::new();
+        let mut display = Vec::new();
+        for part in src.split('…') {
+            let alts = expand(part);
+            if alts.is_empty() {
+                return None;
             }
-            None => None,
-        };
-        let display = match b {
-            Some(b) => format!("{}…{}", display_of(a), display_of(b)),
-            None => display_of(a),
-        };
+            parts.push(alts);
+            display.push(display_of(part));
+        }
         Some(Pattern {
-            display,
-            first,
-            then,
+            display: display.join("…"),
+            parts,
+            ids: Vec::new(),
+            within,
         })
+    }
+
+    /// The pattern is English: its words must start at a word boundary.
+    pub fn english(&self) -> bool {
+        self.parts
+            .first()
+            .and_then(|p| p.first())
+            .and_then(|a| a.chars().next())
+            .is_some_and(|c| c.is_ascii_alphanumeric())
     }
 }
 
@@ -213,9 +227,14 @@ mod tests {
     #[test]
     fn alternatives_expand_and_fold() {
         let p = Pattern::parse("{胸|むね}{が|}痛…{い|む}", 8).unwrap();
-        assert_eq!(p.first, ["胸ガ痛", "胸痛", "ムネガ痛", "ムネ痛"]);
-        assert_eq!(p.then, Some((vec!["イ".to_string(), "ム".to_string()], 8)));
+        assert_eq!(p.parts[0], ["胸ガ痛", "胸痛", "ムネガ痛", "ムネ痛"]);
+        assert_eq!(p.parts[1], ["イ", "ム"]);
+        assert_eq!(p.within, 8);
         assert_eq!(p.display, "胸が痛…い");
+        assert_eq!(
+            Pattern::parse("薬…{全部|大量}…飲", 8).unwrap().parts.len(),
+            3
+        );
         assert!(Pattern::parse("{|}", 8).is_none());
     }
 }

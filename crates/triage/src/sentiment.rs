@@ -119,35 +119,41 @@ fn japanese_negation(n: &Normalized, s: usize, e: usize) -> (usize, usize, bool)
     (s, e, false)
 }
 
-/// not good, never helpful, wasn't happy: a negation up to three words before.
+/// not good, never helpful, wasn't happy: a negation up to three words before, in the same
+/// clause.
 fn english_negation(n: &Normalized, s: usize, e: usize) -> (usize, usize, bool) {
-    let from = s.saturating_sub(24);
+    let from = crate::context::sentence_start(n, s);
     let before = n.slice(from, s);
-    let words: Vec<&str> = before.split_whitespace().collect();
-    let negated = words.iter().rev().take(3).any(|w| {
-        matches!(
-            *w,
-            "not" | "never" | "no" | "dont" | "didnt" | "isnt" | "wasnt"
-        ) || w.ends_with("n't")
-    });
-    if !negated {
-        return (s, e, false);
+    let clause = before.rfind([',', ';']).map_or(0, |i| i + 1);
+    // The last three words of the clause with their char offsets from `from`.
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut offset = 0;
+    for (i, part) in before.split(' ').enumerate() {
+        if i > 0 {
+            offset += 1;
+        }
+        let byte = before.len().min(offset_bytes(before, offset));
+        if byte >= clause && !part.is_empty() {
+            words.push((offset, part));
+        }
+        offset += part.chars().count();
     }
-    // Start the quoted words at the negation.
-    let start = words
-        .iter()
-        .rev()
-        .take(3)
-        .rev()
-        .find(|w| {
-            matches!(
-                **w,
-                "not" | "never" | "no" | "dont" | "didnt" | "isnt" | "wasnt"
-            ) || w.ends_with("n't")
-        })
-        .and_then(|w| before.rfind(w))
-        .map_or(s, |i| from + n.slice(from, s)[..i].chars().count());
-    (start, e, true)
+    let last = &words[words.len().saturating_sub(3)..];
+    match last.iter().find(|(_, w)| is_negator(w)) {
+        Some(&(at, _)) => (from + at, e, true),
+        None => (s, e, false),
+    }
+}
+
+fn offset_bytes(s: &str, chars: usize) -> usize {
+    s.char_indices().nth(chars).map_or(s.len(), |(b, _)| b)
+}
+
+fn is_negator(w: &str) -> bool {
+    matches!(
+        w,
+        "not" | "never" | "no" | "dont" | "didnt" | "isnt" | "wasnt" | "werent" | "arent"
+    ) || w.ends_with("n't")
 }
 
 #[cfg(test)]
@@ -181,6 +187,13 @@ mod tests {
         let (s, words) = sentiment("The staff were not helpful");
         assert_eq!(s, Sentiment::Negative);
         assert_eq!(words, ["not helpful"]);
+    }
+
+    #[test]
+    fn a_negation_reaches_only_its_own_sentence() {
+        let (s, words) = sentiment("The wait was not bad. Thank you!");
+        assert_eq!(s, Sentiment::Positive, "{words:?}");
+        assert_eq!(words, ["not bad", "Thank you"]);
     }
 
     #[test]

@@ -158,3 +158,65 @@ fn rules_and_assessments_serialize_for_storage() {
     .unwrap();
     assert_eq!(rules.extra[0].category, Category::ChildFever);
 }
+
+#[test]
+fn english_spans_and_chains_point_into_the_original() {
+    let text = "Since 10pm my CHEST feels really tight.";
+    let a = Detector::builtin().assess(text);
+    let hit = a
+        .hits
+        .iter()
+        .find(|h| h.category == Category::ChestPain)
+        .unwrap();
+    assert_eq!(&text[hit.start..hit.end], "CHEST feels really tight");
+    assert_eq!(hit.phrase, "chest…pain");
+}
+
+#[test]
+fn a_decimal_point_does_not_end_the_sentence() {
+    assert!(urgent("1歳の子が39.5度の熱でぐったりしています"));
+    assert!(urgent("temp 39.5, very floppy"));
+}
+
+#[test]
+fn a_long_message_with_many_mentions_is_assessed_without_trouble() {
+    let text = "胸が痛くないです。ﾑﾈｶﾞｲﾀｲ😣 I have no chest pain! ".repeat(2000);
+    let a = Detector::builtin().assess(&text);
+    assert!(a.urgent);
+    for h in &a.hits {
+        assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
+    }
+}
+
+#[test]
+fn a_detector_is_shared_across_threads() {
+    fn shared<T: Send + Sync + Clone>() {}
+    shared::<Detector>();
+    let d = Detector::builtin();
+    let handle = std::thread::spawn(move || d.assess("息ができない").urgent);
+    assert!(handle.join().unwrap());
+}
+
+#[test]
+fn a_clinic_phrase_is_checked_before_it_is_saved() {
+    use tsunagu_triage::PhraseProblem;
+    let phrase = |p: &str| ExtraPhrase {
+        phrase: p.into(),
+        category: Category::Other,
+    };
+    assert_eq!(phrase("動悸…止まらな").check(), Ok(()));
+    assert_eq!(phrase(" 。 ").check(), Err(PhraseProblem::Empty));
+    assert_eq!(phrase("{|}…").check(), Err(PhraseProblem::Empty));
+    assert_eq!(
+        phrase(&"あ".repeat(101)).check(),
+        Err(PhraseProblem::TooLong)
+    );
+    assert_eq!(PhraseProblem::TooLong.as_str(), "triage_phrase_too_long");
+    let rules = ClinicRules {
+        extra: vec![phrase(""), phrase("めまいが止まらない")],
+        disabled: vec![],
+    };
+    // The empty one is skipped; numbering stays by position.
+    let a = Detector::with_clinic(&rules).assess("めまいが止まらないです");
+    assert_eq!(a.hits[0].rule_id, "clinic.2");
+}
