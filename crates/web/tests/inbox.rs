@@ -22,6 +22,7 @@ mod inbox {
     mod retry;
     mod routing;
     mod routing_auto;
+    mod safety;
     mod scheduled;
     mod side_panel;
     mod sla;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tsunagu_core::Permission;
 use tsunagu_inbox::canned::render::unknown_variable;
 use tsunagu_safety::settings::{self as safety, category_name, Settings};
-use tsunagu_safety::triage::{builtin_rules, Category};
+use tsunagu_safety::triage::{builtin_rules, Category, ExtraPhrase};
 
 use super::audit_change;
 use crate::client_ip::ClientIp;
@@ -282,6 +282,7 @@ pub async fn add_phrase(
             Some(refuse("safety.error.phrase"))
         }
         None => Some(refuse("safety.error.category")),
+        Some(c) if !usable(&phrase, *c) => Some(refuse("safety.error.unusable")),
         Some(_) if count >= safety::MAX_PHRASES => Some(refuse("safety.error.too_many")),
         Some(c) => {
             match safety::add_phrase(tx.conn(), &clinic, &phrase, c, state.now_ms()).await? {
@@ -313,6 +314,15 @@ pub async fn add_phrase(
     }
     tx.commit().await?;
     Ok(Redirect::to(&format!("{PAGE}?saved=phrase_added#phrases")).into_response())
+}
+
+/// Whether the detector can use the phrase (it skips one it cannot, so it is refused here).
+fn usable(phrase: &str, category: Category) -> bool {
+    let extra = ExtraPhrase {
+        phrase: phrase.to_string(),
+        category,
+    };
+    extra.check().is_ok()
 }
 
 #[derive(Debug, Deserialize)]
