@@ -219,7 +219,7 @@
         // State, priority, labels or assignment changed elsewhere: refresh the bars showing them.
         if (openId && ev.conversation_id === openId && ev.kind === 'conversation.updated') want.chrome = true;
         if (ev.kind === 'note.mention') refreshMentions(true);
-        if (ev.kind === 'oncall.alert') document.dispatchEvent(new CustomEvent('tsunagu:oncall'));
+        if (ev.kind === 'oncall.alert') refreshOncall(true);
         schedule();
       });
       // Events were lost (this page fell behind, the server's database connection dropped):
@@ -291,6 +291,38 @@
       .catch(function () {});
   }
 
+  // --- the header's オンコール badge: urgent conversations I was called to that nobody opened --
+  // The server answers for me only, with a count and a link (no names, no words), so the browser
+  // notification says nothing of what the patient wrote.
+  var oncallLast = null;
+  function refreshOncall(maybeNotify) {
+    var link = document.querySelector('[data-oncall-src]');
+    if (!link) return;
+    fetch(link.getAttribute('data-oncall-src'), { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) {
+        if (!j) return;
+        var badge = link.querySelector('[data-oncall-badge]');
+        if (badge) badge.textContent = String(j.count);
+        link.hidden = j.count === 0;
+        if (j.href) link.setAttribute('href', j.href);
+        var before = oncallLast;
+        oncallLast = j.count;
+        if (maybeNotify && before !== null && j.count > before && j.href &&
+            'Notification' in window && Notification.permission === 'granted') {
+          var ja = document.documentElement.lang === 'ja';
+          var n = new Notification(ja ? '緊急の可能性があるメッセージ' : 'A message may be urgent', {
+            body: ja ? 'オンコール当番です。tsunagu を開いて確認してください。' : 'You are on call. Open tsunagu now.',
+            tag: 'tsunagu-oncall',
+            requireInteraction: true
+          });
+          var href = j.href;
+          n.onclick = function () { window.focus(); window.location.href = href; };
+        }
+      })
+      .catch(function () {});
+  }
+
   // --- a profile picture that cannot load leaves the initial beneath it visible -----------------
   function pictures() {
     document.querySelectorAll('img[data-hide-on-error]').forEach(function (img) {
@@ -329,6 +361,7 @@
     replyBox();
     messagePane();
     noteMentions();
+    refreshOncall(false);
     live();
   });
 })();

@@ -1,7 +1,7 @@
 //! The on-call alert in the browser. The triage job publishes `oncall.alert` (a conversation id,
 //! clinic-wide); every open page asks `GET /app/oncall/alerts`, which answers for the person
 //! asking only: how many urgent conversations they were called to that nobody has opened, and
-//! a link to the newest — no names, no words. `static/oncall.js` shows the header's badge and a
+//! a link to the newest — no names, no words. `static/app.js` (`refreshOncall`) shows the header's badge and a
 //! browser notification. Opening the conversation page (`opened`) answers its alerts, the
 //! signal escalation waits for.
 use axum::extract::State;
