@@ -112,6 +112,28 @@ pub async fn record(
     Ok(done.rows_affected() == 1)
 }
 
+/// The conversation's 不満の強い順 key from its latest assessed text (1 negative … -1 positive).
+pub async fn set_dissatisfaction(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    conversation_id: &str,
+    s: &Sentiment,
+) -> anyhow::Result<()> {
+    let d = match s {
+        Sentiment::Negative => 1,
+        Sentiment::Neutral => 0,
+        Sentiment::Positive => -1,
+    };
+    sqlx::query("UPDATE conversations SET dissatisfaction = $1 WHERE id = $2 AND clinic_id = $3")
+        .bind(d)
+        .bind(conversation_id)
+        .bind(clinic.as_str())
+        .execute(conn)
+        .await
+        .context("keeping the conversation's sentiment")?;
+    Ok(())
+}
+
 #[derive(FromRow)]
 struct Row {
     message_id: String,

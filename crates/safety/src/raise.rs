@@ -58,6 +58,9 @@ pub async fn record(
         recorded,
         ..Raised::default()
     };
+    if recorded {
+        hits::set_dissatisfaction(&mut *conn, m.clinic, m.conversation_id, m.sentiment.0).await?;
+    }
     if !recorded || !m.assessment.urgent {
         return Ok(out);
     }

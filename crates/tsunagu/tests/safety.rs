@@ -19,6 +19,7 @@ use tsunagu_testkit::app::StaffSession;
 
 const URGENT: &str = "胸が痛くて息が苦しい";
 const OTHER: &str = "U7d17213952d4e5f60718293a4b5c6d7e";
+const THIRD: &str = "U8e28324a63e5f60718293a4b5c6d7e8f";
 
 /// 2026-12-08 02:00 in Tokyo.
 fn two_am() -> i64 {
@@ -378,4 +379,48 @@ async fn the_guidance_goes_while_automation_keeps_quiet_for_a_person() {
     let got = texts(&app, PATIENT);
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got[1].contains("119"), "{got:?}");
+}
+
+#[tokio::test]
+async fn the_inbox_sorts_the_most_dissatisfied_first_across_pages() {
+    let Clinic { app, .. } = clinic().await;
+    for (user, name) in [(OTHER, "鈴木 一郎"), (THIRD, "高橋 次郎")] {
+        app.sandbox.add_user(
+            ACCESS_TOKEN,
+            UserProfile {
+                user_id: user.into(),
+                display_name: name.into(),
+                picture_url: None,
+                status_message: None,
+                language: Some("ja".into()),
+            },
+        );
+    }
+    says(&app, PATIENT, "対応が遅くて本当に困っています。ひどいです").await;
+    minutes(&app, 1);
+    says(&app, OTHER, "駐車場はありますか").await;
+    minutes(&app, 1);
+    says(&app, THIRD, "ありがとうございました、とても助かりました").await;
+    app.run_jobs().await;
+    let unhappy = conversation_of(&app, PATIENT).await;
+    let neutral = conversation_of(&app, OTHER).await;
+    let happy = conversation_of(&app, THIRD).await;
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/conversations?sort=dissatisfied&limit=1".to_string();
+    loop {
+        let (status, page) = app.api_get(&url).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/conversations?sort=dissatisfied&limit=1&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![unhappy, neutral, happy]);
 }

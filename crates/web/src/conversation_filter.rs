@@ -37,7 +37,8 @@ pub struct FilterParams {
     /// Last message on or before this clinic-local date (`YYYY-MM-DD`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// `priority` (urgent first, then newest: the default) or `newest`.
+    /// `priority` (urgent first, then newest: the default), `newest`, or `dissatisfied`
+    /// (不満の強い順: the latest patient text negative first, then newest; never clinical).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
 }
@@ -98,6 +99,7 @@ impl FilterParams {
         let sort = match given(&self.sort) {
             None | Some("priority") => Sort::Priority,
             Some("newest") => Sort::Newest,
+            Some("dissatisfied") => Sort::Dissatisfied,
             Some(_) => return Err(BadParam("sort")),
         };
         Ok(ConversationFilter {

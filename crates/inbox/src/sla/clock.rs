@@ -204,6 +204,7 @@ mod tests {
             resolved_at: None,
             waiting_since: waiting,
             opened_at: opened,
+            dissatisfaction: 0,
         }
     }
 

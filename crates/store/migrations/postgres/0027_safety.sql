@@ -91,3 +91,10 @@ CREATE TABLE triage_notified (
     PRIMARY KEY (alert_id, step, staff_id)
 );
 CREATE INDEX triage_notified_staff_idx ON triage_notified (clinic_id, staff_id);
+
+-- 不満の強い順 (the inbox's sort by sentiment): the latest assessed patient text's sentiment on
+-- its conversation, 1 negative, 0 neutral, -1 positive, so the sort walks an index descending
+-- like the others. Written by safety::raise with the assessment.
+ALTER TABLE conversations ADD COLUMN dissatisfaction BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX conversations_dissatisfaction_idx
+    ON conversations(clinic_id, status, dissatisfaction, last_message_at, id);

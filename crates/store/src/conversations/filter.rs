@@ -16,6 +16,8 @@ pub enum Sort {
     #[default]
     Priority,
     Newest,
+    /// 不満の強い順: negative sentiment first, then newest.
+    Dissatisfied,
 }
 
 /// Who looks after the conversations shown.
@@ -57,6 +59,18 @@ impl Cursor {
             priority: c.priority,
             at: c.last_message_at,
             id: c.id.clone(),
+        }
+    }
+
+    /// After `c` in `sort`: the leading key is the one the sort orders by (`priority` holds
+    /// the dissatisfaction for [`Sort::Dissatisfied`]).
+    pub fn after_in(c: &Conversation, sort: Sort) -> Self {
+        match sort {
+            Sort::Dissatisfied => Self {
+                priority: c.dissatisfaction,
+                ..Self::after(c)
+            },
+            _ => Self::after(c),
         }
     }
 
@@ -189,6 +203,7 @@ impl ConversationFilter {
         match self.sort {
             Sort::Priority => "priority DESC, last_message_at DESC, id DESC",
             Sort::Newest => "last_message_at DESC, id DESC",
+            Sort::Dissatisfied => "dissatisfaction DESC, last_message_at DESC, id DESC",
         }
     }
 
@@ -204,6 +219,10 @@ impl ConversationFilter {
                 format!(" AND (priority, last_message_at, id) < ({p}, {at}, {id})")
             }
             Sort::Newest => format!(" AND (last_message_at, id) < ({at}, {id})"),
+            Sort::Dissatisfied => {
+                let d = sql.int(c.priority);
+                format!(" AND (dissatisfaction, last_message_at, id) < ({d}, {at}, {id})")
+            }
         }
     }
 

@@ -45,6 +45,9 @@ pub struct Conversation {
     pub waiting_since: Option<i64>,
     /// When the patient's message opened it (the resolution clock).
     pub opened_at: Option<i64>,
+    /// The latest assessed patient text's sentiment: 1 negative, 0 neutral, -1 positive
+    /// (`safety`; the 不満の強い順 sort).
+    pub dissatisfaction: i64,
 }
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
@@ -70,7 +73,7 @@ pub struct Message {
 }
 
 /// The columns `Conversation` reads (export and erasure read them too).
-pub const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via, snoozed_until, resolved_at, waiting_since, opened_at";
+pub const CONV_COLS: &str = "id, clinic_id, channel_id, kind, thread_key, patient_id, channel_identity_id, title, status, assignee_id, team_id, priority, unread_count, last_message_at, last_inbound_at, last_message_preview, created_at, via, snoozed_until, resolved_at, waiting_since, opened_at, dissatisfaction";
 
 pub struct NewConversation<'a> {
     pub clinic_id: &'a ClinicId,

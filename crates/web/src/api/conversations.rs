@@ -193,8 +193,10 @@ pub async fn list(
         .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last()
-            .map(|c| encode_cursor(&(c.priority, c.last_message_at, &c.id)))
+        rows.last().map(|c| {
+            let lead = Cursor::after_in(c, filter.sort).priority;
+            encode_cursor(&(lead, c.last_message_at, &c.id))
+        })
     } else {
         None
     };

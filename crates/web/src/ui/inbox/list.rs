@@ -246,7 +246,10 @@ pub async fn load(state: &AppState, staff: &Staff, q: &ListQuery) -> Result<List
         })
         .collect();
     let older = more
-        .then(|| rows.last().map(|c| Cursor::after(c).encode()))
+        .then(|| {
+            rows.last()
+                .map(|c| Cursor::after_in(c, filter.sort).encode())
+        })
         .flatten();
     let mut fragment_href = with_facets(format!("/app/inbox/fragment?view={view}"));
     if let Some(c) = &cursor {

@@ -90,7 +90,7 @@ pub fn form(
             })
             .collect(),
         sorts: choices(
-            &["priority", "newest"],
+            &["priority", "newest", "dissatisfied"],
             |s| (s.into(), i18n::text(lang, &format!("views.sort.{s}"))),
             Some(f.sort.as_deref().unwrap_or("priority")),
         ),
