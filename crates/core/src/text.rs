@@ -100,6 +100,17 @@ pub fn search_form(s: &str) -> String {
 /// found in the search form can be shown on the original text (a composed `ﾀﾞ` maps to both).
 /// Built char by char, so every step above is applied the same way `search_form` applies it.
 pub fn search_form_mapped(s: &str) -> (String, Vec<(usize, usize)>) {
+    form_mapped(s, false)
+}
+
+/// `search_form_mapped` keeping word breaks: each run of white space becomes one space, or one
+/// line break when it holds one (none at either end), for matching English words, which spaces
+/// keep apart, and sentences, which line breaks often end. Triage matches in it.
+pub fn spaced_form_mapped(s: &str) -> (String, Vec<(usize, usize)>) {
+    form_mapped(s, true)
+}
+
+fn form_mapped(s: &str, keep_spaces: bool) -> (String, Vec<(usize, usize)>) {
     let mut out = String::with_capacity(s.len());
     let mut from: Vec<(usize, usize)> = Vec::with_capacity(s.len());
     // The width-folded chars not yet lowered, with where they came from: a voiced mark may
@@ -128,6 +139,17 @@ pub fn search_form_mapped(s: &str) -> (String, Vec<(usize, usize)>) {
     }
     for (c, start, end) in folded {
         if c.is_whitespace() {
+            if keep_spaces && !out.is_empty() {
+                if !out.ends_with([' ', '\n']) {
+                    out.push(' ');
+                    from.push((start, end));
+                }
+                // A line break in the run wins: a patient's lines are often their sentences.
+                if c == '\n' && out.ends_with(' ') {
+                    out.pop();
+                    out.push('\n');
+                }
+            }
             continue;
         }
         for l in to_katakana(&c.to_string()).to_lowercase().chars() {
@@ -136,6 +158,10 @@ pub fn search_form_mapped(s: &str) -> (String, Vec<(usize, usize)>) {
                 from.push((start, end));
             }
         }
+    }
+    if out.ends_with([' ', '\n']) {
+        out.pop();
+        from.pop();
     }
     (out, from)
 }
@@ -247,6 +273,13 @@ mod tests {
     fn the_mapped_search_form_says_where_each_char_came_from() {
         let (form, from) = search_form_mapped("ﾀﾞｲ　ABC予約");
         assert_eq!(form, "ダイabc予約");
+        assert_eq!(spaced_form_mapped("胸 \n\n痛い ").0, "胸\n痛イ");
+        let (spaced, spaced_from) = spaced_form_mapped(" ﾀﾞｲ　 ABC\n");
+        assert_eq!(spaced, "ダイ abc");
+        assert_eq!(
+            spaced_from,
+            [(1, 3), (3, 4), (4, 5), (6, 7), (7, 8), (8, 9)]
+        );
         assert_eq!(
             from,
             [(0, 2), (2, 3), (4, 5), (5, 6), (6, 7), (7, 8), (8, 9)]
