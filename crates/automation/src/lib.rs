@@ -14,6 +14,7 @@
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
 pub mod conversation;
+pub mod flows;
 pub mod greetings;
 pub mod lines;
 pub mod matching;
