@@ -7,7 +7,10 @@
 pub mod definition;
 pub mod engine;
 pub mod input;
+pub mod jobs;
+pub mod runtime;
 pub mod sample;
+pub mod store;
 
 pub use definition::Definition;
 pub use engine::{advance, start, Action, Ctx, Input, Run, Say, State};

@@ -347,6 +347,7 @@ async fn keyword_rule(app: &App, clinic: &ClinicId) -> String {
         channel_id: None,
         active_hours: "always".into(),
         team_id: None,
+        flow_id: None,
         enabled: true,
     };
     tsunagu_automation::rules::create(&mut conn, clinic, &draft, T0)
