@@ -193,9 +193,9 @@ async fn on_line_the_intake_walks_by_quick_reply_tags_sets_priority_and_routes_f
     assert!(last_text(&app).starts_with("ありがとうございました"));
     let (r, state) = run(&app.db).await;
     assert_eq!(state, "completed");
-    assert_eq!(r.answers["symptom"], "発熱");
-    assert_eq!(r.answers["temperature"], "38.5");
-    assert_eq!(r.answers["onset"].len(), 10, "an ISO date");
+    assert_eq!(r.answers["症状"], "発熱");
+    assert_eq!(r.answers["体温"], "38.5");
+    assert_eq!(r.answers["発症日"].len(), 10, "an ISO date");
     assert_eq!(tags(&app.db).await, vec!["初診", "発熱"]);
     assert_eq!(
         flow_lines(&app.db).await,
@@ -321,6 +321,6 @@ async fn on_sms_the_choice_is_numbered_and_answered_by_number() {
     assert_eq!(tags(&app.db).await, vec!["初診"]);
     let (r, state) = run(&app.db).await;
     assert_eq!(state, "completed");
-    assert_eq!(r.answers["symptom"], "せき・のどの痛み");
-    assert!(r.answers["onset"].ends_with("-12-01"));
+    assert_eq!(r.answers["症状"], "せき・のどの痛み");
+    assert!(r.answers["発症日"].ends_with("-12-01"));
 }

@@ -57,7 +57,7 @@ pub fn intake(nursing_team: Option<&str>) -> Definition {
             "symptom",
             StepKind::Ask {
                 text: "今日はどのような症状でご来院の予定ですか？".into(),
-                key: "symptom".into(),
+                key: "症状".into(),
                 answer: Answer::Choice {
                     options: vec![
                         opt("発熱", Some("fever")),
@@ -72,7 +72,7 @@ pub fn intake(nursing_team: Option<&str>) -> Definition {
             "onset",
             StepKind::Ask {
                 text: "いつ頃からですか？（例: 12/8、昨日）".into(),
-                key: "onset".into(),
+                key: "発症日".into(),
                 answer: Answer::Date,
             },
         ),
@@ -93,7 +93,7 @@ pub fn intake(nursing_team: Option<&str>) -> Definition {
             "fever",
             StepKind::Ask {
                 text: "今の体温を教えてください（例: 38.5）。".into(),
-                key: "temperature".into(),
+                key: "体温".into(),
                 answer: Answer::Number {
                     min: Some(34.0),
                     max: Some(43.0),

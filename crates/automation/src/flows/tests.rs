@@ -35,12 +35,12 @@ fn the_sample_intake_checks_and_walks_the_fever_path_to_the_nursing_team() {
     assert!(matches!(&out[1], Action::Say(Say::Choice { options, .. }) if options.len() == 4));
 
     let (run, out) = advance(&def, &run, Input::Text("１"), ctx());
-    assert_eq!(run.answers["symptom"], "発熱");
+    assert_eq!(run.answers["症状"], "発熱");
     assert_eq!(run.step.as_deref(), Some("fever"));
     assert_eq!(said(&out), vec!["今の体温を教えてください（例: 38.5）。"]);
 
     let (run, out) = advance(&def, &run, Input::Text("３８．５度"), ctx());
-    assert_eq!(run.answers["temperature"], "38.5");
+    assert_eq!(run.answers["体温"], "38.5");
     assert_eq!(
         out[..3],
         [
@@ -52,7 +52,7 @@ fn the_sample_intake_checks_and_walks_the_fever_path_to_the_nursing_team() {
     assert_eq!(run.step.as_deref(), Some("onset"));
 
     let (run, out) = advance(&def, &run, Input::Text("明日"), ctx());
-    assert_eq!(run.answers["onset"], "2026-12-08");
+    assert_eq!(run.answers["発症日"], "2026-12-08");
     assert_eq!(run.state, State::Completed);
     assert_eq!(run.step, None);
     assert_eq!(out[0], Action::Tag("初診".into()));
@@ -69,7 +69,7 @@ fn another_symptom_by_its_label_skips_the_fever_questions() {
     assert_eq!(def.check(), vec![]);
     let (run, _) = start(&def, 1, BTreeMap::new());
     let (run, _) = advance(&def, &run, Input::Text("ｾｷ･ﾉﾄﾞﾉ痛ﾐ"), ctx());
-    assert_eq!(run.answers["symptom"], "せき・のどの痛み");
+    assert_eq!(run.answers["症状"], "せき・のどの痛み");
     assert_eq!(run.step.as_deref(), Some("onset"));
 }
 
@@ -89,7 +89,7 @@ fn a_wrong_answer_is_asked_again_politely_then_handed_to_a_person() {
     let (run, out) = advance(&def, &run, Input::Photo, ctx());
     assert_eq!(run.state, State::HandedOver);
     assert_eq!(out.last(), Some(&Action::HandOver));
-    assert!(!run.answers.contains_key("temperature"));
+    assert!(!run.answers.contains_key("体温"));
 }
 
 #[test]
