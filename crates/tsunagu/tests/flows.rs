@@ -1,9 +1,13 @@
 //! Flows end to end through the real webhooks, with the sandboxes as the patient's phone: 問診
-//! starts the sample intake, a choice is answered by LINE quick reply or by number on SMS, the
+//! starts the sample intake, a choice is answered by LINE quick reply, a WhatsApp list row or
+//! by number on SMS, the
 //! answers tag the patient, set the priority and route fever to the nursing team; スタッフ
 //! mid-flow hands over; a redelivered webhook advances nothing; a fake clock times a run out.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 mod common;
+#[allow(dead_code)] // the WhatsApp suite's helpers, only some used here
+#[path = "whatsapp/harness.rs"]
+mod harness;
 #[allow(dead_code)] // the SMS suite's helpers, only some used here
 #[path = "sms/support.rs"]
 mod support;
@@ -323,4 +327,54 @@ async fn on_sms_the_choice_is_numbered_and_answered_by_number() {
     assert_eq!(state, "completed");
     assert_eq!(r.answers["症状"], "せき・のどの痛み");
     assert!(r.answers["発症日"].ends_with("-12-01"));
+}
+
+#[tokio::test]
+async fn on_whatsapp_four_choices_are_a_list_answered_by_its_row() {
+    let wa = harness::spawn().await;
+    intake(
+        &wa.app.db,
+        &wa.app.clinic,
+        &wa.app.services.state.cipher,
+        wa.app.now_ms(),
+    )
+    .await;
+    wa.patient_says("問診").await;
+    let sends = wa.sends();
+    let list = sends
+        .iter()
+        .find(|r| r.body["type"] == "interactive")
+        .expect("the question as an interactive message");
+    assert_eq!(
+        list.body["interactive"]["type"], "list",
+        "4 choices: a list"
+    );
+    let rows = list.body["interactive"]["action"]["sections"][0]["rows"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["title"], "発熱");
+    let wamid = list.wamid.clone().unwrap();
+    let row = &rows[0];
+    let p = wa
+        .sb
+        .user_list_reply(
+            harness::PHONE_ID,
+            harness::PATIENT,
+            harness::PATIENT_NAME,
+            &wamid,
+            row["id"].as_str().unwrap(),
+            row["title"].as_str().unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, 200);
+    wa.app.run_jobs().await;
+    let last = wa.sends().last().unwrap().body.clone();
+    assert_eq!(
+        last["text"]["body"],
+        "今の体温を教えてください（例: 38.5）。"
+    );
+    assert_eq!(run(&wa.app.db).await.0.answers["症状"], "発熱");
 }
