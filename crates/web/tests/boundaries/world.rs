@@ -62,6 +62,8 @@ pub struct Side {
     /// A LINE rich menu draft and a tag rule showing it.
     pub rich_menu: String,
     pub rich_menu_rule: String,
+    /// A flow (the sample intake, a draft).
+    pub flow: String,
     pub owner: Session,
 }
 
@@ -167,6 +169,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         label: label(app, &s.clinic).await,
         rich_menu: rich_menu.0,
         rich_menu_rule: rich_menu.1,
+        flow: flow(app, &s.clinic).await,
         saved_view: saved_view(app, &s.clinic, owner.staff_id.as_str()).await,
         clinic: s.clinic,
         line: s.channel,
@@ -255,6 +258,16 @@ async fn rich_menu(app: &App, clinic: &ClinicId, line: &ChannelId) -> (String, S
         .unwrap()
         .unwrap();
     (menu, rule)
+}
+
+async fn flow(app: &App, clinic: &ClinicId) -> String {
+    use tsunagu_automation::flows::{sample, store};
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let cipher = &app.services.state.cipher;
+    let def = sample::intake(None);
+    store::create(&mut conn, clinic, sample::NAME, &def, cipher, T0)
+        .await
+        .unwrap()
 }
 
 async fn label(app: &App, clinic: &ClinicId) -> String {
@@ -347,6 +360,7 @@ async fn keyword_rule(app: &App, clinic: &ClinicId) -> String {
         channel_id: None,
         active_hours: "always".into(),
         team_id: None,
+        flow_id: None,
         enabled: true,
     };
     tsunagu_automation::rules::create(&mut conn, clinic, &draft, T0)
