@@ -56,6 +56,16 @@ struct WalTx {
     conn: Option<PoolConnection<Any>>,
     writer: Option<OwnedMutexGuard<()>>,
     flush: Arc<WalFlush>,
+    /// The connection's `total_changes()` at BEGIN: unchanged at COMMIT means nothing was
+    /// written, so there is nothing to wait for (a claim that found no job, say).
+    changes_at_begin: i64,
+}
+
+async fn total_changes(conn: &mut AnyConnection) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT total_changes()")
+        .fetch_one(conn)
+        .await
+        .context("reading the connection's change count")
 }
 
 impl Tx {
@@ -76,6 +86,13 @@ impl Tx {
             TxInner::Plain { tx, .. } => tx.commit().await.context("committing the transaction"),
             TxInner::Wal(mut w) => {
                 let mut conn = w.conn.take().context("a transaction committed twice")?;
+                let wrote = match total_changes(&mut conn).await {
+                    Ok(n) => n != w.changes_at_begin,
+                    Err(e) => {
+                        w.conn = Some(conn); // rolled back on drop
+                        return Err(e);
+                    }
+                };
                 if let Err(e) = conn.execute("COMMIT").await {
                     w.conn = Some(conn); // rolled back on drop
                     return Err(e).context("committing the transaction");
@@ -87,6 +104,9 @@ impl Tx {
                     conn.close_on_drop();
                 }
                 drop(conn);
+                if !wrote {
+                    return Ok(());
+                }
                 w.flush.flushed().await
             }
         }
@@ -273,11 +293,13 @@ impl Db {
             conn: Some(conn),
             writer: Some(writer),
             flush,
+            changes_at_begin: 0,
         };
         if let Some(c) = w.conn.as_mut() {
             c.execute("BEGIN IMMEDIATE")
                 .await
                 .context("beginning a transaction")?;
+            w.changes_at_begin = total_changes(c).await?;
         }
         Ok(Tx {
             inner: TxInner::Wal(w),
@@ -360,5 +382,42 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
                     .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl Db {
+        fn flushes(&self) -> u64 {
+            self.wal_flush
+                .get()
+                .and_then(|f| f.as_ref())
+                .map_or(0, |f| f.flushes())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_commit_waits_for_a_flush_only_when_it_wrote() {
+        let dir = std::env::temp_dir().join(format!("tsunagu-tx-{}", tsunagu_core::new_id()));
+        let url = format!("sqlite://{}/t.db", dir.display());
+        let db = Db::connect(&url).await.expect("a database");
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(db.pool())
+            .await
+            .expect("a table");
+        let tx = db.begin().await.expect("begun");
+        tx.commit().await.expect("committed");
+        assert_eq!(db.flushes(), 0, "nothing written, nothing to wait for");
+        let mut tx = db.begin().await.expect("begun");
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(tx.conn())
+            .await
+            .expect("inserted");
+        tx.commit().await.expect("committed");
+        assert_eq!(db.flushes(), 1, "a write waits for its flush");
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -8,7 +8,8 @@
 //! Why this is safe is the group writer's argument (`group/durable.rs`): SQLite syncs the WAL
 //! before each checkpoint, so frames not yet flushed here are never lost to a WAL restart.
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 use anyhow::Context;
 use sqlx::{AnyConnection, Row};
@@ -19,6 +20,9 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 /// The thread that flushes one database's WAL for the transactions waiting on it.
 pub(crate) struct WalFlush {
     tx: mpsc::Sender<Waiter>,
+    /// Flushes done so far (for tests: a commit that wrote nothing waits for none).
+    #[cfg_attr(not(test), allow(dead_code))]
+    done: Arc<AtomicU64>,
 }
 
 impl WalFlush {
@@ -29,11 +33,18 @@ impl WalFlush {
             return Ok(None);
         };
         let (tx, rx) = mpsc::channel::<Waiter>();
+        let done = Arc::new(AtomicU64::new(0));
+        let counted = done.clone();
         std::thread::Builder::new()
             .name("tsunagu-tx-flush".into())
-            .spawn(move || run(&wal, rx))
+            .spawn(move || run(&wal, rx, &counted))
             .context("starting the transactions' WAL flush thread")?;
-        Ok(Some(Self { tx }))
+        Ok(Some(Self { tx, done }))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn flushes(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
     }
 
     /// Returns once a flush that started after this call has finished.
@@ -48,14 +59,15 @@ impl WalFlush {
     }
 }
 
-fn run(wal: &Path, rx: mpsc::Receiver<Waiter>) {
+fn run(wal: &Path, rx: mpsc::Receiver<Waiter>, done: &AtomicU64) {
     while let Ok(first) = rx.recv() {
         // Every commit made before this flush starts is covered by it.
         let mut waiting = vec![first];
         waiting.extend(rx.try_iter());
-        let done = flush(wal).map_err(|e| e.to_string());
+        let flushed = flush(wal).map_err(|e| e.to_string());
+        done.fetch_add(1, Ordering::Relaxed);
         for w in waiting {
-            let _ = w.send(done.clone());
+            let _ = w.send(flushed.clone());
         }
     }
 }

@@ -56,7 +56,11 @@ impl ConversationFilter {
             (vec!["1 = 1".into()], false),
         ];
         let capped = |legs: &[String], extra: &str, cap: i64| {
-            let rest = if extra.is_empty() { &rest } else { &rest_unread };
+            let rest = if extra.is_empty() {
+                &rest
+            } else {
+                &rest_unread
+            };
             legs.iter()
                 .map(|leg| {
                     format!(
