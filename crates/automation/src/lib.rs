@@ -1,5 +1,5 @@
 //! Automation (自動応答, issue 12): what answers and shapes a patient's chat when no person needs to. This crate
-//! owns the automation tables (migration 0023) and decides; `dispatch` runs its steps in the
+//! owns the automation tables (migrations 0023, 0028) and decides; `dispatch` runs its steps in the
 //! "who answers" order and sends through the outbox.
 //! - `matching`: keyword rules' spellings compared in `core::text::match_form` (width, kana,
 //!   case and surrounding punctuation ignored), or a size-limited pattern;
@@ -10,10 +10,13 @@
 //!   messages claimed once, whether a person is handling it);
 //! - `away`: whether the clinic is closed and the next opening in Japanese;
 //! - `lines`: the visible line on the conversation saying what automation did and why;
+//! - `flows`: dialogues built by staff (questions, branches, fields, tags, priority, a team,
+//!   webhooks, a hand-over): the pure engine, its versions and runs, and their jobs;
 //! - `richmenu`: LINE rich menus managed from tsunagu (drafts, images, areas, publishing,
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
 pub mod conversation;
+pub mod flows;
 pub mod greetings;
 pub mod lines;
 pub mod matching;

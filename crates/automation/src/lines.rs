@@ -21,6 +21,38 @@ pub enum Why<'a> {
     Greeting,
     /// The patient asked for a person.
     HandedOver,
+    /// A flow did something (`flows::runtime`): started, tagged, saved a field, completed,
+    /// handed over, timed out, was cancelled. `detail`: the tags or the field's name.
+    Flow {
+        what: FlowWhat,
+        flow: &'a str,
+        detail: Option<&'a str>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowWhat {
+    Started,
+    Tagged,
+    Field,
+    Completed,
+    HandedOver,
+    TimedOut,
+    Cancelled,
+}
+
+impl FlowWhat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowWhat::Started => "flow_started",
+            FlowWhat::Tagged => "flow_tagged",
+            FlowWhat::Field => "flow_field",
+            FlowWhat::Completed => "flow_completed",
+            FlowWhat::HandedOver => "flow_handed_over",
+            FlowWhat::TimedOut => "flow_timed_out",
+            FlowWhat::Cancelled => "flow_cancelled",
+        }
+    }
 }
 
 impl Why<'_> {
@@ -31,6 +63,7 @@ impl Why<'_> {
             Why::Away => "away",
             Why::Greeting => "greeting",
             Why::HandedOver => "handed_over",
+            Why::Flow { what, .. } => what.as_str(),
         }
     }
 
@@ -47,6 +80,24 @@ impl Why<'_> {
                 "患者さんがスタッフとの会話を希望しています。解決するまで自動応答は止まります"
                     .into()
             }
+            Why::Flow { what, flow, detail } => {
+                let d = detail.unwrap_or_default();
+                match what {
+                    FlowWhat::Started => format!("フロー『{flow}』を開始しました"),
+                    FlowWhat::Tagged => format!("フロー『{flow}』がタグ「{d}」を付けました"),
+                    FlowWhat::Field => format!("フロー『{flow}』が項目「{d}」に回答を保存しました"),
+                    FlowWhat::Completed => format!("フロー『{flow}』が完了しました"),
+                    FlowWhat::HandedOver => {
+                        format!("フロー『{flow}』からスタッフに引き継ぎました")
+                    }
+                    FlowWhat::TimedOut => {
+                        format!("フロー『{flow}』はお返事がなかったため終了しました")
+                    }
+                    FlowWhat::Cancelled => {
+                        format!("患者さんがスタッフを希望したため、フロー『{flow}』を中止しました")
+                    }
+                }
+            }
         }
     }
 }
@@ -59,13 +110,14 @@ pub async fn record(
     why: Why<'_>,
     now_ms: i64,
 ) -> anyhow::Result<()> {
-    let (rule, team) = match why {
-        Why::Keyword { rule } => (Some(rule), None),
-        Why::KeywordToTeam { rule, team } => (Some(rule), Some(team)),
-        _ => (None, None),
+    let (rule, team, detail) = match why {
+        Why::Keyword { rule } => (Some(rule), None, None),
+        Why::KeywordToTeam { rule, team } => (Some(rule), Some(team), None),
+        Why::Flow { flow, detail, .. } => (Some(flow), None, detail),
+        _ => (None, None, None),
     };
     let payload = serde_json::json!({
-        "event": "automation", "what": why.what(), "rule": rule, "team": team,
+        "event": "automation", "what": why.what(), "rule": rule, "team": team, "detail": detail,
     });
     let conv_id = ConversationId::from_db(conv.id.clone());
     let channel = ChannelId::from_db(conv.channel_id.clone());
@@ -90,7 +142,15 @@ pub async fn record(
     )
     .await
     .context("writing the automation line on the conversation")?;
-    if why == Why::HandedOver && conv.priority < Priority::High.as_i64() {
+    let handed = matches!(
+        why,
+        Why::HandedOver
+            | Why::Flow {
+                what: FlowWhat::HandedOver,
+                ..
+            }
+    );
+    if handed && conv.priority < Priority::High.as_i64() {
         conversations::state::set_priority(&mut *conn, clinic, &conv_id, Priority::High).await?;
     }
     Ok(())

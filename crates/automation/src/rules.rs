@@ -1,8 +1,9 @@
 //! Keyword auto-replies (キーワード自動応答): a rule has a name, several spellings (駐車場 /
 //! ちゅうしゃじょう), a match mode, the reply (with the canned responses' `{{variables}}`), a
 //! channel (or all), active hours from the clinic calendar, and an optional team the
-//! conversation is handed to after the answer. The first enabled rule that matches, oldest
-//! first, answers.
+//! conversation is handed to after the answer, and a flow it starts (フローを開始: after the
+//! reply, or instead of one when the reply is empty). The first enabled rule that matches,
+//! oldest first, answers.
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, FromRow};
@@ -71,6 +72,8 @@ pub struct KeywordRule {
     pub channel_id: Option<String>,
     pub active_hours: ActiveHours,
     pub team_id: Option<String>,
+    /// The flow this rule starts (after its reply, if any).
+    pub flow_id: Option<String>,
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -88,6 +91,7 @@ pub struct Draft {
     /// `always`, `open` or `closed`.
     pub active_hours: String,
     pub team_id: Option<String>,
+    pub flow_id: Option<String>,
     pub enabled: bool,
 }
 
@@ -101,6 +105,7 @@ pub struct Checked {
     channel_id: Option<String>,
     active_hours: ActiveHours,
     team_id: Option<String>,
+    flow_id: Option<String>,
     enabled: bool,
 }
 
@@ -153,11 +158,19 @@ impl Draft {
                 .arg("pattern", &bad.pattern)
                 .detail(format!("{}: {}", bad.pattern, bad.why)));
         }
+        let flow_id = self.flow_id.clone().filter(|f| !f.trim().is_empty());
+        // A rule that starts a flow may leave the reply empty: the flow answers.
+        let reply_text = if flow_id.is_some() && self.reply_text.trim().is_empty() {
+            String::new()
+        } else {
+            check_text(&self.reply_text)?
+        };
         Ok(Checked {
             name: name.to_string(),
             keywords,
             match_mode: mode,
-            reply_text: check_text(&self.reply_text)?,
+            reply_text,
+            flow_id,
             channel_id: self.channel_id.clone().filter(|c| !c.trim().is_empty()),
             active_hours,
             team_id: self.team_id.clone().filter(|t| !t.trim().is_empty()),
@@ -177,6 +190,7 @@ struct Row {
     channel_id: Option<String>,
     active_hours: String,
     team_id: Option<String>,
+    flow_id: Option<String>,
     enabled: i64,
     created_at: i64,
     updated_at: i64,
@@ -195,6 +209,7 @@ impl From<Row> for KeywordRule {
             channel_id: r.channel_id,
             active_hours: ActiveHours::parse(&r.active_hours).unwrap_or(ActiveHours::Always),
             team_id: r.team_id,
+            flow_id: r.flow_id,
             enabled: r.enabled != 0 && MatchMode::parse(&r.match_mode).is_some(),
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -202,7 +217,7 @@ impl From<Row> for KeywordRule {
     }
 }
 
-const COLS: &str = "id, clinic_id, name, keywords, match_mode, reply_text, channel_id, active_hours, team_id, enabled, created_at, updated_at";
+const COLS: &str = "id, clinic_id, name, keywords, match_mode, reply_text, channel_id, active_hours, team_id, flow_id, enabled, created_at, updated_at";
 
 /// The clinic's rules, oldest first (the order they are tried in).
 pub async fn list(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<Vec<KeywordRule>> {
@@ -249,6 +264,14 @@ async fn check_refs(
             return Ok(Err(Refusal::new(Code::NotFound).detail("no such team")));
         }
     }
+    if let Some(f) = &c.flow_id {
+        if crate::flows::store::get(&mut *conn, clinic, f)
+            .await?
+            .is_none()
+        {
+            return Ok(Err(Refusal::new(Code::NotFound).detail("no such flow")));
+        }
+    }
     Ok(Ok(()))
 }
 
@@ -267,8 +290,8 @@ pub async fn create(
     }
     let id = new_id();
     sqlx::query(
-        "INSERT INTO automation_keyword_rules (id, clinic_id, name, keywords, match_mode, reply_text, channel_id, active_hours, team_id, enabled, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        "INSERT INTO automation_keyword_rules (id, clinic_id, name, keywords, match_mode, reply_text, channel_id, active_hours, team_id, enabled, created_at, updated_at, flow_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
     )
     .bind(&id)
     .bind(clinic.as_str())
@@ -281,6 +304,7 @@ pub async fn create(
     .bind(&c.team_id)
     .bind(i64::from(c.enabled))
     .bind(now_ms)
+    .bind(&c.flow_id)
     .execute(&mut *conn)
     .await
     .context("creating a keyword rule")?;
@@ -306,7 +330,7 @@ pub async fn update(
     }
     let done = sqlx::query(
         "UPDATE automation_keyword_rules SET name = $1, keywords = $2, match_mode = $3, reply_text = $4,
-           channel_id = $5, active_hours = $6, team_id = $7, enabled = $8, updated_at = $9
+           channel_id = $5, active_hours = $6, team_id = $7, enabled = $8, updated_at = $9, flow_id = $12
          WHERE id = $10 AND clinic_id = $11",
     )
     .bind(&c.name)
@@ -320,6 +344,7 @@ pub async fn update(
     .bind(now_ms)
     .bind(id)
     .bind(clinic.as_str())
+    .bind(&c.flow_id)
     .execute(&mut *conn)
     .await
     .context("changing a keyword rule")?;
@@ -422,6 +447,7 @@ mod tests {
             channel_id: None,
             active_hours: "always".into(),
             team_id: None,
+            flow_id: None,
             enabled: true,
         }
     }

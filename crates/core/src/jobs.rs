@@ -278,6 +278,38 @@ impl JobPayload for RichMenuBatchProgress {
     const KIND: &'static str = "rich_menu.batch_progress";
 }
 
+/// `flow.timeout`: end a flow run nobody answered, politely, if it has not moved since
+/// (key `flow.timeout:<run>:<expires_at>`; each answer queues the next).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FlowTimeout {
+    pub clinic_id: ClinicId,
+    pub run_id: String,
+    /// The deadline this job was queued for: a run answered since has a later one.
+    pub expires_at: i64,
+}
+
+impl JobPayload for FlowTimeout {
+    const KIND: &'static str = "flow.timeout";
+}
+
+/// `flow.webhook`: one signed delivery of a flow event to the URL a flow names (key
+/// `flow.webhook:<delivery id>`), retried with backoff for 24 hours; the body is fixed when
+/// queued, so every attempt carries the same delivery id and content.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FlowWebhook {
+    pub clinic_id: ClinicId,
+    pub flow_id: String,
+    pub url: String,
+    /// `{id, type, created_at, data}` as sent.
+    pub body: String,
+    /// When the first attempt was due: retries stop 24 hours after it.
+    pub first_at: i64,
+}
+
+impl JobPayload for FlowWebhook {
+    const KIND: &'static str = "flow.webhook";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

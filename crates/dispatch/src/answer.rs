@@ -3,7 +3,8 @@
 //! needs no separate consent. A token another step already used (a greeting before a keyword
 //! answer) is not an error: the answer goes by push, through the consent and reachability checks.
 use tsunagu_core::Code;
-use tsunagu_inbox::reply::{self, ReplyOutcome};
+use tsunagu_inbox::reply::{self, Author, Outgoing, ReplyOutcome};
+use tsunagu_privacy::consent::SendBasis;
 
 use crate::Inbound;
 
@@ -58,4 +59,46 @@ pub async fn answer_all(m: &Inbound, texts: &[String]) -> anyhow::Result<Vec<Rep
         out.push(reply::queue_automation_push(&m.db, &m.clinic, &m.conversation, t, now).await?);
     }
     Ok(out)
+}
+
+/// Message objects in order (a flow's texts and choices): one reply with all of them while the
+/// token is fresh, else one push each, through consent, reachability and the outbox.
+pub async fn answer_outgoing(m: &Inbound, out: Vec<Outgoing>) -> anyhow::Result<Vec<ReplyOutcome>> {
+    let now = m.clock.now_ms();
+    if let Some((token, at)) = fresh_token(m, now).filter(|_| out.len() <= MAX_REPLY_MESSAGES) {
+        let messages = out.iter().map(|o| o.payload.clone()).collect();
+        let outcome = reply::queue_auto_reply(
+            &m.db,
+            &m.clinic,
+            &m.conversation,
+            Some(token),
+            at,
+            messages,
+            now,
+        )
+        .await?;
+        if !token_used(&outcome) {
+            return Ok(vec![outcome]);
+        }
+    }
+    let mut sent = Vec::with_capacity(out.len());
+    for o in out {
+        let basis = SendBasis::ReplyToPatient;
+        let outcome = reply::queue_outgoing(
+            &m.db,
+            &m.clinic,
+            &m.conversation,
+            Author::Automation,
+            o,
+            basis,
+            now,
+        )
+        .await?;
+        let refused = matches!(outcome, ReplyOutcome::Refused(_));
+        sent.push(outcome);
+        if refused {
+            break; // the rest would not make sense alone
+        }
+    }
+    Ok(sent)
 }

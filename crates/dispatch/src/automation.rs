@@ -12,14 +12,15 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use tsunagu_automation::conversation::{self, Quiet};
+use tsunagu_automation::flows::{self, runtime};
 use tsunagu_automation::lines::{self, Why};
 use tsunagu_automation::settings::Settings;
 use tsunagu_automation::{away, greetings, rules};
 use tsunagu_calendar::Schedule;
 use tsunagu_inbox::canned;
-use tsunagu_inbox::reply::ReplyOutcome;
+use tsunagu_inbox::reply::{Outgoing, ReplyOutcome};
 
-use crate::{answer, answer_all, consent_commands, Inbound, Step};
+use crate::{answer, answer_all, answer_outgoing, consent_commands, Inbound, Step};
 
 /// What the automation steps share for one message, loaded once.
 pub struct Auto {
@@ -109,6 +110,8 @@ pub async fn escape(m: &Inbound, a: &Auto) -> anyhow::Result<Step> {
         let mut conn = m.db.pool().acquire().await?;
         conversation::hand_over(&mut conn, &m.clinic, &m.conversation.id, now_ms).await?;
     }
+    // A flow in progress stops: nobody is trapped in a bot.
+    flows::runtime::cancel(&m.db, &m.clinic, &m.conversation, now_ms).await?;
     line(m, Why::HandedOver).await?;
     let mut reply =
         "スタッフにおつなぎします。順番にお返事しますので、このままお待ちください。".to_string();
@@ -188,8 +191,30 @@ pub async fn keywords(m: &Inbound, a: &Auto) -> anyhow::Result<Step> {
     if !claim(m, "keyword").await? {
         return Ok(Step::Handled);
     }
-    let reply = canned::render::render(&rule.reply_text, &vars(m).await?);
-    if !sent(&answer(m, &reply).await?, m, "keyword") {
+    let mut out = Vec::new();
+    if !rule.reply_text.is_empty() {
+        let reply = canned::render::render(&rule.reply_text, &vars(m).await?);
+        out.push(Outgoing::text(&reply));
+    }
+    // フローを開始: the flow's first messages go with the reply (one reply token).
+    let mut flow_handed_over = false;
+    if let Some(flow) = &rule.flow_id {
+        let (db, clinic, now) = (&m.db, &m.clinic, m.clock.now_ms());
+        let start = runtime::Start::default();
+        if let Some((_, fx)) = runtime::begin(db, clinic, &m.conversation, flow, start, now).await?
+        {
+            out.extend(fx.says.iter().map(runtime::outgoing));
+            flow_handed_over = fx.handed_over;
+        }
+    }
+    if out.is_empty() {
+        return Ok(Step::Pass);
+    }
+    if !answer_outgoing(m, out)
+        .await?
+        .iter()
+        .all(|o| sent(o, m, "keyword"))
+    {
         return Ok(Step::Pass);
     }
     let team = match &rule.team_id {
@@ -211,8 +236,14 @@ pub async fn keywords(m: &Inbound, a: &Auto) -> anyhow::Result<Step> {
             Ok(Step::ToStaff)
         }
         None => {
-            line(m, Why::Keyword { rule: &rule.name }).await?;
-            Ok(Step::Handled)
+            if !rule.reply_text.is_empty() {
+                line(m, Why::Keyword { rule: &rule.name }).await?;
+            }
+            Ok(if flow_handed_over {
+                Step::ToStaff
+            } else {
+                Step::Handled
+            })
         }
     }
 }

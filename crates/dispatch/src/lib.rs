@@ -1,7 +1,8 @@
 //! Who answers an incoming message (DESIGN §4, issue 12 item 6), in this order: carrier keywords
 //! (STOP/HELP, with SMS, at ingest) → consent commands (配信停止, 配信設定) and the human escape
-//! words (スタッフ, 人と話したい: to staff) → identity verification in chat → (later: a running
-//! flow waiting for this answer, a pending reminder question) → the greeting on first contact →
+//! words (スタッフ, 人と話したい: to staff; they also stop a running flow) → identity
+//! verification in chat → a running flow waiting for this answer (`flows`) → (later: a pending
+//! reminder question) → the greeting on first contact →
 //! keyword rules → the away message → staff. Each step looks at the message and either answers
 //! it, hands it to staff, or passes. Standby-mode messages are never answered, and automation
 //! (`automation`: escape words, greeting, keywords, away) keeps quiet while a person handles the
@@ -15,10 +16,11 @@ mod answer;
 mod automation;
 mod consent_commands;
 mod context;
+mod flows;
 mod safety;
 mod verification;
 
-pub use answer::{answer, answer_all};
+pub use answer::{answer, answer_all, answer_outgoing};
 pub use context::Inbound;
 
 use std::sync::Arc;
@@ -110,10 +112,15 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     if verification::step(m, codes).await? == Step::Handled {
         return Ok(Step::Handled);
     }
-    // Later, in this place: a running flow waiting for this answer; a pending reminder question.
     if auto.quiet.is_some() {
         return Ok(Step::Pass);
     }
+    // A running flow waiting for this answer (quiet too while a person handles it).
+    let step = flows::step(m).await?;
+    if step != Step::Pass {
+        return Ok(step);
+    }
+    // Later, in this place: a pending reminder question.
     automation::greeting(m).await?;
     let step = automation::keywords(m, &auto).await?;
     if step != Step::Pass {

@@ -1,11 +1,14 @@
 use anyhow::Context;
 use sha2::Digest;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use std::str::FromStr;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::wal_flush::WalFlush;
 
 static DRIVERS: Once = Once::new();
 
@@ -28,20 +31,111 @@ pub struct Db {
     /// The group-commit writer (`group.rs`), started on first use.
     pub(crate) group:
         Arc<std::sync::Mutex<Option<tokio::sync::mpsc::Sender<crate::group::Pending>>>>,
+    /// The flush thread of `Tx` commits on a SQLite file (`wal_flush`), found on first use.
+    wal_flush: Arc<tokio::sync::OnceCell<Option<Arc<WalFlush>>>>,
 }
 
 /// A writing transaction. On SQLite it also holds the in-process writer slot.
 pub struct Tx {
-    tx: Transaction<'static, Any>,
-    _writer: Option<OwnedMutexGuard<()>>,
+    inner: TxInner,
+}
+
+enum TxInner {
+    /// PostgreSQL, or a SQLite database without a WAL file: the driver's transaction, each
+    /// commit flushed by the database itself.
+    Plain {
+        tx: Transaction<'static, Any>,
+        _writer: Option<OwnedMutexGuard<()>>,
+    },
+    /// A SQLite file in WAL mode: committed with `NORMAL` and flushed after the writer slot is
+    /// given back (`wal_flush`).
+    Wal(WalTx),
+}
+
+struct WalTx {
+    conn: Option<PoolConnection<Any>>,
+    writer: Option<OwnedMutexGuard<()>>,
+    flush: Arc<WalFlush>,
+    /// The connection's `total_changes()` at BEGIN: unchanged at COMMIT means nothing was
+    /// written, so there is nothing to wait for (a claim that found no job, say).
+    changes_at_begin: i64,
+}
+
+async fn total_changes(conn: &mut AnyConnection) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT total_changes()")
+        .fetch_one(conn)
+        .await
+        .context("reading the connection's change count")
 }
 
 impl Tx {
     pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        match &mut self.inner {
+            TxInner::Plain { tx, .. } => tx,
+            TxInner::Wal(w) => w.conn.as_deref_mut().unwrap_or_else(|| {
+                unreachable!(
+                    "a transaction's connection is taken only by commit, which consumes it"
+                )
+            }),
+        }
     }
+
+    /// Commits; returns once the change is on disk.
     pub async fn commit(self) -> anyhow::Result<()> {
-        self.tx.commit().await.context("committing the transaction")
+        match self.inner {
+            TxInner::Plain { tx, .. } => tx.commit().await.context("committing the transaction"),
+            TxInner::Wal(mut w) => {
+                let mut conn = w.conn.take().context("a transaction committed twice")?;
+                let wrote = match total_changes(&mut conn).await {
+                    Ok(n) => n != w.changes_at_begin,
+                    Err(e) => {
+                        w.conn = Some(conn); // rolled back on drop
+                        return Err(e);
+                    }
+                };
+                if let Err(e) = conn.execute("COMMIT").await {
+                    w.conn = Some(conn); // rolled back on drop
+                    return Err(e).context("committing the transaction");
+                }
+                w.writer.take();
+                let restored = conn.execute("PRAGMA synchronous = FULL").await;
+                if restored.is_err() {
+                    // Never hand back a connection whose own commits would skip their flush.
+                    conn.close_on_drop();
+                }
+                drop(conn);
+                if !wrote {
+                    return Ok(());
+                }
+                w.flush.flushed().await
+            }
+        }
+    }
+}
+
+impl Drop for WalTx {
+    /// Not committed: rolled back, and the connection made whole, before the writer slot and the
+    /// connection are given back.
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let writer = self.writer.take();
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    let undone = conn.execute("ROLLBACK").await.is_ok()
+                        && conn.execute("PRAGMA synchronous = FULL").await.is_ok();
+                    if !undone {
+                        conn.close_on_drop();
+                    }
+                    drop(conn);
+                    drop(writer);
+                });
+            }
+            // No runtime left to roll back on: closing the connection rolls it back.
+            Err(_) => drop(conn.detach()),
+        }
     }
 }
 
@@ -91,6 +185,7 @@ impl Db {
             write_lock: Arc::new(Mutex::new(())),
             url: Arc::from(url),
             group: Default::default(),
+            wal_flush: Default::default(),
         })
     }
 
@@ -155,21 +250,59 @@ impl Db {
 
     /// Begins a transaction that may write.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        let writer = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
-            Backend::Postgres => None,
-        };
-        let tx = match self.backend {
-            // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that read first
-            // would fail with SQLITE_BUSY_SNAPSHOT if an autocommit write slipped in meanwhile,
-            // whereas other writers now wait (busy_timeout) for this one.
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+        if self.backend == Backend::Postgres {
+            let tx = self.pool.begin().await.context("beginning a transaction")?;
+            return Ok(Tx {
+                inner: TxInner::Plain { tx, _writer: None },
+            });
         }
-        .context("beginning a transaction")?;
+        let writer = self.write_lock.clone().lock_owned().await;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context("beginning a transaction")?;
+        let flush = self
+            .wal_flush
+            .get_or_try_init(|| async {
+                WalFlush::for_connection(&mut conn)
+                    .await
+                    .map(|f| f.map(Arc::new))
+            })
+            .await
+            .context("finding the WAL to flush")?
+            .clone();
+        // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that read first
+        // would fail with SQLITE_BUSY_SNAPSHOT if an autocommit write slipped in meanwhile,
+        // whereas other writers now wait (busy_timeout) for this one.
+        let Some(flush) = flush else {
+            let tx = Transaction::begin(conn, Some("BEGIN IMMEDIATE".into()))
+                .await
+                .context("beginning a transaction")?;
+            return Ok(Tx {
+                inner: TxInner::Plain {
+                    tx,
+                    _writer: Some(writer),
+                },
+            });
+        };
+        conn.execute("PRAGMA synchronous = NORMAL")
+            .await
+            .context("letting the commit leave its flush for after the writer slot")?;
+        let mut w = WalTx {
+            conn: Some(conn),
+            writer: Some(writer),
+            flush,
+            changes_at_begin: 0,
+        };
+        if let Some(c) = w.conn.as_mut() {
+            c.execute("BEGIN IMMEDIATE")
+                .await
+                .context("beginning a transaction")?;
+            w.changes_at_begin = total_changes(c).await?;
+        }
         Ok(Tx {
-            tx,
-            _writer: writer,
+            inner: TxInner::Wal(w),
         })
     }
 
@@ -249,5 +382,42 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
                     .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl Db {
+        fn flushes(&self) -> u64 {
+            self.wal_flush
+                .get()
+                .and_then(|f| f.as_ref())
+                .map_or(0, |f| f.flushes())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_commit_waits_for_a_flush_only_when_it_wrote() {
+        let dir = std::env::temp_dir().join(format!("tsunagu-tx-{}", tsunagu_core::new_id()));
+        let url = format!("sqlite://{}/t.db", dir.display());
+        let db = Db::connect(&url).await.expect("a database");
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(db.pool())
+            .await
+            .expect("a table");
+        let tx = db.begin().await.expect("begun");
+        tx.commit().await.expect("committed");
+        assert_eq!(db.flushes(), 0, "nothing written, nothing to wait for");
+        let mut tx = db.begin().await.expect("begun");
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(tx.conn())
+            .await
+            .expect("inserted");
+        tx.commit().await.expect("committed");
+        assert_eq!(db.flushes(), 1, "a write waits for its flush");
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -22,6 +22,7 @@ pub mod search;
 pub mod secrets;
 pub mod statuses;
 pub mod templates;
+mod wal_flush;
 pub mod webhooks;
 
 pub use db::{Backend, Db, Tx};

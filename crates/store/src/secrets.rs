@@ -15,7 +15,7 @@ pub struct Column {
     pub what: &'static str,
 }
 
-pub const ENCRYPTED: [Column; 2] = [
+pub const ENCRYPTED: [Column; 3] = [
     Column {
         table: "channels",
         column: "credentials_enc",
@@ -26,13 +26,18 @@ pub const ENCRYPTED: [Column; 2] = [
         column: "totp_secret_enc",
         what: "2FA secrets",
     },
+    Column {
+        table: "automation_flows",
+        column: "webhook_secret",
+        what: "flow webhook keys",
+    },
 ];
 
 /// Keeps every other writer away from the encrypted columns until `tx` ends (SQLite's
 /// BEGIN IMMEDIATE already holds its one write lock).
 pub async fn lock_for_rotation(tx: &mut Tx, backend: Backend) -> anyhow::Result<()> {
     if backend == Backend::Postgres {
-        sqlx::query("LOCK TABLE channels, staff IN EXCLUSIVE MODE")
+        sqlx::query("LOCK TABLE channels, staff, automation_flows IN EXCLUSIVE MODE")
             .execute(tx.conn())
             .await
             .context("locking the tables that hold secrets")?;

@@ -131,7 +131,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )
     .await?;
     tx.commit().await?;
-    crate::demo_automation::seed(&db, &clinic, &channel, now).await?;
+    crate::demo_automation::seed(&db, &clinic, &channel, &services.state.cipher, now).await?;
     sandbox.add_channel(ChannelConfig {
         channel_secret: secret,
         access_token: access_token.clone(),

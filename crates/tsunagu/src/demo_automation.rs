@@ -1,7 +1,9 @@
 //! The demo clinic's automation (自動応答), so a patient on the LINE simulator who types 駐車場
 //! (or ﾁｭｳｼｬｼﾞｮｳ) or 診療時間 gets the answer at once, one who writes outside opening hours
-//! is told when the clinic opens, and a new friend gets the greeting with the consent question.
+//! is told when the clinic opens, a new friend gets the greeting with the consent question,
+//! and 問診 starts the sample intake flow (初診問診).
 use anyhow::Context;
+use tsunagu_automation::flows::{sample, store as flow_store};
 use tsunagu_automation::{greetings, rules, settings};
 use tsunagu_core::{ChannelId, ClinicId};
 use tsunagu_store::Db;
@@ -27,6 +29,7 @@ pub(crate) async fn seed(
     db: &Db,
     clinic: &ClinicId,
     line: &ChannelId,
+    cipher: &tsunagu_privacy::Cipher,
     now_ms: i64,
 ) -> anyhow::Result<()> {
     let mut conn = db.pool().acquire().await?;
@@ -39,6 +42,7 @@ pub(crate) async fn seed(
             channel_id: None,
             active_hours: "always".into(),
             team_id: None,
+            flow_id: None,
             enabled: true,
         };
         rules::create(&mut conn, clinic, &draft, now_ms)
@@ -60,5 +64,40 @@ pub(crate) async fn seed(
         .await?
         .map_err(|r| anyhow::anyhow!("the demo's greeting: {}", r.code))
         .context("seeding the demo's greeting")?;
+    seed_intake(&mut conn, clinic, cipher, now_ms).await
+}
+
+/// The sample 「初診問診」, published and on, started by the keyword 問診; fever goes to 看護.
+async fn seed_intake(
+    conn: &mut sqlx::AnyConnection,
+    clinic: &ClinicId,
+    cipher: &tsunagu_privacy::Cipher,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let nursing = tsunagu_inbox::routing::teams::list(&mut *conn, clinic)
+        .await?
+        .into_iter()
+        .find(|t| t.name == "看護")
+        .map(|t| t.id);
+    let def = sample::intake(nursing.as_deref());
+    let id = flow_store::create(&mut *conn, clinic, sample::NAME, &def, cipher, now_ms).await?;
+    flow_store::publish(&mut *conn, clinic, &id, None, now_ms)
+        .await?
+        .map_err(|p| anyhow::anyhow!("the demo's intake flow: {p:?}"))?;
+    flow_store::set_enabled(&mut *conn, clinic, &id, true, now_ms).await?;
+    let draft = rules::Draft {
+        name: sample::NAME.into(),
+        keywords: vec![sample::KEYWORD.into(), "もんしん".into()],
+        match_mode: "exact".into(),
+        reply_text: String::new(),
+        channel_id: None,
+        active_hours: "always".into(),
+        team_id: None,
+        flow_id: Some(id),
+        enabled: true,
+    };
+    rules::create(&mut *conn, clinic, &draft, now_ms)
+        .await?
+        .map_err(|r| anyhow::anyhow!("the demo's intake keyword: {}", r.code))?;
     Ok(())
 }

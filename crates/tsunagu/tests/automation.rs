@@ -51,6 +51,7 @@ async fn add_parking_rule(app: &TestApp) {
         channel_id: None,
         active_hours: "always".into(),
         team_id: None,
+        flow_id: None,
         enabled: true,
     };
     rules::create(&mut conn, &app.clinic, &draft, app.clock.now_ms())
@@ -364,6 +365,7 @@ async fn a_rule_answers_only_at_its_hours_and_hands_the_conversation_to_its_team
         channel_id: None,
         active_hours: hours.into(),
         team_id: team,
+        flow_id: None,
         enabled: true,
     };
     let daytime = rule("予約変更", &["予約変更"], "open", None);

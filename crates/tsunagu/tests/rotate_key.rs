@@ -73,12 +73,34 @@ async fn every_secret_moves_to_the_new_key_and_the_app_sends_with_it() {
     staff_with_totp(&app.db, &OLD, "desk@example.jp").await;
     patient_says(&app, "予約の確認をお願いします").await;
     assert!(all_open_with(&app.db, &OLD).await);
+    let flow = {
+        let mut conn = app.db.pool().acquire().await.unwrap();
+        let def = tsunagu_automation::flows::sample::intake(None);
+        let (clinic, old, now) = (&app.clinic, &Cipher::new(&OLD), app.clock.now_ms());
+        tsunagu_automation::flows::store::create(&mut conn, clinic, "問診", &def, old, now)
+            .await
+            .unwrap()
+    };
 
     let now = app.clock.now_ms();
     let done = rotate(&app.db, &OLD, &NEW, false, now).await.unwrap();
     assert_eq!(
         done.columns,
-        vec![("channel credentials", 1, 0), ("2FA secrets", 1, 0)]
+        vec![
+            ("channel credentials", 1, 0),
+            ("2FA secrets", 1, 0),
+            ("flow webhook keys", 1, 0)
+        ]
+    );
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let key = tsunagu_automation::flows::store::webhook_secret(&mut conn, &app.clinic, &flow)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    assert!(
+        Cipher::new(&NEW).decrypt(&key).is_ok(),
+        "the flow's key moved too"
     );
     assert!(all_open_with(&app.db, &NEW).await);
     let (creds, seeds) = secrets(&app.db).await;

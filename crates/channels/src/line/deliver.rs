@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::client::{LineClient, SendError};
+use crate::compose;
 use crate::outbound::REFUSED_CODE;
 use crate::provider::deliver::{
     Channel, Deliver, Delivery, MarkRead, Media, MediaFailure, Outgoing, Pace, Plan, Profile,
@@ -74,15 +75,21 @@ impl Deliver for Line {
     async fn send(&self, ch: &Channel<'_>, out: &Outgoing<'_>) -> Delivery {
         let client = client(ch);
         let p = out.job;
+        // tsunagu's objects (a choice) as LINE's; text and LINE's own pass unchanged.
+        let messages: Result<Vec<Value>, String> = p.messages.iter().map(compose::line).collect();
+        let messages = match messages {
+            Ok(m) => m,
+            Err(why) => return Delivery::rejected("unsupported_content", why),
+        };
         if let Some(reply) = &p.reply {
-            return match client.reply(&reply.token, &p.messages).await {
+            return match client.reply(&reply.token, &messages).await {
                 Ok(ok) => Delivery::Sent {
                     provider_message_id: ok.sent_message_ids.into_iter().next(),
                 },
                 Err(e) => reply_failed(e),
             };
         }
-        match client.push(&p.to, &p.messages, &p.retry_key).await {
+        match client.push(&p.to, &messages, &p.retry_key).await {
             // 409 with x-line-accepted-request-id: an earlier attempt was accepted; it is sent.
             Ok(ok) => Delivery::Sent {
                 provider_message_id: ok
@@ -95,10 +102,11 @@ impl Deliver for Line {
         }
     }
 
-    /// Replies from tsunagu to LINE are text only (`text_message`).
+    /// Replies from tsunagu to LINE are text, or a choice as text with quick replies.
     fn can_carry(&self, message: &Value) -> Result<(), String> {
         match message.get("type").and_then(Value::as_str) {
             Some("text") => Ok(()),
+            Some("choice") => compose::line(message).map(drop),
             _ => Err("LINE replies from tsunagu carry text only".to_string()),
         }
     }

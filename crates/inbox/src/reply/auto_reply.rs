@@ -72,13 +72,21 @@ pub async fn queue_auto_reply_in(
     if jobs::by_key(tx.conn(), &key).await?.is_some() {
         return Ok(ReplyOutcome::Refused(token_used()));
     }
+    // A choice's question reads as its text in the conversation.
     let texts: Vec<&str> = messages
         .iter()
-        .filter_map(|m| m.get("text").and_then(|t| t.as_str()))
+        .filter_map(|m| m.get("text").or(m.get("body")).and_then(|t| t.as_str()))
         .collect();
-    let all_text = texts.len() == messages.len();
+    let all_text = messages
+        .iter()
+        .all(|m| m.get("type").and_then(|t| t.as_str()) == Some("text"));
     let kind = if all_text {
         "text"
+    } else if messages
+        .iter()
+        .any(|m| m.get("type").and_then(|t| t.as_str()) == Some("choice"))
+    {
+        "interactive"
     } else {
         messages[0]
             .get("type")

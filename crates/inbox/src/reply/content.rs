@@ -54,6 +54,22 @@ impl Outgoing {
         }
     }
 
+    /// A question with 2–10 answers, each channel's native way (LINE quick replies, WhatsApp
+    /// buttons or a list, Messenger quick replies, numbered SMS); the tap comes back as the
+    /// answer's text.
+    pub fn choice(body: &str, answers: &[String]) -> Self {
+        let choices: Vec<Value> = answers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| json!({"id": (i + 1).to_string(), "title": t}))
+            .collect();
+        Outgoing {
+            kind: "interactive".into(),
+            body: Some(body.to_string()),
+            payload: json!({"type": "choice", "body": body, "choices": choices}),
+        }
+    }
+
     /// A WhatsApp list: one button opening sections of rows.
     pub fn list(body: &str, button: &str, sections: &[(Option<String>, Vec<Choice>)]) -> Self {
         let sections: Vec<Value> = sections

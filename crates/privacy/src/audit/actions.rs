@@ -98,6 +98,11 @@ pub const ACTIONS: &[&str] = &[
     "rich_menu.delete",
     "rich_menu.rule_create",
     "rich_menu.rule_delete",
+    "flow.create",
+    "flow.update",
+    "flow.publish",
+    "flow.enable",
+    "flow.delete",
     // Inbox: search, notes, scheduled messages, teams and availability.
     "search.messages",
     "search.notes",

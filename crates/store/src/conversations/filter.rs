@@ -226,6 +226,33 @@ impl ConversationFilter {
         }
     }
 
+    /// With a date range, urgent-first rows are read one priority at a time: each leg seeks
+    /// straight to the range inside its priority in the state's index, where one walk in
+    /// priority order would check every row of the state newer than the range first (a month
+    /// two months back: tens of thousands). Priorities are only ever written from
+    /// `Priority::ALL` (`state::set_priority`, verification's raise to high).
+    fn by_priority(&self) -> bool {
+        self.sort == Sort::Priority
+            && self.priority.is_none()
+            && (self.from_ms.is_some() || self.until_ms.is_some())
+    }
+
+    /// The cursor's condition inside the leg of priority `p`: `None` when the whole leg lies
+    /// before the cursor (already shown).
+    fn after_in(&self, sql: &mut Sql, cursor: Option<&Cursor>, p: i64) -> Option<String> {
+        let Some(c) = cursor else {
+            return Some(String::new());
+        };
+        match p.cmp(&c.priority) {
+            std::cmp::Ordering::Greater => None,
+            std::cmp::Ordering::Less => Some(String::new()),
+            std::cmp::Ordering::Equal => {
+                let (at, id) = (sql.int(c.at), sql.text(&c.id));
+                Some(format!(" AND (last_message_at, id) < ({at}, {id})"))
+            }
+        }
+    }
+
     /// One page, `limit` rows after `cursor`, as staff see the states at `now_ms`.
     pub async fn list(
         &self,
@@ -240,14 +267,43 @@ impl ConversationFilter {
         let mut sql = Sql::default();
         let clinic_b = sql.text(clinic.as_str());
         let from = self.source(&mut sql, drives, sqlite);
-        let rest = self.facets(&mut sql, drives) + &self.after(&mut sql, cursor);
+        let facets = self.facets(&mut sql, drives);
+        // Each entry: the conditions of one leg after state (priority, cursor).
+        let tails: Vec<String> = if self.by_priority() {
+            Priority::ALL
+                .iter()
+                .filter_map(|p| {
+                    let after = self.after_in(&mut sql, cursor, p.as_i64())?;
+                    Some(format!(
+                        " AND priority = {}{facets}{after}",
+                        sql.int(p.as_i64())
+                    ))
+                })
+                .collect()
+        } else {
+            vec![facets.clone() + &self.after(&mut sql, cursor)]
+        };
         let lim = sql.int(limit);
         let order = self.order();
         let leg = |state: &str| {
-            format!(
-                "SELECT {CONV_COLS} FROM {from} WHERE clinic_id = {clinic_b}{state}{rest}
-                 ORDER BY {order} LIMIT {lim}"
-            )
+            let legs: Vec<String> = tails
+                .iter()
+                .map(|rest| {
+                    format!(
+                        "SELECT * FROM (SELECT {CONV_COLS} FROM {from} WHERE clinic_id = {clinic_b}{state}{rest}
+                         ORDER BY {order} LIMIT {lim}) leg"
+                    )
+                })
+                .collect();
+            match legs.len() {
+                // Every leg lies before the cursor: nothing is left.
+                0 => format!("SELECT {CONV_COLS} FROM conversations WHERE 1 = 0"),
+                1 => legs[0].clone(),
+                _ => format!(
+                    "SELECT {CONV_COLS} FROM ({}) legs ORDER BY {order} LIMIT {lim}",
+                    legs.join(" UNION ALL ")
+                ),
+            }
         };
         let text = match self.status {
             None => leg(""),

@@ -15,12 +15,11 @@
 //! beside the writer. The writer's own automatic checkpoint is kept, rarer (`WRITER_CHECKPOINT`
 //! pages): with most frames already copied it is short, and it lets the WAL start over, so the
 //! file stays bounded through a storm.
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 
 use anyhow::Context;
-use sqlx::{AnyConnection, AnyPool, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, Executor};
 
 use super::work::Pending;
 
@@ -36,7 +35,7 @@ impl Syncer {
         conn: &mut AnyConnection,
         pool: &AnyPool,
     ) -> anyhow::Result<Option<Self>> {
-        let Some(wal) = wal_file(conn).await? else {
+        let Some(wal) = crate::wal_flush::wal_file(conn).await? else {
             return Ok(None);
         };
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -66,22 +65,6 @@ impl Syncer {
             super::fail_all(back, "the WAL flush thread stopped");
         }
     }
-}
-
-/// The WAL file of `conn`'s main database, if it is a file in WAL mode.
-async fn wal_file(conn: &mut AnyConnection) -> anyhow::Result<Option<PathBuf>> {
-    let mode: String = sqlx::query("PRAGMA journal_mode")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Ok(None);
-    }
-    let file: String = sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    Ok((!file.is_empty()).then(|| PathBuf::from(format!("{file}-wal"))))
 }
 
 /// A passive checkpoint beside the writer every this many flushes (when none is running).
@@ -127,7 +110,7 @@ fn run(wal: &std::path::Path, rx: mpsc::Receiver<Vec<Pending>>, mut checkpoints:
             batch.extend(more);
         }
         let started = std::time::Instant::now();
-        let flushed = flush(wal);
+        let flushed = crate::wal_flush::flush(wal);
         tracing::debug!(
             work = batch.len(),
             flush_us = started.elapsed().as_micros() as u64,
@@ -138,15 +121,5 @@ fn run(wal: &std::path::Path, rx: mpsc::Receiver<Vec<Pending>>, mut checkpoints:
             Err(e) => super::fail_all(batch, &format!("flushing the WAL to disk: {e}")),
         }
         checkpoints.after_batch();
-    }
-}
-
-fn flush(wal: &std::path::Path) -> std::io::Result<()> {
-    match std::fs::File::open(wal) {
-        Ok(f) => f.sync_data(),
-        // SQLite deletes the WAL only after checkpointing it into the database file and syncing
-        // that on its last connection's close: nothing is left to flush.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
     }
 }

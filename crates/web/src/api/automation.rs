@@ -30,9 +30,10 @@ pub struct KeywordRuleIn {
     /// folded text, case-insensitive, size-limited).
     #[schema(example = "exact")]
     pub match_mode: String,
-    /// 1–5000 characters, with the canned responses' variables (`{{patient.name}}`,
+    /// 1–5000 characters (may be empty when `flow_id` is given), with the canned responses' variables (`{{patient.name}}`,
     /// `{{clinic.name}}`, `{{clinic.phone}}`).
     #[schema(example = "{{patient.name}}様、駐車場は建物の裏に5台分ございます。")]
+    #[serde(default)]
     pub reply_text: String,
     /// Only on this channel; absent or null: every channel.
     pub channel_id: Option<String>,
@@ -41,6 +42,8 @@ pub struct KeywordRuleIn {
     pub active_hours: Option<String>,
     /// Hand the conversation to this team after answering.
     pub team_id: Option<String>,
+    /// Start this flow after the reply (フローを開始); with a flow the reply may be empty.
+    pub flow_id: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
 }
@@ -59,6 +62,9 @@ pub struct KeywordRulePatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub team_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub flow_id: Option<Option<String>>,
     pub enabled: Option<bool>,
 }
 
@@ -76,6 +82,7 @@ pub struct KeywordRuleOut {
     pub channel_id: Option<String>,
     pub active_hours: String,
     pub team_id: Option<String>,
+    pub flow_id: Option<String>,
     pub enabled: bool,
     /// RFC 3339 UTC.
     pub created_at: String,
@@ -98,6 +105,7 @@ fn out(r: KeywordRule) -> KeywordRuleOut {
         channel_id: r.channel_id,
         active_hours: r.active_hours.as_str().to_string(),
         team_id: r.team_id,
+        flow_id: r.flow_id,
         enabled: r.enabled,
         created_at: rfc3339(r.created_at),
         updated_at: rfc3339(r.updated_at),
@@ -207,6 +215,7 @@ pub async fn create(
         channel_id: body.channel_id,
         active_hours: body.active_hours.unwrap_or_else(|| "always".into()),
         team_id: body.team_id,
+        flow_id: body.flow_id,
         enabled: body.enabled.unwrap_or(true),
     };
     let mut tx = state.db.begin().await?;
@@ -265,6 +274,7 @@ pub async fn update(
             .active_hours
             .unwrap_or_else(|| now.active_hours.as_str().into()),
         team_id: body.team_id.unwrap_or(now.team_id),
+        flow_id: body.flow_id.unwrap_or(now.flow_id),
         enabled: body.enabled.unwrap_or(now.enabled),
     };
     let row = rules::update(tx.conn(), &auth.clinic, &id, &draft, state.now_ms()).await??;

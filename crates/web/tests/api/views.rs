@@ -74,6 +74,14 @@ async fn pages_follow_priority_then_newest_and_newest_only_without_gaps_or_repea
         .chain([c[5].clone()])
         .collect();
     assert_eq!(all_pages(&app, &token, "").await, expected);
+    // A date range reads one priority at a time (and open ones beside the woken snoozed):
+    // the same pages.
+    for q in [
+        "from=2025-12-01&to=2026-12-31",
+        "status=open&from=2025-12-01",
+    ] {
+        assert_eq!(all_pages(&app, &token, q).await, expected, "{q}");
+    }
 
     let mut newest = c.clone();
     newest.sort_by(|a, b| {

@@ -45,6 +45,16 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
         "/app/settings/channels",
         "creates in the session's clinic",
     ),
+    (
+        "POST",
+        "/app/settings/flows",
+        "creates in the session's clinic",
+    ),
+    (
+        "POST",
+        "/app/settings/flows/sample",
+        "creates in the session's clinic",
+    ),
     ("POST", "/app/settings/retention", "the session's clinic"),
     (
         "POST",

@@ -196,6 +196,70 @@ pub fn cases(w: &World) -> Vec<Case> {
         )
         .expect(422),
         Case::form(
+            "/app/settings/flows/{id}",
+            format!("/app/settings/flows/{}", b.flow),
+            &[
+                ("name", "乗っ取り"),
+                ("timeout_minutes", "30"),
+                ("max_tries", "3"),
+            ],
+            "B's flow",
+        ),
+        Case::form(
+            "/app/settings/flows/{id}/publish",
+            format!("/app/settings/flows/{}/publish", b.flow),
+            &[],
+            "B's flow",
+        ),
+        Case::form(
+            "/app/settings/flows/{id}/enabled",
+            format!("/app/settings/flows/{}/enabled", b.flow),
+            &[("on", "1")],
+            "B's flow",
+        ),
+        Case::form(
+            "/app/settings/flows/{id}/delete",
+            format!("/app/settings/flows/{}/delete", b.flow),
+            &[],
+            "B's flow",
+        ),
+        Case::form(
+            "/app/settings/flows/{id}/preview",
+            format!("/app/settings/flows/{}/preview", b.flow),
+            &[("answers", "[]")],
+            "B's flow",
+        ),
+        Case::form(
+            "/app/settings/flows/{id}/steps",
+            format!("/app/settings/flows/{}/steps", b.flow),
+            &[("kind", "tag")],
+            "B's flow",
+        ),
+        Case::form(
+            "/app/settings/flows/{id}/steps/{n}",
+            format!("/app/settings/flows/{}/steps/1", b.flow),
+            &[("text", "乗っ取り")],
+            "B's flow",
+        ),
+        Case::form(
+            "/app/settings/flows/{id}/steps/{n}/up",
+            format!("/app/settings/flows/{}/steps/2/up", b.flow),
+            &[],
+            "B's flow",
+        ),
+        Case::form(
+            "/app/settings/flows/{id}/steps/{n}/down",
+            format!("/app/settings/flows/{}/steps/1/down", b.flow),
+            &[],
+            "B's flow",
+        ),
+        Case::form(
+            "/app/settings/flows/{id}/steps/{n}/delete",
+            format!("/app/settings/flows/{}/steps/1/delete", b.flow),
+            &[],
+            "B's flow",
+        ),
+        Case::form(
             "/app/settings/rich-menus/rules",
             "/app/settings/rich-menus/rules".into(),
             &[("tag", "初診"), ("rich_menu_id", b.rich_menu.as_str())],

@@ -65,6 +65,8 @@ pub struct Side {
     /// The clinic's own triage phrase and an on-call rota entry (the owner).
     pub triage_phrase: String,
     pub on_call: String,
+    /// A flow (the sample intake, a draft).
+    pub flow: String,
     pub owner: Session,
 }
 
@@ -170,6 +172,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         label: label(app, &s.clinic).await,
         rich_menu: rich_menu.0,
         rich_menu_rule: rich_menu.1,
+        flow: flow(app, &s.clinic).await,
         saved_view: saved_view(app, &s.clinic, owner.staff_id.as_str()).await,
         triage_phrase: triage_phrase(app, &s.clinic).await,
         on_call: on_call(app, &s.clinic, owner.staff_id.as_str()).await,
@@ -280,6 +283,16 @@ async fn on_call(app: &App, clinic: &ClinicId, staff: &str) -> String {
         .unwrap()
 }
 
+async fn flow(app: &App, clinic: &ClinicId) -> String {
+    use tsunagu_automation::flows::{sample, store};
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let cipher = &app.services.state.cipher;
+    let def = sample::intake(None);
+    store::create(&mut conn, clinic, sample::NAME, &def, cipher, T0)
+        .await
+        .unwrap()
+}
+
 async fn label(app: &App, clinic: &ClinicId) -> String {
     let mut conn = app.db.pool().acquire().await.unwrap();
     let l = tsunagu_store::labels::create(&mut conn, clinic, "要折り返し", "orange", T0)
@@ -370,6 +383,7 @@ async fn keyword_rule(app: &App, clinic: &ClinicId) -> String {
         channel_id: None,
         active_hours: "always".into(),
         team_id: None,
+        flow_id: None,
         enabled: true,
     };
     tsunagu_automation::rules::create(&mut conn, clinic, &draft, T0)

@@ -142,12 +142,27 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
         // What automation did and why (「自動応答『駐車場』が返信しました」), by what it did.
         Some("automation") => {
             let what = text_at(payload, &["/what"]).unwrap_or_default();
-            const KNOWN: [&str; 5] = ["keyword", "keyword_team", "away", "greeting", "handed_over"];
+            const KNOWN: [&str; 12] = [
+                "keyword",
+                "keyword_team",
+                "away",
+                "greeting",
+                "handed_over",
+                "flow_started",
+                "flow_tagged",
+                "flow_field",
+                "flow_completed",
+                "flow_handed_over",
+                "flow_timed_out",
+                "flow_cancelled",
+            ];
             if KNOWN.contains(&what.as_str()) {
                 let rule = text_at(payload, &["/rule"]).unwrap_or_default();
                 let team = text_at(payload, &["/team"]).unwrap_or_default();
+                let detail = text_at(payload, &["/detail"]).unwrap_or_default();
                 let key = format!("msg.event.automation.{what}");
-                i18n::text_with(lang, &key, &[("rule", &rule), ("team", &team)])
+                let args = [("rule", &rule), ("team", &team), ("detail", &detail)];
+                i18n::text_with(lang, &key, &args.map(|(k, v)| (k, v.as_str())))
             } else {
                 i18n::text(lang, "msg.event.other")
             }

@@ -46,6 +46,9 @@ pub struct RuleForm {
     active_hours: String,
     #[serde(default)]
     team_id: String,
+    /// フローを開始: the flow the rule starts (empty: none).
+    #[serde(default)]
+    flow_id: String,
     /// A checkbox: present when ticked.
     enabled: Option<String>,
 }
@@ -61,6 +64,7 @@ impl RuleForm {
             channel_id: Some(self.channel_id.clone()),
             active_hours: self.active_hours.clone(),
             team_id: Some(self.team_id.clone()),
+            flow_id: Some(self.flow_id.clone()),
             enabled: self.enabled.is_some(),
         }
     }
@@ -74,6 +78,7 @@ impl RuleForm {
             channel_id: r.channel_id.clone().unwrap_or_default(),
             active_hours: r.active_hours.as_str().into(),
             team_id: r.team_id.clone().unwrap_or_default(),
+            flow_id: r.flow_id.clone().unwrap_or_default(),
             enabled: r.enabled.then(|| "on".into()),
         }
     }
@@ -120,6 +125,7 @@ struct RuleItem {
     hours_label: String,
     channel_label: String,
     team_label: Option<String>,
+    flow_label: Option<String>,
     enabled: bool,
 }
 
@@ -164,6 +170,7 @@ async fn build(
     let channel_rows = channels::list(&mut conn, &clinic).await?;
     let team_rows = teams::list(&mut conn, &clinic).await?;
     let greeting_rows = greetings::list(&mut conn, &clinic).await?;
+    let flow_rows = tsunagu_automation::flows::store::list(&mut conn, &clinic).await?;
     drop(conn);
 
     let channel_name = |id: &str| {
@@ -194,7 +201,21 @@ async fn build(
                     .map(|x| x.name.clone())
                     .unwrap_or_else(|| text(lang, "automation.team_gone"))
             }),
+            flow_label: r.flow_id.as_ref().map(|f| {
+                flow_rows
+                    .iter()
+                    .find(|x| &x.id == f)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default()
+            }),
             enabled: r.enabled,
+        })
+        .collect();
+    let flow_choices: Vec<Choice> = flow_rows
+        .iter()
+        .map(|f| Choice {
+            value: f.id.clone(),
+            label: f.name.clone(),
         })
         .collect();
     let modes: Vec<Choice> = ["exact", "contains", "pattern"]
@@ -287,7 +308,7 @@ async fn build(
     let ctx = minijinja::context! {
         lang, shell => shell(state, staff, "settings").await?, title => text(lang, "automation.title"),
         action => PAGE, csrf_token => &staff.csrf_token, rules, modes, hours, channel_choices,
-        team_choices, settings_form, greetings => greeting_items, draft, editing, error, rule_error,
+        team_choices, flow_choices, settings_form, greetings => greeting_items, draft, editing, error, rule_error,
         settings_error, greeting_error, notice,
     };
     render(state, "settings/automation.html", ctx)

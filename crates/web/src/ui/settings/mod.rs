@@ -4,7 +4,8 @@
 //! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
 //! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
 //! `/app/settings/service-levels`, automation (自動応答: keyword rules, away message, greetings,
-//! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`, safety (緊急対応: guidance, crisis lines,
+//! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`,
+//! the dialogue flows (フロー) at `/app/settings/flows`, safety (緊急対応: guidance, crisis lines,
 //! escalation, triage rules and phrases) at `/app/settings/safety` and the on-call rota at
 //! `/app/settings/on-call`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
@@ -17,6 +18,9 @@ mod channel_read_marks;
 mod channel_templates;
 mod channels;
 mod channels_form;
+mod flow_preview;
+mod flow_steps;
+mod flows;
 mod labels;
 mod on_call;
 mod rich_menu_edit;
@@ -96,6 +100,34 @@ pub fn router() -> Router<AppState> {
         .route(
             "/app/settings/automation/greetings/{channel_id}",
             post(automation::save_greeting),
+        )
+        // Flows (フロー): the list, each flow's settings, step cards and preview.
+        .route("/app/settings/flows", get(flows::page).post(flows::create))
+        .route("/app/settings/flows/sample", post(flows::create_sample))
+        .route(
+            "/app/settings/flows/{id}",
+            get(flow_steps::page).post(flows::save_settings),
+        )
+        .route("/app/settings/flows/{id}/publish", post(flows::publish))
+        .route("/app/settings/flows/{id}/enabled", post(flows::set_enabled))
+        .route("/app/settings/flows/{id}/delete", post(flows::delete))
+        .route(
+            "/app/settings/flows/{id}/preview",
+            post(flow_preview::preview),
+        )
+        .route("/app/settings/flows/{id}/steps", post(flow_steps::add))
+        .route("/app/settings/flows/{id}/steps/{n}", post(flow_steps::save))
+        .route(
+            "/app/settings/flows/{id}/steps/{n}/up",
+            post(flow_steps::move_up),
+        )
+        .route(
+            "/app/settings/flows/{id}/steps/{n}/down",
+            post(flow_steps::move_down),
+        )
+        .route(
+            "/app/settings/flows/{id}/steps/{n}/delete",
+            post(flow_steps::remove),
         )
         // LINE rich menus (リッチメニュー).
         .route(
