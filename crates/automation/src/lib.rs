@@ -10,6 +10,8 @@
 //!   messages claimed once, whether a person is handling it);
 //! - `away`: whether the clinic is closed and the next opening in Japanese;
 //! - `lines`: the visible line on the conversation saying what automation did and why;
+//! - `sequences`: step (drip) sequences (ステップ配信): triggers, steps at clinic-local times,
+//!   enrollments stopped by blocking, consent withdrawal or the goal tag;
 //! - `richmenu`: LINE rich menus managed from tsunagu (drafts, images, areas, publishing,
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
@@ -19,4 +21,5 @@ pub mod lines;
 pub mod matching;
 pub mod richmenu;
 pub mod rules;
+pub mod sequences;
 pub mod settings;

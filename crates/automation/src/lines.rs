@@ -21,6 +21,8 @@ pub enum Why<'a> {
     Greeting,
     /// The patient asked for a person.
     HandedOver,
+    /// A step sequence sent its step (1-based).
+    Sequence { name: &'a str, step: i64 },
 }
 
 impl Why<'_> {
@@ -31,6 +33,7 @@ impl Why<'_> {
             Why::Away => "away",
             Why::Greeting => "greeting",
             Why::HandedOver => "handed_over",
+            Why::Sequence { .. } => "sequence",
         }
     }
 
@@ -47,6 +50,9 @@ impl Why<'_> {
                 "患者さんがスタッフとの会話を希望しています。解決するまで自動応答は止まります"
                     .into()
             }
+            Why::Sequence { name, step } => {
+                format!("ステップ配信『{name}』の{step}通目を自動で送りました")
+            }
         }
     }
 }
@@ -62,11 +68,15 @@ pub async fn record(
     let (rule, team) = match why {
         Why::Keyword { rule } => (Some(rule), None),
         Why::KeywordToTeam { rule, team } => (Some(rule), Some(team)),
+        Why::Sequence { name, .. } => (Some(name), None),
         _ => (None, None),
     };
-    let payload = serde_json::json!({
+    let mut payload = serde_json::json!({
         "event": "automation", "what": why.what(), "rule": rule, "team": team,
     });
+    if let Why::Sequence { step, .. } = why {
+        payload["step"] = step.into();
+    }
     let conv_id = ConversationId::from_db(conv.id.clone());
     let channel = ChannelId::from_db(conv.channel_id.clone());
     let body = why.sentence();

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use tsunagu_automation::conversation::{self, Quiet};
 use tsunagu_automation::lines::{self, Why};
 use tsunagu_automation::settings::Settings;
-use tsunagu_automation::{away, greetings, rules};
+use tsunagu_automation::{away, greetings, rules, sequences};
 use tsunagu_calendar::Schedule;
 use tsunagu_inbox::canned;
 use tsunagu_inbox::reply::ReplyOutcome;
@@ -169,6 +169,26 @@ pub async fn greeting(m: &Inbound) -> anyhow::Result<()> {
     {
         line(m, Why::Greeting).await?;
     }
+    Ok(())
+}
+
+/// Friend-add (LINE follow or unblock) in a one-to-one chat enrolls the patient in the step
+/// sequences it starts, whether or not automation is quiet: the steps are checked when due.
+pub async fn friend_added(m: &Inbound) -> anyhow::Result<()> {
+    let Some(ident) = &m.identity else {
+        return Ok(());
+    };
+    let follow = m.message.kind == "event"
+        && matches!(
+            m.message.body.as_deref(),
+            Some("followed") | Some("unblocked")
+        );
+    if !follow || m.conversation.kind != "direct" {
+        return Ok(());
+    }
+    let (clinic, channel) = (&m.clinic, &m.conversation.channel_id);
+    let now = m.clock.now_ms();
+    sequences::jobs::on_friend_added(&m.db, clinic, &ident.patient_id, channel, now).await?;
     Ok(())
 }
 

@@ -85,6 +85,7 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
         // Only what a patient did is answered: never our own messages (no loops).
         return Ok(Step::Pass);
     }
+    automation::friend_added(m).await?;
     if consent_commands::step(m).await? == Step::Handled {
         return Ok(Step::Handled);
     }

@@ -187,7 +187,9 @@ fn job_handlers(codes: Arc<dyn CodeSender>) -> Registry {
         .register(tsunagu_automation::richmenu::jobs::Publish)
         .register(tsunagu_automation::richmenu::jobs::SetDefault)
         .register(tsunagu_automation::richmenu::jobs::Assign)
-        .register(tsunagu_automation::richmenu::jobs::BatchProgress);
+        .register(tsunagu_automation::richmenu::jobs::BatchProgress)
+        .register(tsunagu_automation::sequences::jobs::Step)
+        .register(tsunagu_automation::sequences::jobs::Triggered);
     handlers
 }
 
