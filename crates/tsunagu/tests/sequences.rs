@@ -108,7 +108,7 @@ async fn at_time(app: &TestApp, to: &str) {
     app.run_jobs().await;
 }
 
-async fn enrollment(app: &TestApp) -> (String, Option<String>) {
+async fn enrollment_state(app: &TestApp) -> (String, Option<String>) {
     sqlx::query_as("SELECT state, stop_reason FROM sequence_enrollments")
         .fetch_one(app.db.pool())
         .await
@@ -119,7 +119,7 @@ async fn enrollment(app: &TestApp) -> (String, Option<String>) {
 async fn friend_add_enrolls_and_each_step_goes_at_ten_tokyo_time_once() {
     let app = app().await;
     send(&app, app.sandbox.follow(PATIENT)).await;
-    assert_eq!(enrollment(&app).await, ("active".into(), None));
+    assert_eq!(enrollment_state(&app).await, ("active".into(), None));
     consent_to_health_information(&app, true).await;
     assert!(texts(&app).is_empty());
 
@@ -143,7 +143,7 @@ async fn friend_add_enrolls_and_each_step_goes_at_ten_tokyo_time_once() {
     assert_eq!(texts(&app).len(), 1);
     at_time(&app, "2026-12-11T01:00:00Z").await;
     assert_eq!(texts(&app), vec![PARKING.to_string(), VACCINE.to_string()]);
-    assert_eq!(enrollment(&app).await, ("completed".into(), None));
+    assert_eq!(enrollment_state(&app).await, ("completed".into(), None));
     let lines = app
         .count("SELECT COUNT(*) FROM messages WHERE direction = 'system' AND payload LIKE '%\"sequence\"%'")
         .await;
@@ -171,7 +171,7 @@ async fn a_patient_who_blocks_gets_nothing_more() {
     app.run_jobs().await;
     assert_eq!(texts(&app).len(), 1, "{:?}", texts(&app));
     assert_eq!(
-        enrollment(&app).await,
+        enrollment_state(&app).await,
         ("stopped".into(), Some("blocked".into()))
     );
 }
@@ -186,7 +186,7 @@ async fn consent_withdrawn_stops_the_sequence_with_its_reason() {
     at_time(&app, "2026-12-08T01:00:00Z").await;
     assert!(texts(&app).is_empty(), "{:?}", texts(&app));
     assert_eq!(
-        enrollment(&app).await,
+        enrollment_state(&app).await,
         ("stopped".into(), Some("consent_withdrawn".into()))
     );
 }
@@ -198,7 +198,7 @@ async fn no_consent_for_the_purpose_sends_nothing_and_says_why() {
     at_time(&app, "2026-12-08T01:00:00Z").await;
     assert!(texts(&app).is_empty());
     assert_eq!(
-        enrollment(&app).await,
+        enrollment_state(&app).await,
         ("stopped".into(), Some("consent_required".into()))
     );
 }
@@ -221,9 +221,115 @@ async fn the_goal_tag_stops_the_sequence() {
     drop(conn);
     app.run_jobs().await;
     assert_eq!(
-        enrollment(&app).await,
+        enrollment_state(&app).await,
         ("stopped".into(), Some("goal".into()))
     );
     at_time(&app, "2026-12-08T01:00:00Z").await;
     assert!(texts(&app).is_empty());
+}
+
+#[tokio::test]
+async fn staff_create_a_sequence_on_the_settings_page_see_who_is_in_it_and_stop_one() {
+    use axum::http::Method;
+    use tsunagu_core::Role;
+    let app = start(builder().clock_ms(at("2026-12-07T06:30:00Z").timestamp_millis())).await;
+    let admin = app
+        .staff_session(&app.clinic, Role::Admin, "管理 高橋")
+        .await;
+    let page = app
+        .request(Method::GET, "/app/settings/sequences")
+        .session(&admin)
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("まだステップ配信がありません"));
+
+    let form = |csrf: &str, body: &str| {
+        vec![
+            ("csrf_token", csrf.to_string()),
+            ("name", "新しい友だちへのご案内".to_string()),
+            ("purpose", "health_information".to_string()),
+            ("trigger_kind", "friend_added".to_string()),
+            ("enabled", "1".to_string()),
+            ("step_body_0", body.to_string()),
+            ("step_delay_0", "1".to_string()),
+            ("step_unit_0", "days".to_string()),
+            ("step_after_0", "enrollment".to_string()),
+            ("step_time_0", "10:00".to_string()),
+        ]
+    };
+    // Without the CSRF token nothing is created.
+    let refused = app
+        .request(Method::POST, "/app/settings/sequences")
+        .session(&admin)
+        .form(&form("wrong", PARKING))
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
+    let bad = app
+        .request(Method::POST, "/app/settings/sequences")
+        .session(&admin)
+        .form(&form(&admin.csrf, ""))
+        .send()
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text().contains("メッセージを1通以上入力してください。"));
+    let made = app
+        .request(Method::POST, "/app/settings/sequences")
+        .session(&admin)
+        .form(&form(&admin.csrf, PARKING))
+        .send()
+        .await;
+    assert_eq!(made.status, 303, "{}", made.text());
+    let id = made
+        .location()
+        .split('/')
+        .next_back()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+
+    send(&app, app.sandbox.follow(PATIENT)).await;
+    let page = app
+        .request(Method::GET, &format!("/app/settings/sequences/{id}"))
+        .session(&admin)
+        .send()
+        .await;
+    assert!(page.text().contains("配信中"), "{}", page.text());
+    // Due the next day at 10:00 in Tokyo (the page escapes the slashes).
+    assert!(page.text().contains("2026&#x2f;12&#x2f;08 10:00"));
+
+    let (enrollment,): (String,) = sqlx::query_as("SELECT id FROM sequence_enrollments")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let stopped = app
+        .request(
+            Method::POST,
+            &format!("/app/settings/sequences/{id}/enrollments/{enrollment}/stop"),
+        )
+        .session(&admin)
+        .form(&[("csrf_token", admin.csrf.as_str())])
+        .send()
+        .await;
+    assert_eq!(stopped.status, 303);
+    assert_eq!(
+        enrollment_state(&app).await,
+        ("stopped".into(), Some("staff".into()))
+    );
+    let page = app
+        .request(Method::GET, &format!("/app/settings/sequences/{id}"))
+        .session(&admin)
+        .send()
+        .await;
+    assert!(page.text().contains("スタッフが止めたため"));
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE action IN ('sequence.create', 'sequence.enrollment_stop')")
+        .await;
+    assert_eq!(audited, 2);
+    consent_to_health_information(&app, true).await;
+    at_time(&app, "2026-12-08T01:00:00Z").await;
+    assert!(texts(&app).is_empty(), "a stopped enrollment sends nothing");
 }

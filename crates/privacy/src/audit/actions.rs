@@ -88,6 +88,11 @@ pub const ACTIONS: &[&str] = &[
     "rich_menu.delete",
     "rich_menu.rule_create",
     "rich_menu.rule_delete",
+    "sequence.create",
+    "sequence.update",
+    "sequence.enable",
+    "sequence.disable",
+    "sequence.enrollment_stop",
     // Inbox: search, notes, scheduled messages, teams and availability.
     "search.messages",
     "search.notes",

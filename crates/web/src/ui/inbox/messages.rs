@@ -140,12 +140,21 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
         // What automation did and why (「自動応答『駐車場』が返信しました」), by what it did.
         Some("automation") => {
             let what = text_at(payload, &["/what"]).unwrap_or_default();
-            const KNOWN: [&str; 5] = ["keyword", "keyword_team", "away", "greeting", "handed_over"];
+            const KNOWN: [&str; 6] = [
+                "keyword",
+                "keyword_team",
+                "away",
+                "greeting",
+                "handed_over",
+                "sequence",
+            ];
             if KNOWN.contains(&what.as_str()) {
                 let rule = text_at(payload, &["/rule"]).unwrap_or_default();
                 let team = text_at(payload, &["/team"]).unwrap_or_default();
+                let step = payload["step"].as_i64().unwrap_or_default().to_string();
                 let key = format!("msg.event.automation.{what}");
-                i18n::text_with(lang, &key, &[("rule", &rule), ("team", &team)])
+                let args = [("rule", rule.as_str()), ("team", &team), ("step", &step)];
+                i18n::text_with(lang, &key, &args)
             } else {
                 i18n::text(lang, "msg.event.other")
             }

@@ -4,7 +4,8 @@
 //! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
 //! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
 //! `/app/settings/service-levels`, automation (自動応答: keyword rules, away message, greetings,
-//! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`. Forms post back here and redirect to the page
+//! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`, step sequences
+//! (ステップ配信) at `/app/settings/sequences`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
 mod automation;
@@ -18,6 +19,8 @@ mod channels_form;
 mod labels;
 mod rich_menu_edit;
 mod rich_menus;
+mod sequence_form;
+mod sequences;
 mod service_levels;
 mod team_members;
 mod teams;
@@ -99,6 +102,24 @@ pub fn router() -> Router<AppState> {
             get(rich_menus::page).post(rich_menus::create),
         )
         .route("/app/settings/rich-menus/rules", post(rich_menus::add_rule))
+        // Step sequences (ステップ配信).
+        .route(
+            "/app/settings/sequences",
+            get(sequences::list).post(sequences::create),
+        )
+        .route("/app/settings/sequences/new", get(sequences::new_page))
+        .route(
+            "/app/settings/sequences/{id}",
+            get(sequences::page).post(sequences::update),
+        )
+        .route(
+            "/app/settings/sequences/{id}/enabled",
+            post(sequences::set_enabled),
+        )
+        .route(
+            "/app/settings/sequences/{id}/enrollments/{enrollment}/stop",
+            post(sequences::stop),
+        )
         .route(
             "/app/settings/rich-menus/rules/{id}/delete",
             post(rich_menus::delete_rule),
