@@ -12,6 +12,8 @@
 //! - `lines`: the visible line on the conversation saying what automation did and why;
 //! - `sequences`: step (drip) sequences (ステップ配信): triggers, steps at clinic-local times,
 //!   enrollments stopped by blocking, consent withdrawal or the goal tag;
+//! - `sources`: where patients come from (流入経路): sources with codes and chat links for
+//!   their QR codes, attribution of a message carrying a code (tag, counted once);
 //! - `richmenu`: LINE rich menus managed from tsunagu (drafts, images, areas, publishing,
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
@@ -23,3 +25,4 @@ pub mod richmenu;
 pub mod rules;
 pub mod sequences;
 pub mod settings;
+pub mod sources;

@@ -23,6 +23,8 @@ pub enum Why<'a> {
     HandedOver,
     /// A step sequence sent its step (1-based).
     Sequence { name: &'a str, step: i64 },
+    /// The patient came through an inflow source (its code was in the message).
+    Source { name: &'a str },
 }
 
 impl Why<'_> {
@@ -34,6 +36,7 @@ impl Why<'_> {
             Why::Greeting => "greeting",
             Why::HandedOver => "handed_over",
             Why::Sequence { .. } => "sequence",
+            Why::Source { .. } => "source",
         }
     }
 
@@ -53,6 +56,7 @@ impl Why<'_> {
             Why::Sequence { name, step } => {
                 format!("ステップ配信『{name}』の{step}通目を自動で送りました")
             }
+            Why::Source { name } => format!("流入経路『{name}』のQRコードから来ました"),
         }
     }
 }
@@ -68,7 +72,7 @@ pub async fn record(
     let (rule, team) = match why {
         Why::Keyword { rule } => (Some(rule), None),
         Why::KeywordToTeam { rule, team } => (Some(rule), Some(team)),
-        Why::Sequence { name, .. } => (Some(name), None),
+        Why::Sequence { name, .. } | Why::Source { name } => (Some(name), None),
         _ => (None, None),
     };
     let mut payload = serde_json::json!({

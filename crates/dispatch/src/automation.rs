@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use tsunagu_automation::conversation::{self, Quiet};
 use tsunagu_automation::lines::{self, Why};
 use tsunagu_automation::settings::Settings;
-use tsunagu_automation::{away, greetings, rules, sequences};
+use tsunagu_automation::{away, greetings, rules, sequences, sources};
 use tsunagu_calendar::Schedule;
 use tsunagu_inbox::canned;
 use tsunagu_inbox::reply::ReplyOutcome;
@@ -190,6 +190,32 @@ pub async fn friend_added(m: &Inbound) -> anyhow::Result<()> {
     let now = m.clock.now_ms();
     sequences::jobs::on_friend_added(&m.db, clinic, &ident.patient_id, channel, now).await?;
     Ok(())
+}
+
+/// A message carrying an inflow source's code (「QRコードから登録します [S-7K2Q]」): the scan
+/// is recorded, the patient tagged and a line left for staff. `true` when the message carried
+/// one: keyword rules and the away message then leave it alone (the greeting still runs), so the
+/// prefilled words set off no other automation.
+pub async fn source_code(m: &Inbound) -> anyhow::Result<bool> {
+    let (Some(text), Some(ident)) = (typed(m), &m.identity) else {
+        return Ok(false);
+    };
+    let (clinic, channel) = (&m.clinic, &m.conversation.channel_id);
+    let now = m.clock.now_ms();
+    let (patient, message) = (&ident.patient_id, &m.message.id);
+    match sources::attribute(&m.db, clinic, channel, patient, message, text, now).await? {
+        Some(source) => {
+            line(m, Why::Source { name: &source.name }).await?;
+            Ok(true)
+        }
+        // Carried a code already recorded (a retried job): still not for the other steps.
+        None => {
+            let mut conn = m.db.pool().acquire().await?;
+            Ok(sources::find_in_text(&mut conn, clinic, channel, text)
+                .await?
+                .is_some())
+        }
+    }
 }
 
 /// The first keyword rule that matches answers; a rule with a team hands the conversation to it.

@@ -1,6 +1,7 @@
 //! Who answers an incoming message (DESIGN §4, issue 12 item 6), in this order: carrier keywords
 //! (STOP/HELP, with SMS, at ingest) → consent commands (配信停止, 配信設定) and the human escape
-//! words (スタッフ, 人と話したい: to staff) → identity verification in chat → (later: a running
+//! words (スタッフ, 人と話したい: to staff; an inflow source's code is recorded before them and
+//! keeps the keyword rules and the away message off that message) → identity verification in chat → (later: a running
 //! flow waiting for this answer, a pending reminder question) → the greeting on first contact →
 //! keyword rules → the away message → staff. Each step looks at the message and either answers
 //! it, hands it to staff, or passes. Standby-mode messages are never answered, and automation
@@ -89,6 +90,7 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     if consent_commands::step(m).await? == Step::Handled {
         return Ok(Step::Handled);
     }
+    let sourced = automation::source_code(m).await?;
     let auto = automation::Auto::load(m).await?;
     if auto.quiet.is_none() {
         let step = automation::escape(m, &auto).await?;
@@ -104,6 +106,9 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
         return Ok(Step::Pass);
     }
     automation::greeting(m).await?;
+    if sourced {
+        return Ok(Step::Handled);
+    }
     let step = automation::keywords(m, &auto).await?;
     if step != Step::Pass {
         return Ok(step);

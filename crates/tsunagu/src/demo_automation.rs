@@ -3,10 +3,11 @@
 //! is told when the clinic opens, and a new friend gets the greeting with the consent question
 //! and the sample step sequence (the next day at 10:00 parking and access, three days later
 //! vaccinations; health information, so it goes to those who answered the consent question
-//! with that purpose, and stops with the reason shown for those who did not).
+//! with that purpose, and stops with the reason shown for those who did not), and a
+//! waiting-room poster source (流入経路) whose QR link the LINE simulator opens.
 use anyhow::Context;
 use tsunagu_automation::sequences::{store as sequences, timing::Timing, SequenceStep, Trigger};
-use tsunagu_automation::{greetings, rules, settings};
+use tsunagu_automation::{greetings, rules, settings, sources};
 use tsunagu_core::{ChannelId, ClinicId};
 use tsunagu_privacy::consent::Purpose;
 use tsunagu_store::Db;
@@ -89,5 +90,17 @@ pub(crate) async fn seed(
     .check()
     .map_err(|e| anyhow::anyhow!("the demo's step sequence: {}", e.key()))?;
     sequences::create(&mut conn, clinic, &welcome, now_ms).await?;
+    // A waiting-room poster on LINE; the emulated account's basic id, so its QR code and
+    // link work in the LINE simulator (paste the link into its message box).
+    sources::set_address(&mut conn, clinic, line.as_str(), "@sakura-clinic", now_ms).await?;
+    sources::create(
+        &mut conn,
+        clinic,
+        line.as_str(),
+        "待合室ポスター",
+        "流入:待合室",
+        now_ms,
+    )
+    .await?;
     Ok(())
 }

@@ -93,6 +93,8 @@ pub const ACTIONS: &[&str] = &[
     "sequence.enable",
     "sequence.disable",
     "sequence.enrollment_stop",
+    "inflow_source.create",
+    "inflow_source.address",
     // Inbox: search, notes, scheduled messages, teams and availability.
     "search.messages",
     "search.notes",

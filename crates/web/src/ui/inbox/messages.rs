@@ -140,13 +140,14 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
         // What automation did and why (「自動応答『駐車場』が返信しました」), by what it did.
         Some("automation") => {
             let what = text_at(payload, &["/what"]).unwrap_or_default();
-            const KNOWN: [&str; 6] = [
+            const KNOWN: [&str; 7] = [
                 "keyword",
                 "keyword_team",
                 "away",
                 "greeting",
                 "handed_over",
                 "sequence",
+                "source",
             ];
             if KNOWN.contains(&what.as_str()) {
                 let rule = text_at(payload, &["/rule"]).unwrap_or_default();

@@ -5,7 +5,8 @@
 //! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
 //! `/app/settings/service-levels`, automation (自動応答: keyword rules, away message, greetings,
 //! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`, step sequences
-//! (ステップ配信) at `/app/settings/sequences`. Forms post back here and redirect to the page
+//! (ステップ配信) at `/app/settings/sequences`, where patients come from (流入経路, QR posters) at
+//! `/app/settings/sources`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
 mod automation;
@@ -22,6 +23,7 @@ mod rich_menus;
 mod sequence_form;
 mod sequences;
 mod service_levels;
+mod sources;
 mod team_members;
 mod teams;
 
@@ -120,6 +122,17 @@ pub fn router() -> Router<AppState> {
             "/app/settings/sequences/{id}/enrollments/{enrollment}/stop",
             post(sequences::stop),
         )
+        // Where patients come from (流入経路) and their QR posters.
+        .route(
+            "/app/settings/sources",
+            get(sources::page).post(sources::create),
+        )
+        .route(
+            "/app/settings/sources/channels/{channel}/address",
+            post(sources::set_address),
+        )
+        .route("/app/settings/sources/{id}/print", get(sources::print))
+        .route("/app/settings/sources/{id}/qr.svg", get(sources::qr))
         .route(
             "/app/settings/rich-menus/rules/{id}/delete",
             post(rich_menus::delete_rule),

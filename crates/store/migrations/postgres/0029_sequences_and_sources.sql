@@ -1,4 +1,5 @@
--- Step (drip) sequences, ステップ配信 (issue 12 item 7). Owned by `automation::sequences`.
+-- Step (drip) sequences, ステップ配信 (issue 12 item 7), owned by `automation::sequences`; and
+-- where patients come from, 流入経路 (item 10), owned by `automation::sources`.
 -- A sequence sends its steps, for one consent purpose, to each patient enrolled by its trigger,
 -- until the steps run out, the goal tag is reached, or the patient blocks or withdraws consent.
 
@@ -61,3 +62,48 @@ CREATE TABLE sequence_enrollments (
 CREATE UNIQUE INDEX sequence_enrollments_active_key ON sequence_enrollments (sequence_id, patient_id) WHERE state = 'active';
 CREATE INDEX sequence_enrollments_sequence_idx ON sequence_enrollments (sequence_id, state, enrolled_at);
 CREATE INDEX sequence_enrollments_patient_idx ON sequence_enrollments (clinic_id, patient_id);
+
+-- Where patients come from (流入経路, issue 12 item 10). Owned by `automation::sources`.
+-- A source belongs to a channel; its code (S-7K2Q) ends the message its QR code prefills, and a
+-- patient whose message carries it gets the source's tag.
+CREATE TABLE inflow_sources (
+    id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    channel_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    code TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    CONSTRAINT inflow_sources_code_key UNIQUE (channel_id, code)
+);
+CREATE INDEX inflow_sources_clinic_idx ON inflow_sources (clinic_id, created_at);
+
+-- The channel's public address its chat links open (LINE basic id @xxxx, a phone number).
+CREATE TABLE inflow_channel_addresses (
+    channel_id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    address TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+-- One row per message that carried a code: a redelivery (no new message) or a retried job
+-- counts once.
+CREATE TABLE inflow_scans (
+    message_id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    source_id TEXT NOT NULL REFERENCES inflow_sources(id) ON DELETE CASCADE,
+    patient_id TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX inflow_scans_source_idx ON inflow_scans (source_id, at);
+
+-- A patient a source brought; counted = 1 for the first source that ever saw them.
+CREATE TABLE inflow_source_patients (
+    source_id TEXT NOT NULL REFERENCES inflow_sources(id) ON DELETE CASCADE,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    patient_id TEXT NOT NULL,
+    counted BIGINT NOT NULL,
+    first_at BIGINT NOT NULL,
+    PRIMARY KEY (source_id, patient_id)
+);
+CREATE INDEX inflow_source_patients_patient_idx ON inflow_source_patients (clinic_id, patient_id);
