@@ -333,3 +333,76 @@ async fn staff_create_a_sequence_on_the_settings_page_see_who_is_in_it_and_stop_
     at_time(&app, "2026-12-08T01:00:00Z").await;
     assert!(texts(&app).is_empty(), "a stopped enrollment sends nothing");
 }
+
+#[tokio::test]
+async fn haishin_teishi_in_chat_stops_the_sequence_at_once() {
+    let app = app().await;
+    send(&app, app.sandbox.follow(PATIENT)).await;
+    consent_to_health_information(&app, true).await;
+    send(&app, app.sandbox.user_text(PATIENT, "配信停止")).await;
+    assert_eq!(
+        enrollment_state(&app).await,
+        ("stopped".into(), Some("consent_withdrawn".into()))
+    );
+    let before = texts(&app).len();
+    at_time(&app, "2026-12-08T01:00:00Z").await;
+    assert_eq!(texts(&app).len(), before, "{:?}", texts(&app));
+}
+
+#[tokio::test]
+async fn a_tag_added_enrolls_the_patient_in_its_sequence_once() {
+    let app = app().await;
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let draft = Draft {
+        name: "初診の方へ".into(),
+        purpose: Purpose::HealthInformation,
+        trigger: Trigger::TagAdded {
+            tag: "初診".into()
+        },
+        goal_tag: None,
+        reenroll: false,
+        enabled: true,
+        steps: vec![SequenceStep {
+            timing: Timing {
+                delay_minutes: 60,
+                after_previous: false,
+                send_at_minute: None,
+                open_hours_only: false,
+            },
+            body: "初診の流れのご案内です。".into(),
+        }],
+    }
+    .check()
+    .unwrap();
+    store::create(&mut conn, &app.clinic, &draft, app.now_ms())
+        .await
+        .unwrap();
+    drop(conn);
+    send(&app, app.sandbox.user_text(PATIENT, "こんにちは")).await;
+    consent_to_health_information(&app, true).await;
+    let p = patient(&app).await;
+    for _ in 0..2 {
+        let mut conn = app.db.pool().acquire().await.unwrap();
+        let change = tsunagu_contacts::input::Changes {
+            tags: Some(vec!["初診".into()]),
+            tags_add_only: true,
+            ..Default::default()
+        };
+        tsunagu_contacts::patients::apply(&mut conn, &app.clinic, &p, &change, app.now_ms())
+            .await
+            .unwrap();
+        drop(conn);
+        app.run_jobs().await;
+    }
+    let n = app
+        .count("SELECT COUNT(*) FROM sequence_enrollments e JOIN sequences s ON s.id = e.sequence_id WHERE s.name = '初診の方へ'")
+        .await;
+    assert_eq!(n, 1);
+    app.clock.advance(Duration::minutes(60));
+    app.run_jobs().await;
+    assert!(
+        texts(&app).contains(&"初診の流れのご案内です。".to_string()),
+        "{:?}",
+        texts(&app)
+    );
+}
