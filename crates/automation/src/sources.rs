@@ -147,6 +147,58 @@ pub async fn counted(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Res
         .collect())
 }
 
+/// One day of one source: patients it brought first that day and messages carrying its code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Day {
+    pub date: chrono::NaiveDate,
+    pub source_id: String,
+    pub added: i64,
+    pub messages: i64,
+}
+
+/// Per source and clinic-local day (in `tz`), oldest first; days with nothing are left out.
+pub async fn per_day(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<Vec<Day>> {
+    let scans: Vec<(String, i64)> =
+        sqlx::query_as("SELECT source_id, at FROM inflow_scans WHERE clinic_id = $1")
+            .bind(clinic.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .context("reading the source scans")?;
+    let added: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT source_id, first_at FROM inflow_source_patients WHERE clinic_id = $1 AND counted = 1",
+    )
+    .bind(clinic.as_str())
+    .fetch_all(conn)
+    .await
+    .context("reading the patients sources brought")?;
+    let day = |ms: i64| {
+        tsunagu_core::clock::from_ms(ms)
+            .with_timezone(&tz)
+            .date_naive()
+    };
+    let mut days: std::collections::BTreeMap<(chrono::NaiveDate, String), (i64, i64)> =
+        Default::default();
+    for (src, at) in added {
+        days.entry((day(at), src)).or_default().0 += 1;
+    }
+    for (src, at) in scans {
+        days.entry((day(at), src)).or_default().1 += 1;
+    }
+    Ok(days
+        .into_iter()
+        .map(|((date, source_id), (added, messages))| Day {
+            date,
+            source_id,
+            added,
+            messages,
+        })
+        .collect())
+}
+
 /// Creates a source with a fresh code (unique per channel); its id.
 pub async fn create(
     conn: &mut AnyConnection,

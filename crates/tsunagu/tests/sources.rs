@@ -115,6 +115,15 @@ async fn a_message_with_the_code_tags_the_patient_once_and_is_counted_once() {
     let html = page.text();
     assert!(html.contains("待合室ポスター") && html.contains(&source.code));
     assert!(html.contains("data-testid=\"source-added\">1<"), "{html}");
+
+    let csv = app
+        .request(Method::GET, "/app/settings/sources/sources.csv")
+        .session(&admin)
+        .send()
+        .await;
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    let row = format!("\"待合室ポスター\",{},1,2\r\n", source.code);
+    assert!(csv.text().contains(&row), "{}", csv.text());
 }
 
 #[tokio::test]

@@ -131,6 +131,7 @@ pub fn router() -> Router<AppState> {
             "/app/settings/sources/channels/{channel}/address",
             post(sources::set_address),
         )
+        .route("/app/settings/sources/sources.csv", get(sources::export))
         .route("/app/settings/sources/{id}/print", get(sources::print))
         .route("/app/settings/sources/{id}/qr.svg", get(sources::qr))
         .route(

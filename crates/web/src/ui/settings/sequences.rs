@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use tsunagu_automation::sequences::{enrollments, store, StopReason};
+use tsunagu_automation::sequences::{enrollments, store, StopReason, Trigger};
 use tsunagu_core::Permission;
 
 use super::audit_change;
@@ -103,7 +103,7 @@ pub async fn list(
     let channels = tsunagu_store::channels::list(&mut c, &clinic).await?;
     drop(c);
     let trigger = |s: &store::Sequence| match &s.trigger {
-        tsunagu_automation::sequences::Trigger::FriendAdded { channel_id } => {
+        Trigger::FriendAdded { channel_id } => {
             let ch = channel_id
                 .as_ref()
                 .and_then(|id| channels.iter().find(|c| &c.id == id))
@@ -111,10 +111,10 @@ pub async fn list(
                 .unwrap_or_else(|| text(lang, "drips.any_channel"));
             format!("{}（{ch}）", text(lang, "drips.trigger.friend_added"))
         }
-        tsunagu_automation::sequences::Trigger::TagAdded { tag } => {
+        Trigger::TagAdded { tag } => {
             format!("{}「{tag}」", text(lang, "drips.trigger.tag_added"))
         }
-        tsunagu_automation::sequences::Trigger::FieldSet { value, .. } => {
+        Trigger::FieldSet { value, .. } => {
             format!("{}「{value}」", text(lang, "drips.trigger.field_set"))
         }
     };
@@ -246,6 +246,38 @@ fn refused(lang: &str, key: &str) -> String {
     text(lang, &format!("drips.invalid.{key}"))
 }
 
+/// The form as a draft, its channel and custom field checked to be the clinic's own.
+async fn checked(
+    state: &AppState,
+    staff: &Staff,
+    fields: &Fields,
+) -> Result<Result<store::Draft, String>, PageError> {
+    let draft = match fields.draft() {
+        Ok(d) => d,
+        Err(e) => return Ok(Err(refused(staff.lang, e.key()))),
+    };
+    let clinic = staff.clinic.clinic_id();
+    let mut c = conn(state).await?;
+    let ours = match &draft.trigger {
+        Trigger::FriendAdded {
+            channel_id: Some(ch),
+        } => tsunagu_store::channels::list(&mut c, &clinic)
+            .await?
+            .iter()
+            .any(|x| &x.id == ch),
+        Trigger::FieldSet { field_id, .. } => tsunagu_contacts::fields::list(&mut c, &clinic)
+            .await?
+            .iter()
+            .any(|f| &f.id == field_id),
+        _ => true,
+    };
+    Ok(if ours {
+        Ok(draft)
+    } else {
+        Err(refused(staff.lang, "trigger"))
+    })
+}
+
 pub async fn create(
     State(state): State<AppState>,
     staff: Staff,
@@ -254,11 +286,11 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     staff.require(Permission::Administer)?;
     let fields = Fields::read(&form);
-    let draft = match fields.draft() {
+    let draft = match checked(&state, &staff, &fields).await? {
         Ok(d) => d,
-        Err(e) => {
-            let err = Some(refused(staff.lang, e.key()));
-            let html = edit_page(&state, &staff, None, fields.with_spare_rows(), err, None).await?;
+        Err(err) => {
+            let fields = fields.with_spare_rows();
+            let html = edit_page(&state, &staff, None, fields, Some(err), None).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
     };
@@ -279,17 +311,20 @@ pub async fn update(
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     staff.require(Permission::Administer)?;
+    let clinic = staff.clinic.clinic_id();
+    let mut c = conn(&state).await?;
+    let found = store::get(&mut c, &clinic, &id).await?;
+    drop(c);
+    found.ok_or_else(PageError::not_found)?;
     let fields = Fields::read(&form);
-    let draft = match fields.draft() {
+    let draft = match checked(&state, &staff, &fields).await? {
         Ok(d) => d,
-        Err(e) => {
-            let err = Some(refused(staff.lang, e.key()));
+        Err(err) => {
             let fields = fields.with_spare_rows();
-            let html = edit_page(&state, &staff, Some(&id), fields, err, None).await?;
+            let html = edit_page(&state, &staff, Some(&id), fields, Some(err), None).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
     };
-    let clinic = staff.clinic.clinic_id();
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;
     let was_on = store::get(tx.conn(), &clinic, &id)

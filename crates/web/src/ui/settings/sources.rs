@@ -234,6 +234,61 @@ async fn source_and_link(
     Ok((s, link, kind))
 }
 
+/// `sources.csv`: per source and clinic-local day, patients added and messages (counts only,
+/// no patient data), for a spreadsheet.
+pub async fn export(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+    staff.require(Permission::Administer)?;
+    let clinic = staff.clinic.clinic_id();
+    let tz: chrono_tz::Tz = staff
+        .clinic
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Tokyo);
+    let mut c = conn(&state).await?;
+    let all = sources::list(&mut c, &clinic).await?;
+    let days = sources::per_day(&mut c, &clinic, tz).await?;
+    drop(c);
+    let lang = staff.lang;
+    let mut csv = String::from("\u{FEFF}"); // Excel reads UTF-8 with the BOM
+    csv.push_str(&text(lang, "sources.csv.header"));
+    csv.push_str("\r\n");
+    for d in days {
+        let Some(s) = all.iter().find(|s| s.id == d.source_id) else {
+            continue;
+        };
+        csv.push_str(&format!(
+            "{},{},{},{},{}\r\n",
+            d.date,
+            csv_field(&s.name),
+            s.code,
+            d.added,
+            d.messages
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sources.csv\"",
+            ),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// A CSV field, quoted; a leading formula character is neutralised for spreadsheets.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
 /// The A4 page to print: the clinic's name, the QR code and a line saying what to do.
 pub async fn print(
     State(state): State<AppState>,
