@@ -12,6 +12,10 @@
 //! - `lines`: the visible line on the conversation saying what automation did and why;
 //! - `flows`: dialogues built by staff (questions, branches, fields, tags, priority, a team,
 //!   webhooks, a hand-over): the pure engine, its versions and runs, and their jobs;
+//! - `sequences`: step (drip) sequences (ステップ配信): triggers, steps at clinic-local times,
+//!   enrollments stopped by blocking, consent withdrawal or the goal tag;
+//! - `sources`: where patients come from (流入経路): sources with codes and chat links for
+//!   their QR codes, attribution of a message carrying a code (tag, counted once);
 //! - `richmenu`: LINE rich menus managed from tsunagu (drafts, images, areas, publishing,
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
@@ -22,4 +26,6 @@ pub mod lines;
 pub mod matching;
 pub mod richmenu;
 pub mod rules;
+pub mod sequences;
 pub mod settings;
+pub mod sources;

@@ -28,6 +28,10 @@ pub enum Why<'a> {
         flow: &'a str,
         detail: Option<&'a str>,
     },
+    /// A step sequence sent its step (1-based).
+    Sequence { name: &'a str, step: i64 },
+    /// The patient came through an inflow source (its code was in the message).
+    Source { name: &'a str },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +68,8 @@ impl Why<'_> {
             Why::Greeting => "greeting",
             Why::HandedOver => "handed_over",
             Why::Flow { what, .. } => what.as_str(),
+            Why::Sequence { .. } => "sequence",
+            Why::Source { .. } => "source",
         }
     }
 
@@ -98,6 +104,10 @@ impl Why<'_> {
                     }
                 }
             }
+            Why::Sequence { name, step } => {
+                format!("ステップ配信『{name}』の{step}通目を自動で送りました")
+            }
+            Why::Source { name } => format!("流入経路『{name}』のQRコードから来ました"),
         }
     }
 }
@@ -114,11 +124,15 @@ pub async fn record(
         Why::Keyword { rule } => (Some(rule), None, None),
         Why::KeywordToTeam { rule, team } => (Some(rule), Some(team), None),
         Why::Flow { flow, detail, .. } => (Some(flow), None, detail),
+        Why::Sequence { name, .. } | Why::Source { name } => (Some(name), None, None),
         _ => (None, None, None),
     };
-    let payload = serde_json::json!({
+    let mut payload = serde_json::json!({
         "event": "automation", "what": why.what(), "rule": rule, "team": team, "detail": detail,
     });
+    if let Why::Sequence { step, .. } = why {
+        payload["step"] = step.into();
+    }
     let conv_id = ConversationId::from_db(conv.id.clone());
     let channel = ChannelId::from_db(conv.channel_id.clone());
     let body = why.sentence();

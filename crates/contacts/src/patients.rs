@@ -185,11 +185,20 @@ pub async fn apply(
         Err(e) if tsunagu_store::db::is_unique_violation(&e) => return Err(duplicate_card()),
         Err(e) => return Err(anyhow::Error::new(e).context("updating the patient").into()),
     }
+    let mut tags_added = Vec::new();
     if let Some(tags) = &c.tags {
-        write_tags(conn, clinic, id, tags, c.tags_add_only, now_ms).await?;
+        tags_added = write_tags(conn, clinic, id, tags, c.tags_add_only, now_ms).await?;
     }
+    let mut fields_set = Vec::new();
     for (field_id, value) in &c.fields {
-        write_value(conn, clinic, id, field_id, value.as_deref(), now_ms).await?;
+        if write_value(conn, clinic, id, field_id, value.as_deref(), now_ms).await? {
+            if let Some(v) = value {
+                fields_set.push((field_id.clone(), v.clone()));
+            }
+        }
+    }
+    if !tags_added.is_empty() || !fields_set.is_empty() {
+        queue_sequence_trigger(conn, clinic, id, tags_added, fields_set, now_ms).await?;
     }
     rows::refresh_search_key(conn, id).await?;
     Ok(())
@@ -219,7 +228,7 @@ async fn write_tags(
     tags: &[String],
     add_only: bool,
     now_ms: i64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     let before = tags_of(conn, clinic, &[id.as_str()]).await?;
     let before = before.get(id.as_str()).cloned().unwrap_or_default();
     if !add_only {
@@ -244,9 +253,41 @@ async fn write_tags(
         .context("tagging the patient")?;
     }
     let after = tags_of(conn, clinic, &[id.as_str()]).await?;
-    if after.get(id.as_str()).cloned().unwrap_or_default() != before {
+    let after = after.get(id.as_str()).cloned().unwrap_or_default();
+    if after != before {
         queue_tag_change(conn, clinic, id, now_ms).await?;
     }
+    Ok(after.into_iter().filter(|t| !before.contains(t)).collect())
+}
+
+/// Tags added and fields set may enroll the patient in a step sequence or reach its goal:
+/// `sequence.trigger` decides (queued here, in the transaction that changed them).
+async fn queue_sequence_trigger(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &PatientId,
+    tags_added: Vec<String>,
+    fields_set: Vec<(String, String)>,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    use tsunagu_store::jobs::{enqueue, Enqueue};
+    let job = tsunagu_core::jobs::SequenceTrigger {
+        clinic_id: clinic.clone(),
+        patient_id: id.as_str().to_owned(),
+        tags_added,
+        fields_set,
+    };
+    let key = format!(
+        "sequence.trigger:{}:{}",
+        id.as_str(),
+        tsunagu_core::new_id()
+    );
+    let at = Enqueue {
+        clinic_id: Some(clinic),
+        idempotency_key: &key,
+        run_at: now_ms,
+    };
+    enqueue(conn, &job, at, now_ms).await?;
     Ok(())
 }
 
@@ -286,7 +327,19 @@ async fn write_value(
     field_id: &str,
     value: Option<&str>,
     now_ms: i64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
+    let old: Option<String> = sqlx::query_scalar(
+        "SELECT value FROM patient_field_values WHERE clinic_id = $1 AND patient_id = $2 AND field_id = $3",
+    )
+    .bind(clinic.as_str())
+    .bind(id.as_str())
+    .bind(field_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("reading a custom field value")?;
+    if old.as_deref() == value {
+        return Ok(false);
+    }
     let q = match value {
         Some(v) => sqlx::query(
             "INSERT INTO patient_field_values (clinic_id, patient_id, field_id, value, updated_at)
@@ -306,7 +359,7 @@ async fn write_value(
     q.execute(conn)
         .await
         .context("storing a custom field value")?;
-    Ok(())
+    Ok(true)
 }
 
 /// The record with its tags and every custom field of the clinic, or `None` outside the clinic.

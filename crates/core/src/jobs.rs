@@ -310,6 +310,38 @@ impl JobPayload for FlowWebhook {
     const KIND: &'static str = "flow.webhook";
 }
 
+/// `sequence.step`: send one step of a drip sequence to one enrolled patient (key
+/// `sequence.step:<enrollment>:<position>`, due at the step's time), then schedule the next.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SequenceStep {
+    pub clinic_id: ClinicId,
+    pub enrollment_id: String,
+    pub position: i64,
+}
+
+impl JobPayload for SequenceStep {
+    const KIND: &'static str = "sequence.step";
+}
+
+/// `sequence.trigger`: a patient's tags or custom fields changed (queued by `contacts` in the
+/// transaction that changed them): enroll them where a sequence's trigger matches, stop
+/// enrollments whose goal tag they now have.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SequenceTrigger {
+    pub clinic_id: ClinicId,
+    pub patient_id: String,
+    /// Tags the patient did not have before.
+    #[serde(default)]
+    pub tags_added: Vec<String>,
+    /// Custom fields set, as (field id, value).
+    #[serde(default)]
+    pub fields_set: Vec<(String, String)>,
+}
+
+impl JobPayload for SequenceTrigger {
+    const KIND: &'static str = "sequence.trigger";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use tsunagu_automation::conversation::{self, Quiet};
 use tsunagu_automation::flows::{self, runtime};
 use tsunagu_automation::lines::{self, Why};
 use tsunagu_automation::settings::Settings;
-use tsunagu_automation::{away, greetings, rules};
+use tsunagu_automation::{away, greetings, rules, sequences, sources};
 use tsunagu_calendar::Schedule;
 use tsunagu_inbox::canned;
 use tsunagu_inbox::reply::{Outgoing, ReplyOutcome};
@@ -173,6 +173,52 @@ pub async fn greeting(m: &Inbound) -> anyhow::Result<()> {
         line(m, Why::Greeting).await?;
     }
     Ok(())
+}
+
+/// Friend-add (LINE follow or unblock) in a one-to-one chat enrolls the patient in the step
+/// sequences it starts, whether or not automation is quiet: the steps are checked when due.
+pub async fn friend_added(m: &Inbound) -> anyhow::Result<()> {
+    let Some(ident) = &m.identity else {
+        return Ok(());
+    };
+    let follow = m.message.kind == "event"
+        && matches!(
+            m.message.body.as_deref(),
+            Some("followed") | Some("unblocked")
+        );
+    if !follow || m.conversation.kind != "direct" {
+        return Ok(());
+    }
+    let (clinic, channel) = (&m.clinic, &m.conversation.channel_id);
+    let now = m.clock.now_ms();
+    sequences::jobs::on_friend_added(&m.db, clinic, &ident.patient_id, channel, now).await?;
+    Ok(())
+}
+
+/// A message carrying an inflow source's code (「QRコードから登録します [S-7K2Q]」): the scan
+/// is recorded, the patient tagged and a line left for staff. `true` when the message carried
+/// one: keyword rules and the away message then leave it alone (the greeting still runs), so the
+/// prefilled words set off no other automation.
+pub async fn source_code(m: &Inbound) -> anyhow::Result<bool> {
+    let (Some(text), Some(ident)) = (typed(m), &m.identity) else {
+        return Ok(false);
+    };
+    let (clinic, channel) = (&m.clinic, &m.conversation.channel_id);
+    let now = m.clock.now_ms();
+    let (patient, message) = (&ident.patient_id, &m.message.id);
+    match sources::attribute(&m.db, clinic, channel, patient, message, text, now).await? {
+        Some(source) => {
+            line(m, Why::Source { name: &source.name }).await?;
+            Ok(true)
+        }
+        // Carried a code already recorded (a retried job): still not for the other steps.
+        None => {
+            let mut conn = m.db.pool().acquire().await?;
+            Ok(sources::find_in_text(&mut conn, clinic, channel, text)
+                .await?
+                .is_some())
+        }
+    }
 }
 
 /// The first keyword rule that matches answers; a rule with a team hands the conversation to it.

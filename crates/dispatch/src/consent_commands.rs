@@ -5,6 +5,7 @@
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
+use tsunagu_automation::sequences::enrollments;
 use tsunagu_core::text::{match_form, search_form};
 use tsunagu_core::{new_id, ChannelId, ClinicId, PatientId};
 use tsunagu_inbox::reply::ReplyOutcome;
@@ -351,6 +352,11 @@ async fn record(
         .await
         .context("recording the patient's consent command")?
         .map_err(|r| anyhow::anyhow!("the ledger refused the consent command: {}", r.code))?;
+    if !granted {
+        // Step sequences for the purpose stop now (a step due later would be refused anyway).
+        let patient = who.patient.as_str();
+        enrollments::stop_for_purpose(conn, who.clinic, patient, purpose, now).await?;
+    }
     Ok(())
 }
 

@@ -1,8 +1,9 @@
 //! Who answers an incoming message (DESIGN §4, issue 12 item 6), in this order: carrier keywords
 //! (STOP/HELP, with SMS, at ingest) → consent commands (配信停止, 配信設定) and the human escape
-//! words (スタッフ, 人と話したい: to staff; they also stop a running flow) → identity
-//! verification in chat → a running flow waiting for this answer (`flows`) → (later: a pending
-//! reminder question) → the greeting on first contact →
+//! words (スタッフ, 人と話したい: to staff; they also stop a running flow; an inflow source's
+//! code is recorded before them and keeps the keyword rules and the away message off that
+//! message) → identity verification in chat → a running flow waiting for this answer
+//! (`flows`) → (later: a pending reminder question) → the greeting on first contact →
 //! keyword rules → the away message → staff. Each step looks at the message and either answers
 //! it, hands it to staff, or passes. Standby-mode messages are never answered, and automation
 //! (`automation`: escape words, greeting, keywords, away) keeps quiet while a person handles the
@@ -99,9 +100,11 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
         // Only what a patient did is answered: never our own messages (no loops).
         return Ok(Step::Pass);
     }
+    automation::friend_added(m).await?;
     if consent_commands::step(m).await? == Step::Handled {
         return Ok(Step::Handled);
     }
+    let sourced = automation::source_code(m).await?;
     let auto = automation::Auto::load(m).await?;
     if auto.quiet.is_none() {
         let step = automation::escape(m, &auto).await?;
@@ -122,6 +125,9 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     }
     // Later, in this place: a pending reminder question.
     automation::greeting(m).await?;
+    if sourced {
+        return Ok(Step::Handled);
+    }
     let step = automation::keywords(m, &auto).await?;
     if step != Step::Pass {
         return Ok(step);

@@ -16,7 +16,7 @@ mod queue;
 
 pub use auto_reply::{queue_auto_reply, queue_auto_reply_in};
 pub use content::{Choice, Outgoing};
-pub use purpose::{queue_content_for_purpose, queue_for_purpose};
+pub use purpose::{queue_content_for_purpose, queue_content_for_purpose_in, queue_for_purpose};
 pub use queue::queue_in;
 pub(crate) use queue::{checked_text, text_refusal};
 

@@ -1,11 +1,17 @@
 //! The demo clinic's automation (自動応答), so a patient on the LINE simulator who types 駐車場
 //! (or ﾁｭｳｼｬｼﾞｮｳ) or 診療時間 gets the answer at once, one who writes outside opening hours
-//! is told when the clinic opens, a new friend gets the greeting with the consent question,
-//! and 問診 starts the sample intake flow (初診問診).
+//! is told when the clinic opens, a new friend gets the greeting with the consent question
+//! and the sample step sequence (the next day at 10:00 parking and access, three days later
+//! vaccinations; health information, so it goes to those who answered the consent question
+//! with that purpose, and stops with the reason shown for those who did not), 問診 starts the
+//! sample intake flow (初診問診), and a waiting-room poster source (流入経路) whose QR link the
+//! LINE simulator opens.
 use anyhow::Context;
 use tsunagu_automation::flows::{sample, store as flow_store};
-use tsunagu_automation::{greetings, rules, settings};
+use tsunagu_automation::sequences::{store as sequences, timing::Timing, SequenceStep, Trigger};
+use tsunagu_automation::{greetings, rules, settings, sources};
 use tsunagu_core::{ChannelId, ClinicId};
+use tsunagu_privacy::consent::Purpose;
 use tsunagu_store::Db;
 
 /// (name, match mode, keywords, reply). Parking answers only the question itself (a message
@@ -64,6 +70,42 @@ pub(crate) async fn seed(
         .await?
         .map_err(|r| anyhow::anyhow!("the demo's greeting: {}", r.code))
         .context("seeding the demo's greeting")?;
+    let step = |delay_days: i64, after_previous, body: &str| SequenceStep {
+        timing: Timing {
+            delay_minutes: delay_days * 24 * 60,
+            after_previous,
+            send_at_minute: Some(10 * 60),
+            open_hours_only: false,
+        },
+        body: body.into(),
+    };
+    let welcome = sequences::Draft {
+        name: "新しい友だちへのご案内".into(),
+        purpose: Purpose::HealthInformation,
+        trigger: Trigger::FriendAdded { channel_id: None },
+        goal_tag: Some("来院済み".into()),
+        reenroll: false,
+        enabled: true,
+        steps: vec![
+            step(1, false, "駐車場とアクセスのご案内です。駐車場は建物の裏に5台分ございます。最寄り駅からは徒歩5分です。"),
+            step(3, true, "予防接種のご案内です。インフルエンザの予防接種を受け付けています。ご希望の方はこちらのトークでお知らせください。"),
+        ],
+    }
+    .check()
+    .map_err(|e| anyhow::anyhow!("the demo's step sequence: {}", e.key()))?;
+    sequences::create(&mut conn, clinic, &welcome, now_ms).await?;
+    // A waiting-room poster on LINE; the emulated account's basic id, so its QR code and
+    // link work in the LINE simulator (paste the link into its message box).
+    sources::set_address(&mut conn, clinic, line.as_str(), "@sakura-clinic", now_ms).await?;
+    sources::create(
+        &mut conn,
+        clinic,
+        line.as_str(),
+        "待合室ポスター",
+        "流入:待合室",
+        now_ms,
+    )
+    .await?;
     seed_intake(&mut conn, clinic, cipher, now_ms).await
 }
 

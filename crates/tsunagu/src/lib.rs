@@ -207,7 +207,9 @@ fn job_handlers(codes: Arc<dyn CodeSender>, oncall: oncall_job::EscalateJob) -> 
         .register(tsunagu_automation::richmenu::jobs::Assign)
         .register(tsunagu_automation::richmenu::jobs::BatchProgress)
         .register(tsunagu_automation::flows::jobs::Timeout)
-        .register(tsunagu_automation::flows::jobs::Webhook);
+        .register(tsunagu_automation::flows::jobs::Webhook)
+        .register(tsunagu_automation::sequences::jobs::Step)
+        .register(tsunagu_automation::sequences::jobs::Triggered);
     handlers
 }
 

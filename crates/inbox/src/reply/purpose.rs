@@ -48,6 +48,30 @@ pub async fn queue_content_for_purpose(
     now_ms: i64,
 ) -> anyhow::Result<ReplyOutcome> {
     let mut tx = db.begin().await?;
+    let outcome = queue_content_for_purpose_in(
+        &mut tx, clinic, patient, channel, purpose, content, author, now_ms,
+    )
+    .await?;
+    if matches!(outcome, ReplyOutcome::Queued(_)) {
+        tx.commit().await?; // a refusal also rolls back a conversation created for it
+    }
+    Ok(outcome)
+}
+
+/// As [`queue_content_for_purpose`], inside the caller's transaction (a drip step claims its
+/// step and schedules the next in the same one). A refusal may leave a created conversation in
+/// the transaction: the caller drops it.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_content_for_purpose_in(
+    tx: &mut tsunagu_store::Tx,
+    clinic: &ClinicId,
+    patient: &PatientId,
+    channel: Option<&ChannelId>,
+    purpose: Purpose,
+    content: Outgoing,
+    author: Author<'_>,
+    now_ms: i64,
+) -> anyhow::Result<ReplyOutcome> {
     let ident = match pick_identity(tx.conn(), clinic, patient, channel).await? {
         Ok(i) => i,
         Err(refused) => return Ok(ReplyOutcome::Refused(refused)),
@@ -64,20 +88,7 @@ pub async fn queue_content_for_purpose(
     };
     let conversation = conversations::find_or_create(tx.conn(), new, now_ms).await?;
     let basis = SendBasis::Purpose(purpose);
-    let outcome = queue_in(
-        &mut tx,
-        clinic,
-        &conversation,
-        author,
-        content,
-        basis,
-        now_ms,
-    )
-    .await?;
-    if matches!(outcome, ReplyOutcome::Queued(_)) {
-        tx.commit().await?; // a refusal also rolls back a conversation created for it
-    }
-    Ok(outcome)
+    queue_in(tx, clinic, &conversation, author, content, basis, now_ms).await
 }
 
 /// The kind of channel (`line`, `sms`, …) the clinic should reach the patient on first.

@@ -103,6 +103,13 @@ pub const ACTIONS: &[&str] = &[
     "flow.publish",
     "flow.enable",
     "flow.delete",
+    "sequence.create",
+    "sequence.update",
+    "sequence.enable",
+    "sequence.disable",
+    "sequence.enrollment_stop",
+    "inflow_source.create",
+    "inflow_source.address",
     // Inbox: search, notes, scheduled messages, teams and availability.
     "search.messages",
     "search.notes",

@@ -20,6 +20,7 @@ pub fn cases(w: &World) -> Vec<Case> {
     let mut out = identity_cases(w);
     out.extend(settings_cases(w));
     out.extend(team_cases(w));
+    out.extend(super::routes_drips::cases(w));
     out.extend([
         Case::form(
             "/app/patients/{id}",

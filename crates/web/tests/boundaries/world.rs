@@ -67,6 +67,10 @@ pub struct Side {
     pub on_call: String,
     /// A flow (the sample intake, a draft).
     pub flow: String,
+    /// A step sequence, the patient's enrollment in it, and an inflow source on the LINE channel.
+    pub sequence: String,
+    pub enrollment: String,
+    pub source: String,
     pub owner: Session,
 }
 
@@ -163,7 +167,11 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         .unwrap();
     let team = team(app, &s.clinic, owner.staff_id.as_str()).await;
     let rich_menu = rich_menu(app, &s.clinic, &s.channel).await;
+    let (sequence, enrollment, source) = drips(app, &s.clinic, &s.channel, &c.patient_id).await;
     Side {
+        sequence,
+        enrollment,
+        source,
         scheduled,
         team,
         closure: closure(app, &s.clinic).await,
@@ -291,6 +299,57 @@ async fn flow(app: &App, clinic: &ClinicId) -> String {
     store::create(&mut conn, clinic, sample::NAME, &def, cipher, T0)
         .await
         .unwrap()
+}
+
+/// A sequence on friend-add with the patient enrolled, and a waiting-room source.
+async fn drips(
+    app: &App,
+    clinic: &ClinicId,
+    line: &ChannelId,
+    patient: &str,
+) -> (String, String, String) {
+    use tsunagu_automation::sequences::{
+        enrollments, store, timing::Timing, SequenceStep, Trigger,
+    };
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let draft = store::Draft {
+        name: "新しい友だちへのご案内".into(),
+        purpose: tsunagu_privacy::consent::Purpose::HealthInformation,
+        trigger: Trigger::FriendAdded { channel_id: None },
+        goal_tag: None,
+        reenroll: false,
+        enabled: true,
+        steps: vec![SequenceStep {
+            timing: Timing {
+                delay_minutes: 24 * 60,
+                after_previous: false,
+                send_at_minute: Some(600),
+                open_hours_only: false,
+            },
+            body: "駐車場のご案内".into(),
+        }],
+    };
+    let seq_id = store::create(&mut conn, clinic, &draft, T0).await.unwrap();
+    let seq = store::get(&mut conn, clinic, &seq_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let schedule = tsunagu_calendar::Schedule::japanese_clinic_default(chrono_tz::Asia::Tokyo);
+    let enrollment = enrollments::enroll(&mut conn, clinic, &seq, patient, None, &schedule, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let source = tsunagu_automation::sources::create(
+        &mut conn,
+        clinic,
+        line.as_str(),
+        "待合室ポスター",
+        "流入:待合室",
+        T0,
+    )
+    .await
+    .unwrap();
+    (seq_id, enrollment, source)
 }
 
 async fn label(app: &App, clinic: &ClinicId) -> String {

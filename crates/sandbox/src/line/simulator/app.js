@@ -190,6 +190,18 @@ document.addEventListener("DOMContentLoaded", () => {
     e.preventDefault();
     const text = $("text").value;
     if (!text.trim()) return;
+    // A pasted (or "scanned") oaMessage link opens the chat with its message prefilled, as
+    // LINE does: https://line.me/R/oaMessage/{basic id}/?{text}
+    const oa = text.trim().match(/^https:\/\/line\.me\/R\/oaMessage\/[^/]+\/\?(.*)$/);
+    if (oa) {
+      try {
+        $("text").value = decodeURIComponent(oa[1]);
+        setStatus("QRコードのメッセージを入れました。送信してください / Message from the QR code filled in: send it");
+      } catch (_) {
+        setStatus("読み取れないリンクです / Unreadable link");
+      }
+      return;
+    }
     $("text").value = "";
     send({ kind: "text", text });
   });

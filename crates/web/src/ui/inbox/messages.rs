@@ -142,7 +142,7 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
         // What automation did and why (「自動応答『駐車場』が返信しました」), by what it did.
         Some("automation") => {
             let what = text_at(payload, &["/what"]).unwrap_or_default();
-            const KNOWN: [&str; 12] = [
+            const KNOWN: [&str; 14] = [
                 "keyword",
                 "keyword_team",
                 "away",
@@ -155,13 +155,21 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
                 "flow_handed_over",
                 "flow_timed_out",
                 "flow_cancelled",
+                "sequence",
+                "source",
             ];
             if KNOWN.contains(&what.as_str()) {
                 let rule = text_at(payload, &["/rule"]).unwrap_or_default();
                 let team = text_at(payload, &["/team"]).unwrap_or_default();
                 let detail = text_at(payload, &["/detail"]).unwrap_or_default();
+                let step = payload["step"].as_i64().unwrap_or_default().to_string();
                 let key = format!("msg.event.automation.{what}");
-                let args = [("rule", &rule), ("team", &team), ("detail", &detail)];
+                let args = [
+                    ("rule", &rule),
+                    ("team", &team),
+                    ("detail", &detail),
+                    ("step", &step),
+                ];
                 i18n::text_with(lang, &key, &args.map(|(k, v)| (k, v.as_str())))
             } else {
                 i18n::text(lang, "msg.event.other")

@@ -6,8 +6,9 @@
 //! `/app/settings/service-levels`, automation (自動応答: keyword rules, away message, greetings,
 //! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`,
 //! the dialogue flows (フロー) at `/app/settings/flows`, safety (緊急対応: guidance, crisis lines,
-//! escalation, triage rules and phrases) at `/app/settings/safety` and the on-call rota at
-//! `/app/settings/on-call`. Forms post back here and redirect to the page
+//! escalation, triage rules and phrases) at `/app/settings/safety`, the on-call rota at
+//! `/app/settings/on-call`, step sequences (ステップ配信) at `/app/settings/sequences` and where
+//! patients come from (流入経路, QR posters) at `/app/settings/sources`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
 mod automation;
@@ -26,7 +27,10 @@ mod on_call;
 mod rich_menu_edit;
 mod rich_menus;
 mod safety;
+mod sequence_form;
+mod sequences;
 mod service_levels;
+mod sources;
 mod team_members;
 mod teams;
 
@@ -135,6 +139,36 @@ pub fn router() -> Router<AppState> {
             get(rich_menus::page).post(rich_menus::create),
         )
         .route("/app/settings/rich-menus/rules", post(rich_menus::add_rule))
+        // Step sequences (ステップ配信).
+        .route(
+            "/app/settings/sequences",
+            get(sequences::list).post(sequences::create),
+        )
+        .route("/app/settings/sequences/new", get(sequences::new_page))
+        .route(
+            "/app/settings/sequences/{id}",
+            get(sequences::page).post(sequences::update),
+        )
+        .route(
+            "/app/settings/sequences/{id}/enabled",
+            post(sequences::set_enabled),
+        )
+        .route(
+            "/app/settings/sequences/{id}/enrollments/{enrollment}/stop",
+            post(sequences::stop),
+        )
+        // Where patients come from (流入経路) and their QR posters.
+        .route(
+            "/app/settings/sources",
+            get(sources::page).post(sources::create),
+        )
+        .route(
+            "/app/settings/sources/channels/{channel}/address",
+            post(sources::set_address),
+        )
+        .route("/app/settings/sources/sources.csv", get(sources::export))
+        .route("/app/settings/sources/{id}/print", get(sources::print))
+        .route("/app/settings/sources/{id}/qr.svg", get(sources::qr))
         .route(
             "/app/settings/rich-menus/rules/{id}/delete",
             post(rich_menus::delete_rule),

@@ -1,0 +1,364 @@
+//! `/app/settings/sources`: where patients come from (流入経路). Each source with its numbers
+//! (patients it brought first, messages carrying its code, how many still follow), creating one
+//! on a LINE, WhatsApp or SMS channel, each channel's public address its links open (LINE basic
+//! id, number), and per source a printable A4 page with its QR code (an SVG drawn here, served
+//! from this origin under the strict CSP). Changes are audited.
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use qrcodegen::{QrCode, QrCodeEcc};
+use serde::{Deserialize, Serialize};
+use tsunagu_automation::sources;
+use tsunagu_core::Permission;
+
+use super::audit_change;
+use crate::client_ip::ClientIp;
+use crate::i18n::text;
+use crate::ui::inbox::shell::shell;
+use crate::ui::session::{CsrfForm, Staff};
+use crate::ui::{conn, render};
+use crate::{AppState, PageError};
+
+const PAGE: &str = "/app/settings/sources";
+/// Channel kinds whose chat links can carry a prefilled message.
+const KINDS: [&str; 3] = ["line", "whatsapp", "sms"];
+const MAX_ADDRESS: usize = 40;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    pub saved: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SourceForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub channel_id: String,
+    #[serde(default)]
+    pub tag: String,
+}
+
+#[derive(Serialize)]
+struct ChannelItem {
+    id: String,
+    name: String,
+    kind: String,
+    address: String,
+    address_label: String,
+}
+
+#[derive(Serialize)]
+struct Item {
+    id: String,
+    name: String,
+    code: String,
+    tag: String,
+    channel: String,
+    added: i64,
+    messages: i64,
+    following: i64,
+    link: Option<String>,
+}
+
+async fn channels(state: &AppState, staff: &Staff) -> Result<Vec<ChannelItem>, PageError> {
+    let clinic = staff.clinic.clinic_id();
+    let mut c = conn(state).await?;
+    let mut out = Vec::new();
+    for ch in tsunagu_store::channels::list(&mut c, &clinic).await? {
+        if !KINDS.contains(&ch.kind.as_str()) {
+            continue;
+        }
+        let address = sources::address(&mut c, &clinic, &ch.id).await?;
+        out.push(ChannelItem {
+            address_label: text(staff.lang, &format!("sources.address.{}", ch.kind)),
+            address: address.unwrap_or_default(),
+            id: ch.id,
+            name: ch.name,
+            kind: ch.kind,
+        });
+    }
+    Ok(out)
+}
+
+fn link_of(chs: &[ChannelItem], s: &sources::Source) -> Option<String> {
+    let ch = chs.iter().find(|c| c.id == s.channel_id)?;
+    sources::chat_link(&ch.kind, &ch.address, &sources::prefilled_text(&s.code))
+}
+
+async fn build(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let lang = staff.lang;
+    let chs = channels(state, staff).await?;
+    let mut c = conn(state).await?;
+    let rows = sources::counted(&mut c, &staff.clinic.clinic_id()).await?;
+    drop(c);
+    let items: Vec<Item> = rows
+        .into_iter()
+        .map(|r| Item {
+            link: link_of(&chs, &r.source),
+            channel: chs
+                .iter()
+                .find(|c| c.id == r.source.channel_id)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| text(lang, "sources.channel_gone")),
+            id: r.source.id,
+            name: r.source.name,
+            code: r.source.code,
+            tag: r.source.tag,
+            added: r.added,
+            messages: r.messages,
+            following: r.following,
+        })
+        .collect();
+    let ctx = minijinja::context! {
+        lang, shell => shell(state, staff, "settings").await?, title => text(lang, "sources.title"),
+        csrf_token => &staff.csrf_token, sources => items, channels => chs, error, notice,
+    };
+    render(state, "settings/sources.html", ctx)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>, PageError> {
+    staff.require(Permission::Administer)?;
+    let notice = q
+        .saved
+        .filter(|k| ["created", "address"].contains(&k.as_str()))
+        .map(|k| text(staff.lang, &format!("sources.saved.{k}")));
+    build(&state, &staff, None, notice).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    ip: ClientIp,
+    CsrfForm(form): CsrfForm<SourceForm>,
+) -> Result<Response, PageError> {
+    staff.require(Permission::Administer)?;
+    let lang = staff.lang;
+    let name = form.name.trim();
+    let chs = channels(&state, &staff).await?;
+    let known = chs.iter().any(|c| c.id == form.channel_id);
+    if name.is_empty() || name.chars().count() > sources::MAX_NAME || !known {
+        let html = build(&state, &staff, Some(text(lang, "sources.invalid")), None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    }
+    let tag = match form.tag.trim() {
+        "" => format!("流入:{name}"),
+        t => t.chars().take(30).collect(),
+    };
+    let clinic = staff.clinic.clinic_id();
+    let now = state.now_ms();
+    let mut tx = state.db.begin().await?;
+    let id = sources::create(tx.conn(), &clinic, &form.channel_id, name, &tag, now).await?;
+    let subject = ("inflow_source", &[id.as_str()][..]);
+    audit_change(
+        &mut tx,
+        &state,
+        &staff,
+        &ip,
+        "inflow_source.create",
+        subject,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{PAGE}?saved=created")).into_response())
+}
+
+/// The channel's public address (LINE basic id `@xxxx`, a number), which its links open.
+pub async fn set_address(
+    State(state): State<AppState>,
+    staff: Staff,
+    ip: ClientIp,
+    Path(channel): Path<String>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    staff.require(Permission::Administer)?;
+    let chs = channels(&state, &staff).await?;
+    let Some(ch) = chs.iter().find(|c| c.id == channel) else {
+        return Err(PageError::not_found());
+    };
+    let address = form.get("address").map(|a| a.trim()).unwrap_or_default();
+    let valid = match ch.kind.as_str() {
+        "line" => address.starts_with('@') && address.len() > 1,
+        _ => address.chars().filter(|c| c.is_ascii_digit()).count() >= 8,
+    };
+    if !valid || address.chars().count() > MAX_ADDRESS {
+        let err = text(staff.lang, &format!("sources.invalid_address.{}", ch.kind));
+        let html = build(&state, &staff, Some(err), None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    }
+    let clinic = staff.clinic.clinic_id();
+    let mut tx = state.db.begin().await?;
+    sources::set_address(tx.conn(), &clinic, &channel, address, state.now_ms()).await?;
+    let subject = ("channel", &[channel.as_str()][..]);
+    audit_change(
+        &mut tx,
+        &state,
+        &staff,
+        &ip,
+        "inflow_source.address",
+        subject,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{PAGE}?saved=address")).into_response())
+}
+
+/// The source, its chat link (none while its channel has no address) and its channel's kind.
+async fn source_and_link(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+) -> Result<(sources::Source, Option<String>, String), PageError> {
+    let mut c = conn(state).await?;
+    let s = sources::get(&mut c, &staff.clinic.clinic_id(), id).await?;
+    drop(c);
+    let s = s.ok_or_else(PageError::not_found)?;
+    let chs = channels(state, staff).await?;
+    let link = link_of(&chs, &s);
+    let kind = chs
+        .iter()
+        .find(|c| c.id == s.channel_id)
+        .map(|c| c.kind.clone())
+        .unwrap_or_default();
+    Ok((s, link, kind))
+}
+
+/// `sources.csv`: per source and clinic-local day, patients added and messages (counts only,
+/// no patient data), for a spreadsheet.
+pub async fn export(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+    staff.require(Permission::Administer)?;
+    let clinic = staff.clinic.clinic_id();
+    let tz: chrono_tz::Tz = staff
+        .clinic
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Tokyo);
+    let mut c = conn(&state).await?;
+    let all = sources::list(&mut c, &clinic).await?;
+    let days = sources::per_day(&mut c, &clinic, tz).await?;
+    drop(c);
+    let lang = staff.lang;
+    let mut csv = String::from("\u{FEFF}"); // Excel reads UTF-8 with the BOM
+    csv.push_str(&text(lang, "sources.csv.header"));
+    csv.push_str("\r\n");
+    for d in days {
+        let Some(s) = all.iter().find(|s| s.id == d.source_id) else {
+            continue;
+        };
+        csv.push_str(&format!(
+            "{},{},{},{},{}\r\n",
+            d.date,
+            csv_field(&s.name),
+            s.code,
+            d.added,
+            d.messages
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sources.csv\"",
+            ),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// A CSV field, quoted; a leading formula character is neutralised for spreadsheets.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// The A4 page to print: the clinic's name, the QR code and a line saying what to do.
+pub async fn print(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    staff.require(Permission::Administer)?;
+    let (s, link, kind) = source_and_link(&state, &staff, &id).await?;
+    let lang = staff.lang;
+    let heading = text(lang, &format!("sources.poster.title.{kind}"));
+    let ctx = minijinja::context! {
+        lang, title => s.name.clone(), clinic => &staff.clinic.name, source => s, link, heading,
+    };
+    render(&state, "settings/source_print.html", ctx)
+}
+
+/// The QR code of the source's link as an SVG (404 while the channel has no address).
+pub async fn qr(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    staff.require(Permission::Administer)?;
+    let (_, link, _) = source_and_link(&state, &staff, &id).await?;
+    let link = link.ok_or_else(PageError::not_found)?;
+    let code = QrCode::encode_text(&link, QrCodeEcc::Medium).map_err(|_| PageError::not_found())?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        svg(&code),
+    )
+        .into_response())
+}
+
+/// The QR code as an SVG path, with the four-module quiet zone the standard asks for.
+fn svg(code: &QrCode) -> String {
+    const QUIET: i32 = 4;
+    let size = code.size();
+    let full = size + 2 * QUIET;
+    let mut path = String::new();
+    for y in 0..size {
+        for x in 0..size {
+            if code.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + QUIET, y + QUIET));
+            }
+        }
+    }
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {full} {full}" shape-rendering="crispEdges"><rect width="100%" height="100%" fill="#fff"/><path d="{path}" fill="#000"/></svg>"##
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_svg_has_a_quiet_zone_and_a_module_per_dark_square() {
+        let code = QrCode::encode_text(
+            "https://line.me/R/oaMessage/%40sakura/?a",
+            QrCodeEcc::Medium,
+        )
+        .unwrap_or_else(|_| panic!("encodes"));
+        let s = svg(&code);
+        let full = code.size() + 8;
+        assert!(s.contains(&format!("viewBox=\"0 0 {full} {full}\"")));
+        // The top-left finder pattern starts at the quiet zone's edge.
+        assert!(s.contains("M4,4h1v1h-1z"));
+        assert!(!s.contains("<script"));
+    }
+}
