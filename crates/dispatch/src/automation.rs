@@ -145,7 +145,8 @@ pub async fn greeting(m: &Inbound) -> anyhow::Result<()> {
         );
     let mut conn = m.db.pool().acquire().await?;
     let first_contact = m.message.kind == "text"
-        && conversation::is_first_contact(&mut conn, &ident.id, &m.message.id).await?;
+        && conversation::is_first_contact(&mut conn, &m.conversation.id, &ident.id, &m.message.id)
+            .await?;
     if !follow && !first_contact {
         return Ok(());
     }

@@ -84,6 +84,15 @@ pub async fn start(url: &str, spec: &Spec) -> anyhow::Result<Clinic> {
         }
         Some(written)
     } else {
+        // An earlier run's storm may have left its messages' jobs queued: the worker would
+        // work through them during this run's quiet views.
+        let left = sqlx::query("DELETE FROM outbox_jobs WHERE state = 'queued'")
+            .execute(db.pool())
+            .await?
+            .rows_affected();
+        if left > 0 {
+            println!("dropped {left} jobs an earlier run left queued");
+        }
         None
     };
     let staff = sign_in(&db, &id, now).await?;
