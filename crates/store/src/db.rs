@@ -12,9 +12,6 @@ use crate::wal_flush::WalFlush;
 
 static DRIVERS: Once = Once::new();
 
-/// Up to 2 GiB of a SQLite file mapped (SQLite caps it at its build's limit).
-const MMAP_SIZE: &str = "PRAGMA mmap_size = 2147418112";
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -174,11 +171,6 @@ impl Db {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        // Pages read through a memory map, not copied in: every write elsewhere
-                        // empties a connection's page cache at its next read, so under a
-                        // webhook storm a page of the inbox would re-read hundreds of pages
-                        // (perf: a fifth of all CPU in copying them from the OS's cache).
-                        conn.execute(MMAP_SIZE).await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                     }
                     Ok(())
