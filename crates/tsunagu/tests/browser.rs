@@ -145,3 +145,33 @@ fn the_demo_round_trip_works_in_a_real_browser() {
     );
     assert!(stdout.contains("browser round trip: ok"), "{stdout}");
 }
+
+#[test]
+fn the_settings_pages_and_a_red_flag_read_in_japanese_in_a_real_browser() {
+    if !tools_present() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tsunagu-settings-{}", std::process::id()));
+    let (_demo, web, sb) = start_demo(&dir);
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/settings_safety.mjs"))
+        .current_dir(repo().join("tests/browser"))
+        .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
+        .env("SIMULATOR_URL", format!("http://127.0.0.1:{sb}"))
+        .env("OWNER_EMAIL", tsunagu::demo::DEMO_OWNER)
+        .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
+        .env("SCREENSHOT_DIR", &shots)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
+        shots.display()
+    );
+    assert!(stdout.contains("settings and safety: ok"), "{stdout}");
+}
