@@ -165,3 +165,75 @@ async fn a_job_is_claimed_by_one_worker_and_enqueued_once_per_key() {
         "already running"
     );
 }
+
+#[tokio::test]
+async fn the_all_tab_holds_every_state_and_the_team_tabs_count_by_assignee() {
+    let t = test_db().await;
+    let (clinic, ch) = clinic_with_channel(&t.db).await;
+    let mut tx = t.db.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for (i, key) in ["U1", "U2", "U3", "U4", "U5", "U6"].iter().enumerate() {
+        let conv = conversations::find_or_create(
+            tx.conn(),
+            conversations::NewConversation {
+                clinic_id: &clinic,
+                channel_id: &ch,
+                kind: "direct",
+                thread_key: key,
+                patient_id: None,
+                channel_identity_id: None,
+                title: None,
+            },
+            10 + i as i64,
+        )
+        .await
+        .unwrap();
+        ids.push(conv.id);
+    }
+    tx.commit().await.unwrap();
+    // open, open (team, mine), pending, snoozed (due at 100), snoozed (not due), resolved.
+    let states = [
+        ("open", None, None, None),
+        ("open", Some("t1"), Some("me"), None),
+        ("pending", Some("t1"), None, None),
+        ("snoozed", Some("t1"), None, Some(100)),
+        ("snoozed", None, None, Some(10_000)),
+        ("resolved", Some("t1"), None, None),
+    ];
+    for (id, (status, team, assignee, until)) in ids.iter().zip(states) {
+        sqlx::query(
+            "UPDATE conversations SET status = $1, team_id = $2, assignee_id = $3, snoozed_until = $4 WHERE id = $5",
+        )
+        .bind(status)
+        .bind(team)
+        .bind(assignee)
+        .bind(until)
+        .bind(id)
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    }
+    let mut c = t.db.pool().acquire().await.unwrap();
+    let all = ConversationFilter::default()
+        .counts(&mut c, &clinic, "me", 1_000)
+        .await
+        .unwrap();
+    let totals = |n: &tsunagu_store::conversations::filter::TabCounts| {
+        [
+            n.open.total,
+            n.unassigned.total,
+            n.mine.total,
+            n.pending.total,
+            n.snoozed.total,
+            n.resolved.total,
+            n.all.total,
+        ]
+    };
+    assert_eq!(totals(&all), [3, 2, 1, 1, 1, 1, 6]);
+    let team = ConversationFilter {
+        team_id: Some("t1".into()),
+        ..ConversationFilter::default()
+    };
+    let n = team.counts(&mut c, &clinic, "me", 1_000).await.unwrap();
+    assert_eq!(totals(&n), [2, 1, 1, 1, 0, 1, 4]);
+}
