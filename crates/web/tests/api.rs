@@ -6,13 +6,16 @@ mod api {
     pub mod support;
 
     mod auth;
+    mod automation_settings;
     mod channels;
+    mod flows;
     mod idempotency;
     mod openapi;
     mod purposes;
     mod reading;
     mod reply;
     mod scheduled;
+    mod sequences;
     mod service_level;
     mod views;
 }

@@ -5,6 +5,7 @@
 pub mod assignment;
 pub mod auth;
 pub mod automation;
+pub mod automation_settings;
 pub mod calendar;
 pub mod canned;
 pub mod channels;
@@ -12,6 +13,7 @@ pub mod consent;
 pub mod conversation_state;
 pub mod conversations;
 pub mod extract;
+pub mod flows;
 pub mod idempotency;
 pub mod idempotent;
 pub mod messages;
@@ -23,6 +25,7 @@ pub mod reply;
 pub mod reply_content;
 pub mod scheduled;
 pub mod search;
+pub mod sequences;
 pub mod template_sync;
 pub mod templates;
 pub mod verification;
@@ -176,6 +179,29 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/automation/keyword-rules/{id}", automation::get),
         patch("/api/v1/automation/keyword-rules/{id}", automation::update),
         delete("/api/v1/automation/keyword-rules/{id}", automation::delete),
+        get("/api/v1/automation/settings", automation_settings::get),
+        put("/api/v1/automation/settings", automation_settings::put),
+        get("/api/v1/automation/flows", flows::list),
+        post("/api/v1/automation/flows", flows::create),
+        get("/api/v1/automation/flows/{id}", flows::get),
+        patch("/api/v1/automation/flows/{id}", flows::update),
+        delete("/api/v1/automation/flows/{id}", flows::delete),
+        post("/api/v1/automation/flows/{id}/publish", flows::publish),
+        post("/api/v1/automation/flows/{id}/preview", flows::preview),
+        get("/api/v1/automation/sequences", sequences::list),
+        post("/api/v1/automation/sequences", sequences::create),
+        get("/api/v1/automation/sequences/{id}", sequences::get),
+        put("/api/v1/automation/sequences/{id}", sequences::update),
+        patch("/api/v1/automation/sequences/{id}", sequences::set_enabled),
+        delete("/api/v1/automation/sequences/{id}", sequences::delete),
+        get(
+            "/api/v1/automation/sequences/{id}/enrollments",
+            sequences::enrollments,
+        ),
+        post(
+            "/api/v1/automation/sequences/{id}/enrollments/{enrollment_id}/stop",
+            sequences::stop,
+        ),
     ]
 }
 

@@ -21,7 +21,7 @@ mod channels;
 mod channels_form;
 mod flow_preview;
 mod flow_steps;
-mod flows;
+pub(crate) mod flows;
 mod labels;
 mod on_call;
 mod rich_menu_edit;
