@@ -155,6 +155,8 @@ codes! {
     InvalidSequence = "invalid_sequence",
     /// Stopping an enrollment that already completed or stopped.
     EnrollmentNotActive = "enrollment_not_active",
+    /// An inflow source without a name (1–30 characters).
+    InvalidInflowSource = "invalid_inflow_source",
 
     // Patient records and custom fields.
     InvalidPatient = "invalid_patient",

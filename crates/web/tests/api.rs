@@ -17,5 +17,6 @@ mod api {
     mod scheduled;
     mod sequences;
     mod service_level;
+    mod sources;
     mod views;
 }

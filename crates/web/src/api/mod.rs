@@ -26,6 +26,7 @@ pub mod reply_content;
 pub mod scheduled;
 pub mod search;
 pub mod sequences;
+pub mod sources;
 pub mod template_sync;
 pub mod templates;
 pub mod verification;
@@ -202,6 +203,14 @@ fn operations() -> Vec<Operation> {
             "/api/v1/automation/sequences/{id}/enrollments/{enrollment_id}/stop",
             sequences::stop,
         ),
+        get("/api/v1/automation/sources", sources::list),
+        post("/api/v1/automation/sources", sources::create),
+        get("/api/v1/automation/sources/export.csv", sources::export),
+        get("/api/v1/automation/sources/{id}", sources::get),
+        patch("/api/v1/automation/sources/{id}", sources::update),
+        delete("/api/v1/automation/sources/{id}", sources::delete),
+        get("/api/v1/automation/sources/{id}/counts", sources::counts),
+        get("/api/v1/automation/sources/{id}/qr.svg", sources::qr),
     ]
 }
 

@@ -10,7 +10,7 @@ use super::{
     extract, messages, patients, privacy, reply, reply_content, scheduled, search, template_sync,
     templates, verification,
 };
-use super::{automation_settings, flows, sequences};
+use super::{automation_settings, flows, sequences, sources};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -104,6 +104,14 @@ use super::{automation_settings, flows, sequences};
         sequences::delete,
         sequences::enrollments,
         sequences::stop,
+        sources::list,
+        sources::create,
+        sources::export,
+        sources::get,
+        sources::update,
+        sources::delete,
+        sources::counts,
+        sources::qr,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -196,6 +204,12 @@ use super::{automation_settings, flows, sequences};
         sequences::EnabledIn,
         sequences::EnrollmentOut,
         sequences::EnrollmentList,
+        sources::SourceIn,
+        sources::SourcePatch,
+        sources::SourceOut,
+        sources::SourceList,
+        sources::DayCount,
+        sources::DayCounts,
         calendar::OpeningOut,
         calendar::IntervalIo,
         calendar::WeekIo,

@@ -1,4 +1,4 @@
-//! The automation API's mutating routes (settings, flows, sequences), with clinic A's `admin`
+//! The automation API's mutating routes (settings, flows, sequences, sources), with clinic A's `admin`
 //! token and clinic B's ids.
 use serde_json::{json, Value};
 
@@ -7,6 +7,7 @@ use super::world::World;
 
 const FLOW: &str = "/api/v1/automation/flows/{id}";
 const SEQUENCE: &str = "/api/v1/automation/sequences/{id}";
+const SOURCE: &str = "/api/v1/automation/sources/{id}";
 const STOP: &str = "/api/v1/automation/sequences/{id}/enrollments/{enrollment_id}/stop";
 
 fn sequence(trigger: Value) -> Value {
@@ -118,6 +119,27 @@ pub fn cases(w: &World) -> Vec<Case> {
             stop(&a.sequence, &b.enrollment),
             None,
             "B's enrollment under A's sequence",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/automation/sources",
+            "/api/v1/automation/sources".to_string(),
+            Some(json!({"channel_id": b.line.as_str(), "name": "乗っ取り"})),
+            "B's channel in a new source",
+        ),
+        Case::json(
+            "PATCH",
+            SOURCE,
+            format!("/api/v1/automation/sources/{}", b.source),
+            Some(json!({"name": "乗っ取り"})),
+            "B's source",
+        ),
+        Case::json(
+            "DELETE",
+            SOURCE,
+            format!("/api/v1/automation/sources/{}", b.source),
+            None,
+            "B's source",
         ),
     ]
 }

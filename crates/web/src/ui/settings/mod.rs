@@ -30,7 +30,7 @@ mod safety;
 mod sequence_form;
 mod sequences;
 mod service_levels;
-mod sources;
+pub(crate) mod sources;
 mod team_members;
 mod teams;
 
