@@ -14,6 +14,7 @@ mod api {
     mod purposes;
     mod reading;
     mod reply;
+    mod rich_menus;
     mod scheduled;
     mod sequences;
     mod service_level;

@@ -23,6 +23,7 @@ pub mod privacy;
 pub mod refusal;
 pub mod reply;
 pub mod reply_content;
+pub mod rich_menus;
 pub mod scheduled;
 pub mod search;
 pub mod sequences;
@@ -211,6 +212,30 @@ fn operations() -> Vec<Operation> {
         delete("/api/v1/automation/sources/{id}", sources::delete),
         get("/api/v1/automation/sources/{id}/counts", sources::counts),
         get("/api/v1/automation/sources/{id}/qr.svg", sources::qr),
+        get("/api/v1/automation/rich-menus", rich_menus::list),
+        post("/api/v1/automation/rich-menus", rich_menus::create)
+            .body_limit(rich_menus::BODY_LIMIT),
+        get("/api/v1/automation/rich-menus/{id}", rich_menus::get),
+        patch("/api/v1/automation/rich-menus/{id}", rich_menus::update)
+            .body_limit(rich_menus::BODY_LIMIT),
+        delete("/api/v1/automation/rich-menus/{id}", rich_menus::delete),
+        post(
+            "/api/v1/automation/rich-menus/{id}/publish",
+            rich_menus::publish,
+        ),
+        put(
+            "/api/v1/automation/rich-menus/{id}/default",
+            rich_menus::set_default,
+        ),
+        get("/api/v1/automation/rich-menu-rules", rich_menus::list_rules),
+        post(
+            "/api/v1/automation/rich-menu-rules",
+            rich_menus::create_rule,
+        ),
+        delete(
+            "/api/v1/automation/rich-menu-rules/{id}",
+            rich_menus::delete_rule,
+        ),
     ]
 }
 

@@ -10,7 +10,7 @@ use super::{
     extract, messages, patients, privacy, reply, reply_content, scheduled, search, template_sync,
     templates, verification,
 };
-use super::{automation_settings, flows, sequences, sources};
+use super::{automation_settings, flows, rich_menus, sequences, sources};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -112,6 +112,16 @@ use super::{automation_settings, flows, sequences, sources};
         sources::delete,
         sources::counts,
         sources::qr,
+        rich_menus::list,
+        rich_menus::create,
+        rich_menus::get,
+        rich_menus::update,
+        rich_menus::delete,
+        rich_menus::publish,
+        rich_menus::set_default,
+        rich_menus::list_rules,
+        rich_menus::create_rule,
+        rich_menus::delete_rule,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -210,6 +220,14 @@ use super::{automation_settings, flows, sequences, sources};
         sources::SourceList,
         sources::DayCount,
         sources::DayCounts,
+        rich_menus::RichMenuIn,
+        rich_menus::RichMenuPatch,
+        rich_menus::DefaultIn,
+        rich_menus::RichMenuOut,
+        rich_menus::RichMenuList,
+        rich_menus::RichMenuRuleIn,
+        rich_menus::RichMenuRuleOut,
+        rich_menus::RichMenuRuleList,
         calendar::OpeningOut,
         calendar::IntervalIo,
         calendar::WeekIo,

@@ -1,5 +1,5 @@
-//! The automation API's mutating routes (settings, flows, sequences, sources), with clinic A's `admin`
-//! token and clinic B's ids.
+//! The automation API's mutating routes (settings, flows, sequences, sources, rich menus), with
+//! clinic A's `admin` token and clinic B's ids.
 use serde_json::{json, Value};
 
 use super::routes::Case;
@@ -8,6 +8,7 @@ use super::world::World;
 const FLOW: &str = "/api/v1/automation/flows/{id}";
 const SEQUENCE: &str = "/api/v1/automation/sequences/{id}";
 const SOURCE: &str = "/api/v1/automation/sources/{id}";
+const MENU: &str = "/api/v1/automation/rich-menus/{id}";
 const STOP: &str = "/api/v1/automation/sequences/{id}/enrollments/{enrollment_id}/stop";
 
 fn sequence(trigger: Value) -> Value {
@@ -24,6 +25,7 @@ pub fn cases(w: &World) -> Vec<Case> {
         {"id": "t", "type": "assign_team", "team": b.team.as_str()},
         {"id": "e", "type": "end", "text": "終わり"}]}});
     let tag = json!({"kind": "tag_added", "tag": "初診"});
+    let menu = |tail: &str| format!("/api/v1/automation/rich-menus/{}{tail}", b.rich_menu);
     vec![
         Case::json(
             "PUT",
@@ -140,6 +142,50 @@ pub fn cases(w: &World) -> Vec<Case> {
             format!("/api/v1/automation/sources/{}", b.source),
             None,
             "B's source",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/automation/rich-menus",
+            "/api/v1/automation/rich-menus".to_string(),
+            Some(json!({"channel_id": b.line.as_str(), "name": "乗っ取り",
+                "chat_bar_text": "メニュー", "width": 2500, "height": 843})),
+            "B's channel in a new rich menu",
+        ),
+        Case::json(
+            "PATCH",
+            MENU,
+            menu(""),
+            Some(json!({"name": "乗っ取り"})),
+            "B's rich menu",
+        ),
+        Case::json("DELETE", MENU, menu(""), None, "B's rich menu"),
+        Case::json(
+            "POST",
+            "/api/v1/automation/rich-menus/{id}/publish",
+            menu("/publish"),
+            None,
+            "B's rich menu",
+        ),
+        Case::json(
+            "PUT",
+            "/api/v1/automation/rich-menus/{id}/default",
+            menu("/default"),
+            Some(json!({"default": true})),
+            "B's rich menu",
+        ),
+        Case::json(
+            "POST",
+            "/api/v1/automation/rich-menu-rules",
+            "/api/v1/automation/rich-menu-rules".to_string(),
+            Some(json!({"tag": "乗っ取り", "rich_menu_id": b.rich_menu})),
+            "B's rich menu in a new rule",
+        ),
+        Case::json(
+            "DELETE",
+            "/api/v1/automation/rich-menu-rules/{id}",
+            format!("/api/v1/automation/rich-menu-rules/{}", b.rich_menu_rule),
+            None,
+            "B's rich menu rule",
         ),
     ]
 }
