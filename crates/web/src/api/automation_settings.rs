@@ -57,6 +57,7 @@ pub struct AutomationSettingsOut {
 pub struct AutomationSettingsIn {
     pub away: AwayIo,
     /// 1–20 words, each up to 50 characters (never empty: a patient can always reach a person).
+    /// Read as the settings page reads its box: 、 and commas separate words too; repeats go.
     pub escape_words: Vec<String>,
     /// 0–1440.
     pub quiet_minutes: i64,
