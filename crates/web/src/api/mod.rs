@@ -13,6 +13,7 @@ pub mod consent;
 pub mod conversation_state;
 pub mod conversations;
 pub mod extract;
+pub mod flow_preview;
 pub mod flows;
 pub mod idempotency;
 pub mod idempotent;
@@ -189,7 +190,10 @@ fn operations() -> Vec<Operation> {
         patch("/api/v1/automation/flows/{id}", flows::update),
         delete("/api/v1/automation/flows/{id}", flows::delete),
         post("/api/v1/automation/flows/{id}/publish", flows::publish),
-        post("/api/v1/automation/flows/{id}/preview", flows::preview),
+        post(
+            "/api/v1/automation/flows/{id}/preview",
+            flow_preview::preview,
+        ),
         get("/api/v1/automation/sequences", sequences::list),
         post("/api/v1/automation/sequences", sequences::create),
         get("/api/v1/automation/sequences/{id}", sequences::get),

@@ -10,7 +10,7 @@ use super::{
     extract, messages, patients, privacy, reply, reply_content, scheduled, search, template_sync,
     templates, verification,
 };
-use super::{automation_settings, flows, rich_menus, sequences, sources};
+use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sources};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -95,7 +95,7 @@ use super::{automation_settings, flows, rich_menus, sequences, sources};
         flows::update,
         flows::delete,
         flows::publish,
-        flows::preview,
+        flow_preview::preview,
         sequences::list,
         sequences::create,
         sequences::get,
@@ -202,10 +202,10 @@ use super::{automation_settings, flows, rich_menus, sequences, sources};
         flows::FlowOut,
         flows::FlowSummary,
         flows::FlowList,
-        flows::PreviewIn,
-        flows::PreviewAction,
-        flows::PreviewTurn,
-        flows::PreviewOut,
+        flow_preview::PreviewIn,
+        flow_preview::PreviewAction,
+        flow_preview::PreviewTurn,
+        flow_preview::PreviewOut,
         sequences::StepIo,
         sequences::TriggerIo,
         sequences::SequenceIn,
