@@ -16,6 +16,7 @@
 //!   enrollments stopped by blocking, consent withdrawal or the goal tag;
 //! - `sources`: where patients come from (流入経路): sources with codes and chat links for
 //!   their QR codes, attribution of a message carrying a code (tag, counted once);
+//! - `source_edits`: a source's name and tag checked, renaming, removing, the daily CSV;
 //! - `richmenu`: LINE rich menus managed from tsunagu (drafts, images, areas, publishing,
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
@@ -28,4 +29,5 @@ pub mod richmenu;
 pub mod rules;
 pub mod sequences;
 pub mod settings;
+pub mod source_edits;
 pub mod sources;

@@ -145,6 +145,18 @@ codes! {
     InvalidAutomationText = "invalid_automation_text",
     InvalidAutomationNumber = "invalid_automation_number",
     InvalidEscapeWords = "invalid_escape_words",
+    // Automation over the API: flows and step sequences.
+    InvalidFlowName = "invalid_flow_name",
+    /// The flow's definition is not the JSON the builder saves (format 1).
+    InvalidFlowDefinition = "invalid_flow_definition",
+    /// Publishing a draft the checks refuse; the problems are in the detail.
+    FlowHasProblems = "flow_has_problems",
+    /// A sequence draft the checks refuse; `what` says which part.
+    InvalidSequence = "invalid_sequence",
+    /// Stopping an enrollment that already completed or stopped.
+    EnrollmentNotActive = "enrollment_not_active",
+    /// An inflow source without a name (1–30 characters).
+    InvalidInflowSource = "invalid_inflow_source",
 
     // Patient records and custom fields.
     InvalidPatient = "invalid_patient",

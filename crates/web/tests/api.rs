@@ -6,13 +6,18 @@ mod api {
     pub mod support;
 
     mod auth;
+    mod automation_settings;
     mod channels;
+    mod flows;
     mod idempotency;
     mod openapi;
     mod purposes;
     mod reading;
     mod reply;
+    mod rich_menus;
     mod scheduled;
+    mod sequences;
     mod service_level;
+    mod sources;
     mod views;
 }

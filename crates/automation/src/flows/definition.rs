@@ -141,6 +141,33 @@ pub struct Problem {
 }
 
 impl Definition {
+    /// A new flow's draft: no steps, the default timeout and tries.
+    pub fn empty() -> Definition {
+        Definition {
+            format: FORMAT,
+            timeout_minutes: DEFAULT_TIMEOUT_MINUTES,
+            max_tries: DEFAULT_MAX_TRIES,
+            timeout_text: String::new(),
+            completed_webhook: None,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Every team a step assigns to, and every address a step or the completion posts to (the
+    /// caller checks they are the clinic's and public).
+    pub fn teams_and_urls(&self) -> (Vec<&str>, Vec<&str>) {
+        let (mut teams, mut urls) = (Vec::new(), Vec::new());
+        for s in &self.steps {
+            match &s.kind {
+                StepKind::AssignTeam { team } => teams.push(team.as_str()),
+                StepKind::Webhook { url } => urls.push(url.as_str()),
+                _ => {}
+            }
+        }
+        urls.extend(self.completed_webhook.as_deref());
+        (teams, urls)
+    }
+
     pub fn parse(json: &str) -> anyhow::Result<Definition> {
         Ok(serde_json::from_str(json)?)
     }

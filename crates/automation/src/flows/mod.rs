@@ -3,11 +3,13 @@
 //! - `definition`: what a version freezes (serde JSON) and its checks;
 //! - `input`: reading answers (choices, Japanese dates, numbers);
 //! - `engine`: the pure step machine (`start`, `advance`);
-//! - `sample`: the sample 「初診問診」.
+//! - `sample`: the sample 「初診問診」;
+//! - `preview`: a draft replayed for the builder and the API, nothing stored.
 pub mod definition;
 pub mod engine;
 pub mod input;
 pub mod jobs;
+pub mod preview;
 pub mod runtime;
 pub mod sample;
 pub mod store;

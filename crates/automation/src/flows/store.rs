@@ -28,14 +28,7 @@ impl FlowRow {
     }
     /// The draft as saved (an unreadable one reads as empty, so the page can still show it).
     pub fn draft(&self) -> Definition {
-        Definition::parse(&self.draft).unwrap_or_else(|_| Definition {
-            format: super::definition::FORMAT,
-            timeout_minutes: super::definition::DEFAULT_TIMEOUT_MINUTES,
-            max_tries: super::definition::DEFAULT_MAX_TRIES,
-            timeout_text: String::new(),
-            completed_webhook: None,
-            steps: Vec::new(),
-        })
+        Definition::parse(&self.draft).unwrap_or_else(|_| Definition::empty())
     }
 }
 
@@ -43,6 +36,37 @@ const FLOW_COLS: &str =
     "id, clinic_id, name, enabled, draft, published_version, created_at, updated_at";
 
 pub const MAX_NAME: usize = 50;
+
+/// A flow's name: 1–50 characters once trimmed.
+pub fn name_ok(name: &str) -> bool {
+    (1..=MAX_NAME).contains(&name.trim().chars().count())
+}
+
+/// One published version, without its definition.
+#[derive(Clone, Debug, FromRow)]
+pub struct VersionRow {
+    pub version: i64,
+    pub published_at: i64,
+    /// `staff:<id>` or `token:<id>`.
+    pub published_by: Option<String>,
+}
+
+/// A flow's published versions, newest first.
+pub async fn versions(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    flow_id: &str,
+) -> anyhow::Result<Vec<VersionRow>> {
+    sqlx::query_as(
+        "SELECT version, published_at, published_by FROM automation_flow_versions
+         WHERE flow_id = $1 AND clinic_id = $2 ORDER BY version DESC",
+    )
+    .bind(flow_id)
+    .bind(clinic.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing a flow's versions")
+}
 
 pub async fn list(conn: &mut AnyConnection, clinic: &ClinicId) -> anyhow::Result<Vec<FlowRow>> {
     sqlx::query_as(&format!(

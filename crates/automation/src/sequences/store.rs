@@ -352,7 +352,7 @@ pub async fn create(
 }
 
 /// Changes a sequence; `false` when it is not the clinic's. Active enrollments go on with the
-/// new steps from where they are.
+/// new steps from where they are (or stop, when it is saved as off).
 pub async fn update(
     conn: &mut AnyConnection,
     clinic: &ClinicId,
@@ -386,7 +386,56 @@ pub async fn update(
         return Ok(false);
     }
     write_steps(conn, clinic, id, &d.steps).await?;
+    if !d.enabled {
+        // Saved as off: as `set_enabled(false)`, its active enrollments stop.
+        let off = super::StopReason::SequenceDisabled;
+        super::enrollments::stop_all_of_sequence(conn, clinic, id, off, now_ms).await?;
+    }
     Ok(true)
+}
+
+/// Whether the trigger's channel or custom field is the clinic's own (a tag always is).
+pub async fn trigger_is_ours(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    t: &Trigger,
+) -> anyhow::Result<bool> {
+    Ok(match t {
+        Trigger::FriendAdded {
+            channel_id: Some(ch),
+        } => tsunagu_store::channels::list(&mut *conn, clinic)
+            .await?
+            .iter()
+            .any(|x| &x.id == ch),
+        Trigger::FieldSet { field_id, .. } => tsunagu_contacts::fields::list(conn, clinic)
+            .await?
+            .iter()
+            .any(|f| &f.id == field_id),
+        _ => true,
+    })
+}
+
+/// Removes a sequence with its steps and enrollments; `false` when it is not the clinic's.
+/// Pending step jobs then find no enrollment and send nothing; messages already sent stay.
+pub async fn delete(conn: &mut AnyConnection, clinic: &ClinicId, id: &str) -> anyhow::Result<bool> {
+    for sql in [
+        "DELETE FROM sequence_enrollments WHERE sequence_id = $1 AND clinic_id = $2",
+        "DELETE FROM sequence_steps WHERE sequence_id = $1 AND clinic_id = $2",
+    ] {
+        sqlx::query(sql)
+            .bind(id)
+            .bind(clinic.as_str())
+            .execute(&mut *conn)
+            .await
+            .context("deleting a sequence's steps and enrollments")?;
+    }
+    let done = sqlx::query("DELETE FROM sequences WHERE id = $1 AND clinic_id = $2")
+        .bind(id)
+        .bind(clinic.as_str())
+        .execute(conn)
+        .await
+        .context("deleting a sequence")?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Turns a sequence on or off; `false` when it is not the clinic's. Turning it off stops its

@@ -5,6 +5,7 @@
 pub mod assignment;
 pub mod auth;
 pub mod automation;
+pub mod automation_settings;
 pub mod calendar;
 pub mod canned;
 pub mod channels;
@@ -12,6 +13,8 @@ pub mod consent;
 pub mod conversation_state;
 pub mod conversations;
 pub mod extract;
+pub mod flow_preview;
+pub mod flows;
 pub mod idempotency;
 pub mod idempotent;
 pub mod messages;
@@ -21,8 +24,11 @@ pub mod privacy;
 pub mod refusal;
 pub mod reply;
 pub mod reply_content;
+pub mod rich_menus;
 pub mod scheduled;
 pub mod search;
+pub mod sequences;
+pub mod sources;
 pub mod template_sync;
 pub mod templates;
 pub mod verification;
@@ -176,6 +182,64 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/automation/keyword-rules/{id}", automation::get),
         patch("/api/v1/automation/keyword-rules/{id}", automation::update),
         delete("/api/v1/automation/keyword-rules/{id}", automation::delete),
+        get("/api/v1/automation/settings", automation_settings::get),
+        put("/api/v1/automation/settings", automation_settings::put),
+        get("/api/v1/automation/flows", flows::list),
+        post("/api/v1/automation/flows", flows::create),
+        get("/api/v1/automation/flows/{id}", flows::get),
+        patch("/api/v1/automation/flows/{id}", flows::update),
+        delete("/api/v1/automation/flows/{id}", flows::delete),
+        post("/api/v1/automation/flows/{id}/publish", flows::publish),
+        post(
+            "/api/v1/automation/flows/{id}/preview",
+            flow_preview::preview,
+        ),
+        get("/api/v1/automation/sequences", sequences::list),
+        post("/api/v1/automation/sequences", sequences::create),
+        get("/api/v1/automation/sequences/{id}", sequences::get),
+        put("/api/v1/automation/sequences/{id}", sequences::update),
+        patch("/api/v1/automation/sequences/{id}", sequences::set_enabled),
+        delete("/api/v1/automation/sequences/{id}", sequences::delete),
+        get(
+            "/api/v1/automation/sequences/{id}/enrollments",
+            sequences::enrollments,
+        ),
+        post(
+            "/api/v1/automation/sequences/{id}/enrollments/{enrollment_id}/stop",
+            sequences::stop,
+        ),
+        get("/api/v1/automation/sources", sources::list),
+        post("/api/v1/automation/sources", sources::create),
+        get("/api/v1/automation/sources/export.csv", sources::export),
+        get("/api/v1/automation/sources/{id}", sources::get),
+        patch("/api/v1/automation/sources/{id}", sources::update),
+        delete("/api/v1/automation/sources/{id}", sources::delete),
+        get("/api/v1/automation/sources/{id}/counts", sources::counts),
+        get("/api/v1/automation/sources/{id}/qr.svg", sources::qr),
+        get("/api/v1/automation/rich-menus", rich_menus::list),
+        post("/api/v1/automation/rich-menus", rich_menus::create)
+            .body_limit(rich_menus::BODY_LIMIT),
+        get("/api/v1/automation/rich-menus/{id}", rich_menus::get),
+        patch("/api/v1/automation/rich-menus/{id}", rich_menus::update)
+            .body_limit(rich_menus::BODY_LIMIT),
+        delete("/api/v1/automation/rich-menus/{id}", rich_menus::delete),
+        post(
+            "/api/v1/automation/rich-menus/{id}/publish",
+            rich_menus::publish,
+        ),
+        put(
+            "/api/v1/automation/rich-menus/{id}/default",
+            rich_menus::set_default,
+        ),
+        get("/api/v1/automation/rich-menu-rules", rich_menus::list_rules),
+        post(
+            "/api/v1/automation/rich-menu-rules",
+            rich_menus::create_rule,
+        ),
+        delete(
+            "/api/v1/automation/rich-menu-rules/{id}",
+            rich_menus::delete_rule,
+        ),
     ]
 }
 

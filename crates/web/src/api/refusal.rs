@@ -19,7 +19,8 @@ pub fn status(code: Code) -> StatusCode {
         | ImportPlanChanged
         | AlreadyLinked
         | AlreadyUndone
-        | NotLatestLink => StatusCode::CONFLICT,
+        | NotLatestLink
+        | EnrollmentNotActive => StatusCode::CONFLICT,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -26,7 +26,7 @@ pub fn cases(w: &World) -> Vec<Case> {
         json!({"name": "乗っ取り", "keywords": ["駐車場"], "match_mode": "exact",
                "reply_text": "本文", "channel_id": channel, "team_id": team})
     };
-    vec![
+    let mut out = vec![
         Case::json(
             "POST",
             "/api/v1/automation/keyword-rules",
@@ -299,5 +299,7 @@ pub fn cases(w: &World) -> Vec<Case> {
             Some(json!({"reason": "依頼"})),
             "B's patient",
         ),
-    ]
+    ];
+    out.extend(super::routes_api_automation::cases(w));
+    out
 }

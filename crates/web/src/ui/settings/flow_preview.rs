@@ -1,12 +1,10 @@
 //! `POST /app/settings/flows/{id}/preview`: the draft played on the server by the same pure
 //! engine that runs in chat, with the answers typed into the page's box so far; nothing is
 //! stored or sent. `static/flow_preview.js` keeps the answers and shows the bot's replies.
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tsunagu_automation::flows::{self, store, Action, Ctx, Input, Say, State as RunState};
+use tsunagu_automation::flows::{preview as play, store, Action, Say, State as RunState};
 use tsunagu_core::Permission;
 
 use super::flows::problem_text;
@@ -14,9 +12,6 @@ use crate::i18n::text;
 use crate::ui::conn;
 use crate::ui::session::{CsrfForm, Staff};
 use crate::{AppState, PageError};
-
-/// At most this many answers are replayed (a preview, not a load test).
-const MAX_ANSWERS: usize = 100;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PreviewForm {
@@ -121,23 +116,19 @@ pub async fn preview(
     let today = tsunagu_core::clock::from_ms(state.now_ms())
         .with_timezone(&tz)
         .date_naive();
-    let ctx = Ctx { today };
+    let played = play::play(&def, &answers, today);
     let mut out = Vec::new();
-    let (mut run, actions) = flows::start(&def, 0, BTreeMap::new());
-    turns(lang, &actions, &mut out);
-    for a in answers.iter().take(MAX_ANSWERS) {
-        if run.state != RunState::Running {
-            break;
+    for t in &played.turns {
+        if let Some(a) = &t.answer {
+            out.push(Turn {
+                from: "patient",
+                text: a.clone(),
+                options: Vec::new(),
+            });
         }
-        out.push(Turn {
-            from: "patient",
-            text: a.clone(),
-            options: Vec::new(),
-        });
-        let (next, actions) = flows::advance(&def, &run, Input::Text(a), ctx);
-        run = next;
-        turns(lang, &actions, &mut out);
+        turns(lang, &t.actions, &mut out);
     }
+    let run = played;
     Ok(Json(Preview {
         turns: out,
         state: text(lang, &format!("flows.run.{}", run.state.as_str())),

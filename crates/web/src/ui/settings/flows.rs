@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tsunagu_automation::flows::definition::{Definition, Problem};
+use tsunagu_automation::flows::store::name_ok;
 use tsunagu_automation::flows::{sample, store};
 use tsunagu_core::{Code, Permission};
 
@@ -118,22 +119,6 @@ pub struct NewFlow {
     pub name: String,
 }
 
-fn name_ok(name: &str) -> bool {
-    let n = name.trim().chars().count();
-    (1..=store::MAX_NAME).contains(&n)
-}
-
-fn empty_definition() -> Definition {
-    Definition {
-        format: tsunagu_automation::flows::definition::FORMAT,
-        timeout_minutes: tsunagu_automation::flows::definition::DEFAULT_TIMEOUT_MINUTES,
-        max_tries: tsunagu_automation::flows::definition::DEFAULT_MAX_TRIES,
-        timeout_text: String::new(),
-        completed_webhook: None,
-        steps: Vec::new(),
-    }
-}
-
 async fn create_with(
     state: &AppState,
     staff: &Staff,
@@ -161,7 +146,7 @@ pub async fn create(
     if !name_ok(&form.name) {
         return Ok(Redirect::to(&format!("{PAGE}?error=name")).into_response());
     }
-    create_with(&state, &staff, &ip, &form.name, &empty_definition()).await
+    create_with(&state, &staff, &ip, &form.name, &Definition::empty()).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -239,7 +224,7 @@ pub async fn save_settings(
 
 /// A webhook address an administrator typed: refused before it is stored when it is not a
 /// public https address (unless `[outbound] allow_private_addresses`).
-pub(super) async fn check_url(state: &AppState, url: &str) -> Result<(), Code> {
+pub(crate) async fn check_url(state: &AppState, url: &str) -> Result<(), Code> {
     tsunagu_channels::outbound::Outbound::from_settings(&state.settings.outbound)
         .check_url(url)
         .await

@@ -21,7 +21,7 @@ mod channels;
 mod channels_form;
 mod flow_preview;
 mod flow_steps;
-mod flows;
+pub(crate) mod flows;
 mod labels;
 mod on_call;
 mod rich_menu_edit;
@@ -30,7 +30,7 @@ mod safety;
 mod sequence_form;
 mod sequences;
 mod service_levels;
-mod sources;
+pub(crate) mod sources;
 mod team_members;
 mod teams;
 

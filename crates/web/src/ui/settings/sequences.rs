@@ -258,19 +258,7 @@ async fn checked(
     };
     let clinic = staff.clinic.clinic_id();
     let mut c = conn(state).await?;
-    let ours = match &draft.trigger {
-        Trigger::FriendAdded {
-            channel_id: Some(ch),
-        } => tsunagu_store::channels::list(&mut c, &clinic)
-            .await?
-            .iter()
-            .any(|x| &x.id == ch),
-        Trigger::FieldSet { field_id, .. } => tsunagu_contacts::fields::list(&mut c, &clinic)
-            .await?
-            .iter()
-            .any(|f| &f.id == field_id),
-        _ => true,
-    };
+    let ours = store::trigger_is_ours(&mut c, &clinic, &draft.trigger).await?;
     Ok(if ours {
         Ok(draft)
     } else {
@@ -325,16 +313,9 @@ pub async fn update(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
     };
-    let now = state.now_ms();
     let mut tx = state.db.begin().await?;
-    let was_on = store::get(tx.conn(), &clinic, &id)
-        .await?
-        .ok_or_else(PageError::not_found)?
-        .enabled;
-    store::update(tx.conn(), &clinic, &id, &draft, now).await?;
-    if was_on && !draft.enabled {
-        let off = StopReason::SequenceDisabled;
-        enrollments::stop_all_of_sequence(tx.conn(), &clinic, &id, off, now).await?;
+    if !store::update(tx.conn(), &clinic, &id, &draft, state.now_ms()).await? {
+        return Err(PageError::not_found());
     }
     let subject = ("sequence", &[id.as_str()][..]);
     audit_change(&mut tx, &state, &staff, &ip, "sequence.update", subject).await?;

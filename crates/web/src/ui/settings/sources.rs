@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qrcodegen::{QrCode, QrCodeEcc};
 use serde::{Deserialize, Serialize};
-use tsunagu_automation::sources;
+use tsunagu_automation::{source_edits, sources};
 use tsunagu_core::Permission;
 
 use super::audit_change;
@@ -22,8 +22,7 @@ use crate::ui::{conn, render};
 use crate::{AppState, PageError};
 
 const PAGE: &str = "/app/settings/sources";
-/// Channel kinds whose chat links can carry a prefilled message.
-const KINDS: [&str; 3] = ["line", "whatsapp", "sms"];
+use source_edits::KINDS;
 const MAX_ADDRESS: usize = 40;
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,21 +144,20 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     staff.require(Permission::Administer)?;
     let lang = staff.lang;
-    let name = form.name.trim();
     let chs = channels(&state, &staff).await?;
     let known = chs.iter().any(|c| c.id == form.channel_id);
-    if name.is_empty() || name.chars().count() > sources::MAX_NAME || !known {
-        let html = build(&state, &staff, Some(text(lang, "sources.invalid")), None).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-    }
-    let tag = match form.tag.trim() {
-        "" => format!("流入:{name}"),
-        t => t.chars().take(30).collect(),
+    let checked = match source_edits::check(&form.name, &form.tag) {
+        Ok(c) if known => c,
+        _ => {
+            let html = build(&state, &staff, Some(text(lang, "sources.invalid")), None).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
     };
+    let (name, tag) = (checked.name.as_str(), checked.tag.as_str());
     let clinic = staff.clinic.clinic_id();
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;
-    let id = sources::create(tx.conn(), &clinic, &form.channel_id, name, &tag, now).await?;
+    let id = sources::create(tx.conn(), &clinic, &form.channel_id, name, tag, now).await?;
     let subject = ("inflow_source", &[id.as_str()][..]);
     audit_change(
         &mut tx,
@@ -248,23 +246,7 @@ pub async fn export(State(state): State<AppState>, staff: Staff) -> Result<Respo
     let all = sources::list(&mut c, &clinic).await?;
     let days = sources::per_day(&mut c, &clinic, tz).await?;
     drop(c);
-    let lang = staff.lang;
-    let mut csv = String::from("\u{FEFF}"); // Excel reads UTF-8 with the BOM
-    csv.push_str(&text(lang, "sources.csv.header"));
-    csv.push_str("\r\n");
-    for d in days {
-        let Some(s) = all.iter().find(|s| s.id == d.source_id) else {
-            continue;
-        };
-        csv.push_str(&format!(
-            "{},{},{},{},{}\r\n",
-            d.date,
-            csv_field(&s.name),
-            s.code,
-            d.added,
-            d.messages
-        ));
-    }
+    let csv = source_edits::csv(&text(staff.lang, "sources.csv.header"), &all, &days);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -277,16 +259,6 @@ pub async fn export(State(state): State<AppState>, staff: Staff) -> Result<Respo
         csv,
     )
         .into_response())
-}
-
-/// A CSV field, quoted; a leading formula character is neutralised for spreadsheets.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// The A4 page to print: the clinic's name, the QR code and a line saying what to do.
@@ -326,7 +298,7 @@ pub async fn qr(
 }
 
 /// The QR code as an SVG path, with the four-module quiet zone the standard asks for.
-fn svg(code: &QrCode) -> String {
+pub(crate) fn svg(code: &QrCode) -> String {
     const QUIET: i32 = 4;
     let size = code.size();
     let full = size + 2 * QUIET;
