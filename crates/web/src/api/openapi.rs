@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 use super::idempotent::KeyResponses;
 use super::{
     assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
-    extract, messages, patients, privacy, reply, reply_content, scheduled, search, template_sync,
+    extract, messages, patients, privacy, reply, reply_content, satisfaction, scheduled, search,
+    template_sync,
     templates, verification,
 };
 
@@ -81,6 +82,9 @@ use super::{
         canned::create,
         canned::update,
         canned::delete,
+        satisfaction::results,
+        satisfaction::get_settings,
+        satisfaction::put_settings,
         automation::list,
         automation::create,
         automation::get,
@@ -151,6 +155,10 @@ use super::{
         canned::CannedPatch,
         canned::CannedOut,
         canned::CannedList,
+        satisfaction::FiguresOut,
+        satisfaction::GroupOut,
+        satisfaction::SatisfactionResults,
+        satisfaction::SatisfactionSettings,
         automation::KeywordRuleIn,
         automation::KeywordRulePatch,
         automation::KeywordRuleOut,
@@ -190,6 +198,7 @@ use super::{
         (name = "calendar", description = "Opening hours, closures and national holidays"),
         (name = "canned", description = "Canned responses (定型文) staff pick in the reply box by typing `/`"),
         (name = "automation", description = "Automation (自動応答): keyword rules that answer patients' routine questions"),
+        (name = "satisfaction", description = "Satisfaction survey (満足度アンケート) after a resolved conversation: settings and results"),
         (name = "privacy", description = "Patient export and erasure, retention settings"),
         (name = "meta", description = "This document"),
     )

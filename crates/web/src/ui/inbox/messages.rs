@@ -157,6 +157,8 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
                 "flow_cancelled",
                 "sequence",
                 "source",
+                "survey_asked",
+                "survey_low",
             ];
             if KNOWN.contains(&what.as_str()) {
                 let rule = text_at(payload, &["/rule"]).unwrap_or_default();
