@@ -7,6 +7,7 @@ mod demo_canned;
 mod demo_channels;
 mod demo_routing;
 mod demo_safety;
+mod demo_satisfaction;
 #[cfg(test)]
 mod layering_tests;
 pub mod oncall_job;

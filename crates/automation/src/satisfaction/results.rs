@@ -57,7 +57,8 @@ pub struct Group {
 
 #[derive(Clone, Debug, PartialEq, Serialize, FromRow)]
 pub struct Comment {
-    pub conversation_id: String,
+    /// None when the conversation is gone (erased, or a demo's past result).
+    pub conversation_id: Option<String>,
     pub score: i64,
     pub comment: String,
     pub answered_at: i64,
@@ -163,8 +164,10 @@ pub async fn comments(
     limit: i64,
 ) -> anyhow::Result<Vec<Comment>> {
     let sql = format!(
-        "SELECT s.conversation_id, s.score, s.comment, s.answered_at, st.display_name AS staff_name
+        "SELECT c.id AS conversation_id, s.score, s.comment, s.answered_at,
+                st.display_name AS staff_name
          FROM satisfaction_surveys s LEFT JOIN staff st ON st.id = s.staff_id
+         LEFT JOIN conversations c ON c.id = s.conversation_id AND c.clinic_id = s.clinic_id
          WHERE {FILTER} AND s.comment IS NOT NULL AND s.score IS NOT NULL
          ORDER BY s.answered_at DESC LIMIT $5"
     );

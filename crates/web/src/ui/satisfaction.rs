@@ -72,7 +72,7 @@ fn rows(groups: &[Group], none: &str, month: bool) -> Vec<Row> {
         .map(|g| Row {
             key: g.key.clone(),
             name: match (&g.key, &g.name) {
-                (Some(k), _) if month => k.replacen('-', "年", 1) + "月",
+                (Some(k), _) if month => month_name(k),
                 (_, Some(n)) => n.clone(),
                 _ => none.to_string(),
             },
@@ -81,9 +81,17 @@ fn rows(groups: &[Group], none: &str, month: bool) -> Vec<Row> {
         .collect()
 }
 
+/// 2026-09 → 2026年9月
+fn month_name(key: &str) -> String {
+    match key.split_once('-') {
+        Some((y, m)) => format!("{y}年{}月", m.trim_start_matches('0')),
+        None => key.to_string(),
+    }
+}
+
 #[derive(Serialize)]
 struct Comment {
-    conversation_id: String,
+    conversation_id: Option<String>,
     score: i64,
     comment: String,
     staff: String,
