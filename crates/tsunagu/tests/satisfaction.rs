@@ -6,6 +6,9 @@
 //! once; anything else goes on normally. Results through the API and the page, per clinic.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 mod common;
+#[allow(dead_code)] // the WhatsApp suite's helpers, only some used here
+#[path = "whatsapp/harness.rs"]
+mod harness;
 
 use chrono::{DateTime, Duration, Utc};
 use common::{builder, start, TestApp, ACCESS_TOKEN, PATIENT};
@@ -24,10 +27,7 @@ fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-/// Monday 2026-12-07 15:30 in Tokyo; the survey on, 30 minutes after the resolve, once in 30
-/// days; the patient has written once.
-async fn app() -> TestApp {
-    let app = start(builder().clock_ms(at("2026-12-07T06:30:00Z").timestamp_millis())).await;
+async fn turn_on(app: &TestApp) {
     let s = Settings {
         enabled: true,
         question: QUESTION.into(),
@@ -39,7 +39,13 @@ async fn app() -> TestApp {
     settings::save(&mut conn, &app.clinic, &s.check().unwrap(), app.now_ms())
         .await
         .unwrap();
-    drop(conn);
+}
+
+/// Monday 2026-12-07 15:30 in Tokyo; the survey on, 30 minutes after the resolve, once in 30
+/// days; the patient has written once.
+async fn app() -> TestApp {
+    let app = start(builder().clock_ms(at("2026-12-07T06:30:00Z").timestamp_millis())).await;
+    turn_on(&app).await;
     says(&app, "予約の時間を変えたいです").await;
     app
 }
@@ -310,4 +316,68 @@ async fn not_sent_while_the_survey_is_off() {
     later(&app, 60).await;
     assert!(question_sent(&app).is_none());
     assert!(surveys(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn on_whatsapp_the_five_answers_are_a_list_and_a_row_is_the_score() {
+    let wa = harness::spawn().await;
+    turn_on(&wa.app).await;
+    wa.patient_says("領収書を再発行できますか").await;
+    resolve(&wa.app).await;
+    later(&wa.app, 30).await;
+    let sends = wa.sends();
+    let list = sends
+        .iter()
+        .find(|r| r.body["type"] == "interactive")
+        .expect("the question as an interactive message");
+    // Reply buttons stop at three: five answers are a list.
+    assert_eq!(list.body["interactive"]["type"], "list");
+    let rows = list.body["interactive"]["action"]["sections"][0]["rows"]
+        .as_array()
+        .unwrap();
+    let titles: Vec<_> = rows.iter().map(|r| r["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["不満", "やや不満", "ふつう", "やや満足", "満足"]);
+    let row = &rows[3];
+    let p = wa
+        .sb
+        .user_list_reply(
+            harness::PHONE_ID,
+            harness::PATIENT,
+            harness::PATIENT_NAME,
+            list.wamid.as_deref().unwrap(),
+            row["id"].as_str().unwrap(),
+            row["title"].as_str().unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, 200);
+    wa.app.run_jobs().await;
+    assert_eq!(surveys(&wa.app).await[0].1, Some(4));
+    let last = wa.sends().last().unwrap().body.clone();
+    assert_eq!(last["text"]["body"], PROMPT);
+}
+
+#[tokio::test]
+async fn on_whatsapp_past_the_24_hour_window_nothing_is_sent_and_the_reason_is_kept() {
+    let wa = harness::spawn().await;
+    turn_on(&wa.app).await;
+    let mut conn = wa.app.db.pool().acquire().await.unwrap();
+    let later_day = Settings {
+        delay_minutes: 25 * 60,
+        ..settings::load(&mut conn, &wa.app.clinic).await.unwrap()
+    };
+    settings::save(&mut conn, &wa.app.clinic, &later_day, wa.app.now_ms())
+        .await
+        .unwrap();
+    drop(conn);
+    wa.patient_says("ありがとうございました").await;
+    resolve(&wa.app).await;
+    let n = wa.sends().len();
+    later(&wa.app, 25 * 60).await;
+    assert_eq!(wa.sends().len(), n, "no template: nothing is sent");
+    assert_eq!(
+        surveys(&wa.app).await[0].3.as_deref(),
+        Some("outside_service_window")
+    );
 }
