@@ -71,7 +71,13 @@ async fn scored(m: &Inbound, survey: &Survey, s: i64, now: i64) -> anyhow::Resul
         let why = Why::SurveyLow { score: &score };
         lines::record(tx.conn(), &m.clinic, &m.conversation, why, now).await?;
     } else {
-        surveys::settle(tx.conn(), &m.clinic, &survey.conversation_id, survey.resolved_at).await?;
+        surveys::settle(
+            tx.conn(),
+            &m.clinic,
+            &survey.conversation_id,
+            survey.resolved_at,
+        )
+        .await?;
     }
     tx.commit().await?;
     say(m, prompt.unwrap_or(&settings.thanks)).await?;
@@ -88,7 +94,13 @@ async fn commented(m: &Inbound, survey: &Survey, text: &str, now: i64) -> anyhow
         return Ok(Step::Handled);
     }
     if survey.score.unwrap_or(0) > LOW {
-        surveys::settle(tx.conn(), &m.clinic, &survey.conversation_id, survey.resolved_at).await?;
+        surveys::settle(
+            tx.conn(),
+            &m.clinic,
+            &survey.conversation_id,
+            survey.resolved_at,
+        )
+        .await?;
     }
     let settings = settings::load(tx.conn(), &m.clinic).await?;
     tx.commit().await?;

@@ -132,9 +132,11 @@ async fn resolve(app: &TestApp) {
         ip: None,
     };
     let change = Change::Status(ConversationStatus::Resolved, None);
-    assert!(state::change(&app.db, &app.clinic, &id, change, by, app.now_ms())
-        .await
-        .unwrap());
+    assert!(
+        state::change(&app.db, &app.clinic, &id, change, by, app.now_ms())
+            .await
+            .unwrap()
+    );
     app.run_jobs().await;
 }
 
@@ -181,7 +183,10 @@ async fn asked_after_the_delay_answered_by_a_tap_then_a_comment_each_recorded_on
     assert_eq!(status(&app).await, "resolved");
     // LINE redelivers the tap: recorded once, answered once.
     let n = delivered(&app).len();
-    assert_eq!(app.sandbox.redeliver(ACCESS_TOKEN, &tap).await.unwrap(), 200);
+    assert_eq!(
+        app.sandbox.redeliver(ACCESS_TOKEN, &tap).await.unwrap(),
+        200
+    );
     app.run_jobs().await;
     assert_eq!(delivered(&app).len(), n);
 
@@ -199,19 +204,33 @@ async fn asked_after_the_delay_answered_by_a_tap_then_a_comment_each_recorded_on
     assert_eq!(status(&app).await, "resolved");
 
     // The job run again (a retry, a second worker): nothing is asked twice.
-    sqlx::query("UPDATE outbox_jobs SET state = 'queued', run_at = $1 WHERE kind = 'satisfaction.ask'")
-        .bind(app.now_ms())
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE outbox_jobs SET state = 'queued', run_at = $1 WHERE kind = 'satisfaction.ask'",
+    )
+    .bind(app.now_ms())
+    .execute(app.db.pool())
+    .await
+    .unwrap();
     app.run_jobs().await;
-    assert_eq!(delivered(&app).iter().filter(|m| m["text"] == QUESTION).count(), 1);
+    assert_eq!(
+        delivered(&app)
+            .iter()
+            .filter(|m| m["text"] == QUESTION)
+            .count(),
+        1
+    );
 
     // Resolved again the next day: within 30 days the patient is not asked again.
     says(&app, "もうひとつ質問です").await;
     resolve(&app).await;
     later(&app, 24 * 60).await;
-    assert_eq!(delivered(&app).iter().filter(|m| m["text"] == QUESTION).count(), 1);
+    assert_eq!(
+        delivered(&app)
+            .iter()
+            .filter(|m| m["text"] == QUESTION)
+            .count(),
+        1
+    );
     let reasons: Vec<_> = surveys(&app).await.into_iter().map(|s| s.3).collect();
     assert_eq!(reasons, [None, Some("asked_recently".into())]);
 }
@@ -225,7 +244,11 @@ async fn a_typed_low_score_keeps_the_conversation_open_with_a_line_for_staff() {
     assert!(question_sent(&app).is_some());
     says(&app, "「２」").await;
     assert_eq!(surveys(&app).await[0].1, Some(2));
-    assert_eq!(status(&app).await, "open", "a low score is for staff to see");
+    assert_eq!(
+        status(&app).await,
+        "open",
+        "a low score is for staff to see"
+    );
     let lines = app
         .count("SELECT COUNT(*) FROM messages WHERE direction = 'system' AND payload LIKE '%survey_low%'")
         .await;
@@ -244,7 +267,11 @@ async fn a_full_width_digit_is_a_score_and_anything_else_goes_on_normally() {
     assert_eq!(status(&app).await, "open");
     let n = delivered(&app).len();
     says(&app, "５").await;
-    assert_eq!(delivered(&app).len(), n, "a later digit is not taken as a score");
+    assert_eq!(
+        delivered(&app).len(),
+        n,
+        "a later digit is not taken as a score"
+    );
     assert_eq!(surveys(&app).await[0].1, None);
 
     // Another resolve (the patient may be asked every time): ５ is a score.
@@ -283,7 +310,10 @@ async fn not_sent_when_care_consent_is_withdrawn_and_the_reason_is_kept() {
     resolve(&app).await;
     later(&app, 30).await;
     assert!(question_sent(&app).is_none());
-    assert_eq!(surveys(&app).await[0].3.as_deref(), Some("consent_withdrawn"));
+    assert_eq!(
+        surveys(&app).await[0].3.as_deref(),
+        Some("consent_withdrawn")
+    );
 }
 
 #[tokio::test]
@@ -296,7 +326,10 @@ async fn not_sent_to_a_patient_who_blocked_the_account() {
     later(&app, 30).await;
     assert!(question_sent(&app).is_none());
     assert_eq!(surveys(&app).await[0].0, "skipped");
-    assert_eq!(surveys(&app).await[0].3.as_deref(), Some("recipient_blocked"));
+    assert_eq!(
+        surveys(&app).await[0].3.as_deref(),
+        Some("recipient_blocked")
+    );
 }
 
 #[tokio::test]

@@ -83,21 +83,32 @@ impl JobHandler for Ask {
             month: &month,
         };
         let since = now - settings.min_days * DAY_MS;
-        if settings.min_days > 0 && surveys::asked_since(&mut conn, clinic, &patient, since).await? {
+        if settings.min_days > 0 && surveys::asked_since(&mut conn, clinic, &patient, since).await?
+        {
             surveys::skip(&mut conn, clinic, &new, "asked_recently", now).await?;
             return Ok(Outcome::Done);
         }
         drop(conn);
         let mut tx = w.db.begin().await?;
-        if surveys::claim(tx.conn(), clinic, &new, now).await?.is_none() {
+        if surveys::claim(tx.conn(), clinic, &new, now)
+            .await?
+            .is_none()
+        {
             return Ok(Outcome::Done); // asked already (a retry, another worker)
         }
         let answers: Vec<String> = ANSWERS.iter().map(|a| a.to_string()).collect();
         let content = Outgoing::choice(&settings.question, &answers);
         let basis = SendBasis::Purpose(Purpose::Care);
-        let outcome =
-            reply::queue_in(&mut tx, clinic, &conv, Author::Automation, content, basis, now)
-                .await?;
+        let outcome = reply::queue_in(
+            &mut tx,
+            clinic,
+            &conv,
+            Author::Automation,
+            content,
+            basis,
+            now,
+        )
+        .await?;
         match outcome {
             ReplyOutcome::Queued(_) => {
                 lines::record(tx.conn(), clinic, &conv, Why::SurveyAsked, now).await?;
@@ -106,7 +117,10 @@ impl JobHandler for Ask {
             }
             ReplyOutcome::Refused(r) => {
                 drop(tx); // nothing of the question is kept
-                tracing::info!(code = r.code.as_str(), "the satisfaction survey was not sent");
+                tracing::info!(
+                    code = r.code.as_str(),
+                    "the satisfaction survey was not sent"
+                );
                 let mut conn = w.db.pool().acquire().await?;
                 surveys::skip(&mut conn, clinic, &new, r.code.as_str(), now).await?;
             }

@@ -150,9 +150,11 @@ pub async fn read(
     r.by_month = group(months);
     r.by_month.reverse();
     r.by_staff = group(staff);
-    r.by_staff.sort_by(|a, b| (a.key.is_none(), &a.name).cmp(&(b.key.is_none(), &b.name)));
+    r.by_staff
+        .sort_by(|a, b| (a.key.is_none(), &a.name).cmp(&(b.key.is_none(), &b.name)));
     r.by_team = group(teams);
-    r.by_team.sort_by(|a, b| (a.key.is_none(), &a.name).cmp(&(b.key.is_none(), &b.name)));
+    r.by_team
+        .sort_by(|a, b| (a.key.is_none(), &a.name).cmp(&(b.key.is_none(), &b.name)));
     Ok(r)
 }
 

@@ -92,7 +92,8 @@ impl Settings {
         {
             return Err(Invalid::Channels);
         }
-        self.channel_kinds.sort_by_key(|k| KINDS.iter().position(|x| x == k));
+        self.channel_kinds
+            .sort_by_key(|k| KINDS.iter().position(|x| x == k));
         self.channel_kinds.dedup();
         Ok(self)
     }
@@ -187,7 +188,10 @@ mod tests {
         assert_eq!(bad(|s| s.min_days = 400), Invalid::MinDays);
         assert_eq!(bad(|s| s.question = "  ".into()), Invalid::Question);
         assert_eq!(bad(|s| s.thanks = "あ".repeat(501)), Invalid::Thanks);
-        assert_eq!(bad(|s| s.channel_kinds = vec!["fax".into()]), Invalid::Channels);
+        assert_eq!(
+            bad(|s| s.channel_kinds = vec!["fax".into()]),
+            Invalid::Channels
+        );
         let on_nowhere = |s: &mut Settings| {
             s.enabled = true;
             s.channel_kinds.clear();

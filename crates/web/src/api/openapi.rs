@@ -8,8 +8,7 @@ use super::idempotent::KeyResponses;
 use super::{
     assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
     extract, messages, patients, privacy, reply, reply_content, satisfaction, scheduled, search,
-    template_sync,
-    templates, verification,
+    template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]

@@ -129,7 +129,11 @@ pub async fn page(
     };
     let enabled = settings::load(&mut c, &clinic).await?.enabled;
     drop(c);
-    let tz = staff.clinic.timezone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
+    let tz = staff
+        .clinic
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Tokyo);
     let comments: Vec<Comment> = comments
         .into_iter()
         .map(|m| Comment {
