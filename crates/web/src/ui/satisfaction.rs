@@ -66,13 +66,13 @@ struct Row {
     figures: Shown,
 }
 
-fn rows(groups: &[Group], none: &str, month: bool) -> Vec<Row> {
+fn rows(lang: &str, groups: &[Group], none: &str, month: bool) -> Vec<Row> {
     groups
         .iter()
         .map(|g| Row {
             key: g.key.clone(),
             name: match (&g.key, &g.name) {
-                (Some(k), _) if month => month_name(k),
+                (Some(k), _) if month => month_name(lang, k),
                 (_, Some(n)) => n.clone(),
                 _ => none.to_string(),
             },
@@ -81,11 +81,11 @@ fn rows(groups: &[Group], none: &str, month: bool) -> Vec<Row> {
         .collect()
 }
 
-/// 2026-09 → 2026年9月
-fn month_name(key: &str) -> String {
+/// 2026-09 → 2026年9月 (in English as is).
+fn month_name(lang: &str, key: &str) -> String {
     match key.split_once('-') {
-        Some((y, m)) => format!("{y}年{}月", m.trim_start_matches('0')),
-        None => key.to_string(),
+        Some((y, m)) if lang == "ja" => format!("{y}年{}月", m.trim_start_matches('0')),
+        _ => key.to_string(),
     }
 }
 
@@ -171,12 +171,12 @@ pub async fn page(
         can_administer => staff.can(Permission::Administer),
         can_comments => staff.can(Permission::ReadMessages),
         total => shown(&r.total),
-        by_month => rows(&r.by_month, "", true),
-        by_staff => rows(&r.by_staff, &unassigned, false),
-        by_team => rows(&r.by_team, &no_team, false),
-        months => rows(&all.by_month, "", true),
-        staff_choices => rows(&all.by_staff, &unassigned, false),
-        team_choices => rows(&all.by_team, &no_team, false),
+        by_month => rows(lang, &r.by_month, "", true),
+        by_staff => rows(lang, &r.by_staff, &unassigned, false),
+        by_team => rows(lang, &r.by_team, &no_team, false),
+        months => rows(lang, &all.by_month, "", true),
+        staff_choices => rows(lang, &all.by_staff, &unassigned, false),
+        team_choices => rows(lang, &all.by_team, &no_team, false),
         comments, skipped,
     };
     render(&state, "satisfaction/results.html", ctx)
