@@ -1,5 +1,5 @@
 //! Automation (自動応答, issue 12): what answers and shapes a patient's chat when no person needs to. This crate
-//! owns the automation tables (migrations 0023, 0028) and decides; `dispatch` runs its steps in the
+//! owns the automation tables (migrations 0023, 0028, 0029, 0031) and decides; `dispatch` runs its steps in the
 //! "who answers" order and sends through the outbox.
 //! - `matching`: keyword rules' spellings compared in `core::text::match_form` (width, kana,
 //!   case and surrounding punctuation ignored), or a size-limited pattern;
@@ -17,6 +17,8 @@
 //! - `sources`: where patients come from (流入経路): sources with codes and chat links for
 //!   their QR codes, attribution of a message carrying a code (tag, counted once);
 //! - `source_edits`: a source's name and tag checked, renaming, removing, the daily CSV;
+//! - `satisfaction`: the satisfaction survey (満足度アンケート) after a resolve, its answers
+//!   and the results per month, staff member and team;
 //! - `richmenu`: LINE rich menus managed from tsunagu (drafts, images, areas, publishing,
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
@@ -27,6 +29,7 @@ pub mod lines;
 pub mod matching;
 pub mod richmenu;
 pub mod rules;
+pub mod satisfaction;
 pub mod sequences;
 pub mod settings;
 pub mod source_edits;

@@ -32,6 +32,10 @@ pub enum Why<'a> {
     Sequence { name: &'a str, step: i64 },
     /// The patient came through an inflow source (its code was in the message).
     Source { name: &'a str },
+    /// The satisfaction survey was sent after the resolve.
+    SurveyAsked,
+    /// The patient gave a low satisfaction score (`detail`: the score).
+    SurveyLow { score: &'a str },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +74,8 @@ impl Why<'_> {
             Why::Flow { what, .. } => what.as_str(),
             Why::Sequence { .. } => "sequence",
             Why::Source { .. } => "source",
+            Why::SurveyAsked => "survey_asked",
+            Why::SurveyLow { .. } => "survey_low",
         }
     }
 
@@ -108,6 +114,10 @@ impl Why<'_> {
                 format!("ステップ配信『{name}』の{step}通目を自動で送りました")
             }
             Why::Source { name } => format!("流入経路『{name}』のQRコードから来ました"),
+            Why::SurveyAsked => "満足度アンケートを自動で送りました".into(),
+            Why::SurveyLow { score } => {
+                format!("満足度アンケートの回答が{score}（5段階）でした。内容をご確認ください")
+            }
         }
     }
 }
@@ -125,6 +135,7 @@ pub async fn record(
         Why::KeywordToTeam { rule, team } => (Some(rule), Some(team), None),
         Why::Flow { flow, detail, .. } => (Some(flow), None, detail),
         Why::Sequence { name, .. } | Why::Source { name } => (Some(name), None, None),
+        Why::SurveyLow { score } => (None, None, Some(score)),
         _ => (None, None, None),
     };
     let mut payload = serde_json::json!({

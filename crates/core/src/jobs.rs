@@ -360,3 +360,17 @@ mod tests {
         assert_eq!(p.media["media_id"], "1");
     }
 }
+
+/// `satisfaction.ask`: a conversation was resolved (queued by `inbox::state` in the resolving
+/// transaction, key `satisfaction:<conversation>:<resolved_at>`). The handler waits out the
+/// clinic's delay and asks the patient for a score if the conversation is still resolved then.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SatisfactionAsk {
+    pub clinic_id: ClinicId,
+    pub conversation_id: String,
+    pub resolved_at: i64,
+}
+
+impl JobPayload for SatisfactionAsk {
+    const KIND: &'static str = "satisfaction.ask";
+}

@@ -3,7 +3,8 @@
 //! words (スタッフ, 人と話したい: to staff; they also stop a running flow; an inflow source's
 //! code is recorded before them and keeps the keyword rules and the away message off that
 //! message) → identity verification in chat → a running flow waiting for this answer
-//! (`flows`) → (later: a pending reminder question) → the greeting on first contact →
+//! (`flows`) → a pending question: the satisfaction survey's score or comment (`satisfaction`;
+//! anything else closes it and goes on; later also a reminder's question) → the greeting on first contact →
 //! keyword rules → the away message → staff. Each step looks at the message and either answers
 //! it, hands it to staff, or passes. Standby-mode messages are never answered, and automation
 //! (`automation`: escape words, greeting, keywords, away) keeps quiet while a person handles the
@@ -19,6 +20,7 @@ mod consent_commands;
 mod context;
 mod flows;
 mod safety;
+mod satisfaction;
 mod verification;
 
 pub use answer::{answer, answer_all, answer_outgoing};
@@ -123,7 +125,11 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     if step != Step::Pass {
         return Ok(step);
     }
-    // Later, in this place: a pending reminder question.
+    // A pending question: the satisfaction survey (later also a reminder's question).
+    let step = satisfaction::step(m).await?;
+    if step != Step::Pass {
+        return Ok(step);
+    }
     automation::greeting(m).await?;
     if sourced {
         return Ok(Step::Handled);

@@ -3,7 +3,7 @@
 //! when shown, from its payload), and the audit entry. A snooze also queues its wake job.
 //! The caller publishes the live event once it returns `true`.
 use sqlx::AnyConnection;
-use tsunagu_core::jobs::WakeSnoozed;
+use tsunagu_core::jobs::{SatisfactionAsk, WakeSnoozed};
 use tsunagu_core::{ClinicId, ConversationId, ConversationStatus, Priority};
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 use tsunagu_store::conversations::state;
@@ -103,6 +103,25 @@ pub async fn change_explained_in(
                 clinic_id: Some(clinic),
                 idempotency_key: &format!("wake:{}:{until}", id.as_str()),
                 run_at: until,
+            },
+            now_ms,
+        )
+        .await?;
+    }
+    if let Change::Status(ConversationStatus::Resolved, _) = change {
+        // The satisfaction survey decides after its delay (`automation::satisfaction`).
+        let ask = SatisfactionAsk {
+            clinic_id: clinic.clone(),
+            conversation_id: id.as_str().to_string(),
+            resolved_at: now_ms,
+        };
+        jobs::enqueue(
+            &mut *conn,
+            &ask,
+            Enqueue {
+                clinic_id: Some(clinic),
+                idempotency_key: &format!("satisfaction:{}:{now_ms}", id.as_str()),
+                run_at: now_ms,
             },
             now_ms,
         )

@@ -93,6 +93,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     crate::demo_routing::seed(&db, &clinic, now).await?;
     crate::demo_canned::seed(&db, &clinic, now).await?;
     crate::demo_safety::seed(&db, &clinic, now).await?;
+    crate::demo_satisfaction::seed(&db, &clinic, now).await?;
     // Service levels, so the first conversations show their 返信期限 / 解決期限.
     let mut conn = db.pool().acquire().await?;
     tsunagu_inbox::sla::targets::save(&mut conn, &clinic, &DEMO_SERVICE_LEVELS, now).await?;

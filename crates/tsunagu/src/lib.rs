@@ -7,6 +7,7 @@ mod demo_canned;
 mod demo_channels;
 mod demo_routing;
 mod demo_safety;
+mod demo_satisfaction;
 #[cfg(test)]
 mod layering_tests;
 pub mod oncall_job;
@@ -209,7 +210,8 @@ fn job_handlers(codes: Arc<dyn CodeSender>, oncall: oncall_job::EscalateJob) -> 
         .register(tsunagu_automation::flows::jobs::Timeout)
         .register(tsunagu_automation::flows::jobs::Webhook)
         .register(tsunagu_automation::sequences::jobs::Step)
-        .register(tsunagu_automation::sequences::jobs::Triggered);
+        .register(tsunagu_automation::sequences::jobs::Triggered)
+        .register(tsunagu_automation::satisfaction::jobs::Ask);
     handlers
 }
 

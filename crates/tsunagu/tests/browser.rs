@@ -175,3 +175,32 @@ fn the_settings_pages_and_a_red_flag_read_in_japanese_in_a_real_browser() {
     );
     assert!(stdout.contains("settings and safety: ok"), "{stdout}");
 }
+
+#[test]
+fn the_satisfaction_settings_and_results_read_in_japanese_in_a_real_browser() {
+    if !tools_present() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tsunagu-csat-{}", std::process::id()));
+    let (_demo, web, _sb) = start_demo(&dir);
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/satisfaction.mjs"))
+        .current_dir(repo().join("tests/browser"))
+        .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
+        .env("OWNER_EMAIL", tsunagu::demo::DEMO_OWNER)
+        .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
+        .env("SCREENSHOT_DIR", &shots)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
+        shots.display()
+    );
+    assert!(stdout.contains("satisfaction: ok"), "{stdout}");
+}

@@ -25,6 +25,7 @@ pub mod refusal;
 pub mod reply;
 pub mod reply_content;
 pub mod rich_menus;
+pub mod satisfaction;
 pub mod scheduled;
 pub mod search;
 pub mod sequences;
@@ -177,6 +178,9 @@ fn operations() -> Vec<Operation> {
         post("/api/v1/canned-responses", canned::create),
         patch("/api/v1/canned-responses/{id}", canned::update),
         delete("/api/v1/canned-responses/{id}", canned::delete),
+        get("/api/v1/satisfaction", satisfaction::results),
+        get("/api/v1/satisfaction/settings", satisfaction::get_settings),
+        put("/api/v1/satisfaction/settings", satisfaction::put_settings),
         get("/api/v1/automation/keyword-rules", automation::list),
         post("/api/v1/automation/keyword-rules", automation::create),
         get("/api/v1/automation/keyword-rules/{id}", automation::get),

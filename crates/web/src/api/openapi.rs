@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use super::idempotent::KeyResponses;
 use super::{
     assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
-    extract, messages, patients, privacy, reply, reply_content, scheduled, search, template_sync,
-    templates, verification,
+    extract, messages, patients, privacy, reply, reply_content, satisfaction, scheduled, search,
+    template_sync, templates, verification,
 };
 use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sources};
 
@@ -82,6 +82,9 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         canned::create,
         canned::update,
         canned::delete,
+        satisfaction::results,
+        satisfaction::get_settings,
+        satisfaction::put_settings,
         automation::list,
         automation::create,
         automation::get,
@@ -187,6 +190,10 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         canned::CannedPatch,
         canned::CannedOut,
         canned::CannedList,
+        satisfaction::FiguresOut,
+        satisfaction::GroupOut,
+        satisfaction::SatisfactionResults,
+        satisfaction::SatisfactionSettings,
         automation::KeywordRuleIn,
         automation::KeywordRulePatch,
         automation::KeywordRuleOut,
@@ -263,6 +270,7 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         (name = "calendar", description = "Opening hours, closures and national holidays"),
         (name = "canned", description = "Canned responses (定型文) staff pick in the reply box by typing `/`"),
         (name = "automation", description = "Automation (自動応答): keyword rules that answer patients' routine questions"),
+        (name = "satisfaction", description = "Satisfaction survey (満足度アンケート) after a resolved conversation: settings and results"),
         (name = "privacy", description = "Patient export and erasure, retention settings"),
         (name = "meta", description = "This document"),
     )

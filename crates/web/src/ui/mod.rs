@@ -6,6 +6,7 @@ pub mod inbox;
 mod oncall;
 pub mod patients;
 pub mod privacy;
+mod satisfaction;
 pub mod search;
 pub mod session;
 pub mod settings;
@@ -88,4 +89,5 @@ pub fn router() -> Router<AppState> {
         .merge(verification::router())
         .merge(privacy::router())
         .merge(search::router())
+        .merge(satisfaction::router())
 }

@@ -71,6 +71,7 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
         "/app/settings/service-levels",
         "the session's clinic",
     ),
+    ("POST", "/app/settings/satisfaction", "the session's clinic"),
     (
         "POST",
         "/app/availability",
@@ -121,6 +122,7 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
         "creates in the token's clinic",
     ),
     ("PUT", "/api/v1/calendar/hours", "the token's clinic"),
+    ("PUT", "/api/v1/satisfaction/settings", "the token's clinic"),
     (
         "POST",
         "/api/v1/calendar/closures",

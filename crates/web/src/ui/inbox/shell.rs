@@ -30,7 +30,10 @@ pub struct Shell {
     pub can_patients: bool,
     /// Owners and admins: the settings pages.
     pub can_administer: bool,
-    /// inbox | patients | audit | settings | account | mentions: the nav entry marked current.
+    /// Managers and analysts too: the satisfaction results (満足度).
+    pub can_figures: bool,
+    /// inbox | patients | audit | satisfaction | settings | account | mentions: the nav entry
+    /// marked current.
     pub active: &'static str,
     /// Notes that mention me, not seen yet (the header's メンション badge).
     pub mentions: i64,
@@ -89,6 +92,7 @@ pub async fn shell(
         can_audit: staff.can(Permission::ReadAudit),
         can_patients: staff.can(Permission::ReadPatients),
         can_administer: staff.can(Permission::Administer),
+        can_figures: staff.can(Permission::ReadFigures),
         active,
         availability,
     })

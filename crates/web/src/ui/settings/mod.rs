@@ -7,8 +7,9 @@
 //! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`,
 //! the dialogue flows (フロー) at `/app/settings/flows`, safety (緊急対応: guidance, crisis lines,
 //! escalation, triage rules and phrases) at `/app/settings/safety`, the on-call rota at
-//! `/app/settings/on-call`, step sequences (ステップ配信) at `/app/settings/sequences` and where
-//! patients come from (流入経路, QR posters) at `/app/settings/sources`. Forms post back here and redirect to the page
+//! `/app/settings/on-call`, step sequences (ステップ配信) at `/app/settings/sequences` where
+//! patients come from (流入経路, QR posters) at `/app/settings/sources` and the satisfaction
+//! survey (満足度アンケート) at `/app/settings/satisfaction`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
 mod automation;
@@ -27,6 +28,7 @@ mod on_call;
 mod rich_menu_edit;
 mod rich_menus;
 mod safety;
+mod satisfaction;
 mod sequence_form;
 mod sequences;
 mod service_levels;
@@ -50,6 +52,10 @@ pub fn router() -> Router<AppState> {
             get(|| async { Redirect::to("/app/settings/calendar") }),
         )
         .route("/app/settings/calendar", get(calendar::page))
+        .route(
+            "/app/settings/satisfaction",
+            get(satisfaction::page).post(satisfaction::save),
+        )
         .route("/app/settings/calendar/hours", post(calendar::save_hours))
         .route(
             "/app/settings/calendar/closures",
