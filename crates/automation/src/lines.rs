@@ -32,6 +32,8 @@ pub enum Why<'a> {
     Sequence { name: &'a str, step: i64 },
     /// The patient came through an inflow source (its code was in the message).
     Source { name: &'a str },
+    /// An event rule (自動ルール) fired; `detail`: what it did, in Japanese.
+    EventRule { rule: &'a str, detail: &'a str },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +72,7 @@ impl Why<'_> {
             Why::Flow { what, .. } => what.as_str(),
             Why::Sequence { .. } => "sequence",
             Why::Source { .. } => "source",
+            Why::EventRule { .. } => "event_rule",
         }
     }
 
@@ -108,6 +111,9 @@ impl Why<'_> {
                 format!("ステップ配信『{name}』の{step}通目を自動で送りました")
             }
             Why::Source { name } => format!("流入経路『{name}』のQRコードから来ました"),
+            Why::EventRule { rule, detail } => {
+                format!("自動ルール『{rule}』を実行しました: {detail}")
+            }
         }
     }
 }
@@ -125,6 +131,7 @@ pub async fn record(
         Why::KeywordToTeam { rule, team } => (Some(rule), Some(team), None),
         Why::Flow { flow, detail, .. } => (Some(flow), None, detail),
         Why::Sequence { name, .. } | Why::Source { name } => (Some(name), None, None),
+        Why::EventRule { rule, detail } => (Some(rule), None, Some(detail)),
         _ => (None, None, None),
     };
     let mut payload = serde_json::json!({

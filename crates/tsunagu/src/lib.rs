@@ -209,7 +209,8 @@ fn job_handlers(codes: Arc<dyn CodeSender>, oncall: oncall_job::EscalateJob) -> 
         .register(tsunagu_automation::flows::jobs::Timeout)
         .register(tsunagu_automation::flows::jobs::Webhook)
         .register(tsunagu_automation::sequences::jobs::Step)
-        .register(tsunagu_automation::sequences::jobs::Triggered);
+        .register(tsunagu_automation::sequences::jobs::Triggered)
+        .register(tsunagu_automation::event_rules::jobs::Fire);
     handlers
 }
 
