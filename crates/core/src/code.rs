@@ -145,6 +145,8 @@ codes! {
     InvalidAutomationText = "invalid_automation_text",
     InvalidAutomationNumber = "invalid_automation_number",
     InvalidEscapeWords = "invalid_escape_words",
+    /// An event rule (自動ルール) that cannot work; the arg `why` names the part.
+    InvalidEventRule = "invalid_event_rule",
 
     // Patient records and custom fields.
     InvalidPatient = "invalid_patient",

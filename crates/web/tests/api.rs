@@ -7,6 +7,7 @@ mod api {
 
     mod auth;
     mod channels;
+    mod event_rules;
     mod idempotency;
     mod openapi;
     mod purposes;

@@ -134,6 +134,16 @@ pub struct Invalid {
     pub code: &'static str,
 }
 
+impl Invalid {
+    /// The refusal staff and the API see: `invalid_event_rule`, `why` worded from
+    /// `event_rules.invalid.<code>`, the detail naming the field and code.
+    pub fn refusal(&self) -> tsunagu_core::Refusal {
+        tsunagu_core::Refusal::new(tsunagu_core::Code::InvalidEventRule)
+            .arg_key("why", format!("event_rules.invalid.{}", self.code))
+            .detail(format!("{}: {}", self.field, self.code))
+    }
+}
+
 impl Draft {
     /// Trims what staff typed and checks each part on its own (references to teams, flows and
     /// sequences are checked against the clinic by `store`).

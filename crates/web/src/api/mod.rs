@@ -11,6 +11,7 @@ pub mod channels;
 pub mod consent;
 pub mod conversation_state;
 pub mod conversations;
+pub mod event_rules;
 pub mod extract;
 pub mod idempotency;
 pub mod idempotent;
@@ -176,6 +177,12 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/automation/keyword-rules/{id}", automation::get),
         patch("/api/v1/automation/keyword-rules/{id}", automation::update),
         delete("/api/v1/automation/keyword-rules/{id}", automation::delete),
+        get("/api/v1/automation/event-rules", event_rules::list),
+        post("/api/v1/automation/event-rules", event_rules::create),
+        put("/api/v1/automation/event-rules/order", event_rules::reorder),
+        get("/api/v1/automation/event-rules/{id}", event_rules::get),
+        put("/api/v1/automation/event-rules/{id}", event_rules::update),
+        delete("/api/v1/automation/event-rules/{id}", event_rules::delete),
     ]
 }
 

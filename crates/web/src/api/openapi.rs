@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use super::idempotent::KeyResponses;
 use super::{
     assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
-    extract, messages, patients, privacy, reply, reply_content, scheduled, search, template_sync,
-    templates, verification,
+    event_rules, extract, messages, patients, privacy, reply, reply_content, scheduled, search,
+    template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -86,6 +86,12 @@ use super::{
         automation::get,
         automation::update,
         automation::delete,
+        event_rules::list,
+        event_rules::create,
+        event_rules::reorder,
+        event_rules::get,
+        event_rules::update,
+        event_rules::delete,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -155,6 +161,10 @@ use super::{
         automation::KeywordRulePatch,
         automation::KeywordRuleOut,
         automation::KeywordRuleList,
+        event_rules::EventRuleIn,
+        event_rules::EventRuleOut,
+        event_rules::EventRuleList,
+        event_rules::EventRuleOrder,
         calendar::OpeningOut,
         calendar::IntervalIo,
         calendar::WeekIo,
@@ -189,7 +199,7 @@ use super::{
         (name = "patients", description = "Patient records"),
         (name = "calendar", description = "Opening hours, closures and national holidays"),
         (name = "canned", description = "Canned responses (定型文) staff pick in the reply box by typing `/`"),
-        (name = "automation", description = "Automation (自動応答): keyword rules that answer patients' routine questions"),
+        (name = "automation", description = "Automation (自動応答): keyword rules that answer patients' routine questions; event rules (自動ルール) that act when something happens"),
         (name = "privacy", description = "Patient export and erasure, retention settings"),
         (name = "meta", description = "This document"),
     )
