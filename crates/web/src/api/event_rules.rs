@@ -115,6 +115,14 @@ async fn audit(
     Ok(audit_change(tx, state, auth, ip, event).await?)
 }
 
+/// A team, flow or sequence of another clinic is not found here (as every id of theirs is).
+fn refused(e: tsunagu_automation::event_rules::Invalid) -> ApiError {
+    match e.code {
+        "unknown_reference" => ApiError::not_found(),
+        _ => ApiError::from(e.refusal()),
+    }
+}
+
 async fn read(state: &AppState, auth: &ApiAuth, id: &str) -> Result<EventRuleOut, ApiError> {
     let mut conn = read_conn(state).await?;
     let rule = store::get(&mut conn, &auth.clinic, id)
@@ -123,7 +131,7 @@ async fn read(state: &AppState, auth: &ApiAuth, id: &str) -> Result<EventRuleOut
     Ok(out(rule))
 }
 
-const INVALID: &str = "`invalid_event_rule` (the message names the part: `name_required`, `action_required`, `unknown_reference` — a team, flow or sequence not this clinic's —, `text_needs_message`, `invalid_pattern`, `invalid_time_window`, `unknown_purpose`, `unknown_priority`, `invalid_url`…), `invalid_request`";
+const INVALID: &str = "`invalid_event_rule` (the message names the part: `name_required`, `action_required`, `text_needs_message`, `invalid_pattern`, `invalid_time_window`, `unknown_purpose`, `unknown_priority`, `invalid_url`…), `invalid_request`";
 
 /// List the clinic's event rules.
 ///
@@ -187,6 +195,7 @@ pub async fn get(
         (status = 201, description = "Stored", body = EventRuleOut),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The token lacks `administer`", body = ErrorBody),
+        (status = 404, description = "A team, flow or sequence named is not this clinic's", body = ErrorBody),
         (status = 422, description = INVALID, body = ErrorBody),
     )
 )]
@@ -201,7 +210,7 @@ pub async fn create(
     let cipher = &state.cipher;
     let id = store::create(tx.conn(), &auth.clinic, cipher, draft(body), state.now_ms())
         .await?
-        .map_err(|e| ApiError::from(e.refusal()))?;
+        .map_err(refused)?;
     audit(
         &mut tx,
         &state,
@@ -228,7 +237,7 @@ pub async fn create(
         (status = 200, description = "As now saved", body = EventRuleOut),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The token lacks `administer`", body = ErrorBody),
-        (status = 404, description = "No such event rule in this clinic", body = ErrorBody),
+        (status = 404, description = "No such event rule, or a team, flow or sequence named is not this clinic's", body = ErrorBody),
         (status = 422, description = INVALID, body = ErrorBody),
     )
 )]
@@ -243,7 +252,7 @@ pub async fn update(
     let mut tx = state.db.begin().await?;
     let done = store::update(tx.conn(), &auth.clinic, &id, draft(body), state.now_ms())
         .await?
-        .map_err(|e| ApiError::from(e.refusal()))?;
+        .map_err(refused)?;
     if !done {
         return Err(ApiError::not_found());
     }
@@ -272,6 +281,7 @@ pub async fn update(
         (status = 200, description = "The rules in their new order", body = EventRuleList),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The token lacks `administer`", body = ErrorBody),
+        (status = 404, description = "An id is not one of this clinic's event rules", body = ErrorBody),
         (status = 422, description = "`invalid_request`: `ids` must name each of the clinic's rules once", body = ErrorBody),
     )
 )]
@@ -283,6 +293,11 @@ pub async fn reorder(
 ) -> Result<Json<EventRuleList>, ApiError> {
     auth.require(Permission::Administer)?;
     let mut tx = state.db.begin().await?;
+    for id in &body.ids {
+        if store::get(tx.conn(), &auth.clinic, id).await?.is_none() {
+            return Err(ApiError::not_found());
+        }
+    }
     if !store::reorder(tx.conn(), &auth.clinic, &body.ids, state.now_ms()).await? {
         return Err(ApiError::invalid(
             "ids",

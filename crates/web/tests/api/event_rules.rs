@@ -73,6 +73,16 @@ async fn event_rules_are_written_ordered_and_kept_to_their_clinic() {
 
     // Refused with the stable code; another clinic's team is not this clinic's.
     let bad = app.post(URL, &token, fever(Some(&other_team))).await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND, "{}", bad.body);
+    let bad = app
+        .post(
+            URL,
+            &token,
+            json!({"name": "x", "trigger": {"kind": "friend_added"},
+            "conditions": [{"type": "text", "mode": "contains", "value": "熱"}],
+            "actions": [{"type": "tag", "tag": "x"}]}),
+        )
+        .await;
     assert_eq!(
         (bad.status, bad.code()),
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event_rule")
@@ -80,7 +90,7 @@ async fn event_rules_are_written_ordered_and_kept_to_their_clinic() {
     assert!(bad.body["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("unknown_reference"));
+        .contains("text_needs_message"));
     let none = app
         .post(
             URL,
@@ -117,7 +127,7 @@ async fn event_rules_are_written_ordered_and_kept_to_their_clinic() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = put(&app, &order, &other, json!({"ids": [first, second]})).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // Replaced (its place kept), then removed.
     let mut changed = fever(None);
