@@ -5,6 +5,7 @@ pub mod demo;
 mod demo_automation;
 mod demo_canned;
 mod demo_channels;
+mod demo_event_rules;
 mod demo_routing;
 mod demo_safety;
 #[cfg(test)]
