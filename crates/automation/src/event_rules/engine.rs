@@ -154,14 +154,11 @@ async fn fire_one(
             }
             Action::Assign { team_id } => {
                 let Some(c) = conv else { continue };
-                let mut conn_team = None;
-                {
-                    let t = routing::teams::get(tx.conn(), clinic, team_id).await?;
-                    if let Some(t) = t {
-                        conn_team = Some(t.name);
-                    }
-                }
-                let Some(name) = conn_team else { continue };
+                // A team deleted since the rule was saved: nothing to assign to.
+                let Some(team) = routing::teams::get(tx.conn(), clinic, team_id).await? else {
+                    continue;
+                };
+                let name = team.name;
                 let target = routing::Target {
                     staff: None,
                     team: Some(Some(team_id)),
@@ -211,8 +208,7 @@ async fn fire_one(
                         .into()
                 } else {
                     flows.push(flow_id);
-                    let mut c = tx.conn();
-                    let name = crate::flows::store::get(&mut c, clinic, flow_id)
+                    let name = crate::flows::store::get(tx.conn(), clinic, flow_id)
                         .await?
                         .map(|f| f.name);
                     format!("フロー『{}』を開始しました", name.unwrap_or_default())
