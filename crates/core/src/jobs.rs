@@ -412,7 +412,7 @@ pub struct EventRuleFire {
     pub purpose: Option<String>,
     #[serde(default)]
     pub granted: Option<bool>,
-    /// How many rule firings led here (a rule's tag action tags: depth + 1); bounded.
+    /// How many rule firings led here (a rule that tags makes the next one depth + 1); bounded.
     #[serde(default)]
     pub depth: u8,
 }

@@ -435,3 +435,73 @@ async fn a_reply_the_consent_check_refuses_is_shown_and_not_sent() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_webhook_action_goes_signed_with_the_rule_s_key_once() {
+    use std::sync::{Arc, Mutex};
+    let app = spawn_app().await;
+    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let url = {
+        let got = got.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hook = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let got = got.clone();
+                async move {
+                    let sig = headers
+                        .get("x-tsunagu-signature")
+                        .map(|v| v.to_str().unwrap().to_string());
+                    got.lock().unwrap().push((sig.unwrap_or_default(), body));
+                    axum::http::StatusCode::OK
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, hook).await.unwrap() });
+        format!("http://{addr}/hook")
+    };
+    let id = rule(
+        &app,
+        "解決を連携",
+        trigger(Kind::ConversationResolved),
+        vec![],
+        vec![Action::Webhook { url }],
+    )
+    .await;
+    send(
+        &app,
+        app.sandbox.user_text(PATIENT, "ありがとうございました"),
+    )
+    .await;
+    set_status(&app, ConversationStatus::Resolved).await;
+    app.run_jobs().await;
+
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let body: Value = serde_json::from_str(&got[0].1).unwrap();
+    assert_eq!(
+        (body["type"].as_str(), body["data"]["rule"]["name"].as_str()),
+        (Some("event_rule.fired"), Some("解決を連携"))
+    );
+    assert_eq!(body["data"]["event"], "conversation_resolved");
+    let secret = {
+        let mut conn = app.db.pool().acquire().await.unwrap();
+        store::webhook_secret(&mut conn, &app.clinic, &id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let secret = app.services.state.cipher.decrypt(&secret).unwrap();
+    let t: i64 = got[0]
+        .0
+        .split(',')
+        .next()
+        .unwrap()
+        .trim_start_matches("t=")
+        .parse()
+        .unwrap();
+    let expected = tsunagu_automation::flows::jobs::signature(&secret, t, &got[0].1);
+    assert_eq!(got[0].0, expected, "signed with the rule's key");
+    assert!(lines(&app).await[0].contains("Webhookを送りました"));
+}
