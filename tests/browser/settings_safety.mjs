@@ -1,5 +1,5 @@
 // The pages issue 12 and 13 added, as the owner sees them in Japanese: each settings page
-// (自動応答, フロー and its editor, ステップ配信, 流入経路 and its poster, 緊急対応, オンコール当番) has
+// (自動応答, 自動ルール and its form, フロー and its editor, ステップ配信, 流入経路 and its poster, 緊急対応, オンコール当番) has
 // the settings tabs as its way back and shows no raw codes; then a patient writes a red flag
 // on "LINE" and the conversation is first in the inbox, 緊急, with the words marked.
 // Env: TSUNAGU_URL, SIMULATOR_URL, OWNER_EMAIL, STAFF_PASSWORD, SCREENSHOT_DIR.
@@ -42,7 +42,7 @@ try {
   await page.click('a.button[href="/app"]');
   await page.waitForURL(/\/app\/inbox/);
 
-  for (const [name, path] of [['automation', 'automation'], ['flows', 'flows'],
+  for (const [name, path] of [['automation', 'automation'], ['event-rules', 'event-rules'], ['flows', 'flows'],
     ['sequences', 'sequences'], ['sources', 'sources'], ['safety', 'safety'], ['on-call', 'on-call']]) {
     step(`settings page ${name}`);
     await page.goto(`${base}/app/settings/${path}`);
@@ -55,6 +55,13 @@ try {
       (tabs) => tabs.filter((a) => a.getBoundingClientRect().right > window.innerWidth).length);
     if (overflow) throw new Error(`${name}: ${overflow} settings tabs off the screen`);
   }
+
+  step('an event rule (自動ルール) in its form');
+  await page.goto(`${base}/app/settings/event-rules`);
+  await page.click('[data-testid=event-rule-item] a >> nth=0');
+  await page.waitForSelector('[data-testid=event-rule-form]');
+  await page.waitForSelector('[data-testid=event-rule-back]');
+  await looksJapanese(page, 'event-rule-edit');
 
   step('the sample flow in its editor');
   await page.goto(`${base}/app/settings/flows`);

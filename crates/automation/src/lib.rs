@@ -23,6 +23,7 @@
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
 pub mod conversation;
+pub mod event_rules;
 pub mod flows;
 pub mod greetings;
 pub mod lines;

@@ -36,6 +36,8 @@ pub enum Why<'a> {
     SurveyAsked,
     /// The patient gave a low satisfaction score (`detail`: the score).
     SurveyLow { score: &'a str },
+    /// An event rule (自動ルール) fired; `detail`: what it did, in Japanese.
+    EventRule { rule: &'a str, detail: &'a str },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +78,7 @@ impl Why<'_> {
             Why::Source { .. } => "source",
             Why::SurveyAsked => "survey_asked",
             Why::SurveyLow { .. } => "survey_low",
+            Why::EventRule { .. } => "event_rule",
         }
     }
 
@@ -118,6 +121,9 @@ impl Why<'_> {
             Why::SurveyLow { score } => {
                 format!("満足度アンケートの回答が{score}（5段階）でした。内容をご確認ください")
             }
+            Why::EventRule { rule, detail } => {
+                format!("自動ルール『{rule}』を実行しました: {detail}")
+            }
         }
     }
 }
@@ -136,6 +142,7 @@ pub async fn record(
         Why::Flow { flow, detail, .. } => (Some(flow), None, detail),
         Why::Sequence { name, .. } | Why::Source { name } => (Some(name), None, None),
         Why::SurveyLow { score } => (None, None, Some(score)),
+        Why::EventRule { rule, detail } => (Some(rule), None, Some(detail)),
         _ => (None, None, None),
     };
     let mut payload = serde_json::json!({

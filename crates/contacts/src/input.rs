@@ -55,6 +55,9 @@ pub struct Changes {
     pub tags_add_only: bool,
     /// (field id, stored value or `None` to clear).
     pub fields: Vec<(String, Option<String>)>,
+    /// How many event rules led to this change (0: a person, a flow, an import…): the
+    /// `patient_tagged` event it sets off carries it, so rule chains are bounded.
+    pub rule_depth: u8,
 }
 
 const MAX_TAGS: usize = 30;

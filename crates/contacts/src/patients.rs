@@ -197,6 +197,9 @@ pub async fn apply(
             }
         }
     }
+    if !tags_added.is_empty() {
+        queue_rule_event(conn, clinic, id, &tags_added, c.rule_depth, now_ms).await?;
+    }
     if !tags_added.is_empty() || !fields_set.is_empty() {
         queue_sequence_trigger(conn, clinic, id, tags_added, fields_set, now_ms).await?;
     }
@@ -258,6 +261,41 @@ async fn write_tags(
         queue_tag_change(conn, clinic, id, now_ms).await?;
     }
     Ok(after.into_iter().filter(|t| !before.contains(t)).collect())
+}
+
+/// Tags added are an event for the clinic's event rules (自動ルール), queued with this change:
+/// each change its own event (key minted here), `depth` rules deep.
+async fn queue_rule_event(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &PatientId,
+    tags: &[String],
+    depth: u8,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    use tsunagu_core::jobs::{EventRuleFire, RuleEventKind};
+    use tsunagu_store::jobs::{enqueue, Enqueue};
+    let event_key = format!("tag:{}", new_id());
+    let key = format!("event_rule:{event_key}");
+    let job = EventRuleFire {
+        clinic_id: clinic.clone(),
+        kind: RuleEventKind::PatientTagged,
+        event_key,
+        message_id: None,
+        patient_id: Some(id.as_str().to_owned()),
+        conversation_id: None,
+        tags: tags.to_vec(),
+        purpose: None,
+        granted: None,
+        depth,
+    };
+    let at = Enqueue {
+        clinic_id: Some(clinic),
+        idempotency_key: &key,
+        run_at: now_ms,
+    };
+    enqueue(conn, &job, at, now_ms).await?;
+    Ok(())
 }
 
 /// Tags added and fields set may enroll the patient in a step sequence or reach its goal:

@@ -157,6 +157,8 @@ codes! {
     EnrollmentNotActive = "enrollment_not_active",
     /// An inflow source without a name (1–30 characters).
     InvalidInflowSource = "invalid_inflow_source",
+    /// An event rule (自動ルール) that cannot work; the arg `why` names the part.
+    InvalidEventRule = "invalid_event_rule",
 
     // Patient records and custom fields.
     InvalidPatient = "invalid_patient",

@@ -299,6 +299,10 @@ impl JobPayload for FlowTimeout {
 pub struct FlowWebhook {
     pub clinic_id: ClinicId,
     pub flow_id: String,
+    /// Set when an event rule's webhook action queued it (`flow_id` is then empty): signed with
+    /// that rule's key.
+    #[serde(default)]
+    pub rule_id: Option<String>,
     pub url: String,
     /// `{id, type, created_at, data}` as sent.
     pub body: String,
@@ -340,6 +344,81 @@ pub struct SequenceTrigger {
 
 impl JobPayload for SequenceTrigger {
     const KIND: &'static str = "sequence.trigger";
+}
+
+/// What happened, for the event rules (自動ルール): the trigger a rule names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleEventKind {
+    MessageReceived,
+    ConversationOpened,
+    ConversationResolved,
+    PatientTagged,
+    FriendAdded,
+    FriendBlocked,
+    ConsentChanged,
+}
+
+impl RuleEventKind {
+    pub const ALL: [RuleEventKind; 7] = [
+        RuleEventKind::MessageReceived,
+        RuleEventKind::ConversationOpened,
+        RuleEventKind::ConversationResolved,
+        RuleEventKind::PatientTagged,
+        RuleEventKind::FriendAdded,
+        RuleEventKind::FriendBlocked,
+        RuleEventKind::ConsentChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleEventKind::MessageReceived => "message_received",
+            RuleEventKind::ConversationOpened => "conversation_opened",
+            RuleEventKind::ConversationResolved => "conversation_resolved",
+            RuleEventKind::PatientTagged => "patient_tagged",
+            RuleEventKind::FriendAdded => "friend_added",
+            RuleEventKind::FriendBlocked => "friend_blocked",
+            RuleEventKind::ConsentChanged => "consent_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RuleEventKind> {
+        RuleEventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// `event_rule.fire`: something happened that event rules may act on, queued in the
+/// transaction that made it happen (key `event_rule:<event key>`): a redelivered webhook or a
+/// retried job queues or fires nothing twice. Message-based events name the message; the others
+/// the patient and, where there is one, the conversation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EventRuleFire {
+    pub clinic_id: ClinicId,
+    pub kind: RuleEventKind,
+    /// Unique per event (`tag:<id>`, `consent:<ledger id>`, `message:<id>`…): each rule fires
+    /// at most once for it.
+    pub event_key: String,
+    #[serde(default)]
+    pub message_id: Option<MessageId>,
+    #[serde(default)]
+    pub patient_id: Option<String>,
+    #[serde(default)]
+    pub conversation_id: Option<String>,
+    /// Tags the patient did not have before (patient_tagged).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The consent purpose and whether it was granted (consent_changed).
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub granted: Option<bool>,
+    /// How many rule firings led here (a rule that tags makes the next one depth + 1); bounded.
+    #[serde(default)]
+    pub depth: u8,
+}
+
+impl JobPayload for EventRuleFire {
+    const KIND: &'static str = "event_rule.fire";
 }
 
 #[cfg(test)]

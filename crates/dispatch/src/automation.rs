@@ -15,8 +15,9 @@ use tsunagu_automation::conversation::{self, Quiet};
 use tsunagu_automation::flows::{self, runtime};
 use tsunagu_automation::lines::{self, Why};
 use tsunagu_automation::settings::Settings;
-use tsunagu_automation::{away, greetings, rules, sequences, sources};
+use tsunagu_automation::{away, event_rules, greetings, rules, sequences, sources};
 use tsunagu_calendar::Schedule;
+use tsunagu_core::jobs::{EventRuleFire, RuleEventKind};
 use tsunagu_inbox::canned;
 use tsunagu_inbox::reply::{Outgoing, ReplyOutcome};
 
@@ -220,6 +221,46 @@ pub async fn source_code(m: &Inbound) -> anyhow::Result<bool> {
                 .is_some())
         }
     }
+}
+
+/// The clinic's event rules (自動ルール) on "message received", a step of its own: after a
+/// running flow (the patient's words are its answer) and the greeting (first contact is greeted
+/// first), before keyword rules — a rule is the clinic's deliberate, narrower automation (its
+/// conditions: tags, fields, time, consent…), so when one replies, keyword rules and the away
+/// message stay quiet on the message; a rule that only tags, assigns or raises the priority
+/// lets them answer. Like every automation step it never runs while a person handles the
+/// conversation, on a red flag or on a group chat.
+pub async fn event_rules(m: &Inbound) -> anyhow::Result<Step> {
+    let Some(ident) = &m.identity else {
+        return Ok(Step::Pass);
+    };
+    if m.conversation.kind != "direct" || m.message.kind == "event" {
+        return Ok(Step::Pass); // a follow is `friend_added`, queued at ingest
+    }
+    let fire = EventRuleFire {
+        clinic_id: m.clinic.clone(),
+        kind: RuleEventKind::MessageReceived,
+        event_key: format!("message:{}", m.message.id),
+        message_id: Some(tsunagu_core::MessageId::from_db(m.message.id.clone())),
+        patient_id: Some(ident.patient_id.clone()),
+        conversation_id: Some(m.conversation.id.clone()),
+        tags: vec![],
+        purpose: None,
+        granted: None,
+        depth: 0,
+    };
+    let ev = event_rules::engine::Event {
+        fire,
+        patient: Some(ident.patient_id.clone()),
+        conversation: Some(m.conversation.clone()),
+        text: typed(m).map(str::to_string),
+    };
+    let fired = event_rules::engine::run(&m.db, &ev, m.clock.now_ms()).await?;
+    Ok(if fired.replied {
+        Step::Handled
+    } else {
+        Step::Pass
+    })
 }
 
 /// The first keyword rule that matches answers; a rule with a team hands the conversation to it.

@@ -4,8 +4,9 @@
 //! code is recorded before them and keeps the keyword rules and the away message off that
 //! message) → identity verification in chat → a running flow waiting for this answer
 //! (`flows`) → a pending question: the satisfaction survey's score or comment (`satisfaction`;
-//! anything else closes it and goes on; later also a reminder's question) → the greeting on first contact →
-//! keyword rules → the away message → staff. Each step looks at the message and either answers
+//! anything else closes it and goes on; later also a reminder's question) → the greeting on
+//! first contact → event rules on "message received" (自動ルール; a rule's reply answers the
+//! message) → keyword rules → the away message → staff. Each step looks at the message and either answers
 //! it, hands it to staff, or passes. Standby-mode messages are never answered, and automation
 //! (`automation`: escape words, greeting, keywords, away) keeps quiet while a person handles the
 //! conversation; consent commands and a verification the patient started still answer.
@@ -133,6 +134,11 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     automation::greeting(m).await?;
     if sourced {
         return Ok(Step::Handled);
+    }
+    // The clinic's event rules (自動ルール) on "message received" (why here: `automation`).
+    let step = automation::event_rules(m).await?;
+    if step != Step::Pass {
+        return Ok(step);
     }
     let step = automation::keywords(m, &auto).await?;
     if step != Step::Pass {

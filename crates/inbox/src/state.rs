@@ -3,7 +3,7 @@
 //! when shown, from its payload), and the audit entry. A snooze also queues its wake job.
 //! The caller publishes the live event once it returns `true`.
 use sqlx::AnyConnection;
-use tsunagu_core::jobs::{SatisfactionAsk, WakeSnoozed};
+use tsunagu_core::jobs::{EventRuleFire, RuleEventKind, SatisfactionAsk, WakeSnoozed};
 use tsunagu_core::{ClinicId, ConversationId, ConversationStatus, Priority};
 use tsunagu_privacy::audit::{self, Actor, AuditEntry};
 use tsunagu_store::conversations::state;
@@ -69,6 +69,10 @@ pub async fn change_explained_in(
 ) -> anyhow::Result<bool> {
     let (changed, action, event) = match change {
         Change::Status(status, until) => {
+            let before = tsunagu_store::conversations::by_id(&mut *conn, clinic, id).await?;
+            if let Some(kind) = rule_event(before.map(|c| c.status), status) {
+                queue_rule_event(&mut *conn, clinic, id, kind, now_ms).await?;
+            }
             let ok = state::set_status(&mut *conn, clinic, id, status, until, now_ms).await?;
             let event = serde_json::json!({
                 "event": "conversation.status", "status": status.as_str(), "snoozed_until": until,
@@ -137,6 +141,49 @@ pub async fn change_explained_in(
     };
     audit::record(&mut *conn, backend, entry, now_ms).await?;
     Ok(true)
+}
+
+/// The event rules' event a status change is, if any: resolved, or opened again.
+fn rule_event(before: Option<String>, after: ConversationStatus) -> Option<RuleEventKind> {
+    let before = before?;
+    match after {
+        ConversationStatus::Resolved if before != "resolved" => {
+            Some(RuleEventKind::ConversationResolved)
+        }
+        ConversationStatus::Open if before == "resolved" => Some(RuleEventKind::ConversationOpened),
+        _ => None,
+    }
+}
+
+/// Queued with the change (`event_rule.fire`): the rules run after the commit, once.
+async fn queue_rule_event(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &ConversationId,
+    kind: RuleEventKind,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let event_key = format!("{}:{}", kind.as_str(), tsunagu_core::new_id());
+    let key = format!("event_rule:{event_key}");
+    let job = EventRuleFire {
+        clinic_id: clinic.clone(),
+        kind,
+        event_key,
+        message_id: None,
+        patient_id: None,
+        conversation_id: Some(id.as_str().to_owned()),
+        tags: vec![],
+        purpose: None,
+        granted: None,
+        depth: 0,
+    };
+    let at = Enqueue {
+        clinic_id: Some(clinic),
+        idempotency_key: &key,
+        run_at: now_ms,
+    };
+    jobs::enqueue(conn, &job, at, now_ms).await?;
+    Ok(())
 }
 
 /// Puts a label on the conversation (`add`) or takes it off, audited. `false`: the label or the

@@ -191,6 +191,39 @@ pub struct ConsentEvent {
 const COLS: &str =
     "seq, id, clinic_id, patient_id, purpose, channel_id, granted, source, wording, reason, actor_kind, actor_id, at";
 
+/// A consent change is an event for the clinic's event rules (自動ルール), queued with the
+/// ledger row it is: a retried request that appends no row queues nothing.
+async fn queue_rule_event(
+    conn: &mut AnyConnection,
+    c: &NewConsent<'_>,
+    ledger_id: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    use tsunagu_core::jobs::{EventRuleFire, RuleEventKind};
+    use tsunagu_store::jobs::{enqueue, Enqueue};
+    let event_key = format!("consent:{ledger_id}");
+    let key = format!("event_rule:{event_key}");
+    let job = EventRuleFire {
+        clinic_id: c.clinic.clone(),
+        kind: RuleEventKind::ConsentChanged,
+        event_key,
+        message_id: None,
+        patient_id: Some(c.patient.as_str().to_owned()),
+        conversation_id: None,
+        tags: vec![],
+        purpose: Some(c.purpose.code().to_owned()),
+        granted: Some(c.granted),
+        depth: 0,
+    };
+    let at = Enqueue {
+        clinic_id: Some(c.clinic),
+        idempotency_key: &key,
+        run_at: now_ms,
+    };
+    enqueue(conn, &job, at, now_ms).await?;
+    Ok(())
+}
+
 /// Appends one grant or withdrawal and its audit row (`consent.grant` / `consent.withdraw`,
 /// subject the patient). Call it inside the caller's transaction. Refused (nothing written):
 /// `wording_required`, `reason_required` (a staff entry), `unknown_patient`, `unknown_channel`.
@@ -243,6 +276,7 @@ pub async fn record(
     .execute(&mut *conn)
     .await
     .context("appending to the consent ledger")?;
+    queue_rule_event(&mut *conn, &c, &id, now_ms).await?;
     let actor = c.actor.audit_actor();
     let entry = AuditEntry {
         clinic_id: Some(c.clinic),

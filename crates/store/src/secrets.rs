@@ -15,7 +15,7 @@ pub struct Column {
     pub what: &'static str,
 }
 
-pub const ENCRYPTED: [Column; 3] = [
+pub const ENCRYPTED: [Column; 4] = [
     Column {
         table: "channels",
         column: "credentials_enc",
@@ -31,13 +31,18 @@ pub const ENCRYPTED: [Column; 3] = [
         column: "webhook_secret",
         what: "flow webhook keys",
     },
+    Column {
+        table: "event_rules",
+        column: "webhook_secret",
+        what: "event rule webhook keys",
+    },
 ];
 
 /// Keeps every other writer away from the encrypted columns until `tx` ends (SQLite's
 /// BEGIN IMMEDIATE already holds its one write lock).
 pub async fn lock_for_rotation(tx: &mut Tx, backend: Backend) -> anyhow::Result<()> {
     if backend == Backend::Postgres {
-        sqlx::query("LOCK TABLE channels, staff, automation_flows IN EXCLUSIVE MODE")
+        sqlx::query("LOCK TABLE channels, staff, automation_flows, event_rules IN EXCLUSIVE MODE")
             .execute(tx.conn())
             .await
             .context("locking the tables that hold secrets")?;

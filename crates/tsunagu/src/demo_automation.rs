@@ -5,7 +5,7 @@
 //! vaccinations; health information, so it goes to those who answered the consent question
 //! with that purpose, and stops with the reason shown for those who did not), 問診 starts the
 //! sample intake flow (初診問診), and a waiting-room poster source (流入経路) whose QR link the
-//! LINE simulator opens.
+//! LINE simulator opens; and two event rules (自動ルール, `demo_event_rules`).
 use anyhow::Context;
 use tsunagu_automation::flows::{sample, store as flow_store};
 use tsunagu_automation::sequences::{store as sequences, timing::Timing, SequenceStep, Trigger};
@@ -106,7 +106,8 @@ pub(crate) async fn seed(
         now_ms,
     )
     .await?;
-    seed_intake(&mut conn, clinic, cipher, now_ms).await
+    seed_intake(&mut conn, clinic, cipher, now_ms).await?;
+    crate::demo_event_rules::seed(&mut conn, clinic, cipher, now_ms).await
 }
 
 /// The sample 「初診問診」, published and on, started by the keyword 問診; fever goes to 看護.

@@ -5,6 +5,7 @@ pub mod demo;
 mod demo_automation;
 mod demo_canned;
 mod demo_channels;
+mod demo_event_rules;
 mod demo_routing;
 mod demo_safety;
 mod demo_satisfaction;
@@ -211,7 +212,8 @@ fn job_handlers(codes: Arc<dyn CodeSender>, oncall: oncall_job::EscalateJob) -> 
         .register(tsunagu_automation::flows::jobs::Webhook)
         .register(tsunagu_automation::sequences::jobs::Step)
         .register(tsunagu_automation::sequences::jobs::Triggered)
-        .register(tsunagu_automation::satisfaction::jobs::Ask);
+        .register(tsunagu_automation::satisfaction::jobs::Ask)
+        .register(tsunagu_automation::event_rules::jobs::Fire);
     handlers
 }
 

@@ -194,6 +194,7 @@ async fn queue_hook(app: &tsunagu_testkit::TestApp, url: &str) {
     let job = FlowWebhook {
         clinic_id: app.clinic().clone(),
         flow_id: flow,
+        rule_id: None,
         url: url.into(),
         body: r#"{"id":"d1"}"#.into(),
         first_at: now,

@@ -81,6 +81,30 @@ async fn every_secret_moves_to_the_new_key_and_the_app_sends_with_it() {
             .await
             .unwrap()
     };
+    let rule = {
+        use tsunagu_automation::event_rules::{store, Action, Draft, Kind, Trigger};
+        let mut conn = app.db.pool().acquire().await.unwrap();
+        let trigger = Trigger {
+            kind: Kind::ConversationResolved,
+            tag: None,
+            purpose: None,
+            granted: None,
+        };
+        let url = "https://example.jp/hook".to_string();
+        let d = Draft {
+            name: "連携".into(),
+            enabled: true,
+            stop_later: false,
+            trigger,
+            conditions: vec![],
+            actions: vec![Action::Webhook { url }],
+        };
+        let (clinic, old, now) = (&app.clinic, &Cipher::new(&OLD), app.clock.now_ms());
+        store::create(&mut conn, clinic, old, d, now)
+            .await
+            .unwrap()
+            .unwrap()
+    };
 
     let now = app.clock.now_ms();
     let done = rotate(&app.db, &OLD, &NEW, false, now).await.unwrap();
@@ -89,7 +113,8 @@ async fn every_secret_moves_to_the_new_key_and_the_app_sends_with_it() {
         vec![
             ("channel credentials", 1, 0),
             ("2FA secrets", 1, 0),
-            ("flow webhook keys", 1, 0)
+            ("flow webhook keys", 1, 0),
+            ("event rule webhook keys", 1, 0)
         ]
     );
     let mut conn = app.db.pool().acquire().await.unwrap();
@@ -101,6 +126,16 @@ async fn every_secret_moves_to_the_new_key_and_the_app_sends_with_it() {
     assert!(
         Cipher::new(&NEW).decrypt(&key).is_ok(),
         "the flow's key moved too"
+    );
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let key = tsunagu_automation::event_rules::store::webhook_secret(&mut conn, &app.clinic, &rule)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    assert!(
+        Cipher::new(&NEW).decrypt(&key).is_ok(),
+        "the rule's key too"
     );
     assert!(all_open_with(&app.db, &NEW).await);
     let (creds, seeds) = secrets(&app.db).await;

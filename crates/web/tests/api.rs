@@ -9,6 +9,7 @@ mod api {
     mod automation_settings;
     mod channels;
     mod flows;
+    mod event_rules;
     mod idempotency;
     mod openapi;
     mod purposes;

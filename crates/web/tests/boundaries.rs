@@ -14,6 +14,7 @@ mod boundaries {
     pub mod routes_api;
     pub mod routes_api_automation;
     pub mod routes_drips;
+    pub mod routes_event_rules;
     pub mod routes_settings;
     pub mod routes_ui;
     pub mod snapshot;

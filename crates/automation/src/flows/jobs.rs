@@ -62,7 +62,12 @@ impl JobHandler for Webhook {
         let now = w.clock.now_ms();
         let secret = {
             let mut conn = w.db.pool().acquire().await?;
-            store::webhook_secret(&mut conn, &p.clinic_id, &p.flow_id).await?
+            match &p.rule_id {
+                Some(rule) => {
+                    crate::event_rules::store::webhook_secret(&mut conn, &p.clinic_id, rule).await?
+                }
+                None => store::webhook_secret(&mut conn, &p.clinic_id, &p.flow_id).await?,
+            }
         };
         let Some(secret) = secret.and_then(|s| w.cipher.decrypt(&s).ok()) else {
             // The flow is gone (or has no key): nothing to sign with, nobody to tell.

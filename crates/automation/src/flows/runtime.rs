@@ -494,6 +494,7 @@ async fn webhook(
     let job = FlowWebhook {
         clinic_id: clinic.clone(),
         flow_id: flow.id.clone(),
+        rule_id: None,
         url: url.to_string(),
         body: body.to_string(),
         first_at: now_ms,

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use tsunagu_channels::provider::inbound::{Consent, Follow, Message, Profile, Thread};
-use tsunagu_core::jobs::{FetchMedia, FetchProfile, InboundDispatch};
+use tsunagu_core::jobs::{EventRuleFire, FetchMedia, FetchProfile, InboundDispatch, RuleEventKind};
 use tsunagu_core::{ChannelIdentityId, ConversationId, MessageId, PatientId};
 use tsunagu_store::arrival::{self, Arrival};
 use tsunagu_store::batch::Batch;
@@ -219,6 +219,28 @@ fn follow_up(
             message_id: id.clone(),
         };
         push_job(b, ch, &job, &format!("dispatch:{id}"), now_ms, &stored)?;
+    }
+    // Friend added / blocked is an event for the clinic's event rules (the message names it).
+    if let Some(follow) = m.follow {
+        let kind = match follow {
+            Follow::Following => RuleEventKind::FriendAdded,
+            Follow::Blocked => RuleEventKind::FriendBlocked,
+        };
+        let event_key = format!("follow:{id}");
+        let key = format!("event_rule:{event_key}");
+        let job = EventRuleFire {
+            clinic_id: ch.clinic_id.clone(),
+            kind,
+            event_key,
+            message_id: Some(id.clone()),
+            patient_id: None,
+            conversation_id: None,
+            tags: vec![],
+            purpose: None,
+            granted: None,
+            depth: 0,
+        };
+        push_job(b, ch, &job, &key, now_ms, &stored)?;
     }
     if let Some(media) = &m.media {
         let job = FetchMedia {

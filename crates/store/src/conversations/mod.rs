@@ -180,6 +180,24 @@ pub async fn by_id(
     .context("reading the conversation")
 }
 
+/// The patient's one-to-one conversation that moved last (what an event about the patient,
+/// not about a conversation, is recorded on).
+pub async fn latest_direct_of_patient(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    patient: &str,
+) -> anyhow::Result<Option<Conversation>> {
+    sqlx::query_as(&format!(
+        "SELECT {CONV_COLS} FROM conversations WHERE clinic_id = $1 AND patient_id = $2 AND kind = 'direct'
+         ORDER BY last_message_at DESC, created_at DESC LIMIT 1"
+    ))
+    .bind(clinic.as_str())
+    .bind(patient)
+    .fetch_optional(conn)
+    .await
+    .context("finding the patient's latest conversation")
+}
+
 pub async fn mark_read(
     conn: &mut AnyConnection,
     clinic: &ClinicId,

@@ -12,6 +12,7 @@ pub mod channels;
 pub mod consent;
 pub mod conversation_state;
 pub mod conversations;
+pub mod event_rules;
 pub mod extract;
 pub mod flow_preview;
 pub mod flows;
@@ -244,6 +245,12 @@ fn operations() -> Vec<Operation> {
             "/api/v1/automation/rich-menu-rules/{id}",
             rich_menus::delete_rule,
         ),
+        get("/api/v1/automation/event-rules", event_rules::list),
+        post("/api/v1/automation/event-rules", event_rules::create),
+        put("/api/v1/automation/event-rules/order", event_rules::reorder),
+        get("/api/v1/automation/event-rules/{id}", event_rules::get),
+        put("/api/v1/automation/event-rules/{id}", event_rules::update),
+        delete("/api/v1/automation/event-rules/{id}", event_rules::delete),
     ]
 }
 

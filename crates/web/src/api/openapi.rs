@@ -8,6 +8,7 @@ use super::idempotent::KeyResponses;
 use super::{
     assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
     extract, messages, patients, privacy, reply, reply_content, satisfaction, scheduled, search,
+    event_rules, extract, messages, patients, privacy, reply, reply_content, scheduled, search,
     template_sync, templates, verification,
 };
 use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sources};
@@ -125,6 +126,12 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         rich_menus::list_rules,
         rich_menus::create_rule,
         rich_menus::delete_rule,
+        event_rules::list,
+        event_rules::create,
+        event_rules::reorder,
+        event_rules::get,
+        event_rules::update,
+        event_rules::delete,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -235,6 +242,10 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         rich_menus::RichMenuRuleIn,
         rich_menus::RichMenuRuleOut,
         rich_menus::RichMenuRuleList,
+        event_rules::EventRuleIn,
+        event_rules::EventRuleOut,
+        event_rules::EventRuleList,
+        event_rules::EventRuleOrder,
         calendar::OpeningOut,
         calendar::IntervalIo,
         calendar::WeekIo,
@@ -271,6 +282,7 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         (name = "canned", description = "Canned responses (定型文) staff pick in the reply box by typing `/`"),
         (name = "automation", description = "Automation (自動応答): keyword rules that answer patients' routine questions"),
         (name = "satisfaction", description = "Satisfaction survey (満足度アンケート) after a resolved conversation: settings and results"),
+        (name = "automation", description = "Automation (自動応答): keyword rules that answer patients' routine questions; event rules (自動ルール) that act when something happens"),
         (name = "privacy", description = "Patient export and erasure, retention settings"),
         (name = "meta", description = "This document"),
     )

@@ -56,6 +56,40 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's keyword rule",
         ),
         Case::json(
+            "POST",
+            "/api/v1/automation/event-rules",
+            "/api/v1/automation/event-rules".to_string(),
+            Some(
+                json!({"name": "乗っ取り", "trigger": {"kind": "friend_added"},
+                "actions": [{"type": "assign", "team_id": b.team.as_str()}]}),
+            ),
+            "B's team in a new event rule",
+        ),
+        Case::json(
+            "PUT",
+            "/api/v1/automation/event-rules/{id}",
+            format!("/api/v1/automation/event-rules/{}", b.event_rule),
+            Some(
+                json!({"name": "乗っ取り", "trigger": {"kind": "friend_added"},
+                "actions": [{"type": "tag", "tag": "x"}]}),
+            ),
+            "B's event rule",
+        ),
+        Case::json(
+            "PUT",
+            "/api/v1/automation/event-rules/order",
+            "/api/v1/automation/event-rules/order".to_string(),
+            Some(json!({"ids": [b.event_rule.as_str()]})),
+            "B's event rule in A's order",
+        ),
+        Case::json(
+            "DELETE",
+            "/api/v1/automation/event-rules/{id}",
+            format!("/api/v1/automation/event-rules/{}", b.event_rule),
+            None,
+            "B's event rule",
+        ),
+        Case::json(
             "PATCH",
             "/api/v1/canned-responses/{id}",
             format!("/api/v1/canned-responses/{}", b.canned),

@@ -19,6 +19,7 @@ pub fn cases(w: &World) -> Vec<Case> {
     out.extend(super::routes_settings::settings_cases(w));
     out.extend(team_cases(w));
     out.extend(super::routes_drips::cases(w));
+    out.extend(super::routes_event_rules::cases(w));
     out.extend([
         Case::form(
             "/app/patients/{id}",

@@ -55,6 +55,8 @@ pub struct Side {
     pub canned: String,
     /// A keyword auto-reply rule.
     pub keyword_rule: String,
+    /// An event rule (自動ルール).
+    pub event_rule: String,
     /// A label of the clinic, on no conversation.
     pub label: String,
     /// The owner's saved inbox view.
@@ -177,6 +179,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         closure: closure(app, &s.clinic).await,
         canned: canned(app, &s.clinic).await,
         keyword_rule: keyword_rule(app, &s.clinic).await,
+        event_rule: event_rule(app, &s.clinic).await,
         label: label(app, &s.clinic).await,
         rich_menu: rich_menu.0,
         rich_menu_rule: rich_menu.1,
@@ -430,6 +433,31 @@ async fn team(app: &App, clinic: &ClinicId, member: &str) -> String {
         .await
         .unwrap());
     id
+}
+
+async fn event_rule(app: &App, clinic: &ClinicId) -> String {
+    use tsunagu_automation::event_rules::{store, Action, Draft, Kind, Trigger};
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let draft = Draft {
+        name: "解決したら".into(),
+        enabled: true,
+        stop_later: false,
+        trigger: Trigger {
+            kind: Kind::ConversationResolved,
+            tag: None,
+            purpose: None,
+            granted: None,
+        },
+        conditions: vec![],
+        actions: vec![Action::Tag {
+            tag: "対応済み".into(),
+        }],
+    };
+    let cipher = &app.services.state.cipher;
+    store::create(&mut conn, clinic, cipher, draft, T0)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn keyword_rule(app: &App, clinic: &ClinicId) -> String {

@@ -7,9 +7,10 @@
 //! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`,
 //! the dialogue flows (フロー) at `/app/settings/flows`, safety (緊急対応: guidance, crisis lines,
 //! escalation, triage rules and phrases) at `/app/settings/safety`, the on-call rota at
-//! `/app/settings/on-call`, step sequences (ステップ配信) at `/app/settings/sequences` where
-//! patients come from (流入経路, QR posters) at `/app/settings/sources` and the satisfaction
-//! survey (満足度アンケート) at `/app/settings/satisfaction`. Forms post back here and redirect to the page
+//! `/app/settings/on-call`, event rules (自動ルール) at `/app/settings/event-rules`, step
+//! sequences (ステップ配信) at `/app/settings/sequences`, where patients come from (流入経路,
+//! QR posters) at `/app/settings/sources` and the satisfaction survey (満足度アンケート) at
+//! `/app/settings/satisfaction`. Forms post back here and redirect to the page
 //! (or re-render it with the error and what was typed); every change commits with its audit
 //! entry.
 mod automation;
@@ -20,6 +21,8 @@ mod channel_read_marks;
 mod channel_templates;
 mod channels;
 mod channels_form;
+mod event_rule_form;
+mod event_rules;
 mod flow_preview;
 mod flow_steps;
 pub(crate) mod flows;
@@ -145,6 +148,28 @@ pub fn router() -> Router<AppState> {
             get(rich_menus::page).post(rich_menus::create),
         )
         .route("/app/settings/rich-menus/rules", post(rich_menus::add_rule))
+        // Event rules (自動ルール).
+        .route(
+            "/app/settings/event-rules",
+            get(event_rules::list).post(event_rules::create),
+        )
+        .route("/app/settings/event-rules/new", get(event_rules::new_page))
+        .route(
+            "/app/settings/event-rules/{id}",
+            get(event_rules::page).post(event_rules::update),
+        )
+        .route(
+            "/app/settings/event-rules/{id}/enabled",
+            post(event_rules::set_enabled),
+        )
+        .route(
+            "/app/settings/event-rules/{id}/move",
+            post(event_rules::shift),
+        )
+        .route(
+            "/app/settings/event-rules/{id}/delete",
+            post(event_rules::delete),
+        )
         // Step sequences (ステップ配信).
         .route(
             "/app/settings/sequences",
