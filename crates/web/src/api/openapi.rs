@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use super::idempotent::KeyResponses;
 use super::{
     assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
-    extract, messages, patients, privacy, reply, reply_content, satisfaction, scheduled, search,
-    event_rules, extract, messages, patients, privacy, reply, reply_content, scheduled, search,
+    event_rules, extract, messages, patients, privacy, reply, reply_content, satisfaction,
+    scheduled, search,
     template_sync, templates, verification,
 };
 use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sources};
