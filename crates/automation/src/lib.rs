@@ -1,5 +1,5 @@
 //! Automation (自動応答, issue 12): what answers and shapes a patient's chat when no person needs to. This crate
-//! owns the automation tables (migrations 0023, 0028) and decides; `dispatch` runs its steps in the
+//! owns the automation tables (migrations 0023, 0028, 0032) and decides; `dispatch` runs its steps in the
 //! "who answers" order and sends through the outbox.
 //! - `matching`: keyword rules' spellings compared in `core::text::match_form` (width, kana,
 //!   case and surrounding punctuation ignored), or a size-limited pattern;
@@ -16,10 +16,14 @@
 //!   enrollments stopped by blocking, consent withdrawal or the goal tag;
 //! - `sources`: where patients come from (流入経路): sources with codes and chat links for
 //!   their QR codes, attribution of a message carrying a code (tag, counted once);
+//! - `faq`: the FAQ menu (よくある質問メニュー): questions with the clinic's answers, shown as
+//!   a choice each channel renders natively, answered by tap, label or a typed number while it
+//!   waits;
 //! - `richmenu`: LINE rich menus managed from tsunagu (drafts, images, areas, publishing,
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
 pub mod conversation;
+pub mod faq;
 pub mod flows;
 pub mod greetings;
 pub mod lines;

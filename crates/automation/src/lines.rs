@@ -32,6 +32,8 @@ pub enum Why<'a> {
     Sequence { name: &'a str, step: i64 },
     /// The patient came through an inflow source (its code was in the message).
     Source { name: &'a str },
+    /// The FAQ menu was shown (`question` none) or answered one of its questions.
+    Faq { question: Option<&'a str> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +72,8 @@ impl Why<'_> {
             Why::Flow { what, .. } => what.as_str(),
             Why::Sequence { .. } => "sequence",
             Why::Source { .. } => "source",
+            Why::Faq { question: None } => "faq_menu",
+            Why::Faq { question: Some(_) } => "faq_answer",
         }
     }
 
@@ -108,6 +112,10 @@ impl Why<'_> {
                 format!("ステップ配信『{name}』の{step}通目を自動で送りました")
             }
             Why::Source { name } => format!("流入経路『{name}』のQRコードから来ました"),
+            Why::Faq { question: None } => "よくある質問メニューを自動で送りました".into(),
+            Why::Faq { question: Some(q) } => {
+                format!("よくある質問『{q}』の回答を自動で送りました")
+            }
         }
     }
 }
@@ -125,6 +133,7 @@ pub async fn record(
         Why::KeywordToTeam { rule, team } => (Some(rule), Some(team), None),
         Why::Flow { flow, detail, .. } => (Some(flow), None, detail),
         Why::Sequence { name, .. } | Why::Source { name } => (Some(name), None, None),
+        Why::Faq { question } => (question, None, None),
         _ => (None, None, None),
     };
     let mut payload = serde_json::json!({

@@ -145,6 +145,8 @@ codes! {
     InvalidAutomationText = "invalid_automation_text",
     InvalidAutomationNumber = "invalid_automation_number",
     InvalidEscapeWords = "invalid_escape_words",
+    /// The FAQ menu (よくある質問メニュー): `{what}` names the problem.
+    InvalidFaqMenu = "invalid_faq_menu",
 
     // Patient records and custom fields.
     InvalidPatient = "invalid_patient",

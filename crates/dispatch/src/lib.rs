@@ -3,8 +3,10 @@
 //! words (スタッフ, 人と話したい: to staff; they also stop a running flow; an inflow source's
 //! code is recorded before them and keeps the keyword rules and the away message off that
 //! message) → identity verification in chat → a running flow waiting for this answer
-//! (`flows`) → (later: a pending reminder question) → the greeting on first contact →
-//! keyword rules → the away message → staff. Each step looks at the message and either answers
+//! (`flows`) → a choice from the FAQ menu while it waits (`faq::choice`; a typed number
+//! counts only then) → (later: a pending reminder question) → the greeting on first contact
+//! (with the FAQ menu when offered there) → the FAQ menu asked for (メニュー, a rich menu
+//! postback: `faq::open`) → keyword rules → the away message → staff. Each step looks at the message and either answers
 //! it, hands it to staff, or passes. Standby-mode messages are never answered, and automation
 //! (`automation`: escape words, greeting, keywords, away) keeps quiet while a person handles the
 //! conversation; consent commands and a verification the patient started still answer.
@@ -17,6 +19,7 @@ mod answer;
 mod automation;
 mod consent_commands;
 mod context;
+mod faq;
 mod flows;
 mod safety;
 mod verification;
@@ -123,10 +126,18 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     if step != Step::Pass {
         return Ok(step);
     }
+    let step = faq::choice(m).await?;
+    if step != Step::Pass {
+        return Ok(step);
+    }
     // Later, in this place: a pending reminder question.
     automation::greeting(m).await?;
     if sourced {
         return Ok(Step::Handled);
+    }
+    let step = faq::open(m).await?;
+    if step != Step::Pass {
+        return Ok(step);
     }
     let step = automation::keywords(m, &auto).await?;
     if step != Step::Pass {

@@ -13,6 +13,7 @@ mod inbox {
     mod canned;
     mod conversation;
     mod error_pages;
+    mod faq_menu;
     mod list;
     mod live;
     mod notes;

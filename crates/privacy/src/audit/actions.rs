@@ -70,6 +70,7 @@ pub const ACTIONS: &[&str] = &[
     "ui.automation.rule.delete",
     "ui.automation.settings.update",
     "ui.automation.greeting.update",
+    "ui.automation.faq_menu.update",
     // Safety (緊急対応): settings, the clinic's phrases, the on-call rota, and the alerts.
     "ui.safety.settings.update",
     "ui.safety.rule.enable",
@@ -154,6 +155,7 @@ pub const ACTIONS: &[&str] = &[
     "api.automation.rule.create",
     "api.automation.rule.update",
     "api.automation.rule.delete",
+    "api.automation.faq_menu.update",
     "api.calendar.hours.update",
     "api.calendar.closure.create",
     "api.calendar.closure.delete",

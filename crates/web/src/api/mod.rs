@@ -12,6 +12,7 @@ pub mod consent;
 pub mod conversation_state;
 pub mod conversations;
 pub mod extract;
+pub mod faq_menu;
 pub mod idempotency;
 pub mod idempotent;
 pub mod messages;
@@ -176,6 +177,8 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/automation/keyword-rules/{id}", automation::get),
         patch("/api/v1/automation/keyword-rules/{id}", automation::update),
         delete("/api/v1/automation/keyword-rules/{id}", automation::delete),
+        get("/api/v1/automation/faq-menu", faq_menu::get),
+        put("/api/v1/automation/faq-menu", faq_menu::put),
     ]
 }
 

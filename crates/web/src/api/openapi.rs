@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use super::idempotent::KeyResponses;
 use super::{
     assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
-    extract, messages, patients, privacy, reply, reply_content, scheduled, search, template_sync,
-    templates, verification,
+    extract, faq_menu, messages, patients, privacy, reply, reply_content, scheduled, search,
+    template_sync, templates, verification,
 };
 
 #[derive(OpenApi)]
@@ -86,6 +86,8 @@ use super::{
         automation::get,
         automation::update,
         automation::delete,
+        faq_menu::get,
+        faq_menu::put,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -155,6 +157,8 @@ use super::{
         automation::KeywordRulePatch,
         automation::KeywordRuleOut,
         automation::KeywordRuleList,
+        faq_menu::FaqItem,
+        faq_menu::FaqMenuDoc,
         calendar::OpeningOut,
         calendar::IntervalIo,
         calendar::WeekIo,

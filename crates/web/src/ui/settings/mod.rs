@@ -4,7 +4,8 @@
 //! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
 //! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
 //! `/app/settings/service-levels`, automation (自動応答: keyword rules, away message, greetings,
-//! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`,
+//! escape words) at `/app/settings/automation`, the FAQ menu (よくある質問メニュー) at
+//! `/app/settings/faq-menu`, the LINE rich menus at `/app/settings/rich-menus`,
 //! the dialogue flows (フロー) at `/app/settings/flows`, safety (緊急対応: guidance, crisis lines,
 //! escalation, triage rules and phrases) at `/app/settings/safety`, the on-call rota at
 //! `/app/settings/on-call`, step sequences (ステップ配信) at `/app/settings/sequences` and where
@@ -19,6 +20,7 @@ mod channel_read_marks;
 mod channel_templates;
 mod channels;
 mod channels_form;
+mod faq_menu;
 mod flow_preview;
 mod flow_steps;
 mod flows;
@@ -104,6 +106,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/app/settings/automation/greetings/{channel_id}",
             post(automation::save_greeting),
+        )
+        // The FAQ menu (よくある質問メニュー).
+        .route(
+            "/app/settings/faq-menu",
+            get(faq_menu::page).post(faq_menu::save),
         )
         // Flows (フロー): the list, each flow's settings, step cards and preview.
         .route("/app/settings/flows", get(flows::page).post(flows::create))
