@@ -8,17 +8,17 @@ CREATE TABLE automation_faq_menus (
     -- The channel kinds it is offered on, comma separated (line,whatsapp,messenger,sms).
     channels TEXT NOT NULL,
     -- Offered right after the greeting on friend-add / first contact.
-    in_greeting INTEGER NOT NULL DEFAULT 0,
-    updated_at INTEGER NOT NULL
+    in_greeting BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL
 );
 
 CREATE TABLE automation_faq_items (
     id TEXT PRIMARY KEY,
     clinic_id TEXT NOT NULL REFERENCES clinics(id),
-    position INTEGER NOT NULL,
+    position BIGINT NOT NULL,
     question TEXT NOT NULL,
     answer TEXT NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at BIGINT NOT NULL
 );
 CREATE INDEX automation_faq_items_clinic_idx ON automation_faq_items (clinic_id, position);
 
@@ -29,5 +29,5 @@ CREATE TABLE automation_faq_pending (
     conversation_id TEXT PRIMARY KEY,
     clinic_id TEXT NOT NULL REFERENCES clinics(id),
     item_ids TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
+    expires_at BIGINT NOT NULL
 );

@@ -60,7 +60,7 @@ async fn the_api_replaces_the_menu_whole_and_keeps_item_ids() {
     assert_eq!(got["items"][0]["question"], "診療時間");
 
     let bad = json!({"intro_text": "x", "channels": [], "in_greeting": false,
-        "items": [{"question": "駐車場はどこにありますか教えてください", "answer": "裏"}]});
+        "items": [{"question": "駐車場はどこにありますか、教えていただけますか", "answer": "裏"}]});
     let (status, err) = api(&app, Method::PUT, Some(bad)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["error"]["code"], "invalid_faq_menu");
