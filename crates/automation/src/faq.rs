@@ -422,13 +422,17 @@ mod tests {
     #[test]
     fn a_choice_is_read_by_number_full_width_number_or_label() {
         let shown = [
-            item("a", "駐車場"),
+            item("a", "アクセス"),
             item("b", "診療時間"),
             item("c", "持ち物"),
         ];
         assert_eq!(choose(&shown, "2").map(|i| i.id.as_str()), Some("b"));
         assert_eq!(choose(&shown, "２").map(|i| i.id.as_str()), Some("b"));
-        assert_eq!(choose(&shown, "ﾁｭｳｼｬｼﾞｮｳ").map(|i| i.id.as_str()), Some("a"));
+        assert_eq!(choose(&shown, "ｱｸｾｽ").map(|i| i.id.as_str()), Some("a"));
+        assert_eq!(
+            choose(&shown, "あくせす？").map(|i| i.id.as_str()),
+            Some("a")
+        );
         assert_eq!(choose(&shown, "持ち物").map(|i| i.id.as_str()), Some("c"));
         assert!(choose(&shown, "4").is_none());
         assert!(choose(&shown, "熱があります").is_none());
@@ -468,7 +472,7 @@ mod tests {
             tsunagu_core::Arg::Key(k) => k.clone(),
             other => format!("{other:?}"),
         };
-        draft.items.push(d("ちゅうしゃじょう", "同じ"));
+        draft.items.push(d("「駐車場」", "同じ"));
         assert_eq!(what(draft.check().unwrap_err()), "faq.problem.duplicate");
         draft.items.pop();
         draft.items.push(d(&"あ".repeat(21), "長い"));
