@@ -31,3 +31,20 @@ CREATE TABLE automation_faq_pending (
     item_ids TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
+
+-- Per-patient rich menus by a custom field's value (issue 12 item 3: 初診/再診,
+-- ワクチン接種予定), tried with the tag rules (`rich_menu_rules`) in one priority order: the
+-- numbers are shared, the lowest that matches decides. field_key: the custom field's key (no
+-- foreign key: a deleted field's rule matches nobody and is shown so); value compared in
+-- `core::text::match_form`.
+CREATE TABLE rich_menu_field_rules (
+    id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    channel_id TEXT NOT NULL REFERENCES channels(id),
+    field_key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    rich_menu_id TEXT NOT NULL REFERENCES rich_menus(id),
+    priority BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    CONSTRAINT rich_menu_field_rules_key UNIQUE (channel_id, field_key, value)
+);

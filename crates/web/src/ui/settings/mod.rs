@@ -27,6 +27,7 @@ mod flows;
 mod labels;
 mod on_call;
 mod rich_menu_edit;
+mod rich_menu_field_rules;
 mod rich_menus;
 mod safety;
 mod sequence_form;
@@ -146,6 +147,14 @@ pub fn router() -> Router<AppState> {
             get(rich_menus::page).post(rich_menus::create),
         )
         .route("/app/settings/rich-menus/rules", post(rich_menus::add_rule))
+        .route(
+            "/app/settings/rich-menus/field-rules",
+            post(rich_menu_field_rules::add),
+        )
+        .route(
+            "/app/settings/rich-menus/field-rules/{id}/delete",
+            post(rich_menu_field_rules::delete),
+        )
         // Step sequences (ステップ配信).
         .route(
             "/app/settings/sequences",
