@@ -42,7 +42,7 @@ try {
   await page.click('a.button[href="/app"]');
   await page.waitForURL(/\/app\/inbox/);
 
-  for (const [name, path] of [['automation', 'automation'], ['faq-menu', 'faq-menu'], ['flows', 'flows'],
+  for (const [name, path] of [['automation', 'automation'], ['faq-menu', 'faq-menu'], ['flows', 'flows'], ['rich-menus', 'rich-menus'],
     ['sequences', 'sequences'], ['sources', 'sources'], ['safety', 'safety'], ['on-call', 'on-call']]) {
     step(`settings page ${name}`);
     await page.goto(`${base}/app/settings/${path}`);
@@ -75,7 +75,7 @@ try {
   await asker.fill('#text', 'メニュー');
   await asker.click('#composer button[type=submit]');
   await asker.locator('#quick button', { hasText: 'アクセス' }).waitFor();
-  await asker.screenshot({ path: `${shots}/faq-menu-line.png`, fullPage: false });
+  await asker.screenshot({ path: `${shots}/faq-menu-line.png`, fullPage: true });
   await asker.locator('#quick button', { hasText: '駐車場' }).click();
   await asker.waitForSelector('text=建物の裏に5台分');
   await asker.screenshot({ path: `${shots}/faq-answer-line.png`, fullPage: false });
