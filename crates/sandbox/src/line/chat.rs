@@ -136,7 +136,7 @@ async fn start_loading(
         .channels
         .get(&token)
         .is_some_and(|c| !c.blocked.contains(&chat) && c.users.iter().any(|u| u.user_id == chat));
-    if seconds % 5 != 0 || !friend {
+    if !seconds.is_multiple_of(5) || !friend {
         return error(400, INVALID_LOADING);
     }
     st.loading.push((chat, seconds));
