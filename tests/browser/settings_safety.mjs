@@ -1,5 +1,5 @@
 // The pages issue 12 and 13 added, as the owner sees them in Japanese: each settings page
-// (自動応答, 自動ルール and its form, フロー and its editor, ステップ配信, 流入経路 and its poster, 緊急対応, オンコール当番) has
+// (自動応答, 自動ルール and its form, よくある質問 — saved, then opened and answered on the LINE simulator —, フロー and its editor, ステップ配信, 流入経路 and its poster, 緊急対応, オンコール当番) has
 // the settings tabs as its way back and shows no raw codes; then a patient writes a red flag
 // on "LINE" and the conversation is first in the inbox, 緊急, with the words marked.
 // Env: TSUNAGU_URL, SIMULATOR_URL, OWNER_EMAIL, STAFF_PASSWORD, SCREENSHOT_DIR.
@@ -42,7 +42,7 @@ try {
   await page.click('a.button[href="/app"]');
   await page.waitForURL(/\/app\/inbox/);
 
-  for (const [name, path] of [['automation', 'automation'], ['event-rules', 'event-rules'], ['flows', 'flows'],
+  for (const [name, path] of [['automation', 'automation'], ['event-rules', 'event-rules'], ['faq-menu', 'faq-menu'], ['flows', 'flows'], ['rich-menus', 'rich-menus'],
     ['sequences', 'sequences'], ['sources', 'sources'], ['safety', 'safety'], ['on-call', 'on-call']]) {
     step(`settings page ${name}`);
     await page.goto(`${base}/app/settings/${path}`);
@@ -62,6 +62,31 @@ try {
   await page.waitForSelector('[data-testid=event-rule-form]');
   await page.waitForSelector('[data-testid=event-rule-back]');
   await looksJapanese(page, 'event-rule-edit');
+
+  step('the FAQ menu: the four demo questions, one more added');
+  await page.goto(`${base}/app/settings/faq-menu`);
+  const questions = page.locator('[data-testid=faq-question]');
+  if ((await questions.nth(0).inputValue()) !== '駐車場') throw new Error('the demo FAQ is not listed');
+  await questions.nth(4).fill('アクセス');
+  await page.locator('[data-testid=faq-answer]').nth(4).fill('最寄り駅から徒歩5分です。');
+  await page.click('[data-testid=faq-save]');
+  await page.waitForSelector('[data-testid=faq-notice]');
+  if ((await questions.nth(4).inputValue()) !== 'アクセス') throw new Error('the new question was not kept');
+  await looksJapanese(page, 'faq-menu-saved');
+
+  step('a patient on "LINE" opens the menu and taps a question');
+  const asker = await (await browser.newContext()).newPage();
+  asker.setDefaultTimeout(15000);
+  await asker.goto(`${sim}/simulator`);
+  await asker.waitForSelector('#user option', { state: 'attached' });
+  await asker.fill('#text', 'メニュー');
+  await asker.click('#composer button[type=submit]');
+  await asker.locator('#quick button', { hasText: 'アクセス' }).waitFor();
+  await asker.screenshot({ path: `${shots}/faq-menu-line.png`, fullPage: true });
+  await asker.locator('#quick button', { hasText: '駐車場' }).click();
+  await asker.waitForSelector('text=建物の裏に5台分');
+  await asker.screenshot({ path: `${shots}/faq-answer-line.png`, fullPage: false });
+  await asker.context().close();
 
   step('the sample flow in its editor');
   await page.goto(`${base}/app/settings/flows`);

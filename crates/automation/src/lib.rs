@@ -1,5 +1,5 @@
 //! Automation (自動応答, issue 12): what answers and shapes a patient's chat when no person needs to. This crate
-//! owns the automation tables (migrations 0023, 0028, 0029, 0031) and decides; `dispatch` runs its steps in the
+//! owns the automation tables (migrations 0023, 0028–0032) and decides; `dispatch` runs its steps in the
 //! "who answers" order and sends through the outbox.
 //! - `matching`: keyword rules' spellings compared in `core::text::match_form` (width, kana,
 //!   case and surrounding punctuation ignored), or a size-limited pattern;
@@ -19,11 +19,15 @@
 //! - `source_edits`: a source's name and tag checked, renaming, removing, the daily CSV;
 //! - `satisfaction`: the satisfaction survey (満足度アンケート) after a resolve, its answers
 //!   and the results per month, staff member and team;
+//! - `faq`: the FAQ menu (よくある質問メニュー): questions with the clinic's answers, shown as
+//!   a choice each channel renders natively, answered by tap, label or a typed number while it
+//!   waits;
 //! - `richmenu`: LINE rich menus managed from tsunagu (drafts, images, areas, publishing,
 //!   the default menu, tag rules and bulk relinking through outbox jobs).
 pub mod away;
 pub mod conversation;
 pub mod event_rules;
+pub mod faq;
 pub mod flows;
 pub mod greetings;
 pub mod lines;

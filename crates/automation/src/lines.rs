@@ -38,6 +38,8 @@ pub enum Why<'a> {
     SurveyLow { score: &'a str },
     /// An event rule (自動ルール) fired; `detail`: what it did, in Japanese.
     EventRule { rule: &'a str, detail: &'a str },
+    /// The FAQ menu was shown (`question` none) or answered one of its questions.
+    Faq { question: Option<&'a str> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +81,8 @@ impl Why<'_> {
             Why::SurveyAsked => "survey_asked",
             Why::SurveyLow { .. } => "survey_low",
             Why::EventRule { .. } => "event_rule",
+            Why::Faq { question: None } => "faq_menu",
+            Why::Faq { question: Some(_) } => "faq_answer",
         }
     }
 
@@ -124,6 +128,10 @@ impl Why<'_> {
             Why::EventRule { rule, detail } => {
                 format!("自動ルール『{rule}』を実行しました: {detail}")
             }
+            Why::Faq { question: None } => "よくある質問メニューを自動で送りました".into(),
+            Why::Faq { question: Some(q) } => {
+                format!("よくある質問『{q}』の回答を自動で送りました")
+            }
         }
     }
 }
@@ -143,6 +151,7 @@ pub async fn record(
         Why::Sequence { name, .. } | Why::Source { name } => (Some(name), None, None),
         Why::SurveyLow { score } => (None, None, Some(score)),
         Why::EventRule { rule, detail } => (Some(rule), None, Some(detail)),
+        Why::Faq { question } => (question, None, None),
         _ => (None, None, None),
     };
     let mut payload = serde_json::json!({

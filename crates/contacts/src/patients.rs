@@ -190,8 +190,10 @@ pub async fn apply(
         tags_added = write_tags(conn, clinic, id, tags, c.tags_add_only, now_ms).await?;
     }
     let mut fields_set = Vec::new();
+    let mut fields_changed = false;
     for (field_id, value) in &c.fields {
         if write_value(conn, clinic, id, field_id, value.as_deref(), now_ms).await? {
+            fields_changed = true;
             if let Some(v) = value {
                 fields_set.push((field_id.clone(), v.clone()));
             }
@@ -199,6 +201,10 @@ pub async fn apply(
     }
     if !tags_added.is_empty() {
         queue_rule_event(conn, clinic, id, &tags_added, c.rule_depth, now_ms).await?;
+    }
+    if fields_changed {
+        // Rich menus may follow a field (初診/再診) as they follow tags.
+        queue_tag_change(conn, clinic, id, now_ms).await?;
     }
     if !tags_added.is_empty() || !fields_set.is_empty() {
         queue_sequence_trigger(conn, clinic, id, tags_added, fields_set, now_ms).await?;
@@ -329,7 +335,7 @@ async fn queue_sequence_trigger(
     Ok(())
 }
 
-/// Tags decide a patient's LINE rich menu: `rich_menu.assign` re-applies the rules (queued,
+/// Tags and custom fields decide a patient's LINE rich menu: `rich_menu.assign` re-applies the rules (queued,
 /// never LINE called inside this transaction; it does nothing where no rule applies).
 async fn queue_tag_change(
     conn: &mut AnyConnection,

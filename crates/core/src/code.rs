@@ -159,6 +159,8 @@ codes! {
     InvalidInflowSource = "invalid_inflow_source",
     /// An event rule (自動ルール) that cannot work; the arg `why` names the part.
     InvalidEventRule = "invalid_event_rule",
+    /// The FAQ menu (よくある質問メニュー): `{what}` names the problem.
+    InvalidFaqMenu = "invalid_faq_menu",
 
     // Patient records and custom fields.
     InvalidPatient = "invalid_patient",

@@ -161,6 +161,20 @@ impl JobPayload for MarkRead {
     const KIND: &'static str = "channel.mark_read";
 }
 
+/// `channel.show_loading`: LINE's loading indicator while the bot works on an answer (a flow's
+/// webhook step); best effort, never retried, never holding a reply back.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShowLoading {
+    pub channel_id: ChannelId,
+    /// The provider's id of the person (LINE user id).
+    pub user_id: String,
+    pub seconds: u32,
+}
+
+impl JobPayload for ShowLoading {
+    const KIND: &'static str = "channel.show_loading";
+}
+
 /// `conversation.scheduled_send`: a scheduled message whose time has come (key
 /// `scheduled:<id>:<send_at>`: changing the time queues another, and this one finds nothing).
 #[derive(Clone, Debug, Serialize, Deserialize)]

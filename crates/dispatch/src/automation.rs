@@ -130,7 +130,8 @@ pub async fn escape(m: &Inbound, a: &Auto) -> anyhow::Result<Step> {
 
 /// The channel's greeting on friend-add (LINE follow) or first contact, once per identity:
 /// the greeting, the consent question per purpose (the 配信設定 question, answered by number)
-/// and, for an unverified identity, how to verify. It never stops the steps after it: a first
+/// and, for an unverified identity, how to verify, then the FAQ menu when staff offer it
+/// there. It never stops the steps after it: a first
 /// message may still be answered by a keyword rule.
 pub async fn greeting(m: &Inbound) -> anyhow::Result<()> {
     let Some(ident) = &m.identity else {
@@ -167,12 +168,22 @@ pub async fn greeting(m: &Inbound) -> anyhow::Result<()> {
     if g.offer_verification && ident.verified == 0 {
         texts.push("ご本人確認（診察券番号と生年月日）がお済みでない方は「本人確認」と送ってください。ご予約や検査結果のご案内をこちらでお受け取りいただけます。".to_string());
     }
-    if answer_all(m, &texts)
-        .await?
-        .iter()
-        .all(|o| sent(o, m, "greeting"))
-    {
+    // The FAQ menu too when staff offer it with the greeting.
+    let menu = crate::faq::for_greeting(m).await?;
+    let with_menu = menu.is_some();
+    let outcomes = match menu {
+        Some(menu) => {
+            let mut out: Vec<Outgoing> = texts.iter().map(|t| Outgoing::text(t)).collect();
+            out.push(menu);
+            answer_outgoing(m, out).await?
+        }
+        None => answer_all(m, &texts).await?,
+    };
+    if outcomes.iter().all(|o| sent(o, m, "greeting")) {
         line(m, Why::Greeting).await?;
+        if with_menu {
+            line(m, Why::Faq { question: None }).await?;
+        }
     }
     Ok(())
 }

@@ -4,9 +4,11 @@
 //! code is recorded before them and keeps the keyword rules and the away message off that
 //! message) → identity verification in chat → a running flow waiting for this answer
 //! (`flows`) → a pending question: the satisfaction survey's score or comment (`satisfaction`;
-//! anything else closes it and goes on; later also a reminder's question) → the greeting on
-//! first contact → event rules on "message received" (自動ルール; a rule's reply answers the
-//! message) → keyword rules → the away message → staff. Each step looks at the message and either answers
+//! anything else closes it and goes on), a choice from the FAQ menu while it waits
+//! (`faq::choice`; a typed number counts only then) (later also a reminder's question) → the
+//! greeting on first contact (with the FAQ menu when offered there) → event rules on "message
+//! received" (自動ルール; a rule's reply answers the message) → the FAQ menu asked for
+//! (メニュー, a rich menu postback: `faq::open`) → keyword rules → the away message → staff. Each step looks at the message and either answers
 //! it, hands it to staff, or passes. Standby-mode messages are never answered, and automation
 //! (`automation`: escape words, greeting, keywords, away) keeps quiet while a person handles the
 //! conversation; consent commands and a verification the patient started still answer.
@@ -19,6 +21,7 @@ mod answer;
 mod automation;
 mod consent_commands;
 mod context;
+mod faq;
 mod flows;
 mod safety;
 mod satisfaction;
@@ -131,12 +134,21 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     if step != Step::Pass {
         return Ok(step);
     }
+    let step = faq::choice(m).await?;
+    if step != Step::Pass {
+        return Ok(step);
+    }
+    // Later, in this place: a pending reminder question.
     automation::greeting(m).await?;
     if sourced {
         return Ok(Step::Handled);
     }
     // The clinic's event rules (自動ルール) on "message received" (why here: `automation`).
     let step = automation::event_rules(m).await?;
+    if step != Step::Pass {
+        return Ok(step);
+    }
+    let step = faq::open(m).await?;
     if step != Step::Pass {
         return Ok(step);
     }

@@ -4,7 +4,7 @@
 //! registered as aliases so jobs queued before the upgrade still run.
 use tsunagu_core::jobs::{
     FetchMedia, FetchProfile, LineFetchContent, LineFetchProfile, LineReply, MarkRead,
-    MessengerFetchProfile, SendMessage, WhatsAppSyncTemplates,
+    MessengerFetchProfile, SendMessage, ShowLoading, WhatsAppSyncTemplates,
 };
 use tsunagu_store::jobs::Job;
 use tsunagu_store::Tx;
@@ -20,6 +20,7 @@ pub fn registry() -> Registry {
         .register(MediaJob)
         .register(ProfileJob)
         .register(ReadMarkJob)
+        .register(LoadingJob)
         .register(SyncTemplates)
         .register(LineReplyAlias)
         .register(LineProfileAlias)
@@ -81,6 +82,18 @@ impl JobHandler for ReadMarkJob {
 
     async fn run(&self, w: &Worker, job: &Job, p: MarkRead) -> anyhow::Result<Outcome> {
         read_marks::mark(w, job, &p).await
+    }
+}
+
+/// `channel.show_loading`: LINE's loading indicator, best effort.
+struct LoadingJob;
+
+#[async_trait::async_trait]
+impl JobHandler for LoadingJob {
+    type Job = ShowLoading;
+
+    async fn run(&self, w: &Worker, job: &Job, p: ShowLoading) -> anyhow::Result<Outcome> {
+        read_marks::show_loading(w, job, &p).await
     }
 }
 

@@ -1,7 +1,8 @@
 //! `channel.mark_read`: tells the provider a person read the patient's messages, so the patient
-//! sees 既読 only when someone at the clinic opened the conversation, not on arrival.
+//! sees 既読 only when someone at the clinic opened the conversation, not on arrival; and
+//! `channel.show_loading`, the chat's loading indicator.
 use tsunagu_channels::provider::deliver::MarkRead as Marked;
-use tsunagu_core::jobs::MarkRead;
+use tsunagu_core::jobs::{MarkRead, ShowLoading};
 use tsunagu_store::conversations;
 use tsunagu_store::jobs::Job;
 
@@ -36,4 +37,26 @@ pub(crate) async fn mark(w: &Worker, job: &Job, p: &MarkRead) -> anyhow::Result<
         Marked::Retry { after, error } => Outcome::Retry { after, error },
         Marked::Failed { code, error } => Outcome::Dead { code, error },
     })
+}
+
+/// `channel.show_loading`: the loading indicator, best effort — a failure is logged and never
+/// retried (the answer it announces goes out anyway, and a late indicator would mislead).
+pub(crate) async fn show_loading(
+    w: &Worker,
+    job: &Job,
+    p: &ShowLoading,
+) -> anyhow::Result<Outcome> {
+    let ch = match channel::for_job(w, job, &p.channel_id, || Outcome::Done).await? {
+        Ok(ch) => ch,
+        Err(outcome) => return Ok(outcome),
+    };
+    if !ch.enabled() {
+        return Ok(Outcome::Done);
+    }
+    let endpoints = ch.endpoints();
+    let view = ch.view(&w.http, &endpoints, &w.public_base);
+    if let Err(error) = ch.adapter.show_loading(&view, &p.user_id, p.seconds).await {
+        tracing::warn!(channel = %p.channel_id, %error, "the loading indicator was not shown");
+    }
+    Ok(Outcome::Done)
 }

@@ -179,6 +179,7 @@ fn the_outbox_registers_each_of_its_kinds_once() {
             "channel.fetch_media",
             "channel.fetch_profile",
             "channel.mark_read",
+            "channel.show_loading",
             "line.fetch_content",
             "line.fetch_profile",
             "line.reply",

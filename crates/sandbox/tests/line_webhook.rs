@@ -285,3 +285,23 @@ async fn mark_as_read_tokens_mark_the_chat_up_to_their_message_for_their_bot_onl
     let group = env.sb.group_text("Cgroup1", USER, "こんにちは");
     assert!(group["message"].get("markAsReadToken").is_none());
 }
+
+#[tokio::test]
+async fn the_loading_indicator_is_for_a_friend_for_five_to_sixty_seconds_in_steps_of_five() {
+    let env = Env::start().await;
+    let path = "/v2/bot/chat/loading/start";
+    let ok = json!({"chatId": USER, "loadingSeconds": 20});
+    let (status, _, body) = env.post(path, &ok, None).await;
+    assert_eq!(status, 202, "{body}");
+    for bad in [
+        json!({"chatId": USER, "loadingSeconds": 7}),
+        json!({"chatId": USER, "loadingSeconds": 65}),
+        json!({"chatId": USER, "loadingSeconds": 0}),
+        json!({"chatId": "U0000000000000000000000000000dead", "loadingSeconds": 5}),
+        json!({"loadingSeconds": 5}),
+    ] {
+        let (status, _, body) = env.post(path, &bad, None).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    assert_eq!(env.sb.loading_shown(USER), vec![20]);
+}

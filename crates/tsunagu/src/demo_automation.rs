@@ -5,11 +5,12 @@
 //! vaccinations; health information, so it goes to those who answered the consent question
 //! with that purpose, and stops with the reason shown for those who did not), 問診 starts the
 //! sample intake flow (初診問診), and a waiting-room poster source (流入経路) whose QR link the
-//! LINE simulator opens; and two event rules (自動ルール, `demo_event_rules`).
+//! LINE simulator opens; two event rules (自動ルール, `demo_event_rules`); メニュー brings the FAQ
+//! menu (駐車場, 診療時間, 予約の変更は?, 持ち物) on every channel, answered by tap, list row or number.
 use anyhow::Context;
 use tsunagu_automation::flows::{sample, store as flow_store};
 use tsunagu_automation::sequences::{store as sequences, timing::Timing, SequenceStep, Trigger};
-use tsunagu_automation::{greetings, rules, settings, sources};
+use tsunagu_automation::{faq, greetings, rules, settings, sources};
 use tsunagu_core::{ChannelId, ClinicId};
 use tsunagu_privacy::consent::Purpose;
 use tsunagu_store::Db;
@@ -106,8 +107,41 @@ pub(crate) async fn seed(
         now_ms,
     )
     .await?;
+    seed_faq(&mut conn, clinic, now_ms).await?;
     seed_intake(&mut conn, clinic, cipher, now_ms).await?;
     crate::demo_event_rules::seed(&mut conn, clinic, cipher, now_ms).await
+}
+
+/// The FAQ menu: the clinic's own answers to its four routine questions.
+const FAQ: [(&str, &str); 4] = [
+    ("駐車場", "駐車場は建物の裏に5台分ございます。満車の際は近くのコインパーキングをご利用ください。"),
+    ("診療時間", "診療時間は平日9:00〜12:30・14:00〜18:00、土曜9:00〜12:30です。日曜・祝日は休診です。"),
+    ("予約の変更は?", "ご予約の変更・キャンセルは、こちらのトークで「スタッフ」と送ってご希望の日時をお知らせいただくか、お電話でご連絡ください。"),
+    ("持ち物", "保険証(マイナ保険証)、診察券、お薬手帳をお持ちください。初めての方は問診票の記入がありますので、10分ほど早めにお越しください。"),
+];
+
+async fn seed_faq(
+    conn: &mut sqlx::AnyConnection,
+    clinic: &ClinicId,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let draft = faq::Draft {
+        intro_text: faq::DEFAULT_INTRO.into(),
+        channels: faq::CHANNEL_KINDS.iter().map(|k| k.to_string()).collect(),
+        in_greeting: false,
+        items: FAQ
+            .iter()
+            .map(|(q, a)| faq::ItemDraft {
+                id: None,
+                question: q.to_string(),
+                answer: a.to_string(),
+            })
+            .collect(),
+    };
+    faq::save(conn, clinic, &draft, now_ms)
+        .await?
+        .map_err(|r| anyhow::anyhow!("the demo's FAQ menu: {}", r.code))?;
+    Ok(())
 }
 
 /// The sample 「初診問診」, published and on, started by the keyword 問診; fever goes to 看護.

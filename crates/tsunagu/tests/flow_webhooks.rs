@@ -1,7 +1,8 @@
 //! A flow's webhooks against a local receiver: `{id, type, created_at, data}` signed
 //! `X-Tsunagu-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")`, a refused delivery tried again
 //! later under the same id, given up after 24 hours, and never sent to a private address
-//! unless `[outbound] allow_private_addresses`.
+//! unless `[outbound] allow_private_addresses`; a LINE patient sees the loading indicator while
+//! the step runs.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 mod common;
 
@@ -142,6 +143,8 @@ async fn step_and_completion_are_posted_signed_and_retried_under_the_same_id() {
         app.sandbox.send_event(ACCESS_TOKEN, event).await.unwrap();
         app.run_jobs().await;
     }
+    // While the webhook step ran, the patient saw LINE's loading indicator (best effort).
+    assert_eq!(app.sandbox.loading_shown(PATIENT), vec![5]);
     // flow.step refused once (500), flow.completed taken.
     let got = r.got.lock().unwrap().clone();
     assert_eq!(got.len(), 2, "{got:?}");

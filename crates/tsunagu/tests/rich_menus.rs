@@ -1,7 +1,8 @@
 //! LINE rich menus through the whole app and the LINE emulator, on SQLite and (with
 //! TEST_DATABASE_URL) PostgreSQL: staff make a menu on the settings pages, upload its image
 //! (a wrong one is refused and changes nothing), draw its areas, publish it (a job, retried on
-//! LINE's 429/500), make it the default, and a tag rule links it to a tagged patient.
+//! LINE's 429/500), make it the default, and a tag rule links it to a tagged patient; a custom
+//! field rule (来院区分 = 再診) links it when the patient's field changes.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use axum::http::{Method, StatusCode};
@@ -259,6 +260,112 @@ async fn a_published_default_menu_and_a_tag_rule_reach_line() {
             .await
             >= 4
     );
+}
+
+#[tokio::test]
+async fn a_field_rule_switches_the_menu_when_the_patients_field_changes() {
+    let (app, owner) = app().await;
+    let line = app.line();
+    let hello = line.sandbox.user_text(PATIENT, "こんにちは");
+    assert_eq!(
+        line.sandbox.send_event(ACCESS_TOKEN, hello).await.unwrap(),
+        200
+    );
+    app.run_jobs().await;
+    let field = json!({"key": "visit", "label_ja": "来院区分", "label_en": "Visit", "kind": "choice",
+        "choices": ["初診", "再診"]});
+    let res = app
+        .request(Method::POST, "/api/v1/custom-fields")
+        .bearer(app.api_token())
+        .json(&field)
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let id = ready_menu(&app, &owner).await;
+    post(&app, &owner, &format!("{PAGE}/{id}/publish"), &[]).await;
+    app.run_jobs().await;
+    let line_id = menu_state(&app, &id).await.2.unwrap();
+
+    // A field the clinic does not have is refused; 来院区分 = 再診 is kept and listed.
+    let refused = post(
+        &app,
+        &owner,
+        &format!("{PAGE}/field-rules"),
+        &[
+            ("field_key", "blood"),
+            ("value", "A"),
+            ("rich_menu_id", &id),
+        ],
+    )
+    .await;
+    assert!(refused.ends_with("error=unknown_field"), "{refused}");
+    post(
+        &app,
+        &owner,
+        &format!("{PAGE}/field-rules"),
+        &[
+            ("field_key", "visit"),
+            ("value", "再診"),
+            ("rich_menu_id", &id),
+        ],
+    )
+    .await;
+    let page = app.request(Method::GET, PAGE).session(&owner).send().await;
+    assert!(
+        page.text()
+            .contains("「来院区分」が「再診」の患者さん → 初診の方向け"),
+        "{}",
+        page.text()
+    );
+    app.run_jobs().await;
+    assert!(line
+        .sandbox
+        .linked_menu(ACCESS_TOKEN, PATIENT)
+        .is_none_or(|m| m.is_default));
+
+    let patient: String =
+        sqlx::query_scalar("SELECT patient_id FROM channel_identities WHERE external_id = $1")
+            .bind(PATIENT)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let set = |v: &'static str| {
+        app.request(Method::PATCH, &format!("/api/v1/patients/{patient}"))
+            .bearer(app.api_token())
+            .json(&json!({"custom_fields": {"visit": v}}))
+            .send()
+    };
+    assert_eq!(set("初診").await.status, StatusCode::OK);
+    app.run_jobs().await;
+    assert!(
+        line.sandbox
+            .linked_menu(ACCESS_TOKEN, PATIENT)
+            .is_none_or(|m| m.is_default),
+        "初診 matches no rule"
+    );
+    assert_eq!(set("再診").await.status, StatusCode::OK);
+    app.run_jobs().await;
+    let seen = line.sandbox.linked_menu(ACCESS_TOKEN, PATIENT).unwrap();
+    assert!(!seen.is_default);
+    assert_eq!(seen.rich_menu_id, line_id);
+
+    // The rule removed: the channel is relinked and the patient sees the default again.
+    let rule: String = sqlx::query_scalar("SELECT id FROM rich_menu_field_rules")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    post(
+        &app,
+        &owner,
+        &format!("{PAGE}/field-rules/{rule}/delete"),
+        &[],
+    )
+    .await;
+    app.run_jobs().await;
+    assert!(line
+        .sandbox
+        .linked_menu(ACCESS_TOKEN, PATIENT)
+        .is_none_or(|m| m.is_default));
 }
 
 #[tokio::test]

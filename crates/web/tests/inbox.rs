@@ -14,6 +14,7 @@ mod inbox {
     mod conversation;
     mod error_pages;
     mod event_rules;
+    mod faq_menu;
     mod list;
     mod live;
     mod notes;

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use tsunagu_contacts::fields;
 use tsunagu_contacts::input::Changes;
 use tsunagu_contacts::patients::{self, PatientError};
-use tsunagu_core::jobs::{FlowTimeout, FlowWebhook};
+use tsunagu_core::jobs::{FlowTimeout, FlowWebhook, ShowLoading};
 use tsunagu_core::{new_id, ClinicId, ConversationId, PatientId, Priority};
 use tsunagu_inbox::reply::{self, Author, Outgoing, ReplyOutcome};
 use tsunagu_inbox::state::{self, By, Change};
@@ -360,6 +360,9 @@ async fn apply(
             }
             Action::Webhook { url, completed } => {
                 webhook(db, clinic, conv, flow, run_id, run, url, *completed, now_ms).await?;
+                if !completed {
+                    show_loading(db, clinic, conv, run_id, now_ms).await?;
+                }
             }
             Action::HandOver => {
                 let mut conn = db.pool().acquire().await?;
@@ -511,3 +514,47 @@ async fn webhook(
         .context("queueing a flow webhook")?;
     Ok(())
 }
+
+/// While a webhook step looks something up, a LINE patient sees the loading indicator
+/// (`channel.show_loading`, best effort: queued beside the step, never holding its answer).
+/// Other channels have none; a group chat or an unknown person gets none.
+async fn show_loading(
+    db: &Db,
+    clinic: &ClinicId,
+    conv: &Conversation,
+    run_id: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let Some(identity) = conv.channel_identity_id.as_deref() else {
+        return Ok(());
+    };
+    let mut conn = db.pool().acquire().await?;
+    let channel = tsunagu_core::ChannelId::from_db(conv.channel_id.clone());
+    let is_line = tsunagu_store::channels::by_id(&mut conn, clinic, &channel)
+        .await?
+        .is_some_and(|c| c.kind == "line");
+    if !is_line || conv.kind != "direct" {
+        return Ok(());
+    }
+    let Some(who) = tsunagu_store::patients::identity_by_id(&mut conn, clinic, identity).await?
+    else {
+        return Ok(());
+    };
+    let job = ShowLoading {
+        channel_id: channel,
+        user_id: who.external_id,
+        seconds: LOADING_SECONDS,
+    };
+    let key = format!("show_loading:{run_id}:{now_ms}");
+    let at = Enqueue {
+        clinic_id: Some(clinic),
+        idempotency_key: &key,
+        run_at: now_ms,
+    };
+    enqueue(&mut conn, &job, at, now_ms).await?;
+    Ok(())
+}
+
+/// LINE's shortest: the step queues its webhook and goes on at once, so the next message
+/// (which ends the indicator) follows; a longer one could outlast it.
+const LOADING_SECONDS: u32 = 5;

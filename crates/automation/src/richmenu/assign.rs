@@ -1,10 +1,12 @@
 //! Which menu a person should see, and what LINE was last told (`rich_menu_links`).
 use anyhow::Context;
 use sqlx::AnyConnection;
+use tsunagu_core::text::match_form;
 use tsunagu_core::{ChannelId, ClinicId};
 
-/// (our menu id, LINE's id) of the first rule on `channel` whose tag the patient has and
-/// whose menu is on LINE; `None`: the default applies.
+/// (our menu id, LINE's id) of the first rule on `channel` — a tag the patient has, or a
+/// custom field of theirs with the rule's value (compared in `match_form`) — whose menu is on
+/// LINE; tag and field rules share one priority order. `None`: the default applies.
 pub async fn desired_menu(
     conn: &mut AnyConnection,
     clinic: &ClinicId,
@@ -15,25 +17,49 @@ pub async fn desired_menu(
         .await?
         .remove(patient)
         .unwrap_or_default();
-    if tags.is_empty() {
+    let values: Vec<(String, String)> = sqlx::query_as(
+        "SELECT f.key, v.value FROM patient_field_values v JOIN custom_fields f ON f.id = v.field_id
+         WHERE v.clinic_id = $1 AND v.patient_id = $2",
+    )
+    .bind(clinic.as_str())
+    .bind(patient)
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading the patient's custom fields")?;
+    if tags.is_empty() && values.is_empty() {
         return Ok(None);
     }
-    let rules: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT r.tag, m.id, m.line_rich_menu_id FROM rich_menu_rules r
+    // (priority, kind: tag | field, tag or field key, field value, menu, LINE's menu)
+    type RuleRow = (i64, String, String, String, String, String);
+    let rules: Vec<RuleRow> = sqlx::query_as(
+        "SELECT r.priority, 'tag', r.tag, '', m.id, m.line_rich_menu_id FROM rich_menu_rules r
          JOIN rich_menus m ON m.id = r.rich_menu_id
          WHERE r.channel_id = $1 AND r.clinic_id = $2 AND m.state = 'published'
            AND m.line_rich_menu_id IS NOT NULL
-         ORDER BY r.priority, r.id",
+         UNION ALL
+         SELECT r.priority, 'field', r.field_key, r.value, m.id, m.line_rich_menu_id
+         FROM rich_menu_field_rules r JOIN rich_menus m ON m.id = r.rich_menu_id
+         WHERE r.channel_id = $1 AND r.clinic_id = $2 AND m.state = 'published'
+           AND m.line_rich_menu_id IS NOT NULL
+         ORDER BY 1, 2",
     )
     .bind(channel.as_str())
     .bind(clinic.as_str())
     .fetch_all(conn)
     .await
     .context("reading the channel's rich menu rules")?;
+    let has_field = |key: &str, want: &str| {
+        values
+            .iter()
+            .any(|(k, v)| k == key && match_form(v) == match_form(want))
+    };
     Ok(rules
         .into_iter()
-        .find(|(tag, _, _)| tags.contains(tag))
-        .map(|(_, id, line)| (id, line)))
+        .find(|(_, kind, key, value, _, _)| match kind.as_str() {
+            "tag" => tags.contains(key),
+            _ => has_field(key, value),
+        })
+        .map(|(_, _, _, _, id, line)| (id, line)))
 }
 
 /// What LINE was last told for this person: `None` never told, `Some(None)` unlinked.

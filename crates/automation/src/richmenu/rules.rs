@@ -55,13 +55,7 @@ pub async fn add_rule(
     if taken > 0 {
         return Ok(Err(Refusal::new(Code::RichMenuRuleExists)));
     }
-    let next: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(priority), 0) + 1 FROM rich_menu_rules WHERE channel_id = $1",
-    )
-    .bind(&menu.channel_id)
-    .fetch_one(&mut *conn)
-    .await
-    .context("numbering the rich menu rule")?;
+    let next = super::field_rules::next_priority(conn, &menu.channel_id).await?;
     let id = new_id();
     sqlx::query(
         "INSERT INTO rich_menu_rules (id, clinic_id, channel_id, tag, rich_menu_id, priority, created_at)

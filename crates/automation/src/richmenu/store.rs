@@ -379,7 +379,8 @@ pub async fn delete_draft(
     let done = sqlx::query(
         "DELETE FROM rich_menus WHERE id = $1 AND clinic_id = $2 AND state IN ('draft', 'failed')
          AND line_rich_menu_id IS NULL AND replaced_line_rich_menu_id IS NULL
-         AND NOT EXISTS (SELECT 1 FROM rich_menu_rules r WHERE r.rich_menu_id = rich_menus.id)",
+         AND NOT EXISTS (SELECT 1 FROM rich_menu_rules r WHERE r.rich_menu_id = rich_menus.id)
+         AND NOT EXISTS (SELECT 1 FROM rich_menu_field_rules r WHERE r.rich_menu_id = rich_menus.id)",
     )
     .bind(id)
     .bind(clinic.as_str())

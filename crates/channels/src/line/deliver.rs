@@ -148,6 +148,19 @@ impl Deliver for Line {
         }
     }
 
+    async fn show_loading(
+        &self,
+        ch: &Channel<'_>,
+        user_id: &str,
+        seconds: u32,
+    ) -> Result<bool, String> {
+        client(ch)
+            .show_loading(user_id, seconds)
+            .await
+            .map(|()| true)
+            .map_err(|e| e.to_string())
+    }
+
     async fn mark_read(&self, ch: &Channel<'_>, payload: &Value) -> MarkRead {
         // The token LINE put in the message object of the webhook (stored as `message`).
         let Some(token) = payload

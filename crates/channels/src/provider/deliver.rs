@@ -303,6 +303,17 @@ pub trait Deliver: Send + Sync {
         MarkRead::Nothing
     }
 
+    /// Shows `user_id` that the bot is working on an answer (LINE's loading indicator), where
+    /// the provider can. Best effort: `Ok(false)` where it cannot, `Err` why it failed.
+    async fn show_loading(
+        &self,
+        _ch: &Channel<'_>,
+        _user_id: &str,
+        _seconds: u32,
+    ) -> Result<bool, String> {
+        Ok(false)
+    }
+
     /// The profile of the person `user_id`, asked through `via` (a page) when given.
     async fn fetch_profile(
         &self,

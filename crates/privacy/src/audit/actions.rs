@@ -71,6 +71,7 @@ pub const ACTIONS: &[&str] = &[
     "ui.automation.rule.delete",
     "ui.automation.settings.update",
     "ui.automation.greeting.update",
+    "ui.automation.faq_menu.update",
     // Safety (緊急対応): settings, the clinic's phrases, the on-call rota, and the alerts.
     "ui.safety.settings.update",
     "ui.safety.rule.enable",
@@ -166,6 +167,7 @@ pub const ACTIONS: &[&str] = &[
     "api.automation.event_rule.update",
     "api.automation.event_rule.reorder",
     "api.automation.event_rule.delete",
+    "api.automation.faq_menu.update",
     "api.calendar.hours.update",
     "api.calendar.closure.create",
     "api.calendar.closure.delete",

@@ -183,6 +183,16 @@ impl LineSandbox {
         self.lock().received.clone()
     }
 
+    /// The loading indicators shown to `user_id` (seconds each), in order.
+    pub fn loading_shown(&self, user_id: &str) -> Vec<u64> {
+        self.lock()
+            .loading
+            .iter()
+            .filter(|(u, _)| u == user_id)
+            .map(|(_, s)| *s)
+            .collect()
+    }
+
     /// How many API calls reached a path ending with `path_suffix`, refused ones included.
     pub fn calls_to(&self, path_suffix: &str) -> usize {
         self.lock()

@@ -32,7 +32,7 @@ pub struct Spec {
 }
 
 /// The request schemas the sandbox validates, by name in the spec.
-const REQUEST_SCHEMAS: [&str; 11] = [
+const REQUEST_SCHEMAS: [&str; 12] = [
     "RichMenuRequest",
     "RichMenuBulkLinkRequest",
     "RichMenuBatchRequest",
@@ -44,6 +44,7 @@ const REQUEST_SCHEMAS: [&str; 11] = [
     "NarrowcastRequest",
     "BroadcastRequest",
     "MarkMessagesAsReadByTokenRequest",
+    "ShowLoadingAnimationRequest",
 ];
 
 /// Loads and compiles the spec once per process (many sandboxes share it in tests).

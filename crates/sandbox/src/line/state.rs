@@ -16,6 +16,8 @@ pub(crate) struct State {
     pub received: Vec<Received>,
     /// Every API call as (path, status), accepted or not.
     pub calls: Vec<(String, u16)>,
+    /// Loading indicators shown (`POST /v2/bot/chat/loading/start`): (user id, seconds).
+    pub loading: Vec<(String, u64)>,
     /// Chat history per user/group/room id, both directions (for `delivered_to` and the simulator).
     pub transcripts: HashMap<String, Vec<ChatEntry>>,
     pub reply_tokens: HashMap<String, ReplyToken>,

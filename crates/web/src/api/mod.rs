@@ -16,6 +16,7 @@ pub mod event_rules;
 pub mod extract;
 pub mod flow_preview;
 pub mod flows;
+pub mod faq_menu;
 pub mod idempotency;
 pub mod idempotent;
 pub mod messages;
@@ -251,6 +252,8 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/automation/event-rules/{id}", event_rules::get),
         put("/api/v1/automation/event-rules/{id}", event_rules::update),
         delete("/api/v1/automation/event-rules/{id}", event_rules::delete),
+        get("/api/v1/automation/faq-menu", faq_menu::get),
+        put("/api/v1/automation/faq-menu", faq_menu::put),
     ]
 }
 

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use super::idempotent::KeyResponses;
 use super::{
     assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
-    event_rules, extract, messages, patients, privacy, reply, reply_content, satisfaction,
-    scheduled, search,
+    event_rules, extract, faq_menu, messages, patients, privacy, reply, reply_content,
+    satisfaction, scheduled, search,
     template_sync, templates, verification,
 };
 use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sources};
@@ -132,6 +132,8 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         event_rules::get,
         event_rules::update,
         event_rules::delete,
+        faq_menu::get,
+        faq_menu::put,
     ),
     components(schemas(
         extract::ErrorBody,
@@ -246,6 +248,8 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         event_rules::EventRuleOut,
         event_rules::EventRuleList,
         event_rules::EventRuleOrder,
+        faq_menu::FaqItem,
+        faq_menu::FaqMenuDoc,
         calendar::OpeningOut,
         calendar::IntervalIo,
         calendar::WeekIo,

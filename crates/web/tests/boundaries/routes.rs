@@ -91,6 +91,16 @@ pub const NO_IDS: &[(&str, &str, &str)] = &[
     ("POST", "/app/settings/safety", "the session's clinic"),
     (
         "POST",
+        "/app/settings/faq-menu",
+        "the session's clinic; an item id from another clinic becomes a new item",
+    ),
+    (
+        "PUT",
+        "/api/v1/automation/faq-menu",
+        "the token's clinic; an item id from another clinic becomes a new item",
+    ),
+    (
+        "POST",
         "/app/settings/safety/phrases",
         "creates in the session's clinic",
     ),

@@ -272,6 +272,25 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's rich menu rule",
         ),
         Case::form(
+            "/app/settings/rich-menus/field-rules",
+            "/app/settings/rich-menus/field-rules".into(),
+            &[
+                ("field_key", "visit"),
+                ("value", "再診"),
+                ("rich_menu_id", b.rich_menu.as_str()),
+            ],
+            "B's rich menu",
+        ),
+        Case::form(
+            "/app/settings/rich-menus/field-rules/{id}/delete",
+            format!(
+                "/app/settings/rich-menus/field-rules/{}/delete",
+                b.rich_menu_field_rule
+            ),
+            &[],
+            "B's rich menu field rule",
+        ),
+        Case::form(
             "/app/settings/rich-menus/{id}",
             format!("/app/settings/rich-menus/{}", b.rich_menu),
             &[("name", "乗っ取り"), ("chat_bar_text", "メニュー")],

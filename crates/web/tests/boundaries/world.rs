@@ -64,6 +64,7 @@ pub struct Side {
     /// A LINE rich menu draft and a tag rule showing it.
     pub rich_menu: String,
     pub rich_menu_rule: String,
+    pub rich_menu_field_rule: String,
     /// The clinic's own triage phrase and an on-call rota entry (the owner).
     pub triage_phrase: String,
     pub on_call: String,
@@ -183,6 +184,7 @@ async fn side(app: &App, slug: &str, name: &str) -> Side {
         label: label(app, &s.clinic).await,
         rich_menu: rich_menu.0,
         rich_menu_rule: rich_menu.1,
+        rich_menu_field_rule: rich_menu.2,
         flow: flow(app, &s.clinic).await,
         saved_view: saved_view(app, &s.clinic, owner.staff_id.as_str()).await,
         triage_phrase: triage_phrase(app, &s.clinic).await,
@@ -255,7 +257,7 @@ async fn saved_view(app: &App, clinic: &ClinicId, staff: &str) -> String {
     v.id
 }
 
-async fn rich_menu(app: &App, clinic: &ClinicId, line: &ChannelId) -> (String, String) {
+async fn rich_menu(app: &App, clinic: &ClinicId, line: &ChannelId) -> (String, String, String) {
     use tsunagu_automation::richmenu;
     let mut conn = app.db.pool().acquire().await.unwrap();
     let draft = richmenu::Draft {
@@ -273,7 +275,21 @@ async fn rich_menu(app: &App, clinic: &ClinicId, line: &ChannelId) -> (String, S
         .await
         .unwrap()
         .unwrap();
-    (menu, rule)
+    // A field rule as the page adds it (the field itself need not exist for the id to be B's).
+    let field_rule = format!("field-rule-{}", clinic.as_str());
+    sqlx::query(
+        "INSERT INTO rich_menu_field_rules (id, clinic_id, channel_id, field_key, value, rich_menu_id, priority, created_at)
+         VALUES ($1, $2, $3, 'visit', '再診', $4, 2, $5)",
+    )
+    .bind(&field_rule)
+    .bind(clinic.as_str())
+    .bind(line.as_str())
+    .bind(&menu)
+    .bind(T0)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    (menu, rule, field_rule)
 }
 
 async fn triage_phrase(app: &App, clinic: &ClinicId) -> String {

@@ -174,6 +174,16 @@ impl LineClient {
         self.call("mark_as_read", req).await.map(|_| ())
     }
 
+    /// LINE doc: Messaging API reference › "Display a loading animation"
+    /// (`POST /v2/bot/chat/loading/start`): the patient sees the bot typing for `seconds`
+    /// (5–60 in steps of 5: `loading_seconds`) or until the next message arrives.
+    pub async fn show_loading(&self, user_id: &str, seconds: u32) -> Result<(), SendError> {
+        let url = format!("{}/v2/bot/chat/loading/start", self.api_base);
+        let body = json!({ "chatId": user_id, "loadingSeconds": loading_seconds(seconds) });
+        let req = self.http.post(url).json(&body);
+        self.call("show_loading", req).await.map(|_| ())
+    }
+
     /// LINE doc: Messaging API reference › "Get content" (`GET /v2/bot/message/{messageId}/content`
     /// on the api-data host). Returns the content type and the bytes.
     pub async fn content(&self, message_id: &str) -> Result<(String, Bytes), SendError> {
@@ -322,5 +332,24 @@ mod tests {
         assert_eq!(encode_segment("../quota"), "..%2Fquota");
         assert!(segment("..").is_err());
         assert!(segment("").is_err());
+    }
+}
+
+/// LINE's loading time: 5 to 60 seconds in steps of 5 (rounded up, then clamped).
+pub fn loading_seconds(seconds: u32) -> u32 {
+    (seconds.div_ceil(5) * 5).clamp(5, 60)
+}
+
+#[cfg(test)]
+mod loading_tests {
+    use super::loading_seconds;
+
+    #[test]
+    fn loading_seconds_are_lines_steps_of_five() {
+        assert_eq!(loading_seconds(0), 5);
+        assert_eq!(loading_seconds(5), 5);
+        assert_eq!(loading_seconds(12), 15);
+        assert_eq!(loading_seconds(60), 60);
+        assert_eq!(loading_seconds(600), 60);
     }
 }

@@ -142,7 +142,7 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
         // What automation did and why (「自動応答『駐車場』が返信しました」), by what it did.
         Some("automation") => {
             let what = text_at(payload, &["/what"]).unwrap_or_default();
-            const KNOWN: [&str; 17] = [
+            const KNOWN: [&str; 19] = [
                 "keyword",
                 "keyword_team",
                 "away",
@@ -160,6 +160,8 @@ fn system_line(payload: &Value, body: Option<&str>, lang: &str) -> String {
                 "survey_asked",
                 "survey_low",
                 "event_rule",
+                "faq_menu",
+                "faq_answer",
             ];
             if KNOWN.contains(&what.as_str()) {
                 let rule = text_at(payload, &["/rule"]).unwrap_or_default();

@@ -4,7 +4,8 @@
 //! capacity, each channel's team), the canned responses at `/app/settings/canned`, the
 //! conversation labels at `/app/settings/labels`, the service levels (返信期限・解決期限) at
 //! `/app/settings/service-levels`, automation (自動応答: keyword rules, away message, greetings,
-//! escape words) at `/app/settings/automation`, the LINE rich menus at `/app/settings/rich-menus`,
+//! escape words) at `/app/settings/automation`, the FAQ menu (よくある質問メニュー) at
+//! `/app/settings/faq-menu`, the LINE rich menus at `/app/settings/rich-menus`,
 //! the dialogue flows (フロー) at `/app/settings/flows`, safety (緊急対応: guidance, crisis lines,
 //! escalation, triage rules and phrases) at `/app/settings/safety`, the on-call rota at
 //! `/app/settings/on-call`, event rules (自動ルール) at `/app/settings/event-rules`, step
@@ -23,12 +24,14 @@ mod channels;
 mod channels_form;
 mod event_rule_form;
 mod event_rules;
+mod faq_menu;
 mod flow_preview;
 mod flow_steps;
 pub(crate) mod flows;
 mod labels;
 mod on_call;
 mod rich_menu_edit;
+mod rich_menu_field_rules;
 mod rich_menus;
 mod safety;
 mod satisfaction;
@@ -114,6 +117,11 @@ pub fn router() -> Router<AppState> {
             "/app/settings/automation/greetings/{channel_id}",
             post(automation::save_greeting),
         )
+        // The FAQ menu (よくある質問メニュー).
+        .route(
+            "/app/settings/faq-menu",
+            get(faq_menu::page).post(faq_menu::save),
+        )
         // Flows (フロー): the list, each flow's settings, step cards and preview.
         .route("/app/settings/flows", get(flows::page).post(flows::create))
         .route("/app/settings/flows/sample", post(flows::create_sample))
@@ -169,6 +177,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/app/settings/event-rules/{id}/delete",
             post(event_rules::delete),
+        )
+        .route(
+            "/app/settings/rich-menus/field-rules",
+            post(rich_menu_field_rules::add),
+        )
+        .route(
+            "/app/settings/rich-menus/field-rules/{id}/delete",
+            post(rich_menu_field_rules::delete),
         )
         // Step sequences (ステップ配信).
         .route(

@@ -92,6 +92,8 @@ pub async fn page(
         .collect();
     let menus = richmenu::list(&mut c, &clinic).await?;
     let rules = richmenu::rules(&mut c, &clinic).await?;
+    let field_rules = richmenu::field_rules(&mut c, &clinic).await?;
+    let fields = tsunagu_contacts::fields::list(&mut c, &clinic).await?;
     let batches = richmenu::batches_of(&mut c, &clinic).await?;
     drop(c);
     let channel_name = |id: &str| {
@@ -156,8 +158,39 @@ pub async fn page(
             }
         })
         .collect();
+    // A field's name in the staff's language; a deleted field is said so.
+    let field_label = |key: &str| {
+        fields
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| {
+                if lang == "ja" {
+                    f.label_ja.clone()
+                } else {
+                    f.label_en.clone()
+                }
+            })
+            .unwrap_or_else(|| text(lang, "richmenu.field_rules.deleted_field"))
+    };
+    let field_rule_rows: Vec<_> = field_rules
+        .iter()
+        .map(|r| {
+            minijinja::context! {
+                id => r.id, field => field_label(&r.field_key), value => r.value,
+                menu_name => r.menu_name,
+            }
+        })
+        .collect();
+    let field_choices: Vec<Choice> = fields
+        .iter()
+        .map(|f| Choice {
+            value: f.key.clone(),
+            label: field_label(&f.key),
+        })
+        .collect();
     let (notice, error) = messages(lang, &q);
     let ctx = minijinja::context! {
+        field_rules => field_rule_rows, field_choices,
         lang, shell => shell(&state, &staff, "settings").await?, title => text(lang, "richmenu.title"),
         action => PAGE, csrf_token => &staff.csrf_token, menus => rows, rules, menu_choices,
         sizes, channels => channel_choices, batches => batch_rows, notice, error,
