@@ -318,3 +318,57 @@ async fn a_source_welcoming_every_scan_answers_each_and_checks_its_flow() {
         assert!(got.iter().all(|t| t == "受付でお待ちください。"), "{got:?}");
     }
 }
+
+#[tokio::test]
+async fn the_page_makes_a_welcoming_source_and_refuses_a_flow_not_published() {
+    let app = spawn_app().await;
+    let admin = app
+        .staff_session(&app.clinic, Role::Admin, "管理 高橋")
+        .await;
+    let flow = published_flow(&app).await;
+    let post = |flow_id: String| {
+        let fields = [
+            ("csrf_token", admin.csrf.clone()),
+            ("name", "受付カウンター".to_string()),
+            ("channel_id", app.channel.to_string()),
+            (
+                "welcome_text",
+                "受付からのご登録ありがとうございます。".to_string(),
+            ),
+            ("welcome_flow_id", flow_id),
+            ("welcome_every", "1".to_string()),
+        ];
+        app.request(Method::POST, "/app/settings/sources")
+            .session(&admin)
+            .form(&fields)
+            .send()
+    };
+    let bad = post("another-clinics-flow".into()).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text().contains("公開中のもの"), "{}", bad.text());
+    assert_eq!(app.count("SELECT COUNT(*) FROM inflow_sources").await, 0);
+
+    assert_eq!(post(flow.clone()).await.status, 303);
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let all = sources::list(&mut conn, &app.clinic).await.unwrap();
+    drop(conn);
+    assert_eq!(
+        (all[0].welcome_flow_id.as_deref(), all[0].welcome_every),
+        (Some(flow.as_str()), 1)
+    );
+    let page = app
+        .request(Method::GET, "/app/settings/sources")
+        .session(&admin)
+        .send()
+        .await;
+    let html = page.text();
+    assert!(
+        html.contains("あいさつ・フロー『初診問診』（読み取るたび）"),
+        "{html}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'inflow_source.create'")
+            .await,
+        1
+    );
+}
