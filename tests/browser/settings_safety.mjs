@@ -1,5 +1,5 @@
 // The pages issue 12 and 13 added, as the owner sees them in Japanese: each settings page
-// (自動応答, 自動ルール and its form, よくある質問 — saved, then opened and answered on the LINE simulator —, フロー and its editor, ステップ配信, 流入経路 and its poster, 緊急対応, オンコール当番) has
+// (自動応答, 自動ルール and its form, よくある質問 — saved, then opened and answered on the LINE simulator —, フロー and its editor, ステップ配信, 流入経路 with a welcoming source and its poster, 緊急対応, オンコール当番) has
 // the settings tabs as its way back and shows no raw codes; then a patient writes a red flag
 // on "LINE" and the conversation is first in the inbox, 緊急, with the words marked.
 // Env: TSUNAGU_URL, SIMULATOR_URL, OWNER_EMAIL, STAFF_PASSWORD, SCREENSHOT_DIR.
@@ -93,6 +93,23 @@ try {
   await page.locator('main a[href^="/app/settings/flows/"]').first().click();
   await page.waitForURL(/\/app\/settings\/flows\/.+/);
   await looksJapanese(page, 'flow-edit');
+
+  step('a source that welcomes every scan with a greeting and a flow');
+  await page.goto(`${base}/app/settings/sources`);
+  const form = page.locator('[data-testid=source-create]');
+  await form.locator('#source-name').fill('受付カウンター');
+  await form.locator('#source-welcome').fill('受付からのご登録ありがとうございます。');
+  if (await form.locator('#source-flow option').count() > 1) {
+    await form.locator('#source-flow').selectOption({ index: 1 });
+  }
+  await form.locator('input[name=welcome_every][value="1"]').check();
+  await form.locator('button[type=submit]').click();
+  await page.waitForURL(/saved=created/);
+  const said = await page.locator('[data-testid=source-welcome]').last().innerText();
+  if (!said.includes('あいさつ') || !said.includes('読み取るたび')) {
+    throw new Error(`the source's welcome is not said on its row: ${said}`);
+  }
+  await looksJapanese(page, 'sources-welcome');
 
   step('the waiting-room poster');
   await page.goto(`${base}/app/settings/sources`);

@@ -35,6 +35,69 @@ pub fn check(name: &str, tag: &str) -> Result<Checked, Refusal> {
     })
 }
 
+pub const MAX_WELCOME: usize = 500;
+
+/// What a source sends who arrives through it (see `sources::Source`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Welcome {
+    pub text: String,
+    pub flow_id: Option<String>,
+    pub every: bool,
+}
+
+/// The welcome as stored: text up to 500 characters, the flow a published, enabled flow of
+/// the clinic (an empty id: none).
+pub async fn check_welcome(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    text: &str,
+    flow_id: Option<&str>,
+    every: bool,
+) -> anyhow::Result<Result<Welcome, Refusal>> {
+    let text = text.trim();
+    if text.chars().count() > MAX_WELCOME {
+        let r =
+            Refusal::new(Code::InvalidInflowSource).detail("a greeting of up to 500 characters");
+        return Ok(Err(r));
+    }
+    let flow_id = flow_id.map(str::trim).filter(|f| !f.is_empty());
+    if let Some(f) = flow_id {
+        let flow = crate::flows::store::get(conn, clinic, f).await?;
+        if !flow.is_some_and(|f| f.is_enabled() && f.published_version.is_some()) {
+            let r = Refusal::new(Code::InvalidInflowSource)
+                .detail("welcome_flow_id is not a published, enabled flow of this clinic");
+            return Ok(Err(r));
+        }
+    }
+    Ok(Ok(Welcome {
+        text: text.to_string(),
+        flow_id: flow_id.map(str::to_string),
+        every,
+    }))
+}
+
+/// Stores a source's welcome; `false` when it is not the clinic's.
+pub async fn set_welcome(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    id: &str,
+    w: &Welcome,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE inflow_sources SET welcome_text = $1, welcome_flow_id = $2, welcome_every = $3
+         WHERE id = $4 AND clinic_id = $5",
+    )
+    .bind(&w.text)
+    .bind(w.flow_id.as_deref())
+    .bind(i64::from(w.every))
+    .bind(id)
+    .bind(clinic.as_str())
+    .execute(conn)
+    .await
+    .context("storing an inflow source's welcome")?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The channel's kind when it is the clinic's and can carry a source's link.
 pub async fn channel_kind(
     conn: &mut AnyConnection,
@@ -151,6 +214,9 @@ mod tests {
             code: "S-ABCD".into(),
             tag: "t".into(),
             created_at: 0,
+            welcome_text: String::new(),
+            welcome_flow_id: None,
+            welcome_every: 0,
         };
         let d = Day {
             date: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),

@@ -3,7 +3,9 @@
 //! with a prefilled message ending in the code (LINE `oaMessage`, WhatsApp `wa.me`, SMS `sms:`);
 //! the patient's first message carrying a known code of that channel tags them with the source's
 //! tag and records a scan (once per message, so a redelivery or a retried job counts once); the
-//! first source that ever saw a patient counts them as added by it. Tables from migration 0029.
+//! first source that ever saw a patient counts them as added by it. A source may welcome who
+//! arrives through it (a greeting and/or a flow, first time or every scan; migration 0035), sent
+//! by dispatch. Tables from migration 0029.
 use anyhow::Context;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
@@ -22,6 +24,34 @@ pub struct Source {
     pub code: String,
     pub tag: String,
     pub created_at: i64,
+    /// The source's greeting ('' for none).
+    pub welcome_text: String,
+    /// A published flow of the clinic started on arrival.
+    pub welcome_flow_id: Option<String>,
+    /// 1: on every message carrying the code (読み取るたび); 0: the first time this patient
+    /// comes through this source (初回のみ).
+    pub welcome_every: i64,
+}
+
+impl Source {
+    pub fn welcomes(&self) -> bool {
+        !self.welcome_text.trim().is_empty() || self.welcome_flow_id.is_some()
+    }
+}
+
+/// A patient's message that came through a source, the first time for that message.
+#[derive(Clone, Debug)]
+pub struct Arrival {
+    pub source: Source,
+    /// The first time this patient came through this source.
+    pub first: bool,
+}
+
+impl Arrival {
+    /// Whether the source's welcome goes for this arrival.
+    pub fn welcomed(&self) -> bool {
+        self.source.welcomes() && (self.first || self.source.welcome_every != 0)
+    }
 }
 
 /// A source with its numbers for the sources page.
@@ -36,7 +66,8 @@ pub struct Counted {
     pub following: i64,
 }
 
-const COLS: &str = "id, channel_id, name, code, tag, created_at";
+const COLS: &str =
+    "id, channel_id, name, code, tag, created_at, welcome_text, welcome_flow_id, welcome_every";
 
 /// A fresh code: `S-` and four letters from [`ALPHABET`].
 fn fresh_code() -> String {
@@ -338,7 +369,7 @@ pub async fn record_scan(
 
 /// A patient's message on `channel`: if it carries a source's code, records the scan and tags
 /// the patient with the source's tag (through `contacts`, so tag rules and sequences follow), in
-/// one transaction. The source the first time for this message, else `None`.
+/// one transaction. The arrival the first time for this message, else `None`.
 pub async fn attribute(
     db: &tsunagu_store::Db,
     clinic: &ClinicId,
@@ -347,11 +378,19 @@ pub async fn attribute(
     message: &str,
     text: &str,
     now_ms: i64,
-) -> anyhow::Result<Option<Source>> {
+) -> anyhow::Result<Option<Arrival>> {
     let mut tx = db.begin().await?;
     let Some(source) = find_in_text(tx.conn(), clinic, channel, text).await? else {
         return Ok(None);
     };
+    let seen: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM inflow_source_patients WHERE source_id = $1 AND patient_id = $2",
+    )
+    .bind(&source.id)
+    .bind(patient)
+    .fetch_optional(tx.conn())
+    .await
+    .context("reading whether the source saw the patient")?;
     if !record_scan(tx.conn(), clinic, &source, patient, message, now_ms).await? {
         return Ok(None);
     }
@@ -365,7 +404,10 @@ pub async fn attribute(
         .await
         .map_err(|e| anyhow::anyhow!("tagging the patient from a source: {e:?}"))?;
     tx.commit().await?;
-    Ok(Some(source))
+    Ok(Some(Arrival {
+        source,
+        first: seen.is_none(),
+    }))
 }
 
 #[cfg(test)]

@@ -208,30 +208,89 @@ pub async fn friend_added(m: &Inbound) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `source_code` found in a message.
+pub enum Sourced {
+    /// No source's code.
+    No,
+    /// A code already recorded for this message (a retried job): nothing more happens.
+    Carried,
+    /// Came through a source, recorded now.
+    Arrived(sources::Arrival),
+}
+
+impl Sourced {
+    pub fn carried(&self) -> bool {
+        !matches!(self, Sourced::No)
+    }
+}
+
 /// A message carrying an inflow source's code (「QRコードから登録します [S-7K2Q]」): the scan
-/// is recorded, the patient tagged and a line left for staff. `true` when the message carried
-/// one: keyword rules and the away message then leave it alone (the greeting still runs), so the
-/// prefilled words set off no other automation.
-pub async fn source_code(m: &Inbound) -> anyhow::Result<bool> {
+/// is recorded, the patient tagged and a line left for staff. When it carried one, keyword
+/// rules and the away message leave it alone (the greeting or the source's welcome still
+/// runs), so the prefilled words set off no other automation.
+pub async fn source_code(m: &Inbound) -> anyhow::Result<Sourced> {
     let (Some(text), Some(ident)) = (typed(m), &m.identity) else {
-        return Ok(false);
+        return Ok(Sourced::No);
     };
     let (clinic, channel) = (&m.clinic, &m.conversation.channel_id);
     let now = m.clock.now_ms();
     let (patient, message) = (&ident.patient_id, &m.message.id);
     match sources::attribute(&m.db, clinic, channel, patient, message, text, now).await? {
-        Some(source) => {
-            line(m, Why::Source { name: &source.name }).await?;
-            Ok(true)
+        Some(arrival) => {
+            let name = &arrival.source.name;
+            line(m, Why::Source { name }).await?;
+            Ok(Sourced::Arrived(arrival))
         }
-        // Carried a code already recorded (a retried job): still not for the other steps.
         None => {
             let mut conn = m.db.pool().acquire().await?;
-            Ok(sources::find_in_text(&mut conn, clinic, channel, text)
-                .await?
-                .is_some())
+            let found = sources::find_in_text(&mut conn, clinic, channel, text).await?;
+            Ok(match found {
+                Some(_) => Sourced::Carried,
+                None => Sourced::No,
+            })
         }
     }
+}
+
+/// The source's welcome (its greeting, then its flow's first messages, one reply) when the
+/// patient arrived through a source that welcomes this time. It stands in for the channel's
+/// greeting: the identity counts as greeted, so the channel greeting never also goes (on LINE
+/// the follow comes before the code's message, so there it has gone already and the welcome
+/// follows it). `true` when the welcome took this message (sent or claimed before).
+pub async fn source_welcome(m: &Inbound, sourced: &Sourced) -> anyhow::Result<bool> {
+    let (Sourced::Arrived(arrival), Some(ident)) = (sourced, &m.identity) else {
+        return Ok(false);
+    };
+    if !arrival.welcomed() || m.conversation.kind != "direct" {
+        return Ok(false);
+    }
+    if !claim(m, "source_welcome").await? {
+        return Ok(true);
+    }
+    let (db, clinic, now) = (&m.db, &m.clinic, m.clock.now_ms());
+    {
+        let mut conn = db.pool().acquire().await?;
+        conversation::claim_greeting(&mut conn, clinic, &ident.id, now).await?;
+    }
+    let s = &arrival.source;
+    let mut out = Vec::new();
+    if !s.welcome_text.trim().is_empty() {
+        let text = canned::render::render(&s.welcome_text, &vars(m).await?);
+        out.push(Outgoing::text(&text));
+    }
+    if let Some(flow) = &s.welcome_flow_id {
+        let start = runtime::Start::default();
+        if let Some((_, fx)) = runtime::begin(db, clinic, &m.conversation, flow, start, now).await?
+        {
+            out.extend(fx.says.iter().map(runtime::outgoing));
+        }
+    }
+    if !out.is_empty() {
+        for o in answer_outgoing(m, out).await? {
+            sent(&o, m, "source_welcome");
+        }
+    }
+    Ok(true)
 }
 
 /// The clinic's event rules (自動ルール) on "message received", a step of its own: after a

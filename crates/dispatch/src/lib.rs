@@ -124,23 +124,19 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     if auto.quiet.is_some() {
         return Ok(Step::Pass);
     }
-    // A running flow waiting for this answer (quiet too while a person handles it).
-    let step = flows::step(m).await?;
-    if step != Step::Pass {
-        return Ok(step);
-    }
-    // A pending question: the satisfaction survey (later also a reminder's question).
-    let step = satisfaction::step(m).await?;
-    if step != Step::Pass {
-        return Ok(step);
-    }
-    let step = faq::choice(m).await?;
-    if step != Step::Pass {
-        return Ok(step);
+    // A source's prefilled words answer no pending question (a running flow, the survey, the
+    // FAQ menu): they go to the source's welcome or the greeting only.
+    if !sourced.carried() {
+        if let Some(step) = pending_answer(m).await? {
+            return Ok(step);
+        }
     }
     // Later, in this place: a pending reminder question.
-    automation::greeting(m).await?;
-    if sourced {
+    // A source's welcome stands in for the channel's greeting (why: `source_welcome`).
+    if !automation::source_welcome(m, &sourced).await? {
+        automation::greeting(m).await?;
+    }
+    if sourced.carried() {
         return Ok(Step::Handled);
     }
     // The clinic's event rules (自動ルール) on "message received" (why here: `automation`).
@@ -159,4 +155,19 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     // The away message answers for now; the message still waits for staff.
     automation::away_message(m, &auto).await?;
     Ok(Step::Pass)
+}
+
+/// A pending question this message answers: a running flow (quiet too while a person handles
+/// it), the satisfaction survey (later also a reminder's question), the FAQ menu.
+async fn pending_answer(m: &Inbound) -> anyhow::Result<Option<Step>> {
+    let step = flows::step(m).await?;
+    if step != Step::Pass {
+        return Ok(Some(step));
+    }
+    let step = satisfaction::step(m).await?;
+    if step != Step::Pass {
+        return Ok(Some(step));
+    }
+    let step = faq::choice(m).await?;
+    Ok((step != Step::Pass).then_some(step))
 }

@@ -1,14 +1,16 @@
 //! Where patients come from (流入経路) end to end through the real LINE webhook: a message
 //! carrying a source's code tags the patient once and is counted on the sources page, a
 //! redelivered webhook counts once, the code's words set off no keyword rule, and the QR
-//! poster's SVG exists once the channel has its basic id.
+//! poster's SVG exists once the channel has its basic id; a source's welcome (greeting and
+//! flow) goes once or on every scan, instead of the channel greeting, never twice for a
+//! redelivered webhook.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 mod common;
 
 use axum::http::Method;
 use common::{spawn_app, TestApp, ACCESS_TOKEN, PATIENT};
 use serde_json::Value;
-use tsunagu_automation::{rules, sources};
+use tsunagu_automation::{greetings, rules, source_edits, sources};
 use tsunagu_core::Role;
 
 async fn send(app: &TestApp, event: Value) {
@@ -175,6 +177,197 @@ async fn the_poster_qr_code_needs_the_channels_basic_id() {
     assert!(html.contains("/app/settings/sources\""), "a way back");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'inflow_source.address'")
+            .await,
+        1
+    );
+}
+
+fn texts(app: &TestApp) -> Vec<String> {
+    app.sandbox
+        .delivered_to(PATIENT)
+        .iter()
+        .filter_map(|m| m["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The sample intake, published and on; its id.
+async fn published_flow(app: &TestApp) -> String {
+    use tsunagu_automation::flows::{sample, store};
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let (clinic, now) = (&app.clinic, app.now_ms());
+    let def = sample::intake(None);
+    let cipher = &app.services.state.cipher;
+    let id = store::create(&mut conn, clinic, sample::NAME, &def, cipher, now)
+        .await
+        .unwrap();
+    store::publish(&mut conn, clinic, &id, None, now)
+        .await
+        .unwrap()
+        .unwrap();
+    store::set_enabled(&mut conn, clinic, &id, true, now)
+        .await
+        .unwrap();
+    id
+}
+
+async fn welcome(
+    app: &TestApp,
+    source: &sources::Source,
+    text: &str,
+    flow: Option<&str>,
+    every: bool,
+) {
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let w = source_edits::check_welcome(&mut conn, &app.clinic, text, flow, every)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        source_edits::set_welcome(&mut conn, &app.clinic, &source.id, &w)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_source_welcome_goes_once_instead_of_the_channel_greeting() {
+    let app = spawn_app().await;
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let g = greetings::Draft {
+        enabled: true,
+        greeting_text: "友だち追加ありがとうございます。".into(),
+        ask_consent: false,
+        offer_verification: false,
+    };
+    let (clinic, channel) = (&app.clinic, app.channel.as_str());
+    greetings::save(&mut conn, clinic, channel, &g, app.now_ms())
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    let source = poster_source(&app).await;
+    let flow = published_flow(&app).await;
+    welcome(
+        &app,
+        &source,
+        "待合室からのご登録ありがとうございます。",
+        Some(&flow),
+        false,
+    )
+    .await;
+
+    let event = app
+        .sandbox
+        .user_text(PATIENT, &sources::prefilled_text(&source.code));
+    send(&app, event.clone()).await;
+    assert_eq!(
+        app.sandbox.redeliver(ACCESS_TOKEN, &event).await.unwrap(),
+        200
+    );
+    app.run_jobs().await;
+    let got = texts(&app);
+    assert_eq!(
+        got[0], "待合室からのご登録ありがとうございます。",
+        "{got:?}"
+    );
+    assert!(got[1].starts_with("初診の問診を始めます。"), "{got:?}");
+    assert!(
+        !got.iter()
+            .any(|t| t.contains("友だち追加ありがとうございます")),
+        "the channel greeting stays away: {got:?}"
+    );
+    let sent = got.len();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM automation_flow_runs").await,
+        1
+    );
+
+    // 初回のみ: a second scan of the same source is counted, and welcomed no more.
+    let again = app
+        .sandbox
+        .user_text(PATIENT, &format!("もう一度 [{}]", source.code));
+    send(&app, again).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM inflow_scans").await, 2);
+    assert_eq!(texts(&app).len(), sent, "{:?}", texts(&app));
+}
+
+#[tokio::test]
+async fn a_source_welcoming_every_scan_answers_each_and_checks_its_flow() {
+    let app = spawn_app().await;
+    let source = poster_source(&app).await;
+    // Only a published, enabled flow of the clinic is taken.
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let refused =
+        source_edits::check_welcome(&mut conn, &app.clinic, "", Some("no-such-flow"), true)
+            .await
+            .unwrap();
+    assert!(refused.is_err());
+    let long = "あ".repeat(501);
+    let refused = source_edits::check_welcome(&mut conn, &app.clinic, &long, None, true)
+        .await
+        .unwrap();
+    assert!(refused.is_err());
+    drop(conn);
+    welcome(&app, &source, "受付でお待ちください。", None, true).await;
+
+    for n in 1..=2 {
+        let text = format!("{} ({n})", sources::prefilled_text(&source.code));
+        send(&app, app.sandbox.user_text(PATIENT, &text)).await;
+        let got = texts(&app);
+        assert_eq!(got.len(), n, "{got:?}");
+        assert!(got.iter().all(|t| t == "受付でお待ちください。"), "{got:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_page_makes_a_welcoming_source_and_refuses_a_flow_not_published() {
+    let app = spawn_app().await;
+    let admin = app
+        .staff_session(&app.clinic, Role::Admin, "管理 高橋")
+        .await;
+    let flow = published_flow(&app).await;
+    let post = |flow_id: String| {
+        let fields = [
+            ("csrf_token", admin.csrf.clone()),
+            ("name", "受付カウンター".to_string()),
+            ("channel_id", app.channel.to_string()),
+            (
+                "welcome_text",
+                "受付からのご登録ありがとうございます。".to_string(),
+            ),
+            ("welcome_flow_id", flow_id),
+            ("welcome_every", "1".to_string()),
+        ];
+        app.request(Method::POST, "/app/settings/sources")
+            .session(&admin)
+            .form(&fields)
+            .send()
+    };
+    let bad = post("another-clinics-flow".into()).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text().contains("公開中のもの"), "{}", bad.text());
+    assert_eq!(app.count("SELECT COUNT(*) FROM inflow_sources").await, 0);
+
+    assert_eq!(post(flow.clone()).await.status, 303);
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let all = sources::list(&mut conn, &app.clinic).await.unwrap();
+    drop(conn);
+    assert_eq!(
+        (all[0].welcome_flow_id.as_deref(), all[0].welcome_every),
+        (Some(flow.as_str()), 1)
+    );
+    let page = app
+        .request(Method::GET, "/app/settings/sources")
+        .session(&admin)
+        .send()
+        .await;
+    let html = page.text();
+    assert!(
+        html.contains("あいさつ・フロー『初診問診』（読み取るたび）"),
+        "{html}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'inflow_source.create'")
             .await,
         1
     );

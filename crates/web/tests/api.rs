@@ -8,8 +8,8 @@ mod api {
     mod auth;
     mod automation_settings;
     mod channels;
-    mod flows;
     mod event_rules;
+    mod flows;
     mod idempotency;
     mod openapi;
     mod purposes;

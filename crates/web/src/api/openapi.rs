@@ -8,8 +8,7 @@ use super::idempotent::KeyResponses;
 use super::{
     assignment, automation, calendar, canned, channels, consent, conversation_state, conversations,
     event_rules, extract, faq_menu, messages, patients, privacy, reply, reply_content,
-    satisfaction, scheduled, search,
-    template_sync, templates, verification,
+    satisfaction, scheduled, search, template_sync, templates, verification,
 };
 use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sources};
 

@@ -35,6 +35,14 @@ pub struct SourceIn {
     /// The tag given to patients who come through it (up to 30 characters); absent or empty:
     /// `流入:<name>`.
     pub tag: Option<String>,
+    /// The greeting who arrives through it gets, instead of the channel's (up to 500
+    /// characters; `{{patient.name}}` and the other reply variables work). Absent: none.
+    pub welcome_text: Option<String>,
+    /// A published, enabled flow of the clinic started on arrival. Absent: none.
+    pub welcome_flow_id: Option<String>,
+    /// true: on every message carrying the code (読み取るたび); false or absent: the first
+    /// time the patient comes through this source (初回のみ).
+    pub welcome_every: Option<bool>,
 }
 
 /// Fields left out keep their value.
@@ -42,6 +50,11 @@ pub struct SourceIn {
 pub struct SourcePatch {
     pub name: Option<String>,
     pub tag: Option<String>,
+    /// Empty: no greeting.
+    pub welcome_text: Option<String>,
+    /// Empty: no flow.
+    pub welcome_flow_id: Option<String>,
+    pub welcome_every: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -65,6 +78,12 @@ pub struct SourceOut {
     pub messages: i64,
     pub following: i64,
     pub created_at: String,
+    /// The source's greeting ('' for none), sent instead of the channel's.
+    pub welcome_text: String,
+    /// The flow started on arrival.
+    pub welcome_flow_id: Option<String>,
+    /// Welcomed on every scan (true) or the first time only (false).
+    pub welcome_every: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -127,6 +146,9 @@ async fn out(
         messages: c.messages,
         following: c.following,
         created_at: rfc3339(s.created_at),
+        welcome_every: s.welcome_every != 0,
+        welcome_text: s.welcome_text,
+        welcome_flow_id: s.welcome_flow_id,
         id: s.id,
         channel_id: s.channel_id,
         name: s.name,
@@ -278,6 +300,13 @@ pub async fn create(
     }
     let now = state.now_ms();
     let id = sources::create(tx.conn(), &auth.clinic, ch, &c.name, &c.tag, now).await?;
+    let text = body.welcome_text.as_deref().unwrap_or("");
+    let (flow, every) = (
+        body.welcome_flow_id.as_deref(),
+        body.welcome_every == Some(true),
+    );
+    let w = source_edits::check_welcome(tx.conn(), &auth.clinic, text, flow, every).await??;
+    source_edits::set_welcome(tx.conn(), &auth.clinic, &id, &w).await?;
     audit(
         &mut tx,
         &state,
@@ -326,6 +355,12 @@ pub async fn update(
     if !source_edits::update(tx.conn(), &auth.clinic, &id, &c).await? {
         return Err(ApiError::not_found());
     }
+    let text = body.welcome_text.unwrap_or(now.welcome_text);
+    let flow = body.welcome_flow_id.or(now.welcome_flow_id);
+    let every = body.welcome_every.unwrap_or(now.welcome_every != 0);
+    let (clinic, flow) = (&auth.clinic, flow.as_deref());
+    let w = source_edits::check_welcome(tx.conn(), clinic, &text, flow, every).await??;
+    source_edits::set_welcome(tx.conn(), clinic, &id, &w).await?;
     audit(
         &mut tx,
         &state,

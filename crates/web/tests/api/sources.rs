@@ -228,3 +228,40 @@ async fn another_clinics_source_or_channel_is_not_found_and_a_key_creates_once()
     let count = "SELECT COUNT(*) FROM inflow_sources WHERE clinic_id = $1";
     assert_eq!(app.scalar(count, a.clinic.as_str()).await, 1);
 }
+
+#[tokio::test]
+async fn a_sources_welcome_is_written_checked_and_cleared() {
+    let app = app().await;
+    let a = app.clinic("sakura").await;
+    let admin = app.token(&a.clinic, &[TokenScope::Admin]).await;
+    let ch = a.channel.as_str();
+    // A flow id that is not a published flow of the clinic is refused and stores nothing.
+    let bad = json!({"channel_id": ch, "name": "受付", "welcome_flow_id": "nope"});
+    let res = app.post(URL, &admin, bad).await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (422, "invalid_inflow_source")
+    );
+    let body = json!({"channel_id": ch, "name": "受付", "welcome_text": "ようこそ", "welcome_every": true});
+    let made = app.post(URL, &admin, body).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(
+        (&made.body["welcome_text"], &made.body["welcome_every"]),
+        (&json!("ようこそ"), &json!(true))
+    );
+    assert_eq!(made.body["welcome_flow_id"], Value::Null);
+    let one = format!("{URL}/{}", made.body["id"].as_str().unwrap());
+    let patch = json!({"welcome_text": "", "welcome_every": false});
+    let res = call(&app, Method::PATCH, &one, &admin, Some(patch)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(
+        (&res.body["welcome_text"], &res.body["welcome_every"]),
+        (&json!(""), &json!(false))
+    );
+    assert_eq!(res.body["name"], "受付", "left-out fields stay");
+    let long = json!({"welcome_text": "あ".repeat(501)});
+    let res = call(&app, Method::PATCH, &one, &admin, Some(long)).await;
+    assert_eq!(res.status.as_u16(), 422);
+    let again = app.get(&one, &admin).await;
+    assert_eq!(again.body["welcome_text"], "");
+}

@@ -58,7 +58,11 @@ impl ConversationFilter {
             (vec!["status = 'resolved'".into()], false),
         ];
         let capped = |legs: &[String], extra: &str, cap: i64| {
-            let from = if extra.is_empty() { &from } else { &from_unread };
+            let from = if extra.is_empty() {
+                &from
+            } else {
+                &from_unread
+            };
             legs.iter()
                 .map(|leg| {
                     format!(

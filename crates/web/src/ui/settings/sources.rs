@@ -15,7 +15,7 @@ use tsunagu_core::Permission;
 
 use super::audit_change;
 use crate::client_ip::ClientIp;
-use crate::i18n::text;
+use crate::i18n::{text, text_with};
 use crate::ui::inbox::shell::shell;
 use crate::ui::session::{CsrfForm, Staff};
 use crate::ui::{conn, render};
@@ -38,6 +38,19 @@ pub struct SourceForm {
     pub channel_id: String,
     #[serde(default)]
     pub tag: String,
+    #[serde(default)]
+    pub welcome_text: String,
+    #[serde(default)]
+    pub welcome_flow_id: String,
+    /// "1": 読み取るたび; else 初回のみ.
+    #[serde(default)]
+    pub welcome_every: String,
+}
+
+#[derive(Serialize)]
+struct FlowChoice {
+    id: String,
+    name: String,
 }
 
 #[derive(Serialize)]
@@ -60,6 +73,8 @@ struct Item {
     messages: i64,
     following: i64,
     link: Option<String>,
+    /// How the source welcomes, in words ('' for not at all).
+    welcome: String,
 }
 
 async fn channels(state: &AppState, staff: &Staff) -> Result<Vec<ChannelItem>, PageError> {
@@ -87,6 +102,43 @@ fn link_of(chs: &[ChannelItem], s: &sources::Source) -> Option<String> {
     sources::chat_link(&ch.kind, &ch.address, &sources::prefilled_text(&s.code))
 }
 
+/// The clinic's published, enabled flows a source may start.
+async fn published_flows(
+    c: &mut sqlx::AnyConnection,
+    clinic: &tsunagu_core::ClinicId,
+) -> Result<Vec<FlowChoice>, PageError> {
+    Ok(tsunagu_automation::flows::store::list(c, clinic)
+        .await?
+        .into_iter()
+        .filter(|f| f.is_enabled() && f.published_version.is_some())
+        .map(|f| FlowChoice {
+            id: f.id,
+            name: f.name,
+        })
+        .collect())
+}
+
+/// 「あいさつ・フロー『初診問診』（初回のみ）」, or '' when the source sends nothing.
+fn welcome_words(lang: &str, s: &sources::Source, flows: &[FlowChoice]) -> String {
+    if !s.welcomes() {
+        return String::new();
+    }
+    let mut parts = Vec::new();
+    if !s.welcome_text.trim().is_empty() {
+        parts.push(text(lang, "sources.welcome.greeting"));
+    }
+    if let Some(f) = &s.welcome_flow_id {
+        let name = flows.iter().find(|c| &c.id == f).map(|c| c.name.as_str());
+        let name = name.map_or_else(|| text(lang, "sources.welcome.flow_off"), str::to_string);
+        parts.push(text_with(lang, "sources.welcome.flow", &[("name", &name)]));
+    }
+    let when = match s.welcome_every {
+        0 => "sources.welcome.first",
+        _ => "sources.welcome.every",
+    };
+    format!("{}（{}）", parts.join("・"), text(lang, when))
+}
+
 async fn build(
     state: &AppState,
     staff: &Staff,
@@ -97,10 +149,12 @@ async fn build(
     let chs = channels(state, staff).await?;
     let mut c = conn(state).await?;
     let rows = sources::counted(&mut c, &staff.clinic.clinic_id()).await?;
+    let flows = published_flows(&mut c, &staff.clinic.clinic_id()).await?;
     drop(c);
     let items: Vec<Item> = rows
         .into_iter()
         .map(|r| Item {
+            welcome: welcome_words(lang, &r.source, &flows),
             link: link_of(&chs, &r.source),
             channel: chs
                 .iter()
@@ -118,7 +172,7 @@ async fn build(
         .collect();
     let ctx = minijinja::context! {
         lang, shell => shell(state, staff, "settings").await?, title => text(lang, "sources.title"),
-        csrf_token => &staff.csrf_token, sources => items, channels => chs, error, notice,
+        csrf_token => &staff.csrf_token, sources => items, channels => chs, error, notice, flows,
     };
     render(state, "settings/sources.html", ctx)
 }
@@ -157,7 +211,22 @@ pub async fn create(
     let clinic = staff.clinic.clinic_id();
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;
+    let (text_in, flow) = (&form.welcome_text, Some(form.welcome_flow_id.as_str()));
+    let every = form.welcome_every == "1";
+    let welcome = source_edits::check_welcome(tx.conn(), &clinic, text_in, flow, every).await?;
+    let Ok(welcome) = welcome else {
+        drop(tx);
+        let html = build(
+            &state,
+            &staff,
+            Some(text(lang, "sources.invalid_welcome")),
+            None,
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    };
     let id = sources::create(tx.conn(), &clinic, &form.channel_id, name, tag, now).await?;
+    source_edits::set_welcome(tx.conn(), &clinic, &id, &welcome).await?;
     let subject = ("inflow_source", &[id.as_str()][..]);
     audit_change(
         &mut tx,
