@@ -3,6 +3,7 @@
 //! months of past results spread over the staff and their teams, so 満足度 has figures.
 use tsunagu_automation::satisfaction::jobs::month_of;
 use tsunagu_automation::satisfaction::settings::{self, Settings};
+use tsunagu_automation::satisfaction::surveys::{self, PastSurvey};
 use tsunagu_core::ClinicId;
 use tsunagu_store::Db;
 
@@ -26,13 +27,7 @@ pub(crate) async fn seed(db: &Db, clinic: &ClinicId, now: i64) -> anyhow::Result
         ..Settings::default()
     };
     settings::save(&mut conn, clinic, &on, now).await?;
-    let members: Vec<(String, String)> = sqlx::query_as(
-        "SELECT tm.staff_id, tm.team_id FROM team_members tm JOIN teams t ON t.id = tm.team_id
-         WHERE t.clinic_id = $1 ORDER BY t.name, tm.staff_id",
-    )
-    .bind(clinic.as_str())
-    .fetch_all(&mut *conn)
-    .await?;
+    let members = tsunagu_inbox::routing::teams::members(&mut conn, clinic).await?;
     if members.is_empty() {
         return Ok(());
     }
@@ -41,32 +36,26 @@ pub(crate) async fn seed(db: &Db, clinic: &ClinicId, now: i64) -> anyhow::Result
     let mut comments = COMMENTS.iter().cycle();
     for i in 0..60_i64 {
         let at = now - (i * 3 / 2 + 1) * DAY_MS;
-        let (staff, team) = &members[i as usize % members.len()];
+        let member = &members[i as usize % members.len()];
         // Every fifth left a comment, with the score it goes with.
         let (score, comment) = match i % 5 {
             0 => comments.next().map_or((5, None), |(s, w)| (*s, Some(*w))),
             _ => (SCORES[i as usize % SCORES.len()], None),
         };
         let month = month_of(&mut conn, clinic, at).await?;
-        sqlx::query(
-            "INSERT INTO satisfaction_surveys (id, clinic_id, conversation_id, patient_id,
-                channel_kind, staff_id, team_id, resolved_at, month, state, asked_at, score,
-                answered_at, comment, created_at)
-             VALUES ($1, $2, $3, NULL, 'line', $4, $5, $6, $7, $8, $9, $10, $11, $12, $6)",
+        surveys::record_past(
+            &mut conn,
+            clinic,
+            PastSurvey {
+                conversation_id: &format!("demo-past-{i}"),
+                staff_id: &member.staff_id,
+                team_id: &member.team_id,
+                resolved_at: at,
+                month: &month,
+                score: (score > 0).then_some(score),
+                comment,
+            },
         )
-        .bind(tsunagu_core::new_id())
-        .bind(clinic.as_str())
-        .bind(format!("demo-past-{i}"))
-        .bind(staff)
-        .bind(team)
-        .bind(at)
-        .bind(month)
-        .bind(if score > 0 { "done" } else { "expired" })
-        .bind(at + 30 * 60_000)
-        .bind((score > 0).then_some(score))
-        .bind((score > 0).then_some(at + 40 * 60_000))
-        .bind(comment)
-        .execute(&mut *conn)
         .await?;
     }
     Ok(())

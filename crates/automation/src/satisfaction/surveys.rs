@@ -213,3 +213,45 @@ pub async fn settle(
     .context("putting the surveyed conversation back to resolved")?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A survey from before this installation (the demo's past months), answered or not.
+pub struct PastSurvey<'a> {
+    pub conversation_id: &'a str,
+    pub staff_id: &'a str,
+    pub team_id: &'a str,
+    pub resolved_at: i64,
+    pub month: &'a str,
+    /// 1–5, or `None` when nobody answered.
+    pub score: Option<i64>,
+    pub comment: Option<&'a str>,
+}
+
+/// Records a past survey on LINE as if asked 30 minutes after the resolve.
+pub async fn record_past(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    s: PastSurvey<'_>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO satisfaction_surveys (id, clinic_id, conversation_id, patient_id,
+            channel_kind, staff_id, team_id, resolved_at, month, state, asked_at, score,
+            answered_at, comment, created_at)
+         VALUES ($1, $2, $3, NULL, 'line', $4, $5, $6, $7, $8, $9, $10, $11, $12, $6)",
+    )
+    .bind(new_id())
+    .bind(clinic.as_str())
+    .bind(s.conversation_id)
+    .bind(s.staff_id)
+    .bind(s.team_id)
+    .bind(s.resolved_at)
+    .bind(s.month)
+    .bind(if s.score.is_some() { "done" } else { "expired" })
+    .bind(s.resolved_at + 30 * 60_000)
+    .bind(s.score)
+    .bind(s.score.map(|_| s.resolved_at + 40 * 60_000))
+    .bind(s.comment)
+    .execute(conn)
+    .await
+    .context("recording a past survey")?;
+    Ok(())
+}
