@@ -83,13 +83,18 @@ impl JobHandler for Ask {
             month: &month,
         };
         let since = now - settings.min_days * DAY_MS;
-        if settings.min_days > 0 && surveys::asked_since(&mut conn, clinic, &patient, since).await?
+        drop(conn);
+        // The once-in-N-days check and the claim are one transaction, serialised per patient
+        // (SQLite: one writer; PostgreSQL: a lock on the patient), so two conversations
+        // resolved at once ask once.
+        let mut tx = w.db.begin().await?;
+        surveys::lock_patient(tx.conn(), &patient).await?;
+        if settings.min_days > 0 && surveys::asked_since(tx.conn(), clinic, &patient, since).await?
         {
-            surveys::skip(&mut conn, clinic, &new, "asked_recently", now).await?;
+            surveys::skip(tx.conn(), clinic, &new, "asked_recently", now).await?;
+            tx.commit().await?;
             return Ok(Outcome::Done);
         }
-        drop(conn);
-        let mut tx = w.db.begin().await?;
         if surveys::claim(tx.conn(), clinic, &new, now)
             .await?
             .is_none()

@@ -85,6 +85,19 @@ pub async fn skip(
     Ok(())
 }
 
+/// Holds the patient's surveys until the transaction ends (PostgreSQL; SQLite's writer is
+/// already one at a time).
+pub async fn lock_patient(conn: &mut AnyConnection, patient_id: &str) -> anyhow::Result<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT CAST(pg_advisory_xact_lock(hashtext($1)) AS TEXT)")
+            .bind(format!("satisfaction:{patient_id}"))
+            .execute(conn)
+            .await
+            .context("locking the patient's surveys")?;
+    }
+    Ok(())
+}
+
 /// Whether the patient was asked since `since_ms`.
 pub async fn asked_since(
     conn: &mut AnyConnection,
