@@ -1,7 +1,7 @@
 //! `/app/settings/sources`: where patients come from (流入経路). Each source with its numbers
 //! (patients it brought first, messages carrying its code, how many still follow), creating one
-//! on a LINE, WhatsApp or SMS channel, each channel's public address its links open (LINE basic
-//! id, number), and per source a printable A4 page with its QR code (an SVG drawn here, served
+//! on a LINE, WhatsApp, SMS or Messenger channel, each channel's public address its links open
+//! (LINE basic id, number, Page username), and per source a printable A4 page with its QR code (an SVG drawn here, served
 //! from this origin under the strict CSP). Changes are audited.
 use std::collections::HashMap;
 
@@ -21,7 +21,7 @@ use crate::ui::session::{CsrfForm, Staff};
 use crate::ui::{conn, render};
 use crate::{AppState, PageError};
 
-const PAGE: &str = "/app/settings/sources";
+pub(super) const PAGE: &str = "/app/settings/sources";
 use source_edits::KINDS;
 const MAX_ADDRESS: usize = 40;
 
@@ -30,7 +30,7 @@ pub struct PageQuery {
     pub saved: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct SourceForm {
     #[serde(default)]
     pub name: String,
@@ -48,15 +48,15 @@ pub struct SourceForm {
 }
 
 #[derive(Serialize)]
-struct FlowChoice {
+pub(super) struct FlowChoice {
     id: String,
     name: String,
 }
 
 #[derive(Serialize)]
-struct ChannelItem {
-    id: String,
-    name: String,
+pub(super) struct ChannelItem {
+    pub(super) id: String,
+    pub(super) name: String,
     kind: String,
     address: String,
     address_label: String,
@@ -77,7 +77,10 @@ struct Item {
     welcome: String,
 }
 
-async fn channels(state: &AppState, staff: &Staff) -> Result<Vec<ChannelItem>, PageError> {
+pub(super) async fn channels(
+    state: &AppState,
+    staff: &Staff,
+) -> Result<Vec<ChannelItem>, PageError> {
     let clinic = staff.clinic.clinic_id();
     let mut c = conn(state).await?;
     let mut out = Vec::new();
@@ -99,11 +102,11 @@ async fn channels(state: &AppState, staff: &Staff) -> Result<Vec<ChannelItem>, P
 
 fn link_of(chs: &[ChannelItem], s: &sources::Source) -> Option<String> {
     let ch = chs.iter().find(|c| c.id == s.channel_id)?;
-    sources::chat_link(&ch.kind, &ch.address, &sources::prefilled_text(&s.code))
+    sources::chat_link(&ch.kind, &ch.address, &s.code)
 }
 
 /// The clinic's published, enabled flows a source may start.
-async fn published_flows(
+pub(super) async fn published_flows(
     c: &mut sqlx::AnyConnection,
     clinic: &tsunagu_core::ClinicId,
 ) -> Result<Vec<FlowChoice>, PageError> {
@@ -185,7 +188,7 @@ pub async fn page(
     staff.require(Permission::Administer)?;
     let notice = q
         .saved
-        .filter(|k| ["created", "address"].contains(&k.as_str()))
+        .filter(|k| ["created", "address", "updated", "deleted"].contains(&k.as_str()))
         .map(|k| text(staff.lang, &format!("sources.saved.{k}")));
     build(&state, &staff, None, notice).await
 }
@@ -257,6 +260,13 @@ pub async fn set_address(
     let address = form.get("address").map(|a| a.trim()).unwrap_or_default();
     let valid = match ch.kind.as_str() {
         "line" => address.starts_with('@') && address.len() > 1,
+        // A Page's username (letters, digits, dots; at least 5) or its numeric id.
+        "messenger" => {
+            address.chars().count() >= 5
+                && address
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        }
         _ => address.chars().filter(|c| c.is_ascii_digit()).count() >= 8,
     };
     if !valid || address.chars().count() > MAX_ADDRESS {
@@ -340,8 +350,14 @@ pub async fn print(
     let (s, link, kind) = source_and_link(&state, &staff, &id).await?;
     let lang = staff.lang;
     let heading = text(lang, &format!("sources.poster.title.{kind}"));
+    // Messenger opens the chat with no words to send: a new person taps はじめる instead.
+    let how = match kind.as_str() {
+        "messenger" => text(lang, "sources.poster.how_messenger"),
+        _ => text(lang, "sources.poster.how"),
+    };
     let ctx = minijinja::context! {
         lang, title => s.name.clone(), clinic => &staff.clinic.name, source => s, link, heading,
+        how,
     };
     render(&state, "settings/source_print.html", ctx)
 }
