@@ -8,16 +8,11 @@ use tsunagu_privacy::consent::SendBasis;
 
 use crate::Inbound;
 
-/// LINE does not publish the reply token's lifetime (about a minute); leave a margin.
-const REPLY_TOKEN_FRESH_MS: i64 = 50_000;
 /// LINE accepts 1–5 message objects per reply.
 const MAX_REPLY_MESSAGES: usize = 5;
 
 pub(crate) fn fresh_token(m: &Inbound, now: i64) -> Option<(&str, i64)> {
-    m.reply_token
-        .as_ref()
-        .filter(|(_, at)| now - at < REPLY_TOKEN_FRESH_MS)
-        .map(|(t, at)| (t.as_str(), *at))
+    reply::fresh_token(m.reply_token.as_ref(), now)
 }
 
 fn token_used(o: &ReplyOutcome) -> bool {

@@ -330,6 +330,7 @@ pub async fn event_rules(m: &Inbound) -> anyhow::Result<Step> {
         patient: Some(ident.patient_id.clone()),
         conversation: Some(m.conversation.clone()),
         text: typed(m).map(str::to_string),
+        reply_token: m.reply_token.clone(),
     };
     let fired = event_rules::engine::run(&m.db, &ev, m.clock.now_ms()).await?;
     Ok(if fired.replied {

@@ -40,18 +40,7 @@ impl Inbound {
             None => None,
         };
         let payload: serde_json::Value = serde_json::from_str(&message.payload).unwrap_or_default();
-        let reply_token = payload
-            .get("reply_token")
-            .and_then(|t| t.as_str())
-            .map(|t| {
-                (
-                    t.to_string(),
-                    payload
-                        .get("reply_token_at")
-                        .and_then(|v| v.as_i64())
-                        .unwrap_or(0),
-                )
-            });
+        let reply_token = tsunagu_inbox::reply::stored_token(&payload);
         let standby = payload.get("mode").and_then(|m| m.as_str()) == Some("standby");
         let source_ref = payload
             .get("source_ref")

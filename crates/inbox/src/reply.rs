@@ -14,7 +14,9 @@ mod content;
 mod purpose;
 mod queue;
 
-pub use auto_reply::{queue_auto_reply, queue_auto_reply_in};
+pub use auto_reply::{
+    fresh_token, queue_auto_reply, queue_auto_reply_in, stored_token, REPLY_TOKEN_FRESH_MS,
+};
 pub use content::{Choice, Outgoing};
 pub use purpose::{queue_content_for_purpose, queue_content_for_purpose_in, queue_for_purpose};
 pub use queue::queue_in;

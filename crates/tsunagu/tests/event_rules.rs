@@ -174,6 +174,9 @@ async fn a_message_rule_replies_once_even_when_the_webhook_is_redelivered() {
 
     let event = send(&app, app.sandbox.user_text(PATIENT, "ﾁｭｳｼｬｼﾞｮｳはありますか")).await;
     assert_eq!(texts(&app), vec!["駐車場は裏に5台あります。".to_string()]);
+    // An answer to the patient's message: LINE's reply (free of the monthly quota), not a push.
+    assert_eq!(app.sandbox.calls_to("/v2/bot/message/reply"), 1);
+    assert_eq!(app.sandbox.calls_to("/v2/bot/message/push"), 0);
     assert_eq!(tags(&app).await, vec!["駐車場".to_string()]);
     assert_eq!(
         lines(&app).await,

@@ -6,8 +6,8 @@
 //! stay quiet while a person handles the conversation and on a red flag (urgent), and a reply
 //! goes through the consent check and the outbox (refused: the line says so, nothing is sent).
 use tsunagu_core::jobs::{EventRuleFire, FlowWebhook};
-use tsunagu_core::{ClinicId, ConversationId, PatientId, Priority};
-use tsunagu_inbox::reply::{queue_in, Author, Outgoing, ReplyOutcome};
+use tsunagu_core::{ClinicId, Code, ConversationId, PatientId, Priority};
+use tsunagu_inbox::reply::{self, queue_in, Author, Outgoing, ReplyOutcome};
 use tsunagu_inbox::{routing, state};
 use tsunagu_privacy::audit::Actor;
 use tsunagu_privacy::consent::{Purpose, SendBasis};
@@ -25,6 +25,9 @@ pub struct Event {
     pub patient: Option<String>,
     pub conversation: Option<Conversation>,
     pub text: Option<String>,
+    /// The LINE reply token of the patient's action (a message, a friend-add) and when it was
+    /// issued: a rule's reply goes with it while fresh (free of the monthly quota).
+    pub reply_token: Option<(String, i64)>,
 }
 
 /// What a run did.
@@ -185,8 +188,15 @@ async fn fire_one(
                         Kind::MessageReceived | Kind::FriendAdded => SendBasis::ReplyToPatient,
                         _ => SendBasis::Purpose(Purpose::Care),
                     };
-                    let out = Outgoing::text(text);
-                    match queue_in(&mut tx, clinic, c, Author::Automation, out, basis, now).await? {
+                    let outcome = match by_token(&mut tx, ev, c, text, now).await? {
+                        Some(o) => o,
+                        None => {
+                            let out = Outgoing::text(text);
+                            queue_in(&mut tx, clinic, c, Author::Automation, out, basis, now)
+                                .await?
+                        }
+                    };
+                    match outcome {
                         ReplyOutcome::Queued(_) => {
                             fired.replied = true;
                             "返信を送りました".into()
@@ -245,6 +255,29 @@ async fn fire_one(
         }
     }
     Ok(true)
+}
+
+/// A rule's reply as LINE's reply to the patient's action while its token is fresh; `None`:
+/// no token, or another answer used it (the reply then goes by push, through the checks).
+async fn by_token(
+    tx: &mut tsunagu_store::Tx,
+    ev: &Event,
+    c: &Conversation,
+    text: &str,
+    now: i64,
+) -> anyhow::Result<Option<ReplyOutcome>> {
+    let Some((token, at)) = reply::fresh_token(ev.reply_token.as_ref(), now) else {
+        return Ok(None);
+    };
+    let clinic = &ev.fire.clinic_id;
+    let messages = vec![serde_json::json!({"type": "text", "text": text})];
+    let o = reply::queue_auto_reply_in(tx, clinic, c, Some(token), at, messages, now).await?;
+    Ok(match o {
+        ReplyOutcome::Refused(r) if matches!(r.code, Code::ReplyTokenUsed | Code::NoReplyToken) => {
+            None
+        }
+        o => Some(o),
+    })
 }
 
 /// A reply to a message claims the message's one automated answer (keyword rules and the away

@@ -19,11 +19,14 @@ pub async fn load(
 ) -> anyhow::Result<Option<Event>> {
     let clinic = &p.clinic_id;
     let mut text = None;
+    let mut reply_token = None;
     let mut conv_id = p.conversation_id.clone();
     if let Some(m) = &p.message_id {
         let Some(msg) = conversations::message_by_id(&mut *conn, clinic, m).await? else {
             return Ok(None);
         };
+        let payload = serde_json::from_str(&msg.payload).unwrap_or_default();
+        reply_token = tsunagu_inbox::reply::stored_token(&payload);
         text = msg.body.filter(|_| msg.kind == "text");
         conv_id = Some(msg.conversation_id);
     }
@@ -51,6 +54,7 @@ pub async fn load(
         patient,
         conversation,
         text,
+        reply_token,
     }))
 }
 

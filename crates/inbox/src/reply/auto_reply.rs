@@ -12,6 +12,25 @@ use super::ReplyOutcome;
 
 /// LINE accepts 1–5 message objects per reply.
 const MAX_REPLY_MESSAGES: usize = 5;
+/// LINE does not publish the reply token's lifetime (about a minute); leave a margin.
+pub const REPLY_TOKEN_FRESH_MS: i64 = 50_000;
+
+/// The token and when it was issued, while it is fresh enough to use.
+pub fn fresh_token(token: Option<&(String, i64)>, now_ms: i64) -> Option<(&str, i64)> {
+    token
+        .filter(|(t, at)| !t.is_empty() && now_ms - at < REPLY_TOKEN_FRESH_MS)
+        .map(|(t, at)| (t.as_str(), *at))
+}
+
+/// The LINE reply token a stored inbound message's payload carries (ingest writes it), if any.
+pub fn stored_token(payload: &serde_json::Value) -> Option<(String, i64)> {
+    let token = payload.get("reply_token")?.as_str()?.to_string();
+    let at = payload
+        .get("reply_token_at")
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0);
+    Some((token, at))
+}
 
 /// Queues an immediate automated answer to a LINE event, sent with its reply token. The token is
 /// single-use, so the outbox never repeats a reply whose outcome is unknown, and never falls back
