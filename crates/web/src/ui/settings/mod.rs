@@ -213,6 +213,14 @@ pub fn router() -> Router<AppState> {
             "/app/settings/sources/channels/{channel}/address",
             post(sources::set_address),
         )
+        .route(
+            "/app/settings/sources/channels/{channel}/line-login",
+            post(sources::set_login),
+        )
+        .route(
+            "/app/settings/sources/channels/{channel}/line-login/remove",
+            post(sources::remove_login),
+        )
         .route("/app/settings/sources/sources.csv", get(sources::export))
         .route("/app/settings/sources/{id}/print", get(sources::print))
         .route("/app/settings/sources/{id}/qr.svg", get(sources::qr))

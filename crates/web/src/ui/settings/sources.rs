@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qrcodegen::{QrCode, QrCodeEcc};
 use serde::{Deserialize, Serialize};
-use tsunagu_automation::{source_edits, sources};
+use tsunagu_automation::{line_login, source_edits, sources};
 use tsunagu_core::Permission;
 
 use super::audit_change;
@@ -60,6 +60,8 @@ struct ChannelItem {
     kind: String,
     address: String,
     address_label: String,
+    /// The linked LINE Login channel's id ('' when none; LINE channels only).
+    login_channel_id: String,
 }
 
 #[derive(Serialize)]
@@ -73,6 +75,8 @@ struct Item {
     messages: i64,
     following: i64,
     link: Option<String>,
+    /// Its link goes through LINE Login (the add-friend option).
+    via_login: bool,
     /// How the source welcomes, in words ('' for not at all).
     welcome: String,
 }
@@ -81,6 +85,7 @@ async fn channels(state: &AppState, staff: &Staff) -> Result<Vec<ChannelItem>, P
     let clinic = staff.clinic.clinic_id();
     let mut c = conn(state).await?;
     let mut out = Vec::new();
+    let logins = line_login::link::list(&mut c, &clinic).await?;
     for ch in tsunagu_store::channels::list(&mut c, &clinic).await? {
         if !KINDS.contains(&ch.kind.as_str()) {
             continue;
@@ -89,6 +94,11 @@ async fn channels(state: &AppState, staff: &Staff) -> Result<Vec<ChannelItem>, P
         out.push(ChannelItem {
             address_label: text(staff.lang, &format!("sources.address.{}", ch.kind)),
             address: address.unwrap_or_default(),
+            login_channel_id: logins
+                .iter()
+                .find(|(c, _)| *c == ch.id)
+                .map(|(_, l)| l.clone())
+                .unwrap_or_default(),
             id: ch.id,
             name: ch.name,
             kind: ch.kind,
@@ -97,8 +107,14 @@ async fn channels(state: &AppState, staff: &Staff) -> Result<Vec<ChannelItem>, P
     Ok(out)
 }
 
-fn link_of(chs: &[ChannelItem], s: &sources::Source) -> Option<String> {
+/// The link the source's QR code holds: through LINE Login when its LINE channel has a Login
+/// channel linked, else the prefilled message (`line_login::source_link`, which the API asks
+/// too).
+fn link_of(state: &AppState, chs: &[ChannelItem], s: &sources::Source) -> Option<String> {
     let ch = chs.iter().find(|c| c.id == s.channel_id)?;
+    if ch.kind == "line" && !ch.login_channel_id.is_empty() {
+        return Some(line_login::source_url(&state.settings.public_base(), &s.id));
+    }
     sources::chat_link(&ch.kind, &ch.address, &sources::prefilled_text(&s.code))
 }
 
@@ -155,7 +171,10 @@ async fn build(
         .into_iter()
         .map(|r| Item {
             welcome: welcome_words(lang, &r.source, &flows),
-            link: link_of(&chs, &r.source),
+            link: link_of(state, &chs, &r.source),
+            via_login: chs.iter().any(|c| {
+                c.id == r.source.channel_id && c.kind == "line" && !c.login_channel_id.is_empty()
+            }),
             channel: chs
                 .iter()
                 .find(|c| c.id == r.source.channel_id)
@@ -173,6 +192,7 @@ async fn build(
     let ctx = minijinja::context! {
         lang, shell => shell(state, staff, "settings").await?, title => text(lang, "sources.title"),
         csrf_token => &staff.csrf_token, sources => items, channels => chs, error, notice, flows,
+        callback_url => line_login::callback_url(&state.settings.public_base()),
     };
     render(state, "settings/sources.html", ctx)
 }
@@ -185,7 +205,7 @@ pub async fn page(
     staff.require(Permission::Administer)?;
     let notice = q
         .saved
-        .filter(|k| ["created", "address"].contains(&k.as_str()))
+        .filter(|k| ["created", "address", "login", "login_removed"].contains(&k.as_str()))
         .map(|k| text(staff.lang, &format!("sources.saved.{k}")));
     build(&state, &staff, None, notice).await
 }
@@ -281,6 +301,96 @@ pub async fn set_address(
     Ok(Redirect::to(&format!("{PAGE}?saved=address")).into_response())
 }
 
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub login_channel_id: String,
+    #[serde(default)]
+    pub login_channel_secret: String,
+}
+
+/// Links a LINE Login channel to one of the clinic's LINE channels (its sources' QR codes then
+/// open LINE Login with the add-friend option). Both fields each time: the secret is never
+/// shown back.
+pub async fn set_login(
+    State(state): State<AppState>,
+    staff: Staff,
+    ip: ClientIp,
+    Path(channel): Path<String>,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, PageError> {
+    staff.require(Permission::Administer)?;
+    let chs = channels(&state, &staff).await?;
+    if !chs.iter().any(|c| c.id == channel && c.kind == "line") {
+        return Err(PageError::not_found());
+    }
+    let (id, secret) =
+        match line_login::link::check(&form.login_channel_id, &form.login_channel_secret) {
+            Ok(v) => v,
+            Err(r) => {
+                let err = crate::i18n::refusal(staff.lang, &r);
+                let html = build(&state, &staff, Some(err), None).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+            }
+        };
+    let clinic = staff.clinic.clinic_id();
+    let mut tx = state.db.begin().await?;
+    let pair = (id.as_str(), secret.as_str());
+    line_login::link::set(
+        tx.conn(),
+        &state.cipher,
+        &clinic,
+        &channel,
+        pair,
+        state.now_ms(),
+    )
+    .await?;
+    let subject = ("channel", &[channel.as_str()][..]);
+    audit_change(
+        &mut tx,
+        &state,
+        &staff,
+        &ip,
+        "inflow_source.line_login",
+        subject,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{PAGE}?saved=login")).into_response())
+}
+
+/// Unlinks the channel's LINE Login channel: its sources' QR codes go back to the prefilled
+/// message (posters already printed keep working: `/s/{source}` then opens the message).
+pub async fn remove_login(
+    State(state): State<AppState>,
+    staff: Staff,
+    ip: ClientIp,
+    Path(channel): Path<String>,
+    CsrfForm(_): CsrfForm<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    staff.require(Permission::Administer)?;
+    let chs = channels(&state, &staff).await?;
+    if !chs.iter().any(|c| c.id == channel && c.kind == "line") {
+        return Err(PageError::not_found());
+    }
+    let clinic = staff.clinic.clinic_id();
+    let mut tx = state.db.begin().await?;
+    if line_login::link::remove(tx.conn(), &clinic, &channel).await? {
+        let subject = ("channel", &[channel.as_str()][..]);
+        audit_change(
+            &mut tx,
+            &state,
+            &staff,
+            &ip,
+            "inflow_source.line_login_remove",
+            subject,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{PAGE}?saved=login_removed")).into_response())
+}
+
 /// The source, its chat link (none while its channel has no address) and its channel's kind.
 async fn source_and_link(
     state: &AppState,
@@ -292,7 +402,7 @@ async fn source_and_link(
     drop(c);
     let s = s.ok_or_else(PageError::not_found)?;
     let chs = channels(state, staff).await?;
-    let link = link_of(&chs, &s);
+    let link = link_of(state, &chs, &s);
     let kind = chs
         .iter()
         .find(|c| c.id == s.channel_id)

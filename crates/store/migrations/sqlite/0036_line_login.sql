@@ -1,0 +1,45 @@
+-- LINE Login's add-friend option for inflow sources (流入経路, issue 12 item 10). A LINE channel
+-- may link a LINE Login channel of the same provider (so its user ids are the Messaging API's):
+-- then a source's QR code opens our /s/{source} which sends the patient through LINE Login
+-- with bot_prompt=aggressive, and the callback attributes the source to the LINE user id the
+-- ID token names.
+
+-- One per LINE channel (id = the Messaging API channel's id). The Login channel secret is
+-- encrypted with the configured key (listed in store::secrets::ENCRYPTED for rotate-key).
+CREATE TABLE line_login_links (
+    id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    login_channel_id TEXT NOT NULL,
+    secret_enc TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+-- One per visit of a source's link: the OAuth `state` (stored as its SHA-256, so a database
+-- reader cannot finish someone's login), bound to the source, short-lived, used once. A
+-- reloaded or replayed callback finds it used and changes nothing.
+CREATE TABLE line_login_states (
+    id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    channel_id TEXT NOT NULL,
+    source_id TEXT NOT NULL REFERENCES inflow_sources(id) ON DELETE CASCADE,
+    nonce TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    -- What LINE said on the callback: the patient became a friend during this login.
+    friend_added INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX line_login_states_expiry_idx ON line_login_states (expires_at);
+
+-- A source's welcome owed to whoever arrived through LINE Login, sent once the patient is a
+-- friend (the follow webhook may come before or after the callback): whichever of the two
+-- claims it (sent_at, a conditional UPDATE) sends it, so it never goes twice.
+CREATE TABLE line_login_welcomes (
+    state_id TEXT PRIMARY KEY,
+    clinic_id TEXT NOT NULL REFERENCES clinics(id),
+    identity_id TEXT NOT NULL,
+    source_id TEXT NOT NULL REFERENCES inflow_sources(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER
+);
+CREATE INDEX line_login_welcomes_pending_idx ON line_login_welcomes (identity_id) WHERE sent_at IS NULL;
