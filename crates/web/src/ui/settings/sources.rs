@@ -450,8 +450,13 @@ pub async fn print(
     let (s, link, kind) = source_and_link(&state, &staff, &id).await?;
     let lang = staff.lang;
     let heading = text(lang, &format!("sources.poster.title.{kind}"));
+    let login_prefix = line_login::source_url(&state.settings.public_base(), "");
+    let via_login = link
+        .as_deref()
+        .is_some_and(|l| l.starts_with(&login_prefix));
     let ctx = minijinja::context! {
         lang, title => s.name.clone(), clinic => &staff.clinic.name, source => s, link, heading,
+        via_login,
     };
     render(&state, "settings/source_print.html", ctx)
 }
