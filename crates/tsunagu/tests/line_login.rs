@@ -289,6 +289,22 @@ async fn a_forged_expired_or_cancelled_login_changes_nothing() {
     assert_eq!(status, 400);
     assert!(html.contains("キャンセル"), "{html}");
 
+    // Opening the public link wrote nothing (the state is signed, not stored).
+    assert_eq!(app.count("SELECT COUNT(*) FROM line_login_states").await, 0);
+
+    // A state moved onto another source (of the same channel) fails its signature.
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let (clinic, channel) = (&app.clinic, app.channel.as_str());
+    let other = sources::create(&mut conn, clinic, channel, "受付", "流入:受付", 0)
+        .await
+        .unwrap();
+    drop(conn);
+    let path = scan(&app, &source).await;
+    let moved = path.replace(&source.id, &other);
+    assert_ne!(moved, path);
+    let (status, _) = callback(&app, &moved).await;
+    assert_eq!(status, 400);
+
     // Back after the state's ten minutes.
     let path = scan(&app, &source).await;
     app.clock.advance(chrono::Duration::minutes(11));

@@ -5,14 +5,14 @@
 //! changes nothing either.
 use anyhow::Context;
 use serde::Deserialize;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::AnyConnection;
 use tsunagu_channels::line::login;
 use tsunagu_core::{ChannelId, ClinicId};
 use tsunagu_privacy::Cipher;
 use tsunagu_store::conversations::{self, NewConversation};
 use tsunagu_store::{patients, Db};
 
-use super::{callback_url, link, state_key, welcome};
+use super::{callback_url, link, state, state_key, welcome};
 use crate::lines::{self, Why};
 use crate::sources;
 
@@ -64,14 +64,13 @@ pub enum Done {
     AlreadyDone,
 }
 
-#[derive(FromRow)]
+/// A checked state: its source, clinic and channel, nonce and expiry.
 struct State {
-    clinic_id: String,
+    clinic: ClinicId,
     channel_id: String,
     source_id: String,
     nonce: String,
     expires_at: i64,
-    used_at: Option<i64>,
 }
 
 /// Completes a login. `Err` only for our own failures (the database); LINE's and the patient's
@@ -87,48 +86,36 @@ pub async fn complete(
     if q.error.is_some() {
         return Ok(Err(Refused::Cancelled));
     }
-    let Some(state) = q
+    let Some(raw) = q
         .state
         .as_deref()
-        .filter(|s| !s.is_empty() && s.len() <= 128)
+        .filter(|s| !s.is_empty() && s.len() <= 256)
     else {
         return Ok(Err(Refused::UnknownState));
     };
-    let key = state_key(state);
-    let found: Option<State> = {
+    let key = state_key(raw);
+    let (st, link, channel) = {
         let mut conn = db.pool().acquire().await?;
-        sqlx::query_as(
-            "SELECT clinic_id, channel_id, source_id, nonce, expires_at, used_at FROM line_login_states WHERE id = $1",
-        )
-        .bind(&key)
-        .fetch_optional(&mut *conn)
-        .await
-        .context("reading a LINE Login state")?
+        let Some(checked) = check(&mut conn, cipher, raw).await? else {
+            return Ok(Err(Refused::UnknownState));
+        };
+        let used: Option<i64> = sqlx::query_scalar("SELECT 1 FROM line_login_states WHERE id = $1")
+            .bind(&key)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("reading whether a LINE Login state was used")?;
+        if used.is_some() {
+            return Ok(Ok(Done::AlreadyDone));
+        }
+        checked
     };
-    let Some(st) = found else {
-        return Ok(Err(Refused::UnknownState));
-    };
-    if st.used_at.is_some() {
-        return Ok(Ok(Done::AlreadyDone));
-    }
     if st.expires_at <= now_ms {
         return Ok(Err(Refused::Expired));
     }
     let Some(code) = q.code.as_deref().filter(|c| !c.is_empty()) else {
         return Ok(Err(Refused::Token));
     };
-    let clinic = ClinicId::from_db(st.clinic_id.clone());
-    let channel_id = ChannelId::from_db(st.channel_id.clone());
-    let (link, channel) = {
-        let mut conn = db.pool().acquire().await?;
-        let link = link::get(&mut conn, cipher, &clinic, &st.channel_id).await?;
-        let channel = tsunagu_store::channels::by_id(&mut conn, &clinic, &channel_id).await?;
-        (link, channel)
-    };
-    // Unlinked or the channel removed meanwhile: the login cannot be checked.
-    let (Some(link), Some(channel)) = (link, channel) else {
-        return Ok(Err(Refused::Token));
-    };
+    let clinic = st.clinic.clone();
     let redirect = callback_url(public_base);
     let id_token = match login::exchange_code(
         http,
@@ -162,7 +149,7 @@ pub async fn complete(
     let friend_added = q.friendship_status_changed.as_deref() == Some("true");
     let arrival = {
         let mut tx = db.begin().await?;
-        let arrived = arrive(tx.conn(), &clinic, &st, &key, &claims, friend_added, now_ms).await?;
+        let arrived = arrive(tx.conn(), &st, &key, &claims, friend_added, now_ms).await?;
         if arrived.is_none() {
             return Ok(Ok(Done::AlreadyDone)); // a concurrent callback of the same state won
         }
@@ -177,28 +164,72 @@ pub async fn complete(
     Ok(Ok(Done::Arrived))
 }
 
-/// In the caller's transaction: the state claimed, the identity found or created (with a
+/// The state's source (of any clinic: the state carries no clinic), its LINE channel and that
+/// channel's Login link, if the link's secret signed the state. `None` for anything else.
+async fn check(
+    conn: &mut AnyConnection,
+    cipher: &Cipher,
+    raw: &str,
+) -> anyhow::Result<Option<(State, link::Link, tsunagu_store::channels::Channel)>> {
+    let Some(source_id) = state::source_of(raw) else {
+        return Ok(None);
+    };
+    let Some((clinic, source)) = sources::by_public_id(&mut *conn, source_id).await? else {
+        return Ok(None);
+    };
+    let channel_id = ChannelId::from_db(source.channel_id.clone());
+    let Some(channel) = tsunagu_store::channels::by_id(&mut *conn, &clinic, &channel_id).await?
+    else {
+        return Ok(None);
+    };
+    let Some(link) = link::get(&mut *conn, cipher, &clinic, &channel.id).await? else {
+        return Ok(None);
+    };
+    let Some(signed) = state::verify(&link.secret, raw).filter(|s| s.source_id == source.id) else {
+        return Ok(None);
+    };
+    let st = State {
+        clinic,
+        channel_id: channel.id.clone(),
+        source_id: source.id,
+        nonce: signed.nonce,
+        expires_at: signed.expires_at,
+    };
+    Ok(Some((st, link, channel)))
+}
+
+/// In the caller's transaction: the state recorded as used, the identity found or created (with a
 /// provisional patient, as ingest does), the conversation, the scan, the tag, the line for
 /// staff and the welcome owed. `None` when the state was claimed by another; `Some(identity)`
 /// when a welcome is owed.
 async fn arrive(
     conn: &mut AnyConnection,
-    clinic: &ClinicId,
     st: &State,
     key: &str,
     claims: &login::IdClaims,
     friend_added: bool,
     now_ms: i64,
 ) -> anyhow::Result<Option<Option<String>>> {
+    let clinic = &st.clinic;
+    sqlx::query("DELETE FROM line_login_states WHERE expires_at < $1")
+        .bind(now_ms - 86_400_000)
+        .execute(&mut *conn)
+        .await
+        .context("forgetting old LINE Login states")?;
     let claimed = sqlx::query(
-        "UPDATE line_login_states SET used_at = $1, friend_added = $2 WHERE id = $3 AND used_at IS NULL",
+        "INSERT INTO line_login_states (id, clinic_id, channel_id, source_id, used_at, expires_at, friend_added)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(now_ms)
-    .bind(i64::from(friend_added))
     .bind(key)
+    .bind(clinic.as_str())
+    .bind(&st.channel_id)
+    .bind(&st.source_id)
+    .bind(now_ms)
+    .bind(st.expires_at)
+    .bind(i64::from(friend_added))
     .execute(&mut *conn)
     .await
-    .context("claiming a LINE Login state")?;
+    .context("recording a used LINE Login state")?;
     if claimed.rows_affected() != 1 {
         return Ok(None);
     }

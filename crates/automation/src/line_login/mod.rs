@@ -4,9 +4,10 @@
 //!
 //! - `link`: the linked Login channel per LINE channel (its id and secret, the secret encrypted
 //!   like channel credentials; table `line_login_links`, migration 0036);
-//! - `visit`: a source's public link `/s/{source}` starts a login: a `state` (random, stored as
-//!   its SHA-256, ten minutes, bound to the source, used once) and the authorization URL with
-//!   `bot_prompt=aggressive`;
+//! - `visit`: a source's public link `/s/{source}` starts a login: a `state` (`state`: the
+//!   source, ten minutes' expiry and the ID token's nonce, signed with the Login channel's
+//!   secret; nothing stored until the callback records it as used) and the authorization URL
+//!   with `bot_prompt=aggressive`;
 //! - `callback`: the code exchanged, the ID token checked (`channels::line::login`), then the
 //!   source attributed to that LINE user on the linked channel the way a code's message is
 //!   (`sources::arrive`: scan keyed `login:<state>`, tag, counted once) with the same system line;
@@ -14,6 +15,7 @@
 //!   callback and the follow webhook's dispatch claims it first.
 pub mod callback;
 pub mod link;
+pub mod state;
 pub mod visit;
 pub mod welcome;
 

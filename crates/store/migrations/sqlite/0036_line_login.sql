@@ -14,18 +14,17 @@ CREATE TABLE line_login_links (
     updated_at INTEGER NOT NULL
 );
 
--- One per visit of a source's link: the OAuth `state` (stored as its SHA-256, so a database
--- reader cannot finish someone's login), bound to the source, short-lived, used once. A
--- reloaded or replayed callback finds it used and changes nothing.
+-- A login completed from a source's link. The OAuth `state` itself is signed, not stored (opening
+-- a source's public link writes nothing); the callback records it here, keyed by its SHA-256,
+-- before it changes anything, so a reloaded or replayed callback finds it and changes nothing.
+-- Kept until a day after the state expired (after that its signature check refuses it anyway).
 CREATE TABLE line_login_states (
     id TEXT PRIMARY KEY,
     clinic_id TEXT NOT NULL REFERENCES clinics(id),
     channel_id TEXT NOT NULL,
     source_id TEXT NOT NULL REFERENCES inflow_sources(id) ON DELETE CASCADE,
-    nonce TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
+    used_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    used_at INTEGER,
     -- What LINE said on the callback: the patient became a friend during this login.
     friend_added INTEGER NOT NULL DEFAULT 0
 );
