@@ -123,3 +123,29 @@ pub async fn remove(
         .context("removing a channel's LINE Login link")?;
     Ok(done.rows_affected() > 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_channel_is_its_console_number_and_a_32_hex_secret() {
+        let secret = "0123456789abcdef0123456789ABCDEF";
+        assert_eq!(
+            check(" 1660000000 ", &format!(" {secret} ")),
+            Ok(("1660000000".into(), secret.into()))
+        );
+        for (id, secret) in [
+            ("abc", secret),
+            ("1660000000", "short"),
+            ("", secret),
+            ("1660000000", "0123456789abcdef0123456789abcdeg"),
+        ] {
+            assert_eq!(
+                check(id, secret).map_err(|r| r.code),
+                Err(Code::InvalidLineLogin),
+                "{id} {secret}"
+            );
+        }
+    }
+}

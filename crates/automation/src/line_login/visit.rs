@@ -20,21 +20,21 @@ pub async fn begin(
     now_ms: i64,
 ) -> anyhow::Result<Option<String>> {
     let mut conn = db.pool().acquire().await?;
-    let Some((clinic, source)) = sources::by_public_id(&mut *conn, source_id).await? else {
+    let Some((clinic, source)) = sources::by_public_id(&mut conn, source_id).await? else {
         return Ok(None);
     };
     let channel_id = ChannelId::from_db(source.channel_id.clone());
-    let channel = tsunagu_store::channels::by_id(&mut *conn, &clinic, &channel_id).await?;
+    let channel = tsunagu_store::channels::by_id(&mut conn, &clinic, &channel_id).await?;
     let Some(channel) = channel.filter(|c| c.enabled != 0) else {
         return Ok(None);
     };
     let linked = match channel.kind.as_str() {
-        "line" => link::get(&mut *conn, cipher, &clinic, &channel.id).await?,
+        "line" => link::get(&mut conn, cipher, &clinic, &channel.id).await?,
         _ => None,
     };
     let Some(link) = linked else {
         // No Login link: the prefilled message, as the QR code would hold.
-        let address = sources::address(&mut *conn, &clinic, &channel.id).await?;
+        let address = sources::address(&mut conn, &clinic, &channel.id).await?;
         let text = sources::prefilled_text(&source.code);
         return Ok(address.and_then(|a| sources::chat_link(&channel.kind, &a, &text)));
     };
