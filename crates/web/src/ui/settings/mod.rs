@@ -38,6 +38,7 @@ mod satisfaction;
 mod sequence_form;
 mod sequences;
 mod service_levels;
+mod source_login;
 pub(crate) mod sources;
 mod team_members;
 mod teams;
@@ -215,11 +216,11 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/app/settings/sources/channels/{channel}/line-login",
-            post(sources::set_login),
+            post(source_login::set_login),
         )
         .route(
             "/app/settings/sources/channels/{channel}/line-login/remove",
-            post(sources::remove_login),
+            post(source_login::remove_login),
         )
         .route("/app/settings/sources/sources.csv", get(sources::export))
         .route("/app/settings/sources/{id}/print", get(sources::print))

@@ -21,7 +21,7 @@ use crate::ui::session::{CsrfForm, Staff};
 use crate::ui::{conn, render};
 use crate::{AppState, PageError};
 
-const PAGE: &str = "/app/settings/sources";
+pub(super) const PAGE: &str = "/app/settings/sources";
 use source_edits::KINDS;
 const MAX_ADDRESS: usize = 40;
 
@@ -54,10 +54,10 @@ struct FlowChoice {
 }
 
 #[derive(Serialize)]
-struct ChannelItem {
-    id: String,
+pub(super) struct ChannelItem {
+    pub(super) id: String,
     name: String,
-    kind: String,
+    pub(super) kind: String,
     address: String,
     address_label: String,
     /// The linked LINE Login channel's id ('' when none; LINE channels only).
@@ -81,7 +81,10 @@ struct Item {
     welcome: String,
 }
 
-async fn channels(state: &AppState, staff: &Staff) -> Result<Vec<ChannelItem>, PageError> {
+pub(super) async fn channels(
+    state: &AppState,
+    staff: &Staff,
+) -> Result<Vec<ChannelItem>, PageError> {
     let clinic = staff.clinic.clinic_id();
     let mut c = conn(state).await?;
     let mut out = Vec::new();
@@ -108,8 +111,8 @@ async fn channels(state: &AppState, staff: &Staff) -> Result<Vec<ChannelItem>, P
 }
 
 /// The link the source's QR code holds: through LINE Login when its LINE channel has a Login
-/// channel linked, else the prefilled message (`line_login::source_link`, which the API asks
-/// too).
+/// channel linked, else the prefilled message — the rule of `line_login::source_link` (which
+/// the API asks), here from the channels the page has read already.
 fn link_of(state: &AppState, chs: &[ChannelItem], s: &sources::Source) -> Option<String> {
     let ch = chs.iter().find(|c| c.id == s.channel_id)?;
     if ch.kind == "line" && !ch.login_channel_id.is_empty() {
@@ -155,7 +158,7 @@ fn welcome_words(lang: &str, s: &sources::Source, flows: &[FlowChoice]) -> Strin
     format!("{}（{}）", parts.join("・"), text(lang, when))
 }
 
-async fn build(
+pub(super) async fn build(
     state: &AppState,
     staff: &Staff,
     error: Option<String>,
@@ -299,96 +302,6 @@ pub async fn set_address(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("{PAGE}?saved=address")).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    pub login_channel_id: String,
-    #[serde(default)]
-    pub login_channel_secret: String,
-}
-
-/// Links a LINE Login channel to one of the clinic's LINE channels (its sources' QR codes then
-/// open LINE Login with the add-friend option). Both fields each time: the secret is never
-/// shown back.
-pub async fn set_login(
-    State(state): State<AppState>,
-    staff: Staff,
-    ip: ClientIp,
-    Path(channel): Path<String>,
-    CsrfForm(form): CsrfForm<LoginForm>,
-) -> Result<Response, PageError> {
-    staff.require(Permission::Administer)?;
-    let chs = channels(&state, &staff).await?;
-    if !chs.iter().any(|c| c.id == channel && c.kind == "line") {
-        return Err(PageError::not_found());
-    }
-    let (id, secret) =
-        match line_login::link::check(&form.login_channel_id, &form.login_channel_secret) {
-            Ok(v) => v,
-            Err(r) => {
-                let err = crate::i18n::refusal(staff.lang, &r);
-                let html = build(&state, &staff, Some(err), None).await?;
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-            }
-        };
-    let clinic = staff.clinic.clinic_id();
-    let mut tx = state.db.begin().await?;
-    let pair = (id.as_str(), secret.as_str());
-    line_login::link::set(
-        tx.conn(),
-        &state.cipher,
-        &clinic,
-        &channel,
-        pair,
-        state.now_ms(),
-    )
-    .await?;
-    let subject = ("channel", &[channel.as_str()][..]);
-    audit_change(
-        &mut tx,
-        &state,
-        &staff,
-        &ip,
-        "inflow_source.line_login",
-        subject,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{PAGE}?saved=login")).into_response())
-}
-
-/// Unlinks the channel's LINE Login channel: its sources' QR codes go back to the prefilled
-/// message (posters already printed keep working: `/s/{source}` then opens the message).
-pub async fn remove_login(
-    State(state): State<AppState>,
-    staff: Staff,
-    ip: ClientIp,
-    Path(channel): Path<String>,
-    CsrfForm(_): CsrfForm<HashMap<String, String>>,
-) -> Result<Response, PageError> {
-    staff.require(Permission::Administer)?;
-    let chs = channels(&state, &staff).await?;
-    if !chs.iter().any(|c| c.id == channel && c.kind == "line") {
-        return Err(PageError::not_found());
-    }
-    let clinic = staff.clinic.clinic_id();
-    let mut tx = state.db.begin().await?;
-    if line_login::link::remove(tx.conn(), &clinic, &channel).await? {
-        let subject = ("channel", &[channel.as_str()][..]);
-        audit_change(
-            &mut tx,
-            &state,
-            &staff,
-            &ip,
-            "inflow_source.line_login_remove",
-            subject,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{PAGE}?saved=login_removed")).into_response())
 }
 
 /// The source, its chat link (none while its channel has no address) and its channel's kind.
