@@ -1,6 +1,6 @@
 //! Changing the clinic's inflow sources (流入経路), for the settings page and the API alike: a
-//! name and tag checked once, on a channel of the clinic whose chat links can carry a prefilled
-//! message; renaming (the code, and so printed posters, stay); removing with its counts; and
+//! name and tag checked once, on a channel of the clinic whose chat links can carry the
+//! source's code; renaming (the code, and so printed posters, stay); removing with its counts; and
 //! the CSV of daily counts staff open in a spreadsheet.
 use anyhow::Context;
 use sqlx::AnyConnection;
@@ -8,8 +8,8 @@ use tsunagu_core::{ClinicId, Code, Refusal};
 
 use crate::sources::{Day, Source, MAX_NAME};
 
-/// Channel kinds whose chat links can carry a prefilled message.
-pub const KINDS: [&str; 3] = ["line", "whatsapp", "sms"];
+/// Channel kinds whose chat links can carry a source's code (prefilled words, Messenger's `ref`).
+pub const KINDS: [&str; 4] = ["line", "whatsapp", "sms", "messenger"];
 pub const MAX_TAG: usize = 30;
 
 /// A source's name and tag as stored.

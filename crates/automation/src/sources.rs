@@ -1,6 +1,7 @@
 //! Where patients come from (流入経路, issue 12 item 10): a source (待合室ポスター, 受付カウンター,
 //! ホームページ) belongs to a channel and has a short code (`S-7K2Q`). Its QR code opens a chat
-//! with a prefilled message ending in the code (LINE `oaMessage`, WhatsApp `wa.me`, SMS `sms:`);
+//! with a prefilled message ending in the code (LINE `oaMessage`, WhatsApp `wa.me`, SMS `sms:`),
+//! or on Messenger carries it as the m.me link's `ref`, which the webhook returns;
 //! the patient's first message carrying a known code of that channel tags them with the source's
 //! tag and records a scan (once per message, so a redelivery or a retried job counts once); the
 //! first source that ever saw a patient counts them as added by it. A source may welcome who
@@ -97,28 +98,39 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-/// The "open a chat with this message" link of a channel kind at `address` (LINE basic id
-/// `@xxxx`, a WhatsApp or SMS number), or `None` for a kind without one.
-pub fn chat_link(kind: &str, address: &str, text: &str) -> Option<String> {
+/// The link a source's QR code opens on a channel kind at `address` (LINE basic id `@xxxx`, a
+/// WhatsApp or SMS number, a Facebook Page's username), or `None` for a kind without one. Most
+/// open a chat with the prefilled words ending in `code`; Messenger's carries it as `ref`,
+/// which comes back on the webhook (`postback.referral` or a `messaging_referrals` item).
+pub fn chat_link(kind: &str, address: &str, code: &str) -> Option<String> {
     let address = address.trim();
     if address.is_empty() {
         return None;
     }
+    let text = prefilled_text(code);
     let digits: String = address.chars().filter(|c| c.is_ascii_digit()).collect();
     match kind {
         // https://developers.line.biz/en/docs/messaging-api/using-line-url-scheme/
         "line" => Some(format!(
             "https://line.me/R/oaMessage/{}/?{}",
             percent_encode(address),
-            percent_encode(text)
+            percent_encode(&text)
         )),
         // https://faq.whatsapp.com/5913398998672934 (wa.me with a prefilled message)
         "whatsapp" if !digits.is_empty() => Some(format!(
             "https://wa.me/{digits}?text={}",
-            percent_encode(text)
+            percent_encode(&text)
         )),
         // RFC 5724: sms:<number>?body=<text>
-        "sms" if !digits.is_empty() => Some(format!("sms:+{digits}?body={}", percent_encode(text))),
+        "sms" if !digits.is_empty() => {
+            Some(format!("sms:+{digits}?body={}", percent_encode(&text)))
+        }
+        // Meta: Messenger Platform › Discovery › m.me Links (`ref` up to 250 characters).
+        "messenger" => Some(format!(
+            "https://m.me/{}?ref={}",
+            percent_encode(address.trim_start_matches('@')),
+            percent_encode(code)
+        )),
         _ => None,
     }
 }
@@ -300,6 +312,12 @@ pub async fn set_address(
     Ok(())
 }
 
+/// `text` folded for matching codes, when it could carry one (`S-` in any width or case).
+fn may_carry_code(text: &str) -> Option<String> {
+    let folded = fold_case(&fold_width(text));
+    folded.contains("s-").then_some(folded)
+}
+
 /// The source of `channel` whose code `text` carries (in any width or case).
 pub async fn find_in_text(
     conn: &mut AnyConnection,
@@ -307,10 +325,9 @@ pub async fn find_in_text(
     channel: &str,
     text: &str,
 ) -> anyhow::Result<Option<Source>> {
-    let folded = fold_case(&fold_width(text));
-    if !folded.contains("s-") {
+    let Some(folded) = may_carry_code(text) else {
         return Ok(None); // most messages: no query at all
-    }
+    };
     let all: Vec<Source> = sqlx::query_as(&format!(
         "SELECT {COLS} FROM inflow_sources WHERE clinic_id = $1 AND channel_id = $2"
     ))
@@ -379,6 +396,10 @@ pub async fn attribute(
     text: &str,
     now_ms: i64,
 ) -> anyhow::Result<Option<Arrival>> {
+    // Every patient's text passes here: without a code it must not take SQLite's one writer.
+    if may_carry_code(text).is_none() {
+        return Ok(None);
+    }
     let mut tx = db.begin().await?;
     let Some(source) = find_in_text(tx.conn(), clinic, channel, text).await? else {
         return Ok(None);
@@ -453,8 +474,7 @@ mod tests {
 
     #[test]
     fn a_line_link_opens_the_chat_with_the_code_at_the_end() {
-        let text = prefilled_text("S-7K2Q");
-        let link = chat_link("line", "@sakura", &text).unwrap_or_default();
+        let link = chat_link("line", "@sakura", "S-7K2Q").unwrap_or_default();
         assert!(
             link.starts_with("https://line.me/R/oaMessage/%40sakura/?"),
             "{link}"
@@ -465,12 +485,19 @@ mod tests {
 
     #[test]
     fn whatsapp_and_sms_links_use_the_number_digits() {
-        let w = chat_link("whatsapp", "+81 90-1234-5678", "a b").unwrap_or_default();
-        assert_eq!(w, "https://wa.me/819012345678?text=a%20b");
-        let s = chat_link("sms", "+819012345678", "a").unwrap_or_default();
-        assert_eq!(s, "sms:+819012345678?body=a");
-        assert_eq!(chat_link("messenger", "page", "a"), None);
-        assert_eq!(chat_link("line", " ", "a"), None);
+        let text = percent_encode(&prefilled_text("S-AB23"));
+        let w = chat_link("whatsapp", "+81 90-1234-5678", "S-AB23").unwrap_or_default();
+        assert_eq!(w, format!("https://wa.me/819012345678?text={text}"));
+        let s = chat_link("sms", "+819012345678", "S-AB23").unwrap_or_default();
+        assert_eq!(s, format!("sms:+819012345678?body={text}"));
+        assert_eq!(chat_link("instagram", "page", "S-AB23"), None);
+        assert_eq!(chat_link("line", " ", "S-AB23"), None);
+    }
+
+    #[test]
+    fn a_messenger_link_carries_the_code_as_its_ref() {
+        let m = chat_link("messenger", "sakura.clinic", "S-AB23").unwrap_or_default();
+        assert_eq!(m, "https://m.me/sakura.clinic?ref=S-AB23");
     }
 
     #[test]

@@ -108,16 +108,47 @@ fn a_quick_reply_carries_its_payload_and_the_message_it_answers() {
 }
 
 #[test]
+fn an_m_me_link_ref_comes_on_get_started_or_as_a_referral_item() {
+    let body = parsed("meta-docs/referral.json");
+    let EventKind::Postback { referral, .. } = &body.events[0].kind else {
+        panic!("{:?}", body.events[0].kind)
+    };
+    let r = referral.as_ref().unwrap();
+    assert_eq!(r.ref_param.as_deref(), Some("S-7K2Q"));
+    assert_eq!(
+        (r.source.as_deref(), r.kind.as_deref()),
+        (Some("SHORTLINK"), Some("OPEN_THREAD"))
+    );
+    assert_eq!(body.events[0].dedupe_key, "postback:m_getstarted_1");
+    let EventKind::Referral(r) = &body.events[1].kind else {
+        panic!("{:?}", body.events[1].kind)
+    };
+    assert_eq!(r.ref_param.as_deref(), Some("S-7K2Q"));
+    let key = &body.events[1].dedupe_key;
+    assert!(
+        key.starts_with("referral:7051846318273645:1743498999500:"),
+        "{key}"
+    );
+    let EventKind::Referral(ad) = &body.events[2].kind else {
+        panic!()
+    };
+    assert_eq!(ad.source.as_deref(), Some("ADS"));
+    assert_eq!(parsed("meta-docs/referral.json").events[1].dedupe_key, *key);
+}
+
+#[test]
 fn postbacks_dedupe_on_their_mid_or_on_sender_time_and_payload() {
     let body = parsed("meta-docs/postback.json");
     let EventKind::Postback {
         mid,
         title,
         payload,
+        referral,
     } = &body.events[0].kind
     else {
         panic!()
     };
+    assert_eq!(referral, &None);
     assert_eq!(mid.as_deref(), Some("m_postback_1"));
     assert_eq!(title.as_deref(), Some("予約を確認"));
     assert_eq!(payload.as_deref(), Some("CONFIRM_BOOKING:42"));
@@ -324,6 +355,7 @@ mod through_the_adapter {
             "meta-docs/unknown.json",
             "meta-docs/instagram.json",
             "meta-docs/postback.json",
+            "meta-docs/referral.json",
         ] {
             let body = parsed(name);
             let all = items(name);
@@ -361,6 +393,26 @@ mod through_the_adapter {
             (m.profile.clone(), m.fallback_name.as_str()),
             (Profile::Unknown, "Instagram")
         );
+    }
+
+    #[test]
+    fn a_link_s_ref_reaches_dispatch_as_source_ref_and_a_return_is_a_system_line() {
+        let all = items("meta-docs/referral.json");
+        let get_started = message(&all[0]);
+        assert_eq!(get_started.kind, "postback");
+        assert_eq!(get_started.payload["source_ref"], "S-7K2Q");
+        let back = message(&all[1]);
+        assert!(back.system && back.dispatch);
+        assert_eq!(
+            (back.kind.as_str(), back.body.as_deref()),
+            ("event", Some("referral"))
+        );
+        assert_eq!(back.payload["event"], "referral");
+        assert_eq!(back.payload["source_ref"], "S-7K2Q");
+        let plain = message(&items("meta-docs/postback.json")[0])
+            .payload
+            .clone();
+        assert!(plain["source_ref"].is_null(), "{plain}");
     }
 
     #[test]

@@ -146,7 +146,8 @@ pub async fn greeting(m: &Inbound) -> anyhow::Result<()> {
             Some("followed") | Some("unblocked")
         );
     let mut conn = m.db.pool().acquire().await?;
-    let first_contact = m.message.kind == "text"
+    // A Messenger person's first contact is often the Get Started button (a postback).
+    let first_contact = matches!(m.message.kind.as_str(), "text" | "postback")
         && conversation::is_first_contact(&mut conn, &m.conversation.id, &ident.id, &m.message.id)
             .await?;
     if !follow && !first_contact {
@@ -229,7 +230,12 @@ impl Sourced {
 /// rules and the away message leave it alone (the greeting or the source's welcome still
 /// runs), so the prefilled words set off no other automation.
 pub async fn source_code(m: &Inbound) -> anyhow::Result<Sourced> {
-    let (Some(text), Some(ident)) = (typed(m), &m.identity) else {
+    // A link's `ref` (Messenger m.me) names the source as the prefilled words do elsewhere.
+    let linked = m
+        .source_ref
+        .as_deref()
+        .filter(|_| m.conversation.kind == "direct");
+    let (Some(text), Some(ident)) = (typed(m).or(linked), &m.identity) else {
         return Ok(Sourced::No);
     };
     let (clinic, channel) = (&m.clinic, &m.conversation.channel_id);

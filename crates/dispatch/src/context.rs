@@ -18,6 +18,8 @@ pub struct Inbound {
     /// LINE reply token and when it was issued (ms), if the event carried one.
     pub reply_token: Option<(String, i64)>,
     pub standby: bool,
+    /// The `ref` of the link that brought the patient (a Messenger m.me link), if any.
+    pub source_ref: Option<String>,
 }
 
 impl Inbound {
@@ -51,6 +53,10 @@ impl Inbound {
                 )
             });
         let standby = payload.get("mode").and_then(|m| m.as_str()) == Some("standby");
+        let source_ref = payload
+            .get("source_ref")
+            .and_then(|r| r.as_str())
+            .map(str::to_string);
         let text = message
             .body
             .as_deref()
@@ -67,6 +73,7 @@ impl Inbound {
             text,
             reply_token,
             standby,
+            source_ref,
         }))
     }
 }

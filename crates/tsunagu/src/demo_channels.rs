@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use serde_json::json;
+use tsunagu_automation::sources;
 use tsunagu_channels::ChannelKind;
 use tsunagu_core::{ChannelId, ClinicId, SharedClock};
 use tsunagu_sandbox::line::LineSandbox;
@@ -202,6 +203,21 @@ pub async fn connect(
         sb.messenger.add_user(FB_PAGE, user);
     }
     sb.messenger.set_auto_receipts(true);
+    // A website button on Messenger (`m.me/sakura.clinic?ref=…`): the simulator's
+    // 「リンクから開く」 with the source's code plays a person following it.
+    let mut conn = db.pool().acquire().await?;
+    let fb = fb.as_str();
+    sources::set_address(&mut conn, clinic, fb, "sakura.clinic", now).await?;
+    sources::create(
+        &mut conn,
+        clinic,
+        fb,
+        "ホームページ",
+        "流入:ホームページ",
+        now,
+    )
+    .await?;
+    drop(conn);
 
     // SMS: one Twilio number.
     let auth_token = secret();

@@ -14,6 +14,8 @@ mod reliability;
 mod rich;
 #[path = "messenger/round_trip.rs"]
 mod round_trip;
+#[path = "messenger/sources.rs"]
+mod sources;
 #[path = "messenger/webhooks.rs"]
 mod webhooks;
 #[path = "messenger/windows.rs"]

@@ -372,3 +372,116 @@ async fn the_page_makes_a_welcoming_source_and_refuses_a_flow_not_published() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_edit_page_changes_a_source_or_removes_it_in_its_own_clinic_only() {
+    use tsunagu_store::clinics::{self, NewClinic};
+    let app = spawn_app().await;
+    let source = poster_source(&app).await;
+    let admin = app
+        .staff_session(&app.clinic, Role::Admin, "管理 高橋")
+        .await;
+    let edit = format!("/app/settings/sources/{}/edit", source.id);
+    let page = app.request(Method::GET, &edit).session(&admin).send().await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("value=\"待合室ポスター\"") && html.contains(&source.code));
+    assert!(
+        html.contains("href=\"/app/settings/sources\""),
+        "a way back"
+    );
+
+    let post = |name: &str, session: &tsunagu_testkit::app::StaffSession, path: &str| {
+        let fields = [
+            ("csrf_token", session.csrf.clone()),
+            ("name", name.to_string()),
+            ("tag", "流入:受付".to_string()),
+            ("welcome_text", "受付からようこそ。".to_string()),
+            ("welcome_flow_id", String::new()),
+            ("welcome_every", "0".to_string()),
+        ];
+        app.request(Method::POST, path)
+            .session(session)
+            .form(&fields)
+            .send()
+    };
+    // Bad input: a clear error, nothing changed.
+    let bad = post("   ", &admin, &edit).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text().contains("1〜30文字"), "{}", bad.text());
+    let unchanged =
+        "SELECT COUNT(*) FROM inflow_sources WHERE name = '待合室ポスター' AND tag = '流入:待合室'";
+    assert_eq!(app.count(unchanged).await, 1);
+
+    // Another clinic's administrator neither sees nor changes it.
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let org = clinics::create_organization(&mut conn, "別法人", app.now_ms())
+        .await
+        .unwrap();
+    let other = NewClinic {
+        organization_id: &org,
+        slug: "other-clinic",
+        name: "別のクリニック",
+        timezone: "Asia/Tokyo",
+        locale: "ja",
+    };
+    let other = clinics::create_clinic(&mut conn, other, app.now_ms())
+        .await
+        .unwrap();
+    drop(conn);
+    let stranger = app.staff_session(&other, Role::Admin, "他院 管理").await;
+    let peek = app
+        .request(Method::GET, &edit)
+        .session(&stranger)
+        .send()
+        .await;
+    assert_eq!(peek.status, 404);
+    assert_eq!(post("乗っ取り", &stranger, &edit).await.status, 404);
+    let delete = format!("/app/settings/sources/{}/delete", source.id);
+    let csrf = [("csrf_token", stranger.csrf.clone())];
+    let gone = app
+        .request(Method::POST, &delete)
+        .session(&stranger)
+        .form(&csrf)
+        .send()
+        .await;
+    assert_eq!(gone.status, 404);
+    assert_eq!(app.count(unchanged).await, 1);
+    // Reception may not change sources.
+    let reception = app
+        .staff_session(&app.clinic, Role::Receptionist, "受付 佐藤")
+        .await;
+    assert_eq!(post("受付", &reception, &edit).await.status, 403);
+
+    assert_eq!(post("受付カウンター", &admin, &edit).await.status, 303);
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let now = sources::get(&mut conn, &app.clinic, &source.id)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        (now.name.as_str(), now.tag.as_str(), now.code.as_str()),
+        ("受付カウンター", "流入:受付", source.code.as_str())
+    );
+    assert_eq!(now.welcome_text, "受付からようこそ。");
+
+    let csrf = [("csrf_token", admin.csrf.clone())];
+    let removed = app
+        .request(Method::POST, &delete)
+        .session(&admin)
+        .form(&csrf)
+        .send()
+        .await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(app.count("SELECT COUNT(*) FROM inflow_sources").await, 0);
+    let audited = "SELECT COUNT(*) FROM audit_events WHERE action IN ('inflow_source.update', 'inflow_source.delete')";
+    assert_eq!(app.count(audited).await, 2);
+    let again = app
+        .request(Method::POST, &delete)
+        .session(&admin)
+        .form(&csrf)
+        .send()
+        .await;
+    assert_eq!(again.status, 404);
+}

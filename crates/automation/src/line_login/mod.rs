@@ -71,6 +71,5 @@ pub async fn source_link(
         return Ok(Some(source_url(public_base, &source.id)));
     }
     let address = crate::sources::address(conn, clinic, &source.channel_id).await?;
-    let text = crate::sources::prefilled_text(&source.code);
-    Ok(address.and_then(|a| crate::sources::chat_link(kind, &a, &text)))
+    Ok(address.and_then(|a| crate::sources::chat_link(kind, &a, &source.code)))
 }

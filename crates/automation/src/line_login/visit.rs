@@ -35,8 +35,7 @@ pub async fn begin(
     let Some(link) = linked else {
         // No Login link: the prefilled message, as the QR code would hold.
         let address = sources::address(&mut conn, &clinic, &channel.id).await?;
-        let text = sources::prefilled_text(&source.code);
-        return Ok(address.and_then(|a| sources::chat_link(&channel.kind, &a, &text)));
+        return Ok(address.and_then(|a| sources::chat_link(&channel.kind, &a, &source.code)));
     };
     // The state is signed, not stored: this public page writes nothing.
     let nonce = random_token();

@@ -67,7 +67,12 @@ pub enum EventKind {
         mid: Option<String>,
         title: Option<String>,
         payload: Option<String>,
+        /// The link or ad that started the conversation (Get Started after an m.me link).
+        referral: Option<Referral>,
     },
+    /// The person came back to an existing thread through an m.me link, an ad or a QR code
+    /// (`messaging_referrals`); a new thread carries it on the Get Started postback instead.
+    Referral(Referral),
     /// Every message sent before `watermark` (ms) was delivered.
     Delivery {
         mids: Vec<String>,
@@ -85,9 +90,31 @@ pub enum EventKind {
         /// `smile|angry|sad|wow|love|like|dislike|other`.
         reaction: Option<String>,
     },
-    /// optin, referral, account_linking, pass_thread_control… or a kind not yet known:
+    /// optin, account_linking, pass_thread_control… or a kind not yet known:
     /// kept for the raw event log, never an error.
     Other { kind: String },
+}
+
+/// Meta doc: Webhook events › "messaging_referrals" (`ref`, `source`, `type`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referral {
+    /// The `ref` parameter of the m.me link (`m.me/{page}?ref=…`), if it had one.
+    pub ref_param: Option<String>,
+    /// `SHORTLINK`, `ADS`, `MESSENGER_CODE`, … (opaque).
+    pub source: Option<String>,
+    /// `OPEN_THREAD`.
+    pub kind: Option<String>,
+}
+
+impl Referral {
+    fn read(v: &Value) -> Option<Referral> {
+        let r = v.get("referral").filter(|r| r.is_object())?;
+        Some(Referral {
+            ref_param: str_of(r, "ref").filter(|s| !s.is_empty()),
+            source: str_of(r, "source"),
+            kind: str_of(r, "type"),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +145,7 @@ pub struct Attachment {
 /// Dedupe keys: `message.mid` for messages (`deleted:{mid}` for an unsend); `postback:{mid}` (or
 /// `postback:{sender}:{timestamp}:{payload hash}` without a mid); `delivery:{sender}:{mids}` (or
 /// the watermark); `read:{sender}:{watermark or mid}`;
-/// `reaction:{mid}:{action}:{sender}:{timestamp}`;
+/// `reaction:{mid}:{action}:{sender}:{timestamp}`; `referral:{sender}:{timestamp}:{item hash}`;
 /// anything else `{kind}:{sender}:{timestamp}:{item hash}`.
 pub fn parse(raw: &[u8]) -> Result<WebhookBody, ParseError> {
     let root: Value = serde_json::from_slice(raw).map_err(|e| ParseError(e.to_string()))?;
@@ -220,11 +247,13 @@ fn read_kind(item: &Value, sender: &str, ts: i64) -> (EventKind, String) {
             ),
         };
         let title = str_of(p, "title");
+        let referral = Referral::read(p);
         return (
             EventKind::Postback {
                 mid,
                 title,
                 payload,
+                referral,
             },
             key,
         );
@@ -276,6 +305,11 @@ fn read_kind(item: &Value, sender: &str, ts: i64) -> (EventKind, String) {
             };
             return (kind, key);
         }
+    }
+    if let Some(referral) = Referral::read(item) {
+        // Keyed like any other item (`referral:{sender}:{ts}:{hash}`): it carries no id.
+        let (_, key) = other(item, sender, ts);
+        return (EventKind::Referral(referral), key);
     }
     other(item, sender, ts)
 }

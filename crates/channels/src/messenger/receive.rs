@@ -3,7 +3,7 @@
 //! messaging_postbacks, message_deliveries, message_reads, message_reactions.
 use serde_json::json;
 
-use super::events::{self, Event, EventKind, ReactionAction};
+use super::events::{self, Event, EventKind, ReactionAction, Referral};
 use super::{signature, Messenger};
 use crate::provider::inbound::{
     self, at_or, Address, Delivered, Item, Profile, RawEvent, Receipt, Thread, Unsend, What,
@@ -46,6 +46,7 @@ fn event_type(kind: &EventKind) -> &str {
         EventKind::Delivery { .. } => "delivery",
         EventKind::Read { .. } => "read",
         EventKind::Reaction { .. } => "reaction",
+        EventKind::Referral(_) => "referral",
         EventKind::Other { kind } => kind,
     }
 }
@@ -63,6 +64,12 @@ pub fn item(e: &Event, now_ms: i64) -> Item {
         to: Some(Address::id(&e.page_id)),
         what: meaning(e, now_ms),
     }
+}
+
+/// The `ref` of the link that brought the person (`m.me/{page}?ref=S-7K2Q`): dispatch reads
+/// `payload.source_ref` on any channel to attribute an inflow source.
+fn source_ref(r: Option<&Referral>) -> Option<&str> {
+    r.and_then(|r| r.ref_param.as_deref())
 }
 
 fn meaning(e: &Event, now_ms: i64) -> What {
@@ -168,10 +175,22 @@ fn meaning(e: &Event, now_ms: i64) -> What {
             mid,
             title,
             payload,
+            referral,
         } => {
             let body = title.clone().or(payload.clone());
-            let p = json!({"postback": e.raw.get("postback"), "instagram": e.instagram});
+            let p = json!({"postback": e.raw.get("postback"), "instagram": e.instagram,
+                "source_ref": source_ref(referral.as_ref())});
             line("postback", body, p, mid.as_ref())
+        }
+        // A system line ("opened the conversation from a link"): it carries the link's `ref`
+        // for the clinic's inflow sources, and reopens Meta's 24-hour window.
+        EventKind::Referral(r) => {
+            let p = json!({"event": "referral", "referral": e.raw.get("referral"),
+                "instagram": e.instagram, "source_ref": source_ref(Some(r))});
+            inbound::Message {
+                system: true,
+                ..line("event", Some("referral".to_owned()), p, None)
+            }
         }
         EventKind::Reaction {
             mid, emoji, action, ..

@@ -120,6 +120,8 @@ pub const ACTIONS: &[&str] = &[
     "inflow_source.address",
     "inflow_source.line_login",
     "inflow_source.line_login_remove",
+    "inflow_source.update",
+    "inflow_source.delete",
     // Inbox: search, notes, scheduled messages, teams and availability.
     "search.messages",
     "search.notes",

@@ -136,6 +136,35 @@ impl MessengerSandbox {
         self.post_item(page, item, Some(mid)).await
     }
 
+    /// The person follows `m.me/{page}?ref={ref}` (Meta doc: Discovery › m.me Links). Someone
+    /// who never wrote to the page taps Get Started: a `messaging_postbacks` item whose
+    /// `postback.referral` carries the ref. Someone with a thread is taken back to it: a
+    /// `messaging_referrals` item. Either one reopens the 24-hour window.
+    pub async fn open_link(
+        &self,
+        page: &str,
+        psid: &str,
+        ref_param: &str,
+    ) -> anyhow::Result<Posted> {
+        let referral = json!({ "ref": ref_param, "source": "SHORTLINK", "type": "OPEN_THREAD" });
+        let known = self
+            .lock()
+            .last_inbound
+            .contains_key(&(page.to_owned(), psid.to_owned()));
+        if known {
+            let mid = self.lock().mid(); // the chat shows the link's notice, not a message
+            self.record_inbound(page, psid, &mid, json!({ "referral": referral.clone() }));
+            let item = self.item(page, psid, "referral", referral);
+            return self.post_item(page, item, None).await;
+        }
+        let mid = self.lock().mid();
+        let postback = json!({ "mid": mid, "title": "Get Started", "payload": "GET_STARTED",
+            "referral": referral });
+        self.record_inbound(page, psid, &mid, json!({ "postback": postback.clone() }));
+        let item = self.item(page, psid, "postback", postback);
+        self.post_item(page, item, Some(mid)).await
+    }
+
     /// Meta doc: Webhook events › "message_reactions"; `emoji: None` removes the reaction.
     pub async fn reaction(
         &self,

@@ -63,13 +63,13 @@ pub struct SourceOut {
     pub id: String,
     pub channel_id: String,
     pub name: String,
-    /// The code the prefilled message ends with, e.g. `S-7K2Q`.
+    /// The code the prefilled message ends with (Messenger: the link's `ref`), e.g. `S-7K2Q`.
     pub code: String,
     pub tag: String,
     /// What the patient's phone prefills.
     pub prefilled_text: String,
-    /// The chat link (LINE `oaMessage`, `wa.me`, `sms:`); null until the channel's public
-    /// address is set on the sources page.
+    /// The chat link (LINE `oaMessage`, `wa.me`, `sms:`, `m.me/{page}?ref=`); null until the
+    /// channel's public address is set on the sources page.
     pub link: Option<String>,
     /// This API's QR code of `link` as SVG (null without a link).
     pub qr_svg_url: Option<String>,

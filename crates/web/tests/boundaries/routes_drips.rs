@@ -1,5 +1,6 @@
 //! Step sequences and inflow sources in the staff UI, as clinic A's owner with clinic B's ids:
-//! B's sequence, enrollment, channel and custom references are refused and change nothing.
+//! B's sequence, enrollment, channel, inflow source and custom references are refused and change
+//! nothing.
 use super::routes::Case;
 use super::world::World;
 
@@ -55,6 +56,18 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's LINE channel",
         )
         .expect(422),
+        Case::form(
+            "/app/settings/sources/{id}/edit",
+            format!("/app/settings/sources/{}/edit", b.source),
+            &[("name", "乗っ取り"), ("tag", "乗っ取り")],
+            "B's inflow source",
+        ),
+        Case::form(
+            "/app/settings/sources/{id}/delete",
+            format!("/app/settings/sources/{}/delete", b.source),
+            &[],
+            "B's inflow source",
+        ),
         Case::form(
             "/app/settings/sources/channels/{channel}/address",
             format!("/app/settings/sources/channels/{}/address", b.line),

@@ -55,6 +55,7 @@ function select(idx) {
 function bubble(m) {
   const b = el("div", "bubble");
   if (m.postback) { b.textContent = m.postback.title || m.postback.payload; return b; }
+  if (m.referral) { b.textContent = "m.me リンクから開きました / Opened from a link (ref=" + (m.referral.ref || "") + ")"; return b; }
   if (m.text) { b.textContent = m.text; return b; }
   const a = m.attachment || (m.attachments && m.attachments[0]);
   if (!a) { b.textContent = "[?]"; return b; }
@@ -156,6 +157,11 @@ document.addEventListener("DOMContentLoaded", () => {
     send({ kind: "text", text });
   });
   $("image").addEventListener("click", () => send({ kind: "image" }));
+  $("link").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const ref = $("link-ref").value.trim();
+    if (ref) send({ kind: "link", payload: ref });
+  });
   $("new-user").addEventListener("submit", async (e) => {
     e.preventDefault();
     const first = $("new-first").value.trim();

@@ -120,7 +120,7 @@ async fn messages(
 struct SendReq {
     page: String,
     psid: String,
-    /// text | image | quick_reply | postback
+    /// text | image | quick_reply | postback | link (an m.me link's `ref` in `payload`)
     kind: String,
     #[serde(default)]
     text: String,
@@ -137,6 +137,9 @@ async fn send(State(sb): State<MessengerSandbox>, Json(req): Json<SendReq>) -> R
         "image" => sb.user_image(page, psid).await,
         "quick_reply" => sb.quick_reply(page, psid, &req.title, &req.payload).await,
         "postback" => sb.postback(page, psid, &req.title, &req.payload).await,
+        "link" if !req.payload.trim().is_empty() => {
+            sb.open_link(page, psid, req.payload.trim()).await
+        }
         _ => return api(400, json!({ "error": "nothing to send" })),
     };
     match result {

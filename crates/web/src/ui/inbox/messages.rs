@@ -116,10 +116,12 @@ fn failure(m: &Message, lang: &str) -> String {
 
 /// Every system line the app writes, by the event its payload names: LINE follow/unfollow and
 /// group events (`channels::line::receive`), SMS STOP/START (`Consent::note`), a locked
-/// verification (`privacy::verification::session`), WhatsApp's `system` messages (their type).
+/// verification (`privacy::verification::session`), WhatsApp's `system` messages (their type),
+/// a Messenger m.me link opened (`channels::messenger::receive`).
 pub const SYSTEM_EVENTS: &[&str] = &[
     "followed",
     "unblocked",
+    "referral",
     "blocked",
     "join",
     "leave",

@@ -38,6 +38,7 @@ mod satisfaction;
 mod sequence_form;
 mod sequences;
 mod service_levels;
+mod source_edit;
 mod source_login;
 pub(crate) mod sources;
 mod team_members;
@@ -225,6 +226,14 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/sources/sources.csv", get(sources::export))
         .route("/app/settings/sources/{id}/print", get(sources::print))
         .route("/app/settings/sources/{id}/qr.svg", get(sources::qr))
+        .route(
+            "/app/settings/sources/{id}/edit",
+            get(source_edit::page).post(source_edit::update),
+        )
+        .route(
+            "/app/settings/sources/{id}/delete",
+            post(source_edit::delete),
+        )
         .route(
             "/app/settings/rich-menus/rules/{id}/delete",
             post(rich_menus::delete_rule),

@@ -1,7 +1,7 @@
 //! `/app/settings/sources`: where patients come from (流入経路). Each source with its numbers
 //! (patients it brought first, messages carrying its code, how many still follow), creating one
-//! on a LINE, WhatsApp or SMS channel, each channel's public address its links open (LINE basic
-//! id, number), and per source a printable A4 page with its QR code (an SVG drawn here, served
+//! on a LINE, WhatsApp, SMS or Messenger channel, each channel's public address its links open
+//! (LINE basic id, number, Page username), and per source a printable A4 page with its QR code (an SVG drawn here, served
 //! from this origin under the strict CSP). Changes are audited.
 use std::collections::HashMap;
 
@@ -30,7 +30,7 @@ pub struct PageQuery {
     pub saved: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct SourceForm {
     #[serde(default)]
     pub name: String,
@@ -48,7 +48,7 @@ pub struct SourceForm {
 }
 
 #[derive(Serialize)]
-struct FlowChoice {
+pub(super) struct FlowChoice {
     id: String,
     name: String,
 }
@@ -56,7 +56,7 @@ struct FlowChoice {
 #[derive(Serialize)]
 pub(super) struct ChannelItem {
     pub(super) id: String,
-    name: String,
+    pub(super) name: String,
     pub(super) kind: String,
     address: String,
     address_label: String,
@@ -118,11 +118,11 @@ fn link_of(state: &AppState, chs: &[ChannelItem], s: &sources::Source) -> Option
     if ch.kind == "line" && !ch.login_channel_id.is_empty() {
         return Some(line_login::source_url(&state.settings.public_base(), &s.id));
     }
-    sources::chat_link(&ch.kind, &ch.address, &sources::prefilled_text(&s.code))
+    sources::chat_link(&ch.kind, &ch.address, &s.code)
 }
 
 /// The clinic's published, enabled flows a source may start.
-async fn published_flows(
+pub(super) async fn published_flows(
     c: &mut sqlx::AnyConnection,
     clinic: &tsunagu_core::ClinicId,
 ) -> Result<Vec<FlowChoice>, PageError> {
@@ -208,7 +208,17 @@ pub async fn page(
     staff.require(Permission::Administer)?;
     let notice = q
         .saved
-        .filter(|k| ["created", "address", "login", "login_removed"].contains(&k.as_str()))
+        .filter(|k| {
+            [
+                "created",
+                "address",
+                "updated",
+                "deleted",
+                "login",
+                "login_removed",
+            ]
+            .contains(&k.as_str())
+        })
         .map(|k| text(staff.lang, &format!("sources.saved.{k}")));
     build(&state, &staff, None, notice).await
 }
@@ -280,6 +290,13 @@ pub async fn set_address(
     let address = form.get("address").map(|a| a.trim()).unwrap_or_default();
     let valid = match ch.kind.as_str() {
         "line" => address.starts_with('@') && address.len() > 1,
+        // A Page's username (letters, digits, dots; at least 5) or its numeric id.
+        "messenger" => {
+            address.chars().count() >= 5
+                && address
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        }
         _ => address.chars().filter(|c| c.is_ascii_digit()).count() >= 8,
     };
     if !valid || address.chars().count() > MAX_ADDRESS {
@@ -367,9 +384,16 @@ pub async fn print(
     let via_login = link
         .as_deref()
         .is_some_and(|l| l.starts_with(&login_prefix));
+    // Messenger opens the chat with no words to send: a new person taps はじめる instead; LINE
+    // Login asks to log in and add the friend.
+    let how = match kind.as_str() {
+        _ if via_login => text(lang, "sources.poster.how_login"),
+        "messenger" => text(lang, "sources.poster.how_messenger"),
+        _ => text(lang, "sources.poster.how"),
+    };
     let ctx = minijinja::context! {
         lang, title => s.name.clone(), clinic => &staff.clinic.name, source => s, link, heading,
-        via_login,
+        how,
     };
     render(&state, "settings/source_print.html", ctx)
 }
