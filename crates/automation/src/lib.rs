@@ -30,6 +30,7 @@ pub mod event_rules;
 pub mod faq;
 pub mod flows;
 pub mod greetings;
+pub mod line_login;
 pub mod lines;
 pub mod matching;
 pub mod richmenu;

@@ -404,15 +404,34 @@ pub async fn attribute(
     let Some(source) = find_in_text(tx.conn(), clinic, channel, text).await? else {
         return Ok(None);
     };
+    let arrival = arrive(tx.conn(), clinic, source, patient, message, now_ms).await?;
+    if arrival.is_some() {
+        tx.commit().await?;
+    }
+    Ok(arrival)
+}
+
+/// `patient` came through `source`, the visit known by `key` (the message that carried the
+/// code, or a LINE Login visit `login:<state>`): records the scan once per key, counts the
+/// patient for the first source that saw them and tags them (through `contacts`, so tag rules
+/// and sequences follow), in the caller's transaction. `None` when the key was recorded before.
+pub async fn arrive(
+    conn: &mut AnyConnection,
+    clinic: &ClinicId,
+    source: Source,
+    patient: &str,
+    key: &str,
+    now_ms: i64,
+) -> anyhow::Result<Option<Arrival>> {
     let seen: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM inflow_source_patients WHERE source_id = $1 AND patient_id = $2",
     )
     .bind(&source.id)
     .bind(patient)
-    .fetch_optional(tx.conn())
+    .fetch_optional(&mut *conn)
     .await
     .context("reading whether the source saw the patient")?;
-    if !record_scan(tx.conn(), clinic, &source, patient, message, now_ms).await? {
+    if !record_scan(&mut *conn, clinic, &source, patient, key, now_ms).await? {
         return Ok(None);
     }
     let change = tsunagu_contacts::Changes {
@@ -421,14 +440,32 @@ pub async fn attribute(
         ..Default::default()
     };
     let id = tsunagu_core::PatientId::from_db(patient.to_string());
-    tsunagu_contacts::patients::apply(tx.conn(), clinic, &id, &change, now_ms)
+    tsunagu_contacts::patients::apply(conn, clinic, &id, &change, now_ms)
         .await
         .map_err(|e| anyhow::anyhow!("tagging the patient from a source: {e:?}"))?;
-    tx.commit().await?;
     Ok(Some(Arrival {
         source,
         first: seen.is_none(),
     }))
+}
+
+/// A source by id whichever clinic it belongs to: only for its public link (`/s/{id}`), which
+/// carries no clinic; everything after it is scoped by the source's own clinic.
+pub async fn by_public_id(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> anyhow::Result<Option<(ClinicId, Source)>> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT clinic_id FROM inflow_sources WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("finding a source by its public link")?;
+    let Some((clinic,)) = row else {
+        return Ok(None);
+    };
+    let clinic = ClinicId::from_db(clinic);
+    Ok(get(conn, &clinic, id).await?.map(|s| (clinic, s)))
 }
 
 #[cfg(test)]

@@ -167,6 +167,8 @@ codes! {
     NameRequired = "name_required",
     TooLong = "too_long",
     InvalidPhoneNumber = "invalid_phone_number",
+    /// A LINE Login channel id (digits) or secret (32 hex characters) that cannot be right.
+    InvalidLineLogin = "invalid_line_login",
     InvalidEmail = "invalid_email",
     InvalidBirthDate = "invalid_birth_date",
     InvalidKana = "invalid_kana",

@@ -15,7 +15,7 @@ use tsunagu_automation::conversation::{self, Quiet};
 use tsunagu_automation::flows::{self, runtime};
 use tsunagu_automation::lines::{self, Why};
 use tsunagu_automation::settings::Settings;
-use tsunagu_automation::{away, event_rules, greetings, rules, sequences, sources};
+use tsunagu_automation::{away, event_rules, greetings, line_login, rules, sequences, sources};
 use tsunagu_calendar::Schedule;
 use tsunagu_core::jobs::{EventRuleFire, RuleEventKind};
 use tsunagu_inbox::canned;
@@ -291,6 +291,37 @@ pub async fn source_welcome(m: &Inbound, sourced: &Sourced) -> anyhow::Result<bo
             out.extend(fx.says.iter().map(runtime::outgoing));
         }
     }
+    if !out.is_empty() {
+        for o in answer_outgoing(m, out).await? {
+            sent(&o, m, "source_welcome");
+        }
+    }
+    Ok(true)
+}
+
+/// A follow (friend-add) of a patient who came through a source's LINE Login link whose
+/// welcome is still owed (the follow webhook came after the callback): the welcome goes as the
+/// answer to the follow, instead of the channel greeting. `true` when it did.
+pub async fn login_welcome(m: &Inbound) -> anyhow::Result<bool> {
+    let Some(ident) = &m.identity else {
+        return Ok(false);
+    };
+    let follow = m.message.kind == "event"
+        && matches!(
+            m.message.body.as_deref(),
+            Some("followed") | Some("unblocked")
+        );
+    if !follow || m.conversation.kind != "direct" {
+        return Ok(false);
+    }
+    let (db, clinic, now) = (&m.db, &m.clinic, m.clock.now_ms());
+    let Some(source) = line_login::welcome::claim(db, clinic, &ident.id, now).await? else {
+        return Ok(false);
+    };
+    if !claim(m, "source_welcome").await? {
+        return Ok(true);
+    }
+    let out = line_login::welcome::content(db, clinic, &m.conversation, &source, now).await?;
     if !out.is_empty() {
         for o in answer_outgoing(m, out).await? {
             sent(&o, m, "source_welcome");

@@ -133,7 +133,9 @@ pub async fn dispatch(m: &Inbound, codes: &dyn CodeSender) -> anyhow::Result<Ste
     }
     // Later, in this place: a pending reminder question.
     // A source's welcome stands in for the channel's greeting (why: `source_welcome`).
-    if !automation::source_welcome(m, &sourced).await? {
+    // So does the welcome of a source the patient came through by LINE Login, owed to this
+    // follow (why: `automation::login_welcome`).
+    if !automation::source_welcome(m, &sourced).await? && !automation::login_welcome(m).await? {
         automation::greeting(m).await?;
     }
     if sourced.carried() {

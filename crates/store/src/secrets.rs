@@ -15,7 +15,7 @@ pub struct Column {
     pub what: &'static str,
 }
 
-pub const ENCRYPTED: [Column; 4] = [
+pub const ENCRYPTED: [Column; 5] = [
     Column {
         table: "channels",
         column: "credentials_enc",
@@ -36,13 +36,18 @@ pub const ENCRYPTED: [Column; 4] = [
         column: "webhook_secret",
         what: "event rule webhook keys",
     },
+    Column {
+        table: "line_login_links",
+        column: "secret_enc",
+        what: "LINE Login channel secrets",
+    },
 ];
 
 /// Keeps every other writer away from the encrypted columns until `tx` ends (SQLite's
 /// BEGIN IMMEDIATE already holds its one write lock).
 pub async fn lock_for_rotation(tx: &mut Tx, backend: Backend) -> anyhow::Result<()> {
     if backend == Backend::Postgres {
-        sqlx::query("LOCK TABLE channels, staff, automation_flows, event_rules IN EXCLUSIVE MODE")
+        sqlx::query("LOCK TABLE channels, staff, automation_flows, event_rules, line_login_links IN EXCLUSIVE MODE")
             .execute(tx.conn())
             .await
             .context("locking the tables that hold secrets")?;

@@ -6,9 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use tsunagu_automation::line_login;
 use tsunagu_core::config::{OutboundSettings, Secret, Settings};
 use tsunagu_core::{OffsetClock, SharedClock, SystemClock};
-use tsunagu_sandbox::line::{ChannelConfig, UserProfile};
+use tsunagu_sandbox::line::{ChannelConfig, LoginChannelConfig, UserProfile};
+
+/// The demo's LINE Login channel id (the sandbox's; a real one comes from the console).
+const DEMO_LOGIN_CHANNEL: &str = "1650000001";
 use tsunagu_store::{channels, clinics};
 
 use crate::admin;
@@ -140,6 +144,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         webhook_url: Some(format!("http://{}/webhooks/line/{channel}", args.listen)),
         quota: None,
     });
+    // A LINE Login channel linked to the account: the poster's QR code opens LINE Login's
+    // add-friend screen (the sandbox's consent page) instead of a prefilled message.
+    let login_secret = hex::encode(rand::random::<[u8; 16]>());
+    sandbox.add_login_channel(LoginChannelConfig {
+        channel_id: DEMO_LOGIN_CHANNEL.into(),
+        channel_secret: login_secret.clone(),
+        linked_access_token: access_token.clone(),
+    });
+    {
+        let mut conn = db.pool().acquire().await?;
+        let pair = (DEMO_LOGIN_CHANNEL, login_secret.as_str());
+        let cipher = &services.state.cipher;
+        line_login::link::set(&mut conn, cipher, &clinic, channel.as_str(), pair, now).await?;
+    }
     for (user_id, name) in PATIENTS {
         sandbox.add_user(
             &access_token,

@@ -105,6 +105,16 @@ async fn every_secret_moves_to_the_new_key_and_the_app_sends_with_it() {
             .unwrap()
             .unwrap()
     };
+    {
+        // A LINE Login channel linked for the sources' add-friend option.
+        use tsunagu_automation::line_login::link;
+        let mut conn = app.db.pool().acquire().await.unwrap();
+        let (clinic, old, now) = (&app.clinic, &Cipher::new(&OLD), app.clock.now_ms());
+        let pair = ("1660000000", "0123456789abcdef0123456789abcdef");
+        link::set(&mut conn, old, clinic, app.channel.as_str(), pair, now)
+            .await
+            .unwrap();
+    }
 
     let now = app.clock.now_ms();
     let done = rotate(&app.db, &OLD, &NEW, false, now).await.unwrap();
@@ -114,9 +124,20 @@ async fn every_secret_moves_to_the_new_key_and_the_app_sends_with_it() {
             ("channel credentials", 1, 0),
             ("2FA secrets", 1, 0),
             ("flow webhook keys", 1, 0),
-            ("event rule webhook keys", 1, 0)
+            ("event rule webhook keys", 1, 0),
+            ("LINE Login channel secrets", 1, 0)
         ]
     );
+    {
+        use tsunagu_automation::line_login::link;
+        let mut conn = app.db.pool().acquire().await.unwrap();
+        let new = Cipher::new(&NEW);
+        let got = link::get(&mut conn, &new, &app.clinic, app.channel.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.secret, "0123456789abcdef0123456789abcdef");
+    }
     let mut conn = app.db.pool().acquire().await.unwrap();
     let key = tsunagu_automation::flows::store::webhook_secret(&mut conn, &app.clinic, &flow)
         .await

@@ -4,6 +4,7 @@ mod adapter;
 pub mod client;
 mod deliver;
 pub mod events;
+pub mod login;
 pub mod receive;
 pub mod richmenu;
 pub mod setup;

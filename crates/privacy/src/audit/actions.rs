@@ -118,6 +118,8 @@ pub const ACTIONS: &[&str] = &[
     "event_rule.delete",
     "inflow_source.create",
     "inflow_source.address",
+    "inflow_source.line_login",
+    "inflow_source.line_login_remove",
     "inflow_source.update",
     "inflow_source.delete",
     // Inbox: search, notes, scheduled messages, teams and availability.

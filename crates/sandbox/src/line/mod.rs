@@ -12,6 +12,7 @@
 mod chat;
 mod http;
 mod ids;
+mod login;
 mod read;
 mod richmenu;
 mod send;
@@ -31,6 +32,7 @@ use serde_json::Value;
 use tsunagu_core::{SharedClock, SystemClock};
 
 pub use ids::user_id as random_user_id;
+pub use login::{sign_jwt, LoginChannelConfig};
 pub use richmenu::LinkedMenu;
 pub use state::ChatEntry;
 pub use webhook::sign;
@@ -116,6 +118,7 @@ impl LineSandbox {
             .merge(read::routes())
             .merge(chat::routes())
             .merge(richmenu::routes())
+            .merge(login::routes())
             .fallback(http::not_found)
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),

@@ -35,6 +35,8 @@ pub(crate) struct State {
     /// (access token, rate-limit suffix) → (second, requests counted in it).
     pub rate_windows: HashMap<(String, String), (i64, u32)>,
     pub next_message_id: u64,
+    /// LINE Login: its channels, issued codes, the simulated user.
+    pub login: super::login::LoginState,
 }
 
 pub(crate) struct Channel {

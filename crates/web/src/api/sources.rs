@@ -9,6 +9,7 @@ use axum::Json;
 use chrono::NaiveDate;
 use qrcodegen::{QrCode, QrCodeEcc};
 use serde::{Deserialize, Serialize};
+use tsunagu_automation::line_login;
 use tsunagu_automation::source_edits::{self, check};
 use tsunagu_automation::sources::{self, Counted, Source};
 use tsunagu_core::{Code, Permission, Refusal};
@@ -120,20 +121,22 @@ async fn link_of(
     conn: &mut sqlx::AnyConnection,
     auth: &ApiAuth,
     s: &Source,
+    public_base: &str,
 ) -> Result<Option<String>, ApiError> {
     let Some(kind) = source_edits::channel_kind(conn, &auth.clinic, &s.channel_id).await? else {
         return Ok(None);
     };
-    let address = sources::address(conn, &auth.clinic, &s.channel_id).await?;
-    Ok(address.and_then(|a| sources::chat_link(&kind, &a, &s.code)))
+    let base = public_base;
+    Ok(line_login::source_link(conn, &auth.clinic, s, &kind, base).await?)
 }
 
 async fn out(
     conn: &mut sqlx::AnyConnection,
     auth: &ApiAuth,
     c: Counted,
+    public_base: &str,
 ) -> Result<SourceOut, ApiError> {
-    let link = link_of(conn, auth, &c.source).await?;
+    let link = link_of(conn, auth, &c.source, public_base).await?;
     let s = c.source;
     Ok(SourceOut {
         qr_svg_url: link
@@ -160,13 +163,14 @@ async fn one(
     conn: &mut sqlx::AnyConnection,
     auth: &ApiAuth,
     id: &str,
+    public_base: &str,
 ) -> Result<SourceOut, ApiError> {
     let c = sources::counted(conn, &auth.clinic)
         .await?
         .into_iter()
         .find(|c| c.source.id == id)
         .ok_or_else(ApiError::not_found)?;
-    out(conn, auth, c).await
+    out(conn, auth, c, public_base).await
 }
 
 async fn audit(
@@ -234,7 +238,7 @@ pub async fn list(
     let mut conn = read_conn(&state).await?;
     let mut items = Vec::new();
     for c in sources::counted(&mut conn, &auth.clinic).await? {
-        items.push(out(&mut conn, &auth, c).await?);
+        items.push(out(&mut conn, &auth, c, &state.settings.public_base()).await?);
     }
     Ok(Json(SourceList { items }))
 }
@@ -261,7 +265,9 @@ pub async fn get(
 ) -> Result<Json<SourceOut>, ApiError> {
     auth.require(Permission::ReadFigures)?;
     let mut conn = read_conn(&state).await?;
-    Ok(Json(one(&mut conn, &auth, &id).await?))
+    Ok(Json(
+        one(&mut conn, &auth, &id, &state.settings.public_base()).await?,
+    ))
 }
 
 /// Add an inflow source on a channel; it gets a fresh code.
@@ -315,7 +321,7 @@ pub async fn create(
         &id,
     )
     .await?;
-    let s = one(tx.conn(), &auth, &id).await?;
+    let s = one(tx.conn(), &auth, &id, &state.settings.public_base()).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(s)))
 }
@@ -369,7 +375,7 @@ pub async fn update(
         &id,
     )
     .await?;
-    let s = one(tx.conn(), &auth, &id).await?;
+    let s = one(tx.conn(), &auth, &id, &state.settings.public_base()).await?;
     tx.commit().await?;
     Ok(Json(s))
 }
@@ -529,7 +535,7 @@ pub async fn qr(
     let s = sources::get(&mut conn, &auth.clinic, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let link = link_of(&mut conn, &auth, &s)
+    let link = link_of(&mut conn, &auth, &s, &state.settings.public_base())
         .await?
         .ok_or_else(ApiError::not_found)?;
     let code = QrCode::encode_text(&link, QrCodeEcc::Medium).map_err(|_| ApiError::not_found())?;

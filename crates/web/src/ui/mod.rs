@@ -3,6 +3,7 @@ pub mod auth;
 mod availability;
 pub mod consent;
 pub mod inbox;
+mod line_login;
 mod oncall;
 pub mod patients;
 pub mod privacy;
@@ -90,4 +91,5 @@ pub fn router() -> Router<AppState> {
         .merge(privacy::router())
         .merge(search::router())
         .merge(satisfaction::router())
+        .merge(line_login::router())
 }

@@ -74,5 +74,23 @@ pub fn cases(w: &World) -> Vec<Case> {
             &[("address", "@momiji")],
             "B's LINE channel",
         ),
+        Case::form(
+            "/app/settings/sources/channels/{channel}/line-login",
+            format!("/app/settings/sources/channels/{}/line-login", b.line),
+            &[
+                ("login_channel_id", "1660000000"),
+                ("login_channel_secret", "0123456789abcdef0123456789abcdef"),
+            ],
+            "B's LINE channel",
+        ),
+        Case::form(
+            "/app/settings/sources/channels/{channel}/line-login/remove",
+            format!(
+                "/app/settings/sources/channels/{}/line-login/remove",
+                b.line
+            ),
+            &[],
+            "B's LINE channel",
+        ),
     ]
 }

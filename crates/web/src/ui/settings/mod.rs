@@ -39,6 +39,7 @@ mod sequence_form;
 mod sequences;
 mod service_levels;
 mod source_edit;
+mod source_login;
 pub(crate) mod sources;
 mod team_members;
 mod teams;
@@ -213,6 +214,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/app/settings/sources/channels/{channel}/address",
             post(sources::set_address),
+        )
+        .route(
+            "/app/settings/sources/channels/{channel}/line-login",
+            post(source_login::set_login),
+        )
+        .route(
+            "/app/settings/sources/channels/{channel}/line-login/remove",
+            post(source_login::remove_login),
         )
         .route("/app/settings/sources/sources.csv", get(sources::export))
         .route("/app/settings/sources/{id}/print", get(sources::print))

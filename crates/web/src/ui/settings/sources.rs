@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qrcodegen::{QrCode, QrCodeEcc};
 use serde::{Deserialize, Serialize};
-use tsunagu_automation::{source_edits, sources};
+use tsunagu_automation::{line_login, source_edits, sources};
 use tsunagu_core::Permission;
 
 use super::audit_change;
@@ -57,9 +57,11 @@ pub(super) struct FlowChoice {
 pub(super) struct ChannelItem {
     pub(super) id: String,
     pub(super) name: String,
-    kind: String,
+    pub(super) kind: String,
     address: String,
     address_label: String,
+    /// The linked LINE Login channel's id ('' when none; LINE channels only).
+    login_channel_id: String,
 }
 
 #[derive(Serialize)]
@@ -73,6 +75,8 @@ struct Item {
     messages: i64,
     following: i64,
     link: Option<String>,
+    /// Its link goes through LINE Login (the add-friend option).
+    via_login: bool,
     /// How the source welcomes, in words ('' for not at all).
     welcome: String,
 }
@@ -84,6 +88,7 @@ pub(super) async fn channels(
     let clinic = staff.clinic.clinic_id();
     let mut c = conn(state).await?;
     let mut out = Vec::new();
+    let logins = line_login::link::list(&mut c, &clinic).await?;
     for ch in tsunagu_store::channels::list(&mut c, &clinic).await? {
         if !KINDS.contains(&ch.kind.as_str()) {
             continue;
@@ -92,6 +97,11 @@ pub(super) async fn channels(
         out.push(ChannelItem {
             address_label: text(staff.lang, &format!("sources.address.{}", ch.kind)),
             address: address.unwrap_or_default(),
+            login_channel_id: logins
+                .iter()
+                .find(|(c, _)| *c == ch.id)
+                .map(|(_, l)| l.clone())
+                .unwrap_or_default(),
             id: ch.id,
             name: ch.name,
             kind: ch.kind,
@@ -100,8 +110,14 @@ pub(super) async fn channels(
     Ok(out)
 }
 
-fn link_of(chs: &[ChannelItem], s: &sources::Source) -> Option<String> {
+/// The link the source's QR code holds: through LINE Login when its LINE channel has a Login
+/// channel linked, else the prefilled message — the rule of `line_login::source_link` (which
+/// the API asks), here from the channels the page has read already.
+fn link_of(state: &AppState, chs: &[ChannelItem], s: &sources::Source) -> Option<String> {
     let ch = chs.iter().find(|c| c.id == s.channel_id)?;
+    if ch.kind == "line" && !ch.login_channel_id.is_empty() {
+        return Some(line_login::source_url(&state.settings.public_base(), &s.id));
+    }
     sources::chat_link(&ch.kind, &ch.address, &s.code)
 }
 
@@ -142,7 +158,7 @@ fn welcome_words(lang: &str, s: &sources::Source, flows: &[FlowChoice]) -> Strin
     format!("{}（{}）", parts.join("・"), text(lang, when))
 }
 
-async fn build(
+pub(super) async fn build(
     state: &AppState,
     staff: &Staff,
     error: Option<String>,
@@ -158,7 +174,10 @@ async fn build(
         .into_iter()
         .map(|r| Item {
             welcome: welcome_words(lang, &r.source, &flows),
-            link: link_of(&chs, &r.source),
+            link: link_of(state, &chs, &r.source),
+            via_login: chs.iter().any(|c| {
+                c.id == r.source.channel_id && c.kind == "line" && !c.login_channel_id.is_empty()
+            }),
             channel: chs
                 .iter()
                 .find(|c| c.id == r.source.channel_id)
@@ -176,6 +195,7 @@ async fn build(
     let ctx = minijinja::context! {
         lang, shell => shell(state, staff, "settings").await?, title => text(lang, "sources.title"),
         csrf_token => &staff.csrf_token, sources => items, channels => chs, error, notice, flows,
+        callback_url => line_login::callback_url(&state.settings.public_base()),
     };
     render(state, "settings/sources.html", ctx)
 }
@@ -188,7 +208,17 @@ pub async fn page(
     staff.require(Permission::Administer)?;
     let notice = q
         .saved
-        .filter(|k| ["created", "address", "updated", "deleted"].contains(&k.as_str()))
+        .filter(|k| {
+            [
+                "created",
+                "address",
+                "updated",
+                "deleted",
+                "login",
+                "login_removed",
+            ]
+            .contains(&k.as_str())
+        })
         .map(|k| text(staff.lang, &format!("sources.saved.{k}")));
     build(&state, &staff, None, notice).await
 }
@@ -302,7 +332,7 @@ async fn source_and_link(
     drop(c);
     let s = s.ok_or_else(PageError::not_found)?;
     let chs = channels(state, staff).await?;
-    let link = link_of(&chs, &s);
+    let link = link_of(state, &chs, &s);
     let kind = chs
         .iter()
         .find(|c| c.id == s.channel_id)
@@ -350,8 +380,14 @@ pub async fn print(
     let (s, link, kind) = source_and_link(&state, &staff, &id).await?;
     let lang = staff.lang;
     let heading = text(lang, &format!("sources.poster.title.{kind}"));
-    // Messenger opens the chat with no words to send: a new person taps はじめる instead.
+    let login_prefix = line_login::source_url(&state.settings.public_base(), "");
+    let via_login = link
+        .as_deref()
+        .is_some_and(|l| l.starts_with(&login_prefix));
+    // Messenger opens the chat with no words to send: a new person taps はじめる instead; LINE
+    // Login asks to log in and add the friend.
     let how = match kind.as_str() {
+        _ if via_login => text(lang, "sources.poster.how_login"),
         "messenger" => text(lang, "sources.poster.how_messenger"),
         _ => text(lang, "sources.poster.how"),
     };
