@@ -204,3 +204,32 @@ fn the_satisfaction_settings_and_results_read_in_japanese_in_a_real_browser() {
     );
     assert!(stdout.contains("satisfaction: ok"), "{stdout}");
 }
+
+#[test]
+fn a_patient_added_through_line_login_is_counted_once_in_a_real_browser() {
+    if !tools_present() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tsunagu-line-login-{}", std::process::id()));
+    let (_demo, web, _sb) = start_demo(&dir);
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/line_login.mjs"))
+        .current_dir(repo().join("tests/browser"))
+        .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
+        .env("OWNER_EMAIL", tsunagu::demo::DEMO_OWNER)
+        .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
+        .env("SCREENSHOT_DIR", &shots)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
+        shots.display()
+    );
+    assert!(stdout.contains("line login: ok"), "{stdout}");
+}
