@@ -35,6 +35,32 @@ pub fn check(name: &str, tag: &str) -> Result<Checked, Refusal> {
     })
 }
 
+/// The longest public address (a basic id, a number, a Page username).
+pub const MAX_ADDRESS: usize = 40;
+
+/// A channel's public address as its links use it, checked for its kind: LINE's basic id
+/// (`@…`), a Messenger Page's username (letters, digits, dots; at least 5) or numeric id, a
+/// WhatsApp or SMS number (at least 8 digits).
+pub fn check_address(kind: &str, address: &str) -> Result<String, Refusal> {
+    let address = address.trim();
+    let valid = match kind {
+        "line" => address.starts_with('@') && address.len() > 1,
+        "messenger" => {
+            address.chars().count() >= 5
+                && address
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        }
+        _ => address.chars().filter(|c| c.is_ascii_digit()).count() >= 8,
+    };
+    if !valid || address.chars().count() > MAX_ADDRESS {
+        return Err(Refusal::new(Code::InvalidSourceAddress)
+            .detail("LINE: @basic id; WhatsApp, SMS: the number; Messenger: the Page username")
+            .arg("kind", kind));
+    }
+    Ok(address.to_string())
+}
+
 pub const MAX_WELCOME: usize = 500;
 
 /// What a source sends who arrives through it (see `sources::Source`).
@@ -203,6 +229,30 @@ mod tests {
             check("受付", &"た".repeat(40)).unwrap().tag.chars().count(),
             MAX_TAG
         );
+    }
+
+    #[test]
+    fn each_kind_takes_the_address_its_links_open() {
+        assert_eq!(check_address("line", " @sakura ").unwrap(), "@sakura");
+        assert_eq!(
+            check_address("messenger", "sakura.clinic").unwrap(),
+            "sakura.clinic"
+        );
+        assert_eq!(
+            check_address("sms", "+81 3-1234-5678").unwrap(),
+            "+81 3-1234-5678"
+        );
+        for (kind, bad) in [
+            ("line", "sakura"),
+            ("line", "@"),
+            ("messenger", "m.me/x"),
+            ("messenger", "abc"),
+            ("whatsapp", "0312"),
+            ("sms", &"1".repeat(41)),
+        ] {
+            let r = check_address(kind, bad).unwrap_err();
+            assert_eq!(r.code, Code::InvalidSourceAddress, "{kind} {bad}");
+        }
     }
 
     #[test]

@@ -157,6 +157,9 @@ codes! {
     EnrollmentNotActive = "enrollment_not_active",
     /// An inflow source without a name (1–30 characters).
     InvalidInflowSource = "invalid_inflow_source",
+    /// A channel's public address for source links that does not fit its kind (LINE `@…`, a
+    /// number, a Page username).
+    InvalidSourceAddress = "invalid_source_address",
     /// An event rule (自動ルール) that cannot work; the arg `why` names the part.
     InvalidEventRule = "invalid_event_rule",
     /// The FAQ menu (よくある質問メニュー): `{what}` names the problem.

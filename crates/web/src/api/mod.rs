@@ -31,6 +31,7 @@ pub mod satisfaction;
 pub mod scheduled;
 pub mod search;
 pub mod sequences;
+pub mod source_channels;
 pub mod sources;
 pub mod template_sync;
 pub mod templates;
@@ -217,6 +218,19 @@ fn operations() -> Vec<Operation> {
         get("/api/v1/automation/sources", sources::list),
         post("/api/v1/automation/sources", sources::create),
         get("/api/v1/automation/sources/export.csv", sources::export),
+        get("/api/v1/automation/sources/channels", source_channels::list),
+        put(
+            "/api/v1/automation/sources/channels/{id}/address",
+            source_channels::set_address,
+        ),
+        put(
+            "/api/v1/automation/sources/channels/{id}/line-login",
+            source_channels::set_line_login,
+        ),
+        delete(
+            "/api/v1/automation/sources/channels/{id}/line-login",
+            source_channels::remove_line_login,
+        ),
         get("/api/v1/automation/sources/{id}", sources::get),
         patch("/api/v1/automation/sources/{id}", sources::update),
         delete("/api/v1/automation/sources/{id}", sources::delete),

@@ -10,7 +10,9 @@ use super::{
     event_rules, extract, faq_menu, messages, patients, privacy, reply, reply_content,
     satisfaction, scheduled, search, template_sync, templates, verification,
 };
-use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sources};
+use super::{
+    automation_settings, flow_preview, flows, rich_menus, sequences, source_channels, sources,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -115,6 +117,10 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         sources::delete,
         sources::counts,
         sources::qr,
+        source_channels::list,
+        source_channels::set_address,
+        source_channels::set_line_login,
+        source_channels::remove_line_login,
         rich_menus::list,
         rich_menus::create,
         rich_menus::get,
@@ -235,6 +241,10 @@ use super::{automation_settings, flow_preview, flows, rich_menus, sequences, sou
         sources::SourceList,
         sources::DayCount,
         sources::DayCounts,
+        source_channels::SourceChannel,
+        source_channels::SourceChannelList,
+        source_channels::AddressIn,
+        source_channels::LineLoginIn,
         rich_menus::RichMenuIn,
         rich_menus::RichMenuPatch,
         rich_menus::DefaultIn,

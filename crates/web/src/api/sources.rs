@@ -28,7 +28,8 @@ const MAX_DAYS: i64 = 366;
 
 #[derive(Deserialize, ToSchema)]
 pub struct SourceIn {
-    /// A LINE, WhatsApp or SMS channel of the clinic (fixed once created: printed codes stay valid).
+    /// A LINE, WhatsApp, SMS or Messenger channel of the clinic (fixed once created: printed
+    /// codes stay valid).
     pub channel_id: String,
     /// 1–30 characters.
     #[schema(example = "待合室ポスター")]

@@ -265,3 +265,86 @@ async fn a_sources_welcome_is_written_checked_and_cleared() {
     let again = app.get(&one, &admin).await;
     assert_eq!(again.body["welcome_text"], "");
 }
+
+#[tokio::test]
+async fn a_channel_s_address_and_line_login_are_set_over_the_api_and_checked() {
+    let app = app().await;
+    let a = app.clinic("sakura").await;
+    let admin = app.token(&a.clinic, &[TokenScope::Admin]).await;
+    let read = app.token(&a.clinic, &[TokenScope::Read]).await;
+    let channels = format!("{URL}/channels");
+    let listed = call(&app, Method::GET, &channels, &read, None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let line = &listed.body["items"][0];
+    assert_eq!(
+        (line["kind"].as_str(), line["address"].as_str()),
+        (Some("line"), None)
+    );
+    assert!(line["line_login_channel_id"].is_null());
+
+    let address = format!("{channels}/{}/address", a.channel.as_str());
+    let forbidden = call(
+        &app,
+        Method::PUT,
+        &address,
+        &read,
+        Some(json!({"address": "@sakura"})),
+    );
+    assert_eq!(forbidden.await.status, StatusCode::FORBIDDEN);
+    let bad = call(
+        &app,
+        Method::PUT,
+        &address,
+        &admin,
+        Some(json!({"address": "sakura"})),
+    )
+    .await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.code()),
+        (422, "invalid_source_address")
+    );
+    let ok = call(
+        &app,
+        Method::PUT,
+        &address,
+        &admin,
+        Some(json!({"address": " @sakura "})),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.body["address"], "@sakura");
+
+    let login = format!("{channels}/{}/line-login", a.channel.as_str());
+    let secret = "0123456789abcdef0123456789abcdef";
+    let bad = json!({"login_channel_id": "abc", "login_channel_secret": secret});
+    let bad = call(&app, Method::PUT, &login, &admin, Some(bad)).await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.code()),
+        (422, "invalid_line_login")
+    );
+    let good = json!({"login_channel_id": "1660000000", "login_channel_secret": secret});
+    let linked = call(&app, Method::PUT, &login, &admin, Some(good)).await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    assert_eq!(linked.body["line_login_channel_id"], "1660000000");
+    assert!(
+        !linked.body.to_string().contains(secret),
+        "the secret is never shown"
+    );
+    let stored: String = sqlx::query_scalar("SELECT secret_enc FROM line_login_links")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(!stored.contains(secret), "stored encrypted");
+
+    let unlink = call(&app, Method::DELETE, &login, &admin, None).await;
+    assert_eq!(unlink.status, StatusCode::NO_CONTENT);
+    let again = call(&app, Method::DELETE, &login, &admin, None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'api.automation.source.%'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, 3, "address, link, unlink");
+}

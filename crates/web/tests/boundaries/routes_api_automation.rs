@@ -144,6 +144,28 @@ pub fn cases(w: &World) -> Vec<Case> {
             "B's source",
         ),
         Case::json(
+            "PUT",
+            "/api/v1/automation/sources/channels/{id}/address",
+            format!("/api/v1/automation/sources/channels/{}/address", b.line),
+            Some(json!({"address": "@momiji"})),
+            "B's LINE channel's address",
+        ),
+        Case::json(
+            "PUT",
+            "/api/v1/automation/sources/channels/{id}/line-login",
+            format!("/api/v1/automation/sources/channels/{}/line-login", b.line),
+            Some(json!({"login_channel_id": "1660000000",
+                "login_channel_secret": "0123456789abcdef0123456789abcdef"})),
+            "B's LINE channel's LINE Login",
+        ),
+        Case::json(
+            "DELETE",
+            "/api/v1/automation/sources/channels/{id}/line-login",
+            format!("/api/v1/automation/sources/channels/{}/line-login", b.line),
+            None,
+            "B's LINE channel's LINE Login",
+        ),
+        Case::json(
             "POST",
             "/api/v1/automation/rich-menus",
             "/api/v1/automation/rich-menus".to_string(),

@@ -23,7 +23,6 @@ use crate::{AppState, PageError};
 
 pub(super) const PAGE: &str = "/app/settings/sources";
 use source_edits::KINDS;
-const MAX_ADDRESS: usize = 40;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
@@ -287,26 +286,15 @@ pub async fn set_address(
     let Some(ch) = chs.iter().find(|c| c.id == channel) else {
         return Err(PageError::not_found());
     };
-    let address = form.get("address").map(|a| a.trim()).unwrap_or_default();
-    let valid = match ch.kind.as_str() {
-        "line" => address.starts_with('@') && address.len() > 1,
-        // A Page's username (letters, digits, dots; at least 5) or its numeric id.
-        "messenger" => {
-            address.chars().count() >= 5
-                && address
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.')
-        }
-        _ => address.chars().filter(|c| c.is_ascii_digit()).count() >= 8,
-    };
-    if !valid || address.chars().count() > MAX_ADDRESS {
+    let typed = form.get("address").map(String::as_str).unwrap_or_default();
+    let Ok(address) = source_edits::check_address(&ch.kind, typed) else {
         let err = text(staff.lang, &format!("sources.invalid_address.{}", ch.kind));
         let html = build(&state, &staff, Some(err), None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-    }
+    };
     let clinic = staff.clinic.clinic_id();
     let mut tx = state.db.begin().await?;
-    sources::set_address(tx.conn(), &clinic, &channel, address, state.now_ms()).await?;
+    sources::set_address(tx.conn(), &clinic, &channel, &address, state.now_ms()).await?;
     let subject = ("channel", &[channel.as_str()][..]);
     audit_change(
         &mut tx,
