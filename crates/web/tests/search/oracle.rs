@@ -79,3 +79,56 @@ async fn hits_come_newest_first_with_the_match_highlighted_on_the_original_text(
         .collect();
     assert_eq!(names, ["ｽｽﾞｷ ｹﾝ", "佐藤 一郎"], "newest first");
 }
+
+/// PostgreSQL looks through the newest documents first and asks its index only for what lies
+/// below them: whatever the window, every page holds exactly the matches, newest first, with
+/// the facets applied (on SQLite both calls take the one path).
+#[tokio::test]
+async fn the_newest_window_and_the_index_below_it_give_the_same_pages() {
+    use tsunagu_core::text::search_form;
+    use tsunagu_store::search::find::{messages_walking, Facets};
+    use tsunagu_store::search::grams::Needle;
+    let app = start().await;
+    for (user, text) in PATIENT_LINES {
+        say(&app, user, text).await;
+    }
+    let (_, list) = app.api_get("/api/v1/conversations").await;
+    let some_channel = list["items"][0]["channel_id"].as_str().unwrap().to_string();
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let clinic = app.clinic().clone();
+    for q in ["熱", "予約", "よやく", "です"] {
+        let needle = Needle::of(&search_form(q)).unwrap();
+        for facets in [
+            Facets::default(),
+            Facets {
+                channel_id: Some(some_channel.clone()),
+                ..Facets::default()
+            },
+        ] {
+            let all = messages_walking(&mut conn, &clinic, &needle, &facets, None, 200, 100_000)
+                .await
+                .unwrap();
+            let all: Vec<i64> = all.iter().map(|h| h.seq).collect();
+            assert!(!all.is_empty(), "{q}");
+            for walk in [1, 2, 3] {
+                for page in [1, 2, 50] {
+                    let mut got = Vec::new();
+                    let mut before = None;
+                    loop {
+                        let hits = messages_walking(
+                            &mut conn, &clinic, &needle, &facets, before, page, walk,
+                        )
+                        .await
+                        .unwrap();
+                        got.extend(hits.iter().map(|h| h.seq));
+                        if i64::try_from(hits.len()).unwrap() < page {
+                            break;
+                        }
+                        before = hits.last().map(|h| h.seq);
+                    }
+                    assert_eq!(got, all, "{q} walk {walk} page {page}");
+                }
+            }
+        }
+    }
+}
