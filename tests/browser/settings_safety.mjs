@@ -114,11 +114,13 @@ try {
   step('the waiting-room poster');
   await page.goto(`${base}/app/settings/sources`);
   await page.locator('main a[href$="/print"]').first().click();
-  const qr = page.locator('[data-testid=source-qr]');
-  await qr.waitFor();
-  if (!(await qr.evaluate((img) => img.complete && img.naturalWidth > 0))) {
-    throw new Error('the poster has no QR code');
-  }
+  await page.locator('[data-testid=source-qr]').waitFor();
+  // The image arrives after the page: wait for it to load (a broken one never gets a width).
+  const loaded = await page.waitForFunction(() => {
+    const img = document.querySelector('[data-testid=source-qr]');
+    return img && img.complete && img.naturalWidth > 0;
+  }, null, { timeout: 10000 }).then(() => true, () => false);
+  if (!loaded) throw new Error('the poster has no QR code');
   await page.screenshot({ path: `${shots}/settings-poster.png`, fullPage: true });
   if (await page.locator('a[href="/app/settings/sources"]').count() === 0) {
     throw new Error('the poster page has no way back to 流入経路');
