@@ -384,9 +384,28 @@ pub async fn record_scan(
     Ok(true)
 }
 
+/// What [`attribute`] found in a patient's message.
+#[derive(Debug)]
+pub enum Attributed {
+    /// No source's code.
+    Nothing,
+    /// A code already recorded for this message (a retried job): nothing more happens.
+    Again,
+    /// Came through a source, recorded now.
+    Arrived(Arrival),
+}
+
+impl Attributed {
+    /// The message carried a source's code (its words then set off no other automation).
+    pub fn carried(&self) -> bool {
+        !matches!(self, Attributed::Nothing)
+    }
+}
+
 /// A patient's message on `channel`: if it carries a source's code, records the scan and tags
 /// the patient with the source's tag (through `contacts`, so tag rules and sequences follow), in
-/// one transaction. The arrival the first time for this message, else `None`.
+/// one transaction, taken only when there is a code (every patient's text passes here, and a
+/// writing transaction holds SQLite's one writer).
 pub async fn attribute(
     db: &tsunagu_store::Db,
     clinic: &ClinicId,
@@ -395,20 +414,53 @@ pub async fn attribute(
     message: &str,
     text: &str,
     now_ms: i64,
-) -> anyhow::Result<Option<Arrival>> {
-    // Every patient's text passes here: without a code it must not take SQLite's one writer.
+) -> anyhow::Result<Attributed> {
     if may_carry_code(text).is_none() {
-        return Ok(None);
+        return Ok(Attributed::Nothing);
     }
-    let mut tx = db.begin().await?;
-    let Some(source) = find_in_text(tx.conn(), clinic, channel, text).await? else {
-        return Ok(None);
+    let source = {
+        let mut conn = db.pool().acquire().await?;
+        find_in_text(&mut conn, clinic, channel, text).await?
     };
-    let arrival = arrive(tx.conn(), clinic, source, patient, message, now_ms).await?;
-    if arrival.is_some() {
-        tx.commit().await?;
+    let Some(source) = source else {
+        return Ok(Attributed::Nothing);
+    };
+    let mut tx = db.begin().await?;
+    let Some(arrival) = arrive(tx.conn(), clinic, source, patient, message, now_ms).await? else {
+        return Ok(Attributed::Again);
+    };
+    tx.commit().await?;
+    Ok(Attributed::Arrived(arrival))
+}
+
+/// A source's welcome as message objects: its greeting (with the reply variables), then its
+/// flow's first messages (the flow starts in the conversation). Empty when it sends nothing.
+pub async fn welcome_content(
+    db: &tsunagu_store::Db,
+    clinic: &ClinicId,
+    conv: &tsunagu_store::conversations::Conversation,
+    source: &Source,
+    now_ms: i64,
+) -> anyhow::Result<Vec<tsunagu_inbox::reply::Outgoing>> {
+    use tsunagu_inbox::{canned, reply::Outgoing};
+    let mut out = Vec::new();
+    if !source.welcome_text.trim().is_empty() {
+        let vars = {
+            let mut conn = db.pool().acquire().await?;
+            canned::vars::for_conversation(&mut conn, clinic, conv, "").await?
+        };
+        let text = canned::render::render(&source.welcome_text, &vars);
+        out.push(Outgoing::text(&text));
     }
-    Ok(arrival)
+    if let Some(flow) = &source.welcome_flow_id {
+        let start = crate::flows::runtime::Start::default();
+        if let Some((_, fx)) =
+            crate::flows::runtime::begin(db, clinic, conv, flow, start, now_ms).await?
+        {
+            out.extend(fx.says.iter().map(crate::flows::runtime::outgoing));
+        }
+    }
+    Ok(out)
 }
 
 /// `patient` came through `source`, the visit known by `key` (the message that carried the

@@ -15,6 +15,7 @@ use tsunagu_automation::conversation::{self, Quiet};
 use tsunagu_automation::flows::{self, runtime};
 use tsunagu_automation::lines::{self, Why};
 use tsunagu_automation::settings::Settings;
+use tsunagu_automation::sources::Attributed;
 use tsunagu_automation::{away, event_rules, greetings, line_login, rules, sequences, sources};
 use tsunagu_calendar::Schedule;
 use tsunagu_core::jobs::{EventRuleFire, RuleEventKind};
@@ -62,6 +63,11 @@ fn typed(m: &Inbound) -> Option<&str> {
     (m.conversation.kind == "direct" && m.message.kind == "text" && m.identity.is_some())
         .then_some(m.text.as_deref())
         .flatten()
+}
+
+/// A friend-add (LINE follow, or unblock): the system line ingest writes for it.
+fn is_follow(m: &Inbound) -> bool {
+    m.message.kind == "event" && matches!(m.message.body.as_deref(), Some("followed" | "unblocked"))
 }
 
 fn now(m: &Inbound) -> DateTime<Utc> {
@@ -140,11 +146,7 @@ pub async fn greeting(m: &Inbound) -> anyhow::Result<()> {
     if m.conversation.kind != "direct" {
         return Ok(());
     }
-    let follow = m.message.kind == "event"
-        && matches!(
-            m.message.body.as_deref(),
-            Some("followed") | Some("unblocked")
-        );
+    let follow = is_follow(m);
     let mut conn = m.db.pool().acquire().await?;
     // A Messenger person's first contact is often the Get Started button (a postback).
     let first_contact = matches!(m.message.kind.as_str(), "text" | "postback")
@@ -195,11 +197,7 @@ pub async fn friend_added(m: &Inbound) -> anyhow::Result<()> {
     let Some(ident) = &m.identity else {
         return Ok(());
     };
-    let follow = m.message.kind == "event"
-        && matches!(
-            m.message.body.as_deref(),
-            Some("followed") | Some("unblocked")
-        );
+    let follow = is_follow(m);
     if !follow || m.conversation.kind != "direct" {
         return Ok(());
     }
@@ -209,53 +207,28 @@ pub async fn friend_added(m: &Inbound) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What `source_code` found in a message.
-pub enum Sourced {
-    /// No source's code.
-    No,
-    /// A code already recorded for this message (a retried job): nothing more happens.
-    Carried,
-    /// Came through a source, recorded now.
-    Arrived(sources::Arrival),
-}
-
-impl Sourced {
-    pub fn carried(&self) -> bool {
-        !matches!(self, Sourced::No)
-    }
-}
-
 /// A message carrying an inflow source's code (「QRコードから登録します [S-7K2Q]」): the scan
 /// is recorded, the patient tagged and a line left for staff. When it carried one, keyword
 /// rules and the away message leave it alone (the greeting or the source's welcome still
 /// runs), so the prefilled words set off no other automation.
-pub async fn source_code(m: &Inbound) -> anyhow::Result<Sourced> {
+pub async fn source_code(m: &Inbound) -> anyhow::Result<Attributed> {
     // A link's `ref` (Messenger m.me) names the source as the prefilled words do elsewhere.
     let linked = m
         .source_ref
         .as_deref()
         .filter(|_| m.conversation.kind == "direct");
     let (Some(text), Some(ident)) = (typed(m).or(linked), &m.identity) else {
-        return Ok(Sourced::No);
+        return Ok(Attributed::Nothing);
     };
     let (clinic, channel) = (&m.clinic, &m.conversation.channel_id);
     let now = m.clock.now_ms();
     let (patient, message) = (&ident.patient_id, &m.message.id);
-    match sources::attribute(&m.db, clinic, channel, patient, message, text, now).await? {
-        Some(arrival) => {
-            let name = &arrival.source.name;
-            line(m, Why::Source { name }).await?;
-            Ok(Sourced::Arrived(arrival))
-        }
-        None => {
-            let mut conn = m.db.pool().acquire().await?;
-            let found = sources::find_in_text(&mut conn, clinic, channel, text).await?;
-            Ok(match found {
-                Some(_) => Sourced::Carried,
-                None => Sourced::No,
-            })
-        }
+    let found = sources::attribute(&m.db, clinic, channel, patient, message, text, now).await?;
+    if let Attributed::Arrived(arrival) = &found {
+        let name = &arrival.source.name;
+        line(m, Why::Source { name }).await?;
     }
+    Ok(found)
 }
 
 /// The source's welcome (its greeting, then its flow's first messages, one reply) when the
@@ -263,8 +236,8 @@ pub async fn source_code(m: &Inbound) -> anyhow::Result<Sourced> {
 /// greeting: the identity counts as greeted, so the channel greeting never also goes (on LINE
 /// the follow comes before the code's message, so there it has gone already and the welcome
 /// follows it). `true` when the welcome took this message (sent or claimed before).
-pub async fn source_welcome(m: &Inbound, sourced: &Sourced) -> anyhow::Result<bool> {
-    let (Sourced::Arrived(arrival), Some(ident)) = (sourced, &m.identity) else {
+pub async fn source_welcome(m: &Inbound, sourced: &Attributed) -> anyhow::Result<bool> {
+    let (Attributed::Arrived(arrival), Some(ident)) = (sourced, &m.identity) else {
         return Ok(false);
     };
     if !arrival.welcomed() || m.conversation.kind != "direct" {
@@ -278,19 +251,7 @@ pub async fn source_welcome(m: &Inbound, sourced: &Sourced) -> anyhow::Result<bo
         let mut conn = db.pool().acquire().await?;
         conversation::claim_greeting(&mut conn, clinic, &ident.id, now).await?;
     }
-    let s = &arrival.source;
-    let mut out = Vec::new();
-    if !s.welcome_text.trim().is_empty() {
-        let text = canned::render::render(&s.welcome_text, &vars(m).await?);
-        out.push(Outgoing::text(&text));
-    }
-    if let Some(flow) = &s.welcome_flow_id {
-        let start = runtime::Start::default();
-        if let Some((_, fx)) = runtime::begin(db, clinic, &m.conversation, flow, start, now).await?
-        {
-            out.extend(fx.says.iter().map(runtime::outgoing));
-        }
-    }
+    let out = sources::welcome_content(db, clinic, &m.conversation, &arrival.source, now).await?;
     if !out.is_empty() {
         for o in answer_outgoing(m, out).await? {
             sent(&o, m, "source_welcome");
@@ -306,11 +267,7 @@ pub async fn login_welcome(m: &Inbound) -> anyhow::Result<bool> {
     let Some(ident) = &m.identity else {
         return Ok(false);
     };
-    let follow = m.message.kind == "event"
-        && matches!(
-            m.message.body.as_deref(),
-            Some("followed") | Some("unblocked")
-        );
+    let follow = is_follow(m);
     if !follow || m.conversation.kind != "direct" {
         return Ok(false);
     }
@@ -321,7 +278,7 @@ pub async fn login_welcome(m: &Inbound) -> anyhow::Result<bool> {
     if !claim(m, "source_welcome").await? {
         return Ok(true);
     }
-    let out = line_login::welcome::content(db, clinic, &m.conversation, &source, now).await?;
+    let out = sources::welcome_content(db, clinic, &m.conversation, &source, now).await?;
     if !out.is_empty() {
         for o in answer_outgoing(m, out).await? {
             sent(&o, m, "source_welcome");

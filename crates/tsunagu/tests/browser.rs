@@ -86,23 +86,24 @@ fn tools_present() -> bool {
     false
 }
 
-#[test]
-fn two_staff_work_one_conversation_together_in_real_browsers() {
+/// Runs `tests/browser/{script}` against a fresh demo (its own data directory, `name`) with the
+/// demo's password, the URLs and `env`, and expects it to succeed and print `ok_line`.
+fn walk(script: &str, name: &str, env: &[(&str, &str)], ok_line: &str) {
     if !tools_present() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("tsunagu-teamwork-{}", std::process::id()));
-    let (_demo, web, _sb) = start_demo(&dir);
+    let dir = std::env::temp_dir().join(format!("tsunagu-{name}-{}", std::process::id()));
+    let (_demo, web, sb) = start_demo(&dir);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")
-        .arg(repo().join("tests/browser/inbox_teamwork.mjs"))
+        .arg(repo().join("tests/browser").join(script))
         .current_dir(repo().join("tests/browser"))
         .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
-        .env("RECEPTION_EMAIL", tsunagu::demo::DEMO_RECEPTION)
-        .env("NURSE_EMAIL", "nurse@sakura-clinic.example")
+        .env("SIMULATOR_URL", format!("http://127.0.0.1:{sb}"))
         .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
         .env("SCREENSHOT_DIR", &shots)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
@@ -113,123 +114,48 @@ fn two_staff_work_one_conversation_together_in_real_browsers() {
         "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
         shots.display()
     );
-    assert!(stdout.contains("inbox teamwork: ok"), "{stdout}");
+    assert!(stdout.contains(ok_line), "{stdout}");
+}
+
+#[test]
+fn two_staff_work_one_conversation_together_in_real_browsers() {
+    let env = [
+        ("RECEPTION_EMAIL", tsunagu::demo::DEMO_RECEPTION),
+        ("NURSE_EMAIL", "nurse@sakura-clinic.example"),
+    ];
+    walk("inbox_teamwork.mjs", "teamwork", &env, "inbox teamwork: ok");
 }
 
 #[test]
 fn the_demo_round_trip_works_in_a_real_browser() {
-    if !tools_present() {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("tsunagu-browser-{}", std::process::id()));
-    let (_demo, web, sb) = start_demo(&dir);
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/demo_round_trip.mjs"))
-        .current_dir(repo().join("tests/browser"))
-        .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
-        .env("SIMULATOR_URL", format!("http://127.0.0.1:{sb}"))
-        .env("STAFF_EMAIL", tsunagu::demo::DEMO_RECEPTION)
-        .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
-        .env("SCREENSHOT_DIR", &shots)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
-        shots.display()
+    let env = [("STAFF_EMAIL", tsunagu::demo::DEMO_RECEPTION)];
+    walk(
+        "demo_round_trip.mjs",
+        "browser",
+        &env,
+        "browser round trip: ok",
     );
-    assert!(stdout.contains("browser round trip: ok"), "{stdout}");
 }
 
 #[test]
 fn the_settings_pages_and_a_red_flag_read_in_japanese_in_a_real_browser() {
-    if !tools_present() {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("tsunagu-settings-{}", std::process::id()));
-    let (_demo, web, sb) = start_demo(&dir);
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/settings_safety.mjs"))
-        .current_dir(repo().join("tests/browser"))
-        .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
-        .env("SIMULATOR_URL", format!("http://127.0.0.1:{sb}"))
-        .env("OWNER_EMAIL", tsunagu::demo::DEMO_OWNER)
-        .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
-        .env("SCREENSHOT_DIR", &shots)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
-        shots.display()
+    let env = [("OWNER_EMAIL", tsunagu::demo::DEMO_OWNER)];
+    walk(
+        "settings_safety.mjs",
+        "settings",
+        &env,
+        "settings and safety: ok",
     );
-    assert!(stdout.contains("settings and safety: ok"), "{stdout}");
 }
 
 #[test]
 fn the_satisfaction_settings_and_results_read_in_japanese_in_a_real_browser() {
-    if !tools_present() {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("tsunagu-csat-{}", std::process::id()));
-    let (_demo, web, _sb) = start_demo(&dir);
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/satisfaction.mjs"))
-        .current_dir(repo().join("tests/browser"))
-        .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
-        .env("OWNER_EMAIL", tsunagu::demo::DEMO_OWNER)
-        .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
-        .env("SCREENSHOT_DIR", &shots)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
-        shots.display()
-    );
-    assert!(stdout.contains("satisfaction: ok"), "{stdout}");
+    let env = [("OWNER_EMAIL", tsunagu::demo::DEMO_OWNER)];
+    walk("satisfaction.mjs", "csat", &env, "satisfaction: ok");
 }
 
 #[test]
 fn a_patient_added_through_line_login_is_counted_once_in_a_real_browser() {
-    if !tools_present() {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("tsunagu-line-login-{}", std::process::id()));
-    let (_demo, web, _sb) = start_demo(&dir);
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-    std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/line_login.mjs"))
-        .current_dir(repo().join("tests/browser"))
-        .env("TSUNAGU_URL", format!("http://127.0.0.1:{web}"))
-        .env("OWNER_EMAIL", tsunagu::demo::DEMO_OWNER)
-        .env("STAFF_PASSWORD", tsunagu::demo::DEMO_PASSWORD)
-        .env("SCREENSHOT_DIR", &shots)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
-        shots.display()
-    );
-    assert!(stdout.contains("line login: ok"), "{stdout}");
+    let env = [("OWNER_EMAIL", tsunagu::demo::DEMO_OWNER)];
+    walk("line_login.mjs", "line-login", &env, "line login: ok");
 }

@@ -1,20 +1,18 @@
 //! The source's welcome owed to a patient who arrived through LINE Login, sent once they are a
 //! friend. The follow webhook may come before or after the callback: the callback sends it when
 //! the identity already follows (`push_if_friend`, by push), the follow's dispatch when it is
-//! owed then (`claim`, answered with the follow's reply token). Each send first claims the row
+//! owed then (`claim`, answered with the follow's reply token); the content is the
+//! source's own (`sources::welcome_content`). Each send first claims the row
 //! (`sent_at`, a conditional UPDATE), so it goes once; it claims the identity's greeting too, so
 //! the channel greeting does not also go (as `dispatch::automation::source_welcome` does).
 use anyhow::Context;
 use sqlx::AnyConnection;
 use tsunagu_core::{ChannelId, ClinicId};
-use tsunagu_inbox::canned;
-use tsunagu_inbox::reply::{self, Author, Outgoing, ReplyOutcome};
+use tsunagu_inbox::reply::{self, Author, ReplyOutcome};
 use tsunagu_privacy::consent::SendBasis;
-use tsunagu_store::conversations::Conversation;
 use tsunagu_store::{patients, Db};
 
 use crate::conversation::claim_greeting;
-use crate::flows::runtime;
 use crate::sources::{self, Source};
 
 /// A welcome owed for longer than this is dropped: a patient who declined to add the friend
@@ -86,35 +84,6 @@ pub async fn claim(
     sources::get(&mut conn, clinic, &source).await
 }
 
-/// The source's welcome as message objects: its greeting (with the canned variables), then
-/// its flow's first messages (the flow starts in the conversation).
-pub async fn content(
-    db: &Db,
-    clinic: &ClinicId,
-    conv: &Conversation,
-    source: &Source,
-    now_ms: i64,
-) -> anyhow::Result<Vec<Outgoing>> {
-    let mut out = Vec::new();
-    if !source.welcome_text.trim().is_empty() {
-        let vars = {
-            let mut conn = db.pool().acquire().await?;
-            canned::vars::for_conversation(&mut conn, clinic, conv, "").await?
-        };
-        out.push(Outgoing::text(&canned::render::render(
-            &source.welcome_text,
-            &vars,
-        )));
-    }
-    if let Some(flow) = &source.welcome_flow_id {
-        let start = runtime::Start::default();
-        if let Some((_, fx)) = runtime::begin(db, clinic, conv, flow, start, now_ms).await? {
-            out.extend(fx.says.iter().map(runtime::outgoing));
-        }
-    }
-    Ok(out)
-}
-
 /// After the callback: when the identity already follows the channel, the welcome owed goes
 /// now by push (through consent, reachability and the outbox). Otherwise it waits for the
 /// follow webhook; nothing ever goes to someone who is not a friend.
@@ -149,7 +118,7 @@ pub async fn push_if_friend(
     let Some(source) = claim(db, clinic, &ident.id, now_ms).await? else {
         return Ok(());
     };
-    for o in content(db, clinic, &conv, &source, now_ms).await? {
+    for o in sources::welcome_content(db, clinic, &conv, &source, now_ms).await? {
         let basis = SendBasis::ReplyToPatient;
         let outcome =
             reply::queue_outgoing(db, clinic, &conv, Author::Automation, o, basis, now_ms).await?;

@@ -133,6 +133,23 @@ pub async fn audit_change(
     .await
 }
 
+/// One subject's change (its type and id), audited inside the transaction that made it.
+pub async fn audit_one(
+    tx: &mut tsunagu_store::Tx,
+    state: &AppState,
+    auth: &ApiAuth,
+    ip: &ClientIp,
+    action: &str,
+    (subject_type, id): (&str, &str),
+) -> Result<(), ApiError> {
+    let event = Event {
+        action,
+        subject_type,
+        subject_ids: &[id],
+    };
+    Ok(audit_change(tx, state, auth, ip, event).await?)
+}
+
 /// The trail entry for something already queued to send: failing the request then would invite
 /// a retry that sends twice, so an entry that cannot be written is logged and the caller still
 /// answers success.

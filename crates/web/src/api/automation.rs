@@ -10,12 +10,15 @@ use tsunagu_automation::rules::{self, Draft, KeywordRule};
 use tsunagu_core::Permission;
 use utoipa::ToSchema;
 
-use super::auth::{audit_change, ApiAuth, Event};
+use super::auth::{audit_one, ApiAuth};
 use super::extract::{rfc3339, ApiJson, ErrorBody, IdPath};
 use super::idempotent::IdempotencyKey;
 use super::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
+
+/// What this API's changes are audited as.
+const SUBJECT: &str = "keyword_rule";
 
 #[derive(Deserialize, ToSchema)]
 pub struct KeywordRuleIn {
@@ -112,22 +115,6 @@ fn out(r: KeywordRule) -> KeywordRuleOut {
     }
 }
 
-async fn audit(
-    tx: &mut tsunagu_store::Tx,
-    state: &AppState,
-    auth: &ApiAuth,
-    ip: &ClientIp,
-    action: &str,
-    id: &str,
-) -> Result<(), ApiError> {
-    let event = Event {
-        action,
-        subject_type: "keyword_rule",
-        subject_ids: &[id],
-    };
-    Ok(audit_change(tx, state, auth, ip, event).await?)
-}
-
 const INVALID: &str = "`invalid_keyword_rule_name`, `keyword_rule_keywords_required`, `invalid_keyword_pattern`, `invalid_automation_text`, `unknown_canned_variable`, `invalid_request`";
 
 /// List the clinic's keyword rules.
@@ -220,13 +207,13 @@ pub async fn create(
     };
     let mut tx = state.db.begin().await?;
     let row = rules::create(tx.conn(), &auth.clinic, &draft, state.now_ms()).await??;
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.rule.create",
-        &row.id,
+        (SUBJECT, &row.id),
     )
     .await?;
     tx.commit().await?;
@@ -278,13 +265,13 @@ pub async fn update(
         enabled: body.enabled.unwrap_or(now.enabled),
     };
     let row = rules::update(tx.conn(), &auth.clinic, &id, &draft, state.now_ms()).await??;
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.rule.update",
-        &row.id,
+        (SUBJECT, &row.id),
     )
     .await?;
     tx.commit().await?;
@@ -318,13 +305,13 @@ pub async fn delete(
     if !rules::delete(tx.conn(), &auth.clinic, &id).await? {
         return Err(ApiError::not_found());
     }
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.rule.delete",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     tx.commit().await?;

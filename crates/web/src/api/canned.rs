@@ -9,12 +9,15 @@ use tsunagu_core::Permission;
 use tsunagu_inbox::canned::{self, Canned, Draft};
 use utoipa::ToSchema;
 
-use super::auth::{audit_change, ApiAuth, Event};
+use super::auth::{audit_one, ApiAuth};
 use super::extract::{rfc3339, ApiJson, ErrorBody, IdPath};
 use super::idempotent::IdempotencyKey;
 use super::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
+
+/// What this API's changes are audited as.
+const SUBJECT: &str = "canned_response";
 
 #[derive(Deserialize, ToSchema)]
 pub struct CannedIn {
@@ -65,22 +68,6 @@ fn out(c: Canned) -> CannedOut {
         created_at: rfc3339(c.created_at),
         updated_at: rfc3339(c.updated_at),
     }
-}
-
-async fn audit(
-    tx: &mut tsunagu_store::Tx,
-    state: &AppState,
-    auth: &ApiAuth,
-    ip: &ClientIp,
-    action: &str,
-    id: &str,
-) -> Result<(), ApiError> {
-    let event = Event {
-        action,
-        subject_type: "canned_response",
-        subject_ids: &[id],
-    };
-    Ok(audit_change(tx, state, auth, ip, event).await?)
 }
 
 /// List the clinic's canned responses.
@@ -141,7 +128,15 @@ pub async fn create(
     let row = canned::create(tx.conn(), &auth.clinic, draft, state.now_ms())
         .await?
         .map_err(|e| ApiError::from(e.refusal()))?;
-    audit(&mut tx, &state, &auth, &ip, "api.canned.create", &row.id).await?;
+    audit_one(
+        &mut tx,
+        &state,
+        &auth,
+        &ip,
+        "api.canned.create",
+        (SUBJECT, &row.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(out(row))))
 }
@@ -185,7 +180,15 @@ pub async fn update(
         .await?
         .map_err(|e| ApiError::from(e.refusal()))?
         .ok_or_else(ApiError::not_found)?;
-    audit(&mut tx, &state, &auth, &ip, "api.canned.update", &row.id).await?;
+    audit_one(
+        &mut tx,
+        &state,
+        &auth,
+        &ip,
+        "api.canned.update",
+        (SUBJECT, &row.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(out(row)))
 }
@@ -217,7 +220,15 @@ pub async fn delete(
     if !canned::delete(tx.conn(), &auth.clinic, &id).await? {
         return Err(ApiError::not_found());
     }
-    audit(&mut tx, &state, &auth, &ip, "api.canned.delete", &id).await?;
+    audit_one(
+        &mut tx,
+        &state,
+        &auth,
+        &ip,
+        "api.canned.delete",
+        (SUBJECT, &id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,12 +10,15 @@ use tsunagu_automation::event_rules::{store, Action, Condition, Draft, Rule, Tri
 use tsunagu_core::Permission;
 use utoipa::ToSchema;
 
-use super::auth::{audit_change, ApiAuth, Event};
+use super::auth::{audit_change, audit_one, ApiAuth, Event};
 use super::extract::{ApiJson, ErrorBody, IdPath};
 use super::idempotent::IdempotencyKey;
 use super::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
+
+/// What this API's changes are audited as.
+const SUBJECT: &str = "event_rule";
 
 /// A rule as written. `trigger`: `{"kind": "message_received" | "conversation_opened" |
 /// "conversation_resolved" | "patient_tagged" | "friend_added" | "friend_blocked" |
@@ -97,22 +100,6 @@ fn draft(b: EventRuleIn) -> Draft {
         conditions: b.conditions,
         actions: b.actions,
     }
-}
-
-async fn audit(
-    tx: &mut tsunagu_store::Tx,
-    state: &AppState,
-    auth: &ApiAuth,
-    ip: &ClientIp,
-    action: &str,
-    id: &str,
-) -> Result<(), ApiError> {
-    let event = Event {
-        action,
-        subject_type: "event_rule",
-        subject_ids: &[id],
-    };
-    Ok(audit_change(tx, state, auth, ip, event).await?)
 }
 
 /// A team, flow or sequence of another clinic is not found here (as every id of theirs is).
@@ -211,13 +198,13 @@ pub async fn create(
     let id = store::create(tx.conn(), &auth.clinic, cipher, draft(body), state.now_ms())
         .await?
         .map_err(refused)?;
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.event_rule.create",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     tx.commit().await?;
@@ -256,13 +243,13 @@ pub async fn update(
     if !done {
         return Err(ApiError::not_found());
     }
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.event_rule.update",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     tx.commit().await?;
@@ -342,13 +329,13 @@ pub async fn delete(
     if !store::delete(tx.conn(), &auth.clinic, &id).await? {
         return Err(ApiError::not_found());
     }
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.event_rule.delete",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     tx.commit().await?;

@@ -12,7 +12,7 @@ use tsunagu_automation::flows::store;
 use tsunagu_core::{Code, Permission, Refusal};
 use utoipa::ToSchema;
 
-use super::auth::{audit_change, ApiAuth, Event};
+use super::auth::{audit_one, ApiAuth};
 use super::extract::{rfc3339, ApiJson, ErrorBody, IdPath};
 use super::idempotent::IdempotencyKey;
 use super::read_conn;
@@ -20,6 +20,9 @@ use crate::client_ip::ClientIp;
 use crate::i18n::text;
 use crate::ui::settings::flows::check_url;
 use crate::{ApiError, AppState};
+
+/// What this API's changes are audited as.
+const SUBJECT: &str = "flow";
 
 #[derive(Deserialize, ToSchema)]
 pub struct FlowIn {
@@ -182,22 +185,6 @@ async fn definition(
     Ok(def)
 }
 
-async fn audit(
-    tx: &mut tsunagu_store::Tx,
-    state: &AppState,
-    auth: &ApiAuth,
-    ip: &ClientIp,
-    action: &str,
-    id: &str,
-) -> Result<(), ApiError> {
-    let event = Event {
-        action,
-        subject_type: "flow",
-        subject_ids: &[id],
-    };
-    Ok(audit_change(tx, state, auth, ip, event).await?)
-}
-
 const INVALID: &str =
     "`invalid_flow_name`, `invalid_flow_definition`, `outbound_address_refused`, `invalid_request`";
 
@@ -300,13 +287,13 @@ pub async fn create(
         now,
     )
     .await?;
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.flow.create",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     let flow = out(tx.conn(), &auth, &id).await?;
@@ -353,13 +340,13 @@ pub async fn update(
             None => flow.draft(),
         };
         store::save_draft(tx.conn(), &auth.clinic, &id, &new_name, &def, now).await?;
-        audit(
+        audit_one(
             &mut tx,
             &state,
             &auth,
             &ip,
             "api.automation.flow.update",
-            &id,
+            (SUBJECT, &id),
         )
         .await?;
     }
@@ -370,7 +357,7 @@ pub async fn update(
         } else {
             "api.automation.flow.disable"
         };
-        audit(&mut tx, &state, &auth, &ip, action, &id).await?;
+        audit_one(&mut tx, &state, &auth, &ip, action, (SUBJECT, &id)).await?;
     }
     let flow = out(tx.conn(), &auth, &id).await?;
     tx.commit().await?;
@@ -414,13 +401,13 @@ pub async fn publish(
             return Err(Refusal::new(Code::FlowHasProblems).detail(detail).into());
         }
     }
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.flow.publish",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     let flow = out(tx.conn(), &auth, &id).await?;
@@ -455,13 +442,13 @@ pub async fn delete(
     if !store::delete(tx.conn(), &auth.clinic, &id).await? {
         return Err(ApiError::not_found());
     }
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.flow.delete",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     tx.commit().await?;

@@ -15,7 +15,7 @@ use tsunagu_channels::line::richmenu::Area;
 use tsunagu_core::{ChannelId, ClinicId, Code, Permission, Refusal};
 use utoipa::ToSchema;
 
-use super::auth::{audit_change, ApiAuth, Event};
+use super::auth::{audit_one, ApiAuth};
 use super::extract::{rfc3339, ApiJson, ErrorBody, IdPath};
 use super::idempotent::IdempotencyKey;
 use super::read_conn;
@@ -180,22 +180,6 @@ async fn parts(
     Ok(())
 }
 
-async fn audit(
-    tx: &mut tsunagu_store::Tx,
-    state: &AppState,
-    auth: &ApiAuth,
-    ip: &ClientIp,
-    (action, subject_type): (&str, &str),
-    id: &str,
-) -> Result<(), ApiError> {
-    let event = Event {
-        action,
-        subject_type,
-        subject_ids: &[id],
-    };
-    Ok(audit_change(tx, state, auth, ip, event).await?)
-}
-
 const INVALID: &str = "`rich_menu_text_invalid`, `rich_menu_size_invalid`, `rich_menu_alias_exists`, `rich_menu_areas_invalid`, `rich_menu_action_invalid`, `rich_menu_image_type`, `rich_menu_image_too_large`, `rich_menu_image_size_mismatch`, `rich_menu_channel_not_line`, `invalid_request`";
 
 /// List the clinic's rich menus.
@@ -290,7 +274,7 @@ pub async fn create(
     };
     parts(tx.conn(), &auth.clinic, &id, (b.areas, b.image_base64), now).await?;
     let what = ("api.automation.rich_menu.create", "rich_menu");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     let menu = one(tx.conn(), &auth.clinic, &id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(menu)))
@@ -338,7 +322,7 @@ pub async fn update(
     }
     parts(tx.conn(), &auth.clinic, &id, (b.areas, b.image_base64), now).await?;
     let what = ("api.automation.rich_menu.update", "rich_menu");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     let menu = one(tx.conn(), &auth.clinic, &id).await?;
     tx.commit().await?;
     Ok(Json(menu))
@@ -371,7 +355,7 @@ pub async fn publish(
     let mut tx = state.db.begin().await?;
     richmenu::request_publish(tx.conn(), &auth.clinic, &id, state.now_ms()).await??;
     let what = ("api.automation.rich_menu.publish", "rich_menu");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     let menu = one(tx.conn(), &auth.clinic, &id).await?;
     tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(menu)))
@@ -405,7 +389,7 @@ pub async fn set_default(
     let mut tx = state.db.begin().await?;
     richmenu::set_default(tx.conn(), &auth.clinic, &id, b.default, state.now_ms()).await??;
     let what = ("api.automation.rich_menu.default", "rich_menu");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     let menu = one(tx.conn(), &auth.clinic, &id).await?;
     tx.commit().await?;
     Ok(Json(menu))
@@ -438,7 +422,7 @@ pub async fn delete(
         return Err(ApiError::not_found());
     }
     let what = ("api.automation.rich_menu.delete", "rich_menu");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -504,7 +488,7 @@ pub async fn create_rule(
     let now = state.now_ms();
     let id = richmenu::add_rule(tx.conn(), &auth.clinic, &b.rich_menu_id, &b.tag, now).await??;
     let what = ("api.automation.rich_menu.rule_create", "rich_menu_rule");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     let rule = richmenu::rules(tx.conn(), &auth.clinic)
         .await?
         .into_iter()
@@ -550,7 +534,7 @@ pub async fn delete_rule(
         return Err(ApiError::not_found());
     }
     let what = ("api.automation.rich_menu.rule_delete", "rich_menu_rule");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,7 @@ use tsunagu_core::{Code, Permission, Refusal};
 use tsunagu_privacy::consent::Purpose;
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{audit_change, ApiAuth, Event};
+use super::auth::{audit_one, ApiAuth};
 use super::extract::{page_limit, rfc3339, ApiJson, ApiQuery, ErrorBody, IdPath};
 use super::idempotent::IdempotencyKey;
 use super::read_conn;
@@ -259,22 +259,6 @@ async fn one(
         .ok_or_else(ApiError::not_found)
 }
 
-async fn audit(
-    tx: &mut tsunagu_store::Tx,
-    state: &AppState,
-    auth: &ApiAuth,
-    ip: &ClientIp,
-    (action, subject_type): (&str, &str),
-    id: &str,
-) -> Result<(), ApiError> {
-    let event = Event {
-        action,
-        subject_type,
-        subject_ids: &[id],
-    };
-    Ok(audit_change(tx, state, auth, ip, event).await?)
-}
-
 const INVALID: &str = "`invalid_sequence` (the message says which part), `invalid_request`";
 
 /// List the clinic's step sequences with how many patients are in each state.
@@ -355,7 +339,7 @@ pub async fn create(
     let d = draft(tx.conn(), &auth, body).await?;
     let id = store::create(tx.conn(), &auth.clinic, &d, state.now_ms()).await?;
     let what = ("api.automation.sequence.create", "sequence");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     let seq = one(tx.conn(), &auth, &id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(seq)))
@@ -395,7 +379,7 @@ pub async fn update(
         return Err(ApiError::not_found());
     }
     let what = ("api.automation.sequence.update", "sequence");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     let seq = one(tx.conn(), &auth, &id).await?;
     tx.commit().await?;
     Ok(Json(seq))
@@ -437,7 +421,7 @@ pub async fn set_enabled(
     } else {
         "sequence.disable"
     };
-    audit(&mut tx, &state, &auth, &ip, (action, "sequence"), &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, action, ("sequence", &id)).await?;
     let seq = one(tx.conn(), &auth, &id).await?;
     tx.commit().await?;
     Ok(Json(seq))
@@ -470,7 +454,7 @@ pub async fn delete(
         return Err(ApiError::not_found());
     }
     let what = ("api.automation.sequence.delete", "sequence");
-    audit(&mut tx, &state, &auth, &ip, what, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &id)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -566,7 +550,7 @@ pub async fn stop(
         "api.automation.sequence.enrollment_stop",
         "sequence_enrollment",
     );
-    audit(&mut tx, &state, &auth, &ip, what, &eid).await?;
+    audit_one(&mut tx, &state, &auth, &ip, what.0, (what.1, &eid)).await?;
     let row = enrollments::list(tx.conn(), &auth.clinic, &id, i64::MAX)
         .await?
         .into_iter()

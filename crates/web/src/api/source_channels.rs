@@ -11,11 +11,14 @@ use tsunagu_automation::{line_login, sources};
 use tsunagu_core::Permission;
 use utoipa::ToSchema;
 
-use super::auth::{audit_change, ApiAuth, Event};
+use super::auth::{audit_one, ApiAuth};
 use super::extract::{ApiJson, ErrorBody, IdPath};
 use super::read_conn;
 use crate::client_ip::ClientIp;
 use crate::{ApiError, AppState};
+
+/// What this API's changes are audited as.
+const SUBJECT: &str = "channel";
 
 #[derive(Serialize, ToSchema)]
 pub struct SourceChannel {
@@ -83,22 +86,6 @@ async fn one(state: &AppState, auth: &ApiAuth, id: &str) -> Result<SourceChannel
         .ok_or_else(ApiError::not_found)
 }
 
-async fn audit(
-    tx: &mut tsunagu_store::Tx,
-    state: &AppState,
-    auth: &ApiAuth,
-    ip: &ClientIp,
-    action: &str,
-    channel: &str,
-) -> Result<(), ApiError> {
-    let event = Event {
-        action,
-        subject_type: "channel",
-        subject_ids: &[channel],
-    };
-    Ok(audit_change(tx, state, auth, ip, event).await?)
-}
-
 /// List the channels inflow sources can use, with their addresses and LINE Login links.
 ///
 /// Scope: `read_figures` (token scopes `read`, `admin`).
@@ -150,13 +137,13 @@ pub async fn set_address(
     let address = source_edits::check_address(&kind, &body.address)?;
     let mut tx = state.db.begin().await?;
     sources::set_address(tx.conn(), &auth.clinic, &id, &address, state.now_ms()).await?;
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.source.address",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     tx.commit().await?;
@@ -199,7 +186,7 @@ pub async fn set_line_login(
     let now = state.now_ms();
     line_login::link::set(tx.conn(), &state.cipher, &auth.clinic, &id, pair, now).await?;
     let action = "api.automation.source.line_login";
-    audit(&mut tx, &state, &auth, &ip, action, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, action, (SUBJECT, &id)).await?;
     tx.commit().await?;
     Ok(Json(one(&state, &auth, &id).await?))
 }
@@ -233,7 +220,7 @@ pub async fn remove_line_login(
         return Err(ApiError::not_found());
     }
     let action = "api.automation.source.line_login_remove";
-    audit(&mut tx, &state, &auth, &ip, action, &id).await?;
+    audit_one(&mut tx, &state, &auth, &ip, action, (SUBJECT, &id)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

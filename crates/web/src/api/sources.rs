@@ -15,13 +15,16 @@ use tsunagu_automation::sources::{self, Counted, Source};
 use tsunagu_core::{Code, Permission, Refusal};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{audit_change, ApiAuth, Event};
+use super::auth::{audit_one, ApiAuth};
 use super::extract::{rfc3339, ApiJson, ApiQuery, ErrorBody, IdPath};
 use super::idempotent::IdempotencyKey;
 use super::{clinic_zone, read_conn};
 use crate::client_ip::ClientIp;
 use crate::i18n::text;
 use crate::{ApiError, AppState};
+
+/// What this API's changes are audited as.
+const SUBJECT: &str = "inflow_source";
 
 /// The longest range `counts` and the CSV answer, in days.
 const MAX_DAYS: i64 = 366;
@@ -174,22 +177,6 @@ async fn one(
     out(conn, auth, c, public_base).await
 }
 
-async fn audit(
-    tx: &mut tsunagu_store::Tx,
-    state: &AppState,
-    auth: &ApiAuth,
-    ip: &ClientIp,
-    action: &str,
-    id: &str,
-) -> Result<(), ApiError> {
-    let event = Event {
-        action,
-        subject_type: "inflow_source",
-        subject_ids: &[id],
-    };
-    Ok(audit_change(tx, state, auth, ip, event).await?)
-}
-
 /// The range asked for, in the clinic's days.
 fn range(
     q: &RangeParams,
@@ -313,13 +300,13 @@ pub async fn create(
     );
     let w = source_edits::check_welcome(tx.conn(), &auth.clinic, text, flow, every).await??;
     source_edits::set_welcome(tx.conn(), &auth.clinic, &id, &w).await?;
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.source.create",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     let s = one(tx.conn(), &auth, &id, &state.settings.public_base()).await?;
@@ -367,13 +354,13 @@ pub async fn update(
     let (clinic, flow) = (&auth.clinic, flow.as_deref());
     let w = source_edits::check_welcome(tx.conn(), clinic, &text, flow, every).await??;
     source_edits::set_welcome(tx.conn(), clinic, &id, &w).await?;
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.source.update",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     let s = one(tx.conn(), &auth, &id, &state.settings.public_base()).await?;
@@ -407,13 +394,13 @@ pub async fn delete(
     if !source_edits::delete(tx.conn(), &auth.clinic, &id).await? {
         return Err(ApiError::not_found());
     }
-    audit(
+    audit_one(
         &mut tx,
         &state,
         &auth,
         &ip,
         "api.automation.source.delete",
-        &id,
+        (SUBJECT, &id),
     )
     .await?;
     tx.commit().await?;
