@@ -96,6 +96,9 @@ pub struct Batch {
     what: Vec<&'static str>,
     /// The first argument that did not encode (never for the text and numbers bound here).
     bad_arg: Option<sqlx::error::BoxDynError>,
+    /// Search documents go to the group writer's pending table, indexed at its commit
+    /// (`search::push_doc`).
+    defer_index: bool,
 }
 
 impl Batch {
@@ -118,7 +121,20 @@ impl Batch {
             done: Vec::new(),
             what: Vec::new(),
             bad_arg: None,
+            defer_index: false,
         }
+    }
+
+    /// As this batch, its search documents indexed when the group transaction commits (SQLite;
+    /// only for batches the group writer runs: it alone has the pending table).
+    pub(crate) fn deferring_index(mut self) -> Self {
+        self.defer_index = self.joined;
+        self
+    }
+
+    /// Whether search documents are left for the group commit to index.
+    pub(crate) fn defers_index(&self) -> bool {
+        self.defer_index
     }
 
     /// Binds the next argument of the statement being written (`$1`, `$2`… in this order).

@@ -172,6 +172,7 @@ impl Db {
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute(crate::search::PENDING_TABLE).await?;
                     }
                     Ok(())
                 })

@@ -56,7 +56,7 @@ impl Db {
     /// one every delivery waits for.
     pub async fn write_staged<W: Staged>(&self, work: W) -> anyhow::Result<W::Output> {
         let (answer, answered) = oneshot::channel::<anyhow::Result<W::Output>>();
-        let mut written = Batch::for_backend(self.backend());
+        let mut written = Batch::for_backend(self.backend()).deferring_index();
         let queued = work.first(&mut written)?;
         let pending = Pending(Box::new(Work {
             work,
@@ -155,7 +155,7 @@ async fn optimistic(db: &mut Writer, batch: &mut [Pending]) -> Result<Applied, S
             if i > 0 {
                 shared.push(WORK_END, "ending a work's statements");
             }
-            let mut own = Batch::new(tx.conn);
+            let mut own = Batch::new(tx.conn).deferring_index();
             if !work.first(&mut own) {
                 tx.rollback().await.map_err(e)?;
                 return Ok(Applied::Failed(c * COMBINE + i));
@@ -182,6 +182,13 @@ async fn optimistic(db: &mut Writer, batch: &mut [Pending]) -> Result<Applied, S
             tx.rollback().await.map_err(e)?;
             return Ok(Applied::Failed(i));
         }
+    }
+    // The search documents the batch left pending (`search::PENDING_FLUSH`); should that fail,
+    // each work goes again alone, indexing as it goes.
+    if let Err(err) = tx.index_pending().await {
+        tracing::debug!(error = %format!("{err:#}"), "indexing a batch failed: each work goes again alone");
+        tx.rollback().await.map_err(e)?;
+        return Ok(Applied::SharedCallFailed);
     }
     let applied = std::time::Instant::now();
     tx.commit().await.map_err(e)?;

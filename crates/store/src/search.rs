@@ -31,42 +31,38 @@ pub fn indexed_text<'a>(kind: &str, body: Option<&'a str>) -> Option<&'a str> {
 /// Queues indexing message `id` (with `text`) of `clinic`: applies only if the message exists
 /// when it runs (ingest queues it before knowing) and is not indexed yet.
 pub fn push_message(b: &mut Batch, clinic: &str, id: &str, text: &str) {
-    let sql: (&'static str, &'static str) = (&MESSAGE_FTS, &MESSAGE_PG);
-    push_doc(b, sql, clinic, id, &search_form(text));
+    push_doc(b, &MESSAGE_SQL, clinic, id, &search_form(text));
 }
 
 /// Queues indexing note `id` (with `text`) of `clinic`, if the note exists when it runs.
 pub fn push_note(b: &mut Batch, clinic: &str, id: &str, text: &str) {
-    let sql: (&'static str, &'static str) = (&NOTE_FTS, &NOTE_PG);
-    push_doc(b, sql, clinic, id, &search_form(text));
+    push_doc(b, &NOTE_SQL, clinic, id, &search_form(text));
 }
 
 /// Queues indexing patient `id` by their `search_key` (fields in their search form, separated
 /// by spaces), if the patient exists when it runs.
 pub fn push_patient(b: &mut Batch, clinic: &str, id: &str, search_key: &str) {
-    let sql: (&'static str, &'static str) = (&PATIENT_FTS, &PATIENT_PG);
-    push_doc(b, sql, clinic, id, search_key);
+    push_doc(b, &PATIENT_SQL, clinic, id, search_key);
 }
 
-/// SQLite: the document's row, then its FTS row under the same rowid; PostgreSQL: one row with
-/// its `tsvector`.
-fn push_doc(
-    b: &mut Batch,
-    (fts, pg): (&'static str, &'static str),
-    clinic: &str,
-    id: &str,
-    form: &str,
-) {
+/// SQLite: the document's row, then its FTS row under the same rowid (or its pending row, in
+/// the group writer's batches); PostgreSQL: one row with its `tsvector`.
+fn push_doc(b: &mut Batch, sql: &'static DocSql, clinic: &str, id: &str, form: &str) {
     b.arg(clinic.to_owned());
     b.arg(id.to_owned());
     if b.is_sqlite() {
         let (bi, uni) = grams::fts_columns(form);
         b.arg(bi);
         b.arg(uni);
-        b.push(fts, "indexing for search");
+        let text = if b.defers_index() {
+            &sql.pending
+        } else {
+            &sql.fts
+        };
+        b.push(text, "indexing for search");
     } else {
         b.arg(grams::tsvector(form));
-        b.push(pg, "indexing for search");
+        b.push(&sql.pg, "indexing for search");
     }
 }
 
@@ -100,12 +96,61 @@ fn pg_sql(kind: &str, table: &str) -> String {
     )
 }
 
-static MESSAGE_FTS: LazyLock<String> = LazyLock::new(|| fts_sql(MESSAGE, "messages"));
-static MESSAGE_PG: LazyLock<String> = LazyLock::new(|| pg_sql(MESSAGE, "messages"));
-static NOTE_FTS: LazyLock<String> = LazyLock::new(|| fts_sql(NOTE, "conversation_notes"));
-static NOTE_PG: LazyLock<String> = LazyLock::new(|| pg_sql(NOTE, "conversation_notes"));
-static PATIENT_FTS: LazyLock<String> = LazyLock::new(|| fts_sql(PATIENT, "patients"));
-static PATIENT_PG: LazyLock<String> = LazyLock::new(|| pg_sql(PATIENT, "patients"));
+/// The group writer's documents waiting for its commit (SQLite: a TEMP table on every
+/// connection, rolled back with the transaction; only the writer's fills). FTS5 writes its pending terms to disk at
+/// every statement savepoint once it is in a transaction, so indexing each message as it is
+/// stored wrote a segment per message and merged them again; one insert per table at the
+/// commit writes one segment per batch.
+pub(crate) const PENDING_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS search_pending (
+    kind TEXT NOT NULL, seq INTEGER NOT NULL, doc_id TEXT NOT NULL, bi TEXT NOT NULL, uni TEXT NOT NULL)";
+
+/// Indexes the pending documents still in `search_docs` (one taken out again meanwhile, as by
+/// an edit in the same batch, is not), then empties the table.
+pub(crate) static PENDING_FLUSH: LazyLock<String> = LazyLock::new(|| {
+    let mut sql = String::new();
+    for kind in [MESSAGE, NOTE, PATIENT] {
+        sql.push_str(&format!(
+            "INSERT INTO {} (rowid, bi, uni) SELECT p.seq, p.bi, p.uni FROM temp.search_pending p
+             WHERE p.kind = '{kind}' AND EXISTS (SELECT 1 FROM search_docs d
+               WHERE d.seq = p.seq AND d.kind = p.kind AND d.doc_id = p.doc_id);\n",
+            fts_table(kind)
+        ));
+    }
+    sql.push_str("DELETE FROM temp.search_pending");
+    sql
+});
+
+fn pending_sql(kind: &str, table: &str) -> String {
+    format!(
+        "INSERT INTO search_docs (clinic_id, kind, doc_id) SELECT $1, '{kind}', $2
+         WHERE EXISTS (SELECT 1 FROM {table} WHERE id = $2)
+           AND NOT EXISTS (SELECT 1 FROM search_docs WHERE kind = '{kind}' AND doc_id = $2);
+         INSERT INTO temp.search_pending (kind, seq, doc_id, bi, uni)
+         SELECT '{kind}', seq, $2, $3, $4 FROM search_docs
+         WHERE kind = '{kind}' AND doc_id = $2 AND changes() > 0"
+    )
+}
+
+/// How a document of one kind is indexed: now (SQLite), at the group commit, on PostgreSQL.
+struct DocSql {
+    fts: String,
+    pending: String,
+    pg: String,
+}
+
+impl DocSql {
+    fn of(kind: &str, table: &str) -> Self {
+        DocSql {
+            fts: fts_sql(kind, table),
+            pending: pending_sql(kind, table),
+            pg: pg_sql(kind, table),
+        }
+    }
+}
+
+static MESSAGE_SQL: LazyLock<DocSql> = LazyLock::new(|| DocSql::of(MESSAGE, "messages"));
+static NOTE_SQL: LazyLock<DocSql> = LazyLock::new(|| DocSql::of(NOTE, "conversation_notes"));
+static PATIENT_SQL: LazyLock<DocSql> = LazyLock::new(|| DocSql::of(PATIENT, "patients"));
 
 /// Indexes patient `id` again from their `search_key` as it now is.
 pub async fn reindex_patient(
@@ -148,7 +193,13 @@ pub async fn forget(conn: &mut AnyConnection, kind: &str, ids: &[String]) -> any
             marks.join(", ")
         );
         if sqlite {
-            let sql = format!("DELETE FROM {} WHERE rowid IN ({docs})", fts_table(kind));
+            // Indexed, or still pending in this transaction (an edit in the same batch).
+            let sql = format!(
+                "DELETE FROM {} WHERE rowid IN ({docs});
+                 DELETE FROM temp.search_pending WHERE kind = $1 AND doc_id IN ({})",
+                fts_table(kind),
+                marks.join(", ")
+            );
             let mut q = sqlx::query(&sql).bind(kind);
             for id in chunk {
                 q = q.bind(id);

@@ -90,6 +90,15 @@ impl GroupTx<'_> {
         Ok(&mut *self.conn)
     }
 
+    /// Indexes the search documents this transaction's batches left pending (SQLite).
+    pub(super) async fn index_pending(&mut self) -> anyhow::Result<()> {
+        if self.conn.backend_name() == "SQLite" {
+            self.open().await?;
+            exec(self.conn, &crate::search::PENDING_FLUSH).await?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn commit(mut self) -> anyhow::Result<()> {
         self.open().await?;
         exec(self.conn, "COMMIT").await
