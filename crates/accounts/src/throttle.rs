@@ -12,7 +12,9 @@
 //! - the account, from browsers it never signed in from: `login_max_failures_per_account`;
 //! - a known device (a browser that completed a sign-in for this account) counts alone, like a
 //!   pair, so a person locked out by someone else's guesses still gets in from it;
-//! - second-factor codes: per account (or per known device), like a pair.
+//! - second-factor codes: per account (or per known device), like a pair;
+//! - a patient's LINE Login code exchanges (a public page): per address, as the address
+//!   counter but under keys of their own.
 use anyhow::Context;
 use sqlx::AnyConnection;
 use tsunagu_core::config::SecuritySettings;
@@ -86,6 +88,14 @@ impl Keys {
             }
         }
         Keys::sorted(k)
+    }
+
+    /// A patient back from LINE Login with a code to exchange (a public page, no account):
+    /// counted per address apart from staff sign-in, so patients' failures never lock staff
+    /// out of the clinic's address; nothing counted without an address.
+    pub fn line_login(source_ip: Option<&str>) -> Keys {
+        let k = source_ip.map(|ip| (format!("line-login:{ip}"), Counter::Address));
+        Keys::sorted(k.into_iter().collect())
     }
 
     fn sorted(mut k: Vec<(String, Counter)>) -> Keys {

@@ -9,7 +9,7 @@
 mod common;
 
 use axum::http::Method;
-use common::{spawn_app, TestApp, ACCESS_TOKEN};
+use common::{spawn_app_with, TestApp, ACCESS_TOKEN};
 use tsunagu_automation::{greetings, line_login, source_edits, sources};
 use tsunagu_core::Role;
 use tsunagu_sandbox::line::{LoginChannelConfig, UserProfile};
@@ -24,7 +24,13 @@ const GREETING: &str = "友だち追加ありがとうございます。";
 /// The clinic's LINE channel with a Login channel linked (in the sandbox and in tsunagu, the
 /// latter through the sources page), a greeting, and a source that welcomes the first time.
 async fn setup() -> (TestApp, sources::Source) {
-    let app = spawn_app().await;
+    setup_with(|_| {}).await
+}
+
+async fn setup_with(
+    change: impl FnOnce(&mut tsunagu_core::config::Settings),
+) -> (TestApp, sources::Source) {
+    let app = spawn_app_with(change).await;
     app.sandbox.add_login_channel(LoginChannelConfig {
         channel_id: LOGIN_CHANNEL.into(),
         channel_secret: LOGIN_SECRET.into(),
@@ -407,4 +413,67 @@ async fn without_a_login_link_the_source_link_is_the_prefilled_message() {
         .await,
         2
     );
+}
+
+/// A callback whose code LINE refuses, from address `ip`.
+async fn failed_exchange(app: &TestApp, source: &sources::Source, ip: &str) -> u16 {
+    let path = scan(app, source).await;
+    let (head, rest) = path.split_once("code=").unwrap();
+    let rest = rest.split_once('&').map_or("", |(_, r)| r);
+    let bogus = format!("{head}code=not-a-code&{rest}");
+    let res = app
+        .request(Method::GET, &bogus)
+        .peer(Some(format!("{ip}:40000").parse().unwrap()))
+        .send()
+        .await;
+    res.status.as_u16()
+}
+
+#[tokio::test]
+async fn failed_exchanges_are_limited_per_address_even_at_once_and_others_still_register() {
+    let (app, source) = setup_with(|s| s.security.login_max_failures_per_address = 3).await;
+    // Six at once from one address: three reach LINE and are refused, three are not let through.
+    let paths: Vec<String> = futures::future::join_all((0..6).map(|_| scan(&app, &source))).await;
+    let tries = paths.iter().map(|path| {
+        let (head, rest) = path.split_once("code=").unwrap();
+        let rest = rest.split_once('&').map_or("", |(_, r)| r);
+        let bogus = format!("{head}code=not-a-code&{rest}");
+        let req = app
+            .request(Method::GET, &bogus)
+            .peer(Some("198.51.100.7:40000".parse().unwrap()));
+        async move { req.send().await.status.as_u16() }
+    });
+    let mut statuses: Vec<u16> = futures::future::join_all(tries).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![400, 400, 400, 429, 429, 429]);
+    // Even a good code waits now, and says so calmly.
+    let good = scan(&app, &source).await;
+    let res = app
+        .request(Method::GET, &good)
+        .peer(Some("198.51.100.7:40000".parse().unwrap()))
+        .send()
+        .await;
+    assert_eq!(res.status.as_u16(), 429);
+    assert!(res.text().contains("時間をおいてから"), "{}", res.text());
+    assert_eq!(counts(&app).await.0, 0);
+
+    // Another address is not held up: a failure, then a completed login, whose place is given
+    // back (two more failures still pass).
+    assert_eq!(failed_exchange(&app, &source, "203.0.113.9").await, 400);
+    let good = scan(&app, &source).await;
+    let res = app
+        .request(Method::GET, &good)
+        .peer(Some("203.0.113.9:40000".parse().unwrap()))
+        .send()
+        .await;
+    assert_eq!(res.status.as_u16(), 200, "{}", res.text());
+    assert_eq!(counts(&app).await.0, 1);
+    assert_eq!(failed_exchange(&app, &source, "203.0.113.9").await, 400);
+    assert_eq!(failed_exchange(&app, &source, "203.0.113.9").await, 400);
+    assert_eq!(failed_exchange(&app, &source, "203.0.113.9").await, 429);
+    // Staff sign-in from that address is counted apart and unaffected.
+    let staff: i64 = app
+        .count("SELECT COUNT(*) FROM sign_in_throttle WHERE key NOT LIKE 'line-login:%'")
+        .await;
+    assert_eq!(staff, 0);
 }

@@ -9,8 +9,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use tsunagu_accounts::throttle;
 use tsunagu_automation::line_login::{self, callback};
 
+use crate::client_ip::ClientIp;
 use crate::i18n::text;
 use crate::ui::auth::browser_lang;
 use crate::ui::render;
@@ -69,6 +71,7 @@ async fn visit(
 #[tracing::instrument(skip_all)]
 async fn back(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     Query(q): Query<callback::Query>,
 ) -> Response {
@@ -93,8 +96,32 @@ async fn back(
             return failed(StatusCode::INTERNAL_SERVER_ERROR, "token");
         }
     };
+    // A code costs a call to LINE: counted per address before it is exchanged (the page links
+    // to this route for anyone), the place given back when the login completes.
+    let sec = &state.settings.security;
+    let ticket = if q.error.is_none() && q.code.is_some() {
+        let keys = throttle::Keys::line_login(ip.as_string().as_deref());
+        match throttle::reserve(&state.db, sec, &keys, state.now_ms()).await {
+            Ok(throttle::Reserved::Granted(t)) => Some(t),
+            Ok(throttle::Reserved::Refused { .. }) => {
+                tracing::info!(
+                    "a LINE Login callback was refused: too many failures from its address"
+                );
+                return failed(StatusCode::TOO_MANY_REQUESTS, "throttled");
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "counting a LINE Login callback");
+                return failed(StatusCode::INTERNAL_SERVER_ERROR, "token");
+            }
+        }
+    } else {
+        None
+    };
     let base = state.settings.public_base();
     let done = callback::complete(&state.db, &state.cipher, &http, &base, &q, state.now_ms()).await;
+    if let Some(t) = ticket {
+        settle(&state, t, matches!(done, Ok(Err(_)))).await;
+    }
     match done {
         Ok(Ok(callback::Done::Arrived)) => page(
             &state,
@@ -123,6 +150,23 @@ async fn back(
             tracing::error!(error = %format!("{e:#}"), "completing a LINE Login");
             failed(StatusCode::INTERNAL_SERVER_ERROR, "token")
         }
+    }
+}
+
+/// A refused login keeps its place on the address's counter; any other gives it back.
+async fn settle(state: &AppState, ticket: throttle::Ticket, refused: bool) {
+    let sec = &state.settings.security;
+    let settled = async {
+        let mut tx = state.db.begin().await?;
+        if refused {
+            throttle::failed(tx.conn(), sec, ticket, state.now_ms()).await?;
+        } else {
+            throttle::succeeded(tx.conn(), ticket).await?;
+        }
+        tx.commit().await
+    };
+    if let Err(e) = settled.await {
+        tracing::warn!(error = %format!("{e:#}"), "settling a LINE Login callback's count");
     }
 }
 
