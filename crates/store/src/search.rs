@@ -76,14 +76,23 @@ pub fn fts_table(kind: &str) -> &'static str {
     }
 }
 
-fn fts_sql(kind: &str, table: &str) -> String {
-    let fts = fts_table(kind);
+/// A document's row in `search_docs`, if its row in `table` exists and it is not indexed yet
+/// (`changes()` then says whether the FTS row follows).
+fn doc_sql(kind: &str, table: &str) -> String {
     format!(
         "INSERT INTO search_docs (clinic_id, kind, doc_id) SELECT $1, '{kind}', $2
          WHERE EXISTS (SELECT 1 FROM {table} WHERE id = $2)
-           AND NOT EXISTS (SELECT 1 FROM search_docs WHERE kind = '{kind}' AND doc_id = $2);
+           AND NOT EXISTS (SELECT 1 FROM search_docs WHERE kind = '{kind}' AND doc_id = $2)"
+    )
+}
+
+fn fts_sql(kind: &str, table: &str) -> String {
+    let fts = fts_table(kind);
+    format!(
+        "{};
          INSERT INTO {fts} (rowid, bi, uni) SELECT seq, $3, $4 FROM search_docs
-         WHERE kind = '{kind}' AND doc_id = $2 AND changes() > 0"
+         WHERE kind = '{kind}' AND doc_id = $2 AND changes() > 0",
+        doc_sql(kind, table)
     )
 }
 
@@ -97,10 +106,10 @@ fn pg_sql(kind: &str, table: &str) -> String {
 }
 
 /// The group writer's documents waiting for its commit (SQLite: a TEMP table on every
-/// connection, rolled back with the transaction; only the writer's fills). FTS5 writes its pending terms to disk at
-/// every statement savepoint once it is in a transaction, so indexing each message as it is
-/// stored wrote a segment per message and merged them again; one insert per table at the
-/// commit writes one segment per batch.
+/// connection, rolled back with the transaction; only the writer's batches fill it). FTS5
+/// writes its pending terms to disk at every statement savepoint once it is in a transaction,
+/// so indexing each message as it was stored wrote a segment per message and merged them
+/// again; one insert per table at the commit writes one segment per batch.
 pub(crate) const PENDING_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS search_pending (
     kind TEXT NOT NULL, seq INTEGER NOT NULL, doc_id TEXT NOT NULL, bi TEXT NOT NULL, uni TEXT NOT NULL)";
 
@@ -122,12 +131,11 @@ pub(crate) static PENDING_FLUSH: LazyLock<String> = LazyLock::new(|| {
 
 fn pending_sql(kind: &str, table: &str) -> String {
     format!(
-        "INSERT INTO search_docs (clinic_id, kind, doc_id) SELECT $1, '{kind}', $2
-         WHERE EXISTS (SELECT 1 FROM {table} WHERE id = $2)
-           AND NOT EXISTS (SELECT 1 FROM search_docs WHERE kind = '{kind}' AND doc_id = $2);
+        "{};
          INSERT INTO temp.search_pending (kind, seq, doc_id, bi, uni)
          SELECT '{kind}', seq, $2, $3, $4 FROM search_docs
-         WHERE kind = '{kind}' AND doc_id = $2 AND changes() > 0"
+         WHERE kind = '{kind}' AND doc_id = $2 AND changes() > 0",
+        doc_sql(kind, table)
     )
 }
 
