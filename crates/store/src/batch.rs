@@ -99,6 +99,8 @@ pub struct Batch {
     /// Search documents go to the group writer's pending table, indexed at its commit
     /// (`search::push_doc`).
     defer_index: bool,
+    /// A document was left there (its commit has something to index).
+    pending_docs: bool,
 }
 
 impl Batch {
@@ -122,6 +124,7 @@ impl Batch {
             what: Vec::new(),
             bad_arg: None,
             defer_index: false,
+            pending_docs: false,
         }
     }
 
@@ -135,6 +138,16 @@ impl Batch {
     /// Whether search documents are left for the group commit to index.
     pub(crate) fn defers_index(&self) -> bool {
         self.defer_index
+    }
+
+    /// Says a search document was left for the group commit (`search::push_doc`).
+    pub(crate) fn left_pending(&mut self) {
+        self.pending_docs = true;
+    }
+
+    /// Whether this batch left search documents for the group commit to index.
+    pub(crate) fn has_pending_docs(&self) -> bool {
+        self.pending_docs
     }
 
     /// Binds the next argument of the statement being written (`$1`, `$2`… in this order).
@@ -214,6 +227,7 @@ impl Batch {
         self.what.extend(other.what);
         self.done.extend(other.done);
         self.args.values.0.extend(other.args.values.0);
+        self.pending_docs |= other.pending_docs;
         if let Some(e) = other.bad_arg {
             self.bad_arg.get_or_insert(e);
         }

@@ -160,6 +160,7 @@ async fn optimistic(db: &mut Writer, batch: &mut [Pending]) -> Result<Applied, S
                 tx.rollback().await.map_err(e)?;
                 return Ok(Applied::Failed(c * COMBINE + i));
             }
+            tx.pending_docs |= own.has_pending_docs();
             shared.append(own);
         }
         match shared.run(tx.conn).await {

@@ -54,12 +54,12 @@ fn push_doc(b: &mut Batch, sql: &'static DocSql, clinic: &str, id: &str, form: &
         let (bi, uni) = grams::fts_columns(form);
         b.arg(bi);
         b.arg(uni);
-        let text = if b.defers_index() {
-            &sql.pending
+        if b.defers_index() {
+            b.push(&sql.pending, "leaving a document to index at the commit");
+            b.left_pending();
         } else {
-            &sql.fts
-        };
-        b.push(text, "indexing for search");
+            b.push(&sql.fts, "indexing for search");
+        }
     } else {
         b.arg(grams::tsvector(form));
         b.push(&sql.pg, "indexing for search");
@@ -113,15 +113,14 @@ fn pg_sql(kind: &str, table: &str) -> String {
 pub(crate) const PENDING_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS search_pending (
     kind TEXT NOT NULL, seq INTEGER NOT NULL, doc_id TEXT NOT NULL, bi TEXT NOT NULL, uni TEXT NOT NULL)";
 
-/// Indexes the pending documents still in `search_docs` (one taken out again meanwhile, as by
-/// an edit in the same batch, is not), then empties the table.
+/// Indexes the pending documents, then empties the table (`forget` took out any forgotten
+/// meanwhile, as by an edit in the same batch).
 pub(crate) static PENDING_FLUSH: LazyLock<String> = LazyLock::new(|| {
     let mut sql = String::new();
     for kind in [MESSAGE, NOTE, PATIENT] {
         sql.push_str(&format!(
-            "INSERT INTO {} (rowid, bi, uni) SELECT p.seq, p.bi, p.uni FROM temp.search_pending p
-             WHERE p.kind = '{kind}' AND EXISTS (SELECT 1 FROM search_docs d
-               WHERE d.seq = p.seq AND d.kind = p.kind AND d.doc_id = p.doc_id);\n",
+            "INSERT INTO {} (rowid, bi, uni)
+             SELECT seq, bi, uni FROM temp.search_pending WHERE kind = '{kind}';\n",
             fts_table(kind)
         ));
     }

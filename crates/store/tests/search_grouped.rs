@@ -10,11 +10,13 @@ use tsunagu_store::search::{self, grams::Needle};
 use tsunagu_store::{clinics, Backend, BoxFuture, Db, Staged};
 use tsunagu_testkit::test_db;
 
-/// Indexes a patient by `key`; then, with `renamed`, indexes them again by that key (in the
-/// same transaction, as an edit does); with `fail`, fails after writing.
+/// Indexes a patient (and a `companion` after them) by `key`; then, with `renamed`, indexes the
+/// patient again by that key (in the same transaction, as an edit does); with `fail`, fails
+/// after writing.
 struct Index {
     clinic: String,
     patient: String,
+    companion: Option<String>,
     key: String,
     renamed: Option<String>,
     fail: bool,
@@ -26,6 +28,9 @@ impl Staged for Index {
 
     fn first(&self, b: &mut Batch) -> anyhow::Result<()> {
         search::push_patient(b, &self.clinic, &self.patient, &self.key);
+        if let Some(c) = &self.companion {
+            search::push_patient(b, &self.clinic, c, &self.key);
+        }
         Ok(())
     }
 
@@ -75,7 +80,7 @@ async fn documents_of_a_grouped_batch_are_found_once_answered_and_an_edit_keeps_
     let clinic = clinics::create_clinic(&mut conn, new, 1).await.unwrap();
     let clinic = clinic.as_str().to_owned();
     let mut patients = Vec::new();
-    for i in 0..40 {
+    for i in 0..42 {
         let id = new_id();
         sqlx::query(
             "INSERT INTO patients (id, clinic_id, display_name, provisional, created_at, updated_at)
@@ -90,6 +95,8 @@ async fn documents_of_a_grouped_batch_are_found_once_answered_and_an_edit_keeps_
         patients.push(id);
     }
     drop(conn);
+    // The last two are for one work alone, below.
+    let (alone, companion) = (patients.pop().unwrap(), patients.pop().unwrap());
 
     // Forty works at once share batches; every fifth is renamed in its own transaction, every
     // seventh fails.
@@ -101,6 +108,7 @@ async fn documents_of_a_grouped_batch_are_found_once_answered_and_an_edit_keeps_
             let work = Index {
                 clinic: clinic.clone(),
                 patient: patient.clone(),
+                companion: None,
                 key: "やまだ たろう".into(),
                 renamed: (i % 5 == 0).then(|| "すずき はなこ".into()),
                 fail: i % 7 == 3,
@@ -138,6 +146,22 @@ async fn documents_of_a_grouped_batch_are_found_once_answered_and_an_edit_keeps_
         renamed,
         "the new text: the renamed"
     );
+    // One work alone, whose patient is renamed after a companion was indexed behind it: the
+    // new text gets a new `seq`, and the old text left pending must not reach the index.
+    let work = Index {
+        clinic: clinic.clone(),
+        patient: alone.clone(),
+        companion: Some(companion.clone()),
+        key: "やまだ たろう".into(),
+        renamed: Some("たなか じろう".into()),
+        fail: false,
+    };
+    db.write_staged(work).await.unwrap();
+    assert_eq!(found(&db, &clinic, "たなか").await, vec![alone.clone()]);
+    old.push(companion);
+    old.sort();
+    assert_eq!(found(&db, &clinic, "やまだ").await, old);
+    renamed.push(alone);
     if db.backend() == Backend::Sqlite {
         // Nothing left behind: one full-text row per document, none pending.
         let docs: i64 =

@@ -27,6 +27,8 @@ pub(super) struct GroupTx<'c> {
     begin: &'static str,
     /// BEGIN sent (it may have failed with the call that carried it: ROLLBACK then says so).
     sent: bool,
+    /// Search documents were left for the commit to index (most batches of statuses leave none).
+    pub(super) pending_docs: bool,
     _slot: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -51,6 +53,7 @@ impl Writer {
             conn,
             begin: self.db.begin_statement(),
             sent: false,
+            pending_docs: false,
             _slot: slot,
         })
     }
@@ -90,9 +93,9 @@ impl GroupTx<'_> {
         Ok(&mut *self.conn)
     }
 
-    /// Indexes the search documents this transaction's batches left pending (SQLite).
+    /// Indexes the search documents this transaction's batches left pending, if any (SQLite).
     pub(super) async fn index_pending(&mut self) -> anyhow::Result<()> {
-        if self.conn.backend_name() == "SQLite" {
+        if self.pending_docs {
             self.open().await?;
             exec(self.conn, &crate::search::PENDING_FLUSH).await?;
         }
